@@ -1,0 +1,115 @@
+"""Latent operations shared by every backend.
+
+λ (`ratio`) is always the share of the first face `a` — the user's current face, "me" —
+as in the seed paper where λ = 0.7 keeps the result closer to the user. Each operation
+applies to the base and to every part donor alike (a region without a donor uses the base).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from facegen.facecode import FaceCode
+
+MORPH_MODES = ("linear", "style", "attribute")
+
+
+class LatentError(ValueError):
+    """Parameters out of range for a latent operation."""
+
+
+def _check_ratio(ratio: float) -> float:
+    ratio = float(ratio)
+    if not 0.0 <= ratio <= 1.0:
+        raise LatentError(f"ratio must be between 0 and 1, got {ratio}")
+    return ratio
+
+
+def _combine(a: FaceCode, b: FaceCode, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> FaceCode:
+    if a.shape != b.shape:
+        raise LatentError(f"faces have different latent shapes {a.shape} and {b.shape}")
+    regions = set(a.parts) | set(b.parts)
+    return FaceCode(fn(a.base, b.base), {r: fn(a.part(r), b.part(r)) for r in regions})
+
+
+def linear(a: FaceCode, b: FaceCode, ratio: float) -> FaceCode:
+    """W = λ·A + (1−λ)·B."""
+    lam = _check_ratio(ratio)
+    return _combine(a, b, lambda x, y: lam * x + (1.0 - lam) * y)
+
+
+def _crossover(x: np.ndarray, y: np.ndarray, lam: float, point: int, axis: int) -> np.ndarray:
+    out = np.empty_like(x)
+    head = (slice(None),) * axis + (slice(None, point),)
+    tail = (slice(None),) * axis + (slice(point, None),)
+    out[head] = lam * x[head] + (1.0 - lam) * y[head]
+    out[tail] = (1.0 - lam) * x[tail] + lam * y[tail]
+    return out
+
+
+def layer_crossover(a: FaceCode, b: FaceCode, ratio: float, layer: int | None = None) -> FaceCode:
+    """Style mixing: W[:xp] = λ·A + (1−λ)·B, W[xp:] = (1−λ)·A + λ·B (xp defaults to num_ws // 2)."""
+    lam = _check_ratio(ratio)
+    num_ws = a.shape[0]
+    xp = num_ws // 2 if layer is None else int(layer)
+    if not 0 <= xp <= num_ws:
+        raise LatentError(f"crossover layer must be between 0 and {num_ws}, got {xp}")
+    return _combine(a, b, lambda x, y: _crossover(x, y, lam, xp, axis=0))
+
+
+def channel_crossover(a: FaceCode, b: FaceCode, ratio: float, channel: int | None = None) -> FaceCode:
+    """Attribute mixing: the crossover rule along the channel axis (xp defaults to w_dim // 2)."""
+    lam = _check_ratio(ratio)
+    w_dim = a.shape[1]
+    xp = w_dim // 2 if channel is None else int(channel)
+    if not 0 <= xp <= w_dim:
+        raise LatentError(f"crossover channel must be between 0 and {w_dim}, got {xp}")
+    return _combine(a, b, lambda x, y: _crossover(x, y, lam, xp, axis=1))
+
+
+def morph(a: FaceCode, b: FaceCode, ratio: float, mode: str = "linear") -> FaceCode:
+    """One entry point for the three morph modes the chat offers."""
+    if mode == "linear":
+        return linear(a, b, ratio)
+    if mode == "style":
+        return layer_crossover(a, b, ratio)
+    if mode == "attribute":
+        return channel_crossover(a, b, ratio)
+    raise LatentError(f"unknown morph mode {mode!r}; choose one of {', '.join(MORPH_MODES)}")
+
+
+def remix(code: FaceCode, fresh: np.ndarray, layers: slice) -> FaceCode:
+    """Replace a layer range with fresh w's (`fresh`: a sampled [num_ws, w_dim] latent)."""
+    fresh = np.asarray(fresh, dtype=np.float32)
+    if fresh.shape != code.shape:
+        raise LatentError(f"fresh latent shape {fresh.shape} differs from the face's {code.shape}")
+
+    def swap(x: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        out[layers] = fresh[layers]
+        return out
+
+    return FaceCode(swap(code.base), {r: swap(p) for r, p in code.parts.items()})
+
+
+def truncate(code: FaceCode, average: np.ndarray, psi: float) -> FaceCode:
+    """Pull toward the average latent: W = avg + ψ·(W − avg). ψ = 1 leaves the face as is."""
+    avg = np.asarray(average, dtype=np.float32)
+    if avg.ndim == 1:
+        avg = np.broadcast_to(avg, code.shape)
+    if avg.shape != code.shape:
+        raise LatentError(f"average latent shape {avg.shape} does not fit {code.shape}")
+
+    def pull(x: np.ndarray) -> np.ndarray:
+        return avg + psi * (x - avg)
+
+    return FaceCode(pull(code.base), {r: pull(p) for r, p in code.parts.items()})
+
+
+def default_layer_ranges(num_ws: int) -> dict[str, slice]:
+    """Coarse / middle / fine split in StyleGAN's proportions (4 / 4 / 10 of 18 layers)."""
+    coarse = max(1, round(num_ws * 4 / 18))
+    middle = max(coarse + 1, round(num_ws * 8 / 18))
+    return {"coarse": slice(0, coarse), "middle": slice(coarse, middle), "fine": slice(middle, num_ws)}

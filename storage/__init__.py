@@ -1,0 +1,1 @@
+"""Persistence: the only package that talks SQL (SQLAlchemy 2, async)."""
