@@ -1,0 +1,180 @@
+"""A user's photo ("me"): decode it safely, find exactly one usable face, sample its colours.
+
+Every refusal is a `PhotoError` with a machine-readable `code` (the chat localizes by code)
+and a short English message for logs and the CLI.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from facegen.landmarks import BROWS, NOSE_TIP, DetectedFace, find_faces
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+MIN_FACE_PX = 80          # narrower faces carry too little detail to measure
+# Pillow's errors for damaged files vary by format and stage (header parse vs. decode).
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError)
+
+Colour = tuple[int, int, int]
+
+
+class PhotoError(ValueError):
+    """A photo we cannot use, with `code` one of CODES."""
+
+    CODES = ("not_an_image", "unsupported_format", "too_large",
+             "no_face", "several_faces", "face_cut_off", "face_too_small")
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in self.CODES:
+            raise ValueError(f"unknown PhotoError code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def load_photo(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Decode an uploaded photo into an upright RGB image.
+
+    JPEG, PNG and WebP only; the EXIF orientation is applied; the size is checked from the
+    header before any pixels are decoded, and Pillow's decompression-bomb check stays on.
+    """
+    if len(data) > max_bytes:
+        raise PhotoError("too_large", f"the file is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise PhotoError("too_large", f"the image has too many pixels ({exc})") from None
+    except UnidentifiedImageError:
+        raise _unreadable(data) from None
+    if image.width * image.height > max_pixels:
+        raise PhotoError("too_large", f"the image is {image.width}×{image.height} pixels; "
+                                      f"the limit is {max_pixels} pixels")
+    try:
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as exc:
+        raise PhotoError("too_large", f"the image has too many pixels ({exc})") from None
+    except _DECODE_ERRORS as exc:
+        raise PhotoError("not_an_image", f"the {image.format} file is damaged ({exc})") from None
+    return _to_rgb(upright)
+
+
+def _unreadable(data: bytes) -> PhotoError:
+    """Tell an image in a format we refuse apart from something that is no image at all."""
+    try:
+        with Image.open(io.BytesIO(data)) as other:
+            kind = other.format
+    except (UnidentifiedImageError, *_DECODE_ERRORS):
+        return PhotoError("not_an_image", "the file is not an image")
+    return PhotoError("unsupported_format", f"{kind} images are not accepted; send a JPEG, PNG or WebP")
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def find_single_face(image: Image.Image) -> DetectedFace:
+    """The one face of a "me" photo, whole and large enough to measure."""
+    faces = find_faces(image)
+    if not faces:
+        raise PhotoError("no_face", "no face was found; use a clear, front-facing photo")
+    if len(faces) > 1:
+        raise PhotoError("several_faces", f"{len(faces)} faces were found; use a photo of one person")
+    (face,) = faces
+    left, top, right, bottom = face.box
+    points_inside = ((face.points >= 0).all()
+                     and (face.points[:, 0] <= image.width - 1).all()
+                     and (face.points[:, 1] <= image.height - 1).all())
+    if left <= 0 or top <= 0 or right >= image.width - 1 or bottom >= image.height - 1 or not points_inside:
+        raise PhotoError("face_cut_off", "the face is cut off by the edge of the photo")
+    if right - left < MIN_FACE_PX:
+        raise PhotoError("face_too_small", f"the face is {right - left} px wide; "
+                                           f"at least {MIN_FACE_PX} px is needed")
+    return face
+
+
+@dataclass(frozen=True)
+class PhotoColours:
+    skin: Colour            # median of both cheek patches
+    hair: Colour | None     # None: no hair found above the forehead (bald, or hairline out of view)
+
+
+# Hair search, in units of the face's lower third (brows → nose tip), measured upward from the
+# top of the brows. Foreheads end about one third above the brows; searching no further than
+# HAIR_SEARCH_TOP keeps the background above a bald head from being taken for hair.
+HAIR_SEARCH_BOTTOM = 0.35
+HAIR_SEARCH_TOP = 1.5
+HAIR_BAND = 0.3           # how tall a band of hair to sample once the hairline is found
+HAIRLINE_RUN = 0.05       # rows in a row that must be "not skin" to count as the hairline
+SKIN_DISTANCE = 45.0      # RGB distance from the cheek colour beyond which a row is "not skin"
+
+
+def sample_colours(image: Image.Image, face: DetectedFace) -> PhotoColours:
+    """Skin from the cheeks; hair from just above the forehead, inside the brows' span.
+
+    Limits: a hat, a headscarf or a fringe of another colour is read as the hair; hair that
+    starts higher than 1.5 face-thirds above the brows (a high hairline, a bald head) gives
+    None; grey hair over pale skin may be missed (too close to the skin colour); the scan
+    assumes a roughly upright head (rolled by under about 20°).
+    """
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
+    skin = _skin_colour(pixels, face.points)
+    return PhotoColours(skin=_as_colour(skin), hair=_hair_colour(pixels, face.points, skin))
+
+
+def _skin_colour(pixels: np.ndarray, p: np.ndarray) -> np.ndarray:
+    width = float(np.linalg.norm(p[16] - p[0]))
+    radius = 0.06 * width
+    # each cheek's centre: between the jaw edge, the nostril and the lower eyelid
+    centres = [p[[1, 2, 31, 41]].mean(axis=0), p[[15, 14, 35, 46]].mean(axis=0)]
+    patches = [_disk(pixels, centre, radius) for centre in centres]
+    return np.median(np.concatenate(patches), axis=0)
+
+
+def _disk(pixels: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    ys, xs = np.ogrid[:h, :w]
+    mask = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius ** 2
+    return pixels[mask]
+
+
+def _hair_colour(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> Colour | None:
+    brows = p[BROWS]
+    brow_top = float(brows[:, 1].min())
+    third = float(p[NOSE_TIP, 1] - brows[:, 1].mean())
+    # the middle 60% of the brows' span: inside the head even where the hair is short at the sides
+    span_left, span_right = float(brows[:, 0].min()), float(brows[:, 0].max())
+    inset = 0.2 * (span_right - span_left)
+    x0, x1 = max(0, round(span_left + inset)), min(pixels.shape[1], round(span_right - inset))
+    bottom = round(brow_top - HAIR_SEARCH_BOTTOM * third)
+    top = max(0, round(brow_top - HAIR_SEARCH_TOP * third))
+    if bottom <= top or x1 <= x0:
+        return None
+    rows = pixels[top:bottom, x0:x1]
+    row_colours = np.median(rows, axis=1)                       # one colour per row
+    not_skin = np.linalg.norm(row_colours - skin, axis=1) > SKIN_DISTANCE
+    # walk upward from the forehead to the first run of rows that are no longer skin
+    # (a run, so that one dark forehead crease is not taken for the hairline)
+    run = max(2, round(HAIRLINE_RUN * third))
+    hairline = next((i for i in range(len(rows) - 1, run - 2, -1) if not_skin[i - run + 1:i + 1].all()), None)
+    if hairline is None:
+        return None
+    band_top = max(0, hairline - max(1, round(HAIR_BAND * third)))
+    band = rows[band_top:hairline + 1].reshape(-1, 3)
+    band = band[np.linalg.norm(band - skin, axis=1) > SKIN_DISTANCE]   # skin showing through
+    if len(band) == 0:
+        return None
+    return _as_colour(np.median(band, axis=0))
+
+
+def _as_colour(values: np.ndarray) -> Colour:
+    r, g, b = (int(round(float(v))) for v in values)
+    return (r, g, b)
