@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, Double, ForeignKey, Index,
+                        Integer, LargeBinary, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
@@ -90,3 +90,105 @@ class ModerationEvent(Base):
 
 
 # --- queue tables (jobs, deliveries, workers): see storage/queue.py ---------------------------
+
+# Times in the queue tables are seconds since the Unix epoch read from the DATABASE clock
+# (storage/queries.py: {now}), stored as doubles: every process on every machine agrees on
+# them, and they compare and add the same way on SQLite and PostgreSQL.
+Epoch = Double()
+
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+UNFINISHED_JOB = "state IN ('queued', 'running')"
+
+
+class Job(Base):
+    """One unit of work for a worker. queued → running → done | failed | cancelled;
+    a retry or a rescued lease goes back to queued."""
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),
+        # the claim: best ready job first, per queue
+        Index("ix_jobs_claim", "queue", "priority", "run_at", "id",
+              sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
+        # lease rescue
+        Index("ix_jobs_lease", "lease_expires_at",
+              sqlite_where=text("state = 'running'"), postgresql_where=text("state = 'running'")),
+        # the per-user cap counts these
+        Index("ix_jobs_user_unfinished", "user_id",
+              sqlite_where=text(UNFINISHED_JOB), postgresql_where=text(UNFINISHED_JOB)),
+        # a dedupe key is unique while its job is queued or running
+        Index("uq_jobs_dedupe_key", "dedupe_key", unique=True,
+              sqlite_where=text(UNFINISHED_JOB), postgresql_where=text(UNFINISHED_JOB)),
+        # position estimates read recent finished jobs
+        Index("ix_jobs_finished_at", "finished_at",
+              sqlite_where=text("state = 'done'"), postgresql_where=text("state = 'done'")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))                  # registered in facegen/jobkinds.py
+    queue: Mapped[str] = mapped_column(String(32), default="default")
+    batch_key: Mapped[str] = mapped_column(String(96))             # jobs with the same key run in one batch
+    priority: Mapped[int] = mapped_column(Integer, default=0)      # lower runs first
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)       # claims so far, this one included
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    run_at: Mapped[float] = mapped_column(Epoch)                   # not claimed before this
+    expires_at: Mapped[float | None] = mapped_column(Epoch)        # queued past this → failed
+    worker_id: Mapped[str | None] = mapped_column(String(64))      # owner while running
+    lease_expires_at: Mapped[float | None] = mapped_column(Epoch)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)                # last failure reason
+    created_at: Mapped[float] = mapped_column(Epoch)
+    started_at: Mapped[float | None] = mapped_column(Epoch)        # latest claim
+    finished_at: Mapped[float | None] = mapped_column(Epoch)
+
+
+DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+
+
+class Delivery(Base):
+    """A reply waiting for a chat process (the outbox). pending → sending → sent | failed;
+    a transient failure or an expired lease goes back to pending."""
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(f"state IN {DELIVERY_STATES!r}", name="state"),
+        Index("ix_deliveries_claim", "platform", "run_at", "id",
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+        Index("ix_deliveries_lease", "lease_expires_at",
+              sqlite_where=text("state = 'sending'"), postgresql_where=text("state = 'sending'")),
+        Index("ix_deliveries_job_id", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)     # stable across retries (idempotency)
+    job_id: Mapped[int | None] = mapped_column(Id, ForeignKey("jobs.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(16))               # telegram | discord | web | cli
+    chat_id: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(128))         # e.g. web user or connection; NULL: any process
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)           # the reply: text, blob ids, buttons
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    run_at: Mapped[float] = mapped_column(Epoch)
+    owner: Mapped[str | None] = mapped_column(String(64))            # chat process while sending
+    lease_expires_at: Mapped[float | None] = mapped_column(Epoch)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Epoch)
+    sent_at: Mapped[float | None] = mapped_column(Epoch)
+
+
+class Heartbeat(Base):
+    """Heartbeats of worker and chat processes, so the chat can tell "the generator is offline"."""
+    __tablename__ = "workers"
+    __table_args__ = (CheckConstraint("kind IN ('worker', 'chat')", name="kind"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    host: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[str] = mapped_column(String(256), default="")     # comma-separated; platforms for chat
+    started_at: Mapped[float] = mapped_column(Epoch)
+    last_seen: Mapped[float] = mapped_column(Epoch, index=True)

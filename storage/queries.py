@@ -1,0 +1,299 @@
+"""Every SQL statement of the job queue, the delivery outbox and the process heartbeats, each
+named with a one-line purpose, so a reader can list every query shape in a minute.
+
+`{now}` stands for the database clock in seconds since the epoch (one clock for every
+process on every machine); a statement with a `postgresql` text uses it there and `sql`
+on SQLite. Parameters named in `lists` take a Python sequence (an expanding IN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from sqlalchemy import JSON, Boolean, Double, bindparam, text
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeEngine
+
+CLOCK = {
+    "postgresql": "CAST(extract(epoch FROM statement_timestamp()) AS double precision)",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
+
+JOB_COLUMNS = ("id, kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt, "
+               "max_attempts, run_at, expires_at, worker_id, lease_expires_at, cancel_requested, "
+               "result, error, created_at, started_at, finished_at")
+_JOB_TYPES: Mapping[str, TypeEngine] = {"payload": JSON(), "result": JSON(), "cancel_requested": Boolean(),
+                                        "run_at": Double(), "lease_expires_at": Double()}
+
+DELIVERY_COLUMNS = ("id, nonce, job_id, platform, chat_id, target, payload, state, attempt, max_attempts, "
+                    "run_at, owner, lease_expires_at, error, created_at, sent_at")
+_DELIVERY_TYPES: Mapping[str, TypeEngine] = {"payload": JSON()}
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: each statement is compiled once per dialect
+class Query:
+    purpose: str
+    sql: str
+    postgresql: str | None = None
+    params: Mapping[str, TypeEngine] = field(default_factory=dict)   # binds that need a type (JSON, bool)
+    lists: tuple[str, ...] = ()
+    columns: Mapping[str, TypeEngine] = field(default_factory=dict)  # result columns that need decoding
+
+    def for_dialect(self, dialect: str) -> TextClause:
+        return _compile(self, dialect)
+
+
+@cache
+def _compile(query: Query, dialect: str) -> TextClause:
+    sql = query.postgresql if dialect == "postgresql" and query.postgresql else query.sql
+    clause = text(sql.replace("{now}", CLOCK[dialect]))
+    binds = [bindparam(name, type_=kind) for name, kind in query.params.items()]
+    binds += [bindparam(name, expanding=True) for name in query.lists]
+    if binds:
+        clause = clause.bindparams(*binds)
+    if query.columns:
+        clause = clause.columns(**query.columns)  # type: ignore[assignment]
+    return clause
+
+
+# --- clock -------------------------------------------------------------------------------------
+
+NOW = Query("Read the database clock.", "SELECT {now}")
+
+# --- jobs: enqueue ------------------------------------------------------------------------------
+
+LOCK_USER = Query(
+    "Serialize one user's enqueues so the unfinished-job count stays exact (SQLite: BEGIN IMMEDIATE already does).",
+    "SELECT id FROM users WHERE id = :user_id",
+    postgresql="SELECT id FROM users WHERE id = :user_id FOR UPDATE",
+)
+
+UNFINISHED_BY_DEDUPE_KEY = Query(
+    "The queued or running job holding a dedupe key, if any.",
+    "SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND state IN ('queued', 'running')",
+)
+
+COUNT_UNFINISHED_FOR_USER = Query(
+    "How many jobs of one user are queued or running (the per-user cap).",
+    "SELECT count(*) FROM jobs WHERE user_id = :user_id AND state IN ('queued', 'running')",
+)
+
+INSERT_JOB = Query(
+    "Add a queued job; a dedupe key already held by an unfinished job inserts nothing.",
+    """INSERT INTO jobs (kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt,
+                         max_attempts, run_at, expires_at, cancel_requested, created_at)
+       VALUES (:kind, :queue, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
+               :max_attempts, {now} + :run_after, {now} + :expires_in, FALSE, {now})
+       ON CONFLICT (dedupe_key) WHERE state IN ('queued', 'running') DO NOTHING
+       RETURNING id""",
+    params={"payload": JSON(none_as_null=True), "expires_in": Double(), "run_after": Double()},
+)
+
+NOTIFY_JOBS = Query(
+    "Wake listening workers of a queue when the transaction commits (PostgreSQL only).",
+    "SELECT pg_notify('dreamface_jobs', :queue)",
+)
+
+# --- jobs: claim, lease, finish -----------------------------------------------------------------
+
+_READY_JOB = ("state = 'queued' AND queue IN :queues AND run_at <= {now} "
+              "AND (expires_at IS NULL OR expires_at > {now})")
+_CLAIM_SET = ("state = 'running', worker_id = :worker_id, attempt = attempt + 1, started_at = {now}, "
+              "lease_expires_at = {now} + :lease_seconds")
+
+CLAIM_JOBS = Query(
+    "Take up to :limit ready jobs sharing the best ready job's batch key, in priority order.",
+    f"""UPDATE jobs SET {_CLAIM_SET}
+        WHERE id IN (
+            SELECT id FROM jobs
+            WHERE {_READY_JOB}
+              AND batch_key = (SELECT batch_key FROM jobs WHERE {_READY_JOB}
+                               ORDER BY priority, run_at, id LIMIT 1)
+            ORDER BY priority, run_at, id LIMIT :limit)
+        RETURNING {JOB_COLUMNS}""",
+    postgresql=f"""WITH head AS MATERIALIZED (
+            SELECT batch_key FROM jobs WHERE {_READY_JOB}
+            ORDER BY priority, run_at, id LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        ), picked AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE {_READY_JOB} AND batch_key = (SELECT batch_key FROM head)
+            ORDER BY priority, run_at, id LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobs SET {_CLAIM_SET}
+        FROM picked WHERE jobs.id = picked.id
+        RETURNING {", ".join("jobs." + c.strip() for c in JOB_COLUMNS.split(","))}""",
+    params={"lease_seconds": Double()},
+    lists=("queues",),
+    columns=_JOB_TYPES,
+)
+
+EXTEND_JOB_LEASES = Query(
+    "Extend the leases of jobs a worker still owns; tells which of them were asked to cancel.",
+    """UPDATE jobs SET lease_expires_at = {now} + :lease_seconds
+       WHERE id IN :ids AND state = 'running' AND worker_id = :worker_id
+       RETURNING id, cancel_requested""",
+    params={"lease_seconds": Double()},
+    lists=("ids",),
+    columns={"cancel_requested": Boolean()},
+)
+
+FINISH_JOB = Query(
+    "The one guarded transition out of running: applies only while the job is running, owned by "
+    "this worker and on the same attempt (a rescued job finished late by a zombie changes nothing).",
+    """UPDATE jobs SET state = :state, result = :result, error = :error,
+              run_at = {now} + :delay, attempt = attempt - :refund,
+              finished_at = CASE WHEN :final THEN {now} ELSE NULL END,
+              worker_id = NULL, lease_expires_at = NULL
+       WHERE id = :id AND state = 'running' AND worker_id = :worker_id AND attempt = :attempt
+       RETURNING id""",
+    params={"result": JSON(none_as_null=True), "final": Boolean(), "delay": Double()},
+)
+
+CANCEL_JOB = Query(
+    "Cancel a job: a queued one at once, a running one is flagged for its worker's next heartbeat.",
+    """UPDATE jobs SET
+              state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+              finished_at = CASE WHEN state = 'queued' THEN {now} ELSE finished_at END,
+              error = CASE WHEN state = 'queued' THEN :reason ELSE error END,
+              cancel_requested = TRUE
+       WHERE id = :id AND state IN ('queued', 'running')
+       RETURNING state""",
+)
+
+RESCUE_EXPIRED_JOBS = Query(
+    "Put running jobs whose lease ran out back in line (the attempt counts), or fail them after the last attempt.",
+    """UPDATE jobs SET
+              state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
+              finished_at = CASE WHEN attempt >= max_attempts THEN {now} ELSE NULL END,
+              error = :reason, run_at = {now}, worker_id = NULL, lease_expires_at = NULL
+       WHERE state = 'running' AND lease_expires_at < {now}
+       RETURNING id, state""",
+)
+
+EXPIRE_STALE_JOBS = Query(
+    "Fail queued jobs that nobody started before their expiry.",
+    """UPDATE jobs SET state = 'failed', finished_at = {now}, error = :reason
+       WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= {now}
+       RETURNING id""",
+)
+
+# --- jobs: reading ------------------------------------------------------------------------------
+
+JOB_BY_ID = Query("One job.", f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", columns=_JOB_TYPES)
+
+JOBS_AHEAD = Query(
+    "How many queued jobs of the same queue run before this one.",
+    """SELECT count(*) FROM jobs j, jobs me
+       WHERE me.id = :id AND j.state = 'queued' AND j.queue = me.queue
+         AND (j.priority, j.run_at, j.id) < (me.priority, me.run_at, me.id)""",
+)
+
+RECENT_RUN_SECONDS = Query(
+    "Mean run time of the latest finished jobs of a queue (for the wait estimate).",
+    """SELECT avg(finished_at - started_at) FROM (
+           SELECT finished_at, started_at FROM jobs
+           WHERE state = 'done' AND queue = :queue ORDER BY finished_at DESC LIMIT 50) recent""",
+    columns={"avg": Double()},
+)
+
+# --- process heartbeats -------------------------------------------------------------------------
+
+BEAT = Query(
+    "Record that a worker or chat process is alive (first beat registers it).",
+    """INSERT INTO workers (id, kind, host, pid, queues, started_at, last_seen)
+       VALUES (:id, :kind, :host, :pid, :queues, {now}, {now})
+       ON CONFLICT (id) DO UPDATE SET last_seen = {now}""",
+)
+
+FORGET_PROCESS = Query("Remove a process that stopped cleanly.", "DELETE FROM workers WHERE id = :id")
+
+LIVE_PROCESSES = Query(
+    "Processes of a kind seen within the last :within seconds.",
+    "SELECT id, queues FROM workers WHERE kind = :kind AND last_seen > {now} - :within",
+    params={"within": Double()},
+)
+
+PRUNE_PROCESSES = Query(
+    "Forget processes silent for longer than :after seconds.",
+    "DELETE FROM workers WHERE last_seen < {now} - :after",
+    params={"after": Double()},
+)
+
+# --- deliveries (the outbox) --------------------------------------------------------------------
+
+INSERT_DELIVERY = Query(
+    "Add a pending reply for a destination.",
+    """INSERT INTO deliveries (nonce, job_id, platform, chat_id, target, payload, state, attempt, max_attempts,
+                               run_at, created_at)
+       VALUES (:nonce, :job_id, :platform, :chat_id, :target, :payload, 'pending', 0, :max_attempts,
+               {now}, {now})
+       RETURNING id""",
+    params={"payload": JSON()},
+)
+
+NOTIFY_DELIVERIES = Query(
+    "Wake listening chat processes of a platform when the transaction commits (PostgreSQL only).",
+    "SELECT pg_notify('dreamface_deliveries', :platform)",
+)
+
+_READY_DELIVERY = ("state = 'pending' AND run_at <= {now} AND (platform IN :platforms "
+                   "OR (target IS NOT NULL AND platform || '|' || target IN :routes))")
+_DELIVERY_CLAIM_SET = ("state = 'sending', owner = :owner, attempt = attempt + 1, "
+                       "lease_expires_at = {now} + :lease_seconds")
+
+CLAIM_DELIVERIES = Query(
+    "Take up to :limit pending replies this process can deliver: whole platforms, or 'platform|target' routes.",
+    f"""UPDATE deliveries SET {_DELIVERY_CLAIM_SET}
+        WHERE id IN (SELECT id FROM deliveries WHERE {_READY_DELIVERY} ORDER BY run_at, id LIMIT :limit)
+        RETURNING {DELIVERY_COLUMNS}""",
+    postgresql=f"""WITH picked AS MATERIALIZED (
+            SELECT id FROM deliveries WHERE {_READY_DELIVERY}
+            ORDER BY run_at, id LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE deliveries SET {_DELIVERY_CLAIM_SET}
+        FROM picked WHERE deliveries.id = picked.id
+        RETURNING {", ".join("deliveries." + c.strip() for c in DELIVERY_COLUMNS.split(","))}""",
+    params={"lease_seconds": Double()},
+    lists=("platforms", "routes"),
+    columns=_DELIVERY_TYPES,
+)
+
+EXTEND_DELIVERY_LEASES = Query(
+    "Extend the leases of replies a chat process is still sending.",
+    """UPDATE deliveries SET lease_expires_at = {now} + :lease_seconds
+       WHERE id IN :ids AND state = 'sending' AND owner = :owner
+       RETURNING id""",
+    params={"lease_seconds": Double()},
+    lists=("ids",),
+)
+
+FINISH_DELIVERY = Query(
+    "The one guarded transition out of sending: only while this process still owns that attempt.",
+    """UPDATE deliveries SET state = :state, error = :error, run_at = {now} + :delay,
+              sent_at = CASE WHEN :state = 'sent' THEN {now} ELSE NULL END,
+              owner = NULL, lease_expires_at = NULL
+       WHERE id = :id AND state = 'sending' AND owner = :owner AND attempt = :attempt
+       RETURNING id""",
+    params={"delay": Double()},
+)
+
+RESCUE_EXPIRED_DELIVERIES = Query(
+    "Put replies whose sender stopped responding back to pending, or fail them after the last attempt.",
+    """UPDATE deliveries SET
+              state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END,
+              error = :reason, run_at = {now}, owner = NULL, lease_expires_at = NULL
+       WHERE state = 'sending' AND lease_expires_at < {now}
+       RETURNING id""",
+)
+
+DELIVERY_BY_ID = Query("One delivery.", f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = :id",
+                       columns=_DELIVERY_TYPES)
+
+DELIVERIES_FOR_JOB = Query("The replies a job produced.",
+                           f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE job_id = :job_id ORDER BY id",
+                           columns=_DELIVERY_TYPES)

@@ -1,0 +1,320 @@
+"""The durable job queue (semantics of Oban / River / solid_queue) on SQLite or PostgreSQL.
+
+    queued ──claim──► running ──finish(completed)──► done
+       ▲                 │ ├──finish(failed / retryable after the last attempt)──► failed
+       │                 │ └──finish(cancelled)──► cancelled
+       └─retryable/released/lease rescued─┘
+    queued ──cancel / expiry──► cancelled / failed
+
+Every way out of `running` goes through one guarded write (queries.FINISH_JOB) built by the
+named constructors of `Transition`; it applies only while the job is still running, owned by
+the caller and on the same attempt, and it can carry the caller's own writes in the same
+transaction (`Queue.finalize`). All times come from the database clock.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from storage import queries as q
+from storage.db import session_factory
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+DEFAULT_USER_JOB_CAP = 5
+DEFAULT_EXPIRY_SECONDS = 600.0
+JOBS_CHANNEL = "dreamface_jobs"
+
+
+class JobRejected(ValueError):
+    """Refused at enqueue: unknown kind, oversized payload or malformed parameters."""
+
+
+class UserJobCapReached(Exception):
+    """The user already has `limit` jobs queued or running."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"you already have {limit} requests waiting; wait for one to finish")
+        self.limit = limit
+
+
+class JobLost(Exception):
+    """The job is no longer running under this worker (lease rescued, cancelled, finished):
+    the finish and everything written with it were rolled back."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"job {job_id} is no longer running under this worker; nothing was written")
+        self.job_id = job_id
+
+
+class PreparedJob(Protocol):
+    """What a kind registry (facegen/jobkinds.py) makes of a validated payload."""
+    payload: dict[str, Any]
+    queue: str
+    batch_key: str
+    priority: int
+    max_attempts: int
+
+
+class KindRegistry(Protocol):
+    def prepare(self, kind: str, payload: Mapping[str, Any]) -> PreparedJob:
+        """Validate a payload for a kind; raise ValueError with a readable message when it is not acceptable."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    kind: str
+    queue: str
+    batch_key: str
+    priority: int
+    payload: dict[str, Any]
+    state: str
+    user_id: int | None
+    dedupe_key: str | None
+    attempt: int
+    max_attempts: int
+    run_at: float
+    expires_at: float | None
+    worker_id: str | None
+    lease_expires_at: float | None
+    cancel_requested: bool
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "JobRecord":
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    deduplicated: bool  # True: an unfinished job already held the dedupe key; this is its id
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Answer to a lease extension: which jobs are still ours and which of those should stop."""
+    extended: frozenset[int]
+    cancel_requested: frozenset[int]
+    lost: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Position:
+    state: str
+    place: int | None            # 1 = next in line; None once it left the line
+    eta_seconds: float | None    # rough: place × recent run time ÷ live workers; None without history
+
+
+def backoff(attempt: int, base: float = 2.0, cap: float = 600.0) -> float:
+    """Seconds before retry number `attempt` (1-based): exponential, capped, with ±25 % jitter
+    so jobs that failed together do not all come back together."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    return delay * random.uniform(0.75, 1.25)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A way out of `running`; build one with the named constructors."""
+    state: str
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    delay: float = 0.0
+    refund: int = 0  # 1: the attempt does not count (released at shutdown)
+
+    @property
+    def final(self) -> bool:
+        return self.state != "queued"
+
+    @classmethod
+    def completed(cls, result: Mapping[str, Any] | None = None) -> "Transition":
+        return cls("done", result=dict(result or {}))
+
+    @classmethod
+    def failed(cls, error: str) -> "Transition":
+        return cls("failed", error=error)
+
+    @classmethod
+    def retryable(cls, job: JobRecord, error: str, delay: float | None = None,
+                  base: float = 2.0) -> "Transition":
+        """Back in line after a backoff, or failed when that was the last attempt."""
+        if job.attempt >= job.max_attempts:
+            return cls("failed", error=f"{error} (gave up after {job.attempt} attempts)")
+        return cls("queued", error=error, delay=backoff(job.attempt, base) if delay is None else delay)
+
+    @classmethod
+    def cancelled(cls, reason: str = "cancelled") -> "Transition":
+        return cls("cancelled", error=reason)
+
+    @classmethod
+    def released(cls) -> "Transition":
+        """Back in line at once without counting the attempt (graceful shutdown)."""
+        return cls("queued", refund=1)
+
+
+class Queue:
+    def __init__(self, engine: AsyncEngine, kinds: KindRegistry, *,
+                 user_job_cap: int = DEFAULT_USER_JOB_CAP,
+                 expiry_seconds: float | None = DEFAULT_EXPIRY_SECONDS) -> None:
+        self.engine = engine
+        self.kinds = kinds
+        self.user_job_cap = user_job_cap
+        self.expiry_seconds = expiry_seconds
+        self.dialect = engine.dialect.name
+        self._sessions = session_factory(engine)
+
+    async def _run(self, session: AsyncSession, query: q.Query, **params: Any):
+        return await session.execute(query.for_dialect(self.dialect), params)
+
+    # --- enqueue ----------------------------------------------------------------------------
+
+    async def enqueue(self, kind: str, payload: Mapping[str, Any], *, user_id: int | None = None,
+                      dedupe_key: str | None = None, run_after: float = 0.0,
+                      expires_in: float | None = None, priority: int | None = None,
+                      max_attempts: int | None = None) -> Enqueued:
+        """Queue a job. Raises JobRejected for bad input and UserJobCapReached over the cap.
+        `expires_in` defaults to the queue's expiry, counted from `run_after`."""
+        prepared = self._prepare(kind, payload)
+        expiry = self.expiry_seconds if expires_in is None else expires_in
+        async with self._sessions() as session, session.begin():
+            if dedupe_key is not None:
+                existing = (await self._run(session, q.UNFINISHED_BY_DEDUPE_KEY, dedupe_key=dedupe_key)).scalar()
+                if existing is not None:
+                    return Enqueued(existing, deduplicated=True)
+            if user_id is not None:
+                if (await self._run(session, q.LOCK_USER, user_id=user_id)).first() is None:
+                    raise JobRejected(f"unknown user id {user_id}")
+                unfinished = (await self._run(session, q.COUNT_UNFINISHED_FOR_USER, user_id=user_id)).scalar_one()
+                if unfinished >= self.user_job_cap:
+                    raise UserJobCapReached(self.user_job_cap)
+            job_id = (await self._run(
+                session, q.INSERT_JOB, kind=kind, queue=prepared.queue, batch_key=prepared.batch_key,
+                priority=prepared.priority if priority is None else priority, payload=prepared.payload,
+                user_id=user_id, dedupe_key=dedupe_key,
+                max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
+                run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry,
+            )).scalar()
+            if job_id is None:  # another process took the dedupe key since we looked
+                job_id = (await self._run(session, q.UNFINISHED_BY_DEDUPE_KEY, dedupe_key=dedupe_key)).scalar_one()
+                return Enqueued(job_id, deduplicated=True)
+            if self.dialect == "postgresql":
+                await self._run(session, q.NOTIFY_JOBS, queue=prepared.queue)
+        return Enqueued(job_id, deduplicated=False)
+
+    def _prepare(self, kind: str, payload: Mapping[str, Any]) -> PreparedJob:
+        if not isinstance(payload, Mapping):
+            raise JobRejected(f"{kind}: parameters must be a mapping, got {type(payload).__name__}")
+        try:
+            prepared = self.kinds.prepare(kind, payload)
+        except ValueError as exc:
+            raise JobRejected(str(exc)) from None
+        try:
+            size = len(json.dumps(prepared.payload, separators=(",", ":"), allow_nan=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise JobRejected(f"{kind}: parameters are not plain JSON data ({exc})") from None
+        if size > MAX_PAYLOAD_BYTES:
+            raise JobRejected(f"{kind}: parameters are {size} bytes, more than the {MAX_PAYLOAD_BYTES} allowed")
+        return prepared
+
+    # --- claim, lease, finish ---------------------------------------------------------------
+
+    async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
+                    lease_seconds: float) -> list[JobRecord]:
+        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first."""
+        async with self._sessions() as session, session.begin():
+            rows = (await self._run(session, q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues),
+                                    limit=limit, lease_seconds=lease_seconds)).all()
+        jobs = [JobRecord.from_row(row) for row in rows]
+        return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
+
+    async def extend(self, worker_id: str, job_ids: Sequence[int], lease_seconds: float) -> Lease:
+        if not job_ids:
+            return Lease(frozenset(), frozenset(), frozenset())
+        async with self._sessions() as session, session.begin():
+            rows = (await self._run(session, q.EXTEND_JOB_LEASES, worker_id=worker_id, ids=list(job_ids),
+                                    lease_seconds=lease_seconds)).all()
+        extended = frozenset(row.id for row in rows)
+        return Lease(extended, frozenset(row.id for row in rows if row.cancel_requested),
+                     frozenset(job_ids) - extended)
+
+    @asynccontextmanager
+    async def finalize(self, job: JobRecord, worker_id: str, transition: Transition) -> AsyncIterator[AsyncSession]:
+        """Apply `transition` and yield the session so the caller's writes (face node, image,
+        deliveries) commit in the same transaction. Raises JobLost, writing nothing, when the
+        job is no longer running under this worker and attempt."""
+        async with self._sessions() as session, session.begin():
+            row = (await self._run(
+                session, q.FINISH_JOB, id=job.id, worker_id=worker_id, attempt=job.attempt,
+                state=transition.state, result=transition.result, error=transition.error,
+                delay=transition.delay, refund=transition.refund, final=transition.final,
+            )).first()
+            if row is None:
+                raise JobLost(job.id)
+            yield session
+            if transition.state == "queued" and self.dialect == "postgresql":
+                await self._run(session, q.NOTIFY_JOBS, queue=job.queue)
+
+    async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
+        """`finalize` without extra writes; False when the job was no longer ours."""
+        try:
+            async with self.finalize(job, worker_id, transition):
+                pass
+        except JobLost:
+            return False
+        return True
+
+    async def cancel(self, job_id: int, reason: str = "cancelled by the user") -> str | None:
+        """'cancelled' (was queued), 'running' (its worker stops at the next heartbeat) or None
+        (already finished or unknown)."""
+        async with self._sessions() as session, session.begin():
+            return (await self._run(session, q.CANCEL_JOB, id=job_id, reason=reason)).scalar()
+
+    # --- periodic duties: single idempotent statements, safe from any number of processes ---
+
+    async def rescue_expired(self) -> list[int]:
+        async with self._sessions() as session, session.begin():
+            rows = (await self._run(session, q.RESCUE_EXPIRED_JOBS,
+                                    reason="lease expired: the worker stopped responding")).all()
+        return [row.id for row in rows]
+
+    async def expire_stale(self) -> list[int]:
+        async with self._sessions() as session, session.begin():
+            rows = (await self._run(session, q.EXPIRE_STALE_JOBS,
+                                    reason="expired: no worker started it in time")).all()
+        return [row.id for row in rows]
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def get(self, job_id: int) -> JobRecord | None:
+        async with self._sessions() as session:
+            row = (await self._run(session, q.JOB_BY_ID, id=job_id)).first()
+        return None if row is None else JobRecord.from_row(row)
+
+    async def position(self, job_id: int, live_workers: int = 1) -> Position | None:
+        """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply."""
+        async with self._sessions() as session:
+            row = (await self._run(session, q.JOB_BY_ID, id=job_id)).first()
+            if row is None:
+                return None
+            if row.state != "queued":
+                return Position(row.state, None, None)
+            place = 1 + (await self._run(session, q.JOBS_AHEAD, id=job_id)).scalar_one()
+            mean = (await self._run(session, q.RECENT_RUN_SECONDS, queue=row.queue)).scalar()
+        eta = None if mean is None else place * float(mean) / max(1, live_workers)
+        return Position("queued", place, eta)
+
+    async def now(self) -> float:
+        """The database clock."""
+        async with self._sessions() as session:
+            return float((await self._run(session, q.NOW)).scalar_one())
