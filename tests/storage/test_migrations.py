@@ -1,0 +1,186 @@
+"""Migrations, the migration policy and `dreamface db …`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from dreamface import cli
+from dreamface.config import ConfigError, Settings
+from storage.base import Base
+from storage.db import create_engine, normalize_url
+from storage.migrate import (SchemaOutOfDate, alembic_config, head_revision, open_database, schema_status,
+                             upgrade_database)
+from storage.models import User
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def _differences(engine) -> list:
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda sync: compare_metadata(
+            MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata))
+
+
+async def _tables(engine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+
+@pytest.fixture
+def db_cli(monkeypatch):
+    """The real `dreamface` entry point, with only the storage commands registered (the other
+    command modules are not under test here), run with DREAMFACE_DATABASE_URL set."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["storage.commands"])
+
+    def run(url: str, *argv: str) -> int:
+        monkeypatch.setenv("DREAMFACE_DATABASE_URL", url)
+        return cli.main(["db", *argv])
+    return run
+
+
+async def test_migrated_database_matches_the_models(database_url):
+    engine = create_engine(database_url)
+    try:
+        status = await upgrade_database(engine)
+        assert status.current == head_revision() and status.up_to_date
+        assert await _differences(engine) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_twice_keeps_the_data(database_url):
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine)
+        async with engine.begin() as conn:
+            await conn.execute(User.__table__.insert().values(
+                platform="web", platform_user_id="u1", locale="en", locale_chosen=False, banned=False, face_count=0))
+        status = await upgrade_database(engine)
+        assert status.up_to_date
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(User.platform_user_id))).scalars().all() == ["u1"]
+    finally:
+        await engine.dispose()
+
+
+async def test_downgrade_to_base_removes_every_table(database_url):
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine)
+
+        def down(sync) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.downgrade(config, "base")
+        async with engine.begin() as conn:
+            await conn.run_sync(down)
+        assert await _tables(engine) <= {"alembic_version"}
+        assert (await upgrade_database(engine)).up_to_date
+        assert await _differences(engine) == []
+    finally:
+        await engine.dispose()
+
+
+# Each process waits for the same moment, then upgrades: the schema is created once.
+_UPGRADE_AT = """
+import asyncio, sys, time
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+
+async def main(url, start):
+    engine = create_engine(url)
+    time.sleep(max(0.0, start - time.time()))
+    print((await upgrade_database(engine)).current)
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+async def test_concurrent_upgrades_from_several_processes(database_url):
+    start = time.time() + 2.0  # after every interpreter has imported everything
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _UPGRADE_AT, database_url, str(start), cwd=REPO,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for _ in range(3)]
+    results = [await p.communicate() for p in procs]
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert out.decode().strip() == head_revision()
+    engine = create_engine(database_url)
+    try:
+        assert await _differences(engine) == []
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_file_upgrades_itself_on_start(tmp_path):
+    engine = await open_database(Settings(database_url=f"sqlite:///{tmp_path / 'new.db'}"))
+    try:
+        assert (await schema_status(engine)).up_to_date
+        assert {"users", "faces", "blobs", "moderation_events"} <= await _tables(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_refuses_an_empty_schema_until_db_upgrade(scratch_postgres, db_cli, capsys):
+    url = scratch_postgres.create()
+    with pytest.raises(SchemaOutOfDate, match="run `dreamface db upgrade`"):
+        await open_database(url)
+    # refusing must not have created anything
+    probe = create_engine(url)
+    assert await _tables(probe) == set()
+    await probe.dispose()
+
+    assert await asyncio.to_thread(db_cli, url, "check") == 1
+    assert "behind: run `dreamface db upgrade`" in capsys.readouterr().out
+    assert await asyncio.to_thread(db_cli, url, "upgrade") == 0
+    assert await asyncio.to_thread(db_cli, url, "check") == 0
+    assert f"current:  {head_revision()}" in capsys.readouterr().out
+
+    engine = await open_database(url)
+    assert (await schema_status(engine)).up_to_date
+    await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_refuses_a_schema_from_a_newer_dreamface(scratch_postgres, db_cli, capsys):
+    url = scratch_postgres.create()
+    assert await asyncio.to_thread(db_cli, url, "upgrade") == 0
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+    await engine.dispose()
+    with pytest.raises(SchemaOutOfDate, match="newer dreamface"):
+        await open_database(url)
+    assert await asyncio.to_thread(db_cli, url, "upgrade") == 1
+    assert "from_the_future" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("sqlite:///data/dreamface.db", "sqlite+aiosqlite:///data/dreamface.db"),
+    ("sqlite+aiosqlite:///data/dreamface.db", "sqlite+aiosqlite:///data/dreamface.db"),
+    ("postgresql://bot:secret@db.example:5432/dreamface", "postgresql+asyncpg://bot:secret@db.example:5432/dreamface"),
+    ("postgresql+asyncpg://bot@db.example/dreamface", "postgresql+asyncpg://bot@db.example/dreamface"),
+])
+def test_database_urls_are_normalized_to_async_drivers(written, expected):
+    assert normalize_url(written) == expected
+
+
+@pytest.mark.parametrize("bad", ["mysql://root@localhost/dreamface", "not a url"])
+async def test_unusable_database_url_is_a_clear_config_error(bad, db_cli, capsys):
+    with pytest.raises(ConfigError, match="DREAMFACE_DATABASE_URL"):
+        await open_database(Settings.from_env({"DREAMFACE_DATABASE_URL": bad}))
+    assert await asyncio.to_thread(db_cli, bad, "upgrade") == 2
+    assert "DREAMFACE_DATABASE_URL" in capsys.readouterr().err
