@@ -1,0 +1,231 @@
+"""Users and their face history tree.
+
+`FaceRepository` works inside the caller's session and transaction, so the worker can store a
+face, finish its job and queue the replies in one commit:
+
+    async with sessions() as session, session.begin():
+        faces = FaceRepository(session)
+        user = await faces.get_or_create_user("telegram", "42", locale="ko")
+        face = await faces.add_face(user, parent=None, operation="new", ...)
+
+Users see their own numbering (#1, #2, …); look faces up by number for anything a user
+typed or clicked, and by database id only for references the system made itself (jobs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.blobs import BlobData, add_blob, read_blob
+from storage.models import Blob, Face, User
+
+
+class NotYourFace(ValueError):
+    """A face that belongs to another user was used where only the user's own may be."""
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    platform: str
+    platform_user_id: str
+    display_name: str | None
+    locale: str
+    locale_chosen: bool
+    banned: bool
+    current_face_id: int | None
+    face_count: int  # the last number handed out; numbers are never reused
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    id: int                          # database id: for jobs, never shown to users
+    user_id: int
+    number: int                      # the user's own #n
+    parent_id: int | None
+    other_parent_id: int | None      # the second face of a morph or pick, possibly not the user's
+    parent_number: int | None        # parents' numbers when they are the same user's faces
+    other_parent_number: int | None
+    operation: str
+    params: dict[str, Any]
+    backend: str
+    checkpoint_id: str
+    code: bytes                      # FaceCode.to_bytes()
+    image_blob_id: int | None
+    job_id: int | None
+    hidden: bool
+    flagged: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeletedData:
+    faces: int
+    images: int
+
+
+_Parent = aliased(Face)
+_OtherParent = aliased(Face)
+
+
+def _select_faces():
+    """Faces with their parents' numbers (only when the parent is the same user's face)."""
+    return (
+        select(Face, _Parent.number, _OtherParent.number)
+        .outerjoin(_Parent, and_(_Parent.id == Face.parent_id, _Parent.user_id == Face.user_id))
+        .outerjoin(_OtherParent, and_(_OtherParent.id == Face.other_parent_id, _OtherParent.user_id == Face.user_id))
+    )
+
+
+def _face_record(row) -> FaceRecord:
+    face, parent_number, other_parent_number = row
+    return FaceRecord(
+        id=face.id, user_id=face.user_id, number=face.number,
+        parent_id=face.parent_id, other_parent_id=face.other_parent_id,
+        parent_number=parent_number, other_parent_number=other_parent_number,
+        operation=face.operation, params=dict(face.params), backend=face.backend,
+        checkpoint_id=face.checkpoint_id, code=bytes(face.code), image_blob_id=face.image_blob_id,
+        job_id=face.job_id, hidden=face.hidden, flagged=face.flagged, created_at=face.created_at)
+
+
+def _user_record(user: User) -> UserRecord:
+    return UserRecord(
+        id=user.id, platform=user.platform, platform_user_id=user.platform_user_id,
+        display_name=user.display_name, locale=user.locale, locale_chosen=user.locale_chosen,
+        banned=user.banned, current_face_id=user.current_face_id, face_count=user.face_count,
+        created_at=user.created_at)
+
+
+class FaceRepository:
+    """Users and faces, read and written in the caller's transaction (nothing here commits)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # --- users ---------------------------------------------------------------------------
+
+    async def get_or_create_user(self, platform: str, platform_user_id: str, locale: str = "ko",
+                                 display_name: str | None = None) -> UserRecord:
+        """The user for a platform identity, created on first contact. Safe when two messages
+        from a new user arrive at once. A changed display name is updated; locale is only the
+        initial one (the conversation decides when it changes)."""
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(User)
+            .values(platform=platform, platform_user_id=platform_user_id, locale=locale,
+                    display_name=display_name, locale_chosen=False, banned=False, face_count=0)
+            .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
+        user = (await self._session.execute(
+            select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
+            .execution_options(populate_existing=True))).scalar_one()
+        if display_name is not None and user.display_name != display_name:
+            user.display_name = display_name
+            await self._session.flush()
+        return _user_record(user)
+
+    async def get_user(self, user_id: int) -> UserRecord | None:
+        user = await self._session.get(User, user_id, populate_existing=True)
+        return None if user is None else _user_record(user)
+
+    # --- faces ---------------------------------------------------------------------------
+
+    async def add_face(self, user: UserRecord, *, parent: FaceRecord | None, operation: str,
+                       params: dict[str, Any], backend: str, checkpoint_id: str, code: bytes,
+                       image: bytes, image_content_type: str = "image/png",
+                       other_parent: FaceRecord | None = None, job_id: int | None = None) -> FaceRecord:
+        """Store a new face node with its image and give it the user's next number. The
+        counter row is locked by the UPDATE until commit, so concurrent adds for one user
+        get distinct numbers on both databases."""
+        if parent is not None and parent.user_id != user.id:
+            raise NotYourFace(f"face {parent.id} does not belong to user {user.id}")
+        number = (await self._session.execute(
+            update(User).where(User.id == user.id).values(face_count=User.face_count + 1)
+            .returning(User.face_count).execution_options(synchronize_session=False))).scalar_one()
+        blob_id = await add_blob(self._session, image, image_content_type)
+        face = Face(
+            user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
+            checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id,
+            parent_id=None if parent is None else parent.id,
+            other_parent_id=None if other_parent is None else other_parent.id,
+            hidden=False, flagged=False)
+        self._session.add(face)
+        await self._session.flush()
+        return await self._one(Face.id == face.id)
+
+    async def get_face_by_number(self, user: UserRecord, number: int) -> FaceRecord | None:
+        """The user's face #number: the lookup for anything a user typed or clicked."""
+        return await self._one(Face.user_id == user.id, Face.number == number)
+
+    async def get_face_by_id(self, face_id: int) -> FaceRecord | None:
+        """For ids the system stored itself (job payloads); never for user input."""
+        return await self._one(Face.id == face_id)
+
+    async def set_current_face(self, user: UserRecord, face: FaceRecord) -> None:
+        if face.user_id != user.id:
+            raise NotYourFace(f"face {face.id} does not belong to user {user.id}")
+        await self._session.execute(
+            update(User).where(User.id == user.id).values(current_face_id=face.id)
+            .execution_options(synchronize_session=False))
+
+    async def current_face(self, user: UserRecord) -> FaceRecord | None:
+        current = select(User.current_face_id).where(User.id == user.id).scalar_subquery()
+        return await self._one(Face.id == current)
+
+    async def history(self, user: UserRecord, limit: int = 10, include_hidden: bool = False) -> list[FaceRecord]:
+        """The user's faces, newest first (hidden ones left out unless asked for)."""
+        query = _select_faces().where(Face.user_id == user.id)
+        if not include_hidden:
+            query = query.where(Face.hidden.is_(False))
+        return await self._many(query.order_by(Face.number.desc()).limit(limit))
+
+    async def children(self, face: FaceRecord) -> list[FaceRecord]:
+        """Faces made from this one (as either parent), oldest first."""
+        query = _select_faces().where(or_(Face.parent_id == face.id, Face.other_parent_id == face.id))
+        return await self._many(query.order_by(Face.created_at, Face.id))
+
+    async def parents(self, face: FaceRecord) -> list[FaceRecord]:
+        """The face's parent, then its other parent, where they still exist."""
+        ids = [i for i in (face.parent_id, face.other_parent_id) if i is not None]
+        if not ids:
+            return []
+        found = {f.id: f for f in await self._many(_select_faces().where(Face.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    async def face_image(self, face: FaceRecord) -> BlobData | None:
+        return None if face.image_blob_id is None else await read_blob(self._session, face.image_blob_id)
+
+    async def delete_user_data(self, user: UserRecord) -> DeletedData:
+        """Delete the user's faces and images and forget their display name. The user row
+        stays, so a ban survives and face numbers are never reused for old buttons."""
+        await self._session.execute(
+            update(User).where(User.id == user.id).values(current_face_id=None, display_name=None)
+            .execution_options(synchronize_session=False))
+        their_images = select(Face.image_blob_id).where(Face.user_id == user.id).scalar_subquery()
+        images = (await self._session.execute(
+            delete(Blob).where(Blob.id.in_(their_images)).execution_options(synchronize_session=False))).rowcount
+        faces = (await self._session.execute(
+            delete(Face).where(Face.user_id == user.id).execution_options(synchronize_session=False))).rowcount
+        return DeletedData(faces=faces, images=images)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    async def _one(self, *where) -> FaceRecord | None:
+        row = (await self._session.execute(
+            _select_faces().where(*where).execution_options(populate_existing=True))).one_or_none()
+        return None if row is None else _face_record(row)
+
+    async def _many(self, query) -> list[FaceRecord]:
+        rows = (await self._session.execute(query.execution_options(populate_existing=True))).all()
+        return [_face_record(row) for row in rows]
