@@ -3,7 +3,8 @@ named with a one-line purpose, so a reader can list every query shape in a minut
 
 `{now}` stands for the database clock in seconds since the epoch (one clock for every
 process on every machine); a statement with a `postgresql` text uses it there and `sql`
-on SQLite. Parameters named in `lists` take a Python sequence (an expanding IN).
+on SQLite. Parameters named in `lists` take a Python sequence (an expanding IN, typed so an
+empty sequence still compares with the right type).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import JSON, Boolean, Double, bindparam, text
+from sqlalchemy import JSON, BigInteger, Boolean, Double, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
 
@@ -38,7 +39,7 @@ class Query:
     sql: str
     postgresql: str | None = None
     params: Mapping[str, TypeEngine] = field(default_factory=dict)   # binds that need a type (JSON, bool)
-    lists: tuple[str, ...] = ()
+    lists: Mapping[str, TypeEngine] = field(default_factory=dict)   # binds that take a sequence
     columns: Mapping[str, TypeEngine] = field(default_factory=dict)  # result columns that need decoding
 
     def for_dialect(self, dialect: str) -> TextClause:
@@ -50,7 +51,7 @@ def _compile(query: Query, dialect: str) -> TextClause:
     sql = query.postgresql if dialect == "postgresql" and query.postgresql else query.sql
     clause = text(sql.replace("{now}", CLOCK[dialect]))
     binds = [bindparam(name, type_=kind) for name, kind in query.params.items()]
-    binds += [bindparam(name, expanding=True) for name in query.lists]
+    binds += [bindparam(name, expanding=True, type_=kind) for name, kind in query.lists.items()]
     if binds:
         clause = clause.bindparams(*binds)
     if query.columns:
@@ -127,7 +128,7 @@ CLAIM_JOBS = Query(
         FROM picked WHERE jobs.id = picked.id
         RETURNING {", ".join("jobs." + c.strip() for c in JOB_COLUMNS.split(","))}""",
     params={"lease_seconds": Double()},
-    lists=("queues",),
+    lists={"queues": String()},
     columns=_JOB_TYPES,
 )
 
@@ -137,7 +138,7 @@ EXTEND_JOB_LEASES = Query(
        WHERE id IN :ids AND state = 'running' AND worker_id = :worker_id
        RETURNING id, cancel_requested""",
     params={"lease_seconds": Double()},
-    lists=("ids",),
+    lists={"ids": BigInteger()},
     columns={"cancel_requested": Boolean()},
 )
 
@@ -259,7 +260,7 @@ CLAIM_DELIVERIES = Query(
         FROM picked WHERE deliveries.id = picked.id
         RETURNING {", ".join("deliveries." + c.strip() for c in DELIVERY_COLUMNS.split(","))}""",
     params={"lease_seconds": Double()},
-    lists=("platforms", "routes"),
+    lists={"platforms": String(), "routes": String()},
     columns=_DELIVERY_TYPES,
 )
 
@@ -269,7 +270,7 @@ EXTEND_DELIVERY_LEASES = Query(
        WHERE id IN :ids AND state = 'sending' AND owner = :owner
        RETURNING id""",
     params={"lease_seconds": Double()},
-    lists=("ids",),
+    lists={"ids": BigInteger()},
 )
 
 FINISH_DELIVERY = Query(
@@ -279,7 +280,7 @@ FINISH_DELIVERY = Query(
               owner = NULL, lease_expires_at = NULL
        WHERE id = :id AND state = 'sending' AND owner = :owner AND attempt = :attempt
        RETURNING id""",
-    params={"delay": Double()},
+    params={"delay": Double(), "state": String()},
 )
 
 RESCUE_EXPIRED_DELIVERIES = Query(
