@@ -77,10 +77,10 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 async def engine(database_url) -> AsyncIterator:
-    """An async engine on a database with the current schema."""
+    """An async engine on a database migrated to the current schema."""
     from storage.db import create_engine
-    from storage.schema import create_schema
+    from storage.migrate import upgrade_database
     eng = create_engine(database_url)
-    await create_schema(eng)
+    await upgrade_database(eng)
     yield eng
     await eng.dispose()
