@@ -1,0 +1,305 @@
+"""The worker runtime: claims batches of compatible jobs, runs their handlers off the event
+loop, and stores each outcome with the handler's own writes in one transaction. The only
+facegen module that touches storage.
+
+A handler takes a batch of claimed jobs of one kind and returns one outcome per job, in order:
+`Done(result, write)` (write: an async callback given the finalize session, e.g. to store the
+face node, its image and the replies), `RetryLater(reason)` or `Fail(reason)`. A plain function
+runs in a thread so heartbeats go on during CPU work; a coroutine function is awaited. A
+handler that raises retries its jobs with backoff, then fails them with the error recorded.
+
+    dreamface worker [--queues default,slow] [--batch-size 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import inspect
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from dreamface.config import Settings
+from facegen.jobkinds import JobKinds
+from storage.outage import is_unavailable, retry_while_unavailable
+from storage.presence import Presence, ProcessInfo
+from storage.queue import JOBS_CHANNEL, JobLost, JobRecord, Queue, Transition
+from storage.wakeup import Wakeup
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Done:
+    result: dict[str, Any] = field(default_factory=dict)
+    write: Write | None = None   # extra writes committed with the result, or not at all
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    reason: str
+    delay: float | None = None   # None: exponential backoff with jitter
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str
+
+
+Outcome = Done | RetryLater | Fail
+Handler = Callable[[Sequence[JobRecord]], Union[Sequence[Outcome], Awaitable[Sequence[Outcome]]]]
+
+
+class Worker:
+    def __init__(self, engine: AsyncEngine, handlers: Mapping[str, Handler], *,
+                 queues: Sequence[str] = ("default",),
+                 batch_size: int = 8,
+                 lease_seconds: float = 30.0,      # a silent worker's jobs are rescued after this
+                 poll_seconds: float = 0.5,        # idle wait between looks (LISTEN/NOTIFY wakes sooner)
+                 retry_base: float = 2.0,          # first retry delay; doubles per attempt
+                 duty_seconds: float | None = None,  # rescue/expiry sweep period; None: lease_seconds / 3
+                 shutdown_grace: float | None = None,  # None: a stopping worker finishes its batch
+                 process: ProcessInfo | None = None) -> None:
+        self.handlers = dict(handlers)
+        self.queues = tuple(queues)
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.retry_base = retry_base
+        self.duty_seconds = lease_seconds / 3 if duty_seconds is None else duty_seconds
+        self.shutdown_grace = shutdown_grace
+        self.process = process or ProcessInfo("worker", self.queues)
+        self.queue = Queue(engine, JobKinds())   # a worker never enqueues, so it needs no kinds
+        self.presence = Presence(engine)
+        self._engine = engine
+        self._in_flight: dict[int, JobRecord] = {}
+        self._cancel_requested: set[int] = set()
+
+    @property
+    def id(self) -> str:
+        return self.process.id
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and run batches until `stop` is set, then finish (or, past the grace, release)
+        the batch in hand. Database outages are waited out."""
+        wanted = set(self.queues)
+        async with Wakeup(self._engine, JOBS_CHANNEL, self.poll_seconds, wanted.__contains__) as wakeup:
+            beats = asyncio.create_task(self._heartbeat(stop), name="worker heartbeat")
+            try:
+                while not stop.is_set():
+                    if beats.done():
+                        beats.result()  # a heartbeat that died of a real error stops the worker loudly
+                    try:
+                        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
+                    except Exception as exc:
+                        if not is_unavailable(exc):
+                            raise
+                        log.warning("worker %s: database unavailable (%s)", self.id, type(exc).__name__)
+                        batch = []
+                    if batch:
+                        await self._run_until_stopped(batch, stop)
+                    else:
+                        await wakeup.wait()
+            finally:
+                beats.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beats
+                with contextlib.suppress(Exception):
+                    await self.presence.forget(self.id)
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it to the end; returns how many jobs were claimed."""
+        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
+        if batch:
+            await self.process_batch(batch)
+        return len(batch)
+
+    async def _run_until_stopped(self, batch: list[JobRecord], stop: asyncio.Event) -> None:
+        task = asyncio.create_task(self.process_batch(batch))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if task.done() or self.shutdown_grace is None:
+            await task
+            return
+        done, _ = await asyncio.wait({task}, timeout=self.shutdown_grace)
+        if done:
+            await task
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for job in list(self._in_flight.values()):
+            await retry_while_unavailable(lambda job=job: self.queue.finish(job, self.id, Transition.released()),
+                                          f"release job {job.id}", give_up_after=self.lease_seconds)
+        self._in_flight.clear()
+
+    # --- one batch --------------------------------------------------------------------------
+
+    async def process_batch(self, batch: Sequence[JobRecord]) -> None:
+        # _in_flight holds the jobs not yet settled; a shutdown past its grace releases those
+        self._in_flight = {job.id: job for job in batch}
+        by_kind: dict[str, list[JobRecord]] = {}
+        for job in batch:
+            by_kind.setdefault(job.kind, []).append(job)
+        for kind, jobs in by_kind.items():
+            outcomes = await self._handle(kind, jobs)
+            for job, outcome in zip(jobs, outcomes):
+                if job.id in self._in_flight:   # not lost to a rescue meanwhile
+                    await self._settle(job, outcome)
+                    self._in_flight.pop(job.id, None)
+        self._in_flight = {}
+
+    async def _handle(self, kind: str, jobs: list[JobRecord]) -> list[Outcome | BaseException]:
+        handler = self.handlers.get(kind)
+        if handler is None:
+            return [Fail(f"no handler for job kind {kind!r} in this worker")] * len(jobs)
+        try:
+            if inspect.iscoroutinefunction(handler):
+                outcomes = await handler(jobs)
+            else:
+                outcomes = await asyncio.to_thread(handler, jobs)
+        except Exception as exc:  # a failing handler must cost its jobs an attempt, never the worker
+            log.exception("worker %s: handler for %s raised on jobs %s", self.id, kind, [j.id for j in jobs])
+            return [exc] * len(jobs)
+        outcomes = list(outcomes)
+        if len(outcomes) != len(jobs):
+            error = RuntimeError(f"handler for {kind} returned {len(outcomes)} outcomes for {len(jobs)} jobs")
+            return [error] * len(jobs)
+        return outcomes
+
+    def _transition(self, job: JobRecord, outcome: Outcome | BaseException) -> Transition:
+        if job.id in self._cancel_requested:
+            return Transition.cancelled("cancelled while running")
+        if isinstance(outcome, Done):
+            return Transition.completed(outcome.result)
+        if isinstance(outcome, RetryLater):
+            return Transition.retryable(job, outcome.reason, outcome.delay, base=self.retry_base)
+        if isinstance(outcome, Fail):
+            return Transition.failed(outcome.reason)
+        if isinstance(outcome, BaseException):
+            return Transition.retryable(job, f"{type(outcome).__name__}: {outcome}", base=self.retry_base)
+        return Transition.retryable(job, f"handler returned {outcome!r}, not Done/RetryLater/Fail",
+                                    base=self.retry_base)
+
+    async def _settle(self, job: JobRecord, outcome: Outcome | BaseException) -> None:
+        """Store the outcome (with the handler's writes), waiting out database outages."""
+        transition = self._transition(job, outcome)
+        write = outcome.write if isinstance(outcome, Done) and transition.state == "done" else None
+
+        async def finalize() -> None:
+            async with self.queue.finalize(job, self.id, transition) as session:
+                if write is not None:
+                    await write(session)
+
+        try:
+            await retry_while_unavailable(finalize, f"finish job {job.id}")
+        except JobLost:
+            log.info("worker %s: job %s was rescued or cancelled before it finished; result dropped",
+                     self.id, job.id)
+        except Exception as exc:
+            if write is None or is_unavailable(exc):
+                raise
+            log.exception("worker %s: storing the result of job %s failed", self.id, job.id)
+            retry = Transition.retryable(job, f"storing the result failed: {type(exc).__name__}: {exc}",
+                                         base=self.retry_base)
+            await retry_while_unavailable(lambda: self.queue.finish(job, self.id, retry), f"retry job {job.id}")
+        finally:
+            self._cancel_requested.discard(job.id)
+
+    # --- heartbeat and periodic duties --------------------------------------------------------
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        next_duty = loop.time()
+        while not stop.is_set() or self._in_flight:
+            try:
+                await self.presence.beat(self.process)
+                await self._extend_leases()
+                if loop.time() >= next_duty:
+                    await self.queue.rescue_expired()
+                    await self.queue.expire_stale()
+                    next_duty = loop.time() + self.duty_seconds
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("worker %s heartbeat: database unavailable (%s)", self.id, type(exc).__name__)
+            await asyncio.sleep(min(self.lease_seconds / 3, self.duty_seconds))
+
+    async def _extend_leases(self) -> None:
+        if not self._in_flight:
+            return
+        lease = await self.queue.extend(self.id, list(self._in_flight), self.lease_seconds)
+        self._cancel_requested |= lease.cancel_requested
+        for job_id in lease.lost:
+            log.warning("worker %s: lost job %s (lease rescued); its result will be dropped", self.id, job_id)
+            self._in_flight.pop(job_id, None)
+
+
+# --- `dreamface worker` -----------------------------------------------------------------------
+
+HANDLERS_MODULE = "facegen.handlers"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("worker", help="run an inference worker: claim jobs, render, store results")
+    parser.add_argument("--queues", help="comma-separated queues to serve (default: DREAMFACE_WORKER_QUEUES)")
+    parser.add_argument("--batch-size", type=int, help="most jobs per batch (default: DREAMFACE_WORKER_BATCH_SIZE)")
+    parser.set_defaults(func=run_command)
+
+
+def load_handlers(settings: Settings) -> Mapping[str, Handler] | None:
+    """The shipped handlers: `facegen.handlers.load(settings)`; None when that module is absent."""
+    try:
+        module = importlib.import_module(HANDLERS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != HANDLERS_MODULE:
+            raise
+        return None
+    return module.load(settings)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    handlers = load_handlers(settings)
+    if handlers is None:
+        print(f"dreamface worker: no job handlers are installed ({HANDLERS_MODULE} is missing), "
+              "so there is nothing this worker could run", file=sys.stderr)
+        return 2
+    queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_serve(settings, handlers, queues, args.batch_size or settings.worker_batch_size))
+
+
+async def _serve(settings: Settings, handlers: Mapping[str, Handler], queues: Sequence[str], batch_size: int) -> int:
+    from storage.migrate import SchemaOutOfDate, open_database
+    try:
+        engine = await open_database(settings)
+    except SchemaOutOfDate as exc:
+        print(f"dreamface worker: {exc}", file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    worker = Worker(engine, handlers, queues=queues, batch_size=batch_size,
+                    lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds)
+    log.info("worker %s serving %s", worker.id, ", ".join(queues))
+    try:
+        await worker.run(stop)
+    finally:
+        await engine.dispose()
+    log.info("worker %s stopped", worker.id)
+    return 0
