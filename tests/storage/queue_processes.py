@@ -6,7 +6,8 @@
 The worker runs the `echo` kind: each job sleeps `ms` and is done with one reply to
 telegram chat `n`, written in the finalize transaction; jobs with "fail" raise every time.
 The courier "sends" a reply by appending `nonce` to LOGDIR/sent-<pid>.log (flushed before
-it returns), which stands for the platform accepting the message.
+it returns), which stands for the platform accepting the message. Each process touches
+LOGDIR/ready-<pid> once SIGTERM would stop it cleanly.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ async def run(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    (Path(args.logdir) / f"ready-{os.getpid()}").touch()  # from here on SIGTERM means a clean stop
     if args.role == "worker":
         worker = Worker(engine, {"echo": echo_handler(Outbox(engine))}, queues=["default"],
                         batch_size=args.batch, lease_seconds=args.lease, poll_seconds=0.1, retry_base=0.05)
