@@ -8,6 +8,7 @@ import sys
 
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from dreamface.config import Settings
 from storage.db import create_engine
@@ -27,7 +28,7 @@ def run_upgrade(_args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         status = asyncio.run(_with_engine(settings, upgrade_database))
-    except CommandError as exc:  # e.g. the database was migrated by a newer dreamface
+    except (CommandError, DBAPIError, OSError) as exc:  # unreachable, or migrated by a newer dreamface
         print(f"dreamface: cannot upgrade {_safe_url(settings)}: {exc}", file=sys.stderr)
         return 1
     print(f"{_safe_url(settings)}: schema at {status.current} (head)")
@@ -36,7 +37,11 @@ def run_upgrade(_args: argparse.Namespace) -> int:
 
 def run_check(_args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    status = asyncio.run(_with_engine(settings, schema_status))
+    try:
+        status = asyncio.run(_with_engine(settings, schema_status))
+    except (DBAPIError, OSError) as exc:
+        print(f"dreamface: cannot read {_safe_url(settings)}: {exc}", file=sys.stderr)
+        return 1
     print(f"database: {_safe_url(settings)}")
     print(f"current:  {status.current or '(empty)'}")
     print(f"head:     {status.head}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 from pathlib import Path
@@ -166,6 +167,17 @@ async def test_postgres_refuses_a_schema_from_a_newer_dreamface(scratch_postgres
         await open_database(url)
     assert await asyncio.to_thread(db_cli, url, "upgrade") == 1
     assert "from_the_future" in capsys.readouterr().err
+
+
+async def test_unreachable_database_is_reported_not_a_traceback(db_cli, capsys):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://postgres:secret@127.0.0.1:{port}/dreamface"
+    assert await asyncio.to_thread(db_cli, url, "upgrade") == 1
+    err = capsys.readouterr().err
+    assert f"cannot upgrade postgresql://postgres:***@127.0.0.1:{port}/dreamface" in err
+    assert "secret" not in err
 
 
 @pytest.mark.parametrize("written, expected", [
