@@ -1,0 +1,43 @@
+"""Relative edits on an existing face ("more smile", "a bit older", "수염 없애줘").
+
+An edit text is resolved like a description; each field it mentions becomes one `Edit`:
+- a degree becomes a step of EDIT_STEP at plain strength (0.25 with 살짝 / a bit, 0.71 with
+  아주 / much), signed by the word (작게 → −) and flipped by 덜 / less / fewer;
+- a degree set to nothing ("주름 없애줘", "stop smiling") becomes value=0.0: set it, not step it;
+- age words ("older", "나이 들게", "젊게") become Edit("age", ±1), ±0.5 with a slight degree;
+- colours, styles, beard kinds and flags become value edits ("금발로", "add glasses").
+Guesses (a pronoun's gender, 할아버지's age) are never edits.
+"""
+
+from __future__ import annotations
+
+from facegen.attributes import DEGREES, Edit
+from facegen.describe.lexicon import PLAIN, SLIGHT
+from facegen.describe.resolve import Resolution
+
+EDIT_STEP = 0.5
+DEGREE_FIELDS = set(DEGREES) | {"hair_length"}
+
+
+def edits_from(resolution: Resolution) -> list[Edit]:
+    sign = -1 if resolution.comparative < 0 else 1
+    latest: dict[str, tuple[float | str | bool, float]] = {}
+    for a in resolution.applied:
+        if not a.weak:
+            latest[a.field] = (a.value, a.intensity)
+    if "age" in latest:
+        latest.pop("age_band", None)
+    edits: list[Edit] = []
+    for name, (value, intensity) in latest.items():
+        if name == "age":
+            step = 0.5 if intensity <= SLIGHT else 1.0
+            edits.append(Edit("age", amount=sign * step * (1 if value > 0 else -1)))
+        elif name in DEGREE_FIELDS:
+            if value == 0.0:
+                edits.append(Edit(name, value=0.0))
+            else:
+                amount = sign * EDIT_STEP * value / PLAIN
+                edits.append(Edit(name, amount=round(max(-1.0, min(1.0, amount)), 2)))
+        else:
+            edits.append(Edit(name, value=value))
+    return edits

@@ -1,0 +1,144 @@
+"""English front end: a small tokenizer and lemmatizer → `Word`s for the resolver.
+
+Lower-cases, splits "doesn't" into does + n't and "he's" into he + 's, drops possessive 's,
+matches listed phrases ("bowl cut", "a bit", "corners of the eyes") before single words,
+reads ages ("twenty-five-year-old", "about 40 years old", "in his 30s"), and splits
+hyphenated words nobody listed ("purple-haired" → purple + hair). An adjective right after
+a copula ("eyes are big", "turn up") describes the noun before it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from facegen.describe.lexicon import FILLER, LINK, Copula, Degree, Entry, Impression, Modifier, Negator, age_head
+from facegen.describe.lexicon_en import EN, NUMBER_WORDS, lemma_candidates, lookup_with_form
+from facegen.describe.resolve import Word
+
+TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*(?:-[^\W_]+(?:'[^\W_]+)*)*|[.!?;,]")
+BOUNDARIES = {".", "!", "?", ";"}
+CONTRACTIONS = {"can't": ["can", "n't"], "won't": ["will", "n't"], "cannot": ["can", "n't"]}
+SUBJECT_S = {"he", "she", "it", "that", "who", "there", "what", "this"}
+YEAR_WORDS = {"year", "years", "yr", "yrs", "yo"}
+DEGREE_BEFORE_ADJECTIVE = {"pretty": 0.85}     # "pretty big eyes" vs "a pretty woman"
+MAX_PHRASE = 5
+
+
+def _split(raw: str) -> list[str]:
+    word = raw.lower()
+    if word in CONTRACTIONS:
+        return CONTRACTIONS[word]
+    if word.endswith("n't") and len(word) > 3:
+        return [word[:-3], "n't"]
+    if word.endswith("'s"):
+        stem = word[:-2]
+        return [stem, "'s"] if stem in SUBJECT_S else [stem]
+    if word.endswith("'re") or word.endswith("'m"):
+        return [word.rsplit("'", 1)[0], "is"]
+    if "-" in word and word not in EN.words and not _starts_phrase(word.split("-")):
+        return [part for part in word.split("-") if part]
+    return [word]
+
+
+def _starts_phrase(parts: list[str]) -> bool:
+    return tuple(parts) in EN.phrases
+
+
+def tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for match in TOKEN.finditer(text.replace("’", "'").replace("‘", "'")):
+        out.extend(_split(match.group()))
+    return out
+
+
+def _number(tokens_: list[str], i: int) -> tuple[int | None, int]:
+    """A number starting at i ("25", "twenty five", "twenty") and the index after it."""
+    word = tokens_[i]
+    if word.isdigit() and len(word) <= 3:
+        return int(word), i + 1
+    if word in NUMBER_WORDS:
+        value, j = NUMBER_WORDS[word], i + 1
+        if value >= 20 and value % 10 == 0 and j < len(tokens_) and 0 < NUMBER_WORDS.get(tokens_[j], 0) < 10:
+            value += NUMBER_WORDS[tokens_[j]]
+            j += 1
+        return value, j
+    return None, i
+
+
+def _age(tokens_: list[str], i: int) -> tuple[Word | None, int]:
+    """An age at i ("25", "twenty-five years old", "ten"), consuming "years old" after it."""
+    value, j = _number(tokens_, i)
+    if value is None:
+        return None, i
+    if j < len(tokens_) and tokens_[j] in YEAR_WORDS:
+        j += 1
+        if j < len(tokens_) and tokens_[j] == "old":
+            j += 1
+        elif j + 1 < len(tokens_) and tokens_[j:j + 2] == ["of", "age"]:
+            j += 2
+    elif j < len(tokens_) and tokens_[j] == "something":
+        value, j = value + 5, j + 1
+    entry = age_head(value)
+    return Word(" ".join(tokens_[i:j]), entry if entry is not None else FILLER), j
+
+
+def _phrase(tokens_: list[str], i: int) -> tuple[Entry | None, int]:
+    for length in range(min(MAX_PHRASE, len(tokens_) - i), 1, -1):
+        words = tokens_[i:i + length]
+        if tuple(words) in EN.phrases:
+            return EN.phrases[tuple(words)], i + length
+        for candidate, comparative in lemma_candidates(words[-1])[1:]:
+            key = tuple(words[:-1]) + (candidate,)
+            if not comparative and key in EN.phrases:
+                return EN.phrases[key], i + length
+    return None, i
+
+
+def words(text: str) -> list[Word]:
+    """English text → resolver words."""
+    toks = tokens(text)
+    out: list[Word] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok in BOUNDARIES:
+            out.append(Word(tok, FILLER, boundary=True))
+            i += 1
+            continue
+        if tok == ",":
+            out.append(Word(tok, LINK, comma=True))
+            i += 1
+            continue
+        entry, j = _phrase(toks, i)
+        if entry is not None:
+            out.append(Word(" ".join(toks[i:j]), entry))
+            i = j
+            continue
+        age, j = _age(toks, i)
+        if age is not None:
+            out.append(age)
+            i = j
+            continue
+        entry, comparative = lookup_with_form(tok)
+        out.append(Word(tok, entry, comparative=comparative))
+        i += 1
+    _settle_roles(out)
+    return out
+
+
+def _settle_roles(out: list[Word]) -> None:
+    """Choices that depend on neighbours: "pretty big" is a degree; an adjective after a
+    copula (skipping degree words and negators) describes the noun before it."""
+    for k, word in enumerate(out):
+        following = out[k + 1] if k + 1 < len(out) else None
+        if word.text in DEGREE_BEFORE_ADJECTIVE and isinstance(word.entry, Impression) \
+                and following is not None and isinstance(following.entry, Modifier):
+            word.entry = Degree(DEGREE_BEFORE_ADJECTIVE[word.text])
+    for k, word in enumerate(out):
+        if not isinstance(word.entry, Modifier):
+            continue
+        j = k - 1
+        while j >= 0 and isinstance(out[j].entry, (Degree, Negator)) and not out[j].boundary:
+            j -= 1
+        word.back_first = j >= 0 and isinstance(out[j].entry, Copula) and not out[j].boundary
+
