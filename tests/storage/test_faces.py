@@ -6,11 +6,13 @@ import asyncio
 
 import numpy as np
 import pytest
+from sqlalchemy import func, select, update
 
 from facegen.facecode import FaceCode
 from storage.blobs import BlobData
 from storage.db import create_engine, session_factory
 from storage.faces import FaceRecord, FaceRepository, NotYourFace, UserRecord
+from storage.models import Blob, Face, User
 
 
 @pytest.fixture
@@ -88,9 +90,6 @@ async def test_history_is_newest_first_and_leaves_out_hidden_faces(sessions, eng
     history = await _in_tx(sessions, lambda r: r.history(user, limit=3))
     assert [f.number for f in history] == [5, 4, 3]
 
-    from sqlalchemy import update
-
-    from storage.models import Face
     async with engine.begin() as conn:  # what moderation will do
         await conn.execute(update(Face).where(Face.user_id == user.id, Face.number == 4).values(hidden=True))
     assert [f.number for f in await _in_tx(sessions, lambda r: r.history(user, limit=3))] == [5, 3, 2]
@@ -130,10 +129,6 @@ async def test_another_users_face_cannot_be_a_parent_or_current(sessions):
 
 
 async def test_deleting_a_users_data_removes_faces_and_images_but_keeps_the_ban(sessions, engine):
-    from sqlalchemy import func, select, update
-
-    from storage.models import Blob, Face, User
-
     async def build(repo: FaceRepository):
         gone = await repo.get_or_create_user("telegram", "1", display_name="Gone")
         stays = await repo.get_or_create_user("telegram", "2")
