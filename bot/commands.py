@@ -1,0 +1,268 @@
+"""What a chat message asks for, as plain data: one frozen dataclass per intent.
+
+`bot.grammar.parse` turns text into one of these; the conversation core applies them. Every
+Command is valid by construction (its `__post_init__` checks the ranges that hold for any
+user), so the core only checks what depends on the user's state (is there a grid to pick
+from, does face #12 exist, is the name in the gallery, is the set size within the cap).
+
+Text that names a value outside those ranges does not become a Command: the grammar returns
+`InvalidArgument` saying which rule was broken and what the user typed, so the reply can
+quote it ("130% is more than 100%"). Text nobody understood becomes `NotUnderstood` with the
+closest commands as suggestions, so the chat never answers with silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from facegen.attributes import Description, Edit
+from facegen.latent import MORPH_MODES
+
+Locale = Literal["ko", "en"]
+LOCALES: tuple[str, ...] = ("ko", "en")
+MorphMode = Literal["linear", "style", "attribute"]
+LayerGroup = Literal["coarse", "middle", "fine"]
+LAYER_GROUPS: tuple[str, ...] = ("coarse", "middle", "fine")
+
+
+def ratio_in_range(ratio: float) -> bool:
+    """A morph ratio is the share of the user's current face: 0 is all the other face, 1 all me."""
+    return 0.0 <= ratio <= 1.0
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+# --- references to a face -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FaceRef:
+    """One of the user's own faces by the number the user sees (#12), never a database id."""
+    number: int
+
+    def __post_init__(self) -> None:
+        _require(self.number >= 1, f"face numbers start at 1, got {self.number}")
+
+
+@dataclass(frozen=True)
+class GalleryName:
+    """A name as typed, to be matched (fuzzily, in both scripts) against the celebrity gallery."""
+    name: str
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()), "a gallery name cannot be empty")
+
+
+# --- making and refining faces --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewFace:
+    """A random face; `seed` makes it reproducible ("new 42")."""
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Describe:
+    """A face from a description; `text` as the user wrote it, `description` as parsed."""
+    text: str
+    description: Description
+
+
+@dataclass(frozen=True)
+class ShowCandidates:
+    """A numbered grid of alternatives for one region ("show eyes"), or variations of the
+    whole face when `region` is None. Regions are the names backends use: eyes, nose, mouth,
+    brows, hair, jaw, face, ears, facial_hair, glasses, skin; the core checks the active
+    backend has the region."""
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Choose candidate `number` from the last set shown. `region` is None for a bare number
+    ("3"), which the core resolves against whatever set it showed last (a grid, variations or
+    a remix set); with a region ("eyes 3") it must match that grid."""
+    number: int
+    region: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.number >= 1, f"candidates are numbered from 1, got {self.number}")
+
+
+@dataclass(frozen=True)
+class Morph:
+    """Blend the current face with another. `ratio` is always the share of the user's current
+    face ("me"); None when the user did not say one (the core applies its default)."""
+    target: FaceRef | GalleryName
+    ratio: float | None = None
+    mode: MorphMode = "linear"
+
+    def __post_init__(self) -> None:
+        _require(self.ratio is None or ratio_in_range(self.ratio), f"ratio {self.ratio} is outside [0, 1]")
+        _require(self.mode in MORPH_MODES, f"unknown morph mode {self.mode!r}")
+
+
+@dataclass(frozen=True)
+class Remix:
+    """A pickable set of restyled versions: fresh random latents in one layer group (None: the
+    default group for "remix style"), `count` versions (None: the core's default)."""
+    layers: LayerGroup | None = None
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.layers is None or self.layers in LAYER_GROUPS, f"unknown layer group {self.layers!r}")
+        _require(self.count is None or self.count >= 1, f"a remix set needs at least 1 face, got {self.count}")
+
+
+@dataclass(frozen=True)
+class EditAttribute:
+    """A relative change to the current face ("more smile", "안경 씌워줘"). `also` holds the
+    further edits of a message that asks for several ("더 웃고 안경 씌워줘"), in order."""
+    edit: Edit
+    also: tuple[Edit, ...] = ()
+
+
+@dataclass(frozen=True)
+class Me:
+    """Use the user's own photo as the current face. The photo itself travels beside the
+    message (the adapter's Incoming data); text like "me" or "내 사진" asks for the same, and
+    the core asks for a photo when there is none."""
+
+
+# --- history --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True)
+class Redo:
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    pass
+
+
+@dataclass(frozen=True)
+class BackTo:
+    """Make face #number current again; a new step from there starts a branch."""
+    number: int
+
+    def __post_init__(self) -> None:
+        _require(self.number >= 1, f"face numbers start at 1, got {self.number}")
+
+
+@dataclass(frozen=True)
+class Save:
+    name: str
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()), "a saved name cannot be empty")
+
+
+@dataclass(frozen=True)
+class Load:
+    name: str
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()), "a saved name cannot be empty")
+
+
+# --- everything else ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cancel:
+    """Cancel the user's queued or running jobs."""
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """List the celebrity gallery (names the user can morph with)."""
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    locale: Locale
+
+    def __post_init__(self) -> None:
+        _require(self.locale in LOCALES, f"unknown locale {self.locale!r}")
+
+
+@dataclass(frozen=True)
+class DeleteMyData:
+    """Delete everything the user has; the core asks for a Confirm first."""
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """Yes to the pending question (the core ignores it when nothing is pending)."""
+
+
+@dataclass(frozen=True)
+class Decline:
+    """No to the pending question."""
+
+
+@dataclass(frozen=True)
+class Help:
+    """The command list, or the help for one intent (`topic` is an intent name such as "morph")."""
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    """The user's jobs: position in line, running, or the generator being offline."""
+
+
+Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
+           | History | BackTo | Save | Load | Cancel | Gallery | SetLanguage | DeleteMyData | Confirm
+           | Decline | Help | Status)
+
+
+# --- what the grammar returns when there is no Command -------------------------------------
+
+InvalidReason = Literal[
+    "ratio_out_of_range",     # a morph ratio outside [0, 1]: "1.5", "130%", "11할"
+    "shares_do_not_add_up",   # "나 70% 아이유 40%"
+    "number_out_of_range",    # a face or candidate number below 1: "pick 0", "back to 0"
+    "count_out_of_range",     # a set of fewer than 1: "remix 0"
+    "missing_target",         # a morph with nobody to morph with
+    "missing_name",           # save / load without a name
+    "missing_text",           # "describe" with nothing after it
+]
+
+
+@dataclass(frozen=True)
+class InvalidArgument:
+    """The intent was clear but a value breaks a rule. `intent` is the intent's name (see
+    `INTENTS`), `reason` one of InvalidReason, `value` the fragment as the user typed it."""
+    intent: str
+    reason: InvalidReason
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    """No intent matched. `suggestions` are example commands in the user's language, closest
+    first; `reason` is "unknown", "empty" or "too_long" (see bot.grammar.MAX_TEXT_CHARS)."""
+    text: str
+    suggestions: tuple[str, ...] = ()
+    reason: Literal["unknown", "empty", "too_long"] = "unknown"
+
+
+Parsed = Command | InvalidArgument | NotUnderstood
+
+# Intent names, used by Help(topic) and InvalidArgument.intent; one per Command class.
+INTENTS: dict[type, str] = {
+    NewFace: "new", Describe: "describe", ShowCandidates: "show", Pick: "pick", Morph: "morph",
+    Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
+    BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery",
+    SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
+    Help: "help", Status: "status",
+}

@@ -1,0 +1,324 @@
+"""text + locale → Command: the rule table.
+
+Each rule reads the whole message (anchored at both ends), so a description that happens to
+contain "눈" and "20" ("눈이 큰 20대 여자") never turns into a pick. Rules run in the order of
+RULES; the first that returns something wins. What no rule takes goes to the attribute-edit
+parser, then the description parser, and finally becomes NotUnderstood with suggestions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import commands as c
+from bot.grammar import lexicon
+from bot.grammar.morph import parse_morph
+from bot.grammar.numbers import EN_ORDINALS, INT_ALONE, INT_COUNTED, to_int
+from bot.grammar.suggest import suggest
+from bot.grammar.text import MAX_TEXT_CHARS, normalize, strip_politeness, words_regex
+from facegen.attributes import Description
+from facegen.describe import parse_description, parse_edits
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in the two forms the rules read."""
+    text: str     # normalized: NFKC, single spaces, no trailing noise, case kept
+    core: str     # `text` without courtesy words and Korean request endings
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{pattern})$", re.IGNORECASE)
+
+
+def _lookup(table: dict[str, tuple[str, ...]]) -> tuple[str, Callable[[str], str]]:
+    """A regex alternation of a word table and the function mapping a matched word back to its key."""
+    index = {re.sub(r"\s+", "", w.lower()): key for key, words in table.items() for w in words}
+
+    def key_of(word: str) -> str:
+        return index[re.sub(r"\s+", "", word.lower())]
+
+    return words_regex(w for words in table.values() for w in words), key_of
+
+
+_REGION, _region_of = _lookup(lexicon.REGIONS)
+_LAYER, _layer_of = _lookup(lexicon.LAYERS)
+_LOCALE, _locale_of = _lookup(lexicon.LOCALE_NAMES)
+_FIXED = {intent: _compile(words_regex(phrases)) for intent, phrases in lexicon.FIXED.items()}
+_FIXED_COMMANDS: dict[str, c.Command] = {
+    "new": c.NewFace(), "variations": c.ShowCandidates(None), "remix": c.Remix(), "undo": c.Undo(),
+    "redo": c.Redo(), "history": c.History(), "cancel": c.Cancel(), "gallery": c.Gallery(),
+    "delete": c.DeleteMyData(), "confirm": c.Confirm(), "decline": c.Decline(), "help": c.Help(),
+    "status": c.Status(), "me": c.Me(),
+}
+_KO_OBJ = r"(?:을|를|은|는|도|이|가)?"
+_EN_ORDINAL = rf"(?:{'|'.join(EN_ORDINALS)})"
+
+
+def _number(word: str, counted: bool = True) -> int | None:
+    word = word.strip().lstrip("#").strip()
+    if word.lower() in EN_ORDINALS:
+        return EN_ORDINALS[word.lower()]
+    if word == "첫":
+        return 1
+    return to_int(word, counted=counted)
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+_DESCRIBE = _compile(rf"{lexicon.DESCRIBE}(?:해\s*(?:줘|주세요|줘요))?\s*[:：]?(?:\s+(?P<text>.+))?")
+
+
+def _describe(m: Message, locale: str) -> c.Parsed | None:
+    """`describe <text>` / `묘사 <text>`; the text keeps its endings for the description parser."""
+    found = _DESCRIBE.match(m.text)
+    if not found:
+        return None
+    text = (found["text"] or "").strip()
+    if not strip_politeness(text):
+        return c.InvalidArgument("describe", "missing_text")
+    return c.Describe(text, _describe_text(text, locale))
+
+
+def _fixed(m: Message, locale: str) -> c.Parsed | None:
+    for intent, pattern in _FIXED.items():
+        if pattern.match(m.core) or pattern.match(m.text):
+            return _FIXED_COMMANDS[intent]
+    return None
+
+
+_LANGUAGE = [
+    _compile(rf"{lexicon.LANGUAGE}\s*[:=]?\s*(?P<loc>{_LOCALE}){lexicon.LANGUAGE_KO_AFTER}"),
+    _compile(rf"(?:switch\s+to|use|change\s+to)\s+(?P<loc>{_LOCALE})"),
+    _compile(rf"(?P<loc>{_LOCALE})(?:\s*(?:로|으로)\s*(?:바꿔|변경|말해|대화|설정|해)?|\s+(?:please|mode))?"),
+]
+
+
+def _language(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _LANGUAGE:
+        if found := pattern.match(m.core):
+            return c.SetLanguage(_locale_of(found["loc"]))
+    return None
+
+
+_TOPICS = {intent for intent in lexicon.EXAMPLES}
+_HELP = [
+    _compile(rf"{lexicon.HELP_EN}\s+(?P<topic>.+?)(?:\s+work(?:s)?)?"),
+    _compile(rf"(?P<topic>.+?)\s*{lexicon.HELP_KO}"),
+]
+
+
+def _topic_of(word: str) -> str | None:
+    """The intent a help topic names: its own name, or a word that starts one of its phrases."""
+    word = word.strip().lower()
+    if word in _TOPICS:
+        return word
+    for intent, phrases in (*lexicon.KEYWORDS.items(), *lexicon.FIXED.items()):
+        if intent in _TOPICS and any(p.lower().split(" ")[0] == word for p in phrases):
+            return intent
+    return None
+
+
+def _help(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _HELP:
+        if found := pattern.match(m.core):
+            topic = _topic_of(found["topic"])
+            if topic is not None:
+                return c.Help(topic)
+    return None
+
+
+_NEW_WORDS = r"(?:new|random|another)(?:\s+(?:random\s+)?face)?|새\s*얼굴|새로운\s*얼굴|랜덤(?:\s*얼굴)?|아무나|새로"
+_NEW_SEED = [
+    _compile(rf"(?:{_NEW_WORDS})\s*(?:with\s+)?(?:seed|시드|번호)?\s*[#:=]?\s*(?P<n>{INT_ALONE}|\d+)(?:\s*번)?"
+             rf"(?:\s*(?:으로|로))?(?:\s*만들어)?"),
+    _compile(rf"(?:seed|시드)\s*[#:=]?\s*(?P<n>{INT_ALONE})(?:\s*(?:으로|로))?(?:\s*(?:{_NEW_WORDS}))?(?:\s*만들어)?"),
+]
+
+
+def _new_with_seed(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _NEW_SEED:
+        if (found := pattern.match(m.core)) and (seed := _number(found["n"])) is not None:
+            return c.NewFace(seed)
+    return None
+
+
+# "#5", "face 5", "back to 5", "5번으로", "5번 얼굴로 돌아가", "다섯 번으로"
+_BACK = [
+    _compile(rf"{lexicon.BACK_EN}\s+(?:face\s*)?(?:#|number\s*)?\s*(?P<n>{INT_ALONE})"),
+    _compile(rf"(?:face\s*#?|#)\s*(?P<n>\d+)(?:\s*번)?(?:\s*얼굴)?"),
+    _compile(rf"#?\s*(?P<n>{INT_COUNTED})\s*번?\s*(?:얼굴)?\s*(?:으로|로)\s*(?:{lexicon.BACK_KO})?"),
+    _compile(rf"#?\s*(?P<n>{INT_COUNTED})\s*번\s*얼굴(?:\s*{lexicon.BACK_KO})?"),
+    _compile(rf"(?:{lexicon.BACK_KO})\s+#?\s*(?P<n>{INT_COUNTED})\s*번?(?:\s*얼굴)?(?:\s*(?:으로|로))?"),
+]
+# "3번으로 해줘 / 할래" picks rather than goes back: the ending said "do".
+_DO_ENDING = re.compile(r"(?:으로|로)\s*(?:해|할|하자|합시다|골라|선택)", re.IGNORECASE)
+
+
+def _back_to(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _BACK:
+        if found := pattern.match(m.core):
+            if _DO_ENDING.search(m.text):
+                return None
+            number = _number(found["n"])
+            if number is None:
+                continue
+            return c.BackTo(number) if number >= 1 else c.InvalidArgument("back", "number_out_of_range", found["n"])
+    return None
+
+
+_ORDINAL_KO = rf"(?:첫|{INT_COUNTED})\s*번째(?:\s*(?:거|것|꺼))?"
+_PICK = [
+    # English: "pick eyes 3", "eyes 3", "3", "pick #3", "eyes number three", "the third one", "3rd"
+    _compile(rf"(?:{lexicon.PICK_EN}\s+)?(?:the\s+)?(?:(?P<region>{_REGION})\s*)?(?:{lexicon.NUMBER_WORD}\s*)?"
+             rf"(?P<n>{INT_ALONE})(?:st|nd|rd|th)?(?:\s+(?:one|please))?"),
+    _compile(rf"(?:{lexicon.PICK_EN}\s+)?(?:the\s+)?(?P<n>{_EN_ORDINAL})(?:\s+(?:one|face))?"
+             rf"(?:\s+(?:for\s+)?(?:the\s+)?(?P<region>{_REGION}))?"),
+    _compile(rf"{lexicon.PICK_EN}\s+(?:{lexicon.NUMBER_WORD}\s*)?(?P<n>{INT_ALONE})\s+(?:for\s+)?(?:the\s+)?"
+             rf"(?P<region>{_REGION})"),
+    # Korean: "눈 3번", "3번", "눈 3번 골라", "눈은 세 번째", "3번 눈", "눈 3번으로 할게"
+    _compile(rf"(?:(?P<region>{_REGION}){_KO_OBJ}\s*)?(?P<n>{INT_COUNTED}|{_ORDINAL_KO})\s*(?:번)?"
+             rf"(?:\s*(?:거|것|꺼))?\s*(?:(?:을|를|으로|로)\s*)?(?:{lexicon.PICK_KO})?"),
+    _compile(rf"(?P<n>{INT_COUNTED}|{_ORDINAL_KO})\s*번?\s*(?P<region>{_REGION}){_KO_OBJ}\s*(?:{lexicon.PICK_KO})?"),
+]
+
+
+def _pick(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _PICK:
+        found = pattern.match(m.core)
+        if not found:
+            continue
+        raw = re.sub(r"\s*번째.*$", "", found["n"])
+        number = _number(raw)
+        if number is None:
+            continue
+        region = _region_of(found["region"]) if found["region"] else None
+        if number < 1:
+            return c.InvalidArgument("pick", "number_out_of_range", raw)
+        return c.Pick(number, region)
+    return None
+
+
+_SHOW = [
+    _compile(rf"(?:{lexicon.SHOW_EN}\s+)?(?:{lexicon.OTHER}\s+)?(?P<region>{_REGION})(?:\s*{lexicon.SHOW_EN_AFTER})?"),
+    _compile(rf"(?:{lexicon.OTHER}\s*)?(?P<region>{_REGION}){_KO_OBJ}\s*(?:{lexicon.SHOW_KO_AFTER})?"),
+]
+
+
+def _show(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _SHOW:
+        if found := pattern.match(m.core):
+            return c.ShowCandidates(_region_of(found["region"]))
+    return None
+
+
+_REMIX = [
+    _compile(rf"{lexicon.REMIX_EN}(?:\s+(?:the\s+)?(?:style|look))?(?:\s+(?:the\s+)?(?P<layers>{_LAYER}))?"
+             rf"(?:\s+(?:x\s*)?(?P<n>{INT_ALONE}))?(?:\s+(?P<layers2>{_LAYER}))?(?:\s+(?:versions|faces|times))?"),
+    _compile(rf"(?P<n>{INT_ALONE})\s+(?:(?P<layers>{_LAYER})\s+)?{lexicon.REMIX_EN}"),
+    _compile(rf"(?:(?P<layers>{_LAYER})\s*(?:만|을|를|은|는)?\s*)?(?:{lexicon.REMIX_KO_NOUN}(?:을|를)?\s*)?"
+             rf"(?:(?P<n>{INT_COUNTED})\s*(?:개|가지)\s*(?:로|만)?\s*)?{lexicon.REMIX_KO_VERB}"
+             rf"(?:\s*(?P<n2>{INT_COUNTED})\s*(?:개|가지))?"),
+    _compile(rf"(?:(?P<layers>{_LAYER})\s*)?{lexicon.REMIX_KO_NOUN}\s*(?P<n>{INT_COUNTED})\s*(?:개|가지)"),
+]
+
+
+def _remix(m: Message, locale: str) -> c.Parsed | None:
+    for pattern in _REMIX:
+        found = pattern.match(m.core)
+        if not found:
+            continue
+        groups = found.groupdict()
+        layers_word = groups.get("layers") or groups.get("layers2")
+        count_word = groups.get("n") or groups.get("n2")
+        # "바꿔" alone, with no noun or layer, is not a remix ("눈 바꿔" was a grid already).
+        if not layers_word and not re.search(rf"{lexicon.REMIX_EN}|{lexicon.REMIX_KO_NOUN}", m.core, re.IGNORECASE):
+            continue
+        count = _number(count_word) if count_word else None
+        if count_word and count is None:
+            continue
+        if count is not None and count < 1:
+            return c.InvalidArgument("remix", "count_out_of_range", count_word)
+        return c.Remix(_layer_of(layers_word) if layers_word else None, count)
+    return None
+
+
+_QUOTES = "\"'“”‘’「」『』"
+_SAVE = [_compile(rf"{lexicon.SAVE_EN}(?:\s+(?P<name>.+))?"),
+         _compile(rf"{lexicon.SAVE_KO}(?:\s*[:]?\s+(?P<name>.+))?"),
+         _compile(rf"(?P<name>.+?)\s*(?:(?:이라는|라는)\s*이름|이라고|라고|(?:으로|로))\s*{lexicon.SAVE_KO}"),
+         _compile(rf"(?P<name>.+?)\s*(?:을|를)?\s*{lexicon.SAVE_KO}")]
+_LOAD = [_compile(rf"{lexicon.LOAD_EN}(?:\s+(?P<name>.+))?"),
+         _compile(rf"{lexicon.LOAD_KO}(?:\s*[:]?\s+(?P<name>.+))?"),
+         _compile(rf"(?P<name>.+?)\s*(?:을|를)?\s*{lexicon.LOAD_KO}")]
+
+
+def _named(patterns: list[re.Pattern[str]], make: Callable[[str], c.Command], intent: str) -> Callable:
+    def rule(m: Message, locale: str) -> c.Parsed | None:
+        for pattern in patterns:
+            if found := pattern.match(m.core):
+                name = (found["name"] or "").strip().strip(_QUOTES).strip()
+                return make(name) if name else c.InvalidArgument(intent, "missing_name")
+        return None
+    return rule
+
+
+def _morph(m: Message, locale: str) -> c.Parsed | None:
+    return parse_morph(m.core)
+
+
+_EDIT_CUE_EN = re.compile(lexicon.EDIT_CUES_EN, re.IGNORECASE)
+_EDIT_CUE_KO = re.compile(lexicon.EDIT_CUES_KO)
+
+
+def _edit(m: Message, locale: str) -> c.Parsed | None:
+    """An edit of the current face when the wording asks for a change (see lexicon.EDIT_CUES_*)."""
+    if not (_EDIT_CUE_EN.search(m.core) or _EDIT_CUE_KO.search(m.core)):
+        return None
+    edits = parse_edits(m.text, _text_locale(m.text, locale))
+    return c.EditAttribute(edits[0], tuple(edits[1:])) if edits else None
+
+
+def _free_description(m: Message, locale: str) -> c.Parsed | None:
+    description = _describe_text(m.text, locale)
+    said = description.attributes.specified() or description.impressions
+    return c.Describe(m.text, description) if said else None
+
+
+def _text_locale(text: str, locale: str) -> str:
+    """The language a text is written in (Hangul → ko), whatever the user's locale."""
+    return "ko" if re.search(r"[가-힣]", text) else "en" if re.search(r"[A-Za-z]", text) else locale
+
+
+def _describe_text(text: str, locale: str) -> Description:
+    return parse_description(text, _text_locale(text, locale))
+
+
+Rule = Callable[[Message, str], "c.Parsed | None"]
+RULES: tuple[Rule, ...] = (
+    _describe, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix,
+    _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _edit, _free_description,
+)
+
+
+def parse(text: str, locale: str) -> c.Parsed:
+    """The Command a message asks for, an InvalidArgument when a value breaks a rule, or
+    NotUnderstood with the closest commands in `locale` ("ko" or "en"). Never raises.
+
+    Messages longer than MAX_TEXT_CHARS are not parsed: they come back as NotUnderstood with
+    reason "too_long" and the text cut to that length."""
+    if len(text) > MAX_TEXT_CHARS:
+        return c.NotUnderstood(text[:MAX_TEXT_CHARS], suggest("", locale), reason="too_long")
+    normalized = normalize(text)
+    if not normalized:
+        return c.NotUnderstood(text, suggest("", locale), reason="empty")
+    if len(normalized) > MAX_TEXT_CHARS:   # NFKC can lengthen text ("ﷺ" is 18 letters)
+        return c.NotUnderstood(normalized[:MAX_TEXT_CHARS], suggest("", locale), reason="too_long")
+    message = Message(normalized, strip_politeness(normalized))
+    for rule in RULES:
+        result = rule(message, locale)
+        if result is not None:
+            return result
+    return c.NotUnderstood(normalized, suggest(message.core, locale))
