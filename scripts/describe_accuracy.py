@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from facegen.describe import parse_description, warm_up  # noqa: E402
+from facegen.describe import detect_locale, parse_description, warm_up  # noqa: E402
 
 DEFAULT_SETS = [ROOT / "tests/facegen/descriptions_ko.json", ROOT / "tests/facegen/descriptions_en.json"]
 TOLERANCE = 0.15
@@ -57,7 +57,7 @@ class Report:
     exact: int = 0
     total: int = 0
     unknown_misses: list[str] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+    seconds_by_language: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def evaluate(paths: list[Path]) -> Report:
@@ -68,7 +68,7 @@ def evaluate(paths: list[Path]) -> Report:
         for case in cases:
             start = time.perf_counter()
             got = parse_description(case["text"])
-            report.seconds.append(time.perf_counter() - start)
+            report.seconds_by_language[detect_locale(case["text"])].append(time.perf_counter() - start)
             parsed = got.attributes.specified()
             expected = case.get("attributes", {})
             report.total += 1
@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
+    start = time.perf_counter()
     warm_up()
+    build_seconds = time.perf_counter() - start
     report = evaluate(args.files or DEFAULT_SETS)
     print(f"{'attribute':<16}{'expected':>9}{'parsed':>8}{'right':>7}{'recall':>8}{'precision':>11}")
     for name, s in sorted(report.scores.items()):
@@ -113,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{total.precision:>11.0%}")
     print(f"descriptions fully right: {report.exact}/{report.total}")
     print(f"made-up words missed: {len(report.unknown_misses)}")
-    mean_ms = 1000 * sum(report.seconds) / len(report.seconds)
-    print(f"parse time: {mean_ms:.2f} ms per description on average (Kiwi build excluded)")
+    print(f"Korean analyser build and first analysis (once per process): {build_seconds:.2f} s")
+    for language, seconds in sorted(report.seconds_by_language.items()):
+        ordered = sorted(seconds)
+        print(f"parse time {language}: mean {1000 * sum(seconds) / len(seconds):.2f} ms, "
+              f"median {1000 * ordered[len(ordered) // 2]:.2f} ms, max {1000 * ordered[-1]:.2f} ms "
+              f"over {len(seconds)} descriptions")
     if args.show_errors:
         for line in report.errors + report.unknown_misses:
             print(line)

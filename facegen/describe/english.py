@@ -22,6 +22,8 @@ SUBJECT_S = {"he", "she", "it", "that", "who", "there", "what", "this"}
 YEAR_WORDS = {"year", "years", "yr", "yrs", "yo"}
 DEGREE_BEFORE_ADJECTIVE = {"pretty": 0.85}     # "pretty big eyes" vs "a pretty woman"
 MAX_PHRASE = 5
+DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "my", "your", "our", "this", "that", "these",
+               "those", "any", "some"}
 
 
 def _split(raw: str) -> list[str]:
@@ -54,7 +56,7 @@ def tokens(text: str) -> list[str]:
 def _number(tokens_: list[str], i: int) -> tuple[int | None, int]:
     """A number starting at i ("25", "twenty five", "twenty") and the index after it."""
     word = tokens_[i]
-    if word.isdigit() and len(word) <= 3:
+    if word.isascii() and word.isdigit() and len(word) <= 3:
         return int(word), i + 1
     if word in NUMBER_WORDS:
         value, j = NUMBER_WORDS[word], i + 1
@@ -120,7 +122,7 @@ def words(text: str) -> list[Word]:
             i = j
             continue
         entry, comparative = lookup_with_form(tok)
-        out.append(Word(tok, entry, comparative=comparative))
+        out.append(Word(tok, entry, comparative=comparative, determiner=tok in DETERMINERS))
         i += 1
     _settle_roles(out)
     return out

@@ -56,8 +56,8 @@ def kiwi():
 
 def korean_number(text: str) -> int | None:
     """스물다섯 → 25, 이십 → 20, 서른 → 30, 40 → 40; None when it is not a number."""
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        return int(text) if len(text) <= 3 else None
     total, rest = 0, text
     for word, value in sorted(NATIVE_TENS.items(), key=lambda kv: -len(kv[0])):
         if rest.startswith(word):

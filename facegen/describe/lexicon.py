@@ -190,14 +190,15 @@ LIGHT_BROWS = mod(brows=S("brow_thickness", -PLAIN))
 # Face shape
 OVAL = mod(face=S("face_shape", "oval"), default="face")
 ROUND = mod(face=S("face_shape", "round"), cheeks=S("face_shape", "round"), jaw=S("face_shape", "round"),
-            eyes=S("eye_size", SLIGHT), glasses=())
+            eyes=S("eye_size", SLIGHT, weak=True), glasses=())
 SQUARE = mod(face=S("face_shape", "square"), jaw=S("face_shape", "square"), glasses=())
 HEART = mod(face=S("face_shape", "heart"), default="face")
 V_SHAPE = mod(face=S("face_shape", "v"), jaw=S("face_shape", "v"), default="face")
-CHUBBY = mod(face=S("face_shape", "round"), cheeks=S("face_shape", "round"), jaw=S("face_shape", "round"))
+CHUBBY = mod(face=S("face_shape", "round"), cheeks=S("face_shape", "round"), jaw=S("face_shape", "round"),
+             person=S("face_shape", "round"))
 
 # Colours: each colour word means something for hair and/or skin
-WHITE = mod(skin=S("skin_tone", "fair"), hair=S("hair_colour", "white"), beard=(), glasses=())
+WHITE = mod(skin=S("skin_tone", "fair"), hair=S("hair_colour", "white"), beard=(), glasses=(), brows=())
 BLACK = mod(skin=S("skin_tone", "dark"), hair=S("hair_colour", "black"), beard=(), eyes=(), glasses=(),
             brows=S("brow_thickness", PLAIN))
 DARK = mod(skin=S("skin_tone", "dark"), hair=S("hair_colour", "black"), beard=(), eyes=(),

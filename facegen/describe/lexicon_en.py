@@ -45,7 +45,8 @@ add(head("jaw"), "jaw", "jawline", "chin", "jaws")
 add(head("cheeks"), "cheek", "cheekbone")
 add(head("forehead"), "forehead", "temple")
 add(L.OVAL, "oval", "egg-shaped", "egg shaped", "oval-shaped")
-add(L.ROUND, "round", "rounded", "round-faced", "moon")
+add(L.ROUND, "round", "rounded", "moon")
+add(mod(default="face", face=S("face_shape", "round")), "round-faced")
 add(L.SQUARE, "square", "squared", "angular", "boxy", "square-jawed", "chiselled", "chiseled")
 add(L.HEART, "heart-shaped", "heart shaped", "heart")
 add(L.V_SHAPE, "v-shaped", "v shaped", "v-line", "v line", "tapered", "triangular")
@@ -67,7 +68,7 @@ add(head("hair", S("hair_style", "long"), S("hair_length", PLAIN)), "long hair")
 add(head("hair", S("hair_style", "bald")), "bald head", "baldness", "baldy")
 add(head("hair", S("hair_style", "curly")), "curls", "perm", "afro", "ringlets", "permed", "frizz")
 add(head("hair", S("hair_style", "wavy")), "waves")
-add(head("hair", S("hair_style", "ponytail")), "ponytail", "pony tail", "pony-tail")
+add(head("hair", S("hair_style", "ponytail")), "ponytail", "pony tail", "pony-tail", "pigtail")
 add(head("hair", S("hair_style", "bun")), "bun", "topknot", "top knot", "updo", "chignon", "man bun")
 add(head("hair", S("hair_style", "side_part")), "side part", "side parting", "side-part", "side-parted",
     "parted", "part", "parting", "comb-over", "combover")
@@ -173,10 +174,12 @@ add(L.TIDY, "neat", "neatly", "trimmed", "groomed", "well-groomed", "tidy", "tid
     "manicured", "clipped-neat", "short-trimmed", "kempt", "sculpted", "well-trimmed")
 EN.words["neat"] = mod(impression="neat", beard=S("beard_tidy", True), hair=(), brows=())
 add(L.SHAVE, "clean-shaven", "clean shaven", "shaven", "beardless", "shave", "smooth-shaven",
-    "clean-cut")
+    "clean-cut", "shave off", "cut off")
 add(head("glasses"), "glasses", "spectacles", "specs", "eyeglasses", "sunglasses", "shades", "eyewear",
     "frames", "monocle", "glass")
 add(L.BESPECTACLED, "bespectacled", "spectacled", "four-eyed")
+add(mod(glasses=(), quiet=True), "rimmed", "thick-rimmed", "horn-rimmed", "wire-rimmed", "rimless", "round-rimmed",
+    "framed", "tortoiseshell", "wire-framed", "metal-framed")
 add(L.HAVE, "wear", "wearing", "have", "has", "having", "sport", "sporting", "grow", "add", "put on", "give",
     "with", "rock", "don", "got", "own", "keep", "bring", "bring back")
 add(L.LACK, "remove", "take off", "get rid of", "lose", "drop", "free", "erase", "delete", "ditch",
@@ -200,7 +203,7 @@ add(Degree(VERY), "very", "really", "extremely", "super", "so", "too", "strongly
     "especially", "unusually")
 add(Comparative(1), "more", "bit more", "even")
 add(Comparative(-1), "less", "fewer", "reduce", "decrease", "tone down", "soften")
-add(Negator("next"), "not", "n't", "never", "hardly", "nt", "non", "un")
+add(Negator("next"), "not", "n't", "never", "hardly", "nt", "non", "stop", "quit", "stops", "stopped")
 add(Negator("head"), "no", "without", "none", "zero", "lack", "lacking", "minus", "sans", "nor")
 add(COPULA, "is", "are", "was", "were", "be", "been", "being", "look", "looks", "looked", "looking", "seem",
     "seems", "appear", "appears", "feel", "feels", "'s", "'re", "get", "gets", "getting", "turn", "turns",
@@ -223,7 +226,7 @@ add(FILLER, "a", "an", "the", "their", "its", "my", "your", "our", "this", "that
     "up", "than", "other", "another", "same", "expression", "look", "vibe", "impression", "air", "aura",
     "sort", "bit", "lot", "tad", "touch", "if", "within", "toward",
     "towards", "back", "front", "top", "bottom", "middle", "center", "centre", "well", "all", "change",
-    "let", "something", "ish", "yr", "yrs")
+    "let", "something", "ish", "yr", "yrs", "together", "almost", "nearly", "early", "late", "mid")
 EN.words.update({w: e for w, e in (("up", L.UP), ("little", L.CHILDLIKE), ("quite", Degree(0.85)),
                                    ("slight", Degree(SLIGHT)), ("very", Degree(VERY)), ("look", COPULA),
                                    ("aged", FILLER), ("has", L.HAVE), ("have", L.HAVE), ("lower", L.DOWN))})

@@ -33,6 +33,7 @@ class Word:
     boundary: bool = False          # end of a sentence
     comma: bool = False             # a clause break (English backward search stops here)
     comparative: bool = False       # "bigger": an edit step, like 더 / more
+    determiner: bool = False        # the / a / his: a modifier reaches its noun across it
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,12 @@ class _Resolver:
             w = self.words[j]
             if w.boundary:
                 return None
+            if w.determiner:
+                continue
             if _is(w, Head):
                 return j
-            passable = _is(w, Modifier, Degree, Negator) or (_is(w, Filler) and w.entry.link)
+            passable = (_is(w, Modifier, Degree, Negator) or (_is(w, Filler) and w.entry.link)
+                        or w.determiner)
             if not passable:
                 return None
         return None
@@ -177,23 +181,27 @@ class _Resolver:
             return tuple(self._scaled(s, own) for s in head.settings or PARTS[self.part[target]].present)
         return tuple(self._scaled(s, intensity) for s in PARTS[target].present)
 
-    def _mod_settings(self, i: int, target: int | str) -> list[Setting]:
+    def _mod_settings(self, i: int, target: int | str) -> list[tuple[Setting, bool]]:
+        """The modifier's settings for its target, each flagged True when it only restates the
+        noun's own meaning (수염이 난: a beard), so it must not override other modifiers."""
         mod: Modifier = self.words[i].entry
         part = self.part[target] if isinstance(target, int) else target
         negated, intensity = self.negated[i], self.intensity[i]
-        out: list[Setting] = []
+        out: list[tuple[Setting, bool]] = []
         for s in mod.effects[part]:
             if s.field == "present":
-                present = s.value != negated
-                out.extend(self._present(target, intensity) if present else PARTS[part].absent)
+                if s.value != negated:
+                    out.extend((p, True) for p in self._present(target, intensity))
+                else:
+                    out.extend((a, False) for a in PARTS[part].absent)
             elif negated:
                 if isinstance(s.value, bool):
-                    out.append(Setting(s.field, not s.value, s.weak))
+                    out.append((Setting(s.field, not s.value, s.weak), False))
                 elif isinstance(s.value, float):
-                    out.append(Setting(s.field, 0.0, s.weak))
+                    out.append((Setting(s.field, 0.0, s.weak), False))
                 # a negated colour or shape ("not round") says nothing definite
             else:
-                out.append(self._scaled(s, intensity))
+                out.append((self._scaled(s, intensity), False))
         return out
 
     def run(self) -> Resolution:
@@ -224,8 +232,9 @@ class _Resolver:
                     continue
                 # after the noun's own meaning, so 깊은 주름 is deep even though 주름 alone is plain
                 order = max(i, target) + 0.5 if isinstance(target, int) else i
-                for s in self._mod_settings(i, target):
-                    result.applied.append(Applied(s.field, s.value, s.weak, order, intensity))
+                for s, restates in self._mod_settings(i, target):
+                    at = target if restates and isinstance(target, int) else order
+                    result.applied.append(Applied(s.field, s.value, s.weak, at, intensity))
             elif isinstance(w.entry, Impression):
                 result.impressions.append(w.entry.label)
             elif isinstance(w.entry, Comparative):
