@@ -88,8 +88,10 @@ MORPH_KO = r"(?:합성|섞|믹스|모핑|모프|합쳐|합치)[가-힣]*"   # th
 REMIX_EN = r"(?:remix(?:es)?|restyle|re-style)"
 REMIX_KO_VERB = r"(?:바꿔|바꾸기|바꿀래|변경|다르게|리믹스)"
 REMIX_KO_NOUN = r"(?:스타일|분위기|느낌|리믹스)"
-SAVE_EN = r"(?:save(?:\s+(?:this|it))?(?:\s+as)?)"
+SAVE_EN = r"(?:save(?:\s+(?:this\s+face|this\s+one|this|it))?(?:\s+as)?)"
 SAVE_KO = r"(?:저장(?:하기)?)"
+# What "save this" calls the face: not a name, so the core asks for one.
+THIS_FACE = ("this", "it", "this one", "this face", "face", "이거", "이것", "이걸", "이 얼굴", "지금 얼굴", "현재 얼굴", "얼굴")
 LOAD_EN = r"(?:load|restore)"
 LOAD_KO = r"(?:불러오기|불러와|불러오|열기|열어)"
 DESCRIBE = r"(?:describe|description|묘사|설명)"
@@ -141,6 +143,8 @@ EDIT_CUES_EN = r"^(?:more|less|fewer|add|remove|no|without|make|give|put|take|ge
                r"older|younger|bigger|smaller|wider|narrower|longer|shorter|darker|lighter|thicker|" \
                r"thinner|fuller|rounder|happier|sadder|slightly|a\s+(?:bit|little))\b"
 EDIT_CUES_KO = r"(?<![가-힣])(?:더|덜|조금\s*더)(?![가-힣])|(?:게|없애|빼|떼|씌워|벗겨|달아|붙여|넣어|바꿔|길러|밀어)$"
+
+FIXED_AFTER = r"(?:보여|보기|알려|볼래|목록|리스트)"
 
 # Example commands per intent in each language: what NotUnderstood suggests and Help lists.
 # The first example of each is the one shown; the fuzzy matcher also compares against FIXED.

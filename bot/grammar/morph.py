@@ -99,7 +99,7 @@ def _me_share(ratios: list[RatioMatch], me_at: int | None, other_at: int | None)
 
 def parse_morph(text: str) -> Parsed | None:
     """A Morph (or why it cannot be one) when the message asks for a morph; None otherwise.
-    Without a morph verb only the two-share form ("나 70% 아이유 30%") counts."""
+    Without a morph verb only the two-share forms ("나 70% 아이유 30%", "나랑 아이유 7:3") count."""
     slots = _Slots(text)
     has_verb = bool(slots.take(_VERB))
     mode = "linear"
@@ -118,7 +118,8 @@ def parse_morph(text: str) -> Parsed | None:
 
     me_at = me[0].start() if me else None
     other_at = refs[0].start() if refs else (names[0][0] if names else None)
-    if not has_verb and not (len(ratios) == 2 and me_at is not None and other_at is not None):
+    both_shares = len(ratios) == 2 or (len(ratios) == 1 and ratios[0].pair)
+    if not has_verb and not (both_shares and me_at is not None and other_at is not None):
         return None
 
     target: FaceRef | GalleryName

@@ -126,9 +126,9 @@ _NUMBER = rf"(?:[-+]?\d+(?:\.\d+)?|\.\d+|{INT_COUNTED})"
 # Each alternative is one named group; `find_ratios` turns a match into a value.
 RATIO = re.compile(
     rf"(?P<pair>(?P<pa>{_NUMBER})\s*(?::|/|대|to)\s*(?P<pb>{_NUMBER})(?!\s*(?:%|퍼)))"
-    rf"|(?P<pct>(?P<pn>{_NUMBER})\s*(?:%|퍼센트|퍼|프로|\bper\s?cent\b|\bpct\b))"
+    rf"|(?P<pct>(?P<pn>{_NUMBER})\s*(?:%|퍼센트|퍼|프로|(?:per\s?cent|pct)(?![A-Za-z])))"
     rf"|(?P<hal>(?P<hn>{INT_COUNTED})\s*할(?:\s*(?P<pun>{INT_COUNTED})\s*푼)?)"
-    rf"|(?P<half>\b(?:half|fifty[\s-]fifty)\b|(?<![가-힣])(?:반반|절반|반)(?![가-힣]))"
+    rf"|(?P<half>(?<![A-Za-z])(?:half|fifty[\s-]fifty)(?![A-Za-z])|(?<![가-힣])(?:반반|절반|반)(?=으로|로|씩|[^가-힣]|$))"
     rf"|(?P<dec>(?<![0-9A-Za-z.]){_DECIMAL}(?![0-9A-Za-z.%]))",
     re.IGNORECASE,
 )

@@ -46,7 +46,9 @@ def _lookup(table: dict[str, tuple[str, ...]]) -> tuple[str, Callable[[str], str
 _REGION, _region_of = _lookup(lexicon.REGIONS)
 _LAYER, _layer_of = _lookup(lexicon.LAYERS)
 _LOCALE, _locale_of = _lookup(lexicon.LOCALE_NAMES)
-_FIXED = {intent: _compile(words_regex(phrases)) for intent, phrases in lexicon.FIXED.items()}
+# A fixed phrase may be followed by "show / tell": "기록 보여줘", "진행 상황 알려줘".
+_FIXED = {intent: _compile(rf"{words_regex(phrases)}(?:\s*{lexicon.FIXED_AFTER})?")
+          for intent, phrases in lexicon.FIXED.items()}
 _FIXED_COMMANDS: dict[str, c.Command] = {
     "new": c.NewFace(), "variations": c.ShowCandidates(None), "remix": c.Remix(), "undo": c.Undo(),
     "redo": c.Redo(), "history": c.History(), "cancel": c.Cancel(), "gallery": c.Gallery(),
@@ -245,6 +247,8 @@ def _remix(m: Message, locale: str) -> c.Parsed | None:
     return None
 
 
+_THIS_FACE = _compile(words_regex(lexicon.THIS_FACE) + r"(?:을|를)?")
+_LEADING_THIS_FACE = re.compile(rf"^{words_regex(lexicon.THIS_FACE)}(?:을|를)?\s+", re.IGNORECASE)
 _QUOTES = "\"'“”‘’「」『』"
 _SAVE = [_compile(rf"{lexicon.SAVE_EN}(?:\s+(?P<name>.+))?"),
          _compile(rf"{lexicon.SAVE_KO}(?:\s*[:]?\s+(?P<name>.+))?"),
@@ -259,8 +263,10 @@ def _named(patterns: list[re.Pattern[str]], make: Callable[[str], c.Command], in
     def rule(m: Message, locale: str) -> c.Parsed | None:
         for pattern in patterns:
             if found := pattern.match(m.core):
-                name = (found["name"] or "").strip().strip(_QUOTES).strip()
-                return make(name) if name else c.InvalidArgument(intent, "missing_name")
+                name = _LEADING_THIS_FACE.sub("", (found["name"] or "").strip()).strip(_QUOTES).strip()
+                if not name or _THIS_FACE.match(name):
+                    return c.InvalidArgument(intent, "missing_name")
+                return make(name)
         return None
     return rule
 

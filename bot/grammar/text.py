@@ -41,11 +41,13 @@ def _word_alt(words: Iterable[str]) -> str:
 def normalize(text: str) -> str:
     """NFKC (full-width digits and ％ become ASCII), single spaces, no trailing noise. Case is
     kept so names survive; every rule matches case-insensitively. A lone "?" is kept."""
-    text = unicodedata.normalize("NFKC", text)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = _SPACES.sub(" ", text).strip()
+    # Noise goes before NFKC, which turns ㅋ (compatibility jamo) into a conjoining letter.
     stripped = _TRAILING_NOISE.sub("", text)
-    return stripped if stripped else text.strip(" .!~,;")
+    if not stripped:        # all noise ("ㅋㅋㅋ", "!!!"): kept as typed, for the reply to quote
+        return text.strip(" .!~,;")
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", stripped)).strip()
 
 
 _KO_ENDING = re.compile(rf"(?<=\S)\s*(?:{_word_alt(lexicon.KO_ENDINGS)})$")
