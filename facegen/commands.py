@@ -1,0 +1,134 @@
+"""Operator commands for faces without the chat: generate, parse, grid, morph.
+
+A face argument (`A`, `B` of morph) is a seed (an integer) or the path of a photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE
+from facegen.backends import BACKENDS, load_backend
+from facegen.facecode import FaceCode
+from facegen.latent import MORPH_MODES, LatentError, morph
+
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+class CommandError(Exception):
+    """A problem with the command's arguments, reported in one line."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--backend", choices=BACKENDS, default="montage")
+    common.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"picture side in pixels (up to {MAX_SIZE})")
+
+    p = subparsers.add_parser("generate", parents=[common], help="draw one face from a seed or a description")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--seed", type=int, default=None, help="random face for this seed (default 0)")
+    source.add_argument("--describe", metavar="TEXT", help="a description in Korean or English")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_guard(generate))
+
+    p = subparsers.add_parser("parse", help="print what a description means, as JSON")
+    p.add_argument("text")
+    p.add_argument("--lang", choices=("ko", "en"), default=None, help="default: detected from the script")
+    p.set_defaults(func=_guard(parse))
+
+    p = subparsers.add_parser("grid", parents=[common], help="numbered candidates for one region of a face")
+    p.add_argument("--region", required=True, help="eyes, nose, mouth, brows, jaw, hair, …")
+    p.add_argument("--seed", type=int, default=0, help="the face the candidates vary")
+    p.add_argument("-n", "--count", type=int, default=10)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_guard(grid))
+
+    p = subparsers.add_parser("morph", parents=[common], help="blend face A (a seed or photo) with face B")
+    p.add_argument("a", metavar="A", help="seed or photo path: 'me'")
+    p.add_argument("b", metavar="B", help="seed or photo path")
+    p.add_argument("--ratio", type=float, default=0.5, help="share of A, between 0 and 1")
+    p.add_argument("--mode", choices=MORPH_MODES, default="linear")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_guard(morph_command))
+
+
+def _guard(func):
+    """Turn the errors a user can cause into one line on stderr and exit code 2."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except (CommandError, LatentError, ValueError, OSError) as exc:
+            print(f"dreamface {args.command}: {exc}", file=sys.stderr)
+            return 2
+    return run
+
+
+def _save(image, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    print(path)
+
+
+def face_from_argument(backend, value: str, seed: int = 0) -> FaceCode:
+    """An integer is a seed; anything else must be a photo with exactly one usable face."""
+    try:
+        return backend.sample(int(value))
+    except ValueError:
+        pass
+    path = Path(value)
+    if not path.is_file():
+        raise CommandError(f"{value!r} is neither a seed nor a photo file")
+    from facegen.photo import PhotoError, find_single_face, load_photo
+    from facegen.photo_fit import photo_to_facecode
+    try:
+        image = load_photo(path.read_bytes(), max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
+        find_single_face(image)
+        return photo_to_facecode(image, backend, seed)
+    except PhotoError as exc:
+        raise CommandError(f"{path}: {exc}") from None
+
+
+def generate(args: argparse.Namespace) -> int:
+    backend = load_backend(args.backend)
+    if args.describe is not None:
+        from facegen.describe import parse_description
+        description = parse_description(args.describe)
+        if description.unknown:
+            print(f"not understood: {', '.join(description.unknown)}", file=sys.stderr)
+        code = backend.from_attributes(description.attributes, seed=args.seed or 0)
+    else:
+        code = backend.sample(args.seed or 0)
+    (image,) = backend.render([code], args.size)
+    _save(image, args.out)
+    return 0
+
+
+def parse(args: argparse.Namespace) -> int:
+    from facegen.describe import parse_description
+    print(json.dumps(parse_description(args.text, args.lang).to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def grid(args: argparse.Namespace) -> int:
+    from facegen.candidates import region_candidates, render_candidates
+    from facegen.sheet import contact_sheet
+    backend = load_backend(args.backend)
+    if not 1 <= args.count <= 25:
+        raise CommandError(f"--count must be between 1 and 25, got {args.count}")
+    code = backend.sample(args.seed)
+    candidates = region_candidates(backend, code, args.region, n=args.count, seed=args.seed)
+    _save(contact_sheet(render_candidates(backend, code, candidates, args.region, args.size)), args.out)
+    return 0
+
+
+def morph_command(args: argparse.Namespace) -> int:
+    backend = load_backend(args.backend)
+    a = face_from_argument(backend, args.a, seed=1)
+    b = face_from_argument(backend, args.b, seed=2)
+    (image,) = backend.render([morph(a, b, args.ratio, args.mode)], args.size)
+    _save(image, args.out)
+    return 0

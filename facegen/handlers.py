@@ -1,0 +1,327 @@
+"""The shipped job kinds and their handlers: the bridge between the queue and the models.
+
+Three kinds:
+- `face.make`: one new face for a user's history tree (new, describe, pick, morph, remix,
+  edit; see facegen.recipes). The face node, its image and the reply are stored with the
+  job's result in one transaction.
+- `face.photo`: the same from the user's photo, on the slow queue (landmarks take ~0.5 s),
+  so photo fitting never holds up quick renders.
+- `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
+  set) around the user's current face. Only the picture is stored; a pick replays the set.
+
+A request the models cannot satisfy (a photo with no face, a parent that was deleted) is not a
+crash to retry: the job completes with an `error` reply the chat localizes by its code.
+Rendering runs in a thread, so the worker's heartbeats go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from dreamface.config import Settings
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend
+from facegen.backends import BACKENDS, load_backend
+from facegen.candidates import render_candidates
+from facegen.facecode import FaceCode, FaceCodeError
+from facegen.jobkinds import JobKind, JobKinds
+from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
+from facegen.sheet import contact_sheet
+from facegen.worker import Done, Handler
+from storage.blobs import add_blob, read_blob
+from storage.db import session_factory
+from storage.faces import FaceRecord, FaceRepository
+from storage.outbox import Destination, Outbox
+from storage.queue import JobRecord
+
+log = logging.getLogger(__name__)
+
+MAKE = "face.make"
+PHOTO = "face.photo"
+SHEET = "face.sheet"
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+class InputMissing(Exception):
+    """A face or photo the job refers to is gone (deleted since it was asked for)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+def _common(payload: Mapping[str, Any]) -> dict[str, Any]:
+    user_id = payload["user_id"]
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id < 1:
+        raise ValueError(f"user_id must be a positive integer, got {user_id!r}")
+    backend = payload.get("backend", "montage")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    size = payload.get("size", DEFAULT_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or not 64 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between 64 and {MAX_SIZE}, got {size!r}")
+    reply_to = payload["reply_to"]
+    if not isinstance(reply_to, Mapping) or not reply_to.get("platform") or reply_to.get("chat_id") is None:
+        raise ValueError("reply_to needs a platform and a chat_id")
+    return {"user_id": user_id, "backend": backend, "size": size,
+            "reply_to": {"platform": str(reply_to["platform"]), "chat_id": str(reply_to["chat_id"]),
+                         "target": None if reply_to.get("target") is None else str(reply_to["target"])}}
+
+
+def _optional_id(payload: Mapping[str, Any], key: str) -> int | None:
+    value = payload.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return value
+
+
+def validate_make(payload: Mapping[str, Any]) -> dict[str, Any]:
+    if payload.get("operation") == "photo":
+        raise ValueError(f"photos go to {PHOTO}")
+    return _validate_face(payload)
+
+
+def validate_photo(payload: Mapping[str, Any]) -> dict[str, Any]:
+    if payload.get("operation") != "photo":
+        raise ValueError(f"{PHOTO} only makes faces from photos")
+    return _validate_face(payload)
+
+
+def _validate_face(payload: Mapping[str, Any]) -> dict[str, Any]:
+    out = _common(payload)
+    operation = payload["operation"]
+    out["operation"] = operation
+    out["params"] = clean_face_params(operation, payload.get("params") or {}, load_backend(out["backend"]))
+    out["parent_id"] = _optional_id(payload, "parent_id")
+    out["other_id"] = _optional_id(payload, "other_id")
+    out["photo_blob_id"] = _optional_id(payload, "photo_blob_id")
+    if operation in NEEDS_PARENT and out["parent_id"] is None:
+        raise ValueError(f"{operation} needs parent_id")
+    if operation == "morph" and out["other_id"] is None:
+        raise ValueError("morph needs other_id")
+    if operation == "photo" and out["photo_blob_id"] is None:
+        raise ValueError("photo needs photo_blob_id")
+    return out
+
+
+def validate_sheet(payload: Mapping[str, Any]) -> dict[str, Any]:
+    out = _common(payload)
+    out["face_id"] = _optional_id(payload, "face_id")
+    if out["face_id"] is None:
+        raise ValueError("a candidate sheet needs face_id")
+    out["set"] = clean_set(payload.get("set") or {}, load_backend(out["backend"]))
+    return out
+
+
+def job_kinds() -> JobKinds:
+    """The registry the chat side enqueues against. Jobs batch together per kind and backend."""
+    return JobKinds({
+        MAKE: JobKind(MAKE, validate_make, batch_key=lambda p: f"{MAKE}:{p['backend']}"),
+        PHOTO: JobKind(PHOTO, validate_photo, queue="slow", batch_key=lambda p: f"{PHOTO}:{p['backend']}"),
+        SHEET: JobKind(SHEET, validate_sheet, batch_key=lambda p: f"{SHEET}:{p['backend']}"),
+    })
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+@dataclass
+class _Inputs:
+    parent: FaceRecord | None = None
+    other: FaceRecord | None = None
+    photo: bytes | None = None
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _code(record: FaceRecord | None) -> FaceCode | None:
+    return None if record is None else FaceCode.from_bytes(record.code)
+
+
+def _destination(payload: Mapping[str, Any]) -> Destination:
+    r = payload["reply_to"]
+    return Destination(r["platform"], r["chat_id"], r["target"])
+
+
+class FaceJobs:
+    """Handlers for face.make and face.sheet on one database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sessions = session_factory(engine)
+        self.outbox = Outbox(engine)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {MAKE: self.make, PHOTO: self.make, SHEET: self.sheet}
+
+    # -- loading inputs
+
+    async def _face(self, repo: FaceRepository, face_id: int | None, owner: int | None) -> FaceRecord | None:
+        if face_id is None:
+            return None
+        face = await repo.get_face_by_id(face_id)
+        if face is None or (owner is not None and face.user_id != owner):
+            raise InputMissing("face_gone", "that face no longer exists")
+        return face
+
+    async def _load(self, session: AsyncSession, payload: Mapping[str, Any]) -> _Inputs:
+        repo = FaceRepository(session)
+        # the parent is always the user's own; the other face of a morph may be a gallery face
+        inputs = _Inputs(parent=await self._face(repo, payload.get("parent_id"), payload["user_id"]),
+                         other=await self._face(repo, payload.get("other_id"), None))
+        if payload.get("photo_blob_id") is not None:
+            try:
+                inputs.photo = (await read_blob(session, payload["photo_blob_id"])).data
+            except KeyError:
+                raise InputMissing("photo_gone", "the photo is no longer stored") from None
+        return inputs
+
+    async def _load_all(self, jobs: Sequence[JobRecord]) -> list[_Inputs | InputMissing]:
+        loaded: list[_Inputs | InputMissing] = []
+        async with self.sessions() as session:
+            for job in jobs:
+                try:
+                    loaded.append(await self._load(session, job.payload))
+                except InputMissing as exc:
+                    loaded.append(exc)
+        return loaded
+
+    # -- face.make
+
+    async def make(self, jobs: Sequence[JobRecord]) -> list[Done]:
+        loaded = await self._load_all(jobs)
+        made = await asyncio.to_thread(self._make_codes, jobs, loaded)
+        return [self._face_outcome(job, inputs, result) for job, inputs, result in zip(jobs, loaded, made)]
+
+    def _make_codes(self, jobs: Sequence[JobRecord], loaded: Sequence[_Inputs | InputMissing]
+                    ) -> list[tuple[FaceCode, bytes] | Exception]:
+        results: list[Any] = []
+        codes: dict[int, FaceCode] = {}
+        for i, (job, inputs) in enumerate(zip(jobs, loaded)):
+            if isinstance(inputs, InputMissing):
+                results.append(inputs)
+                continue
+            p = job.payload
+            try:
+                photo = None if inputs.photo is None else _photo(inputs.photo)
+                codes[i] = make_face(load_backend(p["backend"]), p["operation"], p["params"],
+                                     parent=_code(inputs.parent), other=_code(inputs.other), photo=photo)
+                results.append(None)
+            except (RecipeError, FaceCodeError, ValueError) as exc:
+                results.append(exc)
+        # one render call per batch: the batch shares backend and size (batch_key, worker claim)
+        by_size: dict[tuple[str, int], list[int]] = {}
+        for i in codes:
+            by_size.setdefault((jobs[i].payload["backend"], jobs[i].payload["size"]), []).append(i)
+        for (backend_name, size), indices in by_size.items():
+            images = load_backend(backend_name).render([codes[i] for i in indices], size)
+            for i, image in zip(indices, images):
+                results[i] = (codes[i], _png(image))
+        return results
+
+    def _face_outcome(self, job: JobRecord, inputs: _Inputs | InputMissing, result: Any) -> Done:
+        p = job.payload
+        if isinstance(result, Exception):
+            return self._error(job, result)
+        code, png = result
+        backend = load_backend(p["backend"])
+
+        async def store(session: AsyncSession) -> None:
+            repo = FaceRepository(session)
+            user = await repo.get_user(p["user_id"])
+            if user is None:   # the user deleted their data meanwhile: nothing to store
+                return
+            face = await repo.add_face(
+                user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
+                params=p["params"], backend=backend.name, checkpoint_id=backend.checkpoint_id,
+                code=code.to_bytes(), image=png, job_id=job.id)
+            await repo.set_current_face(user, face)
+            await self.outbox.add(session, _destination(p), {
+                "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
+                "params": p["params"], "parent_number": None if inputs.parent is None else inputs.parent.number,
+            }, job_id=job.id)
+
+        return Done({"operation": p["operation"]}, store)
+
+    # -- face.sheet
+
+    async def sheet(self, jobs: Sequence[JobRecord]) -> list[Done]:
+        loaded = []
+        async with self.sessions() as session:
+            repo = FaceRepository(session)
+            for job in jobs:
+                try:
+                    loaded.append(await self._face(repo, job.payload["face_id"], job.payload["user_id"]))
+                except InputMissing as exc:
+                    loaded.append(exc)
+        pictures = await asyncio.to_thread(self._draw_sheets, jobs, loaded)
+        return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
+
+    def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing]) -> list[Any]:
+        pictures: list[Any] = []
+        for job, face in zip(jobs, faces):
+            if isinstance(face, InputMissing):
+                pictures.append(face)
+                continue
+            p = job.payload
+            backend = load_backend(p["backend"])
+            try:
+                code = FaceCode.from_bytes(face.code)
+                candidates = candidate_set(backend, code, p["set"])
+                region = p["set"].get("region")
+                tile = min(p["size"], 256)
+                images = render_candidates(backend, code, candidates, region, tile)
+                pictures.append(_png(contact_sheet(images)))
+            except (RecipeError, FaceCodeError, ValueError) as exc:
+                pictures.append(exc)
+        return pictures
+
+    def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, picture: Any) -> Done:
+        if isinstance(picture, Exception):
+            return self._error(job, picture)
+        p = job.payload
+
+        async def store(session: AsyncSession) -> None:
+            blob_id = await add_blob(session, picture, "image/png")
+            await self.outbox.add(session, _destination(p), {
+                "type": "sheet", "blob_id": blob_id, "face_number": face.number, "set": p["set"],
+            }, job_id=job.id)
+
+        return Done({"set": p["set"]["kind"]}, store)
+
+    # -- user-facing errors
+
+    def _error(self, job: JobRecord, exc: Exception) -> Done:
+        code = getattr(exc, "code", None) or "bad_request"
+        log.info("job %s (%s) ends with a reply, not a face: %s %s", job.id, job.kind, code, exc)
+
+        async def store(session: AsyncSession) -> None:
+            await self.outbox.add(session, _destination(job.payload),
+                                  {"type": "error", "code": code, "message": str(exc)}, job_id=job.id)
+
+        return Done({"error": code}, store)
+
+
+def _photo(data: bytes) -> Image.Image:
+    from facegen.photo import find_single_face, load_photo
+    image = load_photo(data, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
+    find_single_face(image)   # raises PhotoError (a ValueError with .code) for no/several/cut-off faces
+    return image
+
+
+def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
+    """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
+    load_backend(settings.backend)
+    return FaceJobs(engine).handlers()

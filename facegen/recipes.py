@@ -1,0 +1,167 @@
+"""Recipes: how each kind of step turns stored inputs into a FaceCode. Pure functions of the
+backend, the parameters and the input faces, so a step can be replayed exactly (a pick from a
+grid is "candidate k of the set these parameters describe"; nothing else needs storing).
+
+Operations that make one face (a node of the user's history tree):
+    new       {seed}
+    describe  {text, attributes, seed}          attributes: facegen.attributes.Attributes fields
+    pick      {set: <candidate set>, number}    the parent's candidate `number` (1-based)
+    morph     {ratio, mode}                     parent = "me", other = the second face
+    remix     {layers, seed}                    fresh latents in one layer group
+    edit      {edits: [{field, amount, value}]}
+    photo     {seed}                            from the user's photo (the image is an input)
+Candidate sets (drawn as one numbered contact sheet, picked later by number):
+    {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
+    {kind: "remix", layers, n, seed}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from PIL import Image
+
+from facegen import latent
+from facegen.attributes import ENUMS, Attributes, Edit
+from facegen.backend import Backend
+from facegen.candidates import region_candidates, variations
+from facegen.facecode import FaceCode
+
+FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo")
+NEEDS_PARENT = ("pick", "morph", "remix", "edit")
+SET_KINDS = ("region", "variations", "remix")
+MAX_SET_SIZE = 25
+MAX_SEED = 2**31 - 1
+
+
+class RecipeError(ValueError):
+    """Parameters that do not describe a step this backend can make."""
+
+
+# --- validation (used at enqueue, so bad requests never reach a worker) ----------------------
+
+def _int(params: Mapping[str, Any], key: str, lo: int, hi: int, default: int | None = None) -> int:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecipeError(f"{key} must be a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise RecipeError(f"{key} must be between {lo:g} and {hi:g}, got {value:g}")
+    return value
+
+
+def _float(params: Mapping[str, Any], key: str, lo: float, hi: float, default: float | None = None) -> float:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise RecipeError(f"{key} must be a number, got {value!r}")
+    if not lo <= value <= hi:
+        raise RecipeError(f"{key} must be between {lo:g} and {hi:g}, got {value:g}")
+    return float(value)
+
+
+def _choice(params: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    value = params.get(key, default)
+    if value not in choices:
+        raise RecipeError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def clean_set(params: Mapping[str, Any], backend: Backend) -> dict[str, Any]:
+    kind = _choice(params, "kind", SET_KINDS)
+    out: dict[str, Any] = {"kind": kind, "n": _int(params, "n", 1, MAX_SET_SIZE, 10),
+                           "seed": _int(params, "seed", 0, MAX_SEED, 0)}
+    if kind == "region":
+        out["region"] = _choice(params, "region", tuple(backend.regions))
+    elif kind == "variations":
+        out["strength"] = _float(params, "strength", 0.0, 1.0, 0.35)
+    else:
+        out["layers"] = _choice(params, "layers", tuple(backend.layer_ranges), "fine")
+    return out
+
+
+def _clean_attributes(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise RecipeError(f"attributes must be an object, got {type(raw).__name__}")
+    known = {f.name for f in fields(Attributes)}
+    unknown = set(raw) - known
+    if unknown:
+        raise RecipeError(f"unknown attributes: {', '.join(sorted(unknown))}")
+    for name, value in raw.items():
+        if name in ENUMS and value is not None and value not in ENUMS[name]:
+            raise RecipeError(f"{name} must be one of {', '.join(ENUMS[name])}, got {value!r}")
+    return dict(raw)
+
+
+def _clean_edit(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("field"), str):
+        raise RecipeError(f"an edit needs a field name, got {raw!r}")
+    return {"field": raw["field"], "amount": _float(raw, "amount", -3.0, 3.0, 0.0), "value": raw.get("value")}
+
+
+def clean_face_params(operation: str, params: Mapping[str, Any], backend: Backend) -> dict[str, Any]:
+    """The recipe's parameters, checked and normalized; raises RecipeError."""
+    _choice({"operation": operation}, "operation", FACE_OPERATIONS)
+    seed = {"seed": _int(params, "seed", 0, MAX_SEED, 0)}
+    if operation in ("new", "photo"):
+        return seed
+    if operation == "describe":
+        text = params.get("text", "")
+        if not isinstance(text, str) or len(text) > 1000:
+            raise RecipeError("text must be a string of at most 1000 characters")
+        return {"text": text, "attributes": _clean_attributes(params.get("attributes", {})), **seed}
+    if operation == "pick":
+        candidate_set = clean_set(params.get("set") or {}, backend)
+        return {"set": candidate_set, "number": _int(params, "number", 1, candidate_set["n"])}
+    if operation == "morph":
+        return {"ratio": _float(params, "ratio", 0.0, 1.0), "mode": _choice(params, "mode", latent.MORPH_MODES, "linear")}
+    if operation == "remix":
+        return {"layers": _choice(params, "layers", tuple(backend.layer_ranges), "fine"), **seed}
+    edits = params.get("edits")
+    if not isinstance(edits, list) or not 1 <= len(edits) <= 8:
+        raise RecipeError("edits must be a list of 1 to 8 edits")
+    return {"edits": [_clean_edit(e) for e in edits]}
+
+
+# --- making faces ----------------------------------------------------------------------------
+
+def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any]) -> list[FaceCode]:
+    """The faces of a candidate set, in the order their numbers show."""
+    n, seed = params["n"], params["seed"]
+    if params["kind"] == "region":
+        return region_candidates(backend, parent, params["region"], n=n, seed=seed)
+    if params["kind"] == "variations":
+        return variations(backend, parent, n=n, strength=params["strength"], seed=seed)
+    layers = backend.layer_ranges[params["layers"]]
+    return [latent.remix(parent, backend.sample(seed * 1000 + i).base, layers) for i in range(n)]
+
+
+def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, parent: FaceCode | None = None,
+              other: FaceCode | None = None, photo: Image.Image | None = None) -> FaceCode:
+    """Apply a cleaned recipe (see clean_face_params)."""
+    if operation in NEEDS_PARENT and parent is None:
+        raise RecipeError(f"{operation} needs a current face")
+    if operation == "new":
+        return backend.sample(params["seed"])
+    if operation == "describe":
+        return backend.from_attributes(Attributes(**params["attributes"]), params["seed"])
+    if operation == "pick":
+        return candidate_set(backend, parent, params["set"])[params["number"] - 1]
+    if operation == "morph":
+        if other is None:
+            raise RecipeError("morph needs a second face")
+        return latent.morph(parent, other, params["ratio"], params["mode"])
+    if operation == "remix":
+        return latent.remix(parent, backend.sample(params["seed"]).base, backend.layer_ranges[params["layers"]])
+    if operation == "edit":
+        code = parent
+        for e in params["edits"]:
+            code = backend.edit(code, Edit(e["field"], e["amount"], e["value"]))
+        return code
+    if operation == "photo":
+        if photo is None:
+            raise RecipeError("photo needs an image")
+        from facegen.photo_fit import photo_to_facecode
+        return photo_to_facecode(photo, backend, params["seed"])
+    raise RecipeError(f"unknown operation {operation!r}")
+
