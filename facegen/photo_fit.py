@@ -1,0 +1,246 @@
+"""A user's photo → a montage FaceCode ("me"), by measuring the face.
+
+The photo's landmark measurements (facegen.landmarks) and colours (facegen.photo) are turned
+into montage parameters through a calibration table made by rendering montage faces across
+each parameter's range and measuring them with the same landmark model
+(scripts/calibrate_photo_fit.py regenerates it):
+
+- geometry: a linear model measurements ≈ intercept + slope · knobs, fitted on random
+  renders. A photo's knobs solve that model by box-bounded least squares (each measurement
+  weighted by its spread, a light pull toward the average face), then a few closed-loop steps
+  render the face, measure it, and correct the model's remaining error.
+- colours: the cheek and hair colours measured on renders over a grid of colour parameters;
+  the photo takes the nearest entries, blended.
+
+What the montage cannot draw stays out of reach: a measurement beyond what any render shows
+is matched as closely as the parameter ranges allow (see `PhotoFit.target` vs `.achieved`).
+Hair style, ears, brows' shape, iris colour and clothes are not measured; they come from the
+seed. Beards and glasses are left off: they are the user's to add.
+Skin colour is taken as the photo shows it: lighting and white balance move it (a brightly lit
+portrait of darker skin reads lighter). No exposure or white-balance correction is attempted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from facegen.facecode import FaceCode
+from facegen.landmarks import FaceMeasurements, find_faces, measure
+from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
+from facegen.montage.params import SPECS, from_position, position
+from facegen.photo import Colour, PhotoColours, find_single_face, sample_colours
+
+TABLE_PATH = Path(__file__).with_name("photo_fit_table.json")
+MEASURES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FaceMeasurements))
+
+# A knob sets one or more montage parameters to the same position in their ranges
+# (-1 low end … +1 high end); 0 is the middle of every range.
+KNOBS: dict[str, tuple[str, ...]] = {
+    "face_width": ("face_width",),
+    "face_length": ("face_length",),
+    "jaw_width": ("jaw_width",),
+    "eye_spacing": ("eye_spacing",),
+    "eye_size": ("eye_size",),
+    "eye_openness": ("eye_openness",),
+    "eye_tilt": ("eye_tilt",),
+    "brow_raise": ("brow_raise",),
+    "nose_length": ("nose_length",),
+    "nose_width": ("nose_width",),
+    "mouth_drop": ("mouth_drop",),
+    "mouth_width": ("mouth_width",),
+    "lips": ("upper_lip", "lower_lip"),
+    "mouth_corners": ("mouth_corners",),
+    "smile": ("smile",),
+}
+# Geometry that moves landmarks but is not fitted: held at the middle of its range, in
+# calibration and in every fitted face alike, so the table stays valid.
+HELD_MIDDLE = ("forehead_width", "cheekbones", "chin_width", "jaw_angle", "eye_height")
+# What a "me" face wears until the user asks otherwise.
+PLAIN = {"beard": "none", "glasses": False, "fringe_length": 0.0}
+# Hair styles whose fringe hides the brows (the brows are measured) are swapped for this one.
+BROW_HIDING_STYLES = ("bowl", "bangs")
+CLEAR_STYLE = "short"
+
+SKIN_KNOBS = ("skin_tone", "skin_warmth")
+HAIR_KNOBS = ("hair_darkness", "hair_grey", "hair_red")
+COLOUR_NEIGHBOURS = 3        # table entries blended for one colour
+RIDGE = 0.02                 # pull toward the average face, against the weighted misfit
+REFINE_STEPS = 2
+
+
+@dataclass(frozen=True)
+class FitTable:
+    """The calibration: how montage knobs move landmark measurements, and what colours render."""
+    checkpoint_id: str                 # the montage renderer the table was measured on
+    knobs: tuple[str, ...]
+    measures: tuple[str, ...]
+    intercept: np.ndarray              # [measures]
+    slope: np.ndarray                  # [measures, knobs]
+    spread: np.ndarray                 # [measures] std over the calibration renders: weights
+    residual: np.ndarray               # [measures] std of the linear model's error
+    skin: tuple[tuple[tuple[float, ...], Colour], ...]   # ((skin_tone, skin_warmth), cheek colour)
+    hair: tuple[tuple[tuple[float, ...], Colour], ...]   # ((darkness, grey, red), hair colour)
+
+    def to_json(self) -> dict:
+        return {
+            "checkpoint_id": self.checkpoint_id, "knobs": list(self.knobs), "measures": list(self.measures),
+            "intercept": self.intercept.round(6).tolist(), "slope": self.slope.round(6).tolist(),
+            "spread": self.spread.round(6).tolist(), "residual": self.residual.round(6).tolist(),
+            "skin": [[list(k), list(c)] for k, c in self.skin],
+            "hair": [[list(k), list(c)] for k, c in self.hair],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "FitTable":
+        def colours(rows):
+            return tuple((tuple(float(v) for v in k), tuple(int(v) for v in c)) for k, c in rows)
+        return cls(
+            checkpoint_id=data["checkpoint_id"], knobs=tuple(data["knobs"]), measures=tuple(data["measures"]),
+            intercept=np.array(data["intercept"], float), slope=np.array(data["slope"], float),
+            spread=np.array(data["spread"], float), residual=np.array(data["residual"], float),
+            skin=colours(data["skin"]), hair=colours(data["hair"]))
+
+
+@lru_cache(maxsize=1)
+def load_table(path: Path = TABLE_PATH) -> FitTable:
+    table = FitTable.from_json(json.loads(path.read_text()))
+    if table.checkpoint_id != CHECKPOINT_ID or table.knobs != tuple(KNOBS) or table.measures != MEASURES:
+        raise RuntimeError(f"{path.name} was calibrated for {table.checkpoint_id} with other knobs or "
+                           f"measures; run scripts/calibrate_photo_fit.py")
+    return table
+
+
+def calibration_face(backend: MontageBackend, seed: int) -> MontageParams:
+    """The seed's face with the unfitted geometry held and the "me" defaults applied; the
+    starting point of calibration renders and of every fitted face."""
+    params = decode(backend.sample(seed))
+    held = {name: from_position(SPECS[name], 0.0) for name in HELD_MIDDLE}
+    style = CLEAR_STYLE if params.hair_style in BROW_HIDING_STYLES else params.hair_style
+    return dataclasses.replace(params, **held, **PLAIN, hair_style=style)
+
+
+def with_knobs(params: MontageParams, knobs: Mapping[str, float]) -> MontageParams:
+    changes = {}
+    for knob, degree in knobs.items():
+        for name in KNOBS[knob]:
+            changes[name] = from_position(SPECS[name], float(np.clip(degree, -1.0, 1.0)))
+    return dataclasses.replace(params, **changes)
+
+
+def knobs_of(params: MontageParams) -> dict[str, float]:
+    """Each knob's position (the first parameter it sets stands for the knob)."""
+    return {knob: position(SPECS[names[0]], getattr(params, names[0])) for knob, names in KNOBS.items()}
+
+
+def measures_vector(m: FaceMeasurements) -> np.ndarray:
+    return np.array([getattr(m, name) for name in MEASURES], float)
+
+
+def solve_knobs(table: FitTable, target: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """Knob positions in [-1, 1] whose predicted measurements come closest to `target`.
+
+    Minimises Σ((intercept + offset + slope·x − target) / spread)² + RIDGE·|x|² over the box
+    by projected gradient descent (the problem is a small convex quadratic).
+    """
+    weights = 1.0 / table.spread
+    a = table.slope * weights[:, None]
+    r = (target - table.intercept - (0.0 if offset is None else offset)) * weights
+    hessian = a.T @ a + RIDGE * np.eye(len(table.knobs))
+    step = 1.0 / np.linalg.eigvalsh(hessian).max()
+    x = np.zeros(len(table.knobs))
+    for _ in range(2000):
+        x_next = np.clip(x - step * (hessian @ x - a.T @ r), -1.0, 1.0)
+        if np.abs(x_next - x).max() < 1e-7:
+            break
+        x = x_next
+    return x_next
+
+
+def to_lab(colour: Colour) -> np.ndarray:
+    """CIE L*a*b* (D65) of an sRGB colour: distances in it follow what people see."""
+    rgb = np.asarray(colour, float) / 255.0
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def nearest_colour_knobs(entries: tuple[tuple[tuple[float, ...], Colour], ...], colour: Colour) -> tuple[float, ...]:
+    """The colour parameters whose rendered colour is nearest `colour`, blending the closest
+    few entries by inverse distance."""
+    target = to_lab(colour)
+    distances = np.array([np.linalg.norm(to_lab(c) - target) for _, c in entries])
+    nearest = np.argsort(distances)[:COLOUR_NEIGHBOURS]
+    weights = 1.0 / (distances[nearest] + 1e-3)
+    values = np.array([entries[i][0] for i in nearest])
+    return tuple(float(v) for v in weights @ values / weights.sum())
+
+
+def colour_params(table: FitTable, colours: PhotoColours) -> dict[str, object]:
+    changes: dict[str, object] = dict(zip(SKIN_KNOBS, nearest_colour_knobs(table.skin, colours.skin)))
+    if colours.hair is None:
+        changes["hair_style"] = "bald"   # or a hairline out of view: see photo.sample_colours
+    else:
+        changes.update(zip(HAIR_KNOBS, nearest_colour_knobs(table.hair, colours.hair)))
+    return changes
+
+
+@dataclass(frozen=True)
+class PhotoFit:
+    code: FaceCode
+    params: MontageParams
+    target: FaceMeasurements            # the photo's
+    achieved: FaceMeasurements | None   # measured on the fitted face's render (None: not rendered)
+    colours: PhotoColours
+
+
+def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
+              refine_steps: int = REFINE_STEPS, table: FitTable | None = None) -> PhotoFit:
+    """The montage face closest to the one face in `image` (raises facegen.photo.PhotoError).
+
+    After the model's first guess, `refine_steps` closed-loop corrections each render and
+    measure once (about 0.15 s each on 2 cores); the best-measuring render tried is returned.
+    """
+    if not isinstance(backend, MontageBackend):
+        raise TypeError(f"photo fitting needs the montage backend, not {getattr(backend, 'name', backend)!r}")
+    table = table or load_table()
+    face = find_single_face(image)
+    target = measure(face)
+    colours = sample_colours(image, face)
+    start = dataclasses.replace(calibration_face(backend, seed), **colour_params(table, colours))
+
+    goal = measures_vector(target)
+    x = solve_knobs(table, goal)
+    params = with_knobs(start, dict(zip(table.knobs, x)))
+    best: tuple[float, MontageParams, FaceMeasurements | None] = (np.inf, params, None)
+    for step in range(refine_steps + 1 if refine_steps else 0):
+        rendered = find_faces(backend.render([encode(params)])[0])
+        if len(rendered) != 1:
+            break
+        achieved = measure(rendered[0])
+        error = float(np.sum(((measures_vector(achieved) - goal) / table.spread) ** 2))
+        if error < best[0]:
+            best = (error, params, achieved)
+        if step == refine_steps:
+            break
+        # carry the linear model's error at x into the next solve
+        offset = measures_vector(achieved) - (table.intercept + table.slope @ x)
+        x = solve_knobs(table, goal, offset)
+        params = with_knobs(start, dict(zip(table.knobs, x)))
+    _, params, achieved = best
+    return PhotoFit(code=encode(params, backend.sample(seed)), params=params, target=target,
+                    achieved=achieved, colours=colours)
+
+
+def photo_to_facecode(image: Image.Image, backend: MontageBackend, seed: int) -> FaceCode:
+    """The user's photo as a montage face; unmeasured traits (hair style, ears, …) from `seed`."""
+    return fit_photo(image, backend, seed).code
