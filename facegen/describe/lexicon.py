@@ -140,11 +140,11 @@ def _on(parts: tuple[str, ...], settings: tuple[Setting, ...]) -> dict[str, tupl
 # ---- shared meanings ------------------------------------------------------------------------
 # Sizes
 BIG = mod(eyes=S("eye_size", PLAIN), nose=S("nose_size", PLAIN), mouth=S("mouth_width", PLAIN),
-          lips=S("lip_fullness", PLAIN), smile=S("smile", VERY), glasses=())
+          lips=S("lip_fullness", PLAIN), smile=S("smile", VERY), glasses=(), face=())
 HUGE = mod(eyes=S("eye_size", VERY), nose=S("nose_size", VERY), mouth=S("mouth_width", VERY),
            lips=S("lip_fullness", VERY), smile=S("smile", VERY), glasses=())
 SMALL = mod(eyes=S("eye_size", -PLAIN), nose=S("nose_size", -PLAIN), mouth=S("mouth_width", -PLAIN),
-            lips=S("lip_fullness", -PLAIN), jaw=S("jaw_width", -PLAIN), glasses=())
+            lips=S("lip_fullness", -PLAIN), jaw=S("jaw_width", -PLAIN), glasses=(), face=())
 TINY = mod(eyes=S("eye_size", -VERY), nose=S("nose_size", -VERY), mouth=S("mouth_width", -VERY),
            lips=S("lip_fullness", -VERY))
 # a length word only guesses the style: 긴 웨이브 머리 stays wavy
@@ -212,7 +212,7 @@ DARK_SKIN = mod(skin=S("skin_tone", "dark"), default="skin")
 FAIR_SKIN = mod(skin=S("skin_tone", "fair"), default="skin")
 BROWN = mod(hair=S("hair_colour", "brown"), skin=S("skin_tone", "dark"), eyes=(), beard=(), brows=())
 BLOND = mod(hair=S("hair_colour", "blond"), default="hair", brows=())
-RED = mod(hair=S("hair_colour", "red"), beard=())
+RED = mod(hair=S("hair_colour", "red"), beard=(), lips=())
 GREY = mod(hair=S("hair_colour", "grey"), default="hair", beard=(), brows=())
 YELLOW = mod(hair=S("hair_colour", "blond"), skin=S("skin_tone", "medium"))
 
@@ -229,6 +229,7 @@ WRINKLED = mod(default="wrinkles", wrinkles=PRESENT, face=S("wrinkles", PLAIN), 
 SMOOTH = mod(skin=S("wrinkles", 0.0), face=S("wrinkles", 0.0), forehead=S("wrinkles", 0.0), hair=())
 DEEP = mod(wrinkles=S("wrinkles", VERY), eyes=(), skin=S("skin_tone", "dark"))
 FINE = mod(wrinkles=S("wrinkles", SLIGHT), hair=(), brows=S("brow_thickness", -PLAIN))
+FEW = mod(wrinkles=S("wrinkles", SLIGHT), hair=(), beard=(), brows=S("brow_thickness", -PLAIN))
 MANY = mod(wrinkles=S("wrinkles", VERY), beard=(), hair=(), brows=S("brow_thickness", PLAIN),
            age=(S("age_band", "senior"), S("age", 1)))
 

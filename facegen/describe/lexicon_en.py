@@ -226,7 +226,7 @@ add(FILLER, "a", "an", "the", "their", "its", "my", "your", "our", "this", "that
     "up", "than", "other", "another", "same", "expression", "look", "vibe", "impression", "air", "aura",
     "sort", "bit", "lot", "tad", "touch", "if", "within", "toward",
     "towards", "back", "front", "top", "bottom", "middle", "center", "centre", "well", "all", "change",
-    "let", "something", "ish", "yr", "yrs", "together", "almost", "nearly", "early", "late", "mid")
+    "let", "something", "ish", "yr", "yrs", "together", "almost", "nearly", "early", "late", "mid", "covered", "framed-by")
 EN.words.update({w: e for w, e in (("up", L.UP), ("little", L.CHILDLIKE), ("quite", Degree(0.85)),
                                    ("slight", Degree(SLIGHT)), ("very", Degree(VERY)), ("look", COPULA),
                                    ("aged", FILLER), ("has", L.HAVE), ("have", L.HAVE), ("lower", L.DOWN))})
