@@ -1,0 +1,62 @@
+"""Candidate faces to pick from, for any backend.
+
+`region_candidates`: N faces that differ from the current one only in one region (police
+composite style: "which of these noses?"); picking candidate k adopts its donor for that region.
+`variations`: N whole faces bred around the current one (EvoFIT style), `strength` saying how far.
+`render_candidates` draws either kind, repainting only the region when the backend can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from facegen.backend import DEFAULT_SIZE, Backend
+from facegen.facecode import FaceCode
+
+DEFAULT_COUNT = 10
+
+
+def _seeds(seed: int, n: int) -> list[int]:
+    if n < 1:
+        raise ValueError(f"need at least one candidate, got n={n}")
+    return [int(s) for s in np.random.default_rng([seed, n]).integers(0, 2**31 - 1, size=n)]
+
+
+def region_candidates(backend: Backend, code: FaceCode, region: str, n: int = DEFAULT_COUNT,
+                      seed: int = 0) -> list[FaceCode]:
+    """The face with its `region` donor replaced by n fresh random ones (deterministic per seed)."""
+    if region not in backend.regions:
+        raise ValueError(f"unknown region {region!r}; {backend.name} regions: {', '.join(backend.regions)}")
+    return [code.with_part(region, backend.sample(s).base) for s in _seeds(seed, n)]
+
+
+def variations(backend: Backend, code: FaceCode, n: int = DEFAULT_COUNT, strength: float = 0.3,
+               seed: int = 0) -> list[FaceCode]:
+    """n children of the face: every latent (base and donors) mutated as w' = √(1−s²)·w + s·ε.
+
+    ε ~ N(0, 1) is shared by the base and the donors of one child, so each trait moves once;
+    the mixing keeps w ~ N(0, 1), so strength 1 is a fresh random face and 0 the face itself.
+    """
+    s = float(strength)
+    if not 0.0 <= s <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, got {strength}")
+    keep = np.float32(np.sqrt(1.0 - s * s))
+    children = []
+    for child_seed in _seeds(seed, n):
+        noise = backend.sample(child_seed).base * np.float32(s)
+        children.append(FaceCode(keep * code.base + noise, {r: keep * w + noise for r, w in code.parts.items()}))
+    return children
+
+
+def render_candidates(backend: Backend, code: FaceCode, candidates: Sequence[FaceCode], region: str | None = None,
+                      size: int = DEFAULT_SIZE) -> list[Image.Image]:
+    """Pictures of the candidates; region candidates repaint only their region if the backend
+    offers `render_region(base_image, codes, region)`."""
+    render_region = getattr(backend, "render_region", None)
+    if region is None or render_region is None:
+        return backend.render(list(candidates), size)
+    (base,) = backend.render([code], size)
+    return render_region(base, list(candidates), region)

@@ -1,0 +1,189 @@
+"""A supersampled drawing surface in canvas units, which can cover the whole face or one window.
+
+Drawing a window (a region's box) gives the same pixels as the full picture inside that window,
+as long as the window is aligned to the shading grid (`shade_cell`) and padded by CROP_MARGIN: the soft
+shading is drawn on a coarse grid, blurred and scaled up, and both steps only look a bounded
+distance around each pixel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+Colour = tuple[int, int, int]
+Box = tuple[int, int, int, int]
+
+SHADE_GRID = 128        # the shading grid has about this many cells across the picture
+CROP_MARGIN = 48        # pixels (at 512 px, scaled with size) drawn around a window so blurs see their neighbourhood
+SOFT_BLUR = 0.020       # blur radii of the two shading layers, canvas units
+TIGHT_BLUR = 0.007
+
+
+def shade_cell(size: int) -> int:
+    """Output pixels per cell of the shading grid."""
+    return max(1, size // SHADE_GRID)
+
+
+def supersampling(size: int) -> int:
+    """Drawing scale per output pixel: 2× at 256 px and up, more for small pictures."""
+    return max(2, -(-384 // size))
+
+
+class Canvas:
+    """RGB picture plus two shading layers, addressed in canvas units."""
+
+    def __init__(self, size: int, window: Box, background: Colour) -> None:
+        self.size = size
+        self.ss = supersampling(size)
+        self.window = window
+        left, top, right, bottom = window
+        self.scale = size * self.ss
+        self.origin = np.array([left * self.ss, top * self.ss], float)
+        self.image = Image.new("RGB", ((right - left) * self.ss, (bottom - top) * self.ss), background)
+        self.draw = ImageDraw.Draw(self.image)
+        self.cell = shade_cell(size)
+        cells = (-(-(right - left) // self.cell), -(-(bottom - top) // self.cell))
+        self._cell_scale = size / self.cell
+        self._cell_origin = np.array([left / self.cell, top / self.cell], float)
+        self.soft = Image.new("L", cells, 0)
+        self.tight = Image.new("L", cells, 0)
+
+    # -- geometry ----------------------------------------------------------------------------
+    def px(self, points: np.ndarray) -> list[float]:
+        """Drawing-pixel coordinates as a flat [x0, y0, x1, y1, …] list (what ImageDraw takes fastest)."""
+        return (np.asarray(points, float) * self.scale - self.origin).ravel().tolist()
+
+    def units(self, length: float) -> float:
+        """A canvas-unit length in drawing pixels."""
+        return length * self.scale
+
+    # -- painting ----------------------------------------------------------------------------
+    def polygon(self, points: np.ndarray, fill: Colour, outline: Colour | None = None,
+                width: float = 0.0) -> None:
+        xy = self.px(points)
+        self.draw.polygon(xy, fill=fill)
+        if outline is not None:
+            self.draw.line(xy + xy[:2], fill=outline, width=max(1, round(self.units(width))), joint="curve")
+
+    def line(self, points: np.ndarray, fill: Colour, width: float) -> None:
+        self.draw.line(self.px(points), fill=fill, width=max(1, round(self.units(width))), joint="curve")
+
+    def bounds(self, xy: list[float], pad: int = 0) -> Box | None:
+        """Integer pixel box around drawing coordinates, inside the picture; None if outside."""
+        pts = np.asarray(xy).reshape(-1, 2)
+        left = max(0, int(np.floor(pts[:, 0].min())) - pad)
+        top = max(0, int(np.floor(pts[:, 1].min())) - pad)
+        right = min(self.image.width, int(np.ceil(pts[:, 0].max())) + 1 + pad)
+        bottom = min(self.image.height, int(np.ceil(pts[:, 1].max())) + 1 + pad)
+        return (left, top, right, bottom) if right > left and bottom > top else None
+
+    @staticmethod
+    def _mask(xy: list[float], box: Box, fill: int = 255) -> Image.Image:
+        mask = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
+        local = (np.asarray(xy).reshape(-1, 2) - box[:2]).ravel().tolist()
+        ImageDraw.Draw(mask).polygon(local, fill=fill)
+        return mask
+
+    def blend_polygon(self, points: np.ndarray, fill: Colour, alpha: float) -> None:
+        """A translucent fill (lens tint): composite through a polygon mask."""
+        xy = self.px(points)
+        box = self.bounds(xy)
+        if box:
+            self.image.paste(fill, box, self._mask(xy, box, round(255 * alpha)))
+
+    def texture(self, area: np.ndarray, fill: Colour, density: float, grain: int) -> None:
+        """Speckle `fill` over a polygon (stubble, buzz cut): fixed noise, so it never flickers."""
+        xy = self.px(area)
+        soften = max(1, round(self.units(0.006)))
+        box = self.bounds(xy, pad=soften)
+        if not box:
+            return
+        mask = self._mask(xy, box).filter(ImageFilter.BoxBlur(soften))
+        left, top = int(self.origin[0]) + box[0], int(self.origin[1]) + box[1]
+        noise = _noise(self.scale, grain).crop((left, top, left + box[2] - box[0], top + box[3] - box[1]))
+        speckle = ImageChops.multiply(mask, noise.point([min(255, round(v * density)) for v in range(256)]))
+        self.image.paste(fill, box, speckle)
+
+    @contextmanager
+    def clipped(self, points: np.ndarray) -> Iterator[None]:
+        """Drawing inside the block lands only inside the polygon (iris in the eye, strands in hair)."""
+        xy = self.px(points)
+        box = self.bounds(xy)
+        if box is None:
+            yield
+            return
+        left, top = box[:2]
+        image, draw, origin = self.image, self.draw, self.origin
+        patch = image.crop(box)
+        mask = self._mask(xy, box)
+        self.image, self.draw = patch, ImageDraw.Draw(patch)
+        self.origin = origin + (left, top)
+        try:
+            yield
+        finally:
+            self.image, self.draw, self.origin = image, draw, origin
+            image.paste(patch, (left, top), mask)
+
+    # -- shading -------------------------------------------------------------------------------
+    def shade(self, points: np.ndarray, darkness: float, soft: bool = True) -> None:
+        """Add darkness (0..1) inside a polygon to a shading layer; blurred when applied."""
+        layer = self.soft if soft else self.tight
+        pts = (np.asarray(points, float) * self._cell_scale - self._cell_origin).ravel().tolist()
+        patch = Image.new("L", layer.size, 0)
+        ImageDraw.Draw(patch).polygon(pts, fill=max(0, min(255, round(255 * darkness))))
+        if soft:
+            self.soft = ImageChops.add(layer, patch)
+        else:
+            self.tight = ImageChops.add(layer, patch)
+
+    def shade_line(self, points: np.ndarray, darkness: float, width: float, soft: bool = True) -> None:
+        """Add darkness along a thick line (the face's edge) to a shading layer."""
+        layer = self.soft if soft else self.tight
+        pts = (np.asarray(points, float) * self._cell_scale - self._cell_origin).ravel().tolist()
+        patch = Image.new("L", layer.size, 0)
+        ImageDraw.Draw(patch).line(pts, fill=max(0, min(255, round(255 * darkness))),
+                                   width=max(1, round(width * self._cell_scale)), joint="curve")
+        if soft:
+            self.soft = ImageChops.add(layer, patch)
+        else:
+            self.tight = ImageChops.add(layer, patch)
+
+    def apply_shading(self, skin: np.ndarray, shadow: Colour, strength: float = 1.0) -> None:
+        """Darken toward `shadow` where the shading layers say, inside the skin outline only."""
+        soft = self.soft.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale))
+        tight = self.tight.filter(ImageFilter.GaussianBlur(TIGHT_BLUR * self._cell_scale))
+        shade = ImageChops.add(soft, tight).point([min(255, round(v * strength)) for v in range(256)])
+        xy = self.px(skin)
+        box = self.bounds(xy)
+        if not box:
+            return
+        # scale up only the cells under the skin's box; cell edges stay where the full picture has them
+        cell = self.cell * self.ss
+        first = (box[0] // cell, box[1] // cell)
+        last = (-(-box[2] // cell), -(-box[3] // cell))
+        # one cell of context each side so bilinear weights match the full-size resize
+        cells = shade.crop((first[0] - 1, first[1] - 1, last[0] + 1, last[1] + 1))
+        big = cells.resize((cells.width * cell, cells.height * cell), Image.BILINEAR)
+        offset = (box[0] - (first[0] - 1) * cell, box[1] - (first[1] - 1) * cell)
+        big = big.crop((offset[0], offset[1], offset[0] + box[2] - box[0], offset[1] + box[3] - box[1]))
+        self.image.paste(shadow, box, ImageChops.multiply(big, self._mask(xy, box)))
+
+    def finish(self) -> Image.Image:
+        if self.ss == 1:
+            return self.image
+        return self.image.reduce(self.ss)
+
+
+@lru_cache(maxsize=4)
+def _noise(scale: int, grain: int) -> Image.Image:
+    """Sparse speckles over the whole canvas, the same for every face at this scale."""
+    rng = np.random.default_rng(20240603)
+    cells = -(-scale // grain)
+    values = rng.random((cells, cells))
+    speckle = np.where(values > 0.55, (values - 0.55) / 0.45 * 255, 0).astype(np.uint8)
+    return Image.fromarray(speckle, "L").resize((cells * grain, cells * grain), Image.NEAREST)

@@ -1,0 +1,168 @@
+"""The montage backend: determinism, sizes, parameter decoding, region isolation, style mixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facegen import latent
+from facegen.backend import Backend
+from facegen.candidates import region_candidates
+from facegen.facecode import FaceCode
+from facegen.montage import CHECKPOINT_ID, PARAMS, MontageBackend, decode, encode
+from facegen.montage.params import REGION_PARAMS, SPECS, with_params
+from facegen.montage.regions import REGION_BOXES, REGIONS, pixel_boxes
+from facegen.montage.render import render
+
+BACKEND = MontageBackend()
+
+
+def pixels(image) -> np.ndarray:
+    return np.asarray(image, dtype=np.int16)
+
+
+def test_implements_the_backend_protocol():
+    assert isinstance(BACKEND, Backend)
+    assert BACKEND.checkpoint_id == CHECKPOINT_ID
+    assert BACKEND.sample(1).shape == (BACKEND.num_ws, BACKEND.w_dim)
+    assert set(BACKEND.regions) >= {"forehead", "brows", "eyes", "nose", "mouth", "jaw", "hair", "ears",
+                                    "facial_hair", "glasses"}
+
+
+def test_same_seed_same_bytes_and_different_seeds_differ():
+    a, b = BACKEND.render([BACKEND.sample(7), BACKEND.sample(7)], 128)
+    assert a.tobytes() == b.tobytes()
+    assert BACKEND.sample(7) == BACKEND.sample(7)
+    (c,) = BACKEND.render([BACKEND.sample(8)], 128)
+    assert a.tobytes() != c.tobytes()
+
+
+def test_serialized_face_renders_identically():
+    code = BACKEND.sample(3).with_part("eyes", BACKEND.sample(4).base)
+    again = FaceCode.from_bytes(code.to_bytes())
+    assert BACKEND.render([code], 96)[0].tobytes() == BACKEND.render([again], 96)[0].tobytes()
+
+
+@pytest.mark.parametrize("size", [64, 200, 512, 1024])
+def test_sizes(size):
+    (image,) = BACKEND.render([BACKEND.sample(1)], size)
+    assert image.size == (size, size) and image.mode == "RGB"
+
+
+@pytest.mark.parametrize("size", [1025, 4096, 8, 0])
+def test_refuses_sizes_out_of_range(size):
+    with pytest.raises(ValueError, match="1024"):
+        BACKEND.render([BACKEND.sample(1)], size)
+
+
+def test_average_face_is_the_middle_of_every_range():
+    params = decode(FaceCode(BACKEND.average()))
+    for spec in PARAMS:
+        value = getattr(params, spec.name)
+        if spec.categorical:
+            # the choice holding the median of its prior
+            edges = np.cumsum(spec.shares)
+            assert value == spec.choices[int(np.searchsorted(edges, 0.5, side="right"))]
+        else:
+            assert value == pytest.approx((spec.low + spec.high) / 2)
+
+
+def test_decode_stays_in_range_for_extreme_latents():
+    for fill in (-9.0, 9.0):
+        params = decode(FaceCode(np.full((BACKEND.num_ws, BACKEND.w_dim), fill, np.float32)))
+        for spec in PARAMS:
+            value = getattr(params, spec.name)
+            assert value in spec.choices if spec.categorical else spec.low <= value <= spec.high
+
+
+def test_encode_inverts_decode():
+    for seed in range(5):
+        params = decode(BACKEND.sample(seed))
+        again = decode(encode(params))
+        for spec in PARAMS:
+            if spec.categorical:
+                assert getattr(again, spec.name) == getattr(params, spec.name)
+            else:
+                assert getattr(again, spec.name) == pytest.approx(getattr(params, spec.name), abs=1e-4 * (spec.high - spec.low))
+
+
+def test_each_region_reads_its_parameters_from_its_donor():
+    face, donor = BACKEND.sample(1), BACKEND.sample(2)
+    mixed = decode(face.with_part("nose", donor.base))
+    for name in SPECS:
+        source = donor if name in REGION_PARAMS["nose"] else face
+        assert getattr(mixed, name) == getattr(decode(source), name), name
+
+
+def test_with_params_changes_only_the_named_slots():
+    code = BACKEND.sample(5).with_part("mouth", BACKEND.sample(6).base)
+    changed = with_params(code, {"mouth_width": 0.45, "eye_size": 0.2})
+    assert decode(changed).mouth_width == pytest.approx(0.45, abs=1e-5)
+    assert decode(changed).eye_size == pytest.approx(0.2, abs=1e-5)
+    # the mouth reads its donor, so that is where the new width went
+    assert not np.array_equal(changed.parts["mouth"], code.parts["mouth"])
+    assert np.count_nonzero(changed.base != code.base) == 1
+    with pytest.raises(ValueError, match="unknown montage parameter"):
+        with_params(code, {"horns": 1.0})
+
+
+GRID_REGIONS = [r for r in REGIONS if REGION_BOXES[r] != ((0.0, 0.0, 1.0, 1.0),)]
+
+
+@pytest.mark.parametrize("region", GRID_REGIONS)
+def test_region_candidates_change_pixels_only_inside_the_region(region):
+    size = 192
+    changed_somewhere = False
+    for seed in (11, 12, 13):
+        code = BACKEND.sample(seed)
+        candidates = region_candidates(BACKEND, code, region, n=5, seed=seed)
+        base, *others = BACKEND.render([code, *candidates], size)
+        outside = np.ones((size, size), bool)
+        for left, top, right, bottom in pixel_boxes(region, size):
+            outside[top:bottom, left:right] = False
+        for image in others:
+            diff = np.any(pixels(image) != pixels(base), axis=2)
+            assert not diff[outside].any(), f"{region} changed pixels outside its box"
+            changed_somewhere |= bool(diff.any())
+    assert changed_somewhere, f"{region} candidates all look the same"
+
+
+@pytest.mark.parametrize("region", ["eyes", "mouth", "ears", "glasses"])
+def test_region_redraw_equals_full_render(region):
+    code = BACKEND.sample(21).with_part("glasses", with_params(BACKEND.sample(0), {"glasses": True}).base)
+    candidates = region_candidates(BACKEND, code, region, n=3, seed=2)
+    (base,) = BACKEND.render([code], 320)
+    quick = BACKEND.render_region(base, candidates, region)
+    full = BACKEND.render(candidates, 320)
+    for a, b in zip(quick, full):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_window_render_matches_the_full_picture():
+    params = decode(BACKEND.sample(9))
+    full = pixels(render(params, 256))
+    left, top, right, bottom = 37, 90, 201, 171
+    window = pixels(render(params, 256, window=(left, top, right, bottom)))
+    assert np.array_equal(window, full[top:bottom, left:right])
+
+
+def test_style_mixing_at_one_takes_shape_from_a_and_colours_from_b():
+    a, b = BACKEND.sample(31), BACKEND.sample(32)
+    mixed = decode(latent.layer_crossover(a, b, 1.0))
+    pa, pb = decode(a), decode(b)
+    coarse = BACKEND.layer_ranges["coarse"]
+    for spec in PARAMS:
+        expected = pa if spec.row < BACKEND.num_ws // 2 else pb
+        assert getattr(mixed, spec.name) == getattr(expected, spec.name), spec.name
+    assert mixed.face_width == pa.face_width and mixed.skin_tone == pb.skin_tone
+    assert all(SPECS[n].row in range(coarse.start, coarse.stop) for n in ("face_width", "jaw_width", "hair_style"))
+
+
+def test_linear_morph_moves_parameters_monotonically():
+    a = with_params(BACKEND.sample(1), {"eye_spacing": 0.41, "skin_tone": 0.1})
+    b = with_params(BACKEND.sample(2), {"eye_spacing": 0.49, "skin_tone": 0.9})
+    steps = [decode(latent.linear(a, b, r)) for r in (1.0, 0.75, 0.5, 0.25, 0.0)]
+    spacing = [p.eye_spacing for p in steps]
+    tone = [p.skin_tone for p in steps]
+    assert spacing == sorted(spacing) and tone == sorted(tone)
+    assert spacing[0] == pytest.approx(0.41, abs=1e-4) and spacing[-1] == pytest.approx(0.49, abs=1e-4)
