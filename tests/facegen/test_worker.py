@@ -161,13 +161,13 @@ async def test_shutdown_grace_releases_the_batch_without_counting_the_attempt(en
 
 
 @pytest.mark.slow
-async def test_sigterm_finishes_the_batch_and_exits_zero(database_url, engine, tmp_path):
+async def test_sigterm_finishes_the_batch_and_exits_zero(migrated_database_url, engine, tmp_path):
     sys.path.insert(0, str(REPO / "tests" / "storage"))
     from queue_processes import ECHO
     queue = Queue(engine, JobKinds({"echo": ECHO}))
     ids = [(await queue.enqueue("echo", {"n": n, "ms": 400})).id for n in range(3)]
     proc = subprocess.Popen([sys.executable, str(REPO / "tests/storage/queue_processes.py"), "worker",
-                             database_url, str(tmp_path), "--batch", "3"])
+                             migrated_database_url, str(tmp_path), "--batch", "3"])
     try:
         while (await queue.get(ids[0])).state != "running":
             assert proc.poll() is None

@@ -80,7 +80,7 @@ async def wait_for(predicate, timeout: float) -> bool:
 
 
 @pytest.mark.slow
-async def test_every_job_ends_once_and_every_reply_arrives_despite_sigkill(database_url, engine, tmp_path):
+async def test_every_job_ends_once_and_every_reply_arrives_despite_sigkill(migrated_database_url, engine, tmp_path):
     queue, outbox = Queue(engine, JobKinds({"echo": ECHO})), Outbox(engine)
     failing = set(random.Random(7).sample(range(JOBS), FAILING))
     ids = {}
@@ -88,7 +88,7 @@ async def test_every_job_ends_once_and_every_reply_arrives_despite_sigkill(datab
         ids[n] = (await queue.enqueue("echo", {"n": n, "ms": 5, "fail": n in failing},
                                       max_attempts=3 if n in failing else 10)).id
 
-    fleet = Fleet(database_url, tmp_path)
+    fleet = Fleet(migrated_database_url, tmp_path)
     slots = [f"worker-{i}" for i in range(WORKERS)] + [f"courier-{i}" for i in range(COURIERS)]
     for slot in slots:
         fleet.start(slot)

@@ -158,10 +158,10 @@ async def test_deleting_a_users_data_removes_faces_and_images_but_keeps_the_ban(
     assert again.number == 3  # numbers are never reused, so old buttons cannot reach a new face
 
 
-async def test_concurrent_adds_for_one_user_get_distinct_numbers(database_url, engine):
+async def test_concurrent_adds_for_one_user_get_distinct_numbers(migrated_database_url, engine):
     """Separate connections (as separate workers would use) race to add faces for one user."""
     user = await _in_tx(session_factory(engine), lambda r: r.get_or_create_user("web", "busy"))
-    engines = [create_engine(database_url) for _ in range(4)]
+    engines = [create_engine(migrated_database_url) for _ in range(4)]
 
     async def worker(eng, seeds):
         numbers = []
@@ -180,8 +180,8 @@ async def test_concurrent_adds_for_one_user_get_distinct_numbers(database_url, e
     assert numbers == list(range(1, 41))
 
 
-async def test_two_first_messages_at_once_create_one_user(database_url, engine):
-    engines = [create_engine(database_url) for _ in range(3)]
+async def test_two_first_messages_at_once_create_one_user(migrated_database_url, engine):
+    engines = [create_engine(migrated_database_url) for _ in range(3)]
     try:
         users = await asyncio.gather(*(
             _in_tx(session_factory(eng), lambda r: r.get_or_create_user("discord", "new", locale="en"))
