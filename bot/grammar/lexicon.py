@@ -3,7 +3,8 @@ user's locale; the locale only picks the language of suggestions.
 
 Phrases are matched against the whole message after politeness is stripped (see text.py).
 A space in a phrase matches any run of spaces, and no space at all where either side is
-Hangul, so "새 얼굴" also matches "새얼굴". Phrases may hold small regex fragments.
+Hangul, so "새 얼굴" also matches "새얼굴". The UPPER_CASE strings ending in _EN / _KO are
+regex fragments for the rules with arguments.
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ EN_LEADING = (
     "i want to", "i'd like to", "i would like to", "i wanna", "let's", "lets", "let me", "now",
 )
 EN_TRAILING = ("please", "pls", "plz", "thanks", "thank you", "for me", "now")
-
-# Korean particles that can follow a name or a noun ("아이유랑", "눈을", "민수로").
-KO_PARTICLES = ("이랑", "하고", "이와", "이를", "으로", "에게", "한테", "랑", "와", "과", "을", "를", "로",
-                "은", "는", "이", "가", "의", "도")
 
 # Regions a grid can show: the names backends use → the words for them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -136,12 +133,14 @@ FIXED: dict[str, tuple[str, ...]] = {
 }
 
 # What makes text that names features an edit of the current face rather than a description
-# of a new one: English opens with a relative or imperative word ("more smile", "add glasses",
-# "older"; but "a man with no beard" describes); Korean says 더 / 덜 anywhere or ends with a
-# change verb or an adverb ending ("더 웃게", "나이 들게", "안경 씌워", "수염 없애").
-EDIT_CUES_EN = r"^(?:more|less|fewer|add|remove|no|without|make|give|put|take|get\s+rid\s+of|stop|" \
-               r"older|younger|bigger|smaller|wider|narrower|longer|shorter|darker|lighter|thicker|" \
-               r"thinner|fuller|rounder|happier|sadder|slightly|a\s+(?:bit|little))\b"
+# of a new one: in English every clause opens with a relative or imperative word ("more smile",
+# "add glasses and bigger eyes"; but "a man with no beard" and "no double eyelids, narrow eyes"
+# describe); Korean says 더 / 덜 anywhere or ends with a change verb or an adverb ending
+# ("더 웃게", "나이 들게", "안경 씌워", "수염 없애").
+EDIT_CUES_EN = r"^(?:(?:a|an|the)\s+)?(?:more|less|fewer|add|remove|no|without|make|give|put|take|" \
+               r"get\s+rid\s+of|stop|older|younger|bigger|smaller|wider|narrower|longer|shorter|darker|" \
+               r"lighter|thicker|thinner|fuller|rounder|happier|sadder)\b"
+EN_CLAUSE_BREAK = r"\s*(?:[,.;]|\band\b|\bthen\b)\s*"
 EDIT_CUES_KO = r"(?<![가-힣])(?:더|덜|조금\s*더)(?![가-힣])|(?:게|없애|빼|떼|씌워|벗겨|달아|붙여|넣어|바꿔|길러|밀어)$"
 
 FIXED_AFTER = r"(?:보여|보기|알려|볼래|목록|리스트)"

@@ -35,7 +35,6 @@ KO_COUNTER_TENS = {"스무": 20}
 KO_SINO_DIGITS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7,
                   "팔": 8, "구": 9}
 KO_SINO_POWERS = {"십": 10, "백": 100}
-HALF_WORDS = ("half", "fifty-fifty", "fifty fifty", "반반", "절반", "반")
 
 
 def _alt(words) -> str:

@@ -277,13 +277,21 @@ def _morph(m: Message, locale: str) -> c.Parsed | None:
 
 _EDIT_CUE_EN = re.compile(lexicon.EDIT_CUES_EN, re.IGNORECASE)
 _EDIT_CUE_KO = re.compile(lexicon.EDIT_CUES_KO)
+_EN_CLAUSE_BREAK = re.compile(lexicon.EN_CLAUSE_BREAK, re.IGNORECASE)
+
+
+def _asks_for_change(core: str) -> bool:
+    if _EDIT_CUE_KO.search(core):
+        return True
+    clauses = [clause for clause in _EN_CLAUSE_BREAK.split(core) if clause]
+    return bool(clauses) and all(_EDIT_CUE_EN.search(clause) for clause in clauses)
 
 
 def _edit(m: Message, locale: str) -> c.Parsed | None:
     """An edit of the current face when the wording asks for a change (see lexicon.EDIT_CUES_*)."""
-    if not (_EDIT_CUE_EN.search(m.core) or _EDIT_CUE_KO.search(m.core)):
+    if not _asks_for_change(m.core):
         return None
-    edits = parse_edits(m.text, _text_locale(m.text, locale))
+    edits = parse_edits(m.text, None)
     return c.EditAttribute(edits[0], tuple(edits[1:])) if edits else None
 
 
@@ -293,13 +301,9 @@ def _free_description(m: Message, locale: str) -> c.Parsed | None:
     return c.Describe(m.text, description) if said else None
 
 
-def _text_locale(text: str, locale: str) -> str:
-    """The language a text is written in (Hangul → ko), whatever the user's locale."""
-    return "ko" if re.search(r"[가-힣]", text) else "en" if re.search(r"[A-Za-z]", text) else locale
-
-
 def _describe_text(text: str, locale: str) -> Description:
-    return parse_description(text, _text_locale(text, locale))
+    """The text's own script picks the description language, whatever the user's locale."""
+    return parse_description(text, None)
 
 
 Rule = Callable[[Message, str], "c.Parsed | None"]
@@ -314,7 +318,10 @@ def parse(text: str, locale: str) -> c.Parsed:
     NotUnderstood with the closest commands in `locale` ("ko" or "en"). Never raises.
 
     Messages longer than MAX_TEXT_CHARS are not parsed: they come back as NotUnderstood with
-    reason "too_long" and the text cut to that length."""
+    reason "too_long" and the text cut to that length. An unknown `locale` is a programming
+    error (it comes from stored user state) and raises ValueError."""
+    if locale not in c.LOCALES:
+        raise ValueError(f"locale must be one of {c.LOCALES}, got {locale!r}")
     if len(text) > MAX_TEXT_CHARS:
         return c.NotUnderstood(text[:MAX_TEXT_CHARS], suggest("", locale), reason="too_long")
     normalized = normalize(text)

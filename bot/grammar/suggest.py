@@ -56,21 +56,33 @@ def _phrases() -> dict[str, list[str]]:
 _PHRASES = _phrases()
 
 
-def _similarity(text: str, phrase: str) -> float:
-    """The best of the whole text and each of its first few word windows against a phrase."""
+def _pieces(text: str) -> list[str]:
+    """The whole text and its first few words and word pairs: a command is short, so a typo'd
+    one is either the whole message or near its start."""
     words = text.split()
-    pieces = {text, *words[:6], *(" ".join(words[i:i + 2]) for i in range(min(len(words) - 1, 5)))}
-    return max(SequenceMatcher(None, piece, phrase, autojunk=False).ratio() for piece in pieces if piece)
+    return list({text, *words[:6], *(" ".join(words[i:i + 2]) for i in range(min(len(words) - 1, 5)))})
+
+
+def _best_similarity(pieces: list[str], phrases: list[str]) -> float:
+    best = 0.0
+    for phrase in phrases:
+        matcher = SequenceMatcher(None, b=phrase, autojunk=False)
+        for piece in pieces:
+            matcher.set_seq1(piece)
+            # the quick ratios are upper bounds: skip the full comparison when they cannot win
+            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
+    return best
 
 
 def suggest(text: str, locale: str) -> tuple[str, ...]:
     """Up to MAX_SUGGESTIONS example commands in `locale`, closest first; the generic ones
     (help, new, describe) when nothing is close. Help is always among them."""
-    letters = jamo(text.strip())[:200]
+    pieces = [p for p in _pieces(jamo(text.strip())[:200]) if p]
     scores = {}
-    if letters:
+    if pieces:
         for intent, phrases in _PHRASES.items():
-            scores[intent] = max(_similarity(letters, phrase) for phrase in phrases)
+            scores[intent] = _best_similarity(pieces, phrases)
     close = [i for i, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= MIN_SIMILARITY]
     intents = close[:MAX_SUGGESTIONS] or list(lexicon.DEFAULT_SUGGESTIONS)
     if "help" not in intents:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,6 +150,26 @@ def test_descriptions_become_describe(text, expected_attributes):
     assert not result.text.lower().startswith(("describe", "묘사"))
 
 
+def _description_set(locale: str) -> list[str]:
+    path = Path(__file__).resolve().parent.parent / "facegen" / f"descriptions_{locale}.json"
+    return [d["text"] for d in json.loads(path.read_text(encoding="utf-8"))["descriptions"]]
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_every_description_of_the_description_test_sets_reads_as_a_description(locale):
+    """The description parser's own test sentences (written before its lexicon) must reach
+    it: no command rule and no edit may take them."""
+    misread = {text: parse(text, locale) for text in _description_set(locale)}
+    misread = {text: type(result).__name__ for text, result in misread.items() if not isinstance(result, Describe)}
+    assert misread == {}
+
+
+@pytest.mark.parametrize("text", ["more smile and add glasses", "bigger eyes and a smaller nose"])
+def test_every_clause_asking_for_a_change_makes_an_edit(text):
+    result = parse(text, "en")
+    assert isinstance(result, EditAttribute) and len(result.also) == 1
+
+
 @pytest.mark.parametrize("text", ["describe", "묘사", "describe:   "])
 def test_describe_without_text_says_what_is_missing(text):
     assert parse(text, "en") == InvalidArgument("describe", "missing_text")
@@ -258,6 +280,11 @@ def test_length_cap():
     assert len(too_long.text) == MAX_TEXT_CHARS
     # NFKC can lengthen text: one "ﷺ" becomes 18 letters, so the cap applies after it too.
     assert parse("ﷺ" * 100, "en").reason == "too_long"
+
+
+def test_an_unknown_locale_is_a_programming_error():
+    with pytest.raises(ValueError, match="locale"):
+        parse("help", "fr")
 
 
 COMMAND_WORDS = st.sampled_from([
