@@ -2,8 +2,9 @@
 
 Each rule reads the whole message (anchored at both ends), so a description that happens to
 contain "눈" and "20" ("눈이 큰 20대 여자") never turns into a pick. Rules run in the order of
-RULES; the first that returns something wins. What no rule takes goes to the attribute-edit
-parser, then the description parser, and finally becomes NotUnderstood with suggestions.
+RULES; the first that returns something wins. The last two hand the text to facegen.describe
+(an edit of the current face when the wording asks for a change, else a description when it
+names any feature); what nothing takes becomes NotUnderstood with suggestions.
 """
 
 from __future__ import annotations
@@ -56,16 +57,19 @@ _FIXED_COMMANDS: dict[str, c.Command] = {
     "status": c.Status(), "me": c.Me(),
 }
 _KO_OBJ = r"(?:을|를|은|는|도|이|가)?"
+# A Korean number slot: counter forms and Sino-Korean (세, 이, 오) only right before 번.
+_KO_NUM = rf"(?:{INT_COUNTED}(?=\s*번)|{INT_ALONE})"
 _EN_ORDINAL = rf"(?:{'|'.join(EN_ORDINALS)})"
 
 
-def _number(word: str, counted: bool = True) -> int | None:
+def _number(word: str) -> int | None:
+    """A number slot's value: digits, number words, ordinals ("third", 첫)."""
     word = word.strip().lstrip("#").strip()
     if word.lower() in EN_ORDINALS:
         return EN_ORDINALS[word.lower()]
     if word == "첫":
         return 1
-    return to_int(word, counted=counted)
+    return to_int(word, counted=True)
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -151,9 +155,9 @@ def _new_with_seed(m: Message, locale: str) -> c.Parsed | None:
 _BACK = [
     _compile(rf"{lexicon.BACK_EN}\s+(?:face\s*)?(?:#|number\s*)?\s*(?P<n>{INT_ALONE})"),
     _compile(rf"(?:face\s*#?|#)\s*(?P<n>\d+)(?:\s*번)?(?:\s*얼굴)?"),
-    _compile(rf"#?\s*(?P<n>{INT_COUNTED})\s*번?\s*(?:얼굴)?\s*(?:으로|로)\s*(?:{lexicon.BACK_KO})?"),
+    _compile(rf"#?\s*(?P<n>{_KO_NUM})\s*번?\s*(?:얼굴)?\s*(?:으로|로)\s*(?:{lexicon.BACK_KO})?"),
     _compile(rf"#?\s*(?P<n>{INT_COUNTED})\s*번\s*얼굴(?:\s*{lexicon.BACK_KO})?"),
-    _compile(rf"(?:{lexicon.BACK_KO})\s+#?\s*(?P<n>{INT_COUNTED})\s*번?(?:\s*얼굴)?(?:\s*(?:으로|로))?"),
+    _compile(rf"(?:{lexicon.BACK_KO})\s+#?\s*(?P<n>{_KO_NUM})\s*번?(?:\s*얼굴)?(?:\s*(?:으로|로))?"),
 ]
 # "3번으로 해줘 / 할래" picks rather than goes back: the ending said "do".
 _DO_ENDING = re.compile(r"(?:으로|로)\s*(?:해|할|하자|합시다|골라|선택)", re.IGNORECASE)
@@ -181,9 +185,9 @@ _PICK = [
     _compile(rf"{lexicon.PICK_EN}\s+(?:{lexicon.NUMBER_WORD}\s*)?(?P<n>{INT_ALONE})\s+(?:for\s+)?(?:the\s+)?"
              rf"(?P<region>{_REGION})"),
     # Korean: "눈 3번", "3번", "눈 3번 골라", "눈은 세 번째", "3번 눈", "눈 3번으로 할게"
-    _compile(rf"(?:(?P<region>{_REGION}){_KO_OBJ}\s*)?(?P<n>{INT_COUNTED}|{_ORDINAL_KO})\s*(?:번)?"
+    _compile(rf"(?:(?P<region>{_REGION}){_KO_OBJ}\s*)?(?P<n>{_ORDINAL_KO}|{_KO_NUM})\s*(?:번)?"
              rf"(?:\s*(?:거|것|꺼))?\s*(?:(?:을|를|으로|로)\s*)?(?:{lexicon.PICK_KO})?"),
-    _compile(rf"(?P<n>{INT_COUNTED}|{_ORDINAL_KO})\s*번?\s*(?P<region>{_REGION}){_KO_OBJ}\s*(?:{lexicon.PICK_KO})?"),
+    _compile(rf"(?P<n>{_ORDINAL_KO}|{_KO_NUM})\s*번?\s*(?P<region>{_REGION}){_KO_OBJ}\s*(?:{lexicon.PICK_KO})?"),
 ]
 
 

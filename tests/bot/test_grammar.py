@@ -192,6 +192,11 @@ def test_counter_forms_and_sino_korean_count_only_before_a_counter(word, number)
     assert parse("네", "ko") == Confirm()
 
 
+@pytest.mark.parametrize("text", ["이", "오", "일로", "이로 가", "눈이", "세"])
+def test_syllables_that_spell_numbers_are_not_numbers_without_a_counter(text):
+    assert not isinstance(parse(text, "ko"), (Pick, BackTo))
+
+
 @pytest.mark.parametrize("ratio_text,share", [
     ("0.7", 0.7), (".7", 0.7), ("70%", 0.7), ("70 %", 0.7), ("70퍼센트", 0.7), ("70 프로", 0.7), ("7할", 0.7),
     ("칠 할", 0.7), ("3할 5푼", 0.35), ("seventy percent", 0.7), ("half", 0.5), ("반반", 0.5), ("0", 0.0),
@@ -254,6 +259,17 @@ def test_unknown_text_suggests_the_closest_commands_in_the_users_language(text, 
     result = parse(text, locale)
     assert isinstance(result, NotUnderstood) and result.reason == "unknown"
     assert expected in result.suggestions
+
+
+EXAMPLE_ROWS = [(intent, locale, example) for intent, langs in EXAMPLES.items()
+                for locale, examples in langs.items() for example in examples]
+
+
+@pytest.mark.parametrize("intent,locale,example", EXAMPLE_ROWS, ids=[f"{i}-{e}" for i, _, e in EXAMPLE_ROWS])
+def test_every_suggested_example_does_what_it_suggests(intent, locale, example):
+    text = example.replace("<name>", "Lee").replace("<이름>", "민수").replace(" (send a photo)", "")
+    text = text.replace(" (사진 보내기)", "")
+    assert INTENTS[type(parse(text, locale))] == intent
 
 
 @pytest.mark.parametrize("locale", ["en", "ko"])
