@@ -1,0 +1,55 @@
+"""The plain data that crosses between chat adapters and the conversation core.
+
+Adapters turn platform objects into `Incoming` and `Reply` objects into platform calls; they
+hold no behaviour of their own. Button payloads are short strings the core writes and checks:
+they must fit Telegram's 64-byte callback_data and Discord's 100-character custom_id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_BUTTON_PAYLOAD_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user did: a message, a photo, or a button press."""
+    platform: str                     # telegram | discord | web | cli
+    user_id: str                      # the platform's id for the sender
+    chat_id: str                      # where replies go (a DM, a group, a web session)
+    text: str | None = None
+    photo: bytes | None = None        # the largest size the platform offers
+    button: str | None = None         # payload of a pressed button (written by the core)
+    locale: str | None = None         # the platform's language hint ("ko", "en-US", …)
+    display_name: str | None = None
+    target: str | None = None         # for replies that must reach one process (the web chat: the user key)
+    in_group: bool = False            # groups: only the face's owner may press its buttons
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > MAX_BUTTON_PAYLOAD_BYTES:
+            raise ValueError(f"button payload over {MAX_BUTTON_PAYLOAD_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class Picture:
+    data: bytes
+    filename: str                      # e.g. "dreamface-12.png"
+    content_type: str = "image/png"
+    as_file: bool = False              # also offer it uncompressed (chat platforms recompress photos)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    pictures: tuple[Picture, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()   # rows of buttons
+    job_id: int | None = None           # a progress message the adapter may edit in place
+    kind: str = "message"               # message | progress | result | error
+    extra: dict = field(default_factory=dict, compare=False)
