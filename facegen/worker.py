@@ -37,6 +37,7 @@ from storage.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 Write = Callable[[AsyncSession], Awaitable[None]]
+SETTLE_CONCURRENCY = 4   # finalize transactions of one batch in flight at once (stays inside the pool)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Worker:
         self._engine = engine
         self._in_flight: dict[int, JobRecord] = {}
         self._cancel_requested: set[int] = set()
+        self._settling = asyncio.Semaphore(SETTLE_CONCURRENCY)
 
     @property
     def id(self) -> str:
@@ -156,11 +158,16 @@ class Worker:
             by_kind.setdefault(job.kind, []).append(job)
         for kind, jobs in by_kind.items():
             outcomes = await self._handle(kind, jobs)
-            for job, outcome in zip(jobs, outcomes):
-                if job.id in self._in_flight:   # not lost to a rescue meanwhile
-                    await self._settle(job, outcome)
-                    self._in_flight.pop(job.id, None)
+            # each job settles in its own transaction; running them side by side lets the
+            # database commit them together instead of one flush per job
+            await asyncio.gather(*(self._settle_if_ours(job, outcome) for job, outcome in zip(jobs, outcomes)))
         self._in_flight = {}
+
+    async def _settle_if_ours(self, job: JobRecord, outcome: Outcome | BaseException) -> None:
+        async with self._settling:
+            if self._in_flight.get(job.id) is job:   # not lost to a rescue meanwhile
+                await self._settle(job, outcome)
+                self._in_flight.pop(job.id, None)
 
     async def _handle(self, kind: str, jobs: list[JobRecord]) -> list[Outcome | BaseException]:
         handler = self.handlers.get(kind)
@@ -241,9 +248,12 @@ class Worker:
     async def _extend_leases(self) -> None:
         if not self._in_flight:
             return
-        lease = await self.queue.extend(self.id, list(self._in_flight), self.lease_seconds)
-        self._cancel_requested |= lease.cancel_requested
-        for job_id in lease.lost:
+        asked = dict(self._in_flight)
+        lease = await self.queue.extend(self.id, list(asked), self.lease_seconds)
+        # jobs settled while we waited are gone from _in_flight (or back under a new attempt): skip them
+        still = [job_id for job_id, job in asked.items() if self._in_flight.get(job_id) is job]
+        self._cancel_requested |= lease.cancel_requested.intersection(still)
+        for job_id in lease.lost.intersection(still):
             log.warning("worker %s: lost job %s (lease rescued); its result will be dropped", self.id, job_id)
             self._in_flight.pop(job_id, None)
 
