@@ -270,35 +270,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_command)
 
 
-def load_handlers(settings: Settings) -> Mapping[str, Handler] | None:
-    """The shipped handlers: `facegen.handlers.load(settings)`; None when that module is absent."""
+def load_handlers(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler] | None:
+    """The shipped handlers: `facegen.handlers.load(settings, engine)`; None when that module is absent."""
     try:
         module = importlib.import_module(HANDLERS_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name != HANDLERS_MODULE:
             raise
         return None
-    return module.load(settings)
+    return module.load(settings, engine)
 
 
 def run_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    handlers = load_handlers(settings)
-    if handlers is None:
-        print(f"dreamface worker: no job handlers are installed ({HANDLERS_MODULE} is missing), "
-              "so there is nothing this worker could run", file=sys.stderr)
-        return 2
     queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_serve(settings, handlers, queues, args.batch_size or settings.worker_batch_size))
+    return asyncio.run(_serve(settings, queues, args.batch_size or settings.worker_batch_size))
 
 
-async def _serve(settings: Settings, handlers: Mapping[str, Handler], queues: Sequence[str], batch_size: int) -> int:
+async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> int:
     from storage.migrate import SchemaOutOfDate, open_database
     try:
         engine = await open_database(settings)
     except SchemaOutOfDate as exc:
         print(f"dreamface worker: {exc}", file=sys.stderr)
+        return 2
+    handlers = load_handlers(settings, engine)
+    if handlers is None:
+        await engine.dispose()
+        print(f"dreamface worker: no job handlers are installed ({HANDLERS_MODULE} is missing), "
+              "so there is nothing this worker could run", file=sys.stderr)
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
