@@ -52,11 +52,12 @@ class Canvas:
         self._cell_origin = np.array([left / self.cell, top / self.cell], float)
         self.soft = Image.new("L", cells, 0)
         self.tight = Image.new("L", cells, 0)
+        self.light = Image.new("L", cells, 0)
 
     # -- geometry ----------------------------------------------------------------------------
     def px(self, points: np.ndarray) -> list[float]:
         """Drawing-pixel coordinates as a flat [x0, y0, x1, y1, …] list (what ImageDraw takes fastest)."""
-        return (np.asarray(points, float) * self.scale - self.origin).ravel().tolist()
+        return _snap(np.asarray(points, float) * self.scale - self.origin)
 
     def units(self, length: float) -> float:
         """A canvas-unit length in drawing pixels."""
@@ -132,19 +133,23 @@ class Canvas:
     # -- shading -------------------------------------------------------------------------------
     def shade(self, points: np.ndarray, darkness: float, soft: bool = True) -> None:
         """Add darkness (0..1) inside a polygon to a shading layer; blurred when applied."""
-        layer = self.soft if soft else self.tight
-        pts = (np.asarray(points, float) * self._cell_scale - self._cell_origin).ravel().tolist()
+        name = "soft" if soft else "tight"
+        setattr(self, name, self._add(getattr(self, name), points, darkness))
+
+    def highlight(self, points: np.ndarray, amount: float) -> None:
+        """Add light (0..1) inside a polygon: the skin's lit planes (forehead, nose, cheekbones)."""
+        self.light = self._add(self.light, points, amount)
+
+    def _add(self, layer: Image.Image, points: np.ndarray, amount: float) -> Image.Image:
+        pts = _snap(np.asarray(points, float) * self._cell_scale - self._cell_origin)
         patch = Image.new("L", layer.size, 0)
-        ImageDraw.Draw(patch).polygon(pts, fill=max(0, min(255, round(255 * darkness))))
-        if soft:
-            self.soft = ImageChops.add(layer, patch)
-        else:
-            self.tight = ImageChops.add(layer, patch)
+        ImageDraw.Draw(patch).polygon(pts, fill=max(0, min(255, round(255 * amount))))
+        return ImageChops.add(layer, patch)
 
     def shade_line(self, points: np.ndarray, darkness: float, width: float, soft: bool = True) -> None:
         """Add darkness along a thick line (the face's edge) to a shading layer."""
         layer = self.soft if soft else self.tight
-        pts = (np.asarray(points, float) * self._cell_scale - self._cell_origin).ravel().tolist()
+        pts = _snap(np.asarray(points, float) * self._cell_scale - self._cell_origin)
         patch = Image.new("L", layer.size, 0)
         ImageDraw.Draw(patch).line(pts, fill=max(0, min(255, round(255 * darkness))),
                                    width=max(1, round(width * self._cell_scale)), joint="curve")
@@ -153,30 +158,43 @@ class Canvas:
         else:
             self.tight = ImageChops.add(layer, patch)
 
-    def apply_shading(self, skin: np.ndarray, shadow: Colour, strength: float = 1.0) -> None:
-        """Darken toward `shadow` where the shading layers say, inside the skin outline only."""
+    def apply_shading(self, skin: np.ndarray, shadow: Colour, light: Colour, strength: float = 1.0) -> None:
+        """Darken toward `shadow` and lighten toward `light` where the layers say, inside the skin only."""
         soft = self.soft.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale))
         tight = self.tight.filter(ImageFilter.GaussianBlur(TIGHT_BLUR * self._cell_scale))
         shade = ImageChops.add(soft, tight).point([min(255, round(v * strength)) for v in range(256)])
+        lit = self.light.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale))
         xy = self.px(skin)
         box = self.bounds(xy)
         if not box:
             return
+        mask = self._mask(xy, box)
+        self.image.paste(shadow, box, ImageChops.multiply(self._upscale(shade, box), mask))
+        self.image.paste(light, box, ImageChops.multiply(self._upscale(lit, box), mask))
+
+    def _upscale(self, cells_image: Image.Image, box: Box) -> Image.Image:
+        """The part of a shading-grid layer under `box`, scaled up to drawing pixels."""
         # scale up only the cells under the skin's box; cell edges stay where the full picture has them
         cell = self.cell * self.ss
         first = (box[0] // cell, box[1] // cell)
         last = (-(-box[2] // cell), -(-box[3] // cell))
         # one cell of context each side so bilinear weights match the full-size resize
-        cells = shade.crop((first[0] - 1, first[1] - 1, last[0] + 1, last[1] + 1))
+        cells = cells_image.crop((first[0] - 1, first[1] - 1, last[0] + 1, last[1] + 1))
         big = cells.resize((cells.width * cell, cells.height * cell), Image.BILINEAR)
         offset = (box[0] - (first[0] - 1) * cell, box[1] - (first[1] - 1) * cell)
-        big = big.crop((offset[0], offset[1], offset[0] + box[2] - box[0], offset[1] + box[3] - box[1]))
-        self.image.paste(shadow, box, ImageChops.multiply(big, self._mask(xy, box)))
+        return big.crop((offset[0], offset[1], offset[0] + box[2] - box[0], offset[1] + box[3] - box[1]))
 
     def finish(self) -> Image.Image:
         if self.ss == 1:
             return self.image
         return self.image.reduce(self.ss)
+
+
+def _snap(points: np.ndarray) -> list[float]:
+    """Whole-pixel coordinates, flattened. Pillow's rasterizer rounds fractional vertices with
+    arithmetic that depends on their magnitude, so a window would differ from the full picture
+    by a pixel here and there; whole numbers shift exactly."""
+    return np.floor(points + 0.5).ravel().tolist()
 
 
 @lru_cache(maxsize=4)

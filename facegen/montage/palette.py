@@ -45,6 +45,7 @@ class Palette:
         self.neck = _rgb(skin * 0.90)
         self.line = _rgb(skin * np.array([0.55, 0.42, 0.38]))          # creases and outlines
         self.highlight = _rgb(skin + (255 - skin) * 0.35)
+        self.skin_light = _rgb(skin + (255 - skin) * 0.3 + np.array([4.0, 4.0, 8.0]))
 
         hair = _ramp(_HAIR_RAMP, p.hair_darkness)
         red = positive(p.hair_red) * (1 - 0.6 * p.hair_darkness)

@@ -130,7 +130,7 @@ def _paint(p: MontageParams, size: int, window: Box) -> Image.Image:
     paint(_nose_shading, "nose")
     paint(_mouth_shading, "mouth")
     paint(_line_shading, "lines")
-    c.apply_shading(h.outline, colours.skin_shadow, p.shading)
+    c.apply_shading(h.outline, colours.skin_shadow, colours.skin_light, p.shading)
     paint(_age_lines, "lines")
     paint(_nose, "nose")
     paint(_eyes, "eyes")
@@ -207,11 +207,15 @@ def _hair_back(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
             c.line(quad((x0, EYE_LINE), (x0 + 0.01 * jx[1], (EYE_LINE + end) / 2), (x0 + 0.015 * jx[2], end - 0.01)),
                    col.hair_dark, 0.0025)
     elif style == "ponytail":
-        x = CX + h.ht * 0.75
-        tail = np.concatenate([quad((x, 0.28), (x + 0.12, 0.38), (CX + h.hc + 0.05, 0.62 + 0.2 * p.hair_length)),
-                               quad((CX + h.hc + 0.02, 0.62 + 0.2 * p.hair_length), (x + 0.07, 0.42), (x - 0.02, 0.3))])
+        # the tail hangs behind the head, showing beside the neck on the side away from the part
+        sgn = -1 if p.hair_part > 0 else 1
+        end = 0.66 + 0.2 * p.hair_length
+        spine = quad((CX + sgn * h.ht * 0.6, 0.3), (CX + sgn * (h.hc + 0.07), 0.42), (CX + sgn * (h.hc + 0.02), end), 16)
+        tail = stroke(spine, taper(16, 0.075 + 0.03 * p.hair_volume, 0.3, 0.5, 0.2))
         c.polygon(tail, col.hair)
-        c.line(tail[3:8], col.hair_dark, 0.003)
+        with c.clipped(tail):
+            for k in range(5):
+                c.line(spine + np.array([sgn * 0.01 * (k - 2), 0.0]), col.hair_dark if k % 2 else col.hair_light, 0.002)
     elif style == "bun":
         r = 0.055 + 0.02 * p.hair_volume
         c.polygon(ellipse(CX, TEMPLE_Y - SKULL_RY - r * 0.55, r, r * 0.85, 28), col.hair)
@@ -230,8 +234,8 @@ def _hairline(p: MontageParams, h: Head) -> np.ndarray:
         y = p.hairline_height + drop * a ** 2
     elif shape == "peak":
         y = p.hairline_height + drop * a ** 2.5 + 0.022 * np.clip(1 - a / 0.22, 0, 1) ** 1.5
-    else:  # receding: the temples climb back
-        y = p.hairline_height + 0.01 + drop * a ** 4 - 0.075 * np.exp(-((a - 0.62) / 0.2) ** 2)
+    else:  # receding: the temples climb back (a bump that vanishes at the centre and the ends)
+        y = p.hairline_height + 0.01 + (drop - 0.01) * a ** 4 - 0.4 * a ** 2 * (1 - a)
     return np.stack([CX + u * h.ht * 0.9, y], axis=1)
 
 
@@ -409,13 +413,16 @@ def _ears(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
 # -- shading ----------------------------------------------------------------------------------
 
 def _face_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
-    c.shade_line(h.outline, 0.32, 0.045)
+    c.shade_line(h.outline, 0.42, 0.045)
+    c.highlight(ellipse(CX, 0.29, h.ht * 0.5, 0.05, 16), 0.35)
     for sgn in (1, -1):
         hollow = ellipse(CX + sgn * h.hc * 0.72, EYE_LINE + 0.115, 0.05, 0.022 + 0.01 * p.cheekbones, 16)
         c.shade(rotate(hollow, (CX + sgn * h.hc * 0.72, EYE_LINE + 0.115), -20 * sgn), 0.15 + 0.25 * p.cheekbones)
         c.shade(ellipse(CX + sgn * h.ht * 0.92, TEMPLE_Y + 0.02, 0.03, 0.05, 12), 0.25)
+        c.highlight(ellipse(CX + sgn * h.hc * 0.55, EYE_LINE + 0.065, 0.04, 0.02, 12), 0.22 + 0.2 * p.cheekbones)
     chin_y = h.chin_y
     c.shade(ellipse(CX, chin_y - 0.004, h.fw * 0.2, 0.016, 16), 0.25)
+    c.highlight(ellipse(CX, chin_y - 0.035, h.fw * 0.09, 0.014, 12), 0.3)
 
 
 def _eye_geometry(p: MontageParams, h: Head) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]:
@@ -453,6 +460,8 @@ def _nose_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         c.shade(side, 0.22 + 0.22 * p.nose_bridge)
         c.shade(ellipse(CX + sgn * nw * 1.02, tip_y - 0.006, 0.012, 0.016, 12), 0.35, soft=False)
     c.shade(ellipse(CX, tip_y + 0.018, nw * 0.8, 0.012, 16), 0.55)
+    c.highlight(np.array([[CX - 0.006, EYE_LINE - 0.01], [CX + 0.006, EYE_LINE - 0.01],
+                          [CX + 0.012, tip_y - 0.01], [CX - 0.012, tip_y - 0.01]]), 0.35)
 
 
 def _mouth_geometry(p: MontageParams, h: Head):
@@ -464,7 +473,7 @@ def _mouth_geometry(p: MontageParams, h: Head):
     left, right = (CX - mw, my - lift), (CX + mw, my - lift)
     sag = 0.004 * grin + 0.002 * p.mouth_corners
     seam = bezier(left, (CX - mw * 0.45, my + sag), (CX + mw * 0.45, my + sag), right, 20)
-    gap = max(0.0, grin - 0.25) * 0.03
+    gap = max(0.0, grin - 0.3) * 0.036
     bell = np.sin(np.linspace(0, np.pi, len(seam))) ** 0.8
     low_seam = seam + np.stack([np.zeros(len(seam)), gap * bell], axis=1)
     peak = my - p.upper_lip - sag * 0.3
@@ -541,7 +550,7 @@ def _age_lines(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
 def _nose(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
     tip_y, nw, bw = _nose_geometry(p, h)
     tip_r = 0.012 + 0.01 * p.nose_tip
-    c.polygon(ellipse(CX, tip_y - tip_r * 0.6, tip_r * 0.8, tip_r * 0.55, 12), col.highlight)
+    c.polygon(ellipse(CX, tip_y - tip_r * 0.7, tip_r * 0.5, tip_r * 0.32, 12), mix(col.skin, col.highlight, 0.5))
     for sgn in (1, -1):
         ala = bezier((CX + sgn * nw * 0.62, tip_y - 0.03), (CX + sgn * nw * 1.12, tip_y - 0.022),
                      (CX + sgn * nw * 1.1, tip_y + 0.01), (CX + sgn * nw * 0.55, tip_y + 0.009), 14)
@@ -677,7 +686,7 @@ def _mouth(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         opening = np.concatenate([seam, low_seam[::-1]])
         c.polygon(opening, (70, 34, 36))
         with c.clipped(opening):
-            teeth = np.concatenate([seam, (seam + np.array([0, gap * 0.75]))[::-1]])
+            teeth = np.concatenate([seam, (seam + np.array([0, gap * 0.6]))[::-1]])
             c.polygon(teeth, (238, 234, 226))
             for k in range(1, 6):
                 x = CX + (k - 3) * mw * 0.16
@@ -715,7 +724,7 @@ def _glasses(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
     frame = 0.0035 if p.glasses_colour == "metal" else 0.0065
     top = lens[:, 1].min()
     for flip in (lambda pts: pts, mirror):
-        c.blend_polygon(flip(lens), (226, 234, 242), 0.16)
+        c.blend_polygon(flip(lens), (226, 234, 242), 0.08)
         glare = quad((lx + lw * 0.25, top + lw * 0.25), (lx + lw * 0.5, top + lw * 0.35), (lx + lw * 0.55, top + lw * 0.7), 6)
         c.line(flip(glare), (246, 248, 250), 0.003)
         c.line(np.vstack([flip(lens), flip(lens)[:1]]), col.glasses, frame)
