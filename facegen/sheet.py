@@ -32,7 +32,7 @@ def contact_sheet(images: Sequence[Image.Image], columns: int | None = None, til
     gap = max(2, tile // 32) if gap is None else gap
     sheet = Image.new("RGB", (columns * tile + (columns + 1) * gap, rows * tile + (rows + 1) * gap), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=max(12, tile // 6))
+    font = ImageFont.load_default(size=max(14, tile // 5))
     for i, image in enumerate(images):
         x = gap + (i % columns) * (tile + gap)
         y = gap + (i // columns) * (tile + gap)
