@@ -105,8 +105,9 @@ def from_attributes(sampled: FaceCode, attributes: Attributes, seed: int) -> Fac
 
 
 def edit(code: FaceCode, change: Edit) -> FaceCode:
-    """A relative change: degrees move by `amount`, enums and flags take `value`, and
-    "age" moves every age-related parameter `amount` steps older (negative: younger)."""
+    """A relative change: degrees move by `amount` (or are set to `value` when one is given),
+    enums and flags take `value`, and "age" moves every age-related parameter `amount` steps
+    older (negative: younger)."""
     name = change.field
     if name not in EDITABLE:
         raise ValueError(f"cannot edit {name!r}; editable fields: {', '.join(EDITABLE)}")
@@ -114,11 +115,16 @@ def edit(code: FaceCode, change: Edit) -> FaceCode:
     if name == "age":
         return with_params(code, _older(p, change.amount))
     if name in DEGREE_PARAMS:
-        return with_params(code, {param: from_position(SPECS[param], position(SPECS[param], getattr(p, param)) + change.amount)
-                                  for param in DEGREE_PARAMS[name]})
+        def degree(param: str) -> float:
+            if change.value is not None:       # "stop smiling": set, not step
+                return float(change.value)
+            return position(SPECS[param], getattr(p, param)) + change.amount
+        return with_params(code, {param: from_position(SPECS[param], degree(param)) for param in DEGREE_PARAMS[name]})
     if name == "wrinkles":
-        degree = (max(p.wrinkles, _WRINKLE_NONE) - _WRINKLE_NONE) / (_WRINKLE_DEEP - _WRINKLE_NONE)
-        return with_params(code, {"wrinkles": _wrinkle_value(degree + change.amount)})
+        if change.value is not None:           # "주름 없애줘"
+            return with_params(code, {"wrinkles": _wrinkle_value(float(change.value))})
+        current = (max(p.wrinkles, _WRINKLE_NONE) - _WRINKLE_NONE) / (_WRINKLE_DEEP - _WRINKLE_NONE)
+        return with_params(code, {"wrinkles": _wrinkle_value(current + change.amount)})
     if change.value is None:
         raise ValueError(f"editing {name!r} needs a value, e.g. Edit({name!r}, value=...)")
     if name in ENUMS and change.value not in ENUMS[name]:

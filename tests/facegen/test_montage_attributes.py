@@ -110,6 +110,13 @@ def test_more_smile_raises_smile_by_the_amount():
     assert decode(BACKEND.edit(code, Edit("smile", amount=-5))).smile == pytest.approx(SPECS["smile"].low, abs=1e-3)
 
 
+def test_a_degree_edit_with_a_value_sets_it():
+    code = face(2, smile=0.9, wrinkles=0.8)
+    assert position(SPECS["smile"], decode(BACKEND.edit(code, Edit("smile", value=0.0))).smile) == pytest.approx(0, abs=0.01)
+    assert positive(decode(BACKEND.edit(code, Edit("wrinkles", value=0.0))).wrinkles) == 0
+    assert positive(decode(BACKEND.edit(face(2, wrinkles=0.0), Edit("wrinkles", amount=0.5))).wrinkles) > 0.2
+
+
 def test_older_adds_lines_bags_and_grey():
     young = face(3, age_band="twenties")
     older = decode(BACKEND.edit(young, Edit("age", amount=1)))
