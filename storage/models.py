@@ -192,3 +192,53 @@ class Heartbeat(Base):
     queues: Mapped[str] = mapped_column(String(256), default="")     # comma-separated; platforms for chat
     started_at: Mapped[float] = mapped_column(Epoch)
     last_seen: Mapped[float] = mapped_column(Epoch, index=True)
+
+
+# --- conversation state and the celebrity gallery: see storage/chat_state.py, storage/gallery.py ---
+
+class ChatState(Base):
+    """What the conversation core remembers about one user between messages."""
+    __tablename__ = "chat_states"
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # the candidate set shown last: face_id, face_number, set
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # the question awaiting yes/no: {"kind": "delete" | "notice", …}
+    redo: Mapped[list[int]] = mapped_column(JSON, default=list)     # face ids undone, most recent last
+    notice_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SavedFace(Base):
+    """A name a user gave one of their faces ("save smiley")."""
+    __tablename__ = "saved_faces"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))                   # case-folded
+    face_id: Mapped[int] = mapped_column(Id, ForeignKey("faces.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GalleryEntry(Base):
+    """A named face users may morph with, curated by the operator."""
+    __tablename__ = "gallery_entries"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)  # other spellings, both scripts
+    source: Mapped[dict[str, Any]] = mapped_column(JSON)            # {"kind": "seed" | "describe" | "photo", …}
+    fictional: Mapped[bool] = mapped_column(Boolean, default=False)  # False: a real person (morphs are logged)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GalleryCode(Base):
+    """A gallery entry's face for one backend and checkpoint (a face row of the gallery's own user)."""
+    __tablename__ = "gallery_codes"
+    __table_args__ = (UniqueConstraint("entry_id", "backend", "checkpoint_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(Id, ForeignKey("gallery_entries.id", ondelete="CASCADE"))
+    backend: Mapped[str] = mapped_column(String(16))
+    checkpoint_id: Mapped[str] = mapped_column(String(80))
+    face_id: Mapped[int] = mapped_column(Id, ForeignKey("faces.id", ondelete="CASCADE"), index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 11:10:03.347975
+Create Date: 2026-11-21 11:25:18.263612
 """
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ def upgrade() -> None:
     with op.batch_alter_table('blobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blobs_sha256'), ['sha256'], unique=False)
 
+    op.create_table('gallery_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('aliases', sa.JSON(), nullable=False),
+    sa.Column('source', sa.JSON(), nullable=False),
+    sa.Column('fictional', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gallery_entries')),
+    sa.UniqueConstraint('name', name=op.f('uq_gallery_entries_name'))
+    )
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('platform', sa.String(length=16), nullable=False),
@@ -59,6 +69,16 @@ def upgrade() -> None:
     with op.batch_alter_table('workers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_workers_last_seen'), ['last_seen'], unique=False)
 
+    op.create_table('chat_states',
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('last_set', sa.JSON(), nullable=True),
+    sa.Column('pending', sa.JSON(), nullable=True),
+    sa.Column('redo', sa.JSON(), nullable=False),
+    sa.Column('notice_acknowledged', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_states_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_chat_states'))
+    )
     op.create_table('faces',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -145,6 +165,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_deliveries_job_id', ['job_id'], unique=False)
         batch_op.create_index('ix_deliveries_lease', ['lease_expires_at'], unique=False, sqlite_where=sa.text("state = 'sending'"), postgresql_where=sa.text("state = 'sending'"))
 
+    op.create_table('gallery_codes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('backend', sa.String(length=16), nullable=False),
+    sa.Column('checkpoint_id', sa.String(length=80), nullable=False),
+    sa.Column('face_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['gallery_entries.id'], name=op.f('fk_gallery_codes_entry_id_gallery_entries'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['face_id'], ['faces.id'], name=op.f('fk_gallery_codes_face_id_faces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gallery_codes')),
+    sa.UniqueConstraint('entry_id', 'backend', 'checkpoint_id', name=op.f('uq_gallery_codes_entry_id_backend_checkpoint_id'))
+    )
+    with op.batch_alter_table('gallery_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_codes_face_id'), ['face_id'], unique=False)
+
     op.create_table('moderation_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
@@ -160,6 +194,17 @@ def upgrade() -> None:
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderation_events_created_at'), ['created_at'], unique=False)
 
+    op.create_table('saved_faces',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('face_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['face_id'], ['faces.id'], name=op.f('fk_saved_faces_face_id_faces'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_saved_faces_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_faces')),
+    sa.UniqueConstraint('user_id', 'name', name=op.f('uq_saved_faces_user_id_name'))
+    )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_users_current_face_id_faces'), 'faces', ['current_face_id'], ['id'], ondelete='SET NULL')
 
@@ -171,10 +216,15 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_current_face_id_faces'), type_='foreignkey')
 
+    op.drop_table('saved_faces')
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moderation_events_created_at'))
 
     op.drop_table('moderation_events')
+    with op.batch_alter_table('gallery_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_codes_face_id'))
+
+    op.drop_table('gallery_codes')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_lease', sqlite_where=sa.text("state = 'sending'"), postgresql_where=sa.text("state = 'sending'"))
         batch_op.drop_index('ix_deliveries_job_id')
@@ -193,11 +243,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_faces_created_at_id')
 
     op.drop_table('faces')
+    op.drop_table('chat_states')
     with op.batch_alter_table('workers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_workers_last_seen'))
 
     op.drop_table('workers')
     op.drop_table('users')
+    op.drop_table('gallery_entries')
     with op.batch_alter_table('blobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blobs_sha256'))
 

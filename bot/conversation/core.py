@@ -1,0 +1,567 @@
+"""The platform-free conversation core: one Command (or button press) from one user in,
+replies out. It enforces the rules, keeps per-user state in storage, and enqueues jobs;
+results come back later as outbox deliveries that `render_delivery` turns into replies.
+
+Every face reference (a typed "#12", a number in a button payload) is resolved among the
+sender's own faces or the gallery, here and nowhere else; see bot/conversation/payloads.py
+for how a button is tied to the user it was made for.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import commands as c
+from bot.conversation import payloads
+from bot.conversation.names import match_name
+from bot.conversation.render import face_reply, sheet_reply
+from bot.conversation.replies import listing, operation_name, region_name, say
+from bot.grammar import parse
+from bot.messages import Button, Incoming, Reply
+from facegen.backend import DEFAULT_SIZE
+from facegen.backends import load_backend
+from facegen.handlers import MAKE, PHOTO, PHOTO_MAX_BYTES, SHEET, job_kinds
+from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
+from storage.blobs import BlobNotFound, add_blob, read_blob
+from storage.chat_state import ChatStateRecord, ChatStates, ShownSet
+from storage.db import session_factory
+from storage.faces import FaceRecord, FaceRepository, UserRecord
+from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_person_morph
+from storage.outbox import DeliveryRecord
+from storage.presence import Presence
+from storage.queue import DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, JobRejected, Queue, UserJobCapReached
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATIO = 0.5
+GRID_SIZE = 10
+REMIX_SIZE = 4
+VARIATION_STRENGTH = 0.35
+MAX_EDITS = 8
+HISTORY_LINES = 20
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One incoming message or press, with who sent it and what we know about them."""
+    incoming: Incoming
+    user: UserRecord
+    state: ChatStateRecord
+    locale: str
+    tag: str                   # payloads.owner_tag of the sender
+    photo_blob_id: int | None = None
+
+    def reply(self, key: str, *, kind: str = "message", buttons=(), **values: Any) -> Reply:
+        return Reply(say(self.locale, key, **values), buttons=buttons, kind=kind)
+
+    def error(self, key: str, **values: Any) -> list[Reply]:
+        return [self.reply(key, kind="error", **values)]
+
+
+class Refused(Exception):
+    """A rule said no; carries the reply that says why."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def _locale_of(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    base = hint.lower().split("-")[0].split("_")[0]
+    return base if base in c.LOCALES else None
+
+
+class Conversation:
+    def __init__(self, engine: AsyncEngine, *, backend: str = "montage", size: int = DEFAULT_SIZE,
+                 user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
+                 default_locale: str = "ko", rng: random.Random | None = None) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.backend = load_backend(backend)
+        self.size = size
+        self.default_locale = default_locale
+        self.queue = Queue(engine, job_kinds(), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds)
+        self.presence = Presence(engine)
+        self._rng = rng or random.SystemRandom()
+        self._commands = {
+            c.NewFace: self._new, c.Describe: self._describe, c.ShowCandidates: self._show, c.Pick: self._pick,
+            c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._edit, c.Me: self._me,
+            c.Undo: self._undo, c.Redo: self._redo, c.History: self._history, c.BackTo: self._back_to,
+            c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
+            c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
+            c.Decline: self._decline, c.Help: self._help, c.Status: self._status,
+        }
+
+    # --- the three entry points -------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """The immediate replies to one message or button press."""
+        if incoming.photo is not None and len(incoming.photo) > PHOTO_MAX_BYTES:
+            return [Reply(say(self._guess_locale(incoming), "error_too_large"), kind="error")]
+        turn = await self._begin(incoming)
+        try:
+            if incoming.button is not None:
+                return await self._press(turn, incoming.button)
+            if not turn.state.notice_acknowledged:
+                return await self._notice(turn)
+            return await self._message(turn)
+        except Refused as refusal:
+            return turn.error(refusal.key, **refusal.values)
+
+    async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]:
+        """A job's result (an outbox delivery) as the user's localized replies."""
+        job = None if delivery.job_id is None else await self.queue.get(delivery.job_id)
+        payload = delivery.payload
+        async with self.sessions() as session, session.begin():
+            repo = FaceRepository(session)
+            user = None if job is None or job.user_id is None else await repo.get_user(job.user_id)
+            if user is None:
+                return []   # the user's data was deleted meanwhile
+            locale, tag = user.locale, payloads.owner_tag(user.platform, user.platform_user_id)
+            if payload.get("type") == "face":
+                face = await repo.get_face_by_id(payload["face_id"])
+                if face is None or face.user_id != user.id:
+                    return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
+                return [await self._face_reply(session, locale, tag, face, job_id=delivery.job_id)]
+            if payload.get("type") == "sheet":
+                face = await repo.get_face_by_id(job.payload["face_id"])
+                if face is None or face.user_id != user.id:
+                    return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
+                try:
+                    image = (await read_blob(session, payload["blob_id"])).data
+                except BlobNotFound:
+                    return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
+                await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
+                return [sheet_reply(locale, tag, face.number, payload["set"], image, delivery.job_id)]
+        code = payload.get("code", "other")
+        key = f"error_{code}" if f"error_{code}" in _ERROR_KEYS else "error_other"
+        return [Reply(say(locale, key), kind="error", job_id=delivery.job_id)]
+
+    async def pending_jobs(self, platform: str, platform_user_id: str) -> list[int]:
+        """The user's queued or running job ids (empty for an unknown user)."""
+        async with self.sessions() as session, session.begin():
+            user = await FaceRepository(session).get_or_create_user(platform, platform_user_id, self.default_locale)
+            return await ChatStates(session).unfinished_jobs(user.id)
+
+    # --- a turn -------------------------------------------------------------------------------
+
+    def _guess_locale(self, incoming: Incoming) -> str:
+        return _locale_of(incoming.locale) or self.default_locale
+
+    async def _begin(self, incoming: Incoming) -> Turn:
+        hint = _locale_of(incoming.locale)
+        async with self.sessions() as session, session.begin():
+            repo, states = FaceRepository(session), ChatStates(session)
+            user = await repo.get_or_create_user(incoming.platform, incoming.user_id, hint or self.default_locale,
+                                                 incoming.display_name)
+            if hint and not user.locale_chosen and user.locale != hint:
+                await states.set_locale(user.id, hint, chosen=False)
+                user = replace(user, locale=hint)
+            state = await states.get(user.id)
+            photo = None if incoming.photo is None else await add_blob(session, incoming.photo, "image/jpeg")
+        return Turn(incoming, user, state, user.locale, payloads.owner_tag(incoming.platform, incoming.user_id), photo)
+
+    async def _notice(self, turn: Turn) -> list[Reply]:
+        """First use: the notice, once, until the user acknowledges it; the message waits."""
+        pending = turn.state.pending or {}
+        if pending.get("kind") == "notice" and turn.incoming.text is not None \
+                and isinstance(parse(turn.incoming.text, turn.locale), c.Confirm):
+            return await self._acknowledge(turn)
+        held = {"text": turn.incoming.text, "photo_blob_id": turn.photo_blob_id}
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, pending={"kind": "notice", "held": held})
+        button = Button(say(turn.locale, "notice_button"), payloads.encode(turn.tag, "ack"))
+        return [turn.reply("notice", buttons=((button,),))]
+
+    async def _acknowledge(self, turn: Turn) -> list[Reply]:
+        pending = turn.state.pending or {}
+        held = pending.get("held") if pending.get("kind") == "notice" else None
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, pending=None, notice_acknowledged=True)
+        replies = [turn.reply("notice_thanks")]
+        if held and (held.get("text") or held.get("photo_blob_id")):
+            later = replace(turn, incoming=replace(turn.incoming, text=held.get("text"), photo=None, button=None),
+                            state=replace(turn.state, pending=None, notice_acknowledged=True),
+                            photo_blob_id=held.get("photo_blob_id"))
+            replies += await self._message(later)
+        return replies
+
+    async def _message(self, turn: Turn) -> list[Reply]:
+        if turn.photo_blob_id is not None:
+            return await self._me(turn, c.Me())
+        parsed = parse(turn.incoming.text or "", turn.locale)
+        if isinstance(parsed, c.InvalidArgument):
+            return turn.error(f"invalid_{parsed.reason}", value=parsed.value)
+        if isinstance(parsed, c.NotUnderstood):
+            key = {"unknown": "not_understood", "empty": "empty", "too_long": "too_long"}[parsed.reason]
+            return turn.error(key, suggestions=listing(turn.locale, list(parsed.suggestions)))
+        return await self._commands[type(parsed)](turn, parsed)
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def _seed(self) -> int:
+        return self._rng.randrange(1_000_000)
+
+    async def _enqueue(self, turn: Turn, kind: str, lead: str | None = None, **fields: Any) -> list[Reply]:
+        payload = {"user_id": turn.user.id, "backend": self.backend.name, "size": self.size,
+                   "reply_to": {"platform": turn.incoming.platform, "chat_id": turn.incoming.chat_id,
+                                "target": turn.incoming.target}, **fields}
+        try:
+            job = await self.queue.enqueue(kind, payload, user_id=turn.user.id)
+        except UserJobCapReached as exc:
+            return turn.error("cap", limit=exc.limit)
+        except JobRejected as exc:
+            log.warning("job refused for user %s: %s", turn.user.id, exc)
+            return turn.error("rejected", reason=str(exc))
+        if kind != SHEET and turn.state.redo:
+            async with self.sessions() as session, session.begin():   # a new step forgets what was undone
+                await ChatStates(session).update(turn.user.id, redo=())
+        return [Reply("\n".join(filter(None, (await self._progress_text(turn.locale, job.id), lead))),
+                      kind="progress", job_id=job.id)]
+
+    async def _progress_text(self, locale: str, job_id: int) -> str:
+        record = await self.queue.get(job_id)
+        live = await self.presence.live("worker", serving=record.queue)
+        if not live:
+            return say(locale, "offline")
+        position = await self.queue.position(job_id, live_workers=len(live))
+        if position is None or position.place is None or position.place <= 1:
+            return say(locale, "queued_next")
+        return say(locale, "queued", place=position.place)
+
+    # --- resolving faces: the sender's own, or the gallery's --------------------------------
+
+    def _check_backend(self, face: FaceRecord) -> None:
+        if (face.backend, face.checkpoint_id) != (self.backend.name, self.backend.checkpoint_id):
+            raise Refused("mixed_backends", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}")
+
+    async def _own_face(self, turn: Turn, number: int) -> FaceRecord:
+        async with self.sessions() as session:
+            face = await FaceRepository(session).get_face_by_number(turn.user, number)
+        if face is None:
+            raise Refused("no_face_number", number=number)
+        return face
+
+    async def _current(self, turn: Turn, missing: str = "need_face") -> FaceRecord:
+        async with self.sessions() as session:
+            face = await FaceRepository(session).current_face(turn.user)
+        if face is None:
+            raise Refused(missing)
+        self._check_backend(face)
+        return face
+
+    async def _gallery_entries(self) -> list[GalleryEntryRecord]:
+        async with self.sessions() as session:
+            return await GalleryRepository(session).entries()
+
+    # --- making faces -------------------------------------------------------------------------
+
+    async def _new(self, turn: Turn, cmd: c.NewFace) -> list[Reply]:
+        if cmd.seed is not None and cmd.seed > MAX_SEED:
+            raise Refused("seed_too_big", max=MAX_SEED, seed=cmd.seed)
+        seed = self._seed() if cmd.seed is None else cmd.seed
+        return await self._enqueue(turn, MAKE, operation="new", params={"seed": seed})
+
+    async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
+        unknown = cmd.description.unknown
+        lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
+        params = {"text": cmd.text[:1000], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
+        return await self._enqueue(turn, MAKE, lead, operation="describe", params=params)
+
+    async def _show(self, turn: Turn, cmd: c.ShowCandidates) -> list[Reply]:
+        return await self._sheet(turn, await self._current(turn), cmd.region)
+
+    async def _sheet(self, turn: Turn, face: FaceRecord, region: str | None) -> list[Reply]:
+        if region is None:
+            params = {"kind": "variations", "n": GRID_SIZE, "strength": VARIATION_STRENGTH, "seed": self._seed()}
+        elif region in self.backend.regions:
+            params = {"kind": "region", "region": region, "n": GRID_SIZE, "seed": self._seed()}
+        else:
+            raise Refused("unknown_region", region=region,
+                          regions=", ".join(region_name(turn.locale, r) for r in self.backend.regions))
+        return await self._enqueue(turn, SHEET, face_id=face.id, set=params)
+
+    async def _pick(self, turn: Turn, cmd: c.Pick) -> list[Reply]:
+        shown = turn.state.last_set
+        if shown is None:
+            raise Refused("no_set")
+        params = shown.params
+        if cmd.region is not None and params.get("region") != cmd.region:
+            shown_what = region_name(turn.locale, params["region"]) if params["kind"] == "region" \
+                else say(turn.locale, f"what_{params['kind']}")
+            raise Refused("set_mismatch", shown=shown_what, asked=region_name(turn.locale, cmd.region))
+        async with self.sessions() as session:
+            face = await FaceRepository(session).get_face_by_id(shown.face_id)
+        if face is None or face.user_id != turn.user.id:
+            raise Refused("no_set")
+        return await self._pick_from(turn, face, params, cmd.number)
+
+    async def _pick_from(self, turn: Turn, face: FaceRecord, params: dict, number: int) -> list[Reply]:
+        self._check_backend(face)
+        if number > params["n"]:
+            raise Refused("pick_range", n=params["n"], number=number)
+        return await self._enqueue(turn, MAKE, operation="pick", parent_id=face.id,
+                                   params={"set": params, "number": number})
+
+    async def _morph(self, turn: Turn, cmd: c.Morph) -> list[Reply]:
+        me = await self._current(turn, missing="need_photo")
+        entry = None
+        if isinstance(cmd.target, c.FaceRef):
+            other = await self._own_face(turn, cmd.target.number)
+            self._check_backend(other)
+            other_id = other.id
+        else:
+            entries = await self._gallery_entries()
+            found = match_name(cmd.target.name, entries)
+            if found.entry is None:
+                if found.suggestions:
+                    raise Refused("gallery_maybe", name=cmd.target.name, names=", ".join(found.suggestions))
+                raise Refused("gallery_unknown", name=cmd.target.name)
+            entry = found.entry
+            other_id = entry.face_for(self.backend.name, self.backend.checkpoint_id)
+            if other_id is None:
+                raise Refused("gallery_other_backend", name=entry.name, backend=self.backend.name)
+        ratio = DEFAULT_RATIO if cmd.ratio is None else cmd.ratio
+        return await self._morph_faces(turn, me, other_id, ratio, cmd.mode, entry)
+
+    async def _morph_faces(self, turn: Turn, me: FaceRecord, other_id: int, ratio: float, mode: str,
+                           entry: GalleryEntryRecord | None) -> list[Reply]:
+        replies = await self._enqueue(turn, MAKE, operation="morph", parent_id=me.id, other_id=other_id,
+                                      params={"ratio": ratio, "mode": mode})
+        if entry is not None and not entry.fictional and replies[0].kind == "progress":
+            async with self.sessions() as session, session.begin():
+                await log_real_person_morph(session, turn.user.id, entry)
+        return replies
+
+    async def _remix(self, turn: Turn, cmd: c.Remix) -> list[Reply]:
+        count = REMIX_SIZE if cmd.count is None else cmd.count
+        if count > MAX_SET_SIZE:
+            raise Refused("count_too_big", max=MAX_SET_SIZE, count=count)
+        face = await self._current(turn)
+        return await self._remix_set(turn, face, cmd.layers or "fine", count)
+
+    async def _remix_set(self, turn: Turn, face: FaceRecord, layers: str, count: int) -> list[Reply]:
+        params = {"kind": "remix", "layers": layers, "n": count, "seed": self._seed()}
+        return await self._enqueue(turn, SHEET, face_id=face.id, set=params)
+
+    async def _edit(self, turn: Turn, cmd: c.EditAttribute) -> list[Reply]:
+        edits = [cmd.edit, *cmd.also]
+        if len(edits) > MAX_EDITS:
+            raise Refused("too_many_edits", max=MAX_EDITS)
+        face = await self._current(turn)
+        params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits]}
+        return await self._enqueue(turn, MAKE, operation="edit", parent_id=face.id, params=params)
+
+    async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
+        if turn.photo_blob_id is None:
+            raise Refused("need_photo")
+        return await self._enqueue(turn, PHOTO, operation="photo", photo_blob_id=turn.photo_blob_id,
+                                   params={"seed": self._seed()})
+
+    # --- history --------------------------------------------------------------------------------
+
+    async def _go_to(self, turn: Turn, face: FaceRecord, lead_key: str, redo: tuple[int, ...]) -> list[Reply]:
+        async with self.sessions() as session, session.begin():
+            await FaceRepository(session).set_current_face(turn.user, face)
+            await ChatStates(session).update(turn.user.id, redo=redo)
+            return [await self._face_reply(session, turn.locale, turn.tag, face,
+                                           lead=say(turn.locale, lead_key, number=face.number))]
+
+    async def _undo_from(self, turn: Turn, face: FaceRecord) -> list[Reply]:
+        if face.parent_number is None:
+            raise Refused("nothing_to_undo", number=face.number)
+        parent = await self._own_face(turn, face.parent_number)
+        return await self._go_to(turn, parent, "undone", (*turn.state.redo, face.id))
+
+    async def _undo(self, turn: Turn, cmd: c.Undo) -> list[Reply]:
+        return await self._undo_from(turn, await self._current(turn))
+
+    async def _redo(self, turn: Turn, cmd: c.Redo) -> list[Reply]:
+        stack = list(turn.state.redo)
+        async with self.sessions() as session:
+            repo = FaceRepository(session)
+            while stack:
+                face = await repo.get_face_by_id(stack.pop())
+                if face is not None and face.user_id == turn.user.id:
+                    return await self._go_to(turn, face, "redone", tuple(stack))
+        raise Refused("nothing_to_redo")
+
+    async def _back_to(self, turn: Turn, cmd: c.BackTo) -> list[Reply]:
+        return await self._go_to(turn, await self._own_face(turn, cmd.number), "now_on", ())
+
+    async def _history(self, turn: Turn, cmd: c.History) -> list[Reply]:
+        async with self.sessions() as session:
+            repo = FaceRepository(session)
+            faces = await repo.history(turn.user, limit=HISTORY_LINES)
+            current = await repo.current_face(turn.user)
+            names = await ChatStates(session).saved_names(turn.user.id)
+        if not faces:
+            return [turn.reply("history_empty")]
+        lines = [say(turn.locale, "history_head")]
+        for face in faces:
+            line = f"#{face.number} {operation_name(turn.locale, face.operation)}"
+            if face.parent_number is not None:
+                line += f" ← #{face.parent_number}"
+            if face.id in names:
+                line += " · " + ", ".join(f"'{n}'" for n in names[face.id])
+            if current is not None and face.id == current.id:
+                line += "  " + say(turn.locale, "history_current")
+            lines.append(line)
+        return [Reply("\n".join(lines), extra={"faces": [f.number for f in faces]})]
+
+    async def _save(self, turn: Turn, cmd: c.Save) -> list[Reply]:
+        face = await self._current(turn)
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).save_name(turn.user.id, cmd.name, face.id)
+        return [turn.reply("saved", number=face.number, name=cmd.name)]
+
+    async def _load(self, turn: Turn, cmd: c.Load) -> list[Reply]:
+        async with self.sessions() as session:
+            face_id = await ChatStates(session).saved_face_id(turn.user.id, cmd.name)
+            face = None if face_id is None else await FaceRepository(session).get_face_by_id(face_id)
+        if face is None or face.user_id != turn.user.id:
+            raise Refused("no_saved", name=cmd.name)
+        replies = await self._go_to(turn, face, "now_on", ())
+        return [replace(replies[0], text=say(turn.locale, "loaded", name=cmd.name, number=face.number)
+                        + "\n" + replies[0].text.split("\n", 1)[-1])]
+
+    # --- everything else --------------------------------------------------------------------------
+
+    async def _cancel(self, turn: Turn, cmd: c.Cancel) -> list[Reply]:
+        count = await self._cancel_all(turn.user.id)
+        return [turn.reply("cancelled", count=count) if count else turn.reply("nothing_waiting")]
+
+    async def _cancel_all(self, user_id: int) -> int:
+        async with self.sessions() as session:
+            jobs = await ChatStates(session).unfinished_jobs(user_id)
+        outcomes = [await self.queue.cancel(job_id, "cancelled by the user") for job_id in jobs]
+        return sum(1 for o in outcomes if o is not None)
+
+    async def _gallery(self, turn: Turn, cmd: c.Gallery) -> list[Reply]:
+        entries = [e for e in await self._gallery_entries()
+                   if e.face_for(self.backend.name, self.backend.checkpoint_id) is not None]
+        if not entries:
+            return [turn.reply("gallery_empty")]
+        lines = [say(turn.locale, "gallery_head")]
+        for e in entries:
+            line = f"• {e.name}" + (f" ({', '.join(e.aliases)})" if e.aliases else "")
+            lines.append(line + (f" · {say(turn.locale, 'gallery_fictional')}" if e.fictional else ""))
+        return [Reply("\n".join(lines))]
+
+    async def _language(self, turn: Turn, cmd: c.SetLanguage) -> list[Reply]:
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).set_locale(turn.user.id, cmd.locale, chosen=True)
+        return [Reply(say(cmd.locale, "language_set"))]
+
+    async def _delete_ask(self, turn: Turn, cmd: c.DeleteMyData) -> list[Reply]:
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, pending={"kind": "delete"})
+        buttons = ((Button(say(turn.locale, "yes"), payloads.encode(turn.tag, "yes")),
+                    Button(say(turn.locale, "no"), payloads.encode(turn.tag, "no"))),)
+        return [turn.reply("delete_ask", buttons=buttons)]
+
+    async def _confirm(self, turn: Turn, cmd: c.Confirm) -> list[Reply]:
+        if (turn.state.pending or {}).get("kind") != "delete":
+            return []   # a bare "yes" with nothing asked
+        await self._cancel_all(turn.user.id)
+        async with self.sessions() as session, session.begin():
+            deleted = await FaceRepository(session).delete_user_data(turn.user)
+            pictures = await ChatStates(session).forget(turn.user.id)
+            # the notice stays acknowledged: deleting data is not a new first use
+            await ChatStates(session).update(turn.user.id, notice_acknowledged=True)
+        return [turn.reply("delete_done", faces=deleted.faces, images=deleted.images + pictures)]
+
+    async def _decline(self, turn: Turn, cmd: c.Decline) -> list[Reply]:
+        if (turn.state.pending or {}).get("kind") != "delete":
+            return []
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, pending=None)
+        return [turn.reply("delete_kept")]
+
+    async def _help(self, turn: Turn, cmd: c.Help) -> list[Reply]:
+        return [turn.reply("help")]
+
+    async def _status(self, turn: Turn, cmd: c.Status) -> list[Reply]:
+        async with self.sessions() as session:
+            jobs = await ChatStates(session).unfinished_jobs(turn.user.id)
+        live = await self.presence.live("worker")
+        lines = []
+        for i, job_id in enumerate(jobs, 1):
+            position = await self.queue.position(job_id, live_workers=max(1, len(live)))
+            if position is not None and position.place is not None:
+                lines.append(say(turn.locale, "status_job_queued", i=i, place=position.place))
+            elif position is not None and position.state == "running":
+                lines.append(say(turn.locale, "status_job_running", i=i))
+        lines = lines or [say(turn.locale, "status_idle")]
+        lines.append(say(turn.locale, "status_online", count=len(live)) if live else say(turn.locale, "status_offline"))
+        return [Reply("\n".join(lines))]
+
+    # --- buttons ----------------------------------------------------------------------------------
+
+    async def _press(self, turn: Turn, payload: str) -> list[Reply]:
+        try:
+            press = payloads.decode(payload)
+        except payloads.BadPayload as exc:
+            log.info("user %s pressed an unreadable button: %s", turn.user.id, exc)
+            return turn.error("bad_button")
+        if press.owner != turn.tag:
+            return turn.error("not_your_button")
+        if press.verb == "ack":
+            return await self._acknowledge(turn)
+        if press.verb == "yes":
+            return await self._confirm(turn, c.Confirm())
+        if press.verb == "no":
+            return await self._decline(turn, c.Decline())
+        face = await self._own_face(turn, press.face)
+        if press.verb == "pk":
+            try:
+                params = clean_set(press.set, self.backend)
+            except RecipeError:
+                return turn.error("bad_button")
+            return await self._pick_from(turn, face, params, press.value)
+        self._check_backend(face)
+        if press.verb == "sh":
+            return await self._sheet(turn, face, press.region)
+        if press.verb == "rx":
+            return await self._remix_set(turn, face, "fine", REMIX_SIZE)
+        if press.verb == "un":
+            return await self._undo_from(turn, face)
+        return await self._morph_again(turn, face, press.value)
+
+    async def _morph_again(self, turn: Turn, face: FaceRecord, percent: int) -> list[Reply]:
+        """A morph's ± and flip buttons: the same two faces at another ratio."""
+        if face.operation != "morph" or not 0 <= percent <= 100:
+            return turn.error("bad_button")
+        async with self.sessions() as session:
+            parents = await FaceRepository(session).parents(face)
+            me = next((p for p in parents if p.id == face.parent_id), None)
+            other = next((p for p in parents if p.id == face.other_parent_id), None)
+            entry = None if other is None else await GalleryRepository(session).entry_for_face(other.id)
+        if me is None or other is None or me.user_id != turn.user.id:
+            raise Refused("error_face_gone")
+        if other.user_id != turn.user.id and entry is None:
+            return turn.error("bad_button")   # only the sender's own faces or the gallery's
+        return await self._morph_faces(turn, me, other.id, percent / 100, face.params.get("mode", "linear"), entry)
+
+    async def _face_reply(self, session, locale: str, tag: str, face: FaceRecord, *, lead: str | None = None,
+                          job_id: int | None = None) -> Reply:
+        repo = FaceRepository(session)
+        image = await repo.face_image(face)
+        other = entry = None
+        if face.operation == "morph" and face.other_parent_id is not None:
+            other = await repo.get_face_by_id(face.other_parent_id)
+            entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
+        return face_reply(locale, tag, face, None if image is None else image.data, self.backend.regions,
+                          other=other, entry=entry, lead=lead, job_id=job_id)
+
+
+_ERROR_KEYS = {"error_no_face", "error_several_faces", "error_face_cut_off", "error_not_an_image",
+               "error_unsupported_format", "error_too_large", "error_face_gone", "error_photo_gone"}

@@ -1,0 +1,112 @@
+"""Compact button payloads, written and read only here.
+
+    d1:<owner>:<verb>[:<arg>…]        e.g. d1:k3j9qa:pk:4:r.eyes.10.77:3  (pick 3 from that eyes grid of #4)
+
+`owner` is a short tag of the platform identity the button was made for; the core refuses a
+press by anyone else (a group member pressing someone else's button, a hand-edited payload).
+It needs no secret: the sender's identity comes from the platform, so a forged tag can only
+match the sender themself, and every face number in a payload is then looked up among the
+sender's own faces. Payloads fit Telegram's 64 bytes (bot.messages.MAX_BUTTON_PAYLOAD_BYTES).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "d1"
+TAG_CHARS = 6
+VERBS = {
+    "ack": 0,   # I have read the first-use notice
+    "yes": 0,   # yes to the pending question
+    "no": 0,    # no to the pending question
+    "pk": 3,    # pick: face number, candidate set, candidate number
+    "sh": 2,    # show candidates around a face: face number, region or "*" for variations
+    "rx": 1,    # remix set around a face
+    "un": 1,    # undo from a face (go to its parent)
+    "mr": 2,    # morph the same two faces again: the morph's face number, ratio in percent
+}
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
+_WORD = re.compile(r"[a-z_]{1,16}")
+
+
+class BadPayload(ValueError):
+    """Not a payload this core wrote (garbled, truncated or edited into nonsense)."""
+
+
+@dataclass(frozen=True)
+class Press:
+    """A decoded button press."""
+    owner: str
+    verb: str
+    face: int | None = None          # the owner's face number
+    value: int | None = None         # candidate number (pk) or ratio percent (mr)
+    region: str | None = None        # sh: a region; None for variations
+    set: dict[str, Any] | None = None   # pk: the candidate-set recipe (checked again by the core)
+
+
+def owner_tag(platform: str, platform_user_id: str) -> str:
+    digest = hashlib.sha256(f"{platform}\0{platform_user_id}".encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:TAG_CHARS]
+
+
+def encode(owner: str, verb: str, *args: Any) -> str:
+    if VERBS.get(verb) != len(args):
+        raise ValueError(f"{verb!r} takes {VERBS.get(verb)} arguments, got {len(args)}")
+    return ":".join((PREFIX, owner, verb, *(str(a) for a in args)))
+
+
+def set_code(params: dict[str, Any]) -> str:
+    """A candidate-set recipe as a few dotted fields."""
+    if params["kind"] == "region":
+        return f"r.{params['region']}.{params['n']}.{params['seed']}"
+    if params["kind"] == "variations":
+        return f"v.{round(params['strength'] * 100)}.{params['n']}.{params['seed']}"
+    return f"x.{params['layers']}.{params['n']}.{params['seed']}"
+
+
+def _int(text: str) -> int:
+    if not _NUMBER.fullmatch(text):
+        raise BadPayload(f"not a number: {text!r}")
+    return int(text)
+
+
+def _word(text: str) -> str:
+    if not _WORD.fullmatch(text):
+        raise BadPayload(f"not a name: {text!r}")
+    return text
+
+
+def _set(code: str) -> dict[str, Any]:
+    parts = code.split(".")
+    if len(parts) != 4:
+        raise BadPayload(f"not a candidate set: {code!r}")
+    kind, middle, n, seed = parts
+    if kind == "r":
+        return {"kind": "region", "region": _word(middle), "n": _int(n), "seed": _int(seed)}
+    if kind == "v":
+        return {"kind": "variations", "strength": _int(middle) / 100, "n": _int(n), "seed": _int(seed)}
+    if kind == "x":
+        return {"kind": "remix", "layers": _word(middle), "n": _int(n), "seed": _int(seed)}
+    raise BadPayload(f"not a candidate set: {code!r}")
+
+
+def decode(payload: str) -> Press:
+    parts = payload.split(":")
+    if len(parts) < 3 or parts[0] != PREFIX or len(parts[1]) != TAG_CHARS:
+        raise BadPayload(f"not a dreamface button: {payload[:80]!r}")
+    owner, verb, args = parts[1], parts[2], parts[3:]
+    if VERBS.get(verb) != len(args):
+        raise BadPayload(f"unknown button {verb!r} with {len(args)} arguments")
+    if verb == "pk":
+        return Press(owner, verb, face=_int(args[0]), set=_set(args[1]), value=_int(args[2]))
+    if verb == "sh":
+        return Press(owner, verb, face=_int(args[0]), region=None if args[1] == "*" else _word(args[1]))
+    if verb == "mr":
+        return Press(owner, verb, face=_int(args[0]), value=_int(args[1]))
+    if verb in ("rx", "un"):
+        return Press(owner, verb, face=_int(args[0]))
+    return Press(owner, verb)

@@ -1,0 +1,86 @@
+"""Replies that show a face or a candidate sheet, with their buttons. Used both for results
+arriving from the worker (outbox deliveries) and for steps the core answers at once (undo,
+back to, load), so a face looks the same however the user reached it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.conversation import payloads
+from bot.conversation.names import display_name
+from bot.conversation.replies import region_name, say
+from bot.messages import Button, Picture, Reply
+from storage.faces import FaceRecord
+from storage.gallery import GalleryEntryRecord
+
+GRID_BUTTON_REGIONS = ("eyes", "nose", "mouth")
+PICKS_PER_ROW = 5
+RATIO_STEP = 10   # percent, the ± buttons of a morph
+
+
+def shares_text(locale: str, ratio: float, other: str) -> str:
+    """Both shares of a morph: the ratio is always the share of the user's own face."""
+    me = round(ratio * 100)
+    return say(locale, "shares", me=me, other=other, them=100 - me)
+
+
+def set_label(locale: str, params: dict) -> str:
+    if params["kind"] == "region":
+        return region_name(locale, params["region"])
+    return say(locale, "what_variations" if params["kind"] == "variations" else "what_remix")
+
+
+def face_text(locale: str, face: FaceRecord, other: FaceRecord | None, entry: GalleryEntryRecord | None) -> str:
+    op, p = face.operation, face.params
+    if op == "pick":
+        return say(locale, "made_pick", number=face.number, parent=face.parent_number,
+                   what=set_label(locale, p["set"]), k=p["number"])
+    if op == "morph":
+        other_name = (display_name(entry, locale) if entry is not None
+                      else f"#{other.number}" if other is not None and other.user_id == face.user_id else "?")
+        return say(locale, "made_morph", number=face.number, shares=shares_text(locale, p["ratio"], other_name))
+    if op in ("remix", "edit") and face.parent_number is not None:
+        return say(locale, f"made_{op}", number=face.number, parent=face.parent_number)
+    if op in ("new", "describe", "photo"):
+        return say(locale, f"made_{op}", number=face.number)
+    return say(locale, "made_face", number=face.number)
+
+
+def face_buttons(locale: str, tag: str, face: FaceRecord, regions: Sequence[str]) -> tuple[tuple[Button, ...], ...]:
+    n = face.number
+    rows: list[tuple[Button, ...]] = []
+    if face.operation == "morph":
+        me = round(face.params["ratio"] * 100)
+        row = []
+        if me - RATIO_STEP >= 0:
+            row.append(Button(f"−0.1 ({me - RATIO_STEP}%)", payloads.encode(tag, "mr", n, me - RATIO_STEP)))
+        row.append(Button(f"{say(locale, 'btn_flip')} ({100 - me}%)", payloads.encode(tag, "mr", n, 100 - me)))
+        if me + RATIO_STEP <= 100:
+            row.append(Button(f"+0.1 ({me + RATIO_STEP}%)", payloads.encode(tag, "mr", n, me + RATIO_STEP)))
+        rows.append(tuple(row))
+    grid = [Button(say(locale, f"btn_{r}"), payloads.encode(tag, "sh", n, r)) for r in GRID_BUTTON_REGIONS if r in regions]
+    grid.append(Button(say(locale, "btn_variations"), payloads.encode(tag, "sh", n, "*")))
+    rows.append(tuple(grid))
+    last = [Button(say(locale, "btn_remix"), payloads.encode(tag, "rx", n))]
+    if face.parent_number is not None:
+        last.append(Button(say(locale, "btn_undo"), payloads.encode(tag, "un", n)))
+    rows.append(tuple(last))
+    return tuple(rows)
+
+
+def face_reply(locale: str, tag: str, face: FaceRecord, image: bytes | None, regions: Sequence[str], *,
+               other: FaceRecord | None = None, entry: GalleryEntryRecord | None = None,
+               lead: str | None = None, job_id: int | None = None) -> Reply:
+    text = face_text(locale, face, other, entry)
+    pictures = () if image is None else (Picture(image, f"dreamface-{face.number}.png", as_file=True),)
+    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, tag, face, regions),
+                 job_id=job_id, kind="result", extra={"face_number": face.number})
+
+
+def sheet_reply(locale: str, tag: str, face_number: int, params: dict, image: bytes, job_id: int | None) -> Reply:
+    code = payloads.set_code(params)
+    picks = [Button(str(k), payloads.encode(tag, "pk", face_number, code, k)) for k in range(1, params["n"] + 1)]
+    rows = tuple(tuple(picks[i:i + PICKS_PER_ROW]) for i in range(0, len(picks), PICKS_PER_ROW))
+    text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])
+    return Reply(text, (Picture(image, f"dreamface-{face_number}-{params['kind']}.png"),), rows,
+                 job_id=job_id, kind="result", extra={"face_number": face_number})

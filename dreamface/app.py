@@ -1,0 +1,72 @@
+"""The start-up bundle shared by `dreamface run` and `dreamface chat`: the database (migrated
+or checked by the migration policy), the default gallery, the conversation core and, unless
+jobs are left to separate `dreamface worker` processes, an in-process worker.
+
+    async with open_app(settings, with_worker=True) as app:
+        replies = await app.conversation.handle(incoming)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.conversation import Conversation
+from bot.gallery import ensure_default_gallery
+from dreamface.config import Settings
+from facegen.backend import DEFAULT_SIZE
+from facegen.worker import Worker
+from storage.queue import Queue
+
+log = logging.getLogger(__name__)
+WORKER_QUEUES = ("default", "slow")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    conversation: Conversation
+    worker: Worker | None
+
+    @property
+    def queue(self) -> Queue:
+        return self.conversation.queue
+
+
+@contextlib.asynccontextmanager
+async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT_SIZE) -> AsyncIterator[App]:
+    """Raises storage.migrate.SchemaOutOfDate for a PostgreSQL database that needs
+    `dreamface db upgrade`. On leaving, the worker finishes its batch and stops."""
+    from facegen import handlers
+    from storage.migrate import open_database
+
+    engine = await open_database(settings)
+    stop = asyncio.Event()
+    worker_task: asyncio.Task | None = None
+    try:
+        conversation = Conversation(engine, backend=settings.backend, size=size,
+                                    user_job_cap=settings.user_job_cap,
+                                    job_expiry_seconds=settings.job_expiry_seconds)
+        await ensure_default_gallery(engine, conversation.backend)
+        worker = None
+        if with_worker:
+            worker = Worker(engine, handlers.load(settings, engine), queues=WORKER_QUEUES,
+                            batch_size=settings.worker_batch_size, lease_seconds=settings.worker_lease_seconds,
+                            poll_seconds=settings.worker_poll_seconds)
+            await worker.presence.beat(worker.process)   # online before the first message asks
+            worker_task = asyncio.create_task(worker.run(stop), name="in-process worker")
+        yield App(settings, engine, conversation, worker)
+    finally:
+        stop.set()
+        if worker_task is not None:
+            try:
+                await worker_task
+            except Exception:
+                log.exception("the in-process worker stopped with an error")
+        await engine.dispose()

@@ -1,0 +1,155 @@
+"""Per-user chat state: what the conversation core remembers between messages.
+
+    last set shown   the candidate set a bare "3" picks from (the face it was drawn around + its recipe)
+    pending          the question awaiting yes / no (delete my data, the first-use notice)
+    redo             faces undone, most recent last; a new step clears it
+    notice           whether the first-use notice was acknowledged
+    saved names      "save smiley" → one of the user's faces
+
+Like FaceRepository, `ChatStates` works inside the caller's session and transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Blob, ChatState, Delivery, Job, SavedFace, User
+
+MAX_REDO = 50
+MAX_SAVED_NAME_CHARS = 64
+
+
+@dataclass(frozen=True)
+class ShownSet:
+    """A candidate set shown to the user: drawn around face `face_id` (the user's #face_number)."""
+    face_id: int
+    face_number: int
+    params: dict[str, Any]          # facegen.recipes candidate-set recipe
+
+
+@dataclass(frozen=True)
+class ChatStateRecord:
+    user_id: int
+    last_set: ShownSet | None = None
+    pending: dict[str, Any] | None = None
+    redo: tuple[int, ...] = ()
+    notice_acknowledged: bool = False
+
+
+_UNSET: Any = object()
+
+
+def saved_name_key(name: str) -> str:
+    """Saved names compare without case or surrounding space."""
+    return " ".join(name.split()).casefold()[:MAX_SAVED_NAME_CHARS]
+
+
+class ChatStates:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, user_id: int) -> ChatStateRecord:
+        row = await self._session.get(ChatState, user_id, populate_existing=True)
+        if row is None:
+            return ChatStateRecord(user_id)
+        last = row.last_set
+        return ChatStateRecord(
+            user_id=user_id,
+            last_set=None if last is None else ShownSet(last["face_id"], last["face_number"], dict(last["set"])),
+            pending=None if row.pending is None else dict(row.pending),
+            redo=tuple(row.redo or ()), notice_acknowledged=row.notice_acknowledged)
+
+    async def update(self, user_id: int, *, last_set: ShownSet | None = _UNSET, pending: dict | None = _UNSET,
+                     redo: tuple[int, ...] = _UNSET, notice_acknowledged: bool = _UNSET) -> None:
+        """Change only the fields given; creates the row on first use (safe under concurrency)."""
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(ChatState).values(user_id=user_id, redo=[], notice_acknowledged=False)
+            .on_conflict_do_nothing(index_elements=["user_id"]))
+        values: dict[str, Any] = {}
+        if last_set is not _UNSET:
+            values["last_set"] = None if last_set is None else {
+                "face_id": last_set.face_id, "face_number": last_set.face_number, "set": last_set.params}
+        if pending is not _UNSET:
+            values["pending"] = pending
+        if redo is not _UNSET:
+            values["redo"] = list(redo)[-MAX_REDO:]
+        if notice_acknowledged is not _UNSET:
+            values["notice_acknowledged"] = notice_acknowledged
+        if values:
+            await self._session.execute(
+                update(ChatState).where(ChatState.user_id == user_id).values(**values)
+                .execution_options(synchronize_session=False))
+
+    async def set_locale(self, user_id: int, locale: str, *, chosen: bool) -> None:
+        await self._session.execute(
+            update(User).where(User.id == user_id).values(locale=locale, locale_chosen=chosen)
+            .execution_options(synchronize_session=False))
+
+    # --- saved names ------------------------------------------------------------------------
+
+    async def save_name(self, user_id: int, name: str, face_id: int) -> None:
+        """Give a face a name; saving an existing name again moves it to this face."""
+        key = saved_name_key(name)
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(SavedFace).values(user_id=user_id, name=key, face_id=face_id)
+            .on_conflict_do_update(index_elements=["user_id", "name"], set_={"face_id": face_id}))
+
+    async def saved_face_id(self, user_id: int, name: str) -> int | None:
+        return (await self._session.execute(
+            select(SavedFace.face_id).where(SavedFace.user_id == user_id,
+                                            SavedFace.name == saved_name_key(name)))).scalar()
+
+    async def saved_names(self, user_id: int) -> dict[int, list[str]]:
+        """Face id → the names the user gave it."""
+        rows = (await self._session.execute(
+            select(SavedFace.face_id, SavedFace.name).where(SavedFace.user_id == user_id)
+            .order_by(SavedFace.name))).all()
+        names: dict[int, list[str]] = {}
+        for face_id, name in rows:
+            names.setdefault(face_id, []).append(name)
+        return names
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    async def unfinished_jobs(self, user_id: int) -> list[int]:
+        """The user's queued or running job ids, oldest first."""
+        rows = await self._session.execute(
+            select(Job.id).where(Job.user_id == user_id, Job.state.in_(("queued", "running"))).order_by(Job.id))
+        return list(rows.scalars())
+
+    # --- forgetting -------------------------------------------------------------------------
+
+    async def forget(self, user_id: int) -> int:
+        """Delete the chat state, saved names, finished jobs and the pictures they carried
+        (uploaded photos, contact sheets). Unfinished jobs must be cancelled first; their rows
+        stay until they finish. Returns how many pictures were deleted."""
+        jobs = (await self._session.execute(
+            select(Job.id, Job.payload).where(Job.user_id == user_id,
+                                              Job.state.not_in(("queued", "running"))))).all()
+        job_ids = [job_id for job_id, _ in jobs]
+        blob_ids = {p["photo_blob_id"] for _, p in jobs if isinstance(p.get("photo_blob_id"), int)}
+        if job_ids:
+            payloads = (await self._session.execute(
+                select(Delivery.payload).where(Delivery.job_id.in_(job_ids)))).scalars()
+            blob_ids |= {p["blob_id"] for p in payloads if isinstance(p.get("blob_id"), int)}
+            await self._session.execute(delete(Delivery).where(Delivery.job_id.in_(job_ids)))
+            await self._session.execute(delete(Job).where(Job.id.in_(job_ids)))
+        pictures = 0
+        if blob_ids:
+            pictures = (await self._session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
+        await self._session.execute(delete(SavedFace).where(SavedFace.user_id == user_id))
+        await self._session.execute(delete(ChatState).where(ChatState.user_id == user_id))
+        return pictures
+
+    @property
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+
