@@ -1,0 +1,236 @@
+"""The web chat: an aiohttp application serving one chat page, its websocket and `/healthz`.
+
+    GET /          the chat page; issues the identity cookie on the first visit
+    GET /ws        the websocket (needs the cookie; same-origin only)
+    GET /static/*  chat.js and chat.css
+    GET /healthz   200 with the connected users and live workers, 503 when the database is down
+
+Messages go to the conversation core and its immediate replies come straight back; results of
+jobs arrive through the delivery outbox, claimed by a courier for the users connected to this
+process. Images travel inline over the socket, so no face has a URL anyone could guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.messages import Incoming, Reply
+from bot.web.hub import PLATFORM, Hub
+from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
+from bot.web.page import preferred_locale, render_page
+from bot.web.progress import ProgressWatcher
+from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
+                          parse_binary_frame, parse_text_frame, reply_frame)
+from storage.courier import Courier
+from storage.outbox import DeliveryRecord
+from storage.presence import Presence
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = {
+    # everything the page uses comes from this server; images are blob: URLs made by chat.js
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+SOMETHING_WENT_WRONG = "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"
+
+
+class Conversation(Protocol):
+    async def handle(self, incoming: Incoming) -> list[Reply]: ...
+    async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]: ...
+    async def job_progress(self, job_id: int) -> Reply | None: ...
+
+
+class Core(Protocol):
+    """What the web chat needs from the running application (dreamface.app.open_app)."""
+    engine: AsyncEngine
+    conversation: Conversation
+
+
+CoreFactory = Callable[[], AbstractAsyncContextManager[Core]]
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    secret: bytes                            # signs identity cookies; keep it across restarts
+    courier_poll_seconds: float = 0.5        # idle look for results (PostgreSQL also wakes on NOTIFY)
+    progress_poll_seconds: float = 0.5       # how often queued/working jobs are checked for a new state
+    heartbeat_seconds: float = 25.0          # websocket ping interval (keeps proxies from closing it)
+
+
+CONFIG = web.AppKey("config", WebConfig)
+SIGNER = web.AppKey("signer", CookieSigner)
+CORE = web.AppKey("core", Core)
+HUB = web.AppKey("hub", Hub)
+PROGRESS = web.AppKey("progress", ProgressWatcher)
+
+
+def create_app(config: WebConfig, core: CoreFactory) -> web.Application:
+    """The web chat. `core` opens the conversation core (and its worker) when the app starts
+    and closes it when the app stops."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_FRAME_BYTES)
+    app[CONFIG] = config
+    app[SIGNER] = CookieSigner(config.secret)
+    app[HUB] = Hub()
+    app.cleanup_ctx.append(_core_ctx(core))
+    app.cleanup_ctx.append(_delivery_ctx)
+    app.on_shutdown.append(_close_sockets)
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/ws", chat_socket)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static", STATIC_DIR, append_version=True)
+    return app
+
+
+# --- resources ----------------------------------------------------------------------------
+
+def _core_ctx(factory: CoreFactory) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def core_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with factory() as core:
+            app[CORE] = core
+            yield
+    return core_ctx
+
+
+async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The courier bringing job results to connected users, and the progress watcher."""
+    core, hub, config = app[CORE], app[HUB], app[CONFIG]
+
+    async def send(delivery: DeliveryRecord) -> None:
+        replies = await core.conversation.render_delivery(delivery)
+        await hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
+        for reply in replies:
+            if reply.job_id is not None and reply.kind != "progress":
+                app[PROGRESS].finished(reply.job_id)
+
+    courier = Courier(core.engine, hub.routes, send, poll_seconds=config.courier_poll_seconds)
+    hub.on_change = lambda routes: setattr(courier, "routes", routes)
+    app[PROGRESS] = ProgressWatcher(core.conversation.job_progress, hub, poll_seconds=config.progress_poll_seconds)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(courier.run(stop), name="web courier"),
+             asyncio.create_task(app[PROGRESS].run(stop), name="web progress")]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[HUB].close_all("server shutting down")
+
+
+# --- errors -------------------------------------------------------------------------------
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """HTTP errors as short JSON; anything unexpected is logged and answered with a plain 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("web: %s %s failed", request.method, request.path)
+        return web.json_response({"error": "internal server error"}, status=500)
+
+
+# --- views --------------------------------------------------------------------------------
+
+def identity_of(request: web.Request) -> Identity | None:
+    return request.app[SIGNER].verify(request.cookies.get(COOKIE_NAME))
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    locale = preferred_locale(request.headers.get("Accept-Language"))
+    response = web.Response(text=render_page(locale), content_type="text/html", headers=SECURITY_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    if identity_of(request) is None:
+        _, cookie = request.app[SIGNER].new_identity()
+        response.set_cookie(COOKIE_NAME, cookie, max_age=COOKIE_MAX_AGE, path="/", httponly=True,
+                            samesite="Strict", secure=request.secure)
+    return response
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:   # not a browser (scripts, tests); the cookie still decides who it is
+        return True
+    return urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+async def chat_socket(request: web.Request) -> web.WebSocketResponse:
+    identity = identity_of(request)
+    if identity is None:
+        raise web.HTTPUnauthorized(reason="open the chat page first: it gives this browser its identity")
+    if not _same_origin(request):
+        raise web.HTTPForbidden(reason="the chat socket only accepts pages from this server")
+    app = request.app
+    socket = web.WebSocketResponse(heartbeat=app[CONFIG].heartbeat_seconds, max_msg_size=MAX_FRAME_BYTES)
+    await socket.prepare(request)
+    hub, conversation = app[HUB], app[CORE].conversation
+    locale = preferred_locale(request.headers.get("Accept-Language"), default="")
+    user = identity.user_key
+    hub.add(user, socket)
+    try:
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                parse = parse_text_frame
+            elif frame.type == WSMsgType.BINARY:
+                parse = parse_binary_frame
+            else:
+                continue
+            try:
+                message = parse(frame.data)
+            except BadFrame as exc:
+                await socket.send_json(notice_frame(str(exc)))
+                continue
+            incoming = _incoming(user, message, locale or None)
+            try:
+                replies = await conversation.handle(incoming)
+            except Exception:  # one failed message must not end the conversation: log, then say so
+                log.exception("web: handling a message failed")
+                await socket.send_json(notice_frame(SOMETHING_WENT_WRONG))
+                continue
+            for reply in replies:
+                if reply.kind == "progress" and reply.job_id is not None:
+                    app[PROGRESS].watch(user, reply)
+                await hub.send(user, reply_frame(reply))
+    finally:
+        hub.remove(user, socket)
+    return socket
+
+
+def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, locale: str | None) -> Incoming:
+    """The one place a websocket message becomes an Incoming: the user is always the cookie's."""
+    common = dict(platform=PLATFORM, user_id=user_key, chat_id=user_key, target=user_key, locale=locale)
+    if isinstance(message, TextMessage):
+        return Incoming(text=message.text, **common)
+    if isinstance(message, ButtonPress):
+        return Incoming(button=message.payload, **common)
+    return Incoming(photo=message.data, **common)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    core, hub = request.app[CORE], request.app[HUB]
+    try:
+        workers = await Presence(core.engine).live("worker")
+    except Exception as exc:  # any database failure is the answer to "are you healthy?"
+        log.warning("healthz: database check failed: %s", exc)
+        return web.json_response({"ok": False, "error": "database unavailable"}, status=503)
+    return web.json_response({"ok": True, "connected_users": len(hub.users), "live_workers": len(workers)})

@@ -1,0 +1,84 @@
+"""The websockets connected to this process, by user, and the outbox's way to reach them.
+
+A user may have several tabs open: every frame for that user goes to all of them. Results of
+jobs arrive through the delivery outbox; this process claims only the deliveries addressed to
+users connected here (`routes`), so the courier must be told whenever that set changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from storage.outbox import DeliveryFailed, Routes
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "web"
+# Courier.run takes the platforms it listens for from its first routes, so the routes are never
+# empty: this key stands for nobody (cookie keys are never empty).
+NOBODY = ""
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self.on_change: Callable[[Routes], None] = lambda routes: None
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        return tuple(self._sockets)
+
+    @property
+    def routes(self) -> Routes:
+        return Routes(targets=((PLATFORM, NOBODY),) + tuple((PLATFORM, user) for user in self._sockets))
+
+    def connected(self, user_key: str) -> bool:
+        return bool(self._sockets.get(user_key))
+
+    def add(self, user_key: str, socket: web.WebSocketResponse) -> None:
+        first = user_key not in self._sockets
+        self._sockets.setdefault(user_key, set()).add(socket)
+        if first:
+            self.on_change(self.routes)
+
+    def remove(self, user_key: str, socket: web.WebSocketResponse) -> None:
+        sockets = self._sockets.get(user_key)
+        if sockets is None:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self._sockets[user_key]
+            self.on_change(self.routes)
+
+    async def send(self, user_key: str, frame: dict[str, Any]) -> int:
+        """Send a frame to every open tab of one user; returns how many took it."""
+        sockets = [s for s in self._sockets.get(user_key, ()) if not s.closed]
+        results = await asyncio.gather(*(s.send_json(frame) for s in sockets), return_exceptions=True)
+        sent = 0
+        for result in results:
+            if isinstance(result, (ConnectionError, RuntimeError)):   # the tab closed meanwhile
+                log.info("web: a tab of a user went away while sending (%s)", result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                sent += 1
+        return sent
+
+    async def send_or_fail(self, user_key: str | None, frames: list[dict[str, Any]]) -> None:
+        """For the courier: deliver or raise DeliveryFailed so the outbox retries (the user may
+        reconnect, possibly to another process)."""
+        if not user_key or not self.connected(user_key):
+            raise DeliveryFailed("the user is not connected to this web process")
+        for frame in frames:
+            if await self.send(user_key, frame) == 0:
+                raise DeliveryFailed("every tab of the user closed while sending")
+
+    async def close_all(self, message: str) -> None:
+        sockets = [s for group in self._sockets.values() for s in group]
+        await asyncio.gather(*(s.close(code=1001, message=message.encode()) for s in sockets),
+                             return_exceptions=True)

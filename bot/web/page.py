@@ -1,0 +1,97 @@
+"""The chat page: one server-rendered HTML document in the browser's language. Everything it
+loads comes from this server (no CDN), so it works offline."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.commands import LOCALES
+
+TEXTS = {
+    "en": {
+        "title": "dreamface — build a face by chatting",
+        "tagline": "Describe a face, pick eyes, nose and mouth from numbered grids, morph, undo.",
+        "placeholder": "Describe a face, or type a command…",
+        "send": "Send",
+        "photo": "Photo",
+        "photo_title": "Send a photo of your face",
+        "connecting": "connecting…",
+        "online": "online",
+        "offline": "reconnecting…",
+        "welcome": "Hi! Describe a face in your own words, or start from a random one. "
+                   "Type \u201chelp\u201d for every command.",
+        "chips": ["new face", "show eyes", "undo", "celebs", "help"],
+    },
+    "ko": {
+        "title": "dreamface — 대화로 만드는 얼굴",
+        "tagline": "얼굴을 묘사하고, 번호 격자에서 눈·코·입을 고르고, 합성하고, 되돌리세요.",
+        "placeholder": "얼굴을 묘사하거나 명령을 입력하세요…",
+        "send": "보내기",
+        "photo": "사진",
+        "photo_title": "내 얼굴 사진 보내기",
+        "connecting": "연결 중…",
+        "online": "연결됨",
+        "offline": "다시 연결 중…",
+        "welcome": "안녕하세요! 떠오르는 얼굴을 말로 묘사하거나 랜덤 얼굴로 시작해 보세요. "
+                   "\u201c도움말\u201d을 입력하면 모든 명령을 볼 수 있어요.",
+        "chips": ["새 얼굴", "눈 보여줘", "되돌리기", "연예인 목록", "도움말"],
+    },
+}
+
+
+def preferred_locale(accept_language: str | None, default: str = "ko") -> str:
+    """The first supported language in an Accept-Language header (q-values in order)."""
+    if not accept_language:
+        return default
+    ranked = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
+    for _, _, language in sorted(ranked):
+        if language in LOCALES:
+            return language
+    return default
+
+
+def render_page(locale: str) -> str:
+    t = TEXTS[locale]
+    chips = "".join(f'<button type="button" class="chip" data-send="{escape(c)}">{escape(c)}</button>'
+                    for c in t["chips"])
+    return f"""<!doctype html>
+<html lang="{locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(t["title"])}</title>
+<link rel="stylesheet" href="/static/chat.css">
+<script src="/static/chat.js" defer></script>
+</head>
+<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}">
+<header class="top">
+  <div class="brand"><span class="logo" aria-hidden="true">◐</span> dreamface</div>
+  <div class="tagline">{escape(t["tagline"])}</div>
+  <div id="status" class="status" role="status">{escape(t["connecting"])}</div>
+</header>
+<main id="log" class="log" aria-live="polite">
+  <div class="msg bot"><div class="bubble"><p>{escape(t["welcome"])}</p></div></div>
+</main>
+<footer class="composer">
+  <div class="chips">{chips}</div>
+  <form id="form" autocomplete="off">
+    <label class="photo" title="{escape(t["photo_title"])}">
+      <input id="photo" type="file" accept="image/*" hidden>
+      <span>📷 {escape(t["photo"])}</span>
+    </label>
+    <input id="text" name="text" type="text" maxlength="4000" placeholder="{escape(t["placeholder"])}" autofocus>
+    <button id="send" type="submit">{escape(t["send"])}</button>
+  </form>
+</footer>
+</body>
+</html>
+"""

@@ -1,0 +1,280 @@
+"""The web chat's transport, against a stand-in core (tests/bot/web_fakes.py): identity comes
+only from the signed cookie, replies reach only their user's tabs, job results arrive through
+the outbox, progress messages update, bad frames get a notice."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import stat
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.messages import Reply
+from bot.web.app import PROGRESS
+from bot.web.identity import COOKIE_NAME, CookieSigner, Identity, load_or_create_secret
+from bot.web.page import preferred_locale
+from bot.web.wire import MAX_PHOTO_BYTES
+from storage.db import create_engine
+from storage.outbox import Destination, Outbox
+from web_fakes import SECRET, browser, fake_app
+
+TIMEOUT = 5
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path, migrated_templates):
+    """The transport does not depend on the database kind; the outbox test runs on both."""
+    path = tmp_path / "dreamface.db"
+    shutil.copyfile(migrated_templates["sqlite"], path)
+    engine = create_engine(f"sqlite:///{path}")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def served(sqlite_engine):
+    app, core = fake_app(sqlite_engine)
+    server = TestServer(app)
+    await server.start_server()
+    clients = []
+
+    async def new_browser():
+        client, key = await browser(server)
+        clients.append(client)
+        return client, key
+
+    yield server, core, new_browser
+    for client in clients:
+        await client.close()
+    await server.close()
+
+
+async def receive(socket, kind: str = "reply") -> dict:
+    while True:
+        frame = await socket.receive_json(timeout=TIMEOUT)
+        if frame["type"] == kind:
+            return frame
+
+
+async def nothing_arrives(socket, seconds: float = 0.3) -> None:
+    with pytest.raises(asyncio.TimeoutError):
+        await socket.receive_json(timeout=seconds)
+
+
+# --- identity ------------------------------------------------------------------------------
+
+async def test_first_visit_gets_a_signed_httponly_strict_cookie_and_keeps_it(served):
+    server, _, new_browser = served
+    client, key = await new_browser()
+    first = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE_NAME]
+    assert CookieSigner(SECRET).verify(first.value) == Identity(key)
+    response = await client.get("/")
+    assert COOKIE_NAME not in response.cookies          # a known browser keeps its identity
+
+    async with aiohttp.ClientSession() as bare, bare.get(client.make_url("/")) as answer:
+        raw = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in raw and "SameSite=Strict" in raw and "Path=/" in raw
+
+
+def test_cookie_signature_refuses_forged_and_edited_identities():
+    signer = CookieSigner(SECRET)
+    identity, value = signer.new_identity()
+    assert signer.verify(value) == identity
+    key, signature = value.split(".")
+    other_key = ("A" if key[0] != "A" else "B") + key[1:]
+    assert signer.verify(f"{other_key}.{signature}") is None        # someone else's key, my signature
+    assert signer.verify(f"{key}.{signature[:-1]}x") is None
+    assert signer.verify(key) is None and signer.verify("") is None and signer.verify(None) is None
+    assert CookieSigner(b"another secret of 32 bytes......").verify(value) is None
+
+
+async def test_socket_needs_a_valid_cookie_and_this_origin(served):
+    server, _, new_browser = served
+    client, key = await new_browser()
+    async with aiohttp.ClientSession() as stranger:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await stranger.ws_connect(client.make_url("/ws"))
+        assert refused.value.status == 401
+    forged = f"{key[::-1]}.{'A' * 43}"
+    async with aiohttp.ClientSession(cookies={COOKIE_NAME: forged}) as forger:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await forger.ws_connect(client.make_url("/ws"))
+        assert refused.value.status == 401
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", origin="http://evil.example")
+    assert refused.value.status == 403
+    socket = await client.ws_connect("/ws", origin=str(client.make_url("/")).rstrip("/"))
+    await socket.close()
+
+
+async def test_a_message_claiming_another_identity_is_still_the_senders(served):
+    _, core, new_browser = served
+    alice, alice_key = await new_browser()
+    bob, bob_key = await new_browser()
+    alice_socket = await alice.ws_connect("/ws")
+    bob_socket = await bob.ws_connect("/ws")
+    await bob_socket.send_json({"type": "text", "text": "hello", "user_id": alice_key, "user": alice_key,
+                                "chat_id": alice_key, "target": alice_key})
+    reply = await receive(bob_socket)
+    assert reply["text"] == f"{bob_key} said hello"
+    assert core.conversation.seen[-1].user_id == bob_key
+    assert core.conversation.seen[-1].chat_id == bob_key and core.conversation.seen[-1].target == bob_key
+    await nothing_arrives(alice_socket)
+
+
+# --- messages, buttons, photos --------------------------------------------------------------
+
+async def test_replies_reach_every_tab_of_the_sender_and_no_one_else(served):
+    _, _, new_browser = served
+    alice, alice_key = await new_browser()
+    bob, _ = await new_browser()
+    tab1, tab2 = await alice.ws_connect("/ws"), await alice.ws_connect("/ws")
+    bob_socket = await bob.ws_connect("/ws")
+    await tab1.send_json({"type": "button", "payload": "again"})
+    for tab in (tab1, tab2):
+        reply = await receive(tab)
+        assert reply["text"] == f"{alice_key} said button again"
+        assert reply["buttons"] == [[{"label": "again", "payload": "again"}]]
+    await nothing_arrives(bob_socket)
+
+
+async def test_a_photo_frame_reaches_the_core_and_comes_back_inline(served):
+    _, core, new_browser = served
+    client, _ = await new_browser()
+    socket = await client.ws_connect("/ws")
+    photo = os.urandom(2048)
+    await socket.send_bytes(photo)
+    reply = await receive(socket)
+    assert core.conversation.seen[-1].photo == photo
+    assert reply["text"] == "photo of 2048 bytes"
+    image = reply["images"][0]
+    assert base64.b64decode(image["data"]) == photo and image["as_file"] and image["filename"] == "you.png"
+
+
+async def test_bad_frames_get_a_notice_and_the_socket_stays_usable(served):
+    _, core, new_browser = served
+    client, key = await new_browser()
+    socket = await client.ws_connect("/ws")
+    for bad in ("not json", '{"type": "shout", "text": "hi"}', '{"type": "text", "text": "   "}', "[1, 2]"):
+        await socket.send_str(bad)
+        notice = await receive(socket, "notice")
+        assert "·" in notice["text"]          # said in Korean and English
+    await socket.send_bytes(b"\0" * (MAX_PHOTO_BYTES + 1))
+    assert "10 MB" in (await receive(socket, "notice"))["text"]
+    await socket.send_json({"type": "text", "text": "boom"})
+    assert "something went wrong" in (await receive(socket, "notice"))["text"]
+    assert all(i.photo is None for i in core.conversation.seen)
+    await socket.send_json({"type": "text", "text": "still here"})
+    assert (await receive(socket))["text"] == f"{key} said still here"
+
+
+# --- results through the outbox, live progress ----------------------------------------------
+
+async def test_results_reach_the_connected_user_and_wait_for_one_who_is_not(engine):
+    app, core = fake_app(engine)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        alice, alice_key = await browser(server)
+        bob, bob_key = await browser(server)
+        socket = await alice.ws_connect("/ws")
+        await socket.send_json({"type": "text", "text": "later"})
+        progress = await receive(socket)
+        assert progress["kind"] == "progress"
+        result = await receive(socket)
+        assert result["text"] == f"result for {alice_key}" and result["job_id"] == progress["job_id"]
+
+        # a result for bob, who has no tab open: it waits in the outbox, then arrives on connect
+        await Outbox(engine).send_later(Destination("web", bob_key, bob_key), {"text": "while you were away"})
+        await asyncio.sleep(0.3)
+        await nothing_arrives(socket, 0.1)
+        bob_socket = await bob.ws_connect("/ws")
+        assert (await receive(bob_socket))["text"] == "while you were away"
+        await alice.close()
+        await bob.close()
+    finally:
+        await server.close()
+
+
+async def test_progress_messages_follow_the_job_until_its_result(served):
+    server, core, new_browser = served
+    client, key = await new_browser()
+    socket = await client.ws_connect("/ws")
+    await socket.send_json({"type": "text", "text": "slow"})
+    queued = await receive(socket)
+    job = queued["job_id"]
+    assert queued["kind"] == "progress" and queued["text"] == "#2 in line"
+    for state in ("#1 in line", "working…"):
+        core.conversation.progress[job] = Reply(state, kind="progress", job_id=job)
+        update = await receive(socket)
+        assert (update["kind"], update["job_id"], update["text"]) == ("progress", job, state)
+    await core.conversation.finish(job, key, "your face")
+    result = await receive(socket)
+    assert (result["kind"], result["job_id"], result["text"]) == ("result", job, "your face")
+    assert job not in server.app[PROGRESS].watching
+
+
+# --- health, pages, secrets -----------------------------------------------------------------
+
+async def test_healthz_reports_users_and_workers(served):
+    server, _, new_browser = served
+    client, _ = await new_browser()
+    socket = await client.ws_connect("/ws")
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"ok": True, "connected_users": 1, "live_workers": 0}
+    await socket.close()
+
+
+async def test_healthz_is_503_when_the_database_is_gone(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'dreamface.db'}")
+    app, _ = fake_app(engine)
+    # no courier: only the health check touches this database
+    app.cleanup_ctx.pop()
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        client, _ = await browser(server)
+        response = await client.get("/healthz")
+        assert response.status == 503 and (await response.json())["ok"] is False
+        await client.close()
+    finally:
+        await server.close()
+        await engine.dispose()
+
+
+async def test_page_speaks_the_browsers_language_and_loads_nothing_from_elsewhere(served):
+    _, _, new_browser = served
+    client, _ = await new_browser()
+    korean = await (await client.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9"})).text()
+    english = await (await client.get("/", headers={"Accept-Language": "en-US,en;q=0.8"})).text()
+    assert '<html lang="ko">' in korean and "보내기" in korean
+    assert '<html lang="en">' in english and "Send" in english
+    assert "http://" not in korean and "https://" not in korean
+    response = await client.get("/")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert (await client.get("/static/chat.js")).status == 200
+    missing = await client.get("/nothing-here")
+    assert missing.status == 404 and (await missing.json())["error"] == "Not Found"
+
+
+def test_preferred_locale_follows_quality_order():
+    assert preferred_locale("fr-FR, en;q=0.5, ko;q=0.8") == "ko"
+    assert preferred_locale("en-GB,en;q=0.9") == "en"
+    assert preferred_locale("fr, de") == "ko"
+    assert preferred_locale(None, default="en") == "en"
+
+
+def test_the_cookie_secret_is_created_private_and_kept(tmp_path):
+    path = tmp_path / "web.key"
+    secret = load_or_create_secret(path)
+    assert len(secret) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret(path) == secret
+    path.write_bytes(b"short")
+    with pytest.raises(ValueError, match="at least 16"):
+        load_or_create_secret(path)
