@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "storage.commands",   # db upgrade, db check
     "facegen.commands",   # generate, parse, grid, morph
     "facegen.worker",     # worker
+    "bot.gallery",        # gallery add, list, remove
+    "bot.cli_chat",       # chat
 ]
 
 

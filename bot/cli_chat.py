@@ -1,0 +1,191 @@
+"""`dreamface chat`: the conversation in a terminal, with the same core every chat uses.
+
+Interactive in a terminal. When stdin is not a terminal it reads one message per line, waits
+until that message's jobs have finished, and prints one JSON object per reply:
+
+    {"text": "...", "images": ["out/0003-dreamface-2.png"], "buttons": [{"label": "3", "payload": "d1:…"}]}
+
+Lines starting with a slash are actions rather than messages:
+    /press N         press button N (1-based) of the replies to the previous line
+    /button PAYLOAD  press a button by its payload
+    /photo PATH      send a photo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.messages import Button, Incoming, Reply
+from dreamface.config import Settings
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE
+from storage.courier import Courier
+from storage.outbox import DeliveryRecord, Routes
+
+PLATFORM = "cli"
+POLL_SECONDS = 0.05
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("chat", help="chat with dreamface in the terminal (JSON lines when piped)")
+    parser.add_argument("--user", default=None, help="who you are (default: your login name)")
+    parser.add_argument("--out", type=Path, default=Path("dreamface-out"), help="where images are written")
+    parser.add_argument("--photo", type=Path, help="send this photo first")
+    parser.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: Korean)")
+    parser.add_argument("--no-worker", action="store_true", help="leave jobs to separate `dreamface worker` processes")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"picture side in pixels (64 to {MAX_SIZE})")
+    parser.add_argument("--wait", type=float, default=300.0, help="most seconds to wait for one message's jobs")
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if not 64 <= args.size <= MAX_SIZE:
+        print(f"dreamface chat: --size must be between 64 and {MAX_SIZE}", file=sys.stderr)
+        return 2
+    return asyncio.run(_chat(Settings.from_env(), args))
+
+
+class CliChat:
+    """One user's session: sends lines to the core and writes replies (images into `out`)."""
+
+    def __init__(self, conversation, engine, user: str, out: Path, locale: str | None,
+                 emit: Callable[[Reply, list[Path]], None]) -> None:
+        self.conversation = conversation
+        self.user = user
+        self.locale = locale
+        self.out = out
+        self.emit = emit
+        self.last_buttons: list[Button] = []
+        self._written = 0
+        self.courier = Courier(engine, Routes(targets=((PLATFORM, user),)), self._deliver)
+
+    def incoming(self, *, text: str | None = None, photo: bytes | None = None, button: str | None = None) -> Incoming:
+        return Incoming(PLATFORM, self.user, self.user, text=text, photo=photo, button=button, locale=self.locale,
+                        display_name=self.user, target=self.user)
+
+    async def line(self, line: str) -> Incoming | None:
+        """The Incoming a typed line stands for (None: nothing to send, a note was printed)."""
+        if line.startswith("/press "):
+            index = line.split(maxsplit=1)[1].strip()
+            if not index.isdigit() or not 1 <= int(index) <= len(self.last_buttons):
+                print(f"no button {index}; the last replies had {len(self.last_buttons)}", file=sys.stderr)
+                return None
+            return self.incoming(button=self.last_buttons[int(index) - 1].payload)
+        if line.startswith("/button "):
+            return self.incoming(button=line.split(maxsplit=1)[1].strip())
+        if line.startswith("/photo "):
+            path = Path(line.split(maxsplit=1)[1].strip())
+            try:
+                return self.incoming(photo=path.read_bytes())
+            except OSError as exc:
+                print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+                return None
+        return self.incoming(text=line)
+
+    async def send(self, incoming: Incoming) -> None:
+        self.last_buttons = []
+        for reply in await self.conversation.handle(incoming):
+            self._show(reply)
+
+    async def wait_for_jobs(self, timeout: float) -> bool:
+        """Wait until the user's jobs have finished, then deliver their replies."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        finished = False
+        while loop.time() < deadline:
+            if not await self.conversation.pending_jobs(PLATFORM, self.user):
+                finished = True
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        while await self.courier.run_once():
+            pass
+        return finished
+
+    async def _deliver(self, delivery: DeliveryRecord) -> None:
+        for reply in await self.conversation.render_delivery(delivery):
+            self._show(reply)
+
+    def _show(self, reply: Reply) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for picture in reply.pictures:
+            self._written += 1
+            path = self.out / f"{self._written:04d}-{picture.filename}"
+            path.write_bytes(picture.data)
+            paths.append(path)
+        self.last_buttons += [b for row in reply.buttons for b in row]
+        self.emit(reply, paths)
+
+
+def _json_line(reply: Reply, paths: list[Path]) -> None:
+    buttons = [{"label": b.label, "payload": b.payload} for row in reply.buttons for b in row]
+    print(json.dumps({"text": reply.text, "images": [str(p) for p in paths], "buttons": buttons},
+                     ensure_ascii=False), flush=True)
+
+
+def _pretty(offset: Callable[[], int]) -> Callable[[Reply, list[Path]], None]:
+    def show(reply: Reply, paths: list[Path]) -> None:
+        print(reply.text)
+        for path in paths:
+            print(f"  [image] {path}")
+        labels = [b.label for row in reply.buttons for b in row]
+        if labels:
+            start = offset() - len(labels)
+            print("  " + "  ".join(f"[{start + i + 1}] {label}" for i, label in enumerate(labels)))
+        print(flush=True)
+    return show
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from dreamface.app import open_app
+    from storage.migrate import SchemaOutOfDate
+    try:
+        async with open_app(settings, with_worker=not args.no_worker, size=args.size) as app:
+            await _session(app, args)
+    except SchemaOutOfDate as exc:
+        print(f"dreamface chat: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _session(app, args: argparse.Namespace) -> None:
+    interactive = sys.stdin.isatty()
+    chat: CliChat
+    emit = _pretty(lambda: len(chat.last_buttons)) if interactive else _json_line
+    chat = CliChat(app.conversation, app.engine, args.user or getpass.getuser(), args.out, args.lang, emit)
+    if args.photo is not None:
+        await chat.send(chat.incoming(photo=args.photo.read_bytes()))
+        await chat.wait_for_jobs(args.wait)
+    if interactive:
+        await _interactive(chat)
+        return
+    for line in sys.stdin:
+        incoming = await chat.line(line.strip()) if line.strip() else None
+        if incoming is not None:
+            await chat.send(incoming)
+            await chat.wait_for_jobs(args.wait)
+
+
+async def _interactive(chat: CliChat) -> None:
+    """Read lines while results arrive in the background."""
+    stop = asyncio.Event()
+    courier = asyncio.create_task(chat.courier.run(stop))
+    print("dreamface chat — type 'help' (도움말), Ctrl-D to leave.\n")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            if line.strip():
+                incoming = await chat.line(line.strip())
+                if incoming is not None:
+                    await chat.send(incoming)
+    finally:
+        stop.set()
+        await courier
