@@ -18,28 +18,36 @@ def default_columns(n: int) -> int:
 
 
 def contact_sheet(images: Sequence[Image.Image], columns: int | None = None, tile: int | None = None,
-                  gap: int | None = None, numbered: bool = True) -> Image.Image:
-    """The images in a grid, left to right then down, each with its number (1…N) in a large badge.
+                  gap: int | None = None, numbered: bool = True,
+                  labels: Sequence[str] | None = None) -> Image.Image:
+    """The images in a grid, left to right then down, each with its number (1…N) in a large badge,
+    or with `labels` instead (λ values, layer names).
 
     `tile` is the side of each cell (default: the first image's width, up to 256 px).
     """
     if not images:
         raise ValueError("a contact sheet needs at least one image")
     n = len(images)
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"{len(labels)} labels for {n} images")
+    if labels is None and numbered:
+        labels = [str(i + 1) for i in range(n)]
     columns = columns or default_columns(n)
     rows = math.ceil(n / columns)
     tile = tile or min(256, images[0].width)
     gap = max(2, tile // 32) if gap is None else gap
     sheet = Image.new("RGB", (columns * tile + (columns + 1) * gap, rows * tile + (rows + 1) * gap), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=max(14, tile // 5))
+    # one size per sheet: large for numbers and short labels, smaller when any label is a word
+    short = labels is None or all(len(label) <= 4 for label in labels)
+    font = ImageFont.load_default(size=max(14, tile // 5) if short else max(12, tile // 11))
     for i, image in enumerate(images):
         x = gap + (i % columns) * (tile + gap)
         y = gap + (i // columns) * (tile + gap)
         sheet.paste(image.convert("RGB").resize((tile, tile), Image.LANCZOS) if image.size != (tile, tile)
                     else image.convert("RGB"), (x, y))
-        if numbered:
-            _badge(draw, font, str(i + 1), x, y, tile)
+        if labels is not None:
+            _badge(draw, font, labels[i], x, y, tile)
     return sheet
 
 

@@ -88,6 +88,10 @@ def from_attributes(sampled: FaceCode, attributes: Attributes, seed: int) -> Fac
         degree = getattr(a, attribute)
         if degree is not None:
             changes.update({name: from_position(SPECS[name], degree) for name in params})
+    if a.mouth_corners is not None and a.smile is None:
+        # said how the corners sit but not how broad the smile is: no grin beyond the corners
+        smile = SPECS["smile"]
+        changes["smile"] = from_position(smile, min(position(smile, p.smile), max(0.0, a.mouth_corners)))
     if a.wrinkles is not None:
         changes["wrinkles"] = _wrinkle_value(a.wrinkles)
     if a.hair_style:

@@ -473,7 +473,7 @@ def _mouth_geometry(p: MontageParams, h: Head):
     left, right = (CX - mw, my - lift), (CX + mw, my - lift)
     sag = 0.004 * grin + 0.002 * p.mouth_corners
     seam = bezier(left, (CX - mw * 0.45, my + sag), (CX + mw * 0.45, my + sag), right, 20)
-    gap = max(0.0, grin - 0.3) * 0.036
+    gap = max(0.0, grin - 0.35) * 0.04
     bell = np.sin(np.linspace(0, np.pi, len(seam))) ** 0.8
     low_seam = seam + np.stack([np.zeros(len(seam)), gap * bell], axis=1)
     peak = my - p.upper_lip - sag * 0.3
@@ -641,10 +641,11 @@ def _roughen(points: np.ndarray, amount: float) -> np.ndarray:
 
 
 def _hair_patch(c: Canvas, p: MontageParams, h: Head, col: Palette, shape: np.ndarray) -> None:
-    """A beard or moustache: hair colour, speckled, with a few light hairs; ragged if untidy."""
+    """A beard or moustache: hair colour, speckled, with a few light hairs; ragged if untidy.
+    Short beards let some skin through."""
     if not p.beard_tidy:
         shape = _roughen(shape, 0.006)
-    c.polygon(shape, col.hair)
+    c.polygon(shape, mix(col.hair, col.skin, 0.3 * (1 - p.beard_length)))
     c.texture(shape, col.hair_dark, 1.0, max(1, round(c.units(0.0025))))
     with c.clipped(shape):
         for k in range(16):
@@ -662,7 +663,8 @@ def _beard(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         c.texture(_beard_area(h, 0.0), col.hair_dark, 0.55 + 0.45 * L, grain)
         c.texture(_moustache_shape(h, 0.0), col.hair_dark, 0.6 + 0.4 * L, grain)
     elif p.beard == "full":
-        _hair_patch(c, p, h, col, _beard_area(h, 0.008 + 0.035 * L))
+        # a trimmed beard follows the jaw; an untrimmed one grows out from it
+        _hair_patch(c, p, h, col, _beard_area(h, 0.006 + (0.015 if p.beard_tidy else 0.035) * L))
     elif p.beard == "goatee":
         chin_y = h.chin_y
         _hair_patch(c, p, h, col, np.concatenate([
@@ -686,7 +688,8 @@ def _mouth(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         opening = np.concatenate([seam, low_seam[::-1]])
         c.polygon(opening, (70, 34, 36))
         with c.clipped(opening):
-            teeth = np.concatenate([seam, (seam + np.array([0, gap * 0.6]))[::-1]])
+            # a narrow gap shows dark; teeth appear as the lips part further
+            teeth = np.concatenate([seam, (seam + np.array([0, max(0.0, gap - 0.005) * 0.8]))[::-1]])
             c.polygon(teeth, (238, 234, 226))
             for k in range(1, 6):
                 x = CX + (k - 3) * mw * 0.16

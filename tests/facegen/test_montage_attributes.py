@@ -94,6 +94,12 @@ def test_a_tidy_beard_without_a_kind_gives_a_beard_and_a_man():
         assert p.beard != "none" and p.beard_tidy and p.lashes < 0.2
 
 
+def test_mouth_corners_without_a_smile_cap_the_sampled_grin():
+    for seed in range(8):
+        p = decode(face(seed, mouth_corners=0.35))
+        assert position(SPECS["smile"], p.smile) <= 0.35 + 1e-3
+
+
 def test_seed_sentence_attributes():
     p = decode(face(7, hair_style="bowl", eye_tilt=-0.7, mouth_corners=0.35, skin_tone="medium", wrinkles=0.0,
                     beard_tidy=True))

@@ -61,3 +61,12 @@ def test_larger_pictures_are_scaled_to_the_tile():
 def test_an_empty_sheet_is_an_error():
     with pytest.raises(ValueError):
         contact_sheet([])
+
+
+def test_labels_replace_numbers():
+    labelled = contact_sheet(tiles(3), labels=["λ=0", "λ=.5", "λ=1"])
+    numbered = contact_sheet(tiles(3))
+    assert labelled.size == numbered.size
+    assert badge(labelled, 0, columns=3).tobytes() != badge(numbered, 0, columns=3).tobytes()
+    with pytest.raises(ValueError, match="labels"):
+        contact_sheet(tiles(3), labels=["one"])

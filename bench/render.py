@@ -1,0 +1,94 @@
+"""Montage render timings on this machine (a script that prints figures; not a timed test).
+
+    .venv/bin/python bench/render.py [--faces 100] [--grids 10]
+
+- per 512-px face: mean, p50, p99 over --faces random faces;
+- per 10-candidate grid (renders only, the contact sheet's paste excluded): redrawing every
+  candidate in full vs. repainting only the region's boxes over one cached base render;
+- per description parse (facegen.describe), when that module is present.
+Wall-clock times, and CPU time per face alongside (other work on a shared machine inflates wall
+time but not CPU time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from facegen.candidates import region_candidates, render_candidates  # noqa: E402
+from facegen.montage import MontageBackend  # noqa: E402
+
+GRID_REGIONS = ("eyes", "nose", "mouth", "brows", "jaw", "forehead", "ears", "facial_hair", "glasses")
+DESCRIPTIONS = (
+    "바가지 모양의 헤어 스타일이 촌스럽게 보이지만 내려간 눈꼬리와 살짝 올라간 입꼬리는 선한 이미지로 보여진다. "
+    "중간 톤의 피부에 주름 없고 깔끔하게 정리된 수염은 건강하고 성실해 보이며 믿음이 가는 인상이다.",
+    "긴 머리에 쌍꺼풀이 있는 큰 눈, 살짝 웃는 20대 여자",
+    "a middle-aged man with a square jaw, short grey hair, glasses and a tidy beard",
+    "young woman with long wavy blond hair, slightly upturned eyes and full lips",
+)
+
+
+def percentiles(ms: list[float]) -> str:
+    a = np.asarray(ms)
+    return f"mean {a.mean():6.1f}  p50 {np.percentile(a, 50):6.1f}  p99 {np.percentile(a, 99):6.1f} ms"
+
+
+def timed(fn) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="montage render timings")
+    parser.add_argument("--faces", type=int, default=100)
+    parser.add_argument("--grids", type=int, default=10, help="faces per region for the grid timings")
+    args = parser.parse_args(argv)
+    backend = MontageBackend()
+    backend.render([backend.sample(0)], 512)          # warm caches (noise texture, imports)
+
+    walls, cpus = [], []
+    for seed in range(args.faces):
+        code = backend.sample(seed)
+        wall, cpu = timed(lambda: backend.render([code], 512))
+        walls.append(wall)
+        cpus.append(cpu)
+    print(f"face 512 px   ({args.faces} faces)  wall {percentiles(walls)}   cpu mean {statistics.mean(cpus):.1f} ms")
+
+    full_all, quick_all = [], []
+    print(f"10-candidate grid at 512 px ({args.grids} faces per region), wall ms: full / region-only / ratio")
+    for region in GRID_REGIONS:
+        full, quick = [], []
+        for seed in range(args.grids):
+            code = backend.sample(1000 + seed)
+            candidates = region_candidates(backend, code, region, n=10, seed=seed)
+            full.append(timed(lambda: backend.render(candidates, 512))[0])
+            quick.append(timed(lambda: render_candidates(backend, code, candidates, region, 512))[0])
+        full_all += full
+        quick_all += quick
+        print(f"  {region:12s} {statistics.mean(full):6.0f} / {statistics.mean(quick):6.0f} / "
+              f"{statistics.mean(quick) / statistics.mean(full):.2f}")
+    print(f"  {'all':12s} {statistics.mean(full_all):6.0f} / {statistics.mean(quick_all):6.0f} / "
+          f"{statistics.mean(quick_all) / statistics.mean(full_all):.2f}   "
+          f"(region-only p99 {np.percentile(quick_all, 99):.0f} ms; includes the base render)")
+
+    try:
+        from facegen.describe import parse_description, warm_up
+    except ImportError:
+        print("parse: facegen.describe not present")
+        return 0
+    warm_up()
+    parse_ms = [timed(lambda: parse_description(text))[0] for _ in range(20) for text in DESCRIPTIONS]
+    print(f"parse per description ({len(parse_ms)} parses of {len(DESCRIPTIONS)} texts)  {percentiles(parse_ms)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
