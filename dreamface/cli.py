@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "facegen.worker",     # worker
     "bot.gallery",        # gallery add, list, remove
     "bot.cli_chat",       # chat
+    "dreamface.run",      # run
 ]
 
 

@@ -29,12 +29,13 @@ from bot.messages import Incoming, Reply
 from bot.web.hub import PLATFORM, Hub
 from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
 from bot.web.page import preferred_locale, render_page
-from bot.web.progress import ProgressWatcher
+from bot.web.progress import ProgressWatcher, RenderProgress, job_progress
 from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
                           parse_binary_frame, parse_text_frame, reply_frame)
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
+from storage.queue import Queue
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,21 @@ SOMETHING_WENT_WRONG = "문제가 생겼어요. 잠시 후 다시 해 주세요 
 class Conversation(Protocol):
     async def handle(self, incoming: Incoming) -> list[Reply]: ...
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]: ...
-    async def job_progress(self, job_id: int) -> Reply | None: ...
 
 
 class Core(Protocol):
     """What the web chat needs from the running application (dreamface.app.open_app)."""
     engine: AsyncEngine
     conversation: Conversation
+    queue: Queue
 
 
 CoreFactory = Callable[[], AbstractAsyncContextManager[Core]]
+ProgressFactory = Callable[[Core], RenderProgress]
+
+
+def core_progress(core: Core) -> RenderProgress:
+    return job_progress(core.engine, core.queue)
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,15 @@ HUB = web.AppKey("hub", Hub)
 PROGRESS = web.AppKey("progress", ProgressWatcher)
 
 
-def create_app(config: WebConfig, core: CoreFactory) -> web.Application:
+def create_app(config: WebConfig, core: CoreFactory, *, progress: ProgressFactory = core_progress) -> web.Application:
     """The web chat. `core` opens the conversation core (and its worker) when the app starts
-    and closes it when the app stops."""
+    and closes it when the app stops; `progress` words the live status of a job."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_FRAME_BYTES)
     app[CONFIG] = config
     app[SIGNER] = CookieSigner(config.secret)
     app[HUB] = Hub()
     app.cleanup_ctx.append(_core_ctx(core))
-    app.cleanup_ctx.append(_delivery_ctx)
+    app.cleanup_ctx.append(_delivery_ctx(progress))
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
@@ -106,28 +112,30 @@ def _core_ctx(factory: CoreFactory) -> Callable[[web.Application], AsyncIterator
     return core_ctx
 
 
-async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The courier bringing job results to connected users, and the progress watcher."""
-    core, hub, config = app[CORE], app[HUB], app[CONFIG]
+def _delivery_ctx(progress: ProgressFactory) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+        """The courier bringing job results to connected users, and the progress watcher."""
+        core, hub, config = app[CORE], app[HUB], app[CONFIG]
+        watcher = app[PROGRESS] = ProgressWatcher(progress(core), hub, poll_seconds=config.progress_poll_seconds)
 
-    async def send(delivery: DeliveryRecord) -> None:
-        replies = await core.conversation.render_delivery(delivery)
-        await hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
-        for reply in replies:
-            if reply.job_id is not None and reply.kind != "progress":
-                app[PROGRESS].finished(reply.job_id)
+        async def send(delivery: DeliveryRecord) -> None:
+            replies = await core.conversation.render_delivery(delivery)
+            await hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
+            for reply in replies:
+                if reply.job_id is not None and reply.kind != "progress":
+                    watcher.finished(reply.job_id)
 
-    courier = Courier(core.engine, hub.routes, send, poll_seconds=config.courier_poll_seconds)
-    hub.on_change = lambda routes: setattr(courier, "routes", routes)
-    app[PROGRESS] = ProgressWatcher(core.conversation.job_progress, hub, poll_seconds=config.progress_poll_seconds)
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(courier.run(stop), name="web courier"),
-             asyncio.create_task(app[PROGRESS].run(stop), name="web progress")]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
+        courier = Courier(core.engine, hub.routes, send, poll_seconds=config.courier_poll_seconds)
+        hub.on_change = lambda routes: setattr(courier, "routes", routes)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(courier.run(stop), name="web courier"),
+                 asyncio.create_task(watcher.run(stop), name="web progress")]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    return delivery_ctx
 
 
 async def _close_sockets(app: web.Application) -> None:

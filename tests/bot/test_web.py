@@ -231,8 +231,8 @@ async def test_healthz_reports_users_and_workers(served):
     await socket.close()
 
 
-async def test_healthz_is_503_when_the_database_is_gone(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'dreamface.db'}")
+async def test_healthz_is_503_when_the_database_is_gone():
+    engine = create_engine("postgresql://postgres@127.0.0.1:1/nowhere")   # nothing listens on port 1
     app, _ = fake_app(engine)
     # no courier: only the health check touches this database
     app.cleanup_ctx.pop()

@@ -57,6 +57,7 @@ class EchoConversation:
 class FakeCore:
     engine: AsyncEngine
     conversation: EchoConversation
+    queue: None = None
 
 
 def fake_app(engine: AsyncEngine, **config):
@@ -67,7 +68,8 @@ def fake_app(engine: AsyncEngine, **config):
         yield core
 
     defaults = dict(secret=SECRET, courier_poll_seconds=0.05, progress_poll_seconds=0.05)
-    return create_app(WebConfig(**(defaults | config)), open_core), core
+    app = create_app(WebConfig(**(defaults | config)), open_core, progress=lambda core: core.conversation.job_progress)
+    return app, core
 
 
 async def browser(server: TestServer) -> tuple[TestClient, str]:

@@ -1,0 +1,117 @@
+"""`dreamface run`: everything in one process — the database (the embedded SQLite file is
+migrated on start; PostgreSQL must already be upgraded), an in-process worker, and the web chat.
+
+    dreamface run [--no-worker] [--host H] [--port P] [--secret-file PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from bot.web.app import WebConfig, create_app
+from bot.web.identity import load_or_create_secret
+from dreamface.config import Settings
+from storage.db import is_sqlite
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SECRET_FILE = Path("dreamface-web.key")
+# SQLite has no LISTEN/NOTIFY, so an idle process finds new work only by looking; looking
+# this often keeps a reply's wait short and costs a cheap indexed query.
+EMBEDDED_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    host: str
+    port: int
+    with_worker: bool = True
+    secret_file: Path = DEFAULT_SECRET_FILE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="start the web chat with its database and worker (the embedded default)")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="run no in-process worker; jobs wait for separate `dreamface worker` processes")
+    parser.add_argument("--host", help="address to listen on (default: DREAMFACE_WEB_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: DREAMFACE_WEB_PORT)")
+    parser.add_argument("--secret-file", type=Path, default=DEFAULT_SECRET_FILE,
+                        help="file holding the key that signs browser identities; created on first run "
+                             f"(default: ./{DEFAULT_SECRET_FILE}); share it between web processes")
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = RunOptions(host=args.host or settings.web_host, port=args.port or settings.web_port,
+                         with_worker=not args.no_worker, secret_file=args.secret_file)
+    return asyncio.run(serve(settings, options))
+
+
+def embedded_settings(settings: Settings) -> Settings:
+    """On SQLite the in-process worker polls as often as the web courier does."""
+    if not is_sqlite(settings.database_url):
+        return settings
+    return replace(settings, worker_poll_seconds=min(settings.worker_poll_seconds, EMBEDDED_POLL_SECONDS))
+
+
+def web_config(settings: Settings, options: RunOptions) -> WebConfig:
+    poll = EMBEDDED_POLL_SECONDS if is_sqlite(settings.database_url) else 0.5
+    return WebConfig(secret=load_or_create_secret(options.secret_file), courier_poll_seconds=poll)
+
+
+async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event | None = None,
+                out: TextIO = sys.stdout) -> int:
+    """Serve until SIGINT/SIGTERM (or `stop`); returns the exit status."""
+    from dreamface.app import open_app
+    from storage.migrate import SchemaOutOfDate
+
+    settings = embedded_settings(settings)
+    app = create_app(web_config(settings, options), lambda: open_app(settings, with_worker=options.with_worker))
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    try:
+        await runner.setup()   # opens the database (migration policy), the worker and the courier
+    except SchemaOutOfDate as exc:
+        print(f"dreamface run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        site = web.TCPSite(runner, options.host, options.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            print(f"dreamface run: cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
+                  "set DREAMFACE_WEB_PORT or --port to another port", file=sys.stderr)
+            return 2
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker = "an in-process worker" if options.with_worker else "no worker (jobs wait for `dreamface worker`)"
+        print(f"dreamface is running with {worker}.\n"
+              f"Open {page_url(options.host, options.port)} in a browser. Press Ctrl-C to stop.", file=out, flush=True)
+        await stop.wait()
+        print("dreamface: stopping…", file=out, flush=True)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().remove_signal_handler(signum)
+        await runner.cleanup()
+    print("dreamface: stopped.", file=out, flush=True)
+    return 0
+
+
+def page_url(host: str, port: int) -> str:
+    """Where a browser on this machine opens the chat (a wildcard address means localhost)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
