@@ -1,4 +1,4 @@
-"""procrastinate's half of bench/queue.py, run by bench/.venv-procrastinate/bin/python.
+"""procrastinate's half of bench/queue_bench.py, run by bench/.venv-procrastinate/bin/python.
 
     procrastinate_side.py setup  URL JOBS                 apply its schema, defer JOBS no-op tasks, print tasks/s
     procrastinate_side.py worker CONCURRENCY URL GO OUT   wait for GO, drain, write fetch_job latencies to OUT
@@ -6,18 +6,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+import time
 from pathlib import Path
 
-# bench/queue.py would shadow the standard `queue` module: keep this folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-
-import procrastinate  # noqa: E402
-from procrastinate import manager  # noqa: E402
+import procrastinate
+from procrastinate import manager
 
 
 

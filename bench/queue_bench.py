@@ -2,7 +2,7 @@
 prints throughput (jobs/s) and claim latency p50/p99 for dreamface on SQLite and PostgreSQL,
 and for procrastinate on the same PostgreSQL, with the ratios.
 
-    .venv/bin/python bench/queue.py [--jobs 2000] [--workers 1,2,4] [--skip-procrastinate]
+    .venv/bin/python bench/queue_bench.py [--jobs 2000] [--workers 1,2,4] [--skip-procrastinate]
 
 procrastinate runs from its own environment (never a project dependency):
 
@@ -15,21 +15,17 @@ file; the clock runs from "go" until every job is finished, so start-up is not c
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file shares its name with the standard `queue` module: keep its folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import asyncio
 import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
