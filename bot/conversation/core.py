@@ -386,13 +386,15 @@ class Conversation:
 
     async def _redo(self, turn: Turn, cmd: c.Redo) -> list[Reply]:
         stack = list(turn.state.redo)
+        face = None
         async with self.sessions() as session:
             repo = FaceRepository(session)
-            while stack:
-                face = await repo.get_face_by_id(stack.pop())
-                if face is not None and face.user_id == turn.user.id:
-                    return await self._go_to(turn, face, "redone", tuple(stack))
-        raise Refused("nothing_to_redo")
+            while stack and face is None:
+                found = await repo.get_face_by_id(stack.pop())
+                face = found if found is not None and found.user_id == turn.user.id else None
+        if face is None:
+            raise Refused("nothing_to_redo")
+        return await self._go_to(turn, face, "redone", tuple(stack))
 
     async def _back_to(self, turn: Turn, cmd: c.BackTo) -> list[Reply]:
         return await self._go_to(turn, await self._own_face(turn, cmd.number), "now_on", ())
