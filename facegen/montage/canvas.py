@@ -158,19 +158,24 @@ class Canvas:
         else:
             self.tight = ImageChops.add(layer, patch)
 
-    def apply_shading(self, skin: np.ndarray, shadow: Colour, light: Colour, strength: float = 1.0) -> None:
-        """Darken toward `shadow` and lighten toward `light` where the layers say, inside the skin only."""
-        soft = self.soft.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale))
-        tight = self.tight.filter(ImageFilter.GaussianBlur(TIGHT_BLUR * self._cell_scale))
-        shade = ImageChops.add(soft, tight).point([min(255, round(v * strength)) for v in range(256)])
-        lit = self.light.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale))
-        xy = self.px(skin)
+    def paint_skin(self, outline: np.ndarray, skin: Colour, shadow: Colour, light: Colour,
+                   strength: float = 1.0) -> None:
+        """Fill the face with skin, darkened toward `shadow` and lit toward `light` as the shading
+        layers say. The tones are mixed on the coarse shading grid (they are smooth), scaled up
+        once, and pasted through the sharp face outline."""
+        xy = self.px(outline)
         box = self.bounds(xy)
         if not box:
             return
-        mask = self._mask(xy, box)
-        self.image.paste(shadow, box, ImageChops.multiply(self._upscale(shade, box), mask))
-        self.image.paste(light, box, ImageChops.multiply(self._upscale(lit, box), mask))
+        soft = np.asarray(self.soft.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale)), np.float32)
+        tight = np.asarray(self.tight.filter(ImageFilter.GaussianBlur(TIGHT_BLUR * self._cell_scale)), np.float32)
+        lit = np.asarray(self.light.filter(ImageFilter.GaussianBlur(SOFT_BLUR * self._cell_scale)), np.float32)
+        dark = np.clip((soft + tight) * (strength / 255.0), 0.0, 1.0)[..., None]
+        lit = (lit / 255.0)[..., None]
+        tone = np.float32(skin) * (1 - dark) + np.float32(shadow) * dark
+        tone = tone * (1 - lit) + np.float32(light) * lit
+        cells = Image.fromarray(np.floor(tone + 0.5).astype(np.uint8), "RGB")
+        self.image.paste(self._upscale(cells, box), box, self._mask(xy, box))
 
     def _upscale(self, cells_image: Image.Image, box: Box) -> Image.Image:
         """The part of a shading-grid layer under `box`, scaled up to drawing pixels."""
@@ -178,9 +183,14 @@ class Canvas:
         cell = self.cell * self.ss
         first = (box[0] // cell, box[1] // cell)
         last = (-(-box[2] // cell), -(-box[3] // cell))
-        # one cell of context each side so bilinear weights match the full-size resize
-        cells = cells_image.crop((first[0] - 1, first[1] - 1, last[0] + 1, last[1] + 1))
-        big = cells.resize((cells.width * cell, cells.height * cell), Image.BILINEAR)
+        # one cell of context each side so bilinear weights match the full-size resize; the
+        # context outside the layer repeats its edge, as a full-size resize would
+        cells = _edge_padded(cells_image).crop((first[0], first[1], last[0] + 2, last[1] + 2))
+        # bilinear up to output pixels, then plain repetition up to drawing pixels: the final
+        # reduction averages each repeated block back, and it is four times less work
+        big = cells.resize((cells.width * self.cell, cells.height * self.cell), Image.BILINEAR)
+        if self.ss > 1:
+            big = big.resize((big.width * self.ss, big.height * self.ss), Image.NEAREST)
         offset = (box[0] - (first[0] - 1) * cell, box[1] - (first[1] - 1) * cell)
         return big.crop((offset[0], offset[1], offset[0] + box[2] - box[0], offset[1] + box[3] - box[1]))
 
@@ -188,6 +198,12 @@ class Canvas:
         if self.ss == 1:
             return self.image
         return self.image.reduce(self.ss)
+
+
+def _edge_padded(image: Image.Image) -> Image.Image:
+    """The image with a one-pixel border repeating its edge pixels, origin shifted by one."""
+    padded = np.pad(np.asarray(image), [(1, 1), (1, 1)] + [(0, 0)] * (image.mode == "RGB"), mode="edge")
+    return Image.fromarray(padded, image.mode)
 
 
 def _snap(points: np.ndarray) -> list[float]:

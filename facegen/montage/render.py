@@ -3,7 +3,7 @@
 Layout in canvas units (0..1, y down): the eye line is fixed at EYE_LINE and the face is centred
 on CX; every feature is placed from the face width and its own region's parameters only, so a
 region's parameters never move pixels outside that region's box (see regions.py).
-Painting order: hair behind the head, neck and clothes, ears, face, soft shading, age lines,
+Painting order: hair behind the head, neck and clothes, ears, the shaded face, age lines,
 nose, eyes, brows, beard, mouth, moustache, hair in front, glasses.
 """
 
@@ -124,13 +124,12 @@ def _paint(p: MontageParams, size: int, window: Box) -> Image.Image:
     paint(_hair_back)
     paint(_neck_and_clothes)
     paint(_ears, "ears")
-    c.polygon(h.outline, colours.skin)
     paint(_face_shading)
     paint(_eye_shading, "eyes")
     paint(_nose_shading, "nose")
     paint(_mouth_shading, "mouth")
     paint(_line_shading, "lines")
-    c.apply_shading(h.outline, colours.skin_shadow, colours.skin_light, p.shading)
+    c.paint_skin(h.outline, colours.skin, colours.skin_shadow, colours.skin_light, p.shading)
     paint(_age_lines, "lines")
     paint(_nose, "nose")
     paint(_eyes, "eyes")
