@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,14 +23,14 @@ from storage.queue import Queue
 
 log = logging.getLogger(__name__)
 
-# The current progress Reply for a job, or None once the job has finished.
-RenderProgress = Callable[[int], Awaitable[Reply | None]]
+# The current progress Reply of each job asked about; None for a job that has finished.
+RenderProgress = Callable[[Sequence[int]], Awaitable[Mapping[int, Reply | None]]]
 
 WORKING = {"ko": "지금 그리고 있어요…", "en": "Drawing it now…"}
 
 
 def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
-    """Progress of a job in its owner's language: offline / #N in line / next (the core's
+    """Progress of jobs in their owners' languages: offline / #N in line / next (the core's
     words for a queued job), or working once a worker has it.
 
     The core words the first progress message (`Conversation._enqueue`) and has no public
@@ -38,26 +38,39 @@ def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
     line of a progress message is its status; any lines after it (a morph's shares, say) are
     kept by the watcher."""
     presence, sessions = Presence(engine), session_factory(engine)
+    locales: dict[int, str] = {}   # by user id; a job's owner is looked up once
 
-    async def render(job_id: int) -> Reply | None:
-        job = await queue.get(job_id)
-        if job is None or job.state not in ("queued", "running") or job.user_id is None:
-            return None
-        async with sessions() as session:
-            user = await FaceRepository(session).get_user(job.user_id)
-        if user is None:
-            return None
-        locale = user.locale
-        if job.state == "running":
-            return Reply(WORKING[locale], kind="progress", job_id=job_id)
-        live = await presence.live("worker", serving=job.queue)
-        if not live:
-            text = say(locale, "offline")
-        else:
-            position = await queue.position(job_id, live_workers=len(live))
-            place = None if position is None else position.place
-            text = say(locale, "queued", place=place) if place and place > 1 else say(locale, "queued_next")
-        return Reply(text, kind="progress", job_id=job_id)
+    async def locale_of(user_id: int) -> str | None:
+        if user_id not in locales:
+            async with sessions() as session:
+                user = await FaceRepository(session).get_user(user_id)
+            if user is None:
+                return None
+            locales[user_id] = user.locale
+        return locales[user_id]
+
+    async def render(job_ids: Sequence[int]) -> dict[int, Reply | None]:
+        live: dict[str, int] = {}   # live workers per queue, looked up once per call
+        replies: dict[int, Reply | None] = {}
+        for job_id in job_ids:
+            job = await queue.get(job_id)
+            locale = None if job is None or job.user_id is None else await locale_of(job.user_id)
+            if job is None or locale is None or job.state not in ("queued", "running"):
+                replies[job_id] = None
+                continue
+            if job.state == "running":
+                text = WORKING[locale]
+            else:
+                if job.queue not in live:
+                    live[job.queue] = len(await presence.live("worker", serving=job.queue))
+                if not live[job.queue]:
+                    text = say(locale, "offline")
+                else:
+                    position = await queue.position(job_id, live_workers=live[job.queue])
+                    place = None if position is None else position.place
+                    text = say(locale, "queued", place=place) if place and place > 1 else say(locale, "queued_next")
+            replies[job_id] = Reply(text, kind="progress", job_id=job_id)
+        return replies
 
     return render
 
@@ -98,13 +111,16 @@ class ProgressWatcher:
     async def check_once(self) -> None:
         for job_id, watched in list(self._jobs.items()):
             if not self.hub.connected(watched.user_key):
-                self._jobs.pop(job_id, None)   # a reconnecting tab gets the result from the outbox
-                continue
-            reply = await self.render(job_id)
-            if job_id not in self._jobs:       # the result arrived meanwhile
+                del self._jobs[job_id]   # a reconnecting tab gets the result from the outbox
+        if not self._jobs:
+            return
+        replies = await self.render(sorted(self._jobs))
+        for job_id, reply in replies.items():
+            watched = self._jobs.get(job_id)
+            if watched is None:                  # the result arrived meanwhile
                 continue
             if reply is None or reply.kind != "progress":
-                self._jobs.pop(job_id, None)
+                del self._jobs[job_id]
                 continue
             if reply.text != watched.status:
                 watched.status = reply.text

@@ -49,8 +49,8 @@ class EchoConversation:
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]:
         return [Reply(delivery.payload["text"], kind="result", job_id=delivery.payload.get("job"))]
 
-    async def job_progress(self, job_id: int) -> Reply | None:
-        return self.progress.get(job_id)
+    async def job_progress(self, job_ids: list[int]) -> dict[int, Reply | None]:
+        return {job: self.progress.get(job) for job in job_ids}
 
 
 @dataclass

@@ -1,0 +1,73 @@
+"""The web chat end to end on the real conversation core and worker: faces arrive with live
+status; nobody can act as someone else through the socket, a forged button or a face number."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+
+from bot.web.client import ChatClient, button_payloads, has_image, is_final
+from web_served import acknowledge_notice, run_job, served, settings_for
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_templates):
+    return settings_for(tmp_path, migrated_templates["sqlite"])
+
+
+def texts(frames: list[dict]) -> list[str]:
+    return [f["text"] for f in frames]
+
+
+async def test_a_new_face_arrives_after_its_progress_message(settings):
+    async with served(settings) as server, ChatClient(str(server.make_url("/")), accept_language="ko") as me:
+        await acknowledge_notice(me, "새 얼굴")
+        frames = await me.until(is_final)
+        progress, result = frames[0], frames[-1]
+        assert progress["kind"] == "progress" and progress["job_id"] == result["job_id"]
+        assert has_image(result) and result["kind"] == "result"
+        png = base64.b64decode(result["images"][0]["data"])
+        assert png.startswith(b"\x89PNG")
+        assert "#1" in result["text"]
+        assert any(":sh:1:eyes" in p for p in button_payloads(result))   # the eyes-grid button
+
+
+async def test_nobody_acts_as_another_user_through_the_web_chat(settings):
+    async with served(settings) as server:
+        url = str(server.make_url("/"))
+        async with ChatClient(url) as alice, ChatClient(url) as bob:
+            await acknowledge_notice(alice, "new")
+            alice_face = (await alice.until(is_final))[-1]
+            await acknowledge_notice(bob, "help")
+            assert "undo" in (await bob.receive())["text"]   # the help text, held until the notice was acknowledged
+
+            # a socket message naming alice is still bob's: he has no face to show eyes of
+            await bob.send_json({"type": "text", "text": "show eyes", "user_id": alice.user_key,
+                                  "chat_id": alice.user_key, "target": alice.user_key})
+            reply = await bob.receive()
+            assert reply["kind"] == "error" and "face first" in reply["text"].lower()
+
+            # alice's button, pressed by bob as it is, and with the owner edited to his own
+            eyes = next(p for p in button_payloads(alice_face) if p.endswith(":eyes"))
+            await bob.press(eyes)
+            assert (await bob.receive())["kind"] == "error"
+            bob_tag = next(iter(bob_own_tags(bob)))
+            forged = ":".join([eyes.split(":")[0], bob_tag, *eyes.split(":")[2:]])
+            await bob.press(forged)
+            assert (await bob.receive())["kind"] == "error"
+
+            # alice's face number, typed by bob
+            await bob.say("back to 1")
+            refused = await bob.receive()
+            assert refused["kind"] == "error" and "#1" in refused["text"]
+
+            # and alice heard none of it
+            with pytest.raises(asyncio.TimeoutError):
+                await alice.receive(timeout=0.5)
+
+
+def bob_own_tags(client: ChatClient) -> set[str]:
+    """The owner tags on buttons the core made for this client."""
+    return {p.split(":")[1] for f in client.frames for p in button_payloads(f)}

@@ -1,0 +1,52 @@
+"""The web chat on the real conversation core, served on a local port for tests: a copy of the
+migrated SQLite template, an in-process worker unless asked otherwise, short polls."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp.test_utils import TestServer
+
+from bot.web.app import WebConfig, create_app
+from bot.web.client import ChatClient, is_final
+from dreamface.app import open_app
+from dreamface.config import Settings
+
+POLL = 0.05
+
+
+def settings_for(tmp_path: Path, template: str, **overrides) -> Settings:
+    path = tmp_path / "dreamface.db"
+    shutil.copyfile(template, path)
+    return Settings(database_url=f"sqlite:///{path}", worker_poll_seconds=POLL, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def served(settings: Settings, *, with_worker: bool = True, size: int = 128) -> AsyncIterator[TestServer]:
+    config = WebConfig(secret=b"web chat test secret of 32 bytes", courier_poll_seconds=POLL,
+                       progress_poll_seconds=0.1)
+    app = create_app(config, lambda: open_app(settings, with_worker=with_worker, size=size))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def acknowledge_notice(client: ChatClient, first_message: str) -> list[dict]:
+    """Send the first message, press the first-use notice's button; returns the frames after it
+    up to the held message's immediate replies."""
+    await client.say(first_message)
+    notice = await client.receive()
+    assert notice["buttons"], f"expected the first-use notice, got {notice!r}"
+    await client.press(notice["buttons"][0][0]["payload"])
+    return [await client.receive()]
+
+
+async def run_job(client: ChatClient, text: str, timeout: float = 30.0) -> list[dict]:
+    await client.say(text)
+    return await client.until(is_final, timeout)
