@@ -104,6 +104,7 @@ async def _add(args: argparse.Namespace) -> int:
     from facegen.photo import PhotoError
     engine, backend = await _engine()
     try:
+        await ensure_default_gallery(engine, backend)   # the defaults first, so an operator's add never replaces them
         entry = await add_from_photo(engine, backend, args.name, args.alias, args.photo.read_bytes())
     except (OSError, PhotoError, GalleryNameTaken) as exc:
         print(f"dreamface gallery add: {exc}", file=sys.stderr)

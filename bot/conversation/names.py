@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from storage.gallery import GalleryEntryRecord
 
-MATCH_AT = 0.8       # similarity accepted as the same name
+MATCH_AT = 0.75      # similarity accepted as the same name (one jamo off in a two-syllable name)
 SUGGEST_AT = 0.5     # similarity worth a "did you mean"
 PARTICLES = ("이랑", "랑", "하고", "와", "과", "님", "씨", "이", "가", "을", "를", "의", "은", "는", "도")
 

@@ -1,0 +1,190 @@
+"""The conversation core against a real database and the real worker (SQLite and PostgreSQL):
+the rules a user meets, and every way of reaching someone else's faces refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation import Conversation, payloads
+from bot.gallery import ensure_default_gallery
+from bot.messages import Incoming
+from facegen.handlers import FaceJobs
+from facegen.worker import Worker
+from storage.db import session_factory
+from storage.faces import FaceRepository
+from storage.gallery import GalleryRepository
+from storage.models import ModerationEvent
+from storage.outbox import Outbox, Routes
+
+
+class Harness:
+    def __init__(self, engine, *, cap: int = 20) -> None:
+        self.engine = engine
+        self.conversation = Conversation(engine, size=64, user_job_cap=cap)
+        self.worker = Worker(engine, FaceJobs(engine).handlers(), queues=("default", "slow"))
+        self.outbox = Outbox(engine)
+
+    async def send(self, user: str, text: str | None = None, *, button: str | None = None, run: bool = True):
+        incoming = Incoming("web", user, f"chat-{user}", text=text, button=button, locale="en", target=user)
+        replies = await self.conversation.handle(incoming)
+        if run:
+            while await self.worker.run_once():
+                pass
+            for delivery in await self.outbox.claim("test", Routes(platforms=("web",)), 50, 30):
+                assert delivery.target == user    # results go back to whoever asked
+                replies += await self.conversation.render_delivery(delivery)
+                await self.outbox.mark_sent(delivery, "test")
+        return replies
+
+    async def start(self, user: str) -> None:
+        await self.send(user, "hi")
+        await self.send(user, "ok")
+
+
+def text(replies) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def buttons(replies) -> dict[str, str]:
+    return {b.label: b.payload for r in replies for row in r.buttons for b in row}
+
+
+@pytest.fixture
+async def chat(engine):
+    await ensure_default_gallery(engine, Conversation(engine).backend)
+    return Harness(engine)
+
+
+async def test_another_users_face_numbers_are_not_reachable(chat):
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    await chat.send("alice", "new 2")
+    await chat.start("bob")
+    assert "You have no face #2" in text(await chat.send("bob", "back to 2"))
+    await chat.send("bob", "new 3")   # bob's #1
+    assert "You have no face #2" in text(await chat.send("bob", "morph with #2 at 0.5"))
+    morph = await chat.send("bob", "morph with #1 at 0.5")   # his own #1, not alice's
+    async with session_factory(chat.engine)() as session:
+        repo = FaceRepository(session)
+        bob = await repo.get_or_create_user("web", "bob")
+        made = await repo.get_face_by_number(bob, 2)
+    assert "#2: morphed — you 50% · #1 50%" in text(morph)
+    assert made.other_parent_number == 1 and made.user_id == bob.id
+
+
+async def test_buttons_belong_to_their_owner(chat):
+    await chat.start("alice")
+    made = await chat.send("alice", "new 1")
+    eyes = buttons(made)["Eyes"]
+    await chat.start("bob")
+    # pressing alice's button in a group, or a copy of it
+    assert "belongs to someone else" in text(await chat.send("bob", button=eyes))
+    # bob edits the owner tag to his own: the face number is then looked up among bob's faces
+    forged = eyes.replace(payloads.owner_tag("web", "alice"), payloads.owner_tag("web", "bob"))
+    assert "You have no face #1" in text(await chat.send("bob", button=forged))
+    # garbled or truncated payloads
+    for junk in ("d1:xx", eyes[:-3] + ":9:9", "hello", "d1:" + payloads.owner_tag("web", "bob") + ":pk:1:r.eyes.10.1"):
+        assert "That button doesn't work" in text(await chat.send("bob", button=junk))
+    # alice's own press works
+    assert "eyes for #1: pick 1–10." in text(await chat.send("alice", button=eyes))
+
+
+async def test_edited_pick_and_morph_payloads_are_checked(chat):
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    morph = await chat.send("alice", "morph me with sora at 0.7")
+    flip = buttons(morph)["Flip (30%)"]
+    tag = payloads.owner_tag("web", "alice")
+    assert "That button doesn't work" in text(await chat.send("alice", button=flip.replace(":30", ":150")))
+    assert "That button doesn't work" in text(await chat.send("alice", button=f"d1:{tag}:mr:1:50"))  # #1 is no morph
+    # a pick from a set bigger than allowed, or a candidate beyond the set
+    assert "That button doesn't work" in text(await chat.send("alice", button=f"d1:{tag}:pk:1:r.eyes.99.1:3"))
+    assert "Pick a number from 1 to 10" in text(await chat.send("alice", button=f"d1:{tag}:pk:1:r.eyes.10.1:11"))
+    assert "you 30% · Sora Bae 70%" in text(await chat.send("alice", button=flip))
+
+
+async def test_a_pick_needs_a_set_shown(chat):
+    await chat.start("alice")
+    assert "nothing to pick from" in text(await chat.send("alice", "3"))
+    assert "Make a face first" in text(await chat.send("alice", "show eyes"))
+    await chat.send("alice", "new 5")
+    assert "nothing to pick from" in text(await chat.send("alice", "eyes 3"))
+    await chat.send("alice", "show nose")
+    assert "The last set was nose, not eyes" in text(await chat.send("alice", "eyes 3"))
+    assert "Pick a number from 1 to 10; there's no 11" in text(await chat.send("alice", "11"))
+    assert "#2: nose 2 picked for #1." in text(await chat.send("alice", "nose 2"))
+
+
+async def test_morph_rules(chat):
+    await chat.start("alice")
+    assert "Send me a photo" in text(await chat.send("alice", "morph me with sora at 0.7"))
+    await chat.send("alice", "new 1")
+    assert "I don't know 'zzyzx'" in text(await chat.send("alice", "morph me with zzyzx at 0.7"))
+    assert "outside 0–100%" in text(await chat.send("alice", "morph me with sora at 1.5"))
+    assert "you 50% · Sora Bae 50%" in text(await chat.send("alice", "morph me with 소라")), "default ratio 0.5"
+
+
+async def test_faces_of_another_checkpoint_are_not_mixed(chat):
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    async with session_factory(chat.engine)() as session, session.begin():
+        repo = FaceRepository(session)
+        alice = await repo.get_or_create_user("web", "alice")
+        first = await repo.get_face_by_number(alice, 1)
+        await repo.add_face(alice, parent=None, operation="new", params={}, backend="stylegan",
+                            checkpoint_id="ffhq-1024", code=first.code, image=b"png")
+    assert "#2 was made by a different generator (stylegan/ffhq-1024)" in text(
+        await chat.send("alice", "morph with #2 at 0.5"))
+
+
+async def test_real_person_morphs_are_logged(chat):
+    async with session_factory(chat.engine)() as session, session.begin():
+        gallery = GalleryRepository(session)
+        entry = await gallery.add_entry("Real Person", ["실제인물"], {"kind": "photo"}, fictional=False)
+        sora = next(e for e in await gallery.entries() if e.name == "Sora Bae")
+        face = await FaceRepository(session).get_face_by_id(sora.face_for("montage", "montage-1"))
+        await gallery.add_face(entry, backend=face.backend, checkpoint_id=face.checkpoint_id, code=face.code,
+                               image=b"png")
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    await chat.send("alice", "morph me with sora")
+    assert "you 50% · Real Person 50%" in text(await chat.send("alice", "morph me with 실제인물"))
+    async with session_factory(chat.engine)() as session:
+        logged = (await session.execute(select(ModerationEvent))).scalars().all()
+    assert [(e.action, e.reason) for e in logged] == [("morph_real_person", "morph with gallery entry 'Real Person'")]
+
+
+async def test_job_cap_offline_and_cancel(engine):
+    chat = Harness(engine, cap=2)
+    await chat.start("alice")
+    first = await chat.send("alice", "new 1", run=False)
+    assert "generator is offline" in text(first)
+    await chat.send("alice", "new 2", run=False)
+    assert "You already have 2 requests waiting" in text(await chat.send("alice", "new 3", run=False))
+    assert "request 1: #1 in line" in text(await chat.send("alice", "status", run=False))
+    assert "Cancelled 2 request(s)." in text(await chat.send("alice", "cancel", run=False))
+    assert await chat.conversation.pending_jobs("web", "alice") == []
+
+
+async def test_delete_my_data_asks_first(chat):
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    assert await chat.send("alice", "yes") == []          # nothing was asked: ignored
+    ask = await chat.send("alice", "delete my data")
+    assert "This can't be undone" in text(ask)
+    assert "nothing was deleted" in text(await chat.send("alice", button=buttons(ask)["No"]))
+    ask = await chat.send("alice", "delete my data")
+    await chat.start("bob")
+    assert "belongs to someone else" in text(await chat.send("bob", button=buttons(ask)["Yes, delete"]))
+    assert "deleted 1 faces" in text(await chat.send("alice", button=buttons(ask)["Yes, delete"]))
+    assert "haven't made any faces" in text(await chat.send("alice", "history"))
+
+
+async def test_first_use_notice_is_shown_once_and_holds_the_message(chat):
+    first = await chat.send("carol", "new 7")
+    assert "generated by AI" in text(first) and "#1" not in text(first)
+    assert "generated by AI" in text(await chat.send("carol", "new 8"))   # still not acknowledged
+    done = await chat.send("carol", button=buttons(first)["Got it"])
+    assert "#1: a new face." in text(done)                                  # the held message ran
+    assert "generated by AI" not in text(await chat.send("carol", "help"))
