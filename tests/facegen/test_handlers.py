@@ -3,6 +3,7 @@ the shipped handlers, and read what a user would get: face nodes in their histor
 pictures, and replies in the outbox. On SQLite and PostgreSQL."""
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,8 +18,8 @@ from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.outbox import Outbox
 from storage.queue import JobRejected, Queue
-from tests.conftest import TESTDATA
 
+TESTDATA = Path(__file__).resolve().parent.parent / "data"
 REPLY_TO = {"platform": "web", "chat_id": "c1", "target": "u1"}
 
 
