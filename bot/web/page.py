@@ -86,7 +86,9 @@ def render_page(locale: str) -> str:
   <form id="form" autocomplete="off">
     <label class="photo" title="{escape(t["photo_title"])}">
       <input id="photo" type="file" accept="image/*" hidden>
-      <span>📷 {escape(t["photo"])}</span>
+      <span><svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor"
+        d="M9 4 7.5 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.5L15 4H9zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z"/></svg>
+        {escape(t["photo"])}</span>
     </label>
     <input id="text" name="text" type="text" maxlength="4000" placeholder="{escape(t["placeholder"])}" autofocus>
     <button id="send" type="submit">{escape(t["send"])}</button>

@@ -53,7 +53,11 @@
       const img = element("img");
       img.src = url;
       img.alt = image.filename;
-      img.onload = scrollDown;
+      img.onload = () => {
+        // contact sheets (numbered grids) are wide: give them the bubble's full width
+        if (img.naturalWidth > img.naturalHeight * 1.2) img.classList.add("sheet");
+        scrollDown();
+      };
       figure.appendChild(img);
       if (image.as_file) {
         const caption = element("figcaption");

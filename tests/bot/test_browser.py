@@ -1,0 +1,153 @@
+"""The web chat in a real browser: headless Chromium (Debian's package) driven by Selenium,
+against `dreamface run` started as a user would start it.
+
+Scenario: type "새 얼굴" and see a face, open the eyes grid, pick 3, upload a face photo, morph
+at 0.7 with a gallery face, undo. With DREAMFACE_WEB_SCREENSHOT=path the final page is saved
+there (docs/web_chat.png is made this way).
+
+Needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/bootstrap.sh installs them as root).
+With CI=true a missing browser fails the test; elsewhere it is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import IN_CI, TESTDATA
+from web_process import dreamface_run
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# no network traffic of its own, no GPU, a throwaway profile (the machine notes' launch flags)
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--window-size=1000,1400", "--lang=ko-KR")
+WAIT = 60
+
+
+def _browser_missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "the selenium package is not installed (pip install -e '.[dev]')"
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing (apt-get install -y chromium chromium-driver; scripts/bootstrap.sh does it)"
+    return None
+
+
+@pytest.fixture
+def driver(tmp_path):
+    missing = _browser_missing()
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but the browser test cannot run: {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.add_experimental_option("prefs", {"intl.accept_languages": "ko-KR,ko"})
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield browser
+    browser.quit()
+
+
+class ChatPage:
+    """The chat page as a user sees it."""
+
+    def __init__(self, driver) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+        self.driver = driver
+        self.wait = WebDriverWait(driver, WAIT)
+
+    def _find_all(self, css: str):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def type(self, text: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+        box = self._find_all("#text")[0]
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+
+    def bot_messages(self) -> list:
+        return self._find_all(".log .msg.bot")
+
+    def results(self) -> list:
+        """Bot messages showing a picture (faces and grids)."""
+        return self._find_all(".log .msg.bot img")
+
+    def wait_for_more_results(self, before: int) -> str:
+        """Waits for a new picture to arrive; returns the text of the message holding it."""
+        self.wait.until(lambda _: len(self.results()) > before,
+                        message=f"no new picture arrived: {self.last_texts()}")
+        return self.results()[-1].find_element("xpath", "ancestor::div[contains(@class, 'bubble')]").text
+
+    def wait_for_text(self, fragment: str) -> None:
+        self.wait.until(lambda _: any(fragment in t for t in self.last_texts()),
+                        message=f"no message with {fragment!r}: {self.last_texts()}")
+
+    def last_texts(self, n: int = 4) -> list[str]:
+        return [m.text for m in self.bot_messages()[-n:]]
+
+    def settle_for_screenshot(self) -> None:
+        """A tall window showing most of the conversation, the pointer off the buttons."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        self.driver.set_window_size(1000, 2200)
+        ActionChains(self.driver).move_to_element(self._find_all("#text")[0]).perform()
+        self.driver.execute_script("document.getElementById('log').scrollTop = 1e9")
+
+    def press(self, label: str) -> None:
+        buttons = [b for b in self._find_all(".log .msg.bot .buttons button") if b.text == label]
+        assert buttons, f"no button {label!r} on the page"
+        buttons[-1].click()
+
+
+def test_build_a_face_in_the_browser(driver, tmp_path):
+    with dreamface_run(tmp_path) as url:
+        driver.get(url)
+        page = ChatPage(driver)
+        page.wait.until(lambda d: "online" in d.find_element("id", "status").get_attribute("class"),
+                        message="the page never connected its websocket")
+
+        page.type("새 얼굴")
+        page.wait_for_text("AI")                       # the first-use notice, once
+        page.press("알겠어요")
+        first = page.wait_for_more_results(0)
+        assert "#1" in first
+
+        page.type("눈 보여줘")
+        grid = page.wait_for_more_results(1)
+        assert "1" in grid and "10" in grid            # a numbered grid with its pick buttons
+        page.press("3")
+        picked = page.wait_for_more_results(2)
+        assert "#2" in picked
+
+        upload = driver.find_element("id", "photo")
+        upload.send_keys(str(TESTDATA / "obama_official_portrait.jpg"))
+        me = page.wait_for_more_results(3)
+        assert "#3" in me
+
+        page.type("나랑 소라 0.7로 합성")
+        morphed = page.wait_for_more_results(4)
+        assert "70%" in morphed and "30%" in morphed    # both shares, mine first
+
+        page.type("되돌리기")
+        page.wait_for_text("#3")                       # back to my photo face, the morph's parent
+        assert "되돌렸어요" in page.last_texts(1)[0]
+
+        page.settle_for_screenshot()
+        shot = driver.get_screenshot_as_png()
+        assert shot.startswith(b"\x89PNG")
+        target = os.environ.get("DREAMFACE_WEB_SCREENSHOT")
+        if target:
+            Path(target).write_bytes(shot)
