@@ -27,6 +27,7 @@ TEMPLE_Y = 0.35          # where the skull's curve meets the side of the face
 CHEEK_Y = EYE_LINE + 0.06
 SKULL_RY = 0.22
 HAIRLINE_END_Y = 0.31    # hairline meets the temples here whatever its shape
+NECK_TOP = 0.6           # hidden behind the face; nothing below the neck is drawn above it
 MIN_SIZE = 16
 
 # Fixed pseudo-random jitter for hair strands and rough beards: the same for every face, so
@@ -116,13 +117,15 @@ def _paint(p: MontageParams, size: int, window: Box) -> Image.Image:
     colours = Palette(p)
     h = head(p)
 
-    def paint(step, region: str | None = None) -> None:
-        # A step whose region's boxes miss the window cannot touch it: skip its drawing.
+    def paint(step, region: str | None = None, span: tuple[float, float] = (0.0, 1.0)) -> None:
+        # A step whose region's boxes, or whose vertical span, miss the window cannot touch it.
+        if window[1] >= span[1] * size + 2 or window[3] <= span[0] * size - 2:
+            return
         if region is None or any(_overlaps(box, window) for box in pixel_boxes(region, size)):
             step(c, p, h, colours)
 
     paint(_hair_back)
-    paint(_neck_and_clothes)
+    paint(_neck_and_clothes, span=(NECK_TOP, 1.0))
     paint(_ears, "ears")
     paint(_face_shading)
     paint(_eye_shading, "eyes")
@@ -137,7 +140,7 @@ def _paint(p: MontageParams, size: int, window: Box) -> Image.Image:
     paint(_beard, "facial_hair")
     paint(_mouth, "mouth")
     paint(_moustache, "facial_hair")
-    paint(_hair_front)
+    paint(_hair_front, span=(0.0, _hair_front_bottom(p)))
     paint(_glasses, "glasses")
     return c.finish()
 
@@ -164,6 +167,15 @@ def _volume(p: MontageParams) -> float:
     if p.hair_style in ("ponytail", "bun", "buzz"):
         return 0.006
     return 0.014 + 0.03 * p.hair_volume + (0.02 if p.hair_style == "curly" else 0.0)
+
+
+def _hair_front_bottom(p: MontageParams) -> float:
+    """How far down the hair in front of the face can reach, for skipping it in windows."""
+    if p.hair_style in _LONG_STYLES:
+        return 1.0
+    if p.hair_style == "bald":
+        return TEMPLE_Y + 0.02 + SKULL_RY * np.sin(0.5) + 0.015
+    return EYE_LINE + 0.015
 
 
 def _hair_dome(h: Head, vol: float, n: int = 28) -> np.ndarray:
@@ -372,7 +384,7 @@ def _fringe(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> N
 
 def _neck_and_clothes(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
     nw = p.neck_width * h.fw / 2
-    neck = np.array([[CX - nw, 0.6], [CX + nw, 0.6], [CX + nw * 1.06, 0.96], [CX - nw * 1.06, 0.96]])
+    neck = np.array([[CX - nw, NECK_TOP], [CX + nw, NECK_TOP], [CX + nw * 1.06, 0.96], [CX - nw * 1.06, 0.96]])
     c.polygon(neck, col.neck)
     with c.clipped(neck):  # the jaw's shadow on the neck, in steps that read as a soft edge
         for k in range(6):
