@@ -263,6 +263,26 @@ async def test_page_speaks_the_browsers_language_and_loads_nothing_from_elsewher
     assert missing.status == 404 and (await missing.json())["error"] == "Not Found"
 
 
+async def test_an_unexpected_error_is_logged_and_answered_with_a_plain_500(sqlite_engine, caplog):
+    app, _ = fake_app(sqlite_engine)
+
+    async def broken(request):
+        raise KeyError("a bug")
+
+    app.router.add_get("/broken", broken)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        client, _ = await browser(server)
+        response = await client.get("/broken")
+        assert response.status == 500 and await response.json() == {"error": "internal server error"}
+        assert "a bug" not in await response.text()
+        assert any("GET /broken failed" in r.getMessage() for r in caplog.records)
+        await client.close()
+    finally:
+        await server.close()
+
+
 def test_preferred_locale_follows_quality_order():
     assert preferred_locale("fr-FR, en;q=0.5, ko;q=0.8") == "ko"
     assert preferred_locale("en-GB,en;q=0.9") == "en"

@@ -20,8 +20,8 @@ from storage.faces import FaceRepository
 from web_served import POLL, acknowledge_notice, served, settings_for
 
 USERS = 100
-CAP = 3
-ASKED = CAP + 2
+CAP = 2
+ASKED = CAP + 1
 
 
 @pytest.mark.slow
