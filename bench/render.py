@@ -62,15 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         cpus.append(cpu)
     print(f"face 512 px   ({args.faces} faces)  wall {percentiles(walls)}   cpu mean {statistics.mean(cpus):.1f} ms")
 
-    full_all, quick_all = [], []
+    full_all, quick_all, full_cpu, quick_cpu = [], [], [], []
     print(f"10-candidate grid at 512 px ({args.grids} faces per region), wall ms: full / region-only / ratio")
     for region in GRID_REGIONS:
         full, quick = [], []
         for seed in range(args.grids):
             code = backend.sample(1000 + seed)
             candidates = region_candidates(backend, code, region, n=10, seed=seed)
-            full.append(timed(lambda: backend.render(candidates, 512))[0])
-            quick.append(timed(lambda: render_candidates(backend, code, candidates, region, 512))[0])
+            wall, cpu = timed(lambda: backend.render(candidates, 512))
+            full.append(wall)
+            full_cpu.append(cpu)
+            wall, cpu = timed(lambda: render_candidates(backend, code, candidates, region, 512))
+            quick.append(wall)
+            quick_cpu.append(cpu)
         full_all += full
         quick_all += quick
         print(f"  {region:12s} {statistics.mean(full):6.0f} / {statistics.mean(quick):6.0f} / "
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'all':12s} {statistics.mean(full_all):6.0f} / {statistics.mean(quick_all):6.0f} / "
           f"{statistics.mean(quick_all) / statistics.mean(full_all):.2f}   "
           f"(region-only p99 {np.percentile(quick_all, 99):.0f} ms; includes the base render)")
+    print(f"  cpu ms per grid: full {statistics.mean(full_cpu):.0f}, region-only {statistics.mean(quick_cpu):.0f}")
 
     try:
         from facegen.describe import parse_description, warm_up

@@ -53,10 +53,9 @@ def variations(backend: Backend, code: FaceCode, n: int = DEFAULT_COUNT, strengt
 
 def render_candidates(backend: Backend, code: FaceCode, candidates: Sequence[FaceCode], region: str | None = None,
                       size: int = DEFAULT_SIZE) -> list[Image.Image]:
-    """Pictures of the candidates; region candidates repaint only their region if the backend
-    offers `render_region(base_image, codes, region)`."""
+    """Pictures of the candidates; region candidates may repaint only their region if the backend
+    offers `render_region(code, candidates, region, size)`."""
     render_region = getattr(backend, "render_region", None)
     if region is None or render_region is None:
         return backend.render(list(candidates), size)
-    (base,) = backend.render([code], size)
-    return render_region(base, list(candidates), region)
+    return render_region(code, list(candidates), region, size)
