@@ -13,7 +13,6 @@ process. Images travel inline over the socket, so no face has a URL anyone could
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -83,6 +82,7 @@ SIGNER = web.AppKey("signer", CookieSigner)
 CORE = web.AppKey("core", Core)
 HUB = web.AppKey("hub", Hub)
 PROGRESS = web.AppKey("progress", ProgressWatcher)
+LOOPS = web.AppKey("loops", list)   # the courier and progress tasks, for /healthz
 
 
 def create_app(config: WebConfig, core: CoreFactory, *, progress: ProgressFactory = core_progress) -> web.Application:
@@ -119,6 +119,7 @@ def _delivery_ctx(progress: ProgressFactory) -> Callable[[web.Application], Asyn
         watcher = app[PROGRESS] = ProgressWatcher(progress(core), hub, poll_seconds=config.progress_poll_seconds)
 
         async def send(delivery: DeliveryRecord) -> None:
+            hub.require(delivery.target)   # before rendering: a user who left gets it on return
             replies = await core.conversation.render_delivery(delivery)
             await hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
             for reply in replies:
@@ -128,14 +129,22 @@ def _delivery_ctx(progress: ProgressFactory) -> Callable[[web.Application], Asyn
         courier = Courier(core.engine, hub.routes, send, poll_seconds=config.courier_poll_seconds)
         hub.on_change = lambda routes: setattr(courier, "routes", routes)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(courier.run(stop), name="web courier"),
-                 asyncio.create_task(watcher.run(stop), name="web progress")]
+        app[LOOPS] = [asyncio.create_task(courier.run(stop), name="web courier"),
+                      asyncio.create_task(watcher.run(stop), name="web progress")]
+        for task in app[LOOPS]:
+            task.add_done_callback(_report_early_end)
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*app[LOOPS], return_exceptions=True)
     return delivery_ctx
+
+
+def _report_early_end(task: asyncio.Task) -> None:
+    """A delivery loop that dies says so at once (and /healthz turns 503), not at shutdown."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("web: %s stopped", task.get_name(), exc_info=task.exception())
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -235,10 +244,13 @@ def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, l
 
 
 async def healthz(request: web.Request) -> web.Response:
-    core, hub = request.app[CORE], request.app[HUB]
+    app = request.app
+    stopped = [task.get_name() for task in app.get(LOOPS, ()) if task.done()]
+    if stopped:
+        return web.json_response({"ok": False, "error": f"stopped: {', '.join(stopped)}"}, status=503)
     try:
-        workers = await Presence(core.engine).live("worker")
+        workers = await Presence(app[CORE].engine).live("worker")
     except Exception as exc:  # any database failure is the answer to "are you healthy?"
         log.warning("healthz: database check failed: %s", exc)
         return web.json_response({"ok": False, "error": "database unavailable"}, status=503)
-    return web.json_response({"ok": True, "connected_users": len(hub.users), "live_workers": len(workers)})
+    return web.json_response({"ok": True, "connected_users": len(app[HUB].users), "live_workers": len(workers)})

@@ -69,11 +69,15 @@ class Hub:
                 sent += 1
         return sent
 
+    def require(self, user_key: str | None) -> None:
+        """Raise DeliveryFailed (retried later) unless the user has a tab open here."""
+        if not user_key or not self.connected(user_key):
+            raise DeliveryFailed("the user is not connected to this web process")
+
     async def send_or_fail(self, user_key: str | None, frames: list[dict[str, Any]]) -> None:
         """For the courier: deliver or raise DeliveryFailed so the outbox retries (the user may
         reconnect, possibly to another process)."""
-        if not user_key or not self.connected(user_key):
-            raise DeliveryFailed("the user is not connected to this web process")
+        self.require(user_key)
         for frame in frames:
             if await self.send(user_key, frame) == 0:
                 raise DeliveryFailed("every tab of the user closed while sending")

@@ -18,6 +18,7 @@ from bot.web.hub import Hub
 from bot.web.wire import reply_frame
 from storage.db import session_factory
 from storage.faces import FaceRepository
+from storage.outage import is_unavailable
 from storage.presence import Presence
 from storage.queue import Queue
 
@@ -104,7 +105,13 @@ class ProgressWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.check_once()
+            try:
+                await self.check_once()
+            except Exception as exc:  # live status is a courtesy: log, and try again next round
+                if is_unavailable(exc):
+                    log.warning("progress: database unavailable (%s)", type(exc).__name__)
+                else:
+                    log.exception("progress: checking job states failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
 

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.messages import Reply
-from bot.web.app import PROGRESS
+from bot.web.app import LOOPS, PROGRESS
 from bot.web.identity import COOKIE_NAME, CookieSigner, Identity, load_or_create_secret
 from bot.web.page import preferred_locale
 from bot.web.wire import MAX_PHOTO_BYTES
@@ -229,6 +229,16 @@ async def test_healthz_reports_users_and_workers(served):
     assert response.status == 200
     assert await response.json() == {"ok": True, "connected_users": 1, "live_workers": 0}
     await socket.close()
+
+
+async def test_healthz_is_503_when_results_can_no_longer_be_delivered(served):
+    server, _, new_browser = served
+    client, _ = await new_browser()
+    courier = next(task for task in server.app[LOOPS] if task.get_name() == "web courier")
+    courier.cancel()
+    await asyncio.sleep(0.05)
+    response = await client.get("/healthz")
+    assert response.status == 503 and "web courier" in (await response.json())["error"]
 
 
 async def test_healthz_is_503_when_the_database_is_gone():

@@ -8,6 +8,7 @@
   const photo = document.getElementById("photo");
   const status = document.getElementById("status");
   const progress = new Map();   // job id -> the message element its progress updates replace
+  const finished = new Set();   // jobs whose result arrived: a late progress update is dropped
   let socket = null;
   let retryDelay = 500;
 
@@ -92,6 +93,10 @@
       log.appendChild(element("div", "notice", frame.text));
       scrollDown();
       return;
+    }
+    if (frame.job_id !== null) {
+      if (frame.kind === "progress" && finished.has(frame.job_id)) return;
+      if (frame.kind !== "progress") finished.add(frame.job_id);
     }
     const message = element("div", `msg bot ${frame.kind}`);
     message.appendChild(bubbleFor(frame));
