@@ -9,12 +9,14 @@ import base64
 import pytest
 
 from bot.web.client import ChatClient, button_payloads, has_image, is_final
-from web_served import acknowledge_notice, run_job, served, settings_for
+from dreamface.config import Settings
+from web_served import POLL, acknowledge_notice, served
 
 
 @pytest.fixture
-def settings(tmp_path, migrated_templates):
-    return settings_for(tmp_path, migrated_templates["sqlite"])
+def settings(migrated_database_url):
+    """On SQLite and on PostgreSQL (where results wake the courier by NOTIFY)."""
+    return Settings(database_url=migrated_database_url, worker_poll_seconds=POLL)
 
 
 def texts(frames: list[dict]) -> list[str]:

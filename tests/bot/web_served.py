@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 
 from bot.web.app import WebConfig, create_app
-from bot.web.client import ChatClient, is_final
+from bot.web.client import ChatClient
 from dreamface.app import open_app
 from dreamface.config import Settings
 
@@ -46,7 +46,3 @@ async def acknowledge_notice(client: ChatClient, first_message: str) -> list[dic
     await client.press(notice["buttons"][0][0]["payload"])
     return [await client.receive()]
 
-
-async def run_job(client: ChatClient, text: str, timeout: float = 30.0) -> list[dict]:
-    await client.say(text)
-    return await client.until(is_final, timeout)
