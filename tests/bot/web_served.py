@@ -38,8 +38,8 @@ async def served(settings: Settings, *, with_worker: bool = True, size: int = 12
 
 
 async def acknowledge_notice(client: ChatClient, first_message: str) -> list[dict]:
-    """Send the first message, press the first-use notice's button; returns the frames after it
-    up to the held message's immediate replies."""
+    """Send the first message and press the first-use notice's button; returns the "thanks"
+    reply. The held first message's own replies follow it."""
     await client.say(first_message)
     notice = await client.receive()
     assert notice["buttons"], f"expected the first-use notice, got {notice!r}"
