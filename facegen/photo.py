@@ -84,6 +84,10 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def find_single_face(image: Image.Image) -> DetectedFace:
     """The one face of a "me" photo, whole and large enough to measure."""
     faces = find_faces(image)
+    if not faces and min(image.size) < 2 * MIN_FACE_PX:
+        # too few pixels to find a face in: say so, rather than "no face"
+        raise PhotoError("face_too_small", f"the photo is too small ({image.width}×{image.height} px); "
+                                           f"a face needs to be at least {MIN_FACE_PX} px wide")
     if not faces:
         raise PhotoError("no_face", "no face was found; use a clear, front-facing photo")
     if len(faces) > 1:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import inspect
 import logging
 import signal
@@ -260,25 +259,11 @@ class Worker:
 
 # --- `dreamface worker` -----------------------------------------------------------------------
 
-HANDLERS_MODULE = "facegen.handlers"
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("worker", help="run an inference worker: claim jobs, render, store results")
     parser.add_argument("--queues", help="comma-separated queues to serve (default: DREAMFACE_WORKER_QUEUES)")
     parser.add_argument("--batch-size", type=int, help="most jobs per batch (default: DREAMFACE_WORKER_BATCH_SIZE)")
     parser.set_defaults(func=run_command)
-
-
-def load_handlers(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler] | None:
-    """The shipped handlers: `facegen.handlers.load(settings, engine)`; None when that module is absent."""
-    try:
-        module = importlib.import_module(HANDLERS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != HANDLERS_MODULE:
-            raise
-        return None
-    return module.load(settings, engine)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -295,12 +280,8 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> 
     except SchemaOutOfDate as exc:
         print(f"dreamface worker: {exc}", file=sys.stderr)
         return 2
-    handlers = load_handlers(settings, engine)
-    if handlers is None:
-        await engine.dispose()
-        print(f"dreamface worker: no job handlers are installed ({HANDLERS_MODULE} is missing), "
-              "so there is nothing this worker could run", file=sys.stderr)
-        return 2
+    from facegen.handlers import load   # the handlers import this module's outcome types
+    handlers = load(settings, engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
