@@ -64,37 +64,45 @@ def _compile(query: Query, dialect: str) -> TextClause:
 NOW = Query("Read the database clock.", "SELECT {now}")
 
 # --- jobs: enqueue ------------------------------------------------------------------------------
+# The common enqueue is INSERT_JOB alone: one statement that checks the per-user cap and the
+# dedupe key, inserts, and (PostgreSQL) wakes the workers. ENQUEUE_REFUSAL runs only when it
+# inserted nothing, to say why.
 
 LOCK_USER = Query(
-    "Serialize one user's enqueues so the unfinished-job count stays exact (SQLite: BEGIN IMMEDIATE already does).",
-    "SELECT id FROM users WHERE id = :user_id",
-    postgresql="SELECT id FROM users WHERE id = :user_id FOR UPDATE",
+    "Hold one user's row until commit, so that concurrent enqueues for that user each count the "
+    "others' jobs (PostgreSQL only: a statement that waited on a lock still reads its older "
+    "snapshot, so the lock must come first; SQLite's BEGIN IMMEDIATE serializes writers already).",
+    "SELECT id FROM users WHERE id = :user_id FOR UPDATE",
 )
 
-UNFINISHED_BY_DEDUPE_KEY = Query(
-    "The queued or running job holding a dedupe key, if any.",
-    "SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND state IN ('queued', 'running')",
-)
-
-COUNT_UNFINISHED_FOR_USER = Query(
-    "How many jobs of one user are queued or running (the per-user cap).",
-    "SELECT count(*) FROM jobs WHERE user_id = :user_id AND state IN ('queued', 'running')",
-)
+_UNFINISHED = "state IN ('queued', 'running')"
+_INSERT_JOB = f"""INSERT INTO jobs (kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt,
+                         max_attempts, run_at, expires_at, cancel_requested, created_at)
+       SELECT :kind, :queue, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
+              :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
+       WHERE :user_id IS NULL
+          OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
+              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) < :user_cap)
+       ON CONFLICT (dedupe_key) WHERE {_UNFINISHED} DO NOTHING
+       RETURNING id"""
 
 INSERT_JOB = Query(
-    "Add a queued job; a dedupe key already held by an unfinished job inserts nothing.",
-    """INSERT INTO jobs (kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt,
-                         max_attempts, run_at, expires_at, cancel_requested, created_at)
-       VALUES (:kind, :queue, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
-               :max_attempts, {now} + :run_after, {now} + :expires_in, FALSE, {now})
-       ON CONFLICT (dedupe_key) WHERE state IN ('queued', 'running') DO NOTHING
-       RETURNING id""",
-    params={"payload": JSON(none_as_null=True), "expires_in": Double(), "run_after": Double()},
+    "Add a queued job unless its user is unknown or at the cap, or an unfinished job holds its "
+    "dedupe key (then no row comes back); on PostgreSQL it also wakes the queue's workers at commit.",
+    _INSERT_JOB,
+    postgresql=f"WITH job AS ({_INSERT_JOB}) SELECT id, pg_notify('dreamface_jobs', :queue) FROM job",
+    params={"payload": JSON(none_as_null=True), "expires_in": Double(), "run_after": Double(),
+            "user_id": BigInteger()},
 )
 
-NOTIFY_JOBS = Query(
-    "Wake listening workers of a queue when the transaction commits (PostgreSQL only).",
-    "SELECT pg_notify('dreamface_jobs', :queue)",
+ENQUEUE_REFUSAL = Query(
+    "Why INSERT_JOB inserted nothing: the unfinished job holding the dedupe key, whether the "
+    "user exists, and how many unfinished jobs the user has.",
+    f"""SELECT (SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND {_UNFINISHED}) AS holder,
+              EXISTS (SELECT 1 FROM users WHERE id = :user_id) AS user_found,
+              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) AS unfinished""",
+    params={"user_id": BigInteger()},
+    columns={"user_found": Boolean()},
 )
 
 # --- jobs: claim, lease, finish -----------------------------------------------------------------
@@ -142,15 +150,21 @@ EXTEND_JOB_LEASES = Query(
     columns={"cancel_requested": Boolean()},
 )
 
-FINISH_JOB = Query(
-    "The one guarded transition out of running: applies only while the job is running, owned by "
-    "this worker and on the same attempt (a rescued job finished late by a zombie changes nothing).",
-    """UPDATE jobs SET state = :state, result = :result, error = :error,
+_FINISH_JOB = """UPDATE jobs SET state = :state, result = :result, error = :error,
               run_at = {now} + :delay, attempt = attempt - :refund,
               finished_at = CASE WHEN :final THEN {now} ELSE NULL END,
               worker_id = NULL, lease_expires_at = NULL
        WHERE id = :id AND state = 'running' AND worker_id = :worker_id AND attempt = :attempt
-       RETURNING id""",
+       RETURNING id, state, queue"""
+
+FINISH_JOB = Query(
+    "The one guarded transition out of running: applies only while the job is running, owned by "
+    "this worker and on the same attempt (a rescued job finished late by a zombie changes nothing). "
+    "On PostgreSQL a job back in line wakes its queue's workers at commit.",
+    _FINISH_JOB,
+    postgresql=f"""WITH finished AS ({_FINISH_JOB})
+        SELECT id, CASE WHEN state = 'queued' THEN pg_notify('dreamface_jobs', queue) END AS woke
+        FROM finished""",
     params={"result": JSON(none_as_null=True), "final": Boolean(), "delay": Double()},
 )
 

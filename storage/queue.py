@@ -10,6 +10,11 @@ Every way out of `running` goes through one guarded write (queries.FINISH_JOB) b
 named constructors of `Transition`; it applies only while the job is still running, owned by
 the caller and on the same attempt, and it can carry the caller's own writes in the same
 transaction (`Queue.finalize`). All times come from the database clock.
+
+Round trips are the cost of a queue: on PostgreSQL, work that is one statement runs in
+autocommit (the statement is its own transaction, no BEGIN and COMMIT), and enqueue is one
+statement unless the job has a user (then the user's row is locked first, see
+queries.LOCK_USER). SQLite always takes its write lock at BEGIN (storage/db.py).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage import queries as q
 from storage.db import session_factory
@@ -30,6 +36,7 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 DEFAULT_USER_JOB_CAP = 5
 DEFAULT_EXPIRY_SECONDS = 600.0
 JOBS_CHANNEL = "dreamface_jobs"
+ENQUEUE_TRIES = 3   # the insert is retried only when a dedupe key's holder finished in between
 
 
 class JobRejected(ValueError):
@@ -173,9 +180,23 @@ class Queue:
         self.expiry_seconds = expiry_seconds
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
 
-    async def _run(self, session: AsyncSession, query: q.Query, **params: Any):
-        return await session.execute(query.for_dialect(self.dialect), params)
+    async def _run(self, connection: AsyncConnection | AsyncSession, query: q.Query, **params: Any):
+        return await connection.execute(query.for_dialect(self.dialect), params)
+
+    def _transaction(self):
+        """A connection inside a transaction (on SQLite one that holds the write lock)."""
+        return self.engine.begin()
+
+    def _statement(self):
+        """A connection for work that is one statement: autocommit on PostgreSQL, where a
+        statement is atomic on its own; a transaction on SQLite (see `_transaction`)."""
+        return self._transaction() if self._autocommit is None else self._autocommit.connect()
+
+    async def _rows(self, query: q.Query, **params: Any) -> list[Row]:
+        async with self._statement() as connection:
+            return (await self._run(connection, query, **params)).all()
 
     # --- enqueue ----------------------------------------------------------------------------
 
@@ -187,30 +208,28 @@ class Queue:
         `expires_in` defaults to the queue's expiry, counted from `run_after`."""
         prepared = self._prepare(kind, payload)
         expiry = self.expiry_seconds if expires_in is None else expires_in
-        async with self._sessions() as session, session.begin():
-            if dedupe_key is not None:
-                existing = (await self._run(session, q.UNFINISHED_BY_DEDUPE_KEY, dedupe_key=dedupe_key)).scalar()
-                if existing is not None:
-                    return Enqueued(existing, deduplicated=True)
-            if user_id is not None:
-                if (await self._run(session, q.LOCK_USER, user_id=user_id)).first() is None:
+        row = dict(kind=kind, queue=prepared.queue, batch_key=prepared.batch_key,
+                   priority=prepared.priority if priority is None else priority, payload=prepared.payload,
+                   user_id=user_id, dedupe_key=dedupe_key, user_cap=self.user_job_cap,
+                   max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
+                   run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry)
+        async with self._statement() if user_id is None else self._transaction() as connection:
+            if user_id is not None and self.dialect == "postgresql":
+                await self._run(connection, q.LOCK_USER, user_id=user_id)
+            for _ in range(ENQUEUE_TRIES):
+                job_id = (await self._run(connection, q.INSERT_JOB, **row)).scalar()
+                if job_id is not None:
+                    return Enqueued(job_id, deduplicated=False)
+                why = (await self._run(connection, q.ENQUEUE_REFUSAL, dedupe_key=dedupe_key, user_id=user_id)).one()
+                if why.holder is not None:
+                    return Enqueued(why.holder, deduplicated=True)
+                if user_id is not None and not why.user_found:
                     raise JobRejected(f"unknown user id {user_id}")
-                unfinished = (await self._run(session, q.COUNT_UNFINISHED_FOR_USER, user_id=user_id)).scalar_one()
-                if unfinished >= self.user_job_cap:
+                if user_id is not None and why.unfinished >= self.user_job_cap:
                     raise UserJobCapReached(self.user_job_cap)
-            job_id = (await self._run(
-                session, q.INSERT_JOB, kind=kind, queue=prepared.queue, batch_key=prepared.batch_key,
-                priority=prepared.priority if priority is None else priority, payload=prepared.payload,
-                user_id=user_id, dedupe_key=dedupe_key,
-                max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
-                run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry,
-            )).scalar()
-            if job_id is None:  # another process took the dedupe key since we looked
-                job_id = (await self._run(session, q.UNFINISHED_BY_DEDUPE_KEY, dedupe_key=dedupe_key)).scalar_one()
-                return Enqueued(job_id, deduplicated=True)
-            if self.dialect == "postgresql":
-                await self._run(session, q.NOTIFY_JOBS, queue=prepared.queue)
-        return Enqueued(job_id, deduplicated=False)
+                # the dedupe key's holder finished between the two statements: insert again
+        raise RuntimeError(f"enqueue of {kind} with dedupe key {dedupe_key!r} kept colliding with "
+                           f"jobs that finished meanwhile ({ENQUEUE_TRIES} tries)")
 
     def _prepare(self, kind: str, payload: Mapping[str, Any]) -> PreparedJob:
         if not isinstance(payload, Mapping):
@@ -232,18 +251,16 @@ class Queue:
     async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
                     lease_seconds: float) -> list[JobRecord]:
         """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first."""
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues),
-                                    limit=limit, lease_seconds=lease_seconds)).all()
+        rows = await self._rows(q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues), limit=limit,
+                                lease_seconds=lease_seconds)
         jobs = [JobRecord.from_row(row) for row in rows]
         return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
 
     async def extend(self, worker_id: str, job_ids: Sequence[int], lease_seconds: float) -> Lease:
         if not job_ids:
             return Lease(frozenset(), frozenset(), frozenset())
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.EXTEND_JOB_LEASES, worker_id=worker_id, ids=list(job_ids),
-                                    lease_seconds=lease_seconds)).all()
+        rows = await self._rows(q.EXTEND_JOB_LEASES, worker_id=worker_id, ids=list(job_ids),
+                                lease_seconds=lease_seconds)
         extended = frozenset(row.id for row in rows)
         return Lease(extended, frozenset(row.id for row in rows if row.cancel_requested),
                      frozenset(job_ids) - extended)
@@ -254,67 +271,56 @@ class Queue:
         deliveries) commit in the same transaction. Raises JobLost, writing nothing, when the
         job is no longer running under this worker and attempt."""
         async with self._sessions() as session, session.begin():
-            row = (await self._run(
-                session, q.FINISH_JOB, id=job.id, worker_id=worker_id, attempt=job.attempt,
-                state=transition.state, result=transition.result, error=transition.error,
-                delay=transition.delay, refund=transition.refund, final=transition.final,
-            )).first()
-            if row is None:
+            if not (await self._run(session, q.FINISH_JOB, **_finish_params(job, worker_id, transition))).first():
                 raise JobLost(job.id)
             yield session
-            if transition.state == "queued" and self.dialect == "postgresql":
-                await self._run(session, q.NOTIFY_JOBS, queue=job.queue)
 
     async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
-        """`finalize` without extra writes; False when the job was no longer ours."""
-        try:
-            async with self.finalize(job, worker_id, transition):
-                pass
-        except JobLost:
-            return False
-        return True
+        """`finalize` without extra writes (one statement); False when the job was no longer ours."""
+        return bool(await self._rows(q.FINISH_JOB, **_finish_params(job, worker_id, transition)))
 
     async def cancel(self, job_id: int, reason: str = "cancelled by the user") -> str | None:
         """'cancelled' (was queued), 'running' (its worker stops at the next heartbeat) or None
         (already finished or unknown)."""
-        async with self._sessions() as session, session.begin():
-            return (await self._run(session, q.CANCEL_JOB, id=job_id, reason=reason)).scalar()
+        rows = await self._rows(q.CANCEL_JOB, id=job_id, reason=reason)
+        return rows[0].state if rows else None
 
     # --- periodic duties: single idempotent statements, safe from any number of processes ---
 
     async def rescue_expired(self) -> list[int]:
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.RESCUE_EXPIRED_JOBS,
-                                    reason="lease expired: the worker stopped responding")).all()
+        rows = await self._rows(q.RESCUE_EXPIRED_JOBS, reason="lease expired: the worker stopped responding")
         return [row.id for row in rows]
 
     async def expire_stale(self) -> list[int]:
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.EXPIRE_STALE_JOBS,
-                                    reason="expired: no worker started it in time")).all()
+        rows = await self._rows(q.EXPIRE_STALE_JOBS, reason="expired: no worker started it in time")
         return [row.id for row in rows]
 
     # --- reading ----------------------------------------------------------------------------
 
     async def get(self, job_id: int) -> JobRecord | None:
-        async with self._sessions() as session:
-            row = (await self._run(session, q.JOB_BY_ID, id=job_id)).first()
-        return None if row is None else JobRecord.from_row(row)
+        rows = await self._rows(q.JOB_BY_ID, id=job_id)
+        return JobRecord.from_row(rows[0]) if rows else None
 
     async def position(self, job_id: int, live_workers: int = 1) -> Position | None:
         """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply."""
-        async with self._sessions() as session:
-            row = (await self._run(session, q.JOB_BY_ID, id=job_id)).first()
+        async with self._statement() as connection:
+            row = (await self._run(connection, q.JOB_BY_ID, id=job_id)).first()
             if row is None:
                 return None
             if row.state != "queued":
                 return Position(row.state, None, None)
-            place = 1 + (await self._run(session, q.JOBS_AHEAD, id=job_id)).scalar_one()
-            mean = (await self._run(session, q.RECENT_RUN_SECONDS, queue=row.queue)).scalar()
+            place = 1 + (await self._run(connection, q.JOBS_AHEAD, id=job_id)).scalar_one()
+            mean = (await self._run(connection, q.RECENT_RUN_SECONDS, queue=row.queue)).scalar()
         eta = None if mean is None else place * float(mean) / max(1, live_workers)
         return Position("queued", place, eta)
 
     async def now(self) -> float:
         """The database clock."""
-        async with self._sessions() as session:
-            return float((await self._run(session, q.NOW)).scalar_one())
+        [(now,)] = await self._rows(q.NOW)
+        return float(now)
+
+
+def _finish_params(job: JobRecord, worker_id: str, transition: Transition) -> dict[str, Any]:
+    return dict(id=job.id, worker_id=worker_id, attempt=job.attempt, state=transition.state,
+                result=transition.result, error=transition.error, delay=transition.delay,
+                refund=transition.refund, final=transition.final)
