@@ -112,6 +112,11 @@ _READY_JOB = ("state = 'queued' AND queue IN :queues AND run_at <= {now} "
 _CLAIM_SET = ("state = 'running', worker_id = :worker_id, attempt = attempt + 1, started_at = {now}, "
               "lease_expires_at = {now} + :lease_seconds")
 
+# The claim on PostgreSQL: `head` reads the best ready job's batch key, `picked` locks up to
+# :limit ready jobs of that key (both walk ix_jobs_claim in order, SKIP LOCKED, so concurrent
+# workers step past each other's rows instead of waiting), and the UPDATE finds them by primary
+# key: `id = ANY(ARRAY(...))` keeps that an index lookup, where a join with `picked` let the
+# planner hash-join against a sequential scan of the whole table, finished jobs included.
 CLAIM_JOBS = Query(
     "Take up to :limit ready jobs sharing the best ready job's batch key, in priority order.",
     f"""UPDATE jobs SET {_CLAIM_SET}
@@ -133,8 +138,8 @@ CLAIM_JOBS = Query(
             FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs SET {_CLAIM_SET}
-        FROM picked WHERE jobs.id = picked.id
-        RETURNING {", ".join("jobs." + c.strip() for c in JOB_COLUMNS.split(","))}""",
+        WHERE id = ANY(ARRAY(SELECT id FROM picked))
+        RETURNING {JOB_COLUMNS}""",
     params={"lease_seconds": Double()},
     lists={"queues": String()},
     columns=_JOB_TYPES,
@@ -271,8 +276,8 @@ CLAIM_DELIVERIES = Query(
             FOR UPDATE SKIP LOCKED
         )
         UPDATE deliveries SET {_DELIVERY_CLAIM_SET}
-        FROM picked WHERE deliveries.id = picked.id
-        RETURNING {", ".join("deliveries." + c.strip() for c in DELIVERY_COLUMNS.split(","))}""",
+        WHERE id = ANY(ARRAY(SELECT id FROM picked))
+        RETURNING {DELIVERY_COLUMNS}""",
     params={"lease_seconds": Double()},
     lists={"platforms": String(), "routes": String()},
     columns=_DELIVERY_TYPES,
