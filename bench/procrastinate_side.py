@@ -1,7 +1,7 @@
 """procrastinate's half of bench/queue_bench.py, run by bench/.venv-procrastinate/bin/python.
 
     procrastinate_side.py setup  URL JOBS                 apply its schema, defer JOBS no-op tasks, print tasks/s
-    procrastinate_side.py worker CONCURRENCY URL GO OUT   wait for GO, drain, write fetch_job latencies to OUT
+    procrastinate_side.py worker CONCURRENCY URL GO OUT   wait for GO, drain, write (seconds, 1) per fetch_job to OUT
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ async def setup(url: str, jobs: int) -> None:
 
 
 async def worker(concurrency: int, url: str, go: Path, out: Path) -> None:
-    latencies: list[float] = []
+    latencies: list[tuple[float, int]] = []
     fetch = manager.JobManager.fetch_job
 
     async def timed_fetch(self, *args, **kwargs):
         start = time.perf_counter()
         job = await fetch(self, *args, **kwargs)
         if job is not None:
-            latencies.append(time.perf_counter() - start)
+            latencies.append((time.perf_counter() - start, 1))   # (seconds, jobs handed out)
         return job
 
     manager.JobManager.fetch_job = timed_fetch

@@ -1,8 +1,14 @@
 """Job queue benchmark: enqueue, then drain no-op jobs with 1, 2 and 4 worker processes;
-prints throughput (jobs/s) and claim latency p50/p99 for dreamface on SQLite and PostgreSQL,
-and for procrastinate on the same PostgreSQL, with the ratios.
+prints throughput (jobs/s) and claim latency for dreamface on SQLite and PostgreSQL, and for
+procrastinate on the same PostgreSQL, with the ratios. Claim latency is given per statement
+(p50, p99: one dreamface claim hands out up to 16 jobs, one procrastinate fetch one job) and
+per job handed out (time spent claiming ÷ jobs claimed). dreamface enqueue is timed twice:
+jobs without a user (what procrastinate's defer does) and jobs of chat users (per-user cap:
+the user's row is locked and their unfinished jobs counted), 400 users taking turns, timed on
+the same database after the drain.
 
     .venv/bin/python bench/queue_bench.py [--jobs 2000] [--workers 1,2,4] [--skip-procrastinate]
+                                          [--pool-pre-ping on|off]
 
 procrastinate runs from its own environment (never a project dependency):
 
@@ -38,15 +44,16 @@ CONCURRENCY = 4   # procrastinate jobs in flight per worker process, as in NOTES
 
 # --- worker processes ---------------------------------------------------------------------------
 
-async def dreamface_worker(url: str, go: Path, out: Path) -> None:
-    """A real facegen Worker with a no-op handler; records how long each claim took."""
+async def dreamface_worker(pre_ping: bool, url: str, go: Path, out: Path) -> None:
+    """A real facegen Worker with a no-op handler; records how long each claim took and how
+    many jobs it handed out."""
     from facegen.worker import Done, Worker
     from storage.db import create_engine
 
     async def noop(jobs):
         return [Done() for _ in jobs]
 
-    engine = create_engine(url)
+    engine = create_engine(url, pool_pre_ping=pre_ping)
     worker = Worker(engine, {"noop": noop}, batch_size=BATCH_SIZE, poll_seconds=0.05)
     claim, latencies = worker.queue.claim, []
 
@@ -54,7 +61,7 @@ async def dreamface_worker(url: str, go: Path, out: Path) -> None:
         start = time.perf_counter()
         jobs = await claim(*args, **kwargs)
         if jobs:
-            latencies.append(time.perf_counter() - start)
+            latencies.append((time.perf_counter() - start, len(jobs)))
         return jobs
 
     worker.queue.claim = timed_claim
@@ -89,14 +96,16 @@ def drop_postgres(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
-def count_open(url: str, sql: str) -> int:
+def open_counter(url: str, sql: str):
+    """A connection kept open for the whole drain (a new connection per look would cost the
+    server a process start every 10 ms) and a function returning `sql`'s count through it."""
     if url.startswith("sqlite"):
         import sqlite3
-        with sqlite3.connect(url.split("///", 1)[1], timeout=30) as conn:
-            return conn.execute(sql).fetchone()[0]
-    import psycopg
-    with psycopg.connect(url.replace("+asyncpg", "")) as conn:
-        return conn.execute(sql).fetchone()[0]
+        conn = sqlite3.connect(url.split("///", 1)[1], timeout=30, isolation_level=None)
+    else:
+        import psycopg
+        conn = psycopg.connect(url.replace("+asyncpg", ""), autocommit=True)
+    return conn, lambda: conn.execute(sql).fetchone()[0]
 
 
 # --- one measurement ----------------------------------------------------------------------------
@@ -107,18 +116,22 @@ def drain(url: str, worker_cmd: list[str], workers: int, jobs: int, open_sql: st
         go = tmp_path / "go"
         outs = [tmp_path / f"latency-{i}.json" for i in range(workers)]
         procs = [subprocess.Popen(worker_cmd + [url, str(go), str(out)]) for out in outs]
+        conn, count_open = open_counter(url, open_sql)
         time.sleep(3.0)                         # imports and connections
         started = time.perf_counter()
         go.touch()
-        while count_open(url, open_sql) > 0:
+        while count_open() > 0:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
+        conn.close()
         (tmp_path / "stop").touch()
         for proc in procs:
             proc.wait(60)
-        latencies = sorted(x for out in outs for x in json.loads(out.read_text()))
+        claims = [(seconds, count) for out in outs for seconds, count in json.loads(out.read_text())]
+    latencies = sorted(seconds for seconds, _ in claims)
     return {"jobs_per_s": jobs / elapsed, "p50_ms": 1000 * percentile(latencies, 50),
-            "p99_ms": 1000 * percentile(latencies, 99)}
+            "p99_ms": 1000 * percentile(latencies, 99),
+            "per_job_ms": 1000 * sum(latencies) / max(1, sum(count for _, count in claims))}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -129,33 +142,53 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-async def enqueue_dreamface(url: str, jobs: int) -> float:
+CHAT_USERS = 400   # × the default cap of 5 unfinished jobs each = 2000 jobs
+
+
+async def enqueue_dreamface(url: str, jobs: int, *, for_users: bool, pre_ping: bool) -> float:
+    """Jobs per second enqueueing `jobs` no-op jobs one by one: without a user, or each for
+    one of CHAT_USERS users taking turns (created first, not timed)."""
     from facegen.jobkinds import JobKind, JobKinds
-    from storage.db import create_engine
-    from storage.migrate import upgrade_database
+    from storage.db import create_engine, session_factory
+    from storage.models import User
     from storage.queue import Queue
-    engine = create_engine(url)
-    await upgrade_database(engine)
+    engine = create_engine(url, pool_pre_ping=pre_ping)
     queue = Queue(engine, JobKinds({"noop": JobKind("noop", dict)}))
+    owners: list[int | None] = [None]
+    if for_users:
+        async with session_factory(engine)() as session, session.begin():
+            users = [User(platform="web", platform_user_id=f"bench-{n}") for n in range(CHAT_USERS)]
+            session.add_all(users)
+        owners = [user.id for user in users]
     started = time.perf_counter()
-    for _ in range(jobs):
-        await queue.enqueue("noop", {})
+    for n in range(jobs):
+        await queue.enqueue("noop", {}, user_id=owners[n % len(owners)])
     rate = jobs / (time.perf_counter() - started)
     await engine.dispose()
     return rate
 
 
-def measure_dreamface(database: str, workers: int, jobs: int) -> dict:
+async def migrate(url: str) -> None:
+    from storage.db import create_engine
+    from storage.migrate import upgrade_database
+    engine = create_engine(url)
+    await upgrade_database(engine)
+    await engine.dispose()
+
+
+def measure_dreamface(database: str, workers: int, jobs: int, pre_ping: bool) -> dict:
     tmp = tempfile.mkdtemp()
     url = f"sqlite:///{tmp}/bench.db" if database == "sqlite" else scratch_postgres()
     try:
-        enqueue_rate = asyncio.run(enqueue_dreamface(url, jobs))
-        result = drain(url, [sys.executable, __file__, "dreamface-worker"], workers, jobs,
+        asyncio.run(migrate(url))
+        enqueue_rate = asyncio.run(enqueue_dreamface(url, jobs, for_users=False, pre_ping=pre_ping))
+        result = drain(url, [sys.executable, __file__, "dreamface-worker", "on" if pre_ping else "off"], workers, jobs,
                        "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")
+        user_rate = asyncio.run(enqueue_dreamface(url, jobs, for_users=True, pre_ping=pre_ping))   # after the drain: not drained
     finally:
         if database == "postgresql":
             drop_postgres(url)
-    return {"enqueue_per_s": enqueue_rate, **result}
+    return {"enqueue_per_s": enqueue_rate, "user_enqueue_per_s": user_rate, **result}
 
 
 def measure_procrastinate(workers: int, jobs: int) -> dict:
@@ -167,46 +200,51 @@ def measure_procrastinate(workers: int, jobs: int) -> dict:
                        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
     finally:
         drop_postgres(url)
-    return {"enqueue_per_s": float(enqueue.stdout.strip()), **result}
+    return {"enqueue_per_s": float(enqueue.stdout.strip()), "user_enqueue_per_s": float("nan"), **result}
 
 
 # --- report -------------------------------------------------------------------------------------
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "dreamface-worker":
-        asyncio.run(dreamface_worker(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])))
+        asyncio.run(dreamface_worker(sys.argv[2] == "on", sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--skip-procrastinate", action="store_true")
+    parser.add_argument("--pool-pre-ping", choices=["on", "off"], default="on",
+                        help="dreamface engines' pool_pre_ping (storage/db.py turns it on; 'off' shows what it costs)")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     with_procrastinate = not args.skip_procrastinate and PROCRASTINATE_PYTHON.exists()
     if not args.skip_procrastinate and not with_procrastinate:
         print(f"(procrastinate skipped: no {PROCRASTINATE_PYTHON}; see the docstring)")
 
-    print(f"{args.jobs} no-op jobs; dreamface batch size {BATCH_SIZE}, procrastinate concurrency {CONCURRENCY}; "
-          f"{os.cpu_count()} CPUs")
-    header = f"{'system':<26}{'workers':>8}{'enqueue/s':>11}{'drain jobs/s':>14}{'claim p50 ms':>14}{'claim p99 ms':>14}"
+    print(f"{args.jobs} no-op jobs; dreamface batch size {BATCH_SIZE}, pool_pre_ping {args.pool_pre_ping}; "
+          f"procrastinate concurrency {CONCURRENCY}; {os.cpu_count()} CPUs")
+    header = (f"{'system':<26}{'workers':>8}{'enqueue/s':>11}{'with user':>11}{'drain jobs/s':>14}"
+              f"{'claim p50 ms':>14}{'claim p99 ms':>14}{'ms per job':>12}")
     print(header)
     rows: dict[tuple[str, int], dict] = {}
     for system in ["dreamface sqlite", "dreamface postgresql"] + (["procrastinate postgresql"] if with_procrastinate else []):
         for workers in counts:
             if system.startswith("dreamface"):
-                result = measure_dreamface(system.split()[1], workers, args.jobs)
+                result = measure_dreamface(system.split()[1], workers, args.jobs, args.pool_pre_ping == "on")
             else:
                 result = measure_procrastinate(workers, args.jobs)
             rows[(system, workers)] = result
-            print(f"{system:<26}{workers:>8}{result['enqueue_per_s']:>11.0f}{result['jobs_per_s']:>14.0f}"
-                  f"{result['p50_ms']:>14.2f}{result['p99_ms']:>14.2f}", flush=True)
+            print(f"{system:<26}{workers:>8}{result['enqueue_per_s']:>11.0f}{result['user_enqueue_per_s']:>11.0f}"
+                  f"{result['jobs_per_s']:>14.0f}{result['p50_ms']:>14.2f}{result['p99_ms']:>14.2f}"
+                  f"{result['per_job_ms']:>12.2f}", flush=True)
     if with_procrastinate:
         print("\ndreamface postgresql ÷ procrastinate (same server, same run):")
         for workers in counts:
             ours, theirs = rows[("dreamface postgresql", workers)], rows[("procrastinate postgresql", workers)]
             print(f"  {workers} workers: drain ×{ours['jobs_per_s'] / theirs['jobs_per_s']:.2f}, "
                   f"enqueue ×{ours['enqueue_per_s'] / theirs['enqueue_per_s']:.2f}, "
-                  f"claim p50 ×{theirs['p50_ms'] / ours['p50_ms']:.2f} faster")
+                  f"claim p50 per statement ×{theirs['p50_ms'] / ours['p50_ms']:.2f} faster, "
+                  f"per job ×{theirs['per_job_ms'] / ours['per_job_ms']:.2f} faster")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from facegen.jobkinds import JobKind, JobKinds
 from storage.db import session_factory
 from storage.models import User
 from storage.presence import Presence, ProcessInfo
-from storage.queue import (MAX_PAYLOAD_BYTES, JobLost, JobRejected, Queue, Transition, UserJobCapReached,
-                           backoff)
+from storage.queue import (JOBS_CHANNEL, MAX_PAYLOAD_BYTES, JobLost, JobRejected, Queue, Transition,
+                           UserJobCapReached, backoff)
 
 
 def _render(payload):
@@ -102,6 +102,25 @@ async def test_dedupe_key_is_unique_while_unfinished(queue):
     assert not fresh.deduplicated and fresh.id != first.id
 
 
+async def test_concurrent_enqueues_with_one_dedupe_key_make_one_job(engine, queue):
+    user = await add_user(engine)
+    outcomes = await asyncio.gather(*(queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:u1")
+                                      for _ in range(6)))
+    assert len({o.id for o in outcomes}) == 1
+    assert sorted(o.deduplicated for o in outcomes) == [False] + [True] * 5
+
+
+async def test_repeated_request_at_the_cap_gets_its_job_not_an_error(engine, queue):
+    user = await add_user(engine)
+    first = await queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:u1")
+    for _ in range(2):
+        await queue.enqueue("render", {"size": 64}, user_id=user)
+    again = await queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:u1")
+    assert (again.id, again.deduplicated) == (first.id, True)
+    with pytest.raises(UserJobCapReached):
+        await queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:other")
+
+
 async def test_user_cap_is_a_clear_error_and_frees_up(engine, queue):
     user = await add_user(engine)
     for _ in range(3):
@@ -136,6 +155,37 @@ async def test_bad_input_is_refused_at_enqueue(queue, kind, payload, message):
     with pytest.raises(JobRejected, match=message):
         await queue.enqueue(kind, payload)
     assert await queue.claim("w1", ["default", "slow"], limit=8, lease_seconds=30) == []
+
+
+async def test_postgres_wakes_workers_when_a_job_is_queued_and_only_then(engine, queue, migrated_database_url):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no LISTEN/NOTIFY; its workers poll")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(make_url(migrated_database_url).set(drivername="postgresql")
+                                     .render_as_string(hide_password=False))
+    await listener.add_listener(JOBS_CHANNEL, lambda *args: heard.put_nowait(args[3]))
+    try:
+        user = await add_user(engine)
+        await queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:u1")
+        await queue.enqueue("render", {"size": 64}, user_id=user, dedupe_key="grid:u1")   # deduplicated
+        await queue.enqueue("render", {"size": 64}, user_id=user)
+        await queue.enqueue("render", {"size": 64}, user_id=user)
+        with pytest.raises(UserJobCapReached):
+            await queue.enqueue("render", {"size": 64}, user_id=user)
+        [job] = await queue.claim("w1", ["default"], limit=1, lease_seconds=30)
+        await queue.finish(job, "w1", Transition.retryable(job, "busy", delay=0))     # back in line
+        [job] = await queue.claim("w1", ["default"], limit=1, lease_seconds=30)
+        await queue.finish(job, "w1", Transition.completed())
+        await queue.enqueue("invert", {"photo": 1})
+        # notifications arrive in commit order, so the last one closes the list
+        wakes = [await asyncio.wait_for(heard.get(), 5)]
+        while wakes[-1] != "slow":
+            wakes.append(await asyncio.wait_for(heard.get(), 5))
+        assert wakes == ["default"] * 4 + ["slow"]
+    finally:
+        await listener.close()
 
 
 async def test_zombie_cannot_finish_a_rescued_job_and_its_writes_vanish(engine, queue):
