@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 
 import numpy as np
 from PIL import Image
@@ -12,14 +13,16 @@ from facegen.backend import DEFAULT_SIZE
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.montage import attributes as montage_attributes
-from facegen.montage.params import NUM_WS, W_DIM, decode
+from facegen.montage.canvas import Box
+from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode
 from facegen.montage.regions import REGIONS, pixel_boxes
-from facegen.montage.render import check_size, pad_window, render
+from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
 # Bump whenever the same FaceCode would be drawn differently.
 CHECKPOINT_ID = "montage-1"
-# Largest share of the picture a region's padded box may cover for region-only redraws.
-REGION_REDRAW_MAX_AREA = 0.4
+# A region whose boxes span more of the picture than this is repainted whole (still reusing
+# the other steps' geometry): cropping and pasting would save little.
+REGION_WINDOW_MAX_AREA = 0.6
 
 
 class MontageBackend:
@@ -42,23 +45,30 @@ class MontageBackend:
 
     def render_region(self, code: FaceCode, codes: Sequence[FaceCode], region: str,
                       size: int = DEFAULT_SIZE) -> list[Image.Image]:
-        """Faces that differ from `code` only in `region`: `code` is drawn once and each face
-        repaints just that region's boxes over it, when that is cheaper than drawing it whole."""
+        """Faces that differ from `code` only in `region`: `code` is drawn once; each face
+        recomputes only the drawing steps that read that region and repaints the region's boxes
+        over the base picture (a candidate that differs elsewhere too is drawn whole)."""
         check_size(size)
+        base_params = decode(code)
+        base = draw(base_params, size)
         boxes = pixel_boxes(region, size)
-        padded = [pad_window(box, size) for box in boxes]
-        # Each window repaints every step that reaches it, so windows only pay off while they are
-        # few and small (measured in bench/render.py): otherwise draw the faces whole.
-        if len(padded) > 1 or sum((r - l) * (b - t) for l, t, r, b in padded) > REGION_REDRAW_MAX_AREA * size * size:
-            return self.render(codes, size)
-        base = render(decode(code), size)
+        window = _window(boxes, size)
+        region_painter = RegionPainter(base, region, window)
+        base_picture = paint(base) if window else None
         out = []
         for candidate in codes:
             params = decode(candidate)
-            picture = base.copy()
-            for box in boxes:
-                picture.paste(render(params, size, window=box), box[:2])
-            out.append(picture)
+            if not _same_outside(base_params, params, region):
+                out.append(paint(draw(params, size)))
+            elif window is None:
+                out.append(region_painter(params))
+            else:
+                patch = region_painter(params)
+                picture = base_picture.copy()
+                for box in boxes:
+                    local = (box[0] - window[0], box[1] - window[1], box[2] - window[0], box[3] - window[1])
+                    picture.paste(patch.crop(local), box[:2])
+                out.append(picture)
         return out
 
     def from_attributes(self, attributes: Attributes, seed: int) -> FaceCode:
@@ -66,3 +76,16 @@ class MontageBackend:
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
         return montage_attributes.edit(code, edit)
+
+
+def _window(boxes: list[Box], size: int) -> Box | None:
+    """One window around all of a region's boxes, or None where painting the whole picture
+    costs about the same."""
+    window = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    left, top, right, bottom = window
+    return None if (right - left) * (bottom - top) > REGION_WINDOW_MAX_AREA * size * size else window
+
+
+def _same_outside(a: MontageParams, b: MontageParams, region: str) -> bool:
+    inside = REGION_PARAMS[region]
+    return all(getattr(a, f.name) == getattr(b, f.name) for f in fields(a) if f.name not in inside)

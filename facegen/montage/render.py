@@ -3,22 +3,24 @@
 Layout in canvas units (0..1, y down): the eye line is fixed at EYE_LINE and the face is centred
 on CX; every feature is placed from the face width and its own region's parameters only, so a
 region's parameters never move pixels outside that region's box (see regions.py).
-Painting order: hair behind the head, neck and clothes, ears, the shaded face, age lines,
-nose, eyes, brows, beard, mouth, moustache, hair in front, glasses.
+Painting order (STEPS, at the end): hair behind the head, neck and clothes, ears, the shaded
+face, age lines, nose, eyes, brows, beard, mouth, moustache, hair in front, glasses. Each step
+declares which regions it reads, so a region's candidates recompute only those steps
+(`redraw`) and repaint only the region's box (`RegionPainter`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from facegen.backend import MAX_SIZE
-from facegen.montage.canvas import CROP_MARGIN, Box, Canvas, shade_cell
+from facegen.montage.canvas import Box, Canvas, Op, Sketch, shade_cell
 from facegen.montage.palette import BACKGROUND, Palette, mix, scale
 from facegen.montage.params import MontageParams, positive
-from facegen.montage.regions import pixel_boxes
 from facegen.montage.shapes import bezier, ellipse, hermite, mirror, quad, rotate, stroke, taper
 
 CX = 0.5
@@ -84,12 +86,59 @@ def head(p: MontageParams) -> Head:
 def render(p: MontageParams, size: int = 512, window: Box | None = None) -> Image.Image:
     """The face at size × size pixels, or only the part inside `window` (left, top, right, bottom)."""
     check_size(size)
-    if window is None:
-        return _paint(p, size, (0, 0, size, size))
-    padded = pad_window(window, size)
-    picture = _paint(p, size, padded)
-    left, top = window[0] - padded[0], window[1] - padded[1]
-    return picture.crop((left, top, left + window[2] - window[0], top + window[3] - window[1]))
+    return paint(draw(p, size), window)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One face's drawing operations at one size, per step of STEPS; no pixels yet."""
+    size: int
+    ops: tuple[tuple[Op, ...], ...]
+
+
+def draw(p: MontageParams, size: int) -> Drawing:
+    """Every step's geometry for the face."""
+    return Drawing(size, _sketch(p, size, STEPS))
+
+
+def redraw(drawing: Drawing, p: MontageParams, region: str) -> Drawing:
+    """The drawing of a face that differs from `drawing`'s only in `region`'s parameters: the
+    steps that read that region are drawn again, every other step's ops are reused."""
+    again = [step for step in STEPS if region in step.reads]
+    fresh = iter(_sketch(p, drawing.size, again))
+    return Drawing(drawing.size, tuple(next(fresh) if region in step.reads else ops
+                                    for step, ops in zip(STEPS, drawing.ops)))
+
+
+def paint(drawing: Drawing, window: Box | None = None) -> Image.Image:
+    """The drawing's pixels: the whole picture, or only the part inside `window`."""
+    canvas = Canvas(drawing.size, align_window(window, drawing.size), BACKGROUND)
+    for ops in drawing.ops:
+        canvas.play(ops)
+    return _crop(canvas, window)
+
+
+class RegionPainter:
+    """Paints faces that differ from a base face only in one region, inside a window.
+
+    The window starts from the base face's canvas as it stands before the first step that reads
+    the region (painted once), so each face costs only the region's own geometry and the
+    pixels of the later steps inside the window.
+    """
+
+    def __init__(self, base: Drawing, region: str, window: Box | None = None) -> None:
+        self.base, self.region, self.window = base, region, window
+        reads = [region in step.reads for step in STEPS]
+        self._first = reads.index(True) if any(reads) else len(STEPS)
+        self._start = Canvas(base.size, align_window(window, base.size), BACKGROUND)
+        for ops in base.ops[:self._first]:
+            self._start.play(ops)
+
+    def __call__(self, p: MontageParams) -> Image.Image:
+        canvas = self._start.copy()
+        for ops in redraw(self.base, p, self.region).ops[self._first:]:
+            canvas.play(ops)
+        return _crop(canvas, self.window)
 
 
 def check_size(size: int) -> None:
@@ -97,56 +146,32 @@ def check_size(size: int) -> None:
         raise ValueError(f"montage renders between {MIN_SIZE} and {MAX_SIZE} pixels a side, not {size!r}")
 
 
-def pad_window(window: Box, size: int) -> Box:
-    """The window widened by CROP_MARGIN and snapped to the shading grid."""
-    left, top, right, bottom = window
+def align_window(window: Box | None, size: int) -> Box:
+    """The window widened to the shading grid (the whole picture for None)."""
+    if window is None:
+        return 0, 0, size, size
     cell = shade_cell(size)
-    margin = CROP_MARGIN * size // 512 + 2 * cell
-
-    def down(v: int) -> int:
-        return max(0, (v - margin) // cell * cell)
-
-    def up(v: int) -> int:
-        return min(size, -(-(v + margin) // cell) * cell)
-
-    return down(left), down(top), up(right), up(bottom)
+    left, top, right, bottom = window
+    return left // cell * cell, top // cell * cell, min(size, -(-right // cell) * cell), min(size, -(-bottom // cell) * cell)
 
 
-def _paint(p: MontageParams, size: int, window: Box) -> Image.Image:
-    c = Canvas(size, window, BACKGROUND)
-    colours = Palette(p)
+def _crop(canvas: Canvas, window: Box | None) -> Image.Image:
+    picture = canvas.finish()
+    if window is None:
+        return picture
+    left, top = window[0] - canvas.window[0], window[1] - canvas.window[1]
+    return picture.crop((left, top, left + window[2] - window[0], top + window[3] - window[1]))
+
+
+def _sketch(p: MontageParams, size: int, steps) -> tuple[tuple[Op, ...], ...]:
+    sketch = Sketch(size)
     h = head(p)
-
-    def paint(step, region: str | None = None, span: tuple[float, float] = (0.0, 1.0)) -> None:
-        # A step whose region's boxes, or whose vertical span, miss the window cannot touch it.
-        if window[1] >= span[1] * size + 2 or window[3] <= span[0] * size - 2:
-            return
-        if region is None or any(_overlaps(box, window) for box in pixel_boxes(region, size)):
-            step(c, p, h, colours)
-
-    paint(_hair_back)
-    paint(_neck_and_clothes, span=(NECK_TOP, 1.0))
-    paint(_ears, "ears")
-    paint(_face_shading)
-    paint(_eye_shading, "eyes")
-    paint(_nose_shading, "nose")
-    paint(_mouth_shading, "mouth")
-    paint(_line_shading, "lines")
-    c.paint_skin(h.outline, colours.skin, colours.skin_shadow, colours.skin_light, p.shading)
-    paint(_age_lines, "lines")
-    paint(_nose, "nose")
-    paint(_eyes, "eyes")
-    paint(_brows, "brows")
-    paint(_beard, "facial_hair")
-    paint(_mouth, "mouth")
-    paint(_moustache, "facial_hair")
-    paint(_hair_front, span=(0.0, _hair_front_bottom(p)))
-    paint(_glasses, "glasses")
-    return c.finish()
-
-
-def _overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    colours = Palette(p)
+    out = []
+    for step in steps:
+        step.draw(sketch, p, h, colours)
+        out.append(sketch.take())
+    return tuple(out)
 
 
 # -- hair ------------------------------------------------------------------------------------
@@ -169,15 +194,6 @@ def _volume(p: MontageParams) -> float:
     return 0.014 + 0.03 * p.hair_volume + (0.02 if p.hair_style == "curly" else 0.0)
 
 
-def _hair_front_bottom(p: MontageParams) -> float:
-    """How far down the hair in front of the face can reach, for skipping it in windows."""
-    if p.hair_style in _LONG_STYLES:
-        return 1.0
-    if p.hair_style == "bald":
-        return TEMPLE_Y + 0.02 + SKULL_RY * np.sin(0.5) + 0.015
-    return EYE_LINE + 0.015
-
-
 def _hair_dome(h: Head, vol: float, n: int = 28) -> np.ndarray:
     """The top of the hair from the image-left side over the crown to the right side."""
     return ellipse(CX, TEMPLE_Y, h.ht + vol + 0.008, SKULL_RY + vol, n, np.pi, 2 * np.pi)
@@ -191,7 +207,7 @@ def _wobble(points: np.ndarray, amplitude: float, waves: float, phase: float = 0
     return out
 
 
-def _hair_back(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _hair_back(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     style = p.hair_style
     vol = _volume(p)
     if style in _LONG_STYLES:
@@ -259,7 +275,7 @@ def _cap(p: MontageParams, h: Head, vol: float, side_y: float) -> np.ndarray:
     return np.concatenate([dome, right_side, _hairline(p, h), mirror(right_side)])
 
 
-def _strands(c: Canvas, p: MontageParams, h: Head, vol: float, colour, light) -> None:
+def _strands(c: Sketch, p: MontageParams, h: Head, vol: float, colour, light) -> None:
     """Combed lines from the hairline region toward the crown."""
     part = CX + p.hair_part * h.ht * 0.45
     for i in range(14):
@@ -270,7 +286,7 @@ def _strands(c: Canvas, p: MontageParams, h: Head, vol: float, colour, light) ->
                colour if i % 3 else light, 0.0022)
 
 
-def _hair_front(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _hair_front(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     style = p.hair_style
     vol = _volume(p)
     if style == "bald":
@@ -317,7 +333,7 @@ def _hair_front(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
             c.line(ellipse(x, y - 0.004, r * 0.6, r * 0.5, 8, 0.3, 2.8), col.hair_dark, 0.002)
 
 
-def _swoop(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
+def _swoop(c: Sketch, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
     """A side-parted sweep of hair across the forehead."""
     sgn = 1 if p.hair_part >= 0 else -1
     part_x = CX + sgn * h.ht * 0.45
@@ -334,7 +350,7 @@ def _swoop(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> No
                     (far_x, 0.26 + (low - 0.22) * f)), col.hair_dark if k % 2 else col.hair_light, 0.0022)
 
 
-def _curtains(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
+def _curtains(c: Sketch, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
     """Hair hanging down beside the face, parted near the middle."""
     end = _hair_end(p)
     part = CX + p.hair_part * h.ht * 0.3
@@ -365,7 +381,7 @@ def _curtains(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) ->
                        col.hair_dark if k % 2 else col.hair_light, 0.0022)
 
 
-def _fringe(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
+def _fringe(c: Sketch, p: MontageParams, h: Head, vol: float, col: Palette) -> None:
     """Straight-cut bangs over the forehead."""
     fringe_y = 0.31 + 0.06 * p.fringe_length
     top = ellipse(CX, TEMPLE_Y, h.ht * 0.98, SKULL_RY * 0.75, 14, np.pi, 2 * np.pi)
@@ -382,7 +398,7 @@ def _fringe(c: Canvas, p: MontageParams, h: Head, vol: float, col: Palette) -> N
 
 # -- body -------------------------------------------------------------------------------------
 
-def _neck_and_clothes(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _neck_and_clothes(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     nw = p.neck_width * h.fw / 2
     neck = np.array([[CX - nw, NECK_TOP], [CX + nw, NECK_TOP], [CX + nw * 1.06, 0.96], [CX - nw * 1.06, 0.96]])
     c.polygon(neck, col.neck)
@@ -400,7 +416,7 @@ def _neck_and_clothes(c: Canvas, p: MontageParams, h: Head, col: Palette) -> Non
         c.line(seam, col.clothes_dark, 0.003)
 
 
-def _ears(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _ears(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     top = EYE_LINE - 0.012
     bottom = top + p.ear_size
     out = 0.026 + 0.02 * p.ear_protrusion
@@ -423,7 +439,7 @@ def _ears(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
 
 # -- shading ----------------------------------------------------------------------------------
 
-def _face_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _face_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     c.shade_line(h.outline, 0.42, 0.045)
     c.highlight(ellipse(CX, 0.29, h.ht * 0.5, 0.05, 16), 0.35)
     for sgn in (1, -1):
@@ -450,7 +466,7 @@ def _eye_geometry(p: MontageParams, h: Head) -> tuple[np.ndarray, np.ndarray, np
     return upper, lower, np.concatenate([upper, lower[1:-1]]), ex, ey, ew
 
 
-def _eye_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _eye_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     upper, lower, almond, ex, ey, ew = _eye_geometry(p, h)
     for flip in (lambda pts: pts, mirror):
         c.shade(flip(ellipse(ex, ey - 0.012, ew * 0.78, 0.034, 20)), 0.30)
@@ -463,7 +479,7 @@ def _nose_geometry(p: MontageParams, h: Head) -> tuple[float, float, float]:
     return EYE_LINE + p.nose_length, p.nose_width * h.fw / 2, 0.018 + 0.014 * p.nose_bridge
 
 
-def _nose_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _nose_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     tip_y, nw, bw = _nose_geometry(p, h)
     for sgn in (1, -1):
         side = np.array([[CX + sgn * bw, EYE_LINE - 0.02], [CX + sgn * (bw + 0.012), EYE_LINE - 0.02],
@@ -500,7 +516,7 @@ def _mouth_geometry(p: MontageParams, h: Head):
     return seam, low_seam, upper, lower, my, mw, gap
 
 
-def _mouth_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _mouth_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     seam, low_seam, upper, lower, my, mw, gap = _mouth_geometry(p, h)
     c.shade(ellipse(CX, my + gap + p.lower_lip + 0.016, mw * 0.55, 0.012, 16), 0.4)
     for sgn in (1, -1):
@@ -515,7 +531,7 @@ def _fold(h: Head, sgn: int) -> np.ndarray:
                 (CX + sgn * h.fw * 0.235, EYE_LINE + 0.225), 12)
 
 
-def _line_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _line_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     k = positive(p.wrinkles)
     bags = positive(p.eye_bags)
     for sgn in (1, -1):
@@ -528,7 +544,7 @@ def _line_shading(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
 
 # -- features ---------------------------------------------------------------------------------
 
-def _age_lines(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _age_lines(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     k = positive(p.wrinkles)
     bags = positive(p.eye_bags)
     crease = mix(col.skin, col.line, 0.35 + 0.45 * k)
@@ -558,7 +574,7 @@ def _age_lines(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
             c.polygon(stroke(marionette, taper(8, 0.003 * k)), crease)
 
 
-def _nose(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _nose(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     tip_y, nw, bw = _nose_geometry(p, h)
     tip_r = 0.012 + 0.01 * p.nose_tip
     c.polygon(ellipse(CX, tip_y - tip_r * 0.7, tip_r * 0.5, tip_r * 0.32, 12), mix(col.skin, col.highlight, 0.5))
@@ -575,7 +591,7 @@ def _nose(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
     c.polygon(stroke(bridge, taper(12, 0.0022 + 0.001 * p.nose_bridge, 0.5, 0.5)), mix(col.skin, col.line, 0.45))
 
 
-def _eyes(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _eyes(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     upper, lower, almond, ex, ey, ew = _eye_geometry(p, h)
     eh = ew * p.eye_openness
     r = p.iris_size * ew / 2
@@ -603,7 +619,7 @@ def _eyes(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
                 c.polygon(stroke(flip(np.array([base, tipp])), [0.0022, 0.0006]), ink)
 
 
-def _brows(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _brows(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     inner_x = CX + 0.085 * h.fw
     length = p.brow_length * h.fw
     y0 = EYE_LINE - p.brow_raise
@@ -651,7 +667,7 @@ def _roughen(points: np.ndarray, amount: float) -> np.ndarray:
     return points + jitter
 
 
-def _hair_patch(c: Canvas, p: MontageParams, h: Head, col: Palette, shape: np.ndarray) -> None:
+def _hair_patch(c: Sketch, p: MontageParams, h: Head, col: Palette, shape: np.ndarray) -> None:
     """A beard or moustache: hair colour, speckled, with a few light hairs; ragged if untidy.
     Short beards let some skin through."""
     if not p.beard_tidy:
@@ -666,7 +682,7 @@ def _hair_patch(c: Canvas, p: MontageParams, h: Head, col: Palette, shape: np.nd
             c.line(np.array([[x, y], [x + 0.006 * j[2], y + 0.02 + 0.01 * p.beard_length]]), col.hair_light, 0.0018)
 
 
-def _beard(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _beard(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     """Stubble, full beard or goatee: everything below the mouth's level, drawn under the lips."""
     L = p.beard_length
     if p.beard == "stubble":
@@ -685,13 +701,13 @@ def _beard(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         ]))
 
 
-def _moustache(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _moustache(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     """Drawn over the upper lip, as moustaches are."""
     if p.beard in ("moustache", "goatee", "full"):
         _hair_patch(c, p, h, col, _moustache_shape(h, p.beard_length))
 
 
-def _mouth(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _mouth(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     seam, low_seam, upper, lower, my, mw, gap = _mouth_geometry(p, h)
     c.polygon(np.concatenate([low_seam, lower[1:-1]]), col.lip)
     c.polygon(np.concatenate([upper, seam[::-1][1:-1]]), mix(col.lip, col.lip_dark, 0.3))
@@ -731,7 +747,7 @@ def _lens(p: MontageParams, h: Head) -> tuple[np.ndarray, float, float]:
     return shape, lx, lw
 
 
-def _glasses(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
+def _glasses(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     if not p.glasses:
         return
     lens, lx, lw = _lens(p, h)
@@ -746,3 +762,44 @@ def _glasses(c: Canvas, p: MontageParams, h: Head, col: Palette) -> None:
         c.line(flip(arm), col.glasses, frame * 0.9)
     bridge = quad((2 * CX - lx + lw * 0.98, EYE_LINE - 0.006), (CX, EYE_LINE - 0.018), (lx - lw * 0.98, EYE_LINE - 0.006), 10)
     c.line(bridge, col.glasses, frame)
+
+
+# -- the painting order ---------------------------------------------------------------------
+
+def _skin(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
+    c.paint_skin(h.outline, col.skin, col.skin_shadow, col.skin_light, p.shading)
+
+
+@dataclass(frozen=True)
+class Step:
+    draw: Callable[[Sketch, MontageParams, Head, Palette], None]
+    # Regions whose parameters the step reads, directly or through the head outline (face, jaw)
+    # and the palette. A face that differs only in other regions draws the same ops here
+    # (tests check this), which is what lets `redraw` skip the step.
+    reads: frozenset[str]
+
+
+def _step(draw_step: Callable[[Sketch, MontageParams, Head, Palette], None], *regions: str) -> Step:
+    return Step(draw_step, frozenset(regions))
+
+
+STEPS: tuple[Step, ...] = (
+    _step(_hair_back, "hair", "face"),
+    _step(_neck_and_clothes, "face", "jaw", "skin", "clothes"),
+    _step(_ears, "ears", "face", "skin"),
+    _step(_face_shading, "face", "jaw"),
+    _step(_eye_shading, "eyes", "face"),
+    _step(_nose_shading, "nose", "face"),
+    _step(_mouth_shading, "mouth", "face"),
+    _step(_line_shading, "lines", "face"),
+    _step(_skin, "face", "jaw", "skin"),
+    _step(_age_lines, "lines", "face", "skin"),
+    _step(_nose, "nose", "face", "skin"),
+    _step(_eyes, "eyes", "face", "skin"),
+    _step(_brows, "brows", "face", "hair"),
+    _step(_beard, "facial_hair", "face", "jaw", "hair", "skin"),
+    _step(_mouth, "mouth", "face", "skin"),
+    _step(_moustache, "facial_hair", "face", "hair", "skin"),
+    _step(_hair_front, "hair", "forehead", "face", "skin"),
+    _step(_glasses, "glasses", "face"),
+)

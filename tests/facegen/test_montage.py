@@ -12,7 +12,7 @@ from facegen.facecode import FaceCode
 from facegen.montage import CHECKPOINT_ID, PARAMS, MontageBackend, decode, encode
 from facegen.montage.params import REGION_PARAMS, SPECS, with_params
 from facegen.montage.regions import REGION_BOXES, REGIONS, pixel_boxes
-from facegen.montage.render import render
+from facegen.montage.render import STEPS, draw, render
 
 BACKEND = MontageBackend()
 
@@ -127,7 +127,7 @@ def test_region_candidates_change_pixels_only_inside_the_region(region):
     assert changed_somewhere, f"{region} candidates all look the same"
 
 
-@pytest.mark.parametrize("region", ["eyes", "nose", "mouth", "brows", "forehead", "glasses"])
+@pytest.mark.parametrize("region", REGIONS)
 def test_region_redraw_equals_full_render(region):
     code = BACKEND.sample(21).with_part("glasses", with_params(BACKEND.sample(0), {"glasses": True}).base)
     candidates = region_candidates(BACKEND, code, region, n=3, seed=2)
@@ -135,6 +135,39 @@ def test_region_redraw_equals_full_render(region):
     full = BACKEND.render(candidates, 320)
     for a, b in zip(quick, full):
         assert a.tobytes() == b.tobytes()
+
+
+def test_region_redraw_of_a_face_that_differs_elsewhere_too_draws_it_whole():
+    code = BACKEND.sample(3)
+    stray = region_candidates(BACKEND, code, "eyes", n=1, seed=1)[0].with_part("mouth", BACKEND.sample(4).base)
+    (quick,) = BACKEND.render_region(code, [stray], "eyes", 192)
+    assert quick.tobytes() == BACKEND.render([stray], 192)[0].tobytes()
+
+
+def same_ops(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_ops(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_steps_that_do_not_read_a_region_draw_the_same_for_all_its_candidates(region):
+    """What lets region grids reuse the base face's geometry: a step not declaring a region
+    among its reads draws identical ops whatever that region's parameters are."""
+    redrawn = set()
+    for seed in (1, 2, 3):
+        code = BACKEND.sample(seed)
+        base = draw(decode(code), 128)
+        for candidate in region_candidates(BACKEND, code, region, n=6, seed=seed):
+            other = draw(decode(candidate), 128)
+            for step, ops, again in zip(STEPS, base.ops, other.ops):
+                if region not in step.reads:
+                    assert same_ops(ops, again), f"{step.draw.__name__} reads {region} without saying so"
+                elif not same_ops(ops, again):
+                    redrawn.add(step.draw.__name__)
+    assert redrawn, f"no step draws {region} differently"
 
 
 def test_window_render_matches_the_full_picture():
