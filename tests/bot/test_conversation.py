@@ -87,7 +87,7 @@ async def test_buttons_belong_to_their_owner(chat):
     for junk in ("d1:xx", eyes[:-3] + ":9:9", "hello", "d1:" + payloads.owner_tag("web", "bob") + ":pk:1:r.eyes.10.1"):
         assert "That button doesn't work" in text(await chat.send("bob", button=junk))
     # alice's own press works
-    assert "eyes for #1: pick 1–10." in text(await chat.send("alice", button=eyes))
+    assert "Pick 1–10: eyes for #1." in text(await chat.send("alice", button=eyes))
 
 
 async def test_edited_pick_and_morph_payloads_are_checked(chat):
