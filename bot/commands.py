@@ -250,10 +250,13 @@ class InvalidArgument:
 @dataclass(frozen=True)
 class NotUnderstood:
     """No intent matched. `suggestions` are example commands in the user's language, closest
-    first; `reason` is "unknown", "empty" or "too_long" (see bot.grammar.MAX_TEXT_CHARS)."""
+    first; `reason` is "unknown", "empty" or "too_long" (see bot.grammar.MAX_TEXT_CHARS);
+    `unknown_words` are the content words the description parser did not know, so the reply
+    can name them ("보라색 뿔" → 보라색, 뿔)."""
     text: str
     suggestions: tuple[str, ...] = ()
     reason: Literal["unknown", "empty", "too_long"] = "unknown"
+    unknown_words: tuple[str, ...] = ()
 
 
 Parsed = Command | InvalidArgument | NotUnderstood

@@ -202,7 +202,10 @@ class Conversation:
             return turn.error(f"invalid_{parsed.reason}", value=parsed.value)
         if isinstance(parsed, c.NotUnderstood):
             key = {"unknown": "not_understood", "empty": "empty", "too_long": "too_long"}[parsed.reason]
-            return turn.error(key, suggestions=listing(turn.locale, list(parsed.suggestions)))
+            if parsed.unknown_words:
+                key = "not_understood_words"
+            return turn.error(key, suggestions=listing(turn.locale, list(parsed.suggestions)),
+                              words=", ".join(parsed.unknown_words))
         return await self._commands[type(parsed)](turn, parsed)
 
     # --- jobs ---------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ TEXTS: dict[str, dict[str, str]] = {
                              "en": "Describe what? e.g. 'describe a round face with big eyes'."},
     "not_understood": {"ko": "잘 모르겠어요. 이렇게 말해 보세요: {suggestions}",
                        "en": "I didn't catch that. Try: {suggestions}"},
+    "not_understood_words": {"ko": "'{words}'은(는) 아직 모르는 말이에요. 이렇게 말해 보세요: {suggestions}",
+                             "en": "I don't know \"{words}\" yet. Try: {suggestions}"},
     "empty": {"ko": "무엇을 할까요? 예: {suggestions}", "en": "What shall we do? e.g. {suggestions}"},
     "too_long": {"ko": "메시지가 너무 길어요. 조금 짧게 말해 주세요.", "en": "That message is too long; please keep it shorter."},
     # --- history ---------------------------------------------------------------------------

@@ -338,4 +338,5 @@ def parse(text: str, locale: str) -> c.Parsed:
         result = rule(message, locale)
         if result is not None:
             return result
-    return c.NotUnderstood(normalized, suggest(message.core, locale))
+    return c.NotUnderstood(normalized, suggest(message.core, locale),
+                           unknown_words=tuple(_describe_text(normalized, locale).unknown))

@@ -261,6 +261,13 @@ def test_unknown_text_suggests_the_closest_commands_in_the_users_language(text, 
     assert expected in result.suggestions
 
 
+@pytest.mark.parametrize("text, words", [("보라색 뿔이 난 얼굴", {"보라색", "뿔"}),
+                                         ("purple horns", {"purple", "horns"})])
+def test_not_understood_names_the_words_it_did_not_know(text, words):
+    result = parse(text, "ko")
+    assert isinstance(result, NotUnderstood) and words <= set(result.unknown_words)
+
+
 EXAMPLE_ROWS = [(intent, locale, example) for intent, langs in EXAMPLES.items()
                 for locale, examples in langs.items() for example in examples]
 
