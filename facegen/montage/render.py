@@ -35,6 +35,7 @@ MIN_SIZE = 16
 # Fixed pseudo-random jitter for hair strands and rough beards: the same for every face, so
 # morphs never flicker.
 _JITTER = np.random.default_rng(7).uniform(-1.0, 1.0, size=(64, 4))
+_TUFTS = np.random.default_rng(11).uniform(0.0, 1.0, size=97)
 
 
 @dataclass(frozen=True)
@@ -661,25 +662,45 @@ def _moustache_shape(h: Head, length: float) -> np.ndarray:
     return np.concatenate([top, bottom])
 
 
-def _roughen(points: np.ndarray, amount: float) -> np.ndarray:
-    """Ragged edges for an untrimmed beard (fixed jitter)."""
-    jitter = _JITTER[np.arange(len(points)) % len(_JITTER), :2] * amount
-    return points + jitter
+def _shag(outline: np.ndarray, amount: float, tufts: int = 130) -> tuple[np.ndarray, np.ndarray]:
+    """An untrimmed beard's ragged outline: the closed outline resampled evenly, every other
+    point pushed out into a tuft of uneven length (fixed jitter). Also returns the outward normals."""
+    closed = np.vstack([outline, outline[:1]])
+    along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(closed, axis=0), axis=1))])
+    t = np.linspace(0.0, along[-1], tufts, endpoint=False)
+    points = np.stack([np.interp(t, along, closed[:, 0]), np.interp(t, along, closed[:, 1])], axis=1)
+    tangent = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    x, y = points[:, 0], points[:, 1]
+    if np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y) < 0:   # clockwise: flip to point outward
+        normal = -normal
+    jitter = _TUFTS[np.arange(tufts) % len(_TUFTS)]
+    push = amount * np.where(np.arange(tufts) % 2 == 0, 0.15 + 0.85 * jitter ** 2, -0.2 * jitter)
+    return points + normal * push[:, None], normal
 
 
 def _hair_patch(c: Sketch, p: MontageParams, h: Head, col: Palette, shape: np.ndarray) -> None:
-    """A beard or moustache: hair colour, speckled, with a few light hairs; ragged if untidy.
-    Short beards let some skin through."""
-    if not p.beard_tidy:
-        shape = _roughen(shape, 0.006)
-    c.polygon(shape, mix(col.hair, col.skin, 0.3 * (1 - p.beard_length)))
-    c.texture(shape, col.hair_dark, 1.0, max(1, round(c.units(0.0025))))
+    """A beard or moustache in hair colour; short beards let some skin through.
+
+    Trimmed: the clean outline it is given and a fine, even grain. Untrimmed: a shaggy outline
+    of tufts with stray hairs poking out, a coarse speckle and light hairs through it."""
+    fill = mix(col.hair, col.skin, 0.3 * (1 - p.beard_length))
+    if p.beard_tidy:
+        c.polygon(shape, fill)
+        c.texture(shape, col.hair_dark, 0.7, max(1, round(c.units(0.001))))
+        return
+    shape, normal = _shag(shape, 0.008 + 0.006 * p.beard_length)
+    c.polygon(shape, fill)
+    c.texture(shape, col.hair_dark, 1.0, max(1, round(c.units(0.004))))
+    for point, out in zip(shape[::2], normal[::2]):
+        c.line(np.array([point - out * 0.004, point + out * 0.005]), col.hair_dark, 0.0016)
     with c.clipped(shape):
-        for k in range(16):
-            j = _JITTER[k + 20]
+        for k in range(24):
+            j = _JITTER[(k + 20) % len(_JITTER)]
             x = CX + h.fw * 0.45 * j[0]
-            y = EYE_LINE + 0.18 + 0.12 * abs(j[1])
-            c.line(np.array([[x, y], [x + 0.006 * j[2], y + 0.02 + 0.01 * p.beard_length]]), col.hair_light, 0.0018)
+            y = EYE_LINE + 0.17 + 0.13 * abs(j[1])
+            c.line(np.array([[x, y], [x + 0.008 * j[2], y + 0.02 + 0.012 * p.beard_length]]), col.hair_light, 0.0018)
 
 
 def _beard(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
@@ -691,7 +712,7 @@ def _beard(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
         c.texture(_moustache_shape(h, 0.0), col.hair_dark, 0.6 + 0.4 * L, grain)
     elif p.beard == "full":
         # a trimmed beard follows the jaw; an untrimmed one grows out from it
-        _hair_patch(c, p, h, col, _beard_area(h, 0.006 + (0.015 if p.beard_tidy else 0.035) * L))
+        _hair_patch(c, p, h, col, _beard_area(h, 0.004 + (0.008 if p.beard_tidy else 0.03) * L))
     elif p.beard == "goatee":
         chin_y = h.chin_y
         _hair_patch(c, p, h, col, np.concatenate([

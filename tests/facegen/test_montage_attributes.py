@@ -196,6 +196,51 @@ def test_a_beard_darkens_the_chin(seed):
     assert bearded < stubble - 10 < shaved - 20
 
 
+LOWER_FACE = (CX - 0.3, EYE_LINE + 0.1, CX + 0.3, EYE_LINE + 0.45)
+
+
+def _neighbours(a: np.ndarray) -> list[np.ndarray]:
+    padded = np.pad(a, 1, mode="edge")
+    h, w = a.shape
+    return [padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def _grow(mask: np.ndarray, steps: int, dark: bool) -> np.ndarray:
+    """Dilate (dark=True) or erode the mask by `steps` pixels."""
+    for _ in range(steps):
+        mask = (np.logical_or if dark else np.logical_and).reduce(_neighbours(mask))
+    return mask
+
+
+def _edge_length(mask: np.ndarray) -> int:
+    return int((mask[1:] != mask[:-1]).sum() + (mask[:, 1:] != mask[:, :-1]).sum())
+
+
+def beard_texture_and_edge(tidy: bool, kind: str, seed: int) -> tuple[float, float]:
+    """Fine texture (spread of luminance about its 3×3 mean inside the beard) and edge
+    raggedness (the beard's outline length over that of its outline smoothed by 2 px) of a
+    black beard on fair skin."""
+    code = with_params(BACKEND.sample(seed), {
+        "beard": kind, "beard_tidy": tidy, "beard_length": 0.6, "skin_tone": 0.1, "hair_darkness": 0.95,
+        "hair_grey": -2.0, "hair_red": -1.0, "glasses": False, "hair_style": "short"})
+    lum = luminance(crop(code, LOWER_FACE))
+    beard = lum < 120
+    inside = _grow(beard, 3, dark=False)
+    texture = float((lum - np.mean(_neighbours(lum), axis=0))[inside].std())
+    smooth = _grow(_grow(_grow(_grow(beard, 2, True), 2, False), 2, False), 2, True)
+    return texture, _edge_length(beard) / _edge_length(smooth)
+
+
+@pytest.mark.parametrize("kind", ["full", "goatee", "moustache"])
+def test_a_tidy_beard_has_an_even_grain_and_a_clean_edge_a_rough_one_neither(kind):
+    # 깔끔하게 정리된 수염 (a neatly trimmed beard) must not look shaggy
+    for seed in (1, 2, 3):
+        tidy_texture, tidy_edge = beard_texture_and_edge(True, kind, seed)
+        rough_texture, rough_edge = beard_texture_and_edge(False, kind, seed)
+        assert rough_texture > 2 * tidy_texture, (seed, tidy_texture, rough_texture)
+        assert rough_edge > 1.1 * tidy_edge, (seed, tidy_edge, rough_edge)
+
+
 def test_wrinkles_draw_lines_on_the_forehead():
     for seed in (1, 2):
         smooth = luminance(crop(face(seed, hair_style="bald", wrinkles=0.0), FOREHEAD))
