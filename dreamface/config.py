@@ -40,7 +40,13 @@ class Settings:
     user_job_cap: int = _setting(5, "most unfinished jobs one user may have queued or running")
     job_expiry_seconds: float = _setting(600.0, "a queued job nobody ran within this time fails")
     telegram_token: str = _setting("", "Telegram bot token; enables the Telegram bot")
+    telegram_base_url: str = _setting(
+        "https://api.telegram.org/bot", "Bot API prefix ending in /bot (a self-hosted Bot API server); the token is appended")
+    telegram_base_file_url: str = _setting(
+        "https://api.telegram.org/file/bot", "file download prefix ending in /bot; the token is appended")
     discord_token: str = _setting("", "Discord bot token; enables the Discord bot")
+    discord_api_base: str = _setting("", "Discord REST base URL override (tests and proxies); empty: discord.com")
+    discord_gateway_url: str = _setting("", "Discord gateway websocket URL override (tests and proxies); empty: discord.gg")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
