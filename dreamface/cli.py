@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "bot.gallery",        # gallery add, list, remove
     "bot.cli_chat",       # chat
     "dreamface.run",      # run
+    "bot.adapters",       # bot telegram, bot discord
 ]
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 
@@ -21,6 +23,9 @@ from bot.web.app import WebConfig, create_app
 from bot.web.identity import load_or_create_secret
 from dreamface.config import Settings
 from storage.db import is_sqlite
+
+if TYPE_CHECKING:
+    from dreamface.app import App
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +79,10 @@ def web_config(settings: Settings, options: RunOptions) -> WebConfig:
 async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event | None = None,
                 out: TextIO = sys.stdout) -> int:
     """Serve until SIGINT/SIGTERM (or `stop`); returns the exit status."""
-    from dreamface.app import open_app
     from storage.migrate import SchemaOutOfDate
 
     settings = embedded_settings(settings)
-    app = create_app(web_config(settings, options), lambda: open_app(settings, with_worker=options.with_worker))
+    app = create_app(web_config(settings, options), lambda: _open_with_adapters(settings, options.with_worker))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     try:
         await runner.setup()   # opens the database (migration policy), the worker and the courier
@@ -108,6 +112,15 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
         await runner.cleanup()
     print("dreamface: stopped.", file=out, flush=True)
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _open_with_adapters(settings: Settings, with_worker: bool) -> AsyncIterator["App"]:
+    """The start-up bundle, with the Telegram and Discord bots whose tokens are set."""
+    from bot.adapters import running_adapters
+    from dreamface.app import open_app
+    async with open_app(settings, with_worker=with_worker) as core, running_adapters(settings, core):
+        yield core
 
 
 def page_url(host: str, port: int) -> str:
