@@ -15,7 +15,8 @@ procrastinate runs from its own environment (never a project dependency):
     python -m venv bench/.venv-procrastinate
     bench/.venv-procrastinate/bin/pip install "procrastinate==3.*" "psycopg[binary]"
 
-Each measurement uses a fresh database. Worker processes start, connect, then wait for a "go"
+Rows are measured one worker count at a time, the systems one after another, so that load from
+elsewhere on the machine falls on them alike. Each measurement uses a fresh database. Worker processes start, connect, then wait for a "go"
 file; the clock runs from "go" until every job is finished, so start-up is not counted.
 """
 
@@ -227,8 +228,9 @@ def main() -> None:
               f"{'claim p50 ms':>14}{'claim p99 ms':>14}{'ms per job':>12}")
     print(header)
     rows: dict[tuple[str, int], dict] = {}
-    for system in ["dreamface sqlite", "dreamface postgresql"] + (["procrastinate postgresql"] if with_procrastinate else []):
-        for workers in counts:
+    systems = ["dreamface sqlite", "dreamface postgresql"] + (["procrastinate postgresql"] if with_procrastinate else [])
+    for workers in counts:          # systems side by side, so load from elsewhere falls on each alike
+        for system in systems:
             if system.startswith("dreamface"):
                 result = measure_dreamface(system.split()[1], workers, args.jobs, args.pool_pre_ping == "on")
             else:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
@@ -180,16 +180,17 @@ class Queue:
         self.expiry_seconds = expiry_seconds
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
+        self._autocommit = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.dialect == "postgresql" else None)
 
     async def _run(self, connection: AsyncConnection | AsyncSession, query: q.Query, **params: Any):
         return await connection.execute(query.for_dialect(self.dialect), params)
 
-    def _transaction(self):
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection inside a transaction (on SQLite one that holds the write lock)."""
         return self.engine.begin()
 
-    def _statement(self):
+    def _statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for work that is one statement: autocommit on PostgreSQL, where a
         statement is atomic on its own; a transaction on SQLite (see `_transaction`)."""
         return self._transaction() if self._autocommit is None else self._autocommit.connect()
@@ -213,9 +214,10 @@ class Queue:
                    user_id=user_id, dedupe_key=dedupe_key, user_cap=self.user_job_cap,
                    max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
                    run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry)
+        # a user's job needs the cap's lock and the insert in one transaction; others are one statement
         async with self._statement() if user_id is None else self._transaction() as connection:
             if user_id is not None and self.dialect == "postgresql":
-                await self._run(connection, q.LOCK_USER, user_id=user_id)
+                await self._run(connection, q.LOCK_USER, user_id=user_id)   # an unknown user: INSERT_JOB refuses
             for _ in range(ENQUEUE_TRIES):
                 job_id = (await self._run(connection, q.INSERT_JOB, **row)).scalar()
                 if job_id is not None:
