@@ -14,10 +14,22 @@ each parameter's range and measuring them with the same landmark model
 
 What the montage cannot draw stays out of reach: a measurement beyond what any render shows
 is matched as closely as the parameter ranges allow (see `PhotoFit.target` vs `.achieved`).
+The montage's ranges were widened where photos measured outside them (narrower eye openings,
+longer faces, wider noses and mouths). One bias remains: the landmark model reads drawn eyes'
+outer corners as raised (about 0.02 face widths at 0°, where photos measure about 0), and a
+drawn tilt moves that reading only a third as much as geometry would; the tilt range reaches
+down to −14° and the fit gets within about 0.005.
 Hair style, ears, brows' shape, iris colour and clothes are not measured; they come from the
 seed. Beards and glasses are left off: they are the user's to add.
-Skin colour is taken as the photo shows it: lighting and white balance move it (a brightly lit
-portrait of darker skin reads lighter). No exposure or white-balance correction is attempted.
+Skin colour is corrected for exposure before matching: the cheek colour is scaled so that the
+eye whites would measure SCLERA_LUMA (`exposure_corrected_skin`). A bright portrait of darker
+skin and a dim portrait of fair skin then order the right way round (Obama's and Biden's
+official portraits; without it, Obama's read fairer than Biden's). Only the brightness is
+corrected, not the white balance: eye whites are rarely neutral in photos (reddish, tinted by
+the lids' shadow), and a per-channel correction would grey every skin. Limits: SCLERA_LUMA
+is a typical value for frontal portraits (two portraits and a few perturbations behind it),
+not a measured standard; eyes that are nearly shut, hidden by glare on glasses or too small to
+give MIN_SCLERA_PIXELS leave the skin uncorrected.
 """
 
 from __future__ import annotations
@@ -30,10 +42,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from facegen.facecode import FaceCode
-from facegen.landmarks import FaceMeasurements, find_faces, measure
+from facegen.landmarks import EYE_LEFT, EYE_RIGHT, DetectedFace, FaceMeasurements, find_faces, measure
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
 from facegen.montage.params import SPECS, from_position, position
 from facegen.photo import Colour, PhotoColours, find_single_face, sample_colours
@@ -72,6 +84,11 @@ CLEAR_STYLE = "short"
 SKIN_KNOBS = ("skin_tone", "skin_warmth")
 HAIR_KNOBS = ("hair_darkness", "hair_grey", "hair_red")
 COLOUR_NEIGHBOURS = 3        # table entries blended for one colour
+# Eye whites: the 90th percentile of luma inside the eye outlines (steadier than a median of
+# the brightest quarter when the landmarks shift by a pixel).
+SCLERA_LUMA = 100.0          # what they measure in a frontally lit portrait (see the docstring)
+MIN_SCLERA_PIXELS = 40
+LUMA = np.array([0.299, 0.587, 0.114])
 RIDGE = 0.02                 # pull toward the average face, against the weighted misfit
 REFINE_STEPS = 2
 
@@ -185,8 +202,39 @@ def nearest_colour_knobs(entries: tuple[tuple[tuple[float, ...], Colour], ...], 
     return tuple(float(v) for v in weights @ values / weights.sum())
 
 
-def colour_params(table: FitTable, colours: PhotoColours) -> dict[str, object]:
-    changes: dict[str, object] = dict(zip(SKIN_KNOBS, nearest_colour_knobs(table.skin, colours.skin)))
+def sclera_luma(image: Image.Image, face: DetectedFace) -> float | None:
+    """The 90th percentile of luma inside both eye outlines: the eye whites, where the lids
+    leave them visible. None when the eyes give too few pixels."""
+    eyes = np.concatenate([face.points[EYE_LEFT], face.points[EYE_RIGHT]])
+    left, top = (int(v) for v in np.floor(eyes.min(axis=0)))
+    right, bottom = (int(v) + 1 for v in np.ceil(eyes.max(axis=0)))
+    crop = image.convert("RGB").crop((left, top, right, bottom))
+    mask = Image.new("L", crop.size, 0)
+    draw = ImageDraw.Draw(mask)
+    for eye in (EYE_LEFT, EYE_RIGHT):
+        draw.polygon([(float(x) - left, float(y) - top) for x, y in face.points[eye]], fill=255)
+    luma = np.asarray(crop, np.float64)[np.asarray(mask) > 0] @ LUMA
+    if len(luma) < MIN_SCLERA_PIXELS:
+        return None
+    return float(np.percentile(luma, 90))
+
+
+def exposure_corrected_skin(skin: Colour, sclera: float | None) -> Colour:
+    """The cheek colour as it would show if the eye whites measured SCLERA_LUMA (brightness
+    only; hue kept). Unchanged without a usable sclera reading."""
+    if sclera is None or sclera < 1.0:
+        return skin
+    gain = SCLERA_LUMA / sclera
+    rgb = np.asarray(skin, np.float64) * gain
+    if rgb.max() > 255.0:     # keep the hue where the brightest channel would clip
+        rgb *= 255.0 / rgb.max()
+    return tuple(int(round(v)) for v in rgb)  # type: ignore[return-value]
+
+
+def colour_params(table: FitTable, colours: PhotoColours, skin: Colour | None = None) -> dict[str, object]:
+    """Colour parameters for the photo's colours; `skin` overrides the sampled skin colour
+    (the exposure-corrected one)."""
+    changes: dict[str, object] = dict(zip(SKIN_KNOBS, nearest_colour_knobs(table.skin, skin or colours.skin)))
     if colours.hair is None:
         changes["hair_style"] = "bald"   # or a hairline out of view: see photo.sample_colours
     else:
@@ -200,7 +248,8 @@ class PhotoFit:
     params: MontageParams
     target: FaceMeasurements            # the photo's
     achieved: FaceMeasurements | None   # measured on the fitted face's render (None: not rendered)
-    colours: PhotoColours
+    colours: PhotoColours               # as sampled from the photo
+    skin: Colour                        # the skin colour matched: colours.skin corrected for exposure
 
 
 def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
@@ -216,7 +265,8 @@ def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
     face = find_single_face(image)
     target = measure(face)
     colours = sample_colours(image, face)
-    start = dataclasses.replace(calibration_face(backend, seed), **colour_params(table, colours))
+    skin = exposure_corrected_skin(colours.skin, sclera_luma(image, face))
+    start = dataclasses.replace(calibration_face(backend, seed), **colour_params(table, colours, skin))
 
     goal = measures_vector(target)
     x = solve_knobs(table, goal)
@@ -238,7 +288,7 @@ def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
         params = with_knobs(start, dict(zip(table.knobs, x)))
     _, params, achieved = best
     return PhotoFit(code=encode(params, backend.sample(seed)), params=params, target=target,
-                    achieved=achieved, colours=colours)
+                    achieved=achieved, colours=colours, skin=skin)
 
 
 def photo_to_facecode(image: Image.Image, backend: MontageBackend, seed: int) -> FaceCode:

@@ -19,7 +19,7 @@ from facegen.montage.regions import REGIONS, pixel_boxes
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
 # Bump whenever the same FaceCode would be drawn differently.
-CHECKPOINT_ID = "montage-1"
+CHECKPOINT_ID = "montage-2"
 # A region whose boxes span more of the picture than this is repainted whole (still reusing
 # the other steps' geometry): cropping and pasting would save little.
 REGION_WINDOW_MAX_AREA = 0.6

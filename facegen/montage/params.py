@@ -78,11 +78,11 @@ def _bool(name: str, row: int, channel: int, region: str, share_true: float, doc
 # sits at a fixed height (see render.EYE_LINE); many lengths are measured from it.
 PARAMS: tuple[ParamSpec, ...] = (
     # row 0: face shape and jaw
-    ParamSpec("face_width", 0, 0, "face", 0.43, 0.52, doc="cheekbone width"),
+    ParamSpec("face_width", 0, 0, "face", 0.41, 0.52, doc="cheekbone width"),
     ParamSpec("forehead_width", 0, 1, "face", 0.86, 0.98, doc="temple width / face width"),
     ParamSpec("cheekbones", 0, 2, "face", 0.0, 1.0, doc="cheekbone prominence"),
     ParamSpec("neck_width", 0, 3, "face", 0.40, 0.54, doc="/ face width"),
-    ParamSpec("face_length", 0, 8, "jaw", 0.29, 0.355, doc="eye line to chin"),
+    ParamSpec("face_length", 0, 8, "jaw", 0.29, 0.385, doc="eye line to chin"),
     ParamSpec("jaw_width", 0, 9, "jaw", 0.64, 0.88, doc="width at the jaw angle / face width"),
     ParamSpec("chin_width", 0, 10, "jaw", 0.20, 0.42, doc="/ face width"),
     ParamSpec("jaw_angle", 0, 11, "jaw", 0.0, 1.0, doc="0 round … 1 square jaw angle"),
@@ -97,19 +97,19 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("hairline_shape", 1, 10, "forehead", choices=HAIRLINES, shares=(0.35, 0.3, 0.15, 0.2)),
     # row 2: eye and nose geometry
     ParamSpec("eye_size", 2, 0, "eyes", 0.17, 0.23, doc="eye width / face width"),
-    ParamSpec("eye_openness", 2, 1, "eyes", 0.27, 0.42, doc="lid opening / eye width"),
+    ParamSpec("eye_openness", 2, 1, "eyes", 0.16, 0.40, doc="lid opening / eye width"),
     ParamSpec("eye_spacing", 2, 2, "eyes", 0.40, 0.50, doc="between eye centres / face width"),
-    ParamSpec("eye_tilt", 2, 3, "eyes", -10.0, 10.0, doc="degrees, outer corners up (눈꼬리) > 0"),
+    ParamSpec("eye_tilt", 2, 3, "eyes", -14.0, 10.0, doc="degrees, outer corners up (눈꼬리) > 0"),
     _bool("double_eyelid", 2, 8, "eyes", 0.5, "쌍꺼풀: a crease line above the lid"),
     ParamSpec("iris_size", 2, 9, "eyes", 0.38, 0.50, doc="iris diameter / eye width"),
     ParamSpec("eye_height", 2, 10, "eyes", -0.010, 0.010, doc="eyes below (+) or above the eye line"),
     ParamSpec("lashes", 2, 11, "eyes", 0.0, 1.0),
     ParamSpec("nose_length", 2, 4, "nose", 0.105, 0.145, doc="eye line to nose tip"),
-    ParamSpec("nose_width", 2, 5, "nose", 0.20, 0.30, doc="across the nostril wings / face width"),
+    ParamSpec("nose_width", 2, 5, "nose", 0.20, 0.38, doc="across the nostril wings / face width"),
     ParamSpec("nose_bridge", 2, 12, "nose", 0.0, 1.0, doc="bridge width and definition"),
     ParamSpec("nose_tip", 2, 13, "nose", 0.0, 1.0, doc="tip size"),
     # row 3: mouth geometry
-    ParamSpec("mouth_width", 3, 0, "mouth", 0.32, 0.46, doc="/ face width"),
+    ParamSpec("mouth_width", 3, 0, "mouth", 0.32, 0.50, doc="/ face width"),
     ParamSpec("upper_lip", 3, 1, "mouth", 0.008, 0.019),
     ParamSpec("lower_lip", 3, 2, "mouth", 0.010, 0.025),
     ParamSpec("mouth_drop", 3, 3, "mouth", 0.19, 0.225, doc="eye line to where the lips meet"),
