@@ -1,0 +1,98 @@
+"""A core Reply as the parts of a Discord message: text, files within the size limit, and a
+view of buttons whose custom_id is the core's payload.
+
+The buttons are dynamic items: discord.py recognises them by their custom_id alone, so a
+button keeps working after a restart without any per-message state in memory. Discord does not
+recompress attachments, so every picture is attached once, at full resolution
+(`Picture.as_file` needs no second copy here)."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+from PIL import Image
+
+from bot.messages import Picture, Reply
+
+MAX_CONTENT = 2000          # characters in a message
+DEFAULT_FILE_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES   # where no interaction says otherwise
+MAX_NONCE = 25              # characters Discord accepts in a message nonce
+
+
+class PayloadButton(discord.ui.DynamicItem[discord.ui.Button], template=re.compile(r"(?P<payload>.+)", re.S)):
+    """A button whose custom_id is a core payload. Every custom_id matches, so a press on a
+    garbled or forged button still reaches the core, which says why it cannot be used."""
+
+    def __init__(self, label: str, payload: str, row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(label=label, custom_id=payload), row=row)
+        self.payload = payload
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> "PayloadButton":
+        return cls(item.label or "", match["payload"], item.row)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.on_press(interaction, self.payload)
+
+
+@dataclass
+class Outgoing:
+    """Keyword arguments for send / edit calls (`attachments` replaces an edited message's files)."""
+    content: str
+    files: list[discord.File] = field(default_factory=list)
+    view: discord.ui.View | None = None
+
+    def for_send(self) -> dict[str, Any]:
+        parts: dict[str, Any] = {"content": self.content, "files": self.files}
+        if self.view is not None:
+            parts["view"] = self.view
+        return parts
+
+    def for_edit(self) -> dict[str, Any]:
+        return {"content": self.content, "attachments": self.files, "view": self.view}
+
+
+def outgoing(reply: Reply, file_limit: int = DEFAULT_FILE_LIMIT) -> Outgoing:
+    text = reply.text if len(reply.text) <= MAX_CONTENT else reply.text[:MAX_CONTENT - 1] + "…"
+    files = [_file(fit_picture(p, file_limit)) for p in reply.pictures]
+    return Outgoing(text, files, _view(reply))
+
+
+def _view(reply: Reply) -> discord.ui.View | None:
+    if not reply.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for row, buttons in enumerate(reply.buttons):
+        for button in buttons:
+            view.add_item(PayloadButton(button.label, button.payload, row=row))
+    return view
+
+
+def _file(picture: Picture) -> discord.File:
+    return discord.File(io.BytesIO(picture.data), filename=picture.filename)
+
+
+def fit_picture(picture: Picture, limit: int) -> Picture:
+    """The picture as it is if it fits `limit` bytes; otherwise a JPEG, halved in size until it fits."""
+    if len(picture.data) <= limit:
+        return picture
+    image = Image.open(io.BytesIO(picture.data)).convert("RGB")
+    stem = picture.filename.rsplit(".", 1)[0]
+    while True:
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        if buffer.tell() <= limit or min(image.size) <= 16:
+            return Picture(buffer.getvalue(), f"{stem}.jpg", "image/jpeg", picture.as_file)
+        image = image.resize((image.width // 2, image.height // 2), Image.LANCZOS)
+
+
+def message_nonce(delivery_nonce: str, index: int) -> str:
+    """A nonce for the index-th message of one delivery, within Discord's 25 characters: a
+    repeat of the same delivery after a crash carries the same nonces, and Discord drops it."""
+    suffix = f"-{index}"
+    return delivery_nonce[:MAX_NONCE - len(suffix)] + suffix
