@@ -59,6 +59,10 @@ class Head:
         return np.concatenate([self.right_lower, mirror(self.right_lower)[1:]])
 
 
+# The regions whose parameters shape the head (tests check it); others reuse a face's head.
+HEAD_REGIONS = frozenset({"face", "jaw"})
+
+
 def head(p: MontageParams) -> Head:
     hc = p.face_width / 2
     ht = hc * p.forehead_width
@@ -94,20 +98,23 @@ def render(p: MontageParams, size: int = 512, window: Box | None = None) -> Imag
 class Drawing:
     """One face's drawing operations at one size, per step of STEPS; no pixels yet."""
     size: int
+    head: Head
     ops: tuple[tuple[Op, ...], ...]
 
 
 def draw(p: MontageParams, size: int) -> Drawing:
     """Every step's geometry for the face."""
-    return Drawing(size, _sketch(p, size, STEPS))
+    h = head(p)
+    return Drawing(size, h, _sketch(p, h, size, STEPS))
 
 
 def redraw(drawing: Drawing, p: MontageParams, region: str) -> Drawing:
     """The drawing of a face that differs from `drawing`'s only in `region`'s parameters: the
     steps that read that region are drawn again, every other step's ops are reused."""
     again = [step for step in STEPS if region in step.reads]
-    fresh = iter(_sketch(p, drawing.size, again))
-    return Drawing(drawing.size, tuple(next(fresh) if region in step.reads else ops
+    h = head(p) if region in HEAD_REGIONS else drawing.head
+    fresh = iter(_sketch(p, h, drawing.size, again))
+    return Drawing(drawing.size, h, tuple(next(fresh) if region in step.reads else ops
                                     for step, ops in zip(STEPS, drawing.ops)))
 
 
@@ -164,9 +171,8 @@ def _crop(canvas: Canvas, window: Box | None) -> Image.Image:
     return picture.crop((left, top, left + window[2] - window[0], top + window[3] - window[1]))
 
 
-def _sketch(p: MontageParams, size: int, steps) -> tuple[tuple[Op, ...], ...]:
+def _sketch(p: MontageParams, h: Head, size: int, steps) -> tuple[tuple[Op, ...], ...]:
     sketch = Sketch(size)
-    h = head(p)
     colours = Palette(p)
     out = []
     for step in steps:

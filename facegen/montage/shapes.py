@@ -40,8 +40,17 @@ def quad(a: Point, c: Point, b: Point, n: int = 12) -> np.ndarray:
 def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 32,
             start: float = 0.0, end: float = 2 * np.pi) -> np.ndarray:
     """Points on an ellipse; angles in radians, 0 = +x, π/2 = +y (down)."""
+    cos, sin = _circle(n, float(start), float(end))
+    return np.stack([cx + rx * cos, cy + ry * sin], axis=1)
+
+
+@lru_cache(maxsize=256)
+def _circle(n: int, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
     t = np.linspace(start, end, n, endpoint=(end - start) < 2 * np.pi - 1e-9)
-    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+    cos, sin = np.cos(t), np.sin(t)
+    cos.setflags(write=False)
+    sin.setflags(write=False)
+    return cos, sin
 
 
 def mirror(points: np.ndarray, cx: float = 0.5) -> np.ndarray:
@@ -63,7 +72,9 @@ def stroke(points: np.ndarray, widths) -> np.ndarray:
     """A filled outline around a polyline, `widths` (scalar or per point) across; tapered strokes."""
     pts = np.asarray(points, float)
     w = np.broadcast_to(np.asarray(widths, float), (len(pts),))
-    tangent = np.gradient(pts, axis=0)
+    tangent = np.empty_like(pts)          # np.gradient's differences, without its overhead
+    tangent[1:-1] = (pts[2:] - pts[:-2]) / 2.0
+    tangent[0], tangent[-1] = pts[1] - pts[0], pts[-1] - pts[-2]
     norm = np.linalg.norm(tangent, axis=1, keepdims=True)
     tangent = tangent / np.where(norm == 0, 1, norm)
     normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)

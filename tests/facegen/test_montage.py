@@ -12,7 +12,7 @@ from facegen.facecode import FaceCode
 from facegen.montage import CHECKPOINT_ID, PARAMS, MontageBackend, decode, encode
 from facegen.montage.params import REGION_PARAMS, SPECS, with_params
 from facegen.montage.regions import REGION_BOXES, REGIONS, pixel_boxes
-from facegen.montage.render import STEPS, draw, render
+from facegen.montage.render import HEAD_REGIONS, STEPS, draw, head, render
 
 BACKEND = MontageBackend()
 
@@ -168,6 +168,16 @@ def test_steps_that_do_not_read_a_region_draw_the_same_for_all_its_candidates(re
                 elif not same_ops(ops, again):
                     redrawn.add(step.draw.__name__)
     assert redrawn, f"no step draws {region} differently"
+
+
+@pytest.mark.parametrize("region", sorted(set(REGIONS) - HEAD_REGIONS))
+def test_only_the_head_regions_shape_the_head(region):
+    code = BACKEND.sample(4)
+    base = head(decode(code))
+    for candidate in region_candidates(BACKEND, code, region, n=4, seed=1):
+        again = head(decode(candidate))
+        assert all(same_ops(getattr(base, f), getattr(again, f)) for f in ("fw", "hc", "ht", "chin_y", "right_upper",
+                                                                           "right_lower"))
 
 
 def test_window_render_matches_the_full_picture():
