@@ -242,3 +242,16 @@ class GalleryCode(Base):
     backend: Mapped[str] = mapped_column(String(16))
     checkpoint_id: Mapped[str] = mapped_column(String(80))
     face_id: Mapped[int] = mapped_column(Id, ForeignKey("faces.id", ondelete="CASCADE"), index=True)
+
+
+# --- chat platform update cursors: see storage/platform_cursors.py ---------------------------
+
+class PlatformCursor(Base):
+    """Where a platform's update stream was left off (Telegram's getUpdates offset), so a
+    restarted bot neither handles an update twice nor skips one."""
+    __tablename__ = "platform_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)   # e.g. "telegram:<bot id>"
+    position: Mapped[int] = mapped_column(BigInteger)                 # every update below this was handled
+    handled: Mapped[list[int]] = mapped_column(JSON, default=list)    # ids at or above `position` already handled
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 11:25:18.263612
+Create Date: 2026-11-21 11:56:31.402936
 """
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gallery_entries')),
     sa.UniqueConstraint('name', name=op.f('uq_gallery_entries_name'))
+    )
+    op.create_table('platform_cursors',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('position', sa.BigInteger(), nullable=False),
+    sa.Column('handled', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_platform_cursors'))
     )
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -249,6 +256,7 @@ def downgrade() -> None:
 
     op.drop_table('workers')
     op.drop_table('users')
+    op.drop_table('platform_cursors')
     op.drop_table('gallery_entries')
     with op.batch_alter_table('blobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blobs_sha256'))

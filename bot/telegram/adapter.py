@@ -1,0 +1,189 @@
+"""The Telegram bot: python-telegram-bot's Application around the conversation core.
+
+    updates (long polling, offset in the database) ─► handlers ─► Incoming ─► core ─► replies
+    outbox deliveries (Courier) ─────────────────────────────────► render ─► replace the progress message
+
+Handlers only translate (bot/telegram/incoming.py in, bot/telegram/outgoing.py out); every
+rule about faces, buttons and their owners lives in the core. AIORateLimiter (with a per-chat
+bucket added, bot/telegram/ratelimit.py) keeps the bot within Telegram's flood limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
+                          MessageHandler, filters)
+
+from bot.conversation.replies import say
+from bot.messages import Incoming, Reply
+from bot.telegram.commands import COMMANDS, command_text
+from bot.telegram.incoming import (DOWNLOAD_MAX_BYTES, addressed_text, attachment, in_group, incoming,
+                                   locale_hint)
+from bot.telegram.outgoing import delivery_failure, replace_progress, send_reply
+from bot.telegram.polling import UpdatePoller
+from bot.telegram.progress import ProgressMessages
+from bot.telegram.ratelimit import ChatRateLimiter
+from bot.web.progress import job_progress
+from dreamface.app import App
+from dreamface.config import Settings
+from storage.courier import Courier
+from storage.outbox import DeliveryRecord, Routes
+from storage.platform_cursors import PlatformCursors
+
+log = logging.getLogger(__name__)
+
+ANSWER_MAX = 200   # characters in a callback query's answer (a toast)
+SOMETHING_WENT_WRONG = {"ko": "문제가 생겼어요. 잠시 후 다시 해 주세요.", "en": "Something went wrong; please try again."}
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(self, settings: Settings, app: App, *, courier_poll_seconds: float = 0.5,
+                 progress_poll_seconds: float = 0.5, poll_timeout: int | None = None) -> None:
+        self.settings = settings
+        self.core = app
+        self.conversation = app.conversation
+        self.application: Application = (
+            ApplicationBuilder().token(settings.telegram_token)
+            .base_url(settings.telegram_base_url).base_file_url(settings.telegram_base_file_url)
+            .rate_limiter(ChatRateLimiter())
+            .updater(None)   # polling is ours: the offset lives in the database
+            .build())
+        self.bot = self.application.bot
+        self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.queue),
+                                         poll_seconds=progress_poll_seconds)
+        self.courier_poll_seconds = courier_poll_seconds
+        self.poll_timeout = poll_timeout
+        self.application.add_handlers([
+            MessageHandler(filters.COMMAND, self.on_command),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text),
+            MessageHandler(filters.PHOTO | filters.Document.ALL, self.on_image),
+            CallbackQueryHandler(self.on_press),
+        ])
+        self.application.add_error_handler(self.on_error)
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve Telegram until `stop` is set: poll updates, deliver results, follow progress."""
+        async with self.application:   # initialize (getMe) … shutdown
+            await self.bot.delete_webhook()   # getUpdates is refused while a webhook is set
+            await self._set_commands()
+            poller = UpdatePoller(self.bot, PlatformCursors(self.core.engine), f"telegram:{self.bot.id}",
+                                  self.application.process_update,
+                                  **({} if self.poll_timeout is None else {"poll_timeout": self.poll_timeout}))
+            courier = Courier(self.core.engine, Routes(platforms=(self.platform,)), self.deliver,
+                              poll_seconds=self.courier_poll_seconds)
+            loops = [asyncio.create_task(poller.run(stop), name="telegram updates"),
+                     asyncio.create_task(courier.run(stop), name="telegram courier"),
+                     asyncio.create_task(self.progress.run(stop), name="telegram progress")]
+            log.info("telegram: polling as @%s", self.bot.username)
+            try:
+                done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()   # a loop that died takes the bot down loudly
+            finally:
+                stop.set()
+                await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _set_commands(self) -> None:
+        for language in ("ko", "en"):
+            commands = [BotCommand(c.name, getattr(c, language)) for c in COMMANDS]
+            await self.bot.set_my_commands(commands, language_code=None if language == "ko" else language)
+
+    # --- updates in ----------------------------------------------------------------------------
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/new, /describe …, /eyes: the phrase the command stands for, with its arguments."""
+        word, *args = update.message.text.split()
+        name, _, addressee = word[1:].partition("@")
+        if addressee and addressee.lower() != (self.bot.username or "").lower():
+            return   # /new@another_bot in a group
+        await self.converse(update, incoming(update, text=command_text(name, args)))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any text in a private chat; in groups, text that mentions or answers the bot."""
+        text = addressed_text(update.message, self.bot.bot)
+        if text is not None:
+            await self.converse(update, incoming(update, text=text))
+
+    async def on_image(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo (its largest size) or an image sent as a file: the user's own face."""
+        message = update.message
+        if in_group(update) and addressed_text(message, self.bot.bot) is None:
+            return
+        found = attachment(message)
+        if found is None or not found.is_image:
+            return await self._say(update, "error_unsupported_format")
+        if found.file_size is not None and found.file_size > DOWNLOAD_MAX_BYTES:
+            return await self._say(update, "error_too_large")
+        try:
+            data = await (await self.bot.get_file(found.file_id)).download_as_bytearray()
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                return await self._say(update, "error_too_large")
+            raise
+        await self.converse(update, incoming(update, photo=bytes(data)))
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button: answered at once; a refusal (stale, someone else's) is the answer itself."""
+        query = update.callback_query
+        if query.data is None:
+            return await query.answer()
+        try:
+            replies = await self.conversation.handle(incoming(update, button=query.data))
+        except Exception:
+            await query.answer(self._words(update, SOMETHING_WENT_WRONG))
+            raise
+        refusal = "\n".join(r.text for r in replies)
+        if replies and all(r.kind == "error" and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
+            return await query.answer(refusal)
+        await query.answer()
+        await self._send_all(str(update.effective_chat.id), replies)
+
+    async def converse(self, update: Update, message: Incoming) -> None:
+        await self._send_all(message.chat_id, await self.conversation.handle(message))
+
+    async def _send_all(self, chat_id: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.kind == "progress" and reply.job_id is not None:
+                await self.progress.show(chat_id, reply)
+            else:
+                await send_reply(self.bot, chat_id, reply)
+
+    async def _say(self, update: Update, key: str) -> None:
+        """A reply the adapter words itself (what never reaches the core), in the core's words."""
+        locale = locale_hint(update.effective_user) or self.conversation.default_locale
+        await send_reply(self.bot, str(update.effective_chat.id), Reply(say(locale, key), kind="error"))
+
+    def _words(self, update: Update, texts: dict[str, str]) -> str:
+        return texts[locale_hint(update.effective_user) or self.conversation.default_locale]
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log first, then tell the user something went wrong."""
+        log.error("telegram: handling an update failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None and update.callback_query is None:
+            with contextlib.suppress(TelegramError):
+                await self.bot.send_message(update.effective_chat.id, self._words(update, SOMETHING_WENT_WRONG))
+
+    # --- results out -----------------------------------------------------------------------------
+
+    async def deliver(self, delivery: DeliveryRecord) -> None:
+        """The Courier's send: a job's result, in place of its progress message when this
+        process sent one."""
+        replies = await self.conversation.render_delivery(delivery)
+        try:
+            for reply in replies:
+                async with self.progress.take(reply.job_id) as shown:
+                    if shown is None:
+                        await send_reply(self.bot, delivery.chat_id, reply)
+                    else:
+                        await replace_progress(self.bot, delivery.chat_id, shown.message_id, reply)
+        except TelegramError as exc:
+            raise delivery_failure(exc) from exc
