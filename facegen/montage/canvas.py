@@ -137,6 +137,9 @@ class Sketch:
                    strength: float = 1.0) -> None:
         """Fill the face with skin, darkened toward `shadow` and lit toward `light` as the shading
         layers (everything shaded so far) say."""
+        if self._layers or self._patch:
+            # a step's shading is played before its other ops (see `take`)
+            raise RuntimeError("shade in a step before the one that paints the skin")
         self.ops.append(("skin", self.px(outline), skin, shadow, light, strength))
 
 
