@@ -186,12 +186,9 @@ class FakeUser:
         """Type a message (mentioning the bot first when `mention`)."""
         return await self.fake._user_message(self, channel or self.dm.id, text, mention, list(files))
 
-    async def press(self, message: FakeMessage, label: str | None = None, *, custom_id: str | None = None
-                    ) -> FakeInteraction:
-        """Press a button by label, or claim to press `custom_id` (a tampered client)."""
-        if custom_id is None:
-            custom_id = message.button(label)["custom_id"]
-        return await self.fake._press(self, message, custom_id)
+    async def press(self, message: FakeMessage, label: str) -> FakeInteraction:
+        """Press the button with this label (on a message this user can see)."""
+        return await self.fake._press(self, message, message.button(label)["custom_id"])
 
     # --- what they see ---------------------------------------------------------------------
 
@@ -447,6 +444,13 @@ class FakeDiscord:
         self._apply_edit(message, body, files)
         return _json(self._message_json(message))
 
+    def post_as_bot(self, channel_id: int, content: str, rows: list[list[tuple[str, str]]]) -> FakeMessage:
+        """A message the bot posted earlier (an older version, say), with (label, custom_id) buttons."""
+        components = [{"type": 1, "components": [{"type": 2, "style": 2, "label": label, "custom_id": custom_id}
+                                                 for label, custom_id in row]} for row in rows]
+        _check_components(components)
+        return self._new_message(channel_id, self.bot_id, {"content": content, "components": components}, [])
+
     def _find(self, channel_id: int, message_id: int) -> FakeMessage:
         for message in self.messages.get(channel_id, ()):
             if message.id == message_id:
@@ -652,8 +656,11 @@ class FakeDiscord:
         return await self._interact(user, channel_id, 2, data)
 
     async def _press(self, user: FakeUser, message: FakeMessage, custom_id: str) -> FakeInteraction:
-        if message.ephemeral_for not in (None, user.id):
+        channel = self.channels[message.channel_id]
+        if message.ephemeral_for not in (None, user.id) or channel.recipient not in (None, user):
             raise AssertionError(f"{user.name} cannot see message {message.id}")
+        if custom_id not in message.custom_ids:   # Discord validates presses against the message
+            raise AssertionError(f"message {message.id} has no button {custom_id!r}")
         return await self._interact(user, message.channel_id, 3, {"custom_id": custom_id, "component_type": 2},
                                     message=message)
 
