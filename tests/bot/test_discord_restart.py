@@ -1,0 +1,83 @@
+"""`dreamface bot discord` as a process, killed (SIGKILL) while a job runs: after a restart the
+result arrives, once, and the buttons sent before the restart still work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import REPO
+from discord_fake import FakeDiscord
+from test_discord import acknowledged_notice, result_of
+
+SHEET = "face.sheet"
+
+
+def start_bot(fake: FakeDiscord, workdir: Path, log_name: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env.update({"PYTHONPATH": str(REPO), "DREAMFACE_DATABASE_URL": f"sqlite:///{workdir / 'dreamface.db'}",
+                "DREAMFACE_DISCORD_TOKEN": fake.token, "DREAMFACE_DISCORD_API_BASE": fake.api_base,
+                "DREAMFACE_DISCORD_GATEWAY_URL": fake.gateway_url, "DREAMFACE_WORKER_POLL_SECONDS": "0.1",
+                "DREAMFACE_WORKER_LEASE_SECONDS": "2"})   # a dead worker's job is rescued within seconds
+    with open(workdir / log_name, "w") as log:
+        return subprocess.Popen([sys.executable, "-m", "dreamface.cli", "bot", "discord"], cwd=workdir, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+def is_eyes_grid(message) -> bool:
+    return message.content == "Pick 1–10: eyes for #1."
+
+
+def job_state(workdir: Path, kind: str) -> str | None:
+    with sqlite3.connect(workdir / "dreamface.db") as db:
+        row = db.execute("SELECT state FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
+    return None if row is None else row[0]
+
+
+async def wait_for_state(workdir: Path, kind: str, state: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while job_state(workdir, kind) != state:
+        assert time.monotonic() < deadline, f"no {kind} job reached {state}"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart(tmp_path):
+    async with FakeDiscord() as fake:
+        ann = fake.add_user("ann", locale="en-US")
+        bot = start_bot(fake, tmp_path, "first.log")
+        try:
+            await fake.wait_connected(timeout=90)
+            await acknowledged_notice(fake, ann, await ann.slash("help"))
+            face = await result_of(fake, await ann.slash("new"))
+
+            await ann.press(face, "Eyes")                # a 512-px grid of ten: about a second of work
+            await wait_for_state(tmp_path, SHEET, "running")
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(timeout=10)
+            shown_before = [m for m in ann.bot_messages() if is_eyes_grid(m)]
+            await fake.until(lambda: fake.identifies == 1 and not fake._sessions, timeout=10)
+
+            bot = start_bot(fake, tmp_path, "second.log")
+            grid = await fake.until(lambda: next((m for m in ann.bot_messages() if is_eyes_grid(m)), None),
+                                    timeout=90)
+            assert shown_before == []                    # the grid was still being made when the bot died
+            assert grid.content == "Pick 1–10: eyes for #1." and grid.nonce is not None
+            assert grid.button_rows == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+
+            # a button sent by the first process works in the second
+            picked = await result_of(fake, await ann.press(grid, "4"))
+            assert picked.content == "#2: eyes 4 picked for #1."
+            await asyncio.sleep(1.0)                     # time for a repeat to show up, if there were one
+            assert len([m for m in ann.bot_messages() if is_eyes_grid(m)]) == 1
+            assert fake.identifies == 2 and fake.refusals == []
+        finally:
+            if bot.poll() is None:
+                bot.send_signal(signal.SIGINT)
+                bot.wait(timeout=30)
+    assert bot.returncode == 0, (tmp_path / "second.log").read_text()
