@@ -1,5 +1,5 @@
-"""python-telegram-bot's AIORateLimiter (30 messages/s overall, 20/min per group, retry after a
-429) plus the limit it leaves out: about one message per second in a private chat. Telegram
+"""python-telegram-bot's AIORateLimiter (messages per second overall, 20/min per group, retry
+after a 429) plus the limit it leaves out: about one message per second in a private chat. Telegram
 allows short bursts there, so each private chat gets a bucket of a few messages that refills
 at one per second; a chatty user then waits for their own replies without stalling anyone
 else (a 429 would pause every request of the bot)."""
@@ -11,6 +11,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
+OVERALL_PER_SECOND = 25  # Telegram allows about 30; the rest is headroom for network jitter
 CHAT_BURST = 8           # messages one private chat may get at once
 CHAT_PER_SECOND = 1.0    # then this many per second
 MAX_CHAT_LIMITERS = 4096
@@ -19,7 +20,7 @@ MAX_CHAT_LIMITERS = 4096
 class ChatRateLimiter(AIORateLimiter):
     def __init__(self, *, max_retries: int = 3, chat_burst: int = CHAT_BURST,
                  chat_per_second: float = CHAT_PER_SECOND) -> None:
-        super().__init__(max_retries=max_retries)
+        super().__init__(overall_max_rate=OVERALL_PER_SECOND, max_retries=max_retries)
         self._chat_burst = chat_burst
         self._chat_period = chat_burst / chat_per_second
         self._chats: dict[int, AsyncLimiter] = {}

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.conversation.replies import say
 from bot.telegram.adapter import TelegramAdapter
-from conftest import TESTDATA
+from bot.telegram.polling import after_handling
+from conftest import REPO, TESTDATA
 from dreamface.app import App, open_app
 from dreamface.config import Settings
+from storage.db import create_engine, session_factory
+from storage.faces import FaceRepository
+from storage.models import Delivery
+from storage.platform_cursors import Cursor, PlatformCursors
 from telegram_fake import BOT_USERNAME, FakeTelegram, SimUser, Shown, wait_until
 
 RENDER_SIZE = 128   # the tests read captions and buttons, not pixels
@@ -137,3 +149,218 @@ async def test_a_whole_session_in_korean(telegram: Running):
 
     assert fake.rejected == [], "Telegram refused nothing"
     assert fake.throttled() == []
+
+
+async def test_fifty_users_at_once_each_get_their_own_face_within_the_rate_limits(telegram: Running):
+    fake = telegram.fake
+    users = [fake.user(f"user{i}", language_code="ko" if i % 2 else "en") for i in range(50)]
+
+    async def session(user: SimUser) -> Shown:
+        await acknowledged(user)
+        count = len(user.inbox())
+        await user.send(f"/new {700 + user.id}")
+        return await result_of(user, count)
+
+    results = await asyncio.wait_for(asyncio.gather(*(session(u) for u in users)), 120)
+
+    async with telegram.app.conversation.sessions() as db:
+        repo = FaceRepository(db)
+        for user, shown in zip(users, results):
+            owner = await repo.get_or_create_user("telegram", str(user.id))
+            face = await repo.get_face_by_number(owner, 1)
+            assert shown.photo == (await repo.face_image(face)).data, f"{user.id} was shown someone else's face"
+            assert shown.caption.startswith("#1: 새 얼굴" if user.user["language_code"] == "ko" else "#1: a new face")
+    assert len({shown.photo for shown in results}) == 50
+    for user in users:   # the notice, its thanks, the help text, the result and its file: nothing more
+        assert len(user.inbox()) == 5, [m.words for m in user.inbox()]
+    assert fake.throttled() == [], "the bot kept within the flood limits without being told"
+    # a bucket of 30 passes at most its 30 plus one second's refill in any second
+    assert fake.peak_rate(1.0) <= 2 * fake.limits.overall_per_second
+    assert max(fake.peak_rate(1.0, chat_id=u.id) for u in users) <= fake.limits.chat_burst + 1
+    assert fake.rejected == []
+
+
+async def test_malformed_input_gets_a_clear_localized_reply(telegram: Running):
+    fake = telegram.fake
+    ko, en = fake.user("지민", language_code="ko"), fake.user("Sam", language_code="en-GB")
+    await asyncio.gather(acknowledged(ko), acknowledged(en))
+
+    huge = b"\x89PNG\r\n\x1a\n" + bytes(21 * 1024 * 1024)   # an image file over the bot download limit
+    await ko.send_document(huge, "huge.png", "image/png")
+    assert (await ko.wait_for(lambda m: "너무 커요" in m.words, after=len(ko.inbox()) - 1)).keyboard == []
+    await en.send_document(b"%PDF-1.4 not a face", "cv.pdf", "application/pdf")
+    await en.wait_for(lambda m: m.words == "Please send a JPEG, PNG or WebP photo.")
+    await en.send("a" * 5000)
+    await en.wait_for(lambda m: m.words == "That message is too long; please keep it shorter.")
+    await en.send_document(b"GIF89a broken", "face.gif", "image/gif")   # claims to be an image, is not one
+    await en.wait_for(lambda m: "isn't an image" in m.words or "JPEG, PNG or WebP" in m.words, timeout=30,
+                      after=len(en.inbox()) - 1)
+    assert fake.downloads and all(len(fake._files[f]) <= 20 * 1024 * 1024 for f in fake.downloads), \
+        "the huge file was never downloaded"
+
+
+async def test_in_a_group_the_bot_answers_mentions_and_only_the_owner_may_press(telegram: Running):
+    fake = telegram.fake
+    group = fake.group("친구들")
+    alice, bob = fake.user("Alice", language_code="en"), fake.user("Bob", language_code="en")
+    await asyncio.gather(acknowledged(alice), acknowledged(bob))
+
+    await alice.send("new", chat=group)                       # not addressed to the bot
+    await alice.send(f"@{BOT_USERNAME} new", chat=group)      # addressed to it
+    face = await _group_result(alice, group)
+    assert face.caption.startswith("#1: a new face")
+    await alice.wait_for(lambda m: m.document is not None, chat=group)
+    await asyncio.sleep(0.3)
+    assert len(fake.bot_messages(group)) == 2   # the face and its file; the unaddressed "new" got nothing
+
+    answer = await bob.answer(await bob.press(face, "Eyes"))
+    assert answer == say("en", "not_your_button")
+    assert await alice.answer(await alice.press(face, "Eyes")) == ""
+    await wait_until(lambda: any("Pick 1–10" in m.words for m in fake.bot_messages(group)), 30)
+
+    await bob.send("/help", chat=group)                       # a command needs no mention
+    await wait_until(lambda: any("help" in m.words.lower() or "describe" in m.words for m in
+                                 fake.bot_messages(group)[3:]), 10)
+
+
+async def _group_result(user: SimUser, group: int) -> Shown:
+    shown = await user.wait_for(lambda m: m.photo is not None, chat=group)
+    await wait_until(lambda: "editMessageMedia" in shown.edits, 30)
+    return shown
+
+
+async def test_a_user_who_blocked_the_bot_ends_the_delivery_as_failed(telegram: Running):
+    fake = telegram.fake
+    leaver = fake.user("Leaver", language_code="en")
+    await acknowledged(leaver)
+    leaver.block()   # after asking, before the result
+    await leaver.send("new")
+
+    async def failed() -> list:
+        async with telegram.app.conversation.sessions() as db:
+            rows = (await db.execute(select(Delivery).where(Delivery.chat_id == str(leaver.id)))).scalars().all()
+        return [(r.state, r.error) for r in rows]
+
+    for _ in range(300):
+        states = await failed()
+        if states and states[0][0] != "pending" and states[0][0] != "sending":
+            break
+        await asyncio.sleep(0.05)
+    assert states == [("failed", "telegram refused: Forbidden: bot was blocked by the user")]
+
+
+# --- the update offset --------------------------------------------------------------------------
+
+def test_the_cursor_moves_past_an_update_only_when_everything_before_it_was_handled():
+    batch = [10, 11, 12, 13]
+    cursor = after_handling(Cursor(10), batch, 12)
+    assert cursor == Cursor(10, frozenset({12}))
+    assert not cursor.was_handled(11) and cursor.was_handled(12) and cursor.was_handled(9)
+    cursor = after_handling(cursor, batch, 10)
+    assert cursor == Cursor(11, frozenset({12}))
+    cursor = after_handling(after_handling(cursor, batch, 11), batch, 13)
+    assert cursor == Cursor(14)
+
+
+async def test_cursors_are_kept_in_the_database(engine):
+    cursors = PlatformCursors(engine)
+    assert await cursors.get("telegram:1") == Cursor()
+    await cursors.save("telegram:1", Cursor(41, frozenset({43, 44})))
+    await cursors.save("telegram:2", Cursor(7))
+    await cursors.save("telegram:1", Cursor(42, frozenset({43, 44})))
+    assert await PlatformCursors(engine).get("telegram:1") == Cursor(42, frozenset({43, 44}))
+    assert await cursors.get("telegram:2") == Cursor(7)
+
+
+async def test_the_offset_survives_restarts_no_update_twice_none_skipped(tmp_path):
+    url = f"sqlite:///{tmp_path / 'dreamface.db'}"
+    async with FakeTelegram() as fake:
+        users = [fake.user(f"u{i}", language_code="en") for i in range(3)]
+        async with running_bot(fake, url, worker=False):
+            await users[0].send("hello")
+            await users[0].wait_for(lambda m: "Welcome" in m.words)
+        # while the bot is down: two new users write, and the bot's last batch is pretend-half-done
+        sent_while_down = [await users[1].send("hi"), await users[2].send("hi")]
+        engine = create_engine(url)
+        try:
+            cursors = PlatformCursors(engine)
+            name = f"telegram:{fake.bot_id}"
+            # as if the bot had died after handling the second of these two updates
+            await cursors.save(name, Cursor(sent_while_down[0], frozenset({sent_while_down[1]})))
+            async with running_bot(fake, url, worker=False):
+                await users[1].wait_for(lambda m: "Welcome" in m.words)
+                await wait_until(lambda: not fake.pending_updates, 10)
+                await asyncio.sleep(0.5)
+            saved = await cursors.get(name)
+        finally:
+            await engine.dispose()
+    assert [len(u.inbox()) for u in users] == [1, 1, 0], "handled once each; the one handled before the crash not again"
+    assert saved == Cursor(sent_while_down[1] + 1)
+
+
+# --- `dreamface bot telegram` as a process --------------------------------------------------------
+
+@contextlib.contextmanager
+def dreamface_process(workdir: Path, env: dict[str, str], *args: str, log_name: str) -> Iterator[subprocess.Popen]:
+    """`dreamface <args>` in `workdir` with `env`; killed (SIGKILL) if still running at the end."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    environment.update({"PYTHONPATH": str(REPO), **env})
+    with open(workdir / log_name, "w") as log:
+        child = subprocess.Popen([sys.executable, "-m", "dreamface.cli", *args], cwd=workdir, env=environment,
+                                 stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'dreamface.db'}"
+    async with FakeTelegram() as fake:
+        env = {**fake.env, "DREAMFACE_DATABASE_URL": url, "DREAMFACE_WORKER_POLL_SECONDS": "0.1"}
+        user = fake.user("Kim", language_code="ko")
+        with dreamface_process(tmp_path, env, "bot", "telegram", "--no-worker", log_name="bot1.log") as bot:
+            await wait_until(lambda: fake.commands or bot.poll() is not None, 90,
+                             lambda: (tmp_path / "bot1.log").read_text())
+            await acknowledged(user)
+            asked = await user.send("새 얼굴")
+            progress = await user.wait_for(lambda m: m.photo is not None, timeout=30)
+            assert progress.caption.startswith("지금은 생성기가 꺼져 있어요"), progress.caption
+            # the update is handled once its offset is saved (a kill just before would repeat it)
+            engine = create_engine(url)
+            try:
+                cursors = PlatformCursors(engine)
+                for _ in range(100):
+                    if (await cursors.get(f"telegram:{fake.bot_id}")).was_handled(asked):
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await engine.dispose()
+            bot.kill()   # SIGKILL: nothing is flushed, nothing said goodbye
+        # the job runs (and its result waits in the outbox) while the bot is down
+        with dreamface_process(tmp_path, env, "worker", log_name="worker.log") as worker:
+            engine = create_engine(url)
+            try:
+                async def waiting() -> list[str]:
+                    async with session_factory(engine)() as db:
+                        return list((await db.execute(select(Delivery.state))).scalars())
+                for _ in range(600):
+                    if await waiting() == ["pending"] or worker.poll() is not None:
+                        break
+                    await asyncio.sleep(0.1)
+                assert await waiting() == ["pending"], (tmp_path / "worker.log").read_text()
+            finally:
+                await engine.dispose()
+        seen = len(user.inbox())
+        with dreamface_process(tmp_path, env, "bot", "telegram", "--no-worker", log_name="bot2.log") as bot:
+            result = await user.wait_for(lambda m: m.photo is not None, after=seen, timeout=90)
+            await user.wait_for(lambda m: m.document is not None, after=seen, timeout=30)
+            await asyncio.sleep(1.5)   # time for a repeat, if there were one
+            bot.send_signal(signal.SIGINT)
+            await asyncio.to_thread(bot.wait, 30)
+        assert bot.returncode == 0, (tmp_path / "bot2.log").read_text()
+    assert result.caption == "#1: 새 얼굴이에요."
+    assert [m.words for m in user.inbox()[seen:]] == ["#1: 새 얼굴이에요.", ""], "the result and its file, once"
+    assert progress.edits == [], "the killed process's progress message is left as it was"
