@@ -7,8 +7,8 @@
   candidate whole vs. the region-only path (`MontageBackend.render_region`: the base face drawn
   once, each candidate recomputing only the steps that read the region and repainting its box);
 - per description parse (facegen.describe), when that module is present.
-Wall-clock times, and CPU time per face alongside (other work on a shared machine inflates wall
-time but not CPU time).
+Wall-clock times, and CPU time alongside (other work on a shared machine inflates wall time
+far more than CPU time).
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.mean(quick) / statistics.mean(full):.2f}")
     print(f"  {'all':12s} {statistics.mean(full_all):6.0f} / {statistics.mean(quick_all):6.0f} / "
           f"{statistics.mean(quick_all) / statistics.mean(full_all):.2f}")
-    print(f"  whole       wall {percentiles(full_all)}   cpu mean {statistics.mean(full_cpu):.0f} ms")
-    print(f"  region-only wall {percentiles(quick_all)}   cpu mean {statistics.mean(quick_cpu):.0f} ms"
-          f"   (p99 ratio {np.percentile(quick_all, 99) / np.percentile(full_all, 99):.2f})")
+    print(f"  whole       wall {percentiles(full_all)}   cpu {percentiles(full_cpu)}")
+    print(f"  region-only wall {percentiles(quick_all)}   cpu {percentiles(quick_cpu)}")
+    print(f"  region-only / whole: mean {statistics.mean(quick_all) / statistics.mean(full_all):.2f}, "
+          f"p99 {np.percentile(quick_all, 99) / np.percentile(full_all, 99):.2f} (wall); "
+          f"mean {statistics.mean(quick_cpu) / statistics.mean(full_cpu):.2f} (cpu)")
 
     try:
         from facegen.describe import parse_description, warm_up
