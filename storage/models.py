@@ -255,3 +255,43 @@ class PlatformCursor(Base):
     position: Mapped[int] = mapped_column(BigInteger)                 # every update below this was handled
     handled: Mapped[list[int]] = mapped_column(JSON, default=list)    # ids at or above `position` already handled
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --- moderator accounts, their sessions and the moderation log's indexes: see storage/moderation.py ---
+
+class Moderator(Base):
+    """A dashboard account, created only from the command line (`dreamface mod add`)."""
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))        # bot/moderation/passwords.py format
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ModeratorSession(Base):
+    """A logged-in dashboard session. The cookie carries a random token; only its SHA-256 is
+    stored, so reading this table does not let anyone log in."""
+    __tablename__ = "moderator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(Id, ForeignKey("moderators.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))            # every form of this session carries it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # absolute end
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # idle timeout
+
+
+# The generation log pages newest first by (created_at, id); these keep its filtered pages and
+# the audit log fast at a million rows (bench figures in the report of the moderation work).
+Index("ix_faces_user_created_at_id", Face.user_id, Face.created_at, Face.id)
+Index("ix_faces_flagged_created_at_id", Face.created_at, Face.id,
+      sqlite_where=text("flagged"), postgresql_where=text("flagged"))
+Index("ix_faces_hidden_created_at_id", Face.created_at, Face.id,
+      sqlite_where=text("hidden"), postgresql_where=text("hidden"))
+Index("ix_moderation_events_created_at_id", ModerationEvent.created_at, ModerationEvent.id)
+Index("ix_moderation_events_target_user_id", ModerationEvent.target_user_id)
+Index("ix_moderation_events_target_face_id", ModerationEvent.target_face_id)
+Index("ix_moderation_events_reports", ModerationEvent.target_face_id,
+      sqlite_where=text("action = 'report'"), postgresql_where=text("action = 'report'"))

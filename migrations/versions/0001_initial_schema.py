@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 11:56:31.402936
+Create Date: 2026-11-21 12:10:41.908268
 """
 from __future__ import annotations
 
@@ -40,6 +40,15 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gallery_entries')),
     sa.UniqueConstraint('name', name=op.f('uq_gallery_entries_name'))
+    )
+    op.create_table('moderators',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('password_hash', sa.String(length=256), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderators')),
+    sa.UniqueConstraint('name', name=op.f('uq_moderators_name'))
     )
     op.create_table('platform_cursors',
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -111,6 +120,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('faces', schema=None) as batch_op:
         batch_op.create_index('ix_faces_created_at_id', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_faces_flagged_created_at_id', ['created_at', 'id'], unique=False, sqlite_where=sa.text('flagged'), postgresql_where=sa.text('flagged'))
+        batch_op.create_index('ix_faces_hidden_created_at_id', ['created_at', 'id'], unique=False, sqlite_where=sa.text('hidden'), postgresql_where=sa.text('hidden'))
+        batch_op.create_index('ix_faces_user_created_at_id', ['user_id', 'created_at', 'id'], unique=False)
 
     op.create_table('jobs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -144,6 +156,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_jobs_lease', ['lease_expires_at'], unique=False, sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
         batch_op.create_index('ix_jobs_user_unfinished', ['user_id'], unique=False, sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.create_index('uq_jobs_dedupe_key', ['dedupe_key'], unique=True, sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
+
+    op.create_table('moderator_sessions',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('moderator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['moderator_id'], ['moderators.id'], name=op.f('fk_moderator_sessions_moderator_id_moderators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_moderator_sessions'))
+    )
+    with op.batch_alter_table('moderator_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderator_sessions_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_moderator_sessions_moderator_id'), ['moderator_id'], unique=False)
 
     op.create_table('deliveries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -200,6 +226,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderation_events_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_moderation_events_created_at_id', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_moderation_events_reports', ['target_face_id'], unique=False, sqlite_where=sa.text("action = 'report'"), postgresql_where=sa.text("action = 'report'"))
+        batch_op.create_index('ix_moderation_events_target_face_id', ['target_face_id'], unique=False)
+        batch_op.create_index('ix_moderation_events_target_user_id', ['target_user_id'], unique=False)
 
     op.create_table('saved_faces',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -225,6 +255,10 @@ def downgrade() -> None:
 
     op.drop_table('saved_faces')
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderation_events_target_user_id')
+        batch_op.drop_index('ix_moderation_events_target_face_id')
+        batch_op.drop_index('ix_moderation_events_reports', sqlite_where=sa.text("action = 'report'"), postgresql_where=sa.text("action = 'report'"))
+        batch_op.drop_index('ix_moderation_events_created_at_id')
         batch_op.drop_index(batch_op.f('ix_moderation_events_created_at'))
 
     op.drop_table('moderation_events')
@@ -238,6 +272,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deliveries_claim', sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'"))
 
     op.drop_table('deliveries')
+    with op.batch_alter_table('moderator_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderator_sessions_moderator_id'))
+        batch_op.drop_index(batch_op.f('ix_moderator_sessions_expires_at'))
+
+    op.drop_table('moderator_sessions')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('uq_jobs_dedupe_key', sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.drop_index('ix_jobs_user_unfinished', sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
@@ -247,6 +286,9 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     with op.batch_alter_table('faces', schema=None) as batch_op:
+        batch_op.drop_index('ix_faces_user_created_at_id')
+        batch_op.drop_index('ix_faces_hidden_created_at_id', sqlite_where=sa.text('hidden'), postgresql_where=sa.text('hidden'))
+        batch_op.drop_index('ix_faces_flagged_created_at_id', sqlite_where=sa.text('flagged'), postgresql_where=sa.text('flagged'))
         batch_op.drop_index('ix_faces_created_at_id')
 
     op.drop_table('faces')
@@ -257,6 +299,7 @@ def downgrade() -> None:
     op.drop_table('workers')
     op.drop_table('users')
     op.drop_table('platform_cursors')
+    op.drop_table('moderators')
     op.drop_table('gallery_entries')
     with op.batch_alter_table('blobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blobs_sha256'))
