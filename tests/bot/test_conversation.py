@@ -10,6 +10,7 @@ from bot.conversation import Conversation, payloads
 from bot.gallery import ensure_default_gallery
 from bot.messages import Incoming
 from facegen.handlers import FaceJobs
+from facegen.montage.backend import MontageBackend
 from facegen.worker import Worker
 from storage.db import session_factory
 from storage.faces import FaceRepository
@@ -143,7 +144,7 @@ async def test_real_person_morphs_are_logged(chat):
         gallery = GalleryRepository(session)
         entry = await gallery.add_entry("Real Person", ["실제인물"], {"kind": "photo"}, fictional=False)
         sora = next(e for e in await gallery.entries() if e.name == "Sora Bae")
-        face = await FaceRepository(session).get_face_by_id(sora.face_for("montage", "montage-1"))
+        face = await FaceRepository(session).get_face_by_id(sora.face_for("montage", MontageBackend.checkpoint_id))
         await gallery.add_face(entry, backend=face.backend, checkpoint_id=face.checkpoint_id, code=face.code,
                                image=b"png")
     await chat.start("alice")
