@@ -13,11 +13,13 @@ from dreamface.config import ConfigError
 COMMAND_MODULES = [
     "storage.commands",   # db upgrade, db check
     "facegen.commands",   # generate, parse, grid, morph
+    "facegen.stylegan.commands",  # convert
     "facegen.worker",     # worker
     "bot.gallery",        # gallery add, list, remove
     "bot.cli_chat",       # chat
     "dreamface.run",      # run
     "bot.adapters",       # bot telegram, bot discord
+    "bot.moderation.commands",   # mod add, mod list
 ]
 
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 
-from bot.web.app import WebConfig, create_app
+from bot.moderation.app import DashboardConfig, mount_dashboard
+from bot.web.app import CORE, WebConfig, create_app
 from bot.web.identity import load_or_create_secret
 from dreamface.config import Settings
 from storage.db import is_sqlite
@@ -82,7 +83,9 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
     from storage.migrate import SchemaOutOfDate
 
     settings = embedded_settings(settings)
-    app = create_app(web_config(settings, options), lambda: _open_with_adapters(settings, options.with_worker))
+    config = web_config(settings, options)
+    app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker))
+    mount_dashboard(app, DashboardConfig(secret=config.secret), lambda: app[CORE].engine)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     try:
         await runner.setup()   # opens the database (migration policy), the worker and the courier

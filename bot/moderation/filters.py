@@ -1,0 +1,75 @@
+"""The generation log's filters as they arrive in a URL query, turned into a LogFilter.
+One place says what each parameter may hold; a bad value is a BadQuery naming it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone
+
+from storage.moderation import Cursor, LogFilter
+
+FILTER_KEYS = ("platform", "user", "operation", "since", "until", "flagged", "reported", "hidden")
+MAX_WORD_CHARS = 32
+
+
+class BadQuery(ValueError):
+    """A query parameter the dashboard cannot use."""
+
+
+def _word(query: Mapping[str, str], key: str) -> str | None:
+    value = query.get(key, "").strip()
+    if len(value) > MAX_WORD_CHARS:
+        raise BadQuery(f"{key}: at most {MAX_WORD_CHARS} characters")
+    return value or None
+
+
+def _day(query: Mapping[str, str], key: str) -> datetime | None:
+    value = query.get(key, "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=timezone.utc)
+    except ValueError:
+        raise BadQuery(f"{key}: a date like 2026-11-21, not {value[:20]!r}") from None
+
+
+def _yes_no(query: Mapping[str, str], key: str) -> bool | None:
+    value = query.get(key, "").strip().lower()
+    if value in ("", "any"):
+        return None
+    if value in ("yes", "no"):
+        return value == "yes"
+    raise BadQuery(f"{key}: yes, no or empty, not {value[:20]!r}")
+
+
+def _user_id(query: Mapping[str, str]) -> int | None:
+    value = query.get("user", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise BadQuery(f"user: a user id (a number), not {value[:20]!r}")
+    return int(value)
+
+
+def log_filter(query: Mapping[str, str]) -> LogFilter:
+    """`until` names a day and includes it: the filter ends at the next midnight (UTC)."""
+    until = _day(query, "until")
+    return LogFilter(platform=_word(query, "platform"), user_id=_user_id(query), operation=_word(query, "operation"),
+                     since=_day(query, "since"), until=None if until is None else until + timedelta(days=1),
+                     flagged=_yes_no(query, "flagged"), reported=_yes_no(query, "reported"),
+                     hidden=_yes_no(query, "hidden"))
+
+
+def page_cursor(query: Mapping[str, str]) -> Cursor | None:
+    value = query.get("after", "").strip()
+    if not value:
+        return None
+    try:
+        return Cursor.decode(value)
+    except ValueError:
+        raise BadQuery("after: not a page link this dashboard made") from None
+
+
+def kept(query: Mapping[str, str], keys: tuple[str, ...] = FILTER_KEYS) -> dict[str, str]:
+    """The query's non-empty filter values, to carry over to the next page's link."""
+    return {k: query[k] for k in keys if query.get(k, "").strip()}

@@ -1,0 +1,363 @@
+"""The moderator dashboard over HTTP, mounted under /mod as `dreamface run` mounts it: every route
+needs a session, forms need the session's CSRF token, the session id changes at login, no route
+makes a moderator, pictures are served only to a session, and the pages and actions work."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from aiohttp.test_utils import TestServer
+from PIL import Image
+from sqlalchemy import func, select
+
+from bot.moderation.app import PUBLIC_ROUTES
+from bot.moderation.cookies import LOGIN_COOKIE, SESSION_COOKIE, CookieKeys
+from storage.db import session_factory
+from storage.models import Face, ModerationEvent, Moderator, ModeratorSession, User
+from moderation_client import (PASSWORD, ModClient, add_moderator, dashboard_app, seed)
+from web_fakes import SECRET
+
+PAGE_SIZE = 4
+
+
+@pytest.fixture
+async def site(engine):
+    """The served app with alice and bob as moderators, three users' faces, and a client factory."""
+    seeded = await seed(engine)
+    await add_moderator(engine, "alice")
+    await add_moderator(engine, "bob")
+    app, dashboard = dashboard_app(engine, page_size=PAGE_SIZE)
+    server = TestServer(app)
+    await server.start_server()
+    clients: list[ModClient] = []
+
+    def client() -> ModClient:
+        clients.append(ModClient(server))
+        return clients[-1]
+
+    yield dashboard, seeded, client
+    for c in clients:
+        await c.close()
+    await server.close()
+
+
+def every_request(dashboard, seeded) -> list[tuple[str, str, str]]:
+    """(method, path, route name) for every route of the dashboard's table, every alternative of
+    a {param:a|b} segment included, with ids of real faces and users filled in."""
+    face, user = seeded.faces["tg-ann"][0], seeded.users["tg-ann"]
+    requests = []
+    for route in dashboard.router.routes():
+        info = route.resource.get_info()
+        if "path" in info:
+            requests.append((route.method, info["path"], route.name))
+            continue
+        alternatives = re.findall(r"\(\?P<action>([^)]*)\)", info["pattern"].pattern)
+        for action in (alternatives[0].split("|") if alternatives else [None]):
+            parts = {"face_id": face, "user_id": user} | ({"action": action} if action else {})
+            requests.append((route.method, info["formatter"].format(**parts), route.name))
+    return requests
+
+
+async def _count(engine, model) -> int:
+    async with session_factory(engine)() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar()
+
+
+async def _face(engine, face_id: int) -> Face | None:
+    async with session_factory(engine)() as session:
+        return await session.get(Face, face_id)
+
+
+async def _user(engine, user_id: int) -> User:
+    async with session_factory(engine)() as session:
+        return await session.get(User, user_id)
+
+
+# --- no session, no dashboard ------------------------------------------------------------------------------
+
+async def test_every_dashboard_route_answers_401_or_sends_to_login_without_a_session(site, engine):
+    dashboard, seeded, client = site
+    requests = every_request(dashboard, seeded)
+    protected = [r for r in requests if r[2] not in PUBLIC_ROUTES]
+    assert {r[2] for r in requests} - {r[2] for r in protected} == {"login", "login_post"}
+    assert len(protected) >= 20   # pages, pictures, JSON and every action, HEAD included
+
+    forged = CookieKeys(b"some other key, 32 bytes long...").new_token()[1]
+    unknown = CookieKeys(SECRET).new_token()[1]   # well signed, but no session row has it
+    for cookie in (None, forged, unknown, "garbage"):
+        browser = client()
+        if cookie is not None:
+            browser.plant(SESSION_COOKIE, cookie)
+        for method, path, name in protected:
+            async with browser.http.request(method, browser.url(path), allow_redirects=False,
+                                            data={"csrf": "x", "reason": "r", "confirm": "yes"}) as response:
+                body = await response.read()
+                if response.status == 303:
+                    assert response.headers["Location"].startswith("/mod/login?next="), (method, path)
+                    assert method in ("GET", "HEAD") and name in ("log", "face", "user", "audit")
+                else:
+                    assert response.status == 401, (method, path, response.status, body[:200])
+                assert b"face" not in body.lower() or response.status == 401 and b"log in" in body
+    assert not (await _face(engine, seeded.faces["tg-ann"][0])).hidden
+    assert not (await _user(engine, seeded.users["tg-ann"])).banned
+    assert await _count(engine, ModerationEvent) == 0
+
+
+async def test_logging_in_leads_back_to_the_page_asked_for(site):
+    _, seeded, client = site
+    browser = client()
+    wanted = f"/mod/users/{seeded.users['web-bo']}"
+    response, _ = await browser.get(wanted, allow_redirects=False)
+    login_page, _ = await browser.get(response.headers["Location"])
+    response, _ = await browser.post("/mod/login", {"name": "alice", "password": PASSWORD,
+                                                    "next": wanted}, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == wanted
+    other = client()
+    await other.get("/mod/login")
+    response, _ = await other.post("/mod/login", {"name": "alice", "password": PASSWORD,
+                                                  "next": "//evil.example/mod/"}, allow_redirects=False)
+    assert response.headers["Location"] == "/mod/"   # never off the dashboard
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+async def test_the_session_id_changes_at_login(site, engine):
+    _, _, client = site
+    browser = client()
+    await browser.get("/mod/login")
+    before = browser.cookie(LOGIN_COOKIE)
+    assert before and browser.cookie(SESSION_COOKIE) is None
+    assert (await browser.login()).status == 303
+    first = browser.cookie(SESSION_COOKIE)
+    assert first and first != before and browser.cookie(LOGIN_COOKIE) is None
+
+    # session fixation: an attacker plants a well-signed id in the victim's browser before login
+    planted = CookieKeys(SECRET).new_token()[1]
+    victim = client()
+    victim.plant(SESSION_COOKIE, planted)
+    assert (await victim.login()).status == 303
+    issued = victim.cookie(SESSION_COOKIE)
+    assert issued not in (planted, first)
+    attacker = client()
+    attacker.plant(SESSION_COOKIE, planted)
+    assert (await attacker.get("/mod/api/generations"))[0].status == 401
+    assert (await victim.get("/mod/api/generations"))[0].status == 200
+    assert await _count(engine, ModeratorSession) == 2
+
+
+async def test_logout_ends_the_session_on_every_copy_of_the_cookie(site, engine):
+    _, _, client = site
+    browser = client()
+    await browser.login()
+    copy = client()
+    copy.plant(SESSION_COOKIE, browser.cookie())
+    assert (await copy.get("/mod/api/generations"))[0].status == 200
+    response, _ = await browser.post("/mod/logout", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/mod/login"
+    assert (await copy.get("/mod/api/generations"))[0].status == 401
+    assert await _count(engine, ModeratorSession) == 0
+
+
+async def test_a_wrong_password_or_unknown_name_gets_the_same_answer(site, engine):
+    _, _, client = site
+    browser = client()
+    for name, password in (("alice", "wrong password!"), ("nobody", PASSWORD), ("alice", "")):
+        await browser.get("/mod/login")
+        response, body = await browser.post("/mod/login", {"name": name, "password": password},
+                                            allow_redirects=False)
+        assert response.status == 401 and "Wrong name or password." in body
+        assert browser.cookie(SESSION_COOKIE) is None
+    assert await _count(engine, ModeratorSession) == 0
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------------
+
+async def test_forms_without_the_sessions_csrf_token_are_refused(site, engine):
+    dashboard, seeded, client = site
+    alice, bob = client(), client()
+    await alice.login("alice")
+    await bob.login("bob")
+    posts = [(path, name) for method, path, name in every_request(dashboard, seeded) if method == "POST"]
+    assert {name for _, name in posts} == {"login_post", "logout", "face_action", "user_ban", "user_delete"}
+    fields = {"reason": "because", "confirm": "yes", "name": "alice", "password": PASSWORD}
+    for path, name in posts:
+        for token in (None, "", "x" * 43, bob.csrf):   # missing, empty, made up, another session's
+            form = dict(fields) | ({} if token is None else {"csrf": token})
+            response, body = await alice.post(path, form, csrf=False, allow_redirects=False)
+            assert response.status == 403, (path, token, response.status)
+    # a cross-site form is refused even with the right token
+    response, _ = await alice.post(f"/mod/faces/{seeded.faces['tg-ann'][0]}/hide", {"reason": "x"},
+                                   headers={"Origin": "https://evil.example"}, allow_redirects=False)
+    assert response.status == 403
+    assert not (await _face(engine, seeded.faces["tg-ann"][0])).hidden
+    assert not (await _user(engine, seeded.users["tg-ann"])).banned
+    assert await _count(engine, ModerationEvent) == 0
+    assert await _count(engine, ModeratorSession) == 2   # neither was logged out
+    # the same form with the right token does what it says
+    response, _ = await alice.post(f"/mod/faces/{seeded.faces['tg-ann'][0]}/hide", {"reason": "x"},
+                                   allow_redirects=False)
+    assert response.status == 303 and (await _face(engine, seeded.faces["tg-ann"][0])).hidden
+
+
+async def test_the_login_form_needs_the_token_tied_to_its_own_cookie(site, engine):
+    _, _, client = site
+    victim, attacker = client(), client()
+    await attacker.get("/mod/login")   # the attacker's own valid login token…
+    await victim.get("/mod/login")
+    response, _ = await victim.post("/mod/login", {"name": "alice", "password": PASSWORD, "csrf": attacker.csrf},
+                                    csrf=False, allow_redirects=False)
+    assert response.status == 403      # …does not fit the victim's cookie
+    fresh = client()
+    response, _ = await fresh.post("/mod/login", {"name": "alice", "password": PASSWORD, "csrf": "x"},
+                                   csrf=False, allow_redirects=False)
+    assert response.status == 403      # no login cookie at all
+    assert await _count(engine, ModeratorSession) == 0
+
+
+# --- accounts are made on the command line only ----------------------------------------------------------------
+
+async def test_no_web_route_creates_or_promotes_a_moderator(site, engine):
+    dashboard, seeded, client = site
+    async with session_factory(engine)() as session:
+        before = sorted((await session.execute(select(Moderator.name, Moderator.password_hash))).all())
+    browser = client()
+    await browser.login("alice")
+    form = {"name": "mallory", "password": "mallory's password", "moderator": "mallory", "role": "admin",
+            "admin": "yes", "reason": "x", "confirm": "yes"}
+    for method, path, name in every_request(dashboard, seeded):
+        if name == "logout":
+            continue
+        await browser.get("/mod/audit")    # a fresh token for each request
+        query = "?" + "&".join(f"{k}={v}" for k, v in form.items())
+        async with browser.http.request(method, browser.url(path + query), data=form | {"csrf": browser.csrf},
+                                        allow_redirects=False) as response:
+            await response.read()
+            assert response.status < 500, (method, path)
+    fresh = client()
+    assert (await fresh.login("mallory", "mallory's password")).status == 401
+    async with session_factory(engine)() as session:
+        after = sorted((await session.execute(select(Moderator.name, Moderator.password_hash))).all())
+    assert after == before
+
+
+# --- pictures --------------------------------------------------------------------------------------------------
+
+async def test_pictures_are_served_only_to_a_session_not_to_whoever_knows_the_id(site, engine):
+    _, seeded, client = site
+    face_id = seeded.faces["web-bo"][1]
+    paths = (f"/mod/faces/{face_id}/image", f"/mod/faces/{face_id}/thumb")
+    stranger = client()
+    for path in paths:
+        response, _ = await stranger.get(path, allow_redirects=False)
+        assert response.status == 401
+    browser = client()
+    await browser.login()
+    response, image = await browser.get(paths[0])
+    assert response.status == 200 and response.content_type == "image/png"
+    assert response.headers["Cache-Control"] == "no-store"
+    async with session_factory(engine)() as session:
+        stored = await session.get(Face, face_id)
+        from storage.blobs import read_blob
+        assert image == (await read_blob(session, stored.image_blob_id)).data
+    response, thumb = await browser.get(paths[1])
+    assert response.status == 200 and Image.open(io.BytesIO(thumb)).size == (96, 96)
+    await browser.post("/mod/logout")
+    for path in paths:
+        assert (await browser.get(path, allow_redirects=False))[0].status == 401
+    assert (await stranger.get("/mod/faces/999999/image", allow_redirects=False))[0].status == 401
+
+
+# --- pages and actions -----------------------------------------------------------------------------------------
+
+def _rows(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr class="generation" data-face="(\d+)"', html)]
+
+
+async def test_the_log_filters_and_pages_like_its_links_say(site, engine):
+    dashboard, seeded, client = site
+    browser = client()
+    await browser.login()
+    everything = sorted((i for ids in seeded.faces.values() for i in ids), reverse=True)
+    seen, path = [], "/mod/"
+    while path:
+        _, html = await browser.get(path)
+        seen += _rows(html)
+        older = re.search(r'id="older" href="([^"]+)"', html)
+        path = older.group(1).replace("&amp;", "&") if older else None
+    assert seen == everything and len(everything) > PAGE_SIZE
+    _, html = await browser.get("/mod/?platform=telegram&operation=&flagged=")
+    assert _rows(html) == sorted(seeded.faces["tg-ann"], reverse=True)
+    assert 'value="telegram" selected' in html   # the form shows the filter in use
+    _, html = await browser.get(f"/mod/?user={seeded.users['dc-cy']}")
+    assert _rows(html) == seeded.faces["dc-cy"]
+    _, html = await browser.get("/mod/?since=2026-11-21")
+    assert "No generations match" in html
+    response, html = await browser.get("/mod/?since=yesterday")
+    assert response.status == 400 and "since" in html
+    response, data = await browser.get("/mod/api/generations?platform=web")
+    assert [g["face_id"] for g in json.loads(data)["generations"]] == \
+        sorted(seeded.faces["web-bo"], reverse=True)
+
+
+async def test_actions_change_what_they_say_and_land_in_the_audit_log(site, engine):
+    _, seeded, client = site
+    browser = client()
+    await browser.login()
+    face, user = seeded.faces["tg-ann"][2], seeded.users["tg-ann"]
+    await browser.get(f"/mod/faces/{face}")
+    response, _ = await browser.post(f"/mod/faces/{face}/hide", {"reason": "shows a real person"})
+    assert response.status == 200 and (await _face(engine, face)).hidden
+    await browser.post(f"/mod/faces/{face}/flag", {"reason": ""})
+    assert (await _face(engine, face)).flagged
+    _, html = await browser.get("/mod/?hidden=yes")
+    assert _rows(html) == [face]
+
+    await browser.get(f"/mod/users/{user}")
+    response, html = await browser.post(f"/mod/users/{user}/ban", {"reason": "  "})
+    assert response.status == 400 and "Say why" in html and not (await _user(engine, user)).banned
+    response, html = await browser.post(f"/mod/users/{user}/ban", {"reason": "spam"})
+    assert response.status == 200 and 'id="user-status">banned' in html and (await _user(engine, user)).banned
+
+    other = seeded.users["web-bo"]
+    await browser.get(f"/mod/users/{other}")
+    response, _ = await browser.post(f"/mod/users/{other}/delete", {"reason": "asked by email"})
+    assert response.status == 400 and await _face(engine, seeded.faces["web-bo"][0]) is not None
+    response, html = await browser.post(f"/mod/users/{other}/delete", {"reason": "asked by email", "confirm": "yes"})
+    assert response.status == 200 and "No faces." in html
+    assert [await _face(engine, f) for f in seeded.faces["web-bo"]] == [None, None]
+
+    _, audit = await browser.get("/mod/audit")
+    rows = re.findall(r'<td class="actor">([^<]*)</td><td class="action">([^<]*)</td><td>.*?</td>'
+                      r'<td class="reason">([^<]*)</td>', audit)
+    assert rows == [("alice", "delete_data", "asked by email"), ("alice", "ban", "spam"), ("alice", "flag", ""),
+                    ("alice", "hide", "shows a real person")]
+    _, only_bans = await browser.get("/mod/audit?action=ban")
+    assert only_bans.count('class="audit"') == 1
+
+
+async def test_a_users_page_draws_their_history_tree(site, engine):
+    _, seeded, client = site
+    browser = client()
+    await browser.login()
+    _, html = await browser.get(f"/mod/users/{seeded.users['tg-ann']}")
+    first, second, third = seeded.faces["tg-ann"]
+    # each face nested in the list item of the face it was made from
+    nested = re.search(rf'href="/mod/faces/{first}">#1</a>.*?<ul class="tree">.*?href="/mod/faces/{second}">#2</a>'
+                       rf'.*?<ul class="tree">.*?href="/mod/faces/{third}">#3</a>', html, re.S)
+    assert nested and "TG-ANN" in html
+
+
+async def test_pages_escape_what_users_wrote(site, engine):
+    _, seeded, client = site
+    async with session_factory(engine)() as session, session.begin():
+        user = await session.get(User, seeded.users["dc-cy"])
+        user.display_name = '<script>alert(1)</script>'
+    browser = client()
+    await browser.login()
+    response, html = await browser.get(f"/mod/users/{seeded.users['dc-cy']}")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "script-src" not in response.headers["Content-Security-Policy"]   # no script may run at all
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
