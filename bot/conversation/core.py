@@ -107,6 +107,8 @@ class Conversation:
         if incoming.photo is not None and len(incoming.photo) > PHOTO_MAX_BYTES:
             return [Reply(say(self._guess_locale(incoming), "error_too_large"), kind="error")]
         turn = await self._begin(incoming)
+        if turn.user.banned:
+            return turn.error("banned")
         try:
             if incoming.button is not None:
                 return await self._press(turn, incoming.button)
@@ -166,7 +168,8 @@ class Conversation:
                 await states.set_locale(user.id, hint, chosen=False)
                 user = replace(user, locale=hint)
             state = await states.get(user.id)
-            photo = None if incoming.photo is None else await add_blob(session, incoming.photo, "image/jpeg")
+            keep_photo = incoming.photo is not None and not user.banned   # a banned user's upload is not stored
+            photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
         return Turn(incoming, user, state, user.locale, payloads.owner_tag(incoming.platform, incoming.user_id), photo)
 
     async def _notice(self, turn: Turn) -> list[Reply]:

@@ -23,6 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "en": "The generator is offline right now; your request will run as soon as it's back."},
     "cap": {"ko": "이미 {limit}건을 기다리고 있어요. 하나가 끝나면 다시 말해 주세요. ('취소'로 멈출 수 있어요)",
             "en": "You already have {limit} requests waiting. Try again when one finishes, or say 'cancel'."},
+    "banned": {"ko": "죄송해요. 이 계정은 운영 정책에 따라 이용이 제한되었어요.",
+               "en": "Sorry, this account has been suspended by the moderators, so I can't make faces for it."},
     "rejected": {"ko": "그 요청은 처리할 수 없어요: {reason}", "en": "I can't do that one: {reason}"},
     # --- rules -----------------------------------------------------------------------------
     "need_face": {"ko": "먼저 얼굴을 만들어 주세요. '새 얼굴'이라고 하거나 얼굴을 묘사해 보세요.",
