@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=list_command)
 
 
-def read_password(stdin: TextIO = sys.stdin) -> str:
+def read_password(stdin: TextIO | None = None) -> str:
     """From a hidden prompt (asked twice) on a terminal, else the first line of stdin."""
+    stdin = stdin or sys.stdin
     if stdin.isatty():
         first = getpass.getpass("password: ")
         if getpass.getpass("again: ") != first:

@@ -1,0 +1,69 @@
+"""`dreamface mod add` and `dreamface mod list`: the only way to make a moderator. The password
+comes from stdin (or a hidden prompt), is stored as a scrypt hash at the full default cost, and
+the account can then log in."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+
+import pytest
+
+from bot.moderation.passwords import DEFAULT_COST, verify_password
+from dreamface import cli
+from storage.db import create_engine, session_factory
+from storage.moderation import Moderators
+
+
+@pytest.fixture
+def mod_cli(monkeypatch, tmp_path, migrated_templates, capsys):
+    path = tmp_path / "dreamface.db"
+    shutil.copyfile(migrated_templates["sqlite"], path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DREAMFACE_DATABASE_URL", url)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["bot.moderation.commands"])
+
+    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        status = cli.main(["mod", *argv])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+    run.url = url
+    return run
+
+
+async def _credentials(url: str, name: str):
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return await Moderators(session).credentials(name)
+    finally:
+        await engine.dispose()
+
+
+def test_mod_add_stores_a_full_cost_scrypt_hash_and_refuses_repeats(mod_cli):
+    status, out, _ = mod_cli("add", "alice", stdin="a long enough password\n")
+    assert status == 0 and "alice" in out
+    _, stored = asyncio.run(_credentials(mod_cli.url, "alice"))
+    assert stored.startswith(f"scrypt${DEFAULT_COST.log2_n}${DEFAULT_COST.r}${DEFAULT_COST.p}$")
+    assert "a long enough password" not in stored
+    assert verify_password("a long enough password", stored) and not verify_password("a long enough passwore", stored)
+
+    status, _, err = mod_cli("add", "alice", stdin="another long password\n")
+    assert status == 1 and "already exists" in err, err
+    status, _, err = mod_cli("add", "bob", stdin="short\n")
+    assert status == 2 and "at least" in err
+    status, _, err = mod_cli("add", "Bob Smith", stdin="a long enough password\n")
+    assert status == 2 and "lowercase" in err
+    status, out, _ = mod_cli("list")
+    assert status == 0 and out.splitlines()[0].startswith("alice\t") and "never" in out and "bob" not in out
+
+
+def test_two_hashes_of_one_password_differ():
+    from bot.moderation.passwords import ScryptCost, hash_password
+    cheap = ScryptCost(log2_n=12)
+    first, second = hash_password("same password!", cheap), hash_password("same password!", cheap)
+    assert first != second                       # a salt of its own per hash
+    assert verify_password("same password!", first) and verify_password("same password!", second)
+    assert not verify_password("same password!", "plain text") and not verify_password("x", "scrypt$1$2$3$4$5")
