@@ -214,8 +214,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--skip-procrastinate", action="store_true")
-    parser.add_argument("--pool-pre-ping", choices=["on", "off"], default="on",
-                        help="dreamface engines' pool_pre_ping (storage/db.py turns it on; 'off' shows what it costs)")
+    parser.add_argument("--pool-pre-ping", choices=["on", "off"], default="off",
+                        help="dreamface engines' pool_pre_ping (storage/db.py leaves it off; 'on' shows what it costs)")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     with_procrastinate = not args.skip_procrastinate and PROCRASTINATE_PYTHON.exists()

@@ -44,7 +44,12 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, ping,
+    # ROLLBACK), more than a claim itself. A connection found dead instead raises a
+    # disconnect error, which makes SQLAlchemy drop the whole pool; the worker and courier
+    # loops retry through storage/outage.py, and a chat request that hits it gets an error
+    # reply once. The outage test (tests/storage/test_outage.py) covers that path.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 
 
