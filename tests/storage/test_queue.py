@@ -157,9 +157,8 @@ async def test_bad_input_is_refused_at_enqueue(queue, kind, payload, message):
     assert await queue.claim("w1", ["default", "slow"], limit=8, lease_seconds=30) == []
 
 
+@pytest.mark.parametrize("db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)])  # SQLite polls
 async def test_postgres_wakes_workers_when_a_job_is_queued_and_only_then(engine, queue, migrated_database_url):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no LISTEN/NOTIFY; its workers poll")
     import asyncpg
     from sqlalchemy.engine import make_url
     heard: asyncio.Queue[str] = asyncio.Queue()
