@@ -9,8 +9,10 @@ for how a button is tied to the user it was made for.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,6 +93,7 @@ class Conversation:
         self.queue = Queue(engine, job_kinds(), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds)
         self.presence = Presence(engine)
         self._rng = rng or random.SystemRandom()
+        self._turn_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._commands = {
             c.NewFace: self._new, c.Describe: self._describe, c.ShowCandidates: self._show, c.Pick: self._pick,
             c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._edit, c.Me: self._me,
@@ -103,9 +106,16 @@ class Conversation:
     # --- the three entry points -------------------------------------------------------------
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """The immediate replies to one message or button press."""
+        """The immediate replies to one message or button press. One user's turns run one at a
+        time in this process (a turn reads and writes the user's chat state in several steps);
+        each user's messages reach one process (their websocket's, or the platform's poller)."""
         if incoming.photo is not None and len(incoming.photo) > PHOTO_MAX_BYTES:
             return [Reply(say(self._guess_locale(incoming), "error_too_large"), kind="error")]
+        lock = self._turn_locks.setdefault((incoming.platform, incoming.user_id), asyncio.Lock())
+        async with lock:
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> list[Reply]:
         turn = await self._begin(incoming)
         if turn.user.banned:
             return turn.error("banned")

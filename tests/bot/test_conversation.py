@@ -3,6 +3,8 @@ the rules a user meets, and every way of reaching someone else's faces refused."
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -197,3 +199,16 @@ async def test_made_up_words_are_named_back(chat):
     assert "보라색" in said and "뿔" in said and "Try:" in said
     said = text(await chat.send("erin", "a man with glasses and purple horns"))
     assert "purple, horns" in said and "#1" in said            # the rest of the description is still drawn
+
+
+async def test_one_users_simultaneous_messages_take_turns(chat):
+    await chat.start("fay")
+    await chat.send("fay", "new 1")
+    for _ in range(4):                               # a chain #1 ← #2 ← … ← #5
+        await chat.send("fay", "show eyes")
+        await chat.send("fay", "1")
+    await asyncio.gather(*(chat.send("fay", "undo", run=False) for _ in range(4)))
+    async with session_factory(chat.engine)() as session:
+        repo = FaceRepository(session)
+        user = await repo.get_or_create_user("web", "fay")
+        assert (await repo.current_face(user)).number == 1   # four undos from #5, none lost to a race
