@@ -60,7 +60,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # not "no-referrer": under it browsers send "Origin: null" with the dashboard's own forms,
+    # which the origin check must refuse (a page elsewhere can send that too)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
