@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,23 @@ def test_korean_session_with_a_photo_first(tmp_path):
     assert "'1.5'은(는) 0~100% 밖이에요" in said
     faces, current = faces_of(tmp_path, "min")
     assert faces == {} and current is None
+
+
+def test_no_worker_leaves_jobs_to_a_separate_worker_process(tmp_path):
+    queued = chat(tmp_path, ["new 3", "ok"], "--no-worker", "--lang", "en", "--wait", "2")
+    assert "#1" not in texts(queued)                      # nobody ran it: the chat has no worker
+    jobs = sqlite3.connect(tmp_path / "chat.db").execute("SELECT state FROM jobs").fetchall()
+    assert jobs == [("queued",)]
+
+    env = {**os.environ, "DREAMFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+           "DREAMFACE_WORKER_POLL_SECONDS": "0.05"}
+    worker = subprocess.Popen([sys.executable, "-m", "dreamface.cli", "worker"], cwd=REPO, env=env,
+                              stderr=subprocess.DEVNULL)
+    try:
+        replies = chat(tmp_path, ["new 4", "show nose"], "--no-worker", "--lang", "en")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    said = texts(replies)
+    assert "#2: a new face." in said and "Pick 1–10: nose for #2." in said
+    assert all(Path(image).is_file() for r in replies for image in r["images"])
