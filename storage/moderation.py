@@ -27,14 +27,14 @@ from sqlalchemy.orm import aliased
 
 from storage.blobs import BlobData, BlobNotFound, read_blob
 from storage.chat_state import ChatStates
-from storage.faces import DeletedData, FaceRepository
+from storage.faces import DeletedData, FaceRepository, UserRecord
 from storage.models import Face, Moderator, ModeratorSession, ModerationEvent, User, utcnow
 
 MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")   # no ":" — actors "user:<id>" stay distinct
 MAX_REASON_CHARS = 500
 REPORT = "report"   # the action a user's report writes (the in-chat report button)
 SEEN_RESOLUTION = timedelta(minutes=1)   # how finely a session's idle clock is kept
-ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data")
+ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data")   # what ModerationActions writes
 
 
 class ModeratorNameTaken(ValueError):
@@ -101,9 +101,6 @@ class Moderators:
         rows = (await self._session.execute(select(Moderator).order_by(Moderator.name))).scalars()
         return [_moderator_record(r) for r in rows]
 
-    async def count(self) -> int:
-        return (await self._session.execute(select(func.count()).select_from(Moderator))).scalar_one()
-
 
 @dataclass(frozen=True)
 class SessionRecord:
@@ -152,6 +149,7 @@ class ModeratorSessions:
         return result.rowcount > 0
 
     async def end_expired(self, *, idle: timedelta, now: datetime | None = None) -> int:
+        """Delete sessions past their lifetime or idle too long (for periodic clean-up)."""
         now = now or utcnow()
         result = await self._session.execute(delete(ModeratorSession).where(
             (ModeratorSession.expires_at <= now) | (ModeratorSession.last_seen_at <= now - idle)))
@@ -335,7 +333,7 @@ class ModerationLog:
                  .order_by(Face.created_at.desc(), Face.id.desc()).limit(limit))
         return [_entry(r) for r in reversed((await self._session.execute(query)).all())]
 
-    async def user(self, user_id: int):
+    async def user(self, user_id: int) -> UserRecord | None:
         return await FaceRepository(self._session).get_user(user_id)
 
     async def audit(self, *, after: Cursor | None = None, limit: int = 50, action: str | None = None,

@@ -11,11 +11,11 @@ from aiohttp import web
 
 from bot.moderation.html import esc, frame, hidden_field, post_form, when
 from storage.faces import UserRecord
-from storage.moderation import AuditEntry, LogEntry, Page
+from storage.moderation import ACTIONS, REPORT, AuditEntry, LogEntry, Page
 
 PLATFORMS = ("telegram", "discord", "web", "cli", "gallery")
 OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "gallery")
-AUDIT_ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data", "report", "morph_real_person")
+AUDIT_ACTIONS = (*ACTIONS, REPORT, "morph_real_person")
 YES_NO = (("", "any"), ("yes", "yes"), ("no", "no"))
 
 

@@ -81,6 +81,7 @@ async def test_a_session_ends_at_logout_at_its_lifetime_and_when_idle(engine):
         await live.start(alice, "a" * 64, "csrf-a", lifetime=timedelta(hours=12), now=T0)
         await live.start(alice, "b" * 64, "csrf-b", lifetime=timedelta(hours=1), now=T0)
         await live.start(alice, "c" * 64, "csrf-c", lifetime=timedelta(hours=12), now=T0)
+        await live.start(alice, "d" * 64, "csrf-d", lifetime=timedelta(hours=12), now=T0)
     idle = timedelta(hours=2)
     async with sessions() as session, session.begin():
         live = ModeratorSessions(session)
@@ -93,6 +94,7 @@ async def test_a_session_ends_at_logout_at_its_lifetime_and_when_idle(engine):
         assert await live.end("a" * 64)
         assert await live.find("a" * 64, idle=idle, now=T0 + timedelta(hours=3)) is None
         assert await live.find("z" * 64, idle=idle) is None
+        assert await live.end_expired(idle=idle, now=T0 + timedelta(hours=2, minutes=1)) == 1   # "d", never used
     async with sessions() as session:
         assert (await session.execute(select(func.count()).select_from(ModeratorSession))).scalar() == 0
 
