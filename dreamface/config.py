@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ class Settings:
         "SQLAlchemy URL: sqlite:///path, sqlite+aiosqlite:///path, postgresql://… or postgresql+asyncpg://…",
     )
     backend: str = _setting("montage", "default face backend: montage or stylegan")
+    stylegan_ckpt: str = _setting("", "StyleGAN checkpoint for the stylegan backend (.pkl, rosinality .pt or converted .safetensors)")
+    stylegan_device: str = _setting("cpu", "torch device for the stylegan backend: cpu, cuda or cuda:N")
     web_host: str = _setting("127.0.0.1", "address the web chat listens on")
     web_port: int = _setting(8080, "port of the web chat")
     worker_batch_size: int = _setting(8, "most jobs a worker claims at once")
@@ -70,6 +73,8 @@ class Settings:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be greater than 0, got {getattr(self, name)!r}")
         if self.backend not in ("montage", "stylegan"):
             raise ConfigError(f"{PREFIX}BACKEND must be 'montage' or 'stylegan', got {self.backend!r}")
+        if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.stylegan_device):
+            raise ConfigError(f"{PREFIX}STYLEGAN_DEVICE must be cpu, cuda, cuda:N or mps, got {self.stylegan_device!r}")
 
     @property
     def queues(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from functools import cache
 
 from facegen.backend import Backend
 
-BACKENDS = ("montage",)
+BACKENDS = ("montage", "stylegan")
 
 
 class UnknownBackend(ValueError):
@@ -18,4 +18,12 @@ def load_backend(name: str = "montage") -> Backend:
     if name == "montage":
         from facegen.montage.backend import MontageBackend
         return MontageBackend()
+    if name == "stylegan":
+        from dreamface.config import Settings
+        from facegen.stylegan.backend import StyleGANBackend
+        from facegen.stylegan.errors import CheckpointError
+        settings = Settings.from_env()
+        if not settings.stylegan_ckpt:
+            raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file)")
+        return StyleGANBackend.from_file(settings.stylegan_ckpt, device=settings.stylegan_device)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

@@ -14,6 +14,7 @@ from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from facegen.backends import BACKENDS, load_backend
 from facegen.facecode import FaceCode
 from facegen.latent import MORPH_MODES, LatentError, morph
+from facegen.stylegan.commands import add_generate_arguments, generate_stylegan
 
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--seed", type=int, default=None, help="random face for this seed (default 0)")
     source.add_argument("--describe", metavar="TEXT", help="a description in Korean or English")
     p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_guard(generate))
+    add_generate_arguments(p)
+    p.set_defaults(func=_guard(generate), size=None)   # None: the backend's own size
 
     p = subparsers.add_parser("parse", help="print what a description means, as JSON")
     p.add_argument("text")
@@ -93,6 +95,8 @@ def face_from_argument(backend, value: str, seed: int = 0) -> FaceCode:
 
 
 def generate(args: argparse.Namespace) -> int:
+    if args.backend == "stylegan":
+        return generate_stylegan(args)
     backend = load_backend(args.backend)
     if args.describe is not None:
         from facegen.describe import parse_description
@@ -102,7 +106,7 @@ def generate(args: argparse.Namespace) -> int:
         code = backend.from_attributes(description.attributes, seed=args.seed or 0)
     else:
         code = backend.sample(args.seed or 0)
-    (image,) = backend.render([code], args.size)
+    (image,) = backend.render([code], args.size or DEFAULT_SIZE)
     _save(image, args.out)
     return 0
 

@@ -1,0 +1,120 @@
+"""`StyleGANBackend`: the Backend protocol over an operator's StyleGAN2/3 checkpoint.
+
+A FaceCode's base is W+ ([num_ws, w_dim]), exactly what the synthesis network takes, so the
+shared latent operations (morphs, remix, truncation) apply unchanged. Seeds become z as
+NVIDIA's generate.py does, and pixels are converted the same way, so a seed renders the image
+the official code renders for that checkpoint.
+
+Not here yet (later sessions): part blending for grid picks, attribute directions, photo
+inversion. Those raise `Unsupported` with a message the chat can show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from facegen.attributes import Attributes, Edit
+from facegen.backend import DEFAULT_SIZE
+from facegen.facecode import FaceCode
+from facegen.latent import default_layer_ranges
+from facegen.stylegan.errors import Unsupported
+from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
+from facegen.stylegan.networks2 import NOISE_MODES
+
+
+def seed_to_z(seed: int, z_dim: int) -> np.ndarray:
+    """z [1, z_dim] for a seed, exactly as the official generate.py draws it (float64)."""
+    return np.random.RandomState(seed).randn(1, z_dim)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[N, C, H, W] in about [-1, 1] → [N, H, W, C] uint8, the official conversion."""
+    return (images.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+
+def layer_ranges_for(generator: AnyGenerator) -> dict[str, slice]:
+    """Coarse / middle / fine rows of W+. StyleGAN2: by the resolution each row drives (4–8,
+    16–32, 64+ px, as in the paper); StyleGAN3 has no per-resolution blocks, so the same
+    4 / 4 / 10-of-18 proportions."""
+    if generator.arch != "stylegan2":
+        return default_layer_ranges(generator.num_ws)
+    res = generator.synthesis.ws_resolutions()
+    coarse = sum(r <= 8 for r in res)
+    middle = coarse + sum(16 <= r <= 32 for r in res)
+    return {"coarse": slice(0, coarse), "middle": slice(coarse, middle), "fine": slice(middle, len(res))}
+
+
+class StyleGANBackend:
+    name = "stylegan"
+    regions: Sequence[str] = ()     # part blending for grids comes in a later session
+
+    def __init__(self,
+                 generator: AnyGenerator,      # a loaded generator (see loaders.load_generator)
+                 noise_mode: str = "const",    # "const" (stored noise maps), "random" (seeded per face), "none"
+                 device: str = "cpu",          # torch device the generator runs on
+                 ) -> None:
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
+        self.device = torch.device(device)
+        self.generator = generator.to(self.device).eval().requires_grad_(False)
+        self.noise_mode = noise_mode
+        self.checkpoint_id = f"{generator.arch}-{weights_digest(generator)}"
+        self.num_ws, self.w_dim = generator.num_ws, generator.w_dim
+        self.z_dim, self.resolution = generator.z_dim, generator.img_resolution
+        self.layer_ranges: Mapping[str, slice] = layer_ranges_for(generator)
+
+    @classmethod
+    def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu") -> "StyleGANBackend":
+        return cls(load_generator(path), noise_mode=noise_mode, device=device)
+
+    def sample(self, seed: int, truncation_psi: float = 1.0) -> FaceCode:
+        """The face of a seed: W+ = mapping(z) with ψ applied as the official mapping does."""
+        z = torch.from_numpy(seed_to_z(seed, self.z_dim)).to(self.device)
+        with torch.no_grad():
+            ws = self.generator.mapping(z, truncation_psi)
+        return FaceCode(ws[0].cpu().numpy())
+
+    def average(self) -> np.ndarray:
+        return np.broadcast_to(self.generator.mapping.w_avg.cpu().numpy(), (self.num_ws, self.w_dim)).copy()
+
+    def synthesize(self, codes: Sequence[FaceCode]) -> torch.Tensor:
+        """Float images [N, C, H, W] for a batch of faces, at the checkpoint's resolution."""
+        for code in codes:
+            if code.shape != (self.num_ws, self.w_dim):
+                raise Unsupported(f"this face was made by a different model (latent {list(code.shape)}, "
+                                  f"this checkpoint takes {[self.num_ws, self.w_dim]})")
+            if code.parts:
+                raise Unsupported("picked parts (grids) are not yet available for stylegan faces")
+        if not codes:
+            return torch.empty([0, self.generator.img_channels, self.resolution, self.resolution])
+        with torch.no_grad():
+            if self.noise_mode == "random":
+                # Noise seeded by the face itself: a stored face re-renders identically.
+                return torch.cat([self._synthesize_one_random(code) for code in codes])
+            ws = torch.from_numpy(np.stack([code.base for code in codes])).to(self.device)
+            return self.generator.synthesis(ws, noise_mode=self.noise_mode).cpu()
+
+    def _synthesize_one_random(self, code: FaceCode) -> torch.Tensor:
+        seed = int.from_bytes(hashlib.sha256(code.to_bytes()).digest()[:8], "little")
+        rng = torch.Generator(device=self.device).manual_seed(seed)
+        ws = torch.from_numpy(code.base[None].copy()).to(self.device)
+        return self.generator.synthesis(ws, noise_mode="random", generator=rng).cpu()
+
+    def render(self, codes: Sequence[FaceCode], size: int = DEFAULT_SIZE) -> list[Image.Image]:
+        pixels = to_uint8(self.synthesize(codes))
+        images = [Image.fromarray(p) for p in pixels]
+        if size != self.resolution:
+            images = [im.resize((size, size), Image.LANCZOS) for im in images]
+        return images
+
+    def from_attributes(self, attributes: Attributes, seed: int) -> FaceCode:
+        raise Unsupported("describe needs attribute directions, not yet available for stylegan")
+
+    def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
+        raise Unsupported("edits like 'more smile' need attribute directions, not yet available for stylegan")
