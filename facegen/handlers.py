@@ -17,7 +17,6 @@ Rendering runs in a thread, so the worker's heartbeats go on meanwhile.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,10 +31,11 @@ from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.jobkinds import JobKind, JobKinds
+from facegen.provenance import encode_png, stamp_face_id
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
 from facegen.sheet import contact_sheet
 from facegen.worker import Done, Handler
-from storage.blobs import add_blob, read_blob
+from storage.blobs import add_blob, read_blob, replace_blob
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository
 from storage.outbox import Destination, Outbox
@@ -141,12 +141,6 @@ class _Inputs:
     photo: bytes | None = None
 
 
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _code(record: FaceRecord | None) -> FaceCode | None:
     return None if record is None else FaceCode.from_bytes(record.code)
 
@@ -157,11 +151,13 @@ def _destination(payload: Mapping[str, Any]) -> Destination:
 
 
 class FaceJobs:
-    """Handlers for face.make and face.sheet on one database."""
+    """Handlers for face.make and face.sheet on one database. Every picture carries the
+    provenance chunks (facegen/provenance.py); `watermark` adds the visible corner mark."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, watermark: bool = False) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
+        self.watermark = watermark
 
     def handlers(self) -> dict[str, Handler]:
         return {MAKE: self.make, PHOTO: self.make, SHEET: self.sheet}
@@ -228,7 +224,7 @@ class FaceJobs:
         for (backend_name, size), indices in by_size.items():
             images = load_backend(backend_name).render([codes[i] for i in indices], size)
             for i, image in zip(indices, images):
-                results[i] = (codes[i], _png(image))
+                results[i] = (codes[i], encode_png(image, kind="face", watermark=self.watermark))
         return results
 
     def _face_outcome(self, job: JobRecord, inputs: _Inputs | InputMissing, result: Any) -> Done:
@@ -247,6 +243,7 @@ class FaceJobs:
                 user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
                 params=p["params"], backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=code.to_bytes(), image=png, job_id=job.id)
+            await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.id))
             await repo.set_current_face(user, face)
             await self.outbox.add(session, _destination(p), {
                 "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
@@ -283,7 +280,8 @@ class FaceJobs:
                 region = p["set"].get("region")
                 tile = min(p["size"], 256)
                 images = render_candidates(backend, code, candidates, region, tile)
-                pictures.append(_png(contact_sheet(images)))
+                pictures.append(encode_png(contact_sheet(images), kind="sheet", face_id=face.id,
+                                           watermark=self.watermark))
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 pictures.append(exc)
         return pictures
@@ -324,4 +322,4 @@ def _photo(data: bytes) -> Image.Image:
 def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
     load_backend(settings.backend)
-    return FaceJobs(engine).handlers()
+    return FaceJobs(engine, watermark=settings.watermark).handlers()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Blob
@@ -52,6 +52,16 @@ async def read_blob(session: AsyncSession, blob_id: int) -> BlobData:
     if row is None:
         raise BlobNotFound(blob_id)
     return BlobData(bytes(row.data), row.content_type)
+
+
+async def replace_blob(session: AsyncSession, blob_id: int, data: bytes) -> None:
+    """Put new bytes under an existing blob id in the caller's transaction (a picture stamped
+    with its face id once the face row exists: facegen/provenance.py)."""
+    data = bytes(data)
+    result = await session.execute(update(Blob).where(Blob.id == blob_id).values(
+        data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+    if result.rowcount == 0:
+        raise BlobNotFound(blob_id)
 
 
 async def delete_blob(session: AsyncSession, blob_id: int) -> bool:
