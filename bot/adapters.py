@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
 from dreamface.config import Settings
+from dreamface.logging import configure as configure_logging
 
 if TYPE_CHECKING:
     from dreamface.app import App
@@ -82,7 +83,7 @@ def run_command(args: argparse.Namespace) -> int:
     if not getattr(settings, token):
         print(f"dreamface bot {args.platform}: set DREAMFACE_{token.upper()} first", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     return asyncio.run(_serve(settings, args.platform, with_worker=not args.no_worker))
 
 

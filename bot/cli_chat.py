@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.messages import Button, Incoming, Reply
 from dreamface.config import Settings
+from dreamface.logging import configure as configure_logging
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
@@ -47,7 +48,9 @@ def run_command(args: argparse.Namespace) -> int:
     if not 64 <= args.size <= MAX_SIZE:
         print(f"dreamface chat: --size must be between 64 and {MAX_SIZE}", file=sys.stderr)
         return 2
-    return asyncio.run(_chat(Settings.from_env(), args))
+    settings = Settings.from_env()
+    configure_logging(settings, minimum="WARNING")   # the terminal is the conversation; only problems interrupt it
+    return asyncio.run(_chat(settings, args))
 
 
 class CliChat:

@@ -23,6 +23,8 @@ from bot.moderation.app import DashboardConfig, mount_dashboard
 from bot.web.app import CORE, WebConfig, create_app
 from bot.web.identity import load_or_create_secret
 from dreamface.config import Settings
+from dreamface.health import ReadinessRules, mount_ops_routes
+from dreamface.logging import configure as configure_logging
 from storage.db import is_sqlite
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     options = RunOptions(host=args.host or settings.web_host, port=args.port or settings.web_port,
                          with_worker=not args.no_worker, secret_file=args.secret_file)
     return asyncio.run(serve(settings, options))
@@ -86,6 +88,8 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
     config = web_config(settings, options)
     app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker))
     mount_dashboard(app, DashboardConfig(secret=config.secret), lambda: app[CORE].engine)
+    mount_ops_routes(app, lambda request: request.app[CORE].engine,
+                     ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     try:
         await runner.setup()   # opens the database (migration policy), the worker and the courier

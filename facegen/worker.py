@@ -20,13 +20,16 @@ import inspect
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from dreamface import metrics
 from dreamface.config import Settings
+from dreamface.logging import configure as configure_logging, log_context, pseudonym
 from facegen.jobkinds import JobKinds
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.presence import Presence, ProcessInfo
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 
 Write = Callable[[AsyncSession], Awaitable[None]]
 SETTLE_CONCURRENCY = 4   # finalize transactions of one batch in flight at once (stays inside the pool)
+# the job state a transition leads to → the outcome dreamface_jobs_finished_total counts
+OUTCOME_OF_STATE = {"done": "done", "failed": "failed", "queued": "retried", "cancelled": "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Worker:
         self.presence = Presence(engine)
         self._engine = engine
         self._in_flight: dict[int, JobRecord] = {}
+        self._batch_started = time.monotonic()
         self._cancel_requested: set[int] = set()
         self._settling = asyncio.Semaphore(SETTLE_CONCURRENCY)
 
@@ -152,11 +158,15 @@ class Worker:
     async def process_batch(self, batch: Sequence[JobRecord]) -> None:
         # _in_flight holds the jobs not yet settled; a shutdown past its grace releases those
         self._in_flight = {job.id: job for job in batch}
+        self._batch_started = time.monotonic()
         by_kind: dict[str, list[JobRecord]] = {}
         for job in batch:
             by_kind.setdefault(job.kind, []).append(job)
+            metrics.JOB_QUEUE_WAIT.labels(job.kind).observe(max(0.0, (job.started_at or job.run_at) - job.run_at))
         for kind, jobs in by_kind.items():
-            outcomes = await self._handle(kind, jobs)
+            metrics.BATCH_SIZE.labels(kind).observe(len(jobs))
+            with log_context(job_id=",".join(str(job.id) for job in jobs)):
+                outcomes = await self._handle(kind, jobs)
             # each job settles in its own transaction; running them side by side lets the
             # database commit them together instead of one flush per job
             await asyncio.gather(*(self._settle_if_ours(job, outcome) for job, outcome in zip(jobs, outcomes)))
@@ -201,7 +211,15 @@ class Worker:
                                     base=self.retry_base)
 
     async def _settle(self, job: JobRecord, outcome: Outcome | BaseException) -> None:
-        """Store the outcome (with the handler's writes), waiting out database outages."""
+        user = None if job.user_id is None else pseudonym(job.user_id)
+        with log_context(job_id=job.id, user=user):
+            counted = await self._store_outcome(job, outcome)
+        metrics.JOBS_FINISHED.labels(job.kind, counted).inc()
+        metrics.JOB_RUN.labels(job.kind).observe(time.monotonic() - self._batch_started)
+
+    async def _store_outcome(self, job: JobRecord, outcome: Outcome | BaseException) -> str:
+        """Store the outcome (with the handler's writes), waiting out database outages; returns
+        what became of the job for the metrics: done, failed, retried, cancelled or lost."""
         transition = self._transition(job, outcome)
         write = outcome.write if isinstance(outcome, Done) and transition.state == "done" else None
 
@@ -212,9 +230,11 @@ class Worker:
 
         try:
             await retry_while_unavailable(finalize, f"finish job {job.id}")
+            return OUTCOME_OF_STATE[transition.state]
         except JobLost:
             log.info("worker %s: job %s was rescued or cancelled before it finished; result dropped",
                      self.id, job.id)
+            return "lost"
         except Exception as exc:
             if write is None or is_unavailable(exc):
                 raise
@@ -222,6 +242,7 @@ class Worker:
             retry = Transition.retryable(job, f"storing the result failed: {type(exc).__name__}: {exc}",
                                          base=self.retry_base)
             await retry_while_unavailable(lambda: self.queue.finish(job, self.id, retry), f"retry job {job.id}")
+            return OUTCOME_OF_STATE[retry.state]
         finally:
             self._cancel_requested.discard(job.id)
 
@@ -269,7 +290,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     return asyncio.run(_serve(settings, queues, args.batch_size or settings.worker_batch_size))
 
 
@@ -289,9 +310,31 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> 
     worker = Worker(engine, handlers, queues=queues, batch_size=batch_size,
                     lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds)
     log.info("worker %s serving %s", worker.id, ", ".join(queues))
+    loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
     try:
-        await worker.run(stop)
+        async with _ops_server(settings, engine, loop_task):
+            await loop_task
     finally:
         await engine.dispose()
     log.info("worker %s stopped", worker.id)
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _ops_server(settings: Settings, engine: AsyncEngine,
+                      loop_task: asyncio.Task) -> AsyncIterator[None]:
+    """/healthz, /readyz and /metrics on DREAMFACE_WORKER_METRICS_PORT (nothing when it is 0)."""
+    if not settings.worker_metrics_port:
+        yield
+        return
+    from aiohttp import web
+    from dreamface.health import worker_ops_app
+    runner = web.AppRunner(worker_ops_app(engine, loop_task), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        # every interface: a metrics port is scraped from other machines (firewall it like the database)
+        await web.TCPSite(runner, None, settings.worker_metrics_port).start()
+        log.info("worker metrics on port %d", settings.worker_metrics_port)
+        yield
+    finally:
+        await runner.cleanup()

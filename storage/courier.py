@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dreamface.logging import log_context
+from dreamface.metrics import DELIVERIES
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.outbox import DELIVERIES_CHANNEL, DeliveryFailed, DeliveryRecord, Outbox, Routes
 from storage.presence import Presence, ProcessInfo
@@ -78,6 +80,13 @@ class Courier:
         return len(batch)
 
     async def _deliver(self, delivery: DeliveryRecord) -> None:
+        with log_context(job_id=delivery.job_id, face_id=delivery.payload.get("face_id")):
+            outcome = await self._send_and_record(delivery)
+        DELIVERIES.labels(delivery.platform, outcome).inc()
+
+    async def _send_and_record(self, delivery: DeliveryRecord) -> str:
+        """Returns the outcome for the metrics: sent; refused (the platform said never, e.g. a
+        blocked bot); error (a transient failure: retried unless that was the last attempt)."""
         try:
             await self.send(delivery)
         except DeliveryFailed as failure:
@@ -88,9 +97,10 @@ class Courier:
         else:
             await retry_while_unavailable(lambda: self.outbox.mark_sent(delivery, self.owner),
                                           f"mark delivery {delivery.id} sent")
-            return
+            return "sent"
         await retry_while_unavailable(lambda: self.outbox.mark_failed(delivery, self.owner, outcome),
                                       f"record failure of delivery {delivery.id}")
+        return "refused" if outcome.permanent else "error"
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         interval = self.lease_seconds / 3

@@ -1,0 +1,128 @@
+"""Prometheus metrics, in two families that aggregate differently:
+
+Counted by this process (counters and histograms; sum them over instances):
+    dreamface_jobs_finished_total{kind,outcome}      jobs this process's worker settled:
+                                                     done | failed | retried | cancelled | lost
+    dreamface_job_queue_wait_seconds{kind}           from a job becoming ready to a worker claiming it
+    dreamface_job_run_seconds{kind}                  from the claim to its outcome being stored
+    dreamface_batch_size{kind}                       jobs per handler call
+    dreamface_deliveries_total{platform,outcome}     send attempts of this process's couriers:
+                                                     sent | refused (permanent: blocked, chat gone) |
+                                                     error (transient; retried until the last attempt)
+    dreamface_gpu_memory_bytes{device,pool}          torch CUDA memory (allocated, reserved);
+                                                     absent where CUDA is not in use
+
+Read from the database on each scrape of the chat side (the same figure on every chat
+process; take max, not sum):
+    dreamface_jobs{kind,state}                       queued and running jobs
+    dreamface_queue_oldest_ready_seconds{queue}      how long the oldest ready job has waited
+    dreamface_deliveries_pending{platform}           replies waiting for a chat process
+    dreamface_live_processes{kind}                   worker and chat processes with fresh heartbeats
+    dreamface_moderation_events_total{action}        rows in the moderation audit log
+    dreamface_database_up                            0 when the database could not be read
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.outage import is_unavailable
+from storage.stats import InstallationStats, read_stats
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+JOBS_FINISHED = Counter("dreamface_jobs_finished", "Jobs this process's worker settled, by kind and outcome",
+                        ["kind", "outcome"])
+JOB_QUEUE_WAIT = Histogram("dreamface_job_queue_wait_seconds", "Seconds from a job becoming ready to its claim",
+                           ["kind"], buckets=_SECONDS)
+JOB_RUN = Histogram("dreamface_job_run_seconds", "Seconds from a job's claim to its stored outcome",
+                    ["kind"], buckets=_SECONDS)
+BATCH_SIZE = Histogram("dreamface_batch_size", "Jobs per handler call", ["kind"],
+                       buckets=(1, 2, 4, 8, 16, 32, 64))
+DELIVERIES = Counter("dreamface_deliveries", "Replies this process's couriers handled, by platform and outcome",
+                     ["platform", "outcome"])
+
+
+class GpuMemoryCollector(Collector):
+    """CUDA memory of this process, read at scrape time. torch is only consulted if this process
+    already imported it (a chat process never pays for importing torch to say "no GPU")."""
+
+    def collect(self) -> Iterator[Metric]:
+        torch = sys.modules.get("torch")
+        if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
+            return
+        family = GaugeMetricFamily("dreamface_gpu_memory_bytes", "CUDA memory held by this process's tensors",
+                                   labels=["device", "pool"])
+        for index in range(torch.cuda.device_count()):
+            device = f"cuda:{index}"
+            family.add_metric([device, "allocated"], torch.cuda.memory_allocated(index))
+            family.add_metric([device, "reserved"], torch.cuda.memory_reserved(index))
+        yield family
+
+
+REGISTRY.register(GpuMemoryCollector())
+
+
+class _StatsCollector(Collector):
+    """Turns one InstallationStats (or None: the database could not be read) into metric families."""
+
+    def __init__(self, stats: InstallationStats | None) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("dreamface_database_up", "1 when this scrape could read the database",
+                                value=0 if self.stats is None else 1)
+        if self.stats is None:
+            return
+        jobs = GaugeMetricFamily("dreamface_jobs", "Queued and running jobs in the database", labels=["kind", "state"])
+        for (kind, state), count in sorted(self.stats.unfinished_jobs.items()):
+            jobs.add_metric([kind, state], count)
+        yield jobs
+        oldest = GaugeMetricFamily("dreamface_queue_oldest_ready_seconds",
+                                   "Seconds the oldest ready job of a queue has waited", labels=["queue"])
+        for queue, age in sorted(self.stats.oldest_ready_age.items()):
+            oldest.add_metric([queue], age)
+        yield oldest
+        pending = GaugeMetricFamily("dreamface_deliveries_pending", "Replies waiting for a chat process",
+                                    labels=["platform"])
+        for platform, count in sorted(self.stats.pending_deliveries.items()):
+            pending.add_metric([platform], count)
+        yield pending
+        live = GaugeMetricFamily("dreamface_live_processes", "Processes with a fresh heartbeat", labels=["kind"])
+        for kind in ("worker", "chat"):
+            live.add_metric([kind], self.stats.live_processes.get(kind, 0))
+        yield live
+        moderation = CounterMetricFamily("dreamface_moderation_events", "Rows in the moderation audit log",
+                                         labels=["action"])
+        for action, count in sorted(self.stats.moderation_events.items()):
+            moderation.add_metric([action], count)
+        yield moderation
+
+
+def process_metrics() -> bytes:
+    """The exposition text of what this process counted (the worker's /metrics)."""
+    return generate_latest(REGISTRY)
+
+
+async def installation_metrics(engine: AsyncEngine) -> bytes:
+    """This process's metrics followed by the database-wide ones (the chat side's /metrics)."""
+    try:
+        stats: InstallationStats | None = await read_stats(engine)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning("metrics: database unavailable (%s)", type(exc).__name__)
+        stats = None   # reported as dreamface_database_up 0
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StatsCollector(stats))
+    return process_metrics() + generate_latest(registry)

@@ -1,0 +1,102 @@
+"""/readyz as an operator's load balancer sees it: ready only with a reachable database at the
+current schema, a live worker and a queue that moves; unready while the database is cut off
+(through a TCP proxy to a scratch database, never the shared server) and ready again after."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from dreamface.health import ReadinessRules, mount_ops_routes
+from facegen.jobkinds import JobKind, JobKinds
+from storage.db import create_engine
+from storage.migrate import upgrade_database
+from storage.presence import Presence, ProcessInfo
+from storage.queue import Queue
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
+from test_outage import CuttableProxy  # noqa: E402
+
+KINDS = JobKinds({"echo": JobKind("echo", dict)})
+
+
+def ops_client(engine, rules: ReadinessRules) -> TestClient:
+    app = web.Application()
+    mount_ops_routes(app, lambda _request: engine, rules)
+    return TestClient(TestServer(app))
+
+
+async def readyz(client: TestClient) -> tuple[int, dict[str, bool]]:
+    response = await client.get("/readyz")
+    body = await response.json()
+    return response.status, {check["name"]: check["ok"] for check in body["checks"]}
+
+
+async def test_ready_needs_a_live_worker_and_a_moving_queue(engine):
+    async with ops_client(engine, ReadinessRules(max_queue_age=0.3)) as client:
+        status, checks = await readyz(client)
+        assert (status, checks) == (503, {"database": True, "schema": True, "workers": False, "queue": True})
+
+        await Presence(engine).beat(ProcessInfo("worker", ("default",)))
+        status, checks = await readyz(client)
+        assert status == 200 and all(checks.values())
+
+        await Queue(engine, KINDS).enqueue("echo", {})
+        await asyncio.sleep(0.5)   # nobody claims it: the live worker is stuck
+        status, checks = await readyz(client)
+        assert (status, checks["queue"]) == (503, False)
+
+
+async def test_a_worker_is_ready_without_other_workers(engine):
+    async with ops_client(engine, ReadinessRules(need_workers=False)) as client:
+        status, checks = await readyz(client)
+    assert (status, checks) == (200, {"database": True, "schema": True})
+
+
+async def test_an_old_schema_is_not_ready(engine):
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    async with ops_client(engine, ReadinessRules(need_workers=False)) as client:
+        status, checks = await readyz(client)
+        body = await (await client.get("/readyz")).json()
+    assert (status, checks["schema"]) == (503, False)
+    assert "dreamface db upgrade" in body["checks"][1]["detail"]
+
+
+@pytest.mark.postgres
+async def test_unready_while_the_database_is_cut_off_and_ready_when_it_returns(scratch_postgres):
+    url = scratch_postgres.create()
+    direct = create_engine(url)
+    await upgrade_database(direct)
+    await Presence(direct).beat(ProcessInfo("worker", ("default",)))
+    parsed = make_url(url)
+    proxy = CuttableProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    engine = create_engine(parsed.set(port=await proxy.start()).render_as_string(hide_password=False))
+    try:
+        async with ops_client(engine, ReadinessRules(timeout=2.0)) as client:
+            assert (await readyz(client))[0] == 200
+
+            proxy.cut()
+            status, checks = await readyz(client)
+            assert (status, checks["database"]) == (503, False)
+            metrics = await (await client.get("/metrics")).text()
+            assert "dreamface_database_up 0.0" in metrics
+
+            proxy.restore()
+            deadline = time.monotonic() + 10
+            while (await readyz(client))[0] != 200:   # the pool drops its dead connections first
+                assert time.monotonic() < deadline, "still unready after the database came back"
+                await asyncio.sleep(0.2)
+            assert "dreamface_database_up 1.0" in await (await client.get("/metrics")).text()
+    finally:
+        await proxy.close()
+        await engine.dispose()
+        await direct.dispose()
