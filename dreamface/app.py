@@ -20,6 +20,7 @@ from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
 from dreamface.config import Settings
 from facegen.backend import DEFAULT_SIZE
+from facegen.cleanup import cleanup_scheduler
 from facegen.worker import Worker
 from storage.queue import Queue
 
@@ -49,6 +50,7 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
     engine = await open_database(settings)
     stop = asyncio.Event()
     worker_task: asyncio.Task | None = None
+    cleanup = contextlib.AsyncExitStack()
     try:
         conversation = Conversation(engine, backend=settings.backend, size=size,
                                     user_job_cap=settings.user_job_cap,
@@ -61,8 +63,10 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
                             poll_seconds=settings.worker_poll_seconds)
             await worker.presence.beat(worker.process)   # online before the first message asks
             worker_task = asyncio.create_task(worker.run(stop), name="in-process worker")
+            await cleanup.enter_async_context(cleanup_scheduler(settings, engine))   # queues the clean-up job
         yield App(settings, engine, conversation, worker)
     finally:
+        await cleanup.aclose()
         stop.set()
         if worker_task is not None:
             try:

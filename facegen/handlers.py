@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dreamface.config import Settings
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend
+from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
@@ -39,6 +40,7 @@ from storage.blobs import add_blob, read_blob, replace_blob
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository
 from storage.outbox import Destination, Outbox
+from storage.privacy import drop_upload
 from storage.queue import JobRecord
 
 log = logging.getLogger(__name__)
@@ -154,10 +156,11 @@ class FaceJobs:
     """Handlers for face.make and face.sheet on one database. Every picture carries the
     provenance chunks (facegen/provenance.py); `watermark` adds the visible corner mark."""
 
-    def __init__(self, engine: AsyncEngine, *, watermark: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
         self.watermark = watermark
+        self.photo_retention_seconds = photo_retention_seconds
 
     def handlers(self) -> dict[str, Handler]:
         return {MAKE: self.make, PHOTO: self.make, SHEET: self.sheet}
@@ -239,6 +242,7 @@ class FaceJobs:
             user = await repo.get_user(p["user_id"])
             if user is None:   # the user deleted their data meanwhile: nothing to store
                 return
+            await self._photo_used(session, p)
             face = await repo.add_face(
                 user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
                 params=p["params"], backend=backend.name, checkpoint_id=backend.checkpoint_id,
@@ -299,6 +303,12 @@ class FaceJobs:
 
         return Done({"set": p["set"]["kind"]}, store)
 
+    async def _photo_used(self, session: AsyncSession, payload: Mapping[str, Any]) -> None:
+        """With no retention the photo goes with the job's result; otherwise the clean-up
+        job deletes it later (storage/privacy.py sweep_uploads)."""
+        if payload.get("photo_blob_id") is not None and self.photo_retention_seconds <= 0:
+            await drop_upload(session, payload["photo_blob_id"])
+
     # -- user-facing errors
 
     def _error(self, job: JobRecord, exc: Exception) -> Done:
@@ -306,6 +316,7 @@ class FaceJobs:
         log.info("job %s (%s) ends with a reply, not a face: %s %s", job.id, job.kind, code, exc)
 
         async def store(session: AsyncSession) -> None:
+            await self._photo_used(session, job.payload)
             await self.outbox.add(session, _destination(job.payload),
                                   {"type": "error", "code": code, "message": str(exc)}, job_id=job.id)
 
@@ -322,4 +333,5 @@ def _photo(data: bytes) -> Image.Image:
 def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
     load_backend(settings.backend)
-    return FaceJobs(engine, watermark=settings.watermark).handlers()
+    faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds)
+    return {**faces.handlers(), **cleanup.handlers(settings, engine)}

@@ -295,3 +295,21 @@ Index("ix_moderation_events_target_user_id", ModerationEvent.target_user_id)
 Index("ix_moderation_events_target_face_id", ModerationEvent.target_face_id)
 Index("ix_moderation_events_reports", ModerationEvent.target_face_id,
       sqlite_where=text("action = 'report'"), postgresql_where=text("action = 'report'"))
+
+
+# --- privacy and abuse limits: uploaded photos until their job is done (storage/privacy.py) and the
+# per-user rate window (storage/queries.py INSERT_JOB) ---------------------------------------------
+
+class Upload(Base):
+    """A user's uploaded photo, kept only for its job: deleted when the job is done (or the
+    configured retention after), or by the periodic clean-up if no job ever took it."""
+    __tablename__ = "uploads"
+
+    blob_id: Mapped[int] = mapped_column(Id, ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int | None] = mapped_column(Id, ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[float] = mapped_column(Epoch)              # database clock, like the queue's times
+
+
+# the rate window counts one user's jobs created in the last minute
+Index("ix_jobs_user_created_at", Job.user_id, Job.created_at)

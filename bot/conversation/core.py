@@ -36,6 +36,7 @@ from storage.faces import FaceRecord, FaceRepository, UserRecord
 from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_person_morph
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
+from storage.privacy import attach_upload, drop_upload, erase_user, keep_upload
 from storage.queue import DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, JobRejected, Queue, UserJobCapReached
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,8 @@ class Conversation:
             state = await states.get(user.id)
             keep_photo = incoming.photo is not None and not user.banned   # a banned user's upload is not stored
             photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
+            if photo is not None:
+                await keep_upload(session, photo, user.id)   # deleted once its job is done
         return Turn(incoming, user, state, user.locale, payloads.owner_tag(incoming.platform, incoming.user_id), photo)
 
     async def _notice(self, turn: Turn) -> list[Reply]:
@@ -379,8 +382,14 @@ class Conversation:
     async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
         if turn.photo_blob_id is None:
             raise Refused("need_photo")
-        return await self._enqueue(turn, PHOTO, operation="photo", photo_blob_id=turn.photo_blob_id,
-                                   params={"seed": self._seed()})
+        replies = await self._enqueue(turn, PHOTO, operation="photo", photo_blob_id=turn.photo_blob_id,
+                                      params={"seed": self._seed()})
+        async with self.sessions() as session, session.begin():
+            if replies[0].job_id is not None:
+                await attach_upload(session, turn.photo_blob_id, replies[0].job_id)
+            else:   # refused (cap, rate): the photo has no job to serve, so it is not kept
+                await drop_upload(session, turn.photo_blob_id)
+        return replies
 
     # --- history --------------------------------------------------------------------------------
 
@@ -491,11 +500,8 @@ class Conversation:
             return []   # a bare "yes" with nothing asked
         await self._cancel_all(turn.user.id)
         async with self.sessions() as session, session.begin():
-            deleted = await FaceRepository(session).delete_user_data(turn.user)
-            pictures = await ChatStates(session).forget(turn.user.id)
-            # the notice stays acknowledged: deleting data is not a new first use
-            await ChatStates(session).update(turn.user.id, notice_acknowledged=True)
-        return [turn.reply("delete_done", faces=deleted.faces, images=deleted.images + pictures)]
+            deleted = await erase_user(session, turn.user, reason="the user deleted their data from the chat")
+        return [turn.reply("delete_done", faces=deleted.faces, images=deleted.images)]
 
     async def _decline(self, turn: Turn, cmd: c.Decline) -> list[Reply]:
         if (turn.state.pending or {}).get("kind") != "delete":

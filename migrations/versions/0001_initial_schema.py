@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 12:10:41.908268
+Create Date: 2026-11-21 12:25:36.386518
 """
 from __future__ import annotations
 
@@ -154,6 +154,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_jobs_claim', ['queue', 'priority', 'run_at', 'id'], unique=False, sqlite_where=sa.text("state = 'queued'"), postgresql_where=sa.text("state = 'queued'"))
         batch_op.create_index('ix_jobs_finished_at', ['finished_at'], unique=False, sqlite_where=sa.text("state = 'done'"), postgresql_where=sa.text("state = 'done'"))
         batch_op.create_index('ix_jobs_lease', ['lease_expires_at'], unique=False, sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
+        batch_op.create_index('ix_jobs_user_created_at', ['user_id', 'created_at'], unique=False)
         batch_op.create_index('ix_jobs_user_unfinished', ['user_id'], unique=False, sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.create_index('uq_jobs_dedupe_key', ['dedupe_key'], unique=True, sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
 
@@ -242,6 +243,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_faces')),
     sa.UniqueConstraint('user_id', 'name', name=op.f('uq_saved_faces_user_id_name'))
     )
+    op.create_table('uploads',
+    sa.Column('blob_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.Double(), nullable=False),
+    sa.ForeignKeyConstraint(['blob_id'], ['blobs.id'], name=op.f('fk_uploads_blob_id_blobs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_uploads_job_id_jobs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_uploads_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('blob_id', name=op.f('pk_uploads'))
+    )
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_uploads_job_id'), ['job_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_uploads_user_id'), ['user_id'], unique=False)
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_users_current_face_id_faces'), 'faces', ['current_face_id'], ['id'], ondelete='SET NULL')
 
@@ -253,6 +268,11 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_current_face_id_faces'), type_='foreignkey')
 
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_uploads_user_id'))
+        batch_op.drop_index(batch_op.f('ix_uploads_job_id'))
+
+    op.drop_table('uploads')
     op.drop_table('saved_faces')
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
         batch_op.drop_index('ix_moderation_events_target_user_id')
@@ -280,6 +300,7 @@ def downgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('uq_jobs_dedupe_key', sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.drop_index('ix_jobs_user_unfinished', sqlite_where=sa.text("state IN ('queued', 'running')"), postgresql_where=sa.text("state IN ('queued', 'running')"))
+        batch_op.drop_index('ix_jobs_user_created_at')
         batch_op.drop_index('ix_jobs_lease', sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
         batch_op.drop_index('ix_jobs_finished_at', sqlite_where=sa.text("state = 'done'"), postgresql_where=sa.text("state = 'done'"))
         batch_op.drop_index('ix_jobs_claim', sqlite_where=sa.text("state = 'queued'"), postgresql_where=sa.text("state = 'queued'"))
