@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ from storage.queue import Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
 from test_outage import CuttableProxy  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
+from web_process import dreamface_run  # noqa: E402
 
 KINDS = JobKinds({"echo": JobKind("echo", dict)})
 
@@ -100,3 +104,13 @@ async def test_unready_while_the_database_is_cut_off_and_ready_when_it_returns(s
         await proxy.close()
         await engine.dispose()
         await direct.dispose()
+
+
+def test_dreamface_run_serves_readyz_and_metrics_beside_the_chat(tmp_path):
+    with dreamface_run(tmp_path) as url:
+        with urllib.request.urlopen(url + "readyz", timeout=10) as response:
+            ready = (response.status, response.read().decode())
+        with urllib.request.urlopen(url + "metrics", timeout=10) as response:
+            metrics = response.read().decode()
+    assert ready[0] == 200 and '"ok": true' in ready[1]   # the in-process worker counts as live
+    assert 'dreamface_live_processes{kind="worker"} 1.0' in metrics
