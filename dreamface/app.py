@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
 from dreamface.config import Settings
+from dreamface.limits import Limits
 from facegen.backend import DEFAULT_SIZE
 from facegen.cleanup import cleanup_scheduler
 from facegen.worker import Worker
@@ -54,7 +55,8 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
     try:
         conversation = Conversation(engine, backend=settings.backend, size=size,
                                     user_job_cap=settings.user_job_cap,
-                                    job_expiry_seconds=settings.job_expiry_seconds)
+                                    job_expiry_seconds=settings.job_expiry_seconds,
+                                    limits=Limits.from_settings(settings))
         await ensure_default_gallery(engine, conversation.backend)
         worker = None
         if with_worker:

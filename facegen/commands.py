@@ -10,14 +10,12 @@ import json
 import sys
 from pathlib import Path
 
+from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from facegen.backends import BACKENDS, load_backend
 from facegen.facecode import FaceCode
 from facegen.latent import MORPH_MODES, LatentError, morph
 from facegen.stylegan.commands import add_generate_arguments, generate_stylegan
-
-PHOTO_MAX_BYTES = 20 * 1024 * 1024
-PHOTO_MAX_PIXELS = 40_000_000
 
 
 class CommandError(Exception):

@@ -26,6 +26,7 @@ from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dreamface.config import Settings
+from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend
 from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
@@ -48,8 +49,6 @@ log = logging.getLogger(__name__)
 MAKE = "face.make"
 PHOTO = "face.photo"
 SHEET = "face.sheet"
-PHOTO_MAX_BYTES = 20 * 1024 * 1024
-PHOTO_MAX_PIXELS = 40_000_000
 
 
 class InputMissing(Exception):

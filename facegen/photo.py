@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from dreamface.limits import PHOTO_FORMATS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.landmarks import BROWS, NOSE_TIP, DetectedFace, find_faces
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+ALLOWED_FORMATS = PHOTO_FORMATS
 MIN_FACE_PX = 80          # narrower faces carry too little detail to measure
 # Pillow's errors for damaged files vary by format and stage (header parse vs. decode).
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError)
@@ -36,7 +37,7 @@ class PhotoError(ValueError):
         self.message = message
 
 
-def load_photo(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
+def load_photo(data: bytes, *, max_bytes: int = PHOTO_MAX_BYTES, max_pixels: int = PHOTO_MAX_PIXELS) -> Image.Image:
     """Decode an uploaded photo into an upright RGB image.
 
     JPEG, PNG and WebP only; the EXIF orientation is applied; the size is checked from the

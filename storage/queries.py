@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import JSON, BigInteger, Boolean, Double, String, bindparam, text
+from sqlalchemy import JSON, BigInteger, Boolean, Double, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
 
@@ -82,26 +82,31 @@ _INSERT_JOB = f"""INSERT INTO jobs (kind, queue, batch_key, priority, payload, s
               :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
        WHERE :user_id IS NULL
           OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
-              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) < :user_cap)
+              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) < :user_cap
+              AND (:user_rate IS NULL
+                   OR (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window)
+                      < :user_rate))
        ON CONFLICT (dedupe_key) WHERE {_UNFINISHED} DO NOTHING
        RETURNING id"""
 
 INSERT_JOB = Query(
-    "Add a queued job unless its user is unknown or at the cap, or an unfinished job holds its "
-    "dedupe key (then no row comes back); on PostgreSQL it also wakes the queue's workers at commit.",
+    "Add a queued job unless its user is unknown, at the cap or over the rate (jobs created in the "
+    "last :rate_window seconds), or an unfinished job holds its dedupe key (then no row comes "
+    "back); on PostgreSQL it also wakes the queue's workers at commit.",
     _INSERT_JOB,
     postgresql=f"WITH job AS ({_INSERT_JOB}) SELECT id, pg_notify('dreamface_jobs', :queue) FROM job",
     params={"payload": JSON(none_as_null=True), "expires_in": Double(), "run_after": Double(),
-            "user_id": BigInteger()},
+            "user_id": BigInteger(), "user_rate": Integer(), "rate_window": Double()},
 )
 
 ENQUEUE_REFUSAL = Query(
     "Why INSERT_JOB inserted nothing: the unfinished job holding the dedupe key, whether the "
-    "user exists, and how many unfinished jobs the user has.",
+    "user exists, how many unfinished jobs the user has and how many they created in the window.",
     f"""SELECT (SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND {_UNFINISHED}) AS holder,
               EXISTS (SELECT 1 FROM users WHERE id = :user_id) AS user_found,
-              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) AS unfinished""",
-    params={"user_id": BigInteger()},
+              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) AS unfinished,
+              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window) AS recent""",
+    params={"user_id": BigInteger(), "rate_window": Double()},
     columns={"user_found": Boolean()},
 )
 

@@ -35,6 +35,7 @@ from storage.db import session_factory
 MAX_PAYLOAD_BYTES = 64 * 1024
 DEFAULT_USER_JOB_CAP = 5
 DEFAULT_EXPIRY_SECONDS = 600.0
+RATE_WINDOW_SECONDS = 60.0   # the per-user rate (dreamface/limits.py) counts jobs created this recently
 JOBS_CHANNEL = "dreamface_jobs"
 ENQUEUE_TRIES = 3   # the insert is retried only when a dedupe key's holder finished in between
 
@@ -49,6 +50,15 @@ class UserJobCapReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"you already have {limit} requests waiting; wait for one to finish")
         self.limit = limit
+
+
+class UserRateLimited(Exception):
+    """The user already made `limit` jobs in the last `window` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        super().__init__(f"you made {limit} requests in the last {window:g} seconds; wait a moment")
+        self.limit = limit
+        self.window = window
 
 
 class JobLost(Exception):
@@ -173,10 +183,12 @@ class Transition:
 class Queue:
     def __init__(self, engine: AsyncEngine, kinds: KindRegistry, *,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP,
+                 user_rate_per_minute: int = 0,   # 0: no rate limit
                  expiry_seconds: float | None = DEFAULT_EXPIRY_SECONDS) -> None:
         self.engine = engine
         self.kinds = kinds
         self.user_job_cap = user_job_cap
+        self.user_rate_per_minute = user_rate_per_minute
         self.expiry_seconds = expiry_seconds
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
@@ -205,13 +217,15 @@ class Queue:
                       dedupe_key: str | None = None, run_after: float = 0.0,
                       expires_in: float | None = None, priority: int | None = None,
                       max_attempts: int | None = None) -> Enqueued:
-        """Queue a job. Raises JobRejected for bad input and UserJobCapReached over the cap.
+        """Queue a job. Raises JobRejected for bad input, UserJobCapReached over the cap and
+        UserRateLimited over the user's rate.
         `expires_in` defaults to the queue's expiry, counted from `run_after`."""
         prepared = self._prepare(kind, payload)
         expiry = self.expiry_seconds if expires_in is None else expires_in
         row = dict(kind=kind, queue=prepared.queue, batch_key=prepared.batch_key,
                    priority=prepared.priority if priority is None else priority, payload=prepared.payload,
                    user_id=user_id, dedupe_key=dedupe_key, user_cap=self.user_job_cap,
+                   user_rate=self.user_rate_per_minute or None, rate_window=RATE_WINDOW_SECONDS,
                    max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
                    run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry)
         # a user's job needs the cap's lock and the insert in one transaction; others are one statement
@@ -222,13 +236,16 @@ class Queue:
                 job_id = (await self._run(connection, q.INSERT_JOB, **row)).scalar()
                 if job_id is not None:
                     return Enqueued(job_id, deduplicated=False)
-                why = (await self._run(connection, q.ENQUEUE_REFUSAL, dedupe_key=dedupe_key, user_id=user_id)).one()
+                why = (await self._run(connection, q.ENQUEUE_REFUSAL, dedupe_key=dedupe_key, user_id=user_id,
+                                       rate_window=RATE_WINDOW_SECONDS)).one()
                 if why.holder is not None:
                     return Enqueued(why.holder, deduplicated=True)
                 if user_id is not None and not why.user_found:
                     raise JobRejected(f"unknown user id {user_id}")
                 if user_id is not None and why.unfinished >= self.user_job_cap:
                     raise UserJobCapReached(self.user_job_cap)
+                if user_id is not None and self.user_rate_per_minute and why.recent >= self.user_rate_per_minute:
+                    raise UserRateLimited(self.user_rate_per_minute, RATE_WINDOW_SECONDS)
                 # the dedupe key's holder finished between the two statements: insert again
         raise RuntimeError(f"enqueue of {kind} with dedupe key {dedupe_key!r} kept colliding with "
                            f"jobs that finished meanwhile ({ENQUEUE_TRIES} tries)")

@@ -27,7 +27,9 @@ from bot.grammar import parse
 from bot.messages import Button, Incoming, Reply
 from facegen.backend import DEFAULT_SIZE
 from facegen.backends import load_backend
-from facegen.handlers import MAKE, PHOTO, PHOTO_MAX_BYTES, SHEET, job_kinds
+from dreamface.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
+from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
+from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
 from storage.blobs import BlobNotFound, add_blob, read_blob
 from storage.chat_state import ChatStateRecord, ChatStates, ShownSet
@@ -37,7 +39,8 @@ from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_pers
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
 from storage.privacy import attach_upload, drop_upload, erase_user, keep_upload
-from storage.queue import DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, JobRejected, Queue, UserJobCapReached
+from storage.queue import (DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, JobRejected, Queue, UserJobCapReached,
+                           UserRateLimited)
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +88,15 @@ def _locale_of(hint: str | None) -> str | None:
 class Conversation:
     def __init__(self, engine: AsyncEngine, *, backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
-                 default_locale: str = "ko", rng: random.Random | None = None) -> None:
+                 default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits()) -> None:
         self.engine = engine
+        self.limits = limits
         self.sessions = session_factory(engine)
         self.backend = load_backend(backend)
         self.size = size
         self.default_locale = default_locale
-        self.queue = Queue(engine, job_kinds(), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds)
+        self.queue = Queue(engine, job_kinds(), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds,
+                           user_rate_per_minute=limits.user_rate_per_minute)
         self.presence = Presence(engine)
         self._rng = rng or random.SystemRandom()
         self._turn_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
@@ -110,16 +115,17 @@ class Conversation:
         """The immediate replies to one message or button press. One user's turns run one at a
         time in this process (a turn reads and writes the user's chat state in several steps);
         each user's messages reach one process (their websocket's, or the platform's poller)."""
-        if incoming.photo is not None and len(incoming.photo) > PHOTO_MAX_BYTES:
-            return [Reply(say(self._guess_locale(incoming), "error_too_large"), kind="error")]
+        photo_problem = None if incoming.photo is None else await _photo_problem(incoming.photo)
         lock = self._turn_locks.setdefault((incoming.platform, incoming.user_id), asyncio.Lock())
         async with lock:
-            return await self._handle(incoming)
+            return await self._handle(incoming, photo_problem)
 
-    async def _handle(self, incoming: Incoming) -> list[Reply]:
-        turn = await self._begin(incoming)
+    async def _handle(self, incoming: Incoming, photo_problem: str | None) -> list[Reply]:
+        turn = await self._begin(incoming, keep_photo=photo_problem is None)
         if turn.user.banned:
             return turn.error("banned")
+        if photo_problem is not None:
+            return turn.error(f"error_{photo_problem}")   # the photo was not stored
         try:
             if incoming.button is not None:
                 return await self._press(turn, incoming.button)
@@ -169,7 +175,7 @@ class Conversation:
     def _guess_locale(self, incoming: Incoming) -> str:
         return _locale_of(incoming.locale) or self.default_locale
 
-    async def _begin(self, incoming: Incoming) -> Turn:
+    async def _begin(self, incoming: Incoming, *, keep_photo: bool) -> Turn:
         hint = _locale_of(incoming.locale)
         async with self.sessions() as session, session.begin():
             repo, states = FaceRepository(session), ChatStates(session)
@@ -179,7 +185,7 @@ class Conversation:
                 await states.set_locale(user.id, hint, chosen=False)
                 user = replace(user, locale=hint)
             state = await states.get(user.id)
-            keep_photo = incoming.photo is not None and not user.banned   # a banned user's upload is not stored
+            keep_photo = keep_photo and incoming.photo is not None and not user.banned   # nor a banned user's
             photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
             if photo is not None:
                 await keep_upload(session, photo, user.id)   # deleted once its job is done
@@ -237,6 +243,8 @@ class Conversation:
             job = await self.queue.enqueue(kind, payload, user_id=turn.user.id)
         except UserJobCapReached as exc:
             return turn.error("cap", limit=exc.limit)
+        except UserRateLimited as exc:
+            return turn.error("rate", limit=exc.limit)
         except JobRejected as exc:
             log.warning("job refused for user %s: %s", turn.user.id, exc)
             return turn.error("rejected", reason=str(exc))
@@ -281,6 +289,10 @@ class Conversation:
         async with self.sessions() as session:
             return await GalleryRepository(session).entries()
 
+    def _check_words(self, text: str) -> None:
+        if self.limits.blocklist.blocks(text):
+            raise Refused("blocked")
+
     # --- making faces -------------------------------------------------------------------------
 
     async def _new(self, turn: Turn, cmd: c.NewFace) -> list[Reply]:
@@ -292,7 +304,8 @@ class Conversation:
     async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
         unknown = cmd.description.unknown
         lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
-        params = {"text": cmd.text[:1000], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
+        self._check_words(cmd.text)
+        params = {"text": cmd.text[:MAX_TEXT_CHARS], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
         return await self._enqueue(turn, MAKE, lead, operation="describe", params=params)
 
     async def _show(self, turn: Turn, cmd: c.ShowCandidates) -> list[Reply]:
@@ -331,6 +344,8 @@ class Conversation:
                                    params={"set": params, "number": number})
 
     async def _morph(self, turn: Turn, cmd: c.Morph) -> list[Reply]:
+        if isinstance(cmd.target, c.GalleryName):
+            self._check_words(cmd.target.name)
         me = await self._current(turn, missing="need_photo")
         entry = None
         if isinstance(cmd.target, c.FaceRef):
@@ -445,6 +460,7 @@ class Conversation:
         return [Reply("\n".join(lines), extra={"faces": [f.number for f in faces]})]
 
     async def _save(self, turn: Turn, cmd: c.Save) -> list[Reply]:
+        self._check_words(cmd.name)
         face = await self._current(turn)
         async with self.sessions() as session, session.begin():
             await ChatStates(session).save_name(turn.user.id, cmd.name, face.id)
@@ -585,6 +601,18 @@ class Conversation:
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
         return face_reply(locale, tag, face, None if image is None else image.data, self.backend.regions,
                           other=other, entry=entry, lead=lead, job_id=job_id)
+
+
+async def _photo_problem(data: bytes) -> str | None:
+    """Why an upload cannot be used ("not_an_image", "unsupported_format", "too_large"), or None.
+    Decoded in full (off the event loop), so a damaged file is refused before it is stored."""
+    if len(data) > PHOTO_MAX_BYTES:
+        return "too_large"
+    try:
+        await asyncio.to_thread(load_photo, data)
+    except PhotoError as exc:
+        return exc.code
+    return None
 
 
 _ERROR_KEYS = {"error_no_face", "error_several_faces", "error_face_cut_off", "error_not_an_image",

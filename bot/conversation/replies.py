@@ -25,6 +25,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "en": "You already have {limit} requests waiting. Try again when one finishes, or say 'cancel'."},
     "banned": {"ko": "죄송해요. 이 계정은 운영 정책에 따라 이용이 제한되었어요.",
                "en": "Sorry, this account has been suspended by the moderators, so I can't make faces for it."},
+    "rate": {"ko": "요청이 너무 빨라요. 1분에 {limit}건까지 할 수 있어요. 잠시 후에 다시 해 주세요.",
+             "en": "That's a lot of requests at once: at most {limit} a minute. Please try again in a moment."},
+    "blocked": {"ko": "죄송해요. 그 표현은 여기서 쓸 수 없어요. 다른 말로 해 주세요.",
+                "en": "Sorry, I can't use those words here. Please put it another way."},
     "rejected": {"ko": "그 요청은 처리할 수 없어요: {reason}", "en": "I can't do that one: {reason}"},
     # --- rules -----------------------------------------------------------------------------
     "need_face": {"ko": "먼저 얼굴을 만들어 주세요. '새 얼굴'이라고 하거나 얼굴을 묘사해 보세요.",
