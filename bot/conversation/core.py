@@ -22,7 +22,7 @@ from bot import commands as c
 from bot.conversation import payloads
 from bot.conversation.names import match_name
 from bot.conversation.render import face_reply, sheet_reply
-from bot.conversation.replies import listing, operation_name, region_name, say
+from bot.conversation.replies import TEXTS, listing, operation_name, region_name, say
 from bot.grammar import parse
 from bot.messages import Button, Incoming, Reply
 from facegen.backend import DEFAULT_SIZE
@@ -161,7 +161,7 @@ class Conversation:
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
                 return [sheet_reply(locale, tag, face.number, payload["set"], image, delivery.job_id)]
         code = payload.get("code", "other")
-        key = f"error_{code}" if f"error_{code}" in _ERROR_KEYS else "error_other"
+        key = f"error_{code}" if f"error_{code}" in TEXTS else "error_other"
         return [Reply(say(locale, key), kind="error", job_id=delivery.job_id)]
 
     async def pending_jobs(self, platform: str, platform_user_id: str) -> list[int]:
@@ -613,7 +613,3 @@ async def _photo_problem(data: bytes) -> str | None:
     except PhotoError as exc:
         return exc.code
     return None
-
-
-_ERROR_KEYS = {"error_no_face", "error_several_faces", "error_face_cut_off", "error_not_an_image",
-               "error_unsupported_format", "error_too_large", "error_face_gone", "error_photo_gone"}

@@ -149,6 +149,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "error_too_large": {"ko": "사진이 너무 커요. 더 작은 사진을 보내 주세요.", "en": "That photo is too large; send a smaller one."},
     "error_face_gone": {"ko": "그 얼굴은 이제 없어요 (지워졌어요).", "en": "That face no longer exists (it was deleted)."},
     "error_photo_gone": {"ko": "그 사진은 이제 없어요. 다시 보내 주세요.", "en": "That photo is gone; please send it again."},
+    "error_face_too_small": {"ko": "얼굴이 너무 작아요. 얼굴이 크게 나온 사진을 보내 주세요.",
+                             "en": "The face is too small. Send a photo where your face is bigger."},
+    "error_unsupported": {"ko": "지금 생성기로는 아직 할 수 없는 요청이에요. 다른 걸 해 볼까요?",
+                          "en": "The current generator can't do that yet. Shall we try something else?"},
     "error_other": {"ko": "만들지 못했어요. 다른 방법으로 해 볼까요?", "en": "I couldn't make that one. Shall we try something else?"},
     # --- button labels ---------------------------------------------------------------------
     "btn_eyes": {"ko": "눈", "en": "Eyes"},

@@ -9,4 +9,6 @@ class CheckpointError(ValueError):
 
 class Unsupported(NotImplementedError, ValueError):
     """An operation the stylegan backend cannot do (yet); the message says which and why.
-    Also a ValueError, so command-line error handling reports it in one line."""
+    Also a ValueError, so command-line error handling reports it in one line; `code` is how
+    the chat words it."""
+    code = "unsupported"

@@ -214,3 +214,17 @@ async def test_one_users_simultaneous_messages_take_turns(chat):
         repo = FaceRepository(session)
         user = await repo.get_or_create_user("web", "fay")
         assert (await repo.current_face(user)).number == 1   # four undos from #5, none lost to a race
+
+
+@pytest.mark.parametrize("photo, expected", [("tiny_face.jpg", "The face is too small"),
+                                             ("two_faces.jpg", "That photo has several faces")])
+async def test_unusable_photos_get_a_reply_that_says_why(chat, photo, expected):
+    from pathlib import Path
+    await chat.start("gus")
+    data = (Path(__file__).resolve().parents[1] / "data" / photo).read_bytes()
+    replies = await chat.conversation.handle(Incoming("web", "gus", "chat-gus", photo=data, locale="en", target="gus"))
+    while await chat.worker.run_once():
+        pass
+    for delivery in await chat.outbox.claim("test", Routes(platforms=("web",)), 50, 30):
+        replies += await chat.conversation.render_delivery(delivery)
+    assert expected in text(replies)
