@@ -125,7 +125,8 @@ def _convert(name: str, raw: str, kind: type) -> Any:
             raise ValueError(raw)
         return kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+        expected = {int: "a whole number", float: "a number", bool: "true or false"}.get(kind, kind.__name__)
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}") from None
 
 
 def describe() -> list[tuple[str, Any, str]]:
