@@ -7,6 +7,7 @@ and a short English message for logs and the CLI.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,8 +65,17 @@ def load_photo(data: bytes, *, max_bytes: int = PHOTO_MAX_BYTES, max_pixels: int
     return _to_rgb(upright)
 
 
+# pictures Pillow cannot open here, recognised by their first bytes so the user hears "send a
+# JPEG, PNG or WebP" rather than "not an image": HEIC/AVIF (phones), PDF, SVG
+_OTHER_PICTURES = (re.compile(rb"^....ftyp(heic|heix|hevc|heim|heis|mif1|msf1|avif|avis)", re.DOTALL),
+                   re.compile(rb"^%PDF-"), re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<svg[\s>]", re.DOTALL))
+
+
 def _unreadable(data: bytes) -> PhotoError:
     """Tell an image in a format we refuse apart from something that is no image at all."""
+    head = data[:4096]
+    if any(p.match(head) for p in _OTHER_PICTURES):
+        return PhotoError("unsupported_format", "HEIC, PDF and SVG files are not accepted; send a JPEG, PNG or WebP")
     try:
         with Image.open(io.BytesIO(data)) as other:
             kind = other.format

@@ -50,6 +50,7 @@ REMIX_SIZE = 4
 VARIATION_STRENGTH = 0.35
 MAX_EDITS = 8
 HISTORY_LINES = 20
+MAX_FACE_NUMBER = 2**31 - 1   # faces.number is a 32-bit integer
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,8 @@ class Conversation:
             raise Refused("mixed_backends", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}")
 
     async def _own_face(self, turn: Turn, number: int) -> FaceRecord:
+        if not 1 <= number <= MAX_FACE_NUMBER:   # beyond the column's range: no such face, and no query
+            raise Refused("no_face_number", number=number)
         async with self.sessions() as session:
             face = await FaceRepository(session).get_face_by_number(turn.user, number)
         if face is None:
@@ -289,8 +292,10 @@ class Conversation:
         async with self.sessions() as session:
             return await GalleryRepository(session).entries()
 
-    def _check_words(self, text: str) -> None:
-        if self.limits.blocklist.blocks(text):
+    def _check_words(self, turn: Turn, text: str) -> None:
+        """The blocklist, on the words as parsed and as typed (the grammar reads a zero-width
+        space as a space; the blocklist ignores it)."""
+        if self.limits.blocklist.blocks(text) or self.limits.blocklist.blocks(turn.incoming.text or ""):
             raise Refused("blocked")
 
     # --- making faces -------------------------------------------------------------------------
@@ -304,7 +309,7 @@ class Conversation:
     async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
         unknown = cmd.description.unknown
         lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
-        self._check_words(cmd.text)
+        self._check_words(turn, cmd.text)
         params = {"text": cmd.text[:MAX_TEXT_CHARS], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
         return await self._enqueue(turn, MAKE, lead, operation="describe", params=params)
 
@@ -345,7 +350,7 @@ class Conversation:
 
     async def _morph(self, turn: Turn, cmd: c.Morph) -> list[Reply]:
         if isinstance(cmd.target, c.GalleryName):
-            self._check_words(cmd.target.name)
+            self._check_words(turn, cmd.target.name)
         me = await self._current(turn, missing="need_photo")
         entry = None
         if isinstance(cmd.target, c.FaceRef):
@@ -460,7 +465,7 @@ class Conversation:
         return [Reply("\n".join(lines), extra={"faces": [f.number for f in faces]})]
 
     async def _save(self, turn: Turn, cmd: c.Save) -> list[Reply]:
-        self._check_words(cmd.name)
+        self._check_words(turn, cmd.name)
         face = await self._current(turn)
         async with self.sessions() as session, session.begin():
             await ChatStates(session).save_name(turn.user.id, cmd.name, face.id)

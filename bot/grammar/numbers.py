@@ -120,7 +120,7 @@ def to_int(word: str, counted: bool = False) -> int | None:
 
 # --- ratios ---------------------------------------------------------------------------------
 
-_DECIMAL = r"[-+]?(?:\d+\.\d*|\.\d+)"
+_DECIMAL = r"[-+]?(?:\d+\.\d*|\.\d+|0,\d+)"   # "0,7": a decimal comma (not "1,000", which may be a thousand)
 _NUMBER = rf"(?:[-+]?\d+(?:\.\d+)?|\.\d+|{INT_COUNTED})"
 # Each alternative is one named group; `find_ratios` turns a match into a value.
 RATIO = re.compile(
@@ -170,7 +170,7 @@ def find_ratios(text: str) -> list[RatioMatch]:
         elif m["half"]:
             value = 0.5
         else:
-            value = float(m["dec"])
+            value = float(m["dec"].replace(",", "."))
         if value is not None:
             found.append(RatioMatch(round(value, 6), m.group(0), m.start(), m.end(), pair=bool(m["pair"])))
     return found
