@@ -301,6 +301,7 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> 
     except SchemaOutOfDate as exc:
         print(f"dreamface worker: {exc}", file=sys.stderr)
         return 2
+    from facegen.cleanup import cleanup_scheduler
     from facegen.handlers import load   # the handlers import this module's outcome types
     handlers = load(settings, engine)
     stop = asyncio.Event()
@@ -312,7 +313,7 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> 
     log.info("worker %s serving %s", worker.id, ", ".join(queues))
     loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
     try:
-        async with _ops_server(settings, engine, loop_task):
+        async with _ops_server(settings, engine, loop_task), cleanup_scheduler(settings, engine):
             await loop_task
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ expires old photos, generations and moderator sessions."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,8 @@ from sqlalchemy import func, select, update
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
 from bot.messages import Incoming
-from facegen.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, enqueue_cleanup
+from dreamface.config import Settings
+from facegen.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, cleanup_scheduler, enqueue_cleanup
 from facegen.handlers import FaceJobs
 from facegen.jobkinds import JobKinds
 from facegen.worker import Worker
@@ -209,3 +211,21 @@ async def test_clean_up_expires_old_generations_and_ended_sessions(engine):
     assert await chat.count(ModeratorSession) == 0 and await chat.count(Moderator) == 1
     kept = await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0).run()
     assert kept["faces"] == 0                                       # 0 days: kept forever
+
+
+async def test_schedulers_in_several_processes_queue_one_clean_up_and_run_nothing(engine):
+    settings = Settings(cleanup_period_seconds=3600)
+    chat = Chat(engine)
+
+    async def cleanup_jobs() -> list[Job]:
+        async with chat.sessions() as session:
+            return list((await session.execute(select(Job).where(Job.kind == CLEANUP))).scalars())
+
+    async with cleanup_scheduler(settings, engine), cleanup_scheduler(settings, engine):   # two "processes"
+        for _ in range(100):
+            if await cleanup_jobs():
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+    jobs = await cleanup_jobs()
+    assert len(jobs) == 1 and jobs[0].state == "queued"     # queued for the period's end; a worker runs it
