@@ -111,7 +111,7 @@ def test_korean_session_with_a_photo_first(tmp_path):
         "저장 첫번째", "불러오기 첫번째", "기록",
         "연예인 목록", "상태", "취소", "도움말", "나랑 #99 0.4로 합성", "5번 얼굴", "1.5로 소라랑 합성",
         "언어 영어", "language korean", "언어 한국어",
-        "내 데이터 삭제", "아니요", "내 데이터 삭제", "네", "기록",
+        "내 데이터 삭제", "아니요", "내 데이터 삭제", "네", "기록", "네",   # erased: a new user sees the notice
     ], "--user", "min", "--lang", "ko", "--photo", str(PHOTO))
     said = texts(replies)
     assert "AI가 만든" in replies[0]["text"]
