@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.blobs import BlobData, BlobNotFound, read_blob
-from storage.chat_state import ChatStates
 from storage.faces import DeletedData, FaceRepository, UserRecord
 from storage.models import Face, Moderator, ModeratorSession, ModerationEvent, User, utcnow
+from storage.privacy import erase_user
 
 MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")   # no ":" — actors "user:<id>" stay distinct
 MAX_REASON_CHARS = 500
@@ -389,14 +389,12 @@ class ModerationActions:
         return ActionResult(changed)
 
     async def delete_user_data(self, user_id: int, reason: str) -> ActionResult:
-        """The user's faces, pictures, saved names, chat state and finished jobs. Unfinished jobs
-        must be cancelled first (the queue does that, outside this transaction). The user row
-        stays, so a ban holds; audit rows keep the user id but lose their face ids."""
+        """Everything of the user, exactly as their own "delete my data" does (storage.privacy.
+        erase_user), with this moderator named in the one audit record it leaves. A banned
+        user's row stays, so the ban holds; anyone else's goes."""
         user = await self._require_user(user_id)
-        deleted = await FaceRepository(self._session).delete_user_data(user)
-        pictures = await ChatStates(self._session).forget(user_id)
-        await self._audit("delete_data", reason, user_id=user_id)
-        return ActionResult(True, DeletedData(deleted.faces, deleted.images + pictures))
+        deleted = await erase_user(self._session, user, reason=reason[:MAX_REASON_CHARS], actor=self._actor)
+        return ActionResult(True, deleted)
 
     async def _face_flag(self, face_id: int, column, value: bool, action: str, reason: str) -> ActionResult:
         user_id = (await self._session.execute(select(Face.user_id).where(Face.id == face_id))).scalar()

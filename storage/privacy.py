@@ -115,7 +115,8 @@ async def _delete_jobs(session: AsyncSession, job_ids: list[int]) -> set[int]:
 
 # --- delete my data ---------------------------------------------------------------------------------
 
-async def erase_user(session: AsyncSession, user: UserRecord, *, reason: str) -> DeletedData:
+async def erase_user(session: AsyncSession, user: UserRecord, *, reason: str,
+                     actor: str = ERASED_ACTOR) -> DeletedData:
     """Everything stored about `user`: faces, pictures, uploads, saved names, chat state, jobs
     and their replies (a job still running is deleted too; its worker's finish then writes
     nothing), and their name in audit rows they wrote. One audit record says that a user's
@@ -130,11 +131,11 @@ async def erase_user(session: AsyncSession, user: UserRecord, *, reason: str) ->
     await session.execute(update(ModerationEvent).where(ModerationEvent.actor == f"user:{user.id}")
                           .values(actor=ERASED_ACTOR))
     if user.banned:
-        session.add(ModerationEvent(actor=ERASED_ACTOR, action="delete_data", target_user_id=user.id, reason=reason))
+        session.add(ModerationEvent(actor=actor, action="delete_data", target_user_id=user.id, reason=reason))
     else:
         await session.execute(update(ModerationEvent).where(ModerationEvent.target_user_id == user.id)
                               .values(target_user_id=None))
         await session.execute(delete(User).where(User.id == user.id))
-        session.add(ModerationEvent(actor=ERASED_ACTOR, action="delete_data", reason=reason))
+        session.add(ModerationEvent(actor=actor, action="delete_data", reason=reason))
     await session.flush()
     return DeletedData(deleted.faces, deleted.images + pictures)

@@ -427,7 +427,7 @@ async def user_delete(request: web.Request) -> web.Response:
             await ModerationActions(session, actor=request[SESSION].moderator.name).delete_user_data(user_id, reason)
     except UnknownTarget:
         return _not_found(request, "such user")
-    return _redirect(_links(request).user(user_id))
+    return _redirect(_links(request).audit())   # the user's page may be gone with them
 
 
 # --- the audit log ------------------------------------------------------------------------------------------

@@ -326,8 +326,9 @@ async def test_actions_change_what_they_say_and_land_in_the_audit_log(site, engi
     response, _ = await browser.post(f"/mod/users/{other}/delete", {"reason": "asked by email"})
     assert response.status == 400 and await _face(engine, seeded.faces["web-bo"][0]) is not None
     response, html = await browser.post(f"/mod/users/{other}/delete", {"reason": "asked by email", "confirm": "yes"})
-    assert response.status == 200 and "No faces." in html
+    assert response.status == 200 and "Audit log" in html     # the user's page is gone with them
     assert [await _face(engine, f) for f in seeded.faces["web-bo"]] == [None, None]
+    assert await _user(engine, other) is None
 
     _, audit = await browser.get("/mod/audit")
     rows = re.findall(r'<td class="actor">([^<]*)</td><td class="action">([^<]*)</td><td>.*?</td>'

@@ -190,8 +190,20 @@ async def test_deleting_a_users_data_keeps_the_user_ban_and_audit_rows(engine):
         audit = (await ModerationLog(session).audit(user_id=u1)).rows
     assert faces == [ids[2]] and blobs == 1
     assert user.banned
-    assert [e.action for e in audit] == ["delete_data", "ban", "hide"]
+    assert [(e.actor, e.action) for e in audit] == [("alice", "delete_data"), ("alice", "ban"), ("alice", "hide")]
     assert audit[-1].target_face_id is None   # the face is gone; the record of hiding it stays
+
+
+async def test_a_moderator_deleting_an_unbanned_users_data_leaves_no_trace_of_them(engine):
+    ids = await seed(engine, [("web", "u1", "new", T0), ("web", "u2", "new", T0)])
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        u1 = (await session.execute(select(Face.user_id).where(Face.id == ids[0]))).scalar()
+        await ModerationActions(session, actor="alice").delete_user_data(u1, "their request by mail")
+    async with sessions() as session:
+        assert await session.get(User, u1) is None
+        audit = (await ModerationLog(session).audit()).rows
+    assert [(e.actor, e.action, e.reason) for e in audit] == [("alice", "delete_data", "their request by mail")]
 
 
 async def test_the_audit_log_pages_by_keyset(engine):
