@@ -65,6 +65,11 @@ Outcome = Done | RetryLater | Fail
 Handler = Callable[[Sequence[JobRecord]], Union[Sequence[Outcome], Awaitable[Sequence[Outcome]]]]
 
 
+def _is_async(handler: Handler) -> bool:
+    """A coroutine function, or an object whose __call__ is one (those run on the loop)."""
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(getattr(handler, "__call__", None))
+
+
 class Worker:
     def __init__(self, engine: AsyncEngine, handlers: Mapping[str, Handler], *,
                  queues: Sequence[str] = ("default",),
@@ -183,14 +188,14 @@ class Worker:
         if handler is None:
             return [Fail(f"no handler for job kind {kind!r} in this worker")] * len(jobs)
         try:
-            if inspect.iscoroutinefunction(handler):
+            if _is_async(handler):
                 outcomes = await handler(jobs)
             else:
                 outcomes = await asyncio.to_thread(handler, jobs)
+            outcomes = list(outcomes)
         except Exception as exc:  # a failing handler must cost its jobs an attempt, never the worker
             log.exception("worker %s: handler for %s raised on jobs %s", self.id, kind, [j.id for j in jobs])
             return [exc] * len(jobs)
-        outcomes = list(outcomes)
         if len(outcomes) != len(jobs):
             error = RuntimeError(f"handler for {kind} returned {len(outcomes)} outcomes for {len(jobs)} jobs")
             return [error] * len(jobs)

@@ -118,6 +118,25 @@ async def test_outcomes_retry_later_fail_and_unknown_kinds(engine):
     assert "not Done/RetryLater/Fail" in (await queue.get(wrong)).error
 
 
+async def test_async_handler_objects_run_on_the_loop_and_odd_returns_never_crash_the_worker(engine):
+    queue = Queue(engine, kinds())
+    good = (await queue.enqueue("square", {"x": 4, "style": "ok"})).id
+    odd = (await queue.enqueue("slow", {"y": 1})).id
+
+    class Squarer:                       # like facegen.cleanup.Cleanup: an object with async __call__
+        async def __call__(self, jobs):
+            return [Done({"square": job.payload["x"] ** 2}) for job in jobs]
+
+    def returns_nothing_iterable(jobs):
+        return 42
+
+    worker = Worker(engine, {"square": Squarer(), "slow": returns_nothing_iterable},
+                    poll_seconds=0.02, retry_base=0.05)
+    await run_until(worker, lambda: all_finished(queue, [good, odd]))
+    assert ((await queue.get(good)).state, (await queue.get(good)).result) == ("done", {"square": 16})
+    assert (await queue.get(odd)).state == "failed" and "not iterable" in (await queue.get(odd)).error
+
+
 async def test_heartbeat_keeps_long_jobs_and_carries_cancellation(engine):
     queue = Queue(engine, kinds())
     long_job = (await queue.enqueue("square", {"x": 1})).id
