@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.discord.outgoing import Outgoing
+from bot.loops import repeat_until_stopped
 from bot.messages import Reply
 from bot.web.progress import RenderProgress
-from storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,7 @@ class ProgressBoard:
         return frozenset(self._live)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.check_once()
-            except Exception as exc:  # live status is a courtesy: log, and try again next round
-                if is_unavailable(exc):
-                    log.warning("discord progress: database unavailable (%s)", type(exc).__name__)
-                else:
-                    log.exception("discord progress: checking job states failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_seconds)
+        await repeat_until_stopped(self.check_once, stop, self.poll_seconds, "discord progress")
 
     async def check_once(self) -> None:
         now = time.monotonic()

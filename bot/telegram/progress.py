@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.loops import repeat_until_stopped
 from bot.messages import Reply
 from bot.telegram.outgoing import placeholder_png
 from bot.web.progress import RenderProgress
-from storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,7 @@ class ProgressMessages:
             yield entry if entry.message_id is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.check_once()
-            except Exception as exc:  # live status is a courtesy: log, and try again next round
-                if is_unavailable(exc):
-                    log.warning("telegram progress: database unavailable (%s)", type(exc).__name__)
-                else:
-                    log.exception("telegram progress: checking job states failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_seconds)
+        await repeat_until_stopped(self.check_once, stop, self.poll_seconds, "telegram progress")
 
     async def check_once(self) -> None:
         now = time.monotonic()

@@ -5,24 +5,20 @@ message in place. The result, arriving through the outbox, ends the watch."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation.replies import say
+from bot.loops import repeat_until_stopped
 from bot.messages import Reply
 from bot.web.hub import Hub
 from bot.web.wire import reply_frame
 from storage.db import session_factory
 from storage.faces import FaceRepository
-from storage.outage import is_unavailable
 from storage.presence import Presence
 from storage.queue import Queue
-
-log = logging.getLogger(__name__)
 
 # The current progress Reply of each job asked about; None for a job that has finished.
 RenderProgress = Callable[[Sequence[int]], Awaitable[Mapping[int, Reply | None]]]
@@ -104,16 +100,7 @@ class ProgressWatcher:
         self._jobs.pop(job_id, None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.check_once()
-            except Exception as exc:  # live status is a courtesy: log, and try again next round
-                if is_unavailable(exc):
-                    log.warning("progress: database unavailable (%s)", type(exc).__name__)
-                else:
-                    log.exception("progress: checking job states failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_seconds)
+        await repeat_until_stopped(self.check_once, stop, self.poll_seconds, "web progress")
 
     async def check_once(self) -> None:
         for job_id, watched in list(self._jobs.items()):
