@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facegen.describe import MAX_CHARS as MAX_TEXT_CHARS
+from facegen.describe import MAX_CHARS as MAX_TEXT_CHARS  # noqa: F401 - the text limit, listed with the others
 
 if TYPE_CHECKING:
     from dreamface.config import Settings

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dreamface.config import Settings
 from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidates

@@ -154,7 +154,7 @@ def _new_with_seed(m: Message, locale: str) -> c.Parsed | None:
 # "#5", "face 5", "back to 5", "5번으로", "5번 얼굴로 돌아가", "다섯 번으로"
 _BACK = [
     _compile(rf"{lexicon.BACK_EN}\s+(?:face\s*)?(?:#|number\s*)?\s*(?P<n>{INT_ALONE})"),
-    _compile(rf"(?:face\s*#?|#)\s*(?P<n>\d+)(?:\s*번)?(?:\s*얼굴)?"),
+    _compile(r"(?:face\s*#?|#)\s*(?P<n>\d+)(?:\s*번)?(?:\s*얼굴)?"),
     _compile(rf"#?\s*(?P<n>{_KO_NUM})\s*번?\s*(?:얼굴)?\s*(?:으로|로)\s*(?:{lexicon.BACK_KO})?"),
     _compile(rf"#?\s*(?P<n>{INT_COUNTED})\s*번\s*얼굴(?:\s*{lexicon.BACK_KO})?"),
     _compile(rf"(?:{lexicon.BACK_KO})\s+#?\s*(?P<n>{_KO_NUM})\s*번?(?:\s*얼굴)?(?:\s*(?:으로|로))?"),

@@ -12,7 +12,6 @@ With CI=true a missing browser fails the test; elsewhere it is skipped with the 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest

@@ -10,7 +10,6 @@ import socket
 import urllib.request
 
 import aiohttp
-import pytest
 
 from dreamface.config import Settings
 from dreamface.run import RunOptions, page_url, serve

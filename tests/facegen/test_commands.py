@@ -81,7 +81,7 @@ def test_bad_input_gets_one_clear_line(tmp_path, args, message):
 def test_dreamface_worker_runs_the_shipped_handlers_and_stops_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     env = {**os.environ, "DREAMFACE_DATABASE_URL": url, "DREAMFACE_WORKER_POLL_SECONDS": "0.1"}
-    enqueue = f"""
+    enqueue = """
 import asyncio
 from dreamface.config import Settings
 from facegen.handlers import MAKE, job_kinds
@@ -94,8 +94,8 @@ async def main():
     engine = await open_database(Settings.from_env())
     async with session_factory(engine)() as s, s.begin():
         user = await FaceRepository(s).get_or_create_user("cli", "op")
-    job = await Queue(engine, job_kinds()).enqueue(MAKE, {{"user_id": user.id, "operation": "new",
-        "params": {{"seed": 5}}, "size": 64, "reply_to": {{"platform": "cli", "chat_id": "op"}}}})
+    job = await Queue(engine, job_kinds()).enqueue(MAKE, {"user_id": user.id, "operation": "new",
+        "params": {"seed": 5}, "size": 64, "reply_to": {"platform": "cli", "chat_id": "op"}})
     print(job.id)
     await engine.dispose()
 asyncio.run(main())
