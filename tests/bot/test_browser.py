@@ -64,9 +64,11 @@ class ChatPage:
     """The chat page as a user sees it."""
 
     def __init__(self, driver) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
         self.driver = driver
-        self.wait = WebDriverWait(driver, WAIT)
+        # the page re-renders messages under a wait: an element found just before is stale, so look again
+        self.wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
 
     def _find_all(self, css: str):
         from selenium.webdriver.common.by import By

@@ -30,6 +30,7 @@ async def _seed(url: str):
 
 def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrated_templates):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     database = tmp_path / "dreamface.db"
@@ -41,7 +42,8 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr
 
-    wait = WebDriverWait(driver, WAIT)
+    # a form post reloads the page under a wait: an element found just before is stale, so look again
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
     css = lambda selector: driver.find_elements(By.CSS_SELECTOR, selector)  # noqa: E731
     with dreamface_run(tmp_path) as url:
         driver.get(url + "mod/")
