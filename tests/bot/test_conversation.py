@@ -10,39 +10,16 @@ from sqlalchemy import select
 
 from bot.conversation import Conversation, payloads
 from bot.gallery import ensure_default_gallery
-from bot.messages import Incoming
-from facegen.handlers import FaceJobs
+from chat_harness import ChatHarness
 from facegen.montage.backend import MontageBackend
-from facegen.worker import Worker
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository
 from storage.models import ModerationEvent
-from storage.outbox import Outbox, Routes
 
 
-class Harness:
-    def __init__(self, engine, *, cap: int = 20) -> None:
-        self.engine = engine
-        self.conversation = Conversation(engine, size=64, user_job_cap=cap)
-        self.worker = Worker(engine, FaceJobs(engine).handlers(), queues=("default", "slow"))
-        self.outbox = Outbox(engine)
-
-    async def send(self, user: str, text: str | None = None, *, button: str | None = None, run: bool = True):
-        incoming = Incoming("web", user, f"chat-{user}", text=text, button=button, locale="en", target=user)
-        replies = await self.conversation.handle(incoming)
-        if run:
-            while await self.worker.run_once():
-                pass
-            for delivery in await self.outbox.claim("test", Routes(platforms=("web",)), 50, 30):
-                assert delivery.target == user    # results go back to whoever asked
-                replies += await self.conversation.render_delivery(delivery)
-                await self.outbox.mark_sent(delivery, "test")
-        return replies
-
-    async def start(self, user: str) -> None:
-        await self.send(user, "hi")
-        await self.send(user, "ok")
+class Harness(ChatHarness):
+    """The chat core with a 64-px worker, driven by one web user at a time."""
 
 
 def text(replies) -> str:
@@ -222,9 +199,5 @@ async def test_unusable_photos_get_a_reply_that_says_why(chat, photo, expected):
     from pathlib import Path
     await chat.start("gus")
     data = (Path(__file__).resolve().parents[1] / "data" / photo).read_bytes()
-    replies = await chat.conversation.handle(Incoming("web", "gus", "chat-gus", photo=data, locale="en", target="gus"))
-    while await chat.worker.run_once():
-        pass
-    for delivery in await chat.outbox.claim("test", Routes(platforms=("web",)), 50, 30):
-        replies += await chat.conversation.render_delivery(delivery)
+    replies = await chat.send("gus", photo=data)
     assert expected in text(replies)

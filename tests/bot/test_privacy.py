@@ -14,19 +14,16 @@ from sqlalchemy import func, select, update
 
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
-from bot.messages import Incoming
+from chat_harness import ChatHarness
 from dreamface.config import Settings
 from facegen.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, cleanup_scheduler, enqueue_cleanup
-from facegen.handlers import FaceJobs
 from facegen.jobkinds import JobKinds
-from facegen.worker import Worker
 from storage.base import Base
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository, log_real_person_morph
 from storage.models import Blob, Face, Job, ModerationEvent, Moderator, ModeratorSession, Upload, User
 from storage.moderation import REPORT, ModerationActions, Moderators, ModeratorSessions
-from storage.outbox import Outbox, Routes
 from storage.privacy import ERASED_ACTOR, erase_user, sweep_uploads
 from storage.queue import Queue
 
@@ -35,30 +32,10 @@ ZED = "zed-4417"                      # a platform id no other value in the data
 ZED_NAME = "Zed Quillfeather"
 
 
-class Chat:
+class Chat(ChatHarness):
     def __init__(self, engine, *, photo_retention_seconds: float = 0.0) -> None:
-        self.engine = engine
+        super().__init__(engine, photo_retention_seconds=photo_retention_seconds, display_names={ZED: ZED_NAME})
         self.sessions = session_factory(engine)
-        self.conversation = Conversation(engine, size=64, user_job_cap=20)
-        handlers = FaceJobs(engine, photo_retention_seconds=photo_retention_seconds).handlers()
-        self.worker = Worker(engine, handlers, queues=("default", "slow"))
-        self.outbox = Outbox(engine)
-
-    async def send(self, user: str, text: str | None = None, *, run: bool = True, **what):
-        incoming = Incoming("web", user, f"chat-{user}", text=text, locale="en", target=user,
-                            display_name=ZED_NAME if user == ZED else None, **what)
-        replies = await self.conversation.handle(incoming)
-        if run:
-            while await self.worker.run_once():
-                pass
-            for delivery in await self.outbox.claim("test", Routes(platforms=("web",)), 50, 30):
-                replies += await self.conversation.render_delivery(delivery)
-                await self.outbox.mark_sent(delivery, "test")
-        return replies
-
-    async def start(self, user: str) -> None:
-        await self.send(user, "hi")
-        await self.send(user, "ok")
 
     async def count(self, model) -> int:
         async with self.sessions() as session:
