@@ -34,6 +34,17 @@ class Settings:
     backend: str = _setting("montage", "default face backend: montage or stylegan")
     stylegan_ckpt: str = _setting("", "StyleGAN checkpoint for the stylegan backend (.pkl, rosinality .pt or converted .safetensors)")
     stylegan_device: str = _setting("cpu", "torch device for the stylegan backend: cpu, cuda or cuda:N")
+    stylegan_precision: str = _setting(
+        "fp32", "arithmetic of the stylegan synthesis: fp32 (exact), fp16 or bf16 (faster on GPUs, within a few uint8 levels)")
+    stylegan_compile: bool = _setting(False, "1: torch.compile the stylegan synthesis network (slow first render, faster after)")
+    stylegan_max_batch: int = _setting(32, "most faces the stylegan backend renders in one forward pass (halved on out-of-memory)")
+    stylegan_directions: str = _setting(
+        "", "attribute direction files for the stylegan backend (InterFaceGAN .npy or GANSpace .npz), comma-separated "
+            "or a directory; named after the attribute, e.g. smile.npy, age.npy")
+    lpips_vgg: str = _setting(
+        "", "the official projector's VGG16 LPIPS file (vgg16.pt) for photo inversion; empty: the checkpoint's own "
+            "discriminator features plus pixel terms")
+    inversion_steps: int = _setting(500, "most optimization steps when a photo is inverted into a stylegan latent")
     web_host: str = _setting("127.0.0.1", "address the web chat listens on")
     web_port: int = _setting(8080, "port of the web chat")
     worker_batch_size: int = _setting(8, "most jobs a worker claims at once")
@@ -58,9 +69,20 @@ class Settings:
         "https://api.telegram.org/bot", "Bot API prefix ending in /bot (a self-hosted Bot API server); the token is appended")
     telegram_base_file_url: str = _setting(
         "https://api.telegram.org/file/bot", "file download prefix ending in /bot; the token is appended")
+    telegram_webhook_url: str = _setting(
+        "", "public HTTPS URL Telegram posts updates to (served on the web port); empty: long polling")
+    telegram_webhook_secret: str = _setting(
+        "", "secret Telegram sends with every webhook call (X-Telegram-Bot-Api-Secret-Token); required with a webhook URL")
+    telegram_admin_ids: str = _setting(
+        "", "comma-separated Telegram user ids allowed to hide faces and ban users from the chat")
     discord_token: str = _setting("", "Discord bot token; enables the Discord bot")
     discord_api_base: str = _setting("", "Discord REST base URL override (tests and proxies); empty: discord.com")
     discord_gateway_url: str = _setting("", "Discord gateway websocket URL override (tests and proxies); empty: discord.gg")
+    discord_mod_role: str = _setting(
+        "", "Discord role (id or name) whose members may hide faces and ban users from the chat; empty: nobody")
+    mod_login_max_failures: int = _setting(
+        5, "failed moderator logins per name and per address before logins are refused for a while")
+    mod_login_lockout_seconds: float = _setting(900.0, "how long logins stay refused after too many failures")
     log_format: str = _setting("text", "log lines: text (readable) or json (one JSON object per line)")
     log_level: str = _setting("INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
     log_pseudonym_key: str = _setting(
@@ -86,7 +108,8 @@ class Settings:
 
     def _validate(self) -> None:
         positive = ("web_port", "worker_batch_size", "worker_lease_seconds", "worker_poll_seconds",
-                    "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds")
+                    "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds", "stylegan_max_batch",
+                    "inversion_steps", "mod_login_max_failures", "mod_login_lockout_seconds")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be greater than 0, got {getattr(self, name)!r}")
@@ -106,8 +129,20 @@ class Settings:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")
         if self.backend not in ("montage", "stylegan"):
             raise ConfigError(f"{PREFIX}BACKEND must be 'montage' or 'stylegan', got {self.backend!r}")
+        if self.stylegan_precision not in ("fp32", "fp16", "bf16"):
+            raise ConfigError(f"{PREFIX}STYLEGAN_PRECISION must be fp32, fp16 or bf16, got {self.stylegan_precision!r}")
+        if any(not i.lstrip("-").isdigit() for i in self.telegram_admins):
+            raise ConfigError(f"{PREFIX}TELEGRAM_ADMIN_IDS must be comma-separated numeric user ids, "
+                              f"got {self.telegram_admin_ids!r}")
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ConfigError(f"{PREFIX}TELEGRAM_WEBHOOK_SECRET must be set with {PREFIX}TELEGRAM_WEBHOOK_URL")
         if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.stylegan_device):
             raise ConfigError(f"{PREFIX}STYLEGAN_DEVICE must be cpu, cuda, cuda:N or mps, got {self.stylegan_device!r}")
+
+    @property
+    def telegram_admins(self) -> frozenset[str]:
+        """Telegram user ids (as strings, like Incoming.user_id) who moderate from the chat."""
+        return frozenset(i.strip() for i in self.telegram_admin_ids.split(",") if i.strip())
 
     @property
     def queues(self) -> tuple[str, ...]:
