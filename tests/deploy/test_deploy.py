@@ -1,7 +1,8 @@
 """What an operator copies from deploy/: the example environment file says every setting with
 its default, the container files build every package and pass hadolint, the compose file
 starts things in the right order with health checks and GPUs, and the systemd units verify.
-(No Docker engine here: images are not built and the compose file is not run.)"""
+(No Docker engine here: images are not built and the compose file is not run; it is checked
+against the Compose specification's schema instead.)"""
 
 from __future__ import annotations
 
@@ -85,6 +86,23 @@ def test_compose_starts_postgres_then_migrations_then_chat_and_gpu_workers():
     assert [(g["driver"], g["device_ids"], g["capabilities"]) for g in gpus] == [
         ("nvidia", ["0"], ["gpu"]), ("nvidia", ["1"], ["gpu"])]
     assert set(compose()["volumes"]) == {"pgdata", "chat-state"}
+
+
+def _compose_schema_check(path: Path) -> subprocess.CompletedProcess:
+    """The Compose specification's JSON schema, as vendored by check-jsonschema (no download)."""
+    tool = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or "check-jsonschema"
+    return subprocess.run([tool, "--builtin-schema", "vendor.compose-spec", str(path)], capture_output=True, text=True)
+
+
+def test_the_compose_file_follows_the_compose_specification(tmp_path):
+    result = _compose_schema_check(DEPLOY / "docker-compose.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The check can fail: a typo'd key in a service is refused.
+    broken = compose()
+    broken["services"]["chat"]["depends_onn"] = broken["services"]["chat"].pop("depends_on")
+    (tmp_path / "broken.yml").write_text(yaml.safe_dump(broken))
+    refused = _compose_schema_check(tmp_path / "broken.yml")
+    assert refused.returncode != 0 and "depends_onn" in refused.stdout + refused.stderr
 
 
 def test_docker_compose_accepts_the_file():
