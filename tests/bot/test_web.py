@@ -221,13 +221,13 @@ async def test_progress_messages_follow_the_job_until_its_result(served):
 
 # --- health, pages, secrets -----------------------------------------------------------------
 
-async def test_healthz_reports_users_and_workers(served):
+async def test_healthz_reports_connected_users(served):
     server, _, new_browser = served
     client, _ = await new_browser()
     socket = await client.ws_connect("/ws")
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"ok": True, "connected_users": 1, "live_workers": 0}
+    assert await response.json() == {"ok": True, "connected_users": 1}
     await socket.close()
 
 
@@ -241,17 +241,17 @@ async def test_healthz_is_503_when_results_can_no_longer_be_delivered(served):
     assert response.status == 503 and "web courier" in (await response.json())["error"]
 
 
-async def test_healthz_is_503_when_the_database_is_gone():
+async def test_healthz_stays_200_while_the_database_is_unreachable():
+    """Liveness is not readiness: restarting a chat process would not bring its database back."""
     engine = create_engine("postgresql://postgres@127.0.0.1:1/nowhere")   # nothing listens on port 1
     app, _ = fake_app(engine)
-    # no courier: only the health check touches this database
-    app.cleanup_ctx.pop()
     server = TestServer(app)
     await server.start_server()
     try:
         client, _ = await browser(server)
+        await asyncio.sleep(0.2)   # the delivery loops meet the dead database (and keep trying)
         response = await client.get("/healthz")
-        assert response.status == 503 and (await response.json())["ok"] is False
+        assert response.status == 200 and (await response.json())["ok"] is True
         await client.close()
     finally:
         await server.close()

@@ -18,8 +18,9 @@ from storage.migrate import schema_status
 from web_process import dreamface_run, free_port
 
 
-async def _serve_until_healthy(settings: Settings, options: RunOptions) -> tuple[dict, str]:
-    """Start `serve`, read /healthz once it answers, then stop it; returns the health and the output."""
+async def _serve_until_healthy(settings: Settings, options: RunOptions) -> tuple[dict, dict, str]:
+    """Start `serve`, read /healthz once it answers and /readyz's checks, then stop it; returns
+    the health, the readiness checks and the output."""
     stop, out = asyncio.Event(), io.StringIO()
     task = asyncio.create_task(serve(settings, options, stop=stop, out=out))
     url = f"http://127.0.0.1:{options.port}/healthz"
@@ -29,21 +30,23 @@ async def _serve_until_healthy(settings: Settings, options: RunOptions) -> tuple
             try:
                 async with client.get(url) as response:
                     health = await response.json()
-                    break
+                async with client.get(url.replace("healthz", "readyz")) as response:
+                    ready = {check["name"]: check["detail"] for check in (await response.json())["checks"]}
+                break
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.1)
         else:
             raise AssertionError("the web chat never answered /healthz")
     stop.set()
     assert await task == 0
-    return health, out.getvalue()
+    return health, ready, out.getvalue()
 
 
 async def test_run_migrates_the_embedded_database_and_says_where_to_open_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     options = RunOptions(host="127.0.0.1", port=free_port(), secret_file=tmp_path / "web.key")
-    health, output = await _serve_until_healthy(Settings(database_url=url), options)
-    assert health == {"ok": True, "connected_users": 0, "live_workers": 1}
+    health, ready, output = await _serve_until_healthy(Settings(database_url=url), options)
+    assert health == {"ok": True, "connected_users": 0} and ready["workers"] == "1 live"
     assert f"Open http://127.0.0.1:{options.port}/ in a browser" in output
     assert output.rstrip().endswith("dreamface: stopped.")
     engine = create_engine(url)
@@ -56,8 +59,8 @@ async def test_run_migrates_the_embedded_database_and_says_where_to_open_it(tmp_
 
 async def test_no_worker_leaves_jobs_to_separate_workers(tmp_path):
     options = RunOptions(host="127.0.0.1", port=free_port(), with_worker=False, secret_file=tmp_path / "web.key")
-    health, output = await _serve_until_healthy(Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}"), options)
-    assert health["live_workers"] == 0 and "dreamface worker" in output
+    health, ready, output = await _serve_until_healthy(Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}"), options)
+    assert health["ok"] and ready["workers"].startswith("no worker heartbeat") and "dreamface worker" in output
 
 
 async def test_run_refuses_an_out_of_date_postgresql_and_names_the_upgrade(scratch_postgres, tmp_path, capsys):
