@@ -6,6 +6,10 @@ Counted by this process (counters and histograms; sum them over instances):
     dreamface_job_queue_wait_seconds{kind}           from a job becoming ready to a worker claiming it
     dreamface_job_run_seconds{kind}                  from the claim to its outcome being stored
     dreamface_batch_size{kind}                       jobs per handler call
+    dreamface_render_batch_size{backend}             faces per forward pass of a model (a batch
+                                                     split to fit in memory counts once per chunk)
+    dreamface_render_batch_limit{backend}            most faces per forward pass now (lowered
+                                                     after an out-of-memory)
     dreamface_deliveries_total{platform,outcome}     send attempts of this process's couriers:
                                                      sent | refused (permanent: blocked, chat gone) |
                                                      error (transient; retried until the last attempt)
@@ -28,7 +32,8 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
+                               generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,6 +54,9 @@ JOB_RUN = Histogram("dreamface_job_run_seconds", "Seconds from a job's claim to 
                     ["kind"], buckets=_SECONDS)
 BATCH_SIZE = Histogram("dreamface_batch_size", "Jobs per handler call", ["kind"],
                        buckets=(1, 2, 4, 8, 16, 32, 64))
+RENDER_BATCH = Histogram("dreamface_render_batch_size", "Faces per forward pass of a model", ["backend"],
+                         buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+RENDER_BATCH_LIMIT = Gauge("dreamface_render_batch_limit", "Most faces per forward pass now", ["backend"])
 DELIVERIES = Counter("dreamface_deliveries", "Replies this process's couriers handled, by platform and outcome",
                      ["platform", "outcome"])
 

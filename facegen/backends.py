@@ -25,5 +25,7 @@ def load_backend(name: str = "montage") -> Backend:
         settings = Settings.from_env()
         if not settings.stylegan_ckpt:
             raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file)")
-        return StyleGANBackend.from_file(settings.stylegan_ckpt, device=settings.stylegan_device)
+        return StyleGANBackend.from_file(settings.stylegan_ckpt, device=settings.stylegan_device,
+                                         precision=settings.stylegan_precision, compile=settings.stylegan_compile,
+                                         max_batch=settings.stylegan_max_batch)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from facegen.latent import default_layer_ranges
 from facegen.stylegan.errors import Unsupported
 from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
+from facegen.stylegan.runtime import Runner, compiled, select_device
 
 
 def seed_to_z(seed: int, z_dim: int) -> np.ndarray:
@@ -57,12 +59,17 @@ class StyleGANBackend:
     def __init__(self,
                  generator: AnyGenerator,      # a loaded generator (see loaders.load_generator)
                  noise_mode: str = "const",    # "const" (stored noise maps), "random" (seeded per face), "none"
-                 device: str = "cpu",          # torch device the generator runs on
+                 device: str = "cpu",          # torch device: cpu, cuda, cuda:N or mps (checked: runtime.select_device)
+                 precision: str = "fp32",      # fp32 (exact), fp16 or bf16 (autocast; within a few uint8 levels)
+                 compile: bool = False,        # torch.compile the synthesis network (slow first render per batch size)
+                 max_batch: int = 32,          # most faces per forward pass (lowered after an out-of-memory)
                  ) -> None:
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
-        self.device = torch.device(device)
+        self.device = select_device(device)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
+        self.runner = Runner(self.device, max_batch=max_batch, precision=precision, backend=self.name)
+        self.synthesis = compiled(self.generator.synthesis) if compile else self.generator.synthesis
         self.noise_mode = noise_mode
         self.checkpoint_id = f"{generator.arch}-{weights_digest(generator)}"
         self.num_ws, self.w_dim = generator.num_ws, generator.w_dim
@@ -70,8 +77,10 @@ class StyleGANBackend:
         self.layer_ranges: Mapping[str, slice] = layer_ranges_for(generator)
 
     @classmethod
-    def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu") -> "StyleGANBackend":
-        return cls(load_generator(path), noise_mode=noise_mode, device=device)
+    def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
+                  **runtime: Any) -> "StyleGANBackend":
+        """`runtime`: precision, compile, max_batch (see __init__)."""
+        return cls(load_generator(path), noise_mode=noise_mode, device=device, **runtime)
 
     def sample(self, seed: int, truncation_psi: float = 1.0) -> FaceCode:
         """The face of a seed: W+ = mapping(z) with ψ applied as the official mapping does."""
@@ -93,18 +102,23 @@ class StyleGANBackend:
                 raise Unsupported("picked parts (grids) are not yet available for stylegan faces")
         if not codes:
             return torch.empty([0, self.generator.img_channels, self.resolution, self.resolution])
-        with torch.no_grad():
+        # chunks of at most runner.limit faces, one forward pass each, split further on out-of-memory
+        return self.runner.run(list(codes), self._forward)
+
+    def _forward(self, codes: Sequence[FaceCode]) -> torch.Tensor:
+        """One forward pass for a chunk of faces: float images [N, C, H, W] on the device."""
+        with torch.no_grad(), self.runner.autocast():
             if self.noise_mode == "random":
                 # Noise seeded by the face itself: a stored face re-renders identically.
-                return torch.cat([self._synthesize_one_random(code) for code in codes])
+                return torch.cat([self._synthesize_one_random(code) for code in codes]).float()
             ws = torch.from_numpy(np.stack([code.base for code in codes])).to(self.device)
-            return self.generator.synthesis(ws, noise_mode=self.noise_mode).cpu()
+            return self.synthesis(ws, noise_mode=self.noise_mode).float()
 
     def _synthesize_one_random(self, code: FaceCode) -> torch.Tensor:
         seed = int.from_bytes(hashlib.sha256(code.to_bytes()).digest()[:8], "little")
         rng = torch.Generator(device=self.device).manual_seed(seed)
         ws = torch.from_numpy(code.base[None].copy()).to(self.device)
-        return self.generator.synthesis(ws, noise_mode="random", generator=rng).cpu()
+        return self.generator.synthesis(ws, noise_mode="random", generator=rng)
 
     def render(self, codes: Sequence[FaceCode], size: int = DEFAULT_SIZE) -> list[Image.Image]:
         pixels = to_uint8(self.synthesize(codes))
