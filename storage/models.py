@@ -3,6 +3,8 @@ Queue tables (jobs, deliveries, worker heartbeats) live in the same metadata bel
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +22,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+OWNER_KEY_CHARS = 12   # 60 bits: no two users share one in practice
+
+
+def owner_key(platform: str, platform_user_id: str) -> str:
+    """A short, stable key of a platform identity. Its first characters are the owner tag of the
+    user's buttons (bot/conversation/payloads.py); the whole key finds the user again when
+    someone else reports one of their faces."""
+    digest = hashlib.sha256(f"{platform}\0{platform_user_id}".encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:OWNER_KEY_CHARS]
+
+
+def _owner_key_default(context) -> str:
+    values = context.get_current_parameters()
+    return owner_key(values["platform"], values["platform_user_id"])
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
@@ -27,6 +45,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))            # telegram | discord | web | cli
     platform_user_id: Mapped[str] = mapped_column(String(64))
+    owner_key: Mapped[str] = mapped_column(String(16), default=_owner_key_default, index=True)  # owner_key() of the two
     display_name: Mapped[str | None] = mapped_column(String(128))
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     locale_chosen: Mapped[bool] = mapped_column(Boolean, default=False)  # set by "lang en"; else follow the platform
@@ -281,6 +300,21 @@ class ModeratorSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # absolute end
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # idle timeout
+
+
+class ModeratorLoginFailure(Base):
+    """One failed dashboard login: counted per name and per client address over a window, so
+    a guessing run is refused in every process (bot/moderation/app.py)."""
+    __tablename__ = "moderator_login_failures"
+    __table_args__ = (
+        Index("ix_moderator_login_failures_name", "name", "failed_at"),
+        Index("ix_moderator_login_failures_address", "address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))                  # as typed (it may name nobody)
+    address: Mapped[str] = mapped_column(String(64))               # the client's IP address
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # The generation log pages newest first by (created_at, id); these keep its filtered pages and

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 12:25:36.386518
+Create Date: 2026-11-21 13:49:46.758886
 """
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gallery_entries')),
     sa.UniqueConstraint('name', name=op.f('uq_gallery_entries_name'))
     )
+    op.create_table('moderator_login_failures',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderator_login_failures'))
+    )
+    with op.batch_alter_table('moderator_login_failures', schema=None) as batch_op:
+        batch_op.create_index('ix_moderator_login_failures_address', ['address', 'failed_at'], unique=False)
+        batch_op.create_index('ix_moderator_login_failures_name', ['name', 'failed_at'], unique=False)
+
     op.create_table('moderators',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=32), nullable=False),
@@ -61,6 +72,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('platform_user_id', sa.String(length=64), nullable=False),
+    sa.Column('owner_key', sa.String(length=16), nullable=False),
     sa.Column('display_name', sa.String(length=128), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=False),
     sa.Column('locale_chosen', sa.Boolean(), nullable=False),
@@ -71,6 +83,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('platform', 'platform_user_id', name=op.f('uq_users_platform_platform_user_id'))
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_owner_key'), ['owner_key'], unique=False)
+
     op.create_table('workers',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -318,9 +333,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_workers_last_seen'))
 
     op.drop_table('workers')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_owner_key'))
+
     op.drop_table('users')
     op.drop_table('platform_cursors')
     op.drop_table('moderators')
+    with op.batch_alter_table('moderator_login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderator_login_failures_name')
+        batch_op.drop_index('ix_moderator_login_failures_address')
+
+    op.drop_table('moderator_login_failures')
     op.drop_table('gallery_entries')
     with op.batch_alter_table('blobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blobs_sha256'))
