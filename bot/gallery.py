@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dreamface.config import Settings
@@ -43,7 +44,15 @@ async def _store_face(repo: GalleryRepository, entry: GalleryEntryRecord, backen
 async def ensure_default_gallery(engine: AsyncEngine, backend: Backend) -> int:
     """Seed an empty gallery with the fictional faces, and give every entry that can be
     recomputed (seed and description sources) a face for this backend and checkpoint.
-    Returns how many faces were computed. Safe to run at every start."""
+    Returns how many faces were computed. Safe to run at every start, by several processes at
+    once: the one that loses the race to insert looks again and finds the winner's rows."""
+    try:
+        return await _seed_gallery(engine, backend)
+    except IntegrityError:   # PostgreSQL raised it once the winner committed, so its rows are visible now
+        return await _seed_gallery(engine, backend)
+
+
+async def _seed_gallery(engine: AsyncEngine, backend: Backend) -> int:
     sessions = session_factory(engine)
     added = 0
     async with sessions() as session, session.begin():

@@ -3,6 +3,7 @@ operator's `dreamface gallery add / list / remove` with a real photo."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -61,3 +62,17 @@ def test_operator_adds_lists_and_removes_a_photo_entry(tmp_path):
     assert dreamface("remove", "오바마").returncode == 0
     assert "Barack Obama" not in dreamface("list").stdout
     assert dreamface("remove", "nobody").returncode == 1
+
+
+async def test_processes_starting_together_seed_the_gallery_once(engine, migrated_database_url):
+    """Two chat processes started at the same moment on one PostgreSQL both come up."""
+    from storage.db import create_engine
+    other = create_engine(migrated_database_url)
+    try:
+        backend = load_backend("montage")
+        added = await asyncio.gather(ensure_default_gallery(engine, backend), ensure_default_gallery(other, backend))
+    finally:
+        await other.dispose()
+    assert sum(added) == len(FICTIONAL_FACES)
+    async with session_factory(engine)() as session:
+        assert len(await GalleryRepository(session).entries()) == len(FICTIONAL_FACES)
