@@ -24,6 +24,7 @@ from facegen.attributes import Attributes, Edit
 from facegen.backend import DEFAULT_SIZE
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
+from facegen.stylegan.blend import REGIONS, PartBlender
 from facegen.stylegan.errors import Unsupported
 from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
@@ -54,7 +55,7 @@ def layer_ranges_for(generator: AnyGenerator) -> dict[str, slice]:
 
 class StyleGANBackend:
     name = "stylegan"
-    regions: Sequence[str] = ()     # part blending for grids comes in a later session
+    regions: Sequence[str] = REGIONS   # parts picked from grids, blended in feature space (blend.py)
 
     def __init__(self,
                  generator: AnyGenerator,      # a loaded generator (see loaders.load_generator)
@@ -75,6 +76,7 @@ class StyleGANBackend:
         self.num_ws, self.w_dim = generator.num_ws, generator.w_dim
         self.z_dim, self.resolution = generator.z_dim, generator.img_resolution
         self.layer_ranges: Mapping[str, slice] = layer_ranges_for(generator)
+        self.blender = PartBlender(self.generator)
 
     @classmethod
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
@@ -98,25 +100,55 @@ class StyleGANBackend:
             if code.shape != (self.num_ws, self.w_dim):
                 raise Unsupported(f"this face was made by a different model (latent {list(code.shape)}, "
                                   f"this checkpoint takes {[self.num_ws, self.w_dim]})")
-            if code.parts:
-                raise Unsupported("picked parts (grids) are not yet available for stylegan faces")
+            for region in code.parts:
+                if region not in REGIONS:
+                    raise Unsupported(f"this face has a {region!r} part; stylegan regions: {', '.join(REGIONS)}")
         if not codes:
             return torch.empty([0, self.generator.img_channels, self.resolution, self.resolution])
         # chunks of at most runner.limit faces, one forward pass each, split further on out-of-memory
         return self.runner.run(list(codes), self._forward)
 
     def _forward(self, codes: Sequence[FaceCode]) -> torch.Tensor:
-        """One forward pass for a chunk of faces: float images [N, C, H, W] on the device."""
+        """One forward pass for a chunk of faces: float images [N, C, H, W] on the device. Faces
+        with picked parts go through the part blender; the others render exactly as before."""
         with torch.no_grad(), self.runner.autocast():
-            if self.noise_mode == "random":
-                # Noise seeded by the face itself: a stored face re-renders identically.
-                return torch.cat([self._synthesize_one_random(code) for code in codes]).float()
-            ws = torch.from_numpy(np.stack([code.base for code in codes])).to(self.device)
-            return self.synthesis(ws, noise_mode=self.noise_mode).float()
+            if not any(code.parts for code in codes):
+                return self._plain(codes).float()
+            groups = [[i for i, code in enumerate(codes) if not code.parts],
+                      [i for i, code in enumerate(codes) if code.parts]]
+            out: list[torch.Tensor] = [torch.empty(0)] * len(codes)
+            for indices, draw in zip(groups, (self._plain, self._blended)):
+                if indices:
+                    for i, image in zip(indices, draw([codes[i] for i in indices])):
+                        out[i] = image.float()
+            return torch.stack(out)
+
+    def _plain(self, codes: Sequence[FaceCode]) -> torch.Tensor:
+        if self.noise_mode == "random":
+            # Noise seeded by the face itself: a stored face re-renders identically.
+            return torch.cat([self._synthesize_one_random(code) for code in codes])
+        ws = torch.from_numpy(np.stack([code.base for code in codes])).to(self.device)
+        return self.synthesis(ws, noise_mode=self.noise_mode)
+
+    def _blended(self, codes: Sequence[FaceCode]) -> torch.Tensor:
+        def tensor(latent: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.array(latent)).to(self.device)
+
+        def blend(chunk: Sequence[FaceCode], rng: torch.Generator | None) -> torch.Tensor:
+            bases = torch.stack([tensor(code.base) for code in chunk])
+            parts = [{region: tensor(latent) for region, latent in code.parts.items()} for code in chunk]
+            return self.blender.synthesize(bases, parts, noise_mode=self.noise_mode, generator=rng)
+
+        if self.noise_mode == "random":   # noise seeded by each face, as for plain faces
+            return torch.cat([blend([code], self._face_rng(code)) for code in codes])
+        return blend(codes, None)
+
+    def _face_rng(self, code: FaceCode) -> torch.Generator:
+        seed = int.from_bytes(hashlib.sha256(code.to_bytes()).digest()[:8], "little")
+        return torch.Generator(device=self.device).manual_seed(seed)
 
     def _synthesize_one_random(self, code: FaceCode) -> torch.Tensor:
-        seed = int.from_bytes(hashlib.sha256(code.to_bytes()).digest()[:8], "little")
-        rng = torch.Generator(device=self.device).manual_seed(seed)
+        rng = self._face_rng(code)
         ws = torch.from_numpy(code.base[None].copy()).to(self.device)
         return self.generator.synthesis(ws, noise_mode="random", generator=rng)
 

@@ -95,8 +95,6 @@ def test_describe_edit_and_parts_say_they_are_not_available_yet(backend):
     code = backend.sample(0)
     with pytest.raises(Unsupported, match="attribute directions"):
         backend.from_attributes(Attributes(smile=0.7), seed=0)
-    with pytest.raises(Unsupported, match="picked parts"):
-        backend.render([code.with_part("eyes", backend.sample(1).base)])
     with pytest.raises(Unsupported, match="different model"):
         backend.render([FaceCode(np.zeros((3, 5), np.float32))])
 
