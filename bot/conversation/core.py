@@ -24,6 +24,7 @@ from bot.conversation.names import match_name
 from bot.conversation.render import face_reply, sheet_reply
 from bot.conversation.replies import TEXTS, listing, operation_name, region_name, say
 from bot.grammar import parse
+from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from facegen.backend import DEFAULT_SIZE
 from facegen.backends import load_backend
@@ -174,13 +175,14 @@ class Conversation:
     # --- a turn -------------------------------------------------------------------------------
 
     def _guess_locale(self, incoming: Incoming) -> str:
-        return _locale_of(incoming.locale) or self.default_locale
+        """A new user's language: the platform's hint, else the script they wrote in."""
+        return _locale_of(incoming.locale) or locale_of_script(incoming.text) or self.default_locale
 
     async def _begin(self, incoming: Incoming, *, keep_photo: bool) -> Turn:
         hint = _locale_of(incoming.locale)
         async with self.sessions() as session, session.begin():
             repo, states = FaceRepository(session), ChatStates(session)
-            user = await repo.get_or_create_user(incoming.platform, incoming.user_id, hint or self.default_locale,
+            user = await repo.get_or_create_user(incoming.platform, incoming.user_id, self._guess_locale(incoming),
                                                  incoming.display_name)
             if hint and not user.locale_chosen and user.locale != hint:
                 await states.set_locale(user.id, hint, chosen=False)
