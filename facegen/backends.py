@@ -27,5 +27,5 @@ def load_backend(name: str = "montage") -> Backend:
             raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file)")
         return StyleGANBackend.from_file(settings.stylegan_ckpt, device=settings.stylegan_device,
                                          precision=settings.stylegan_precision, compile=settings.stylegan_compile,
-                                         max_batch=settings.stylegan_max_batch)
+                                         max_batch=settings.stylegan_max_batch, directions=settings.stylegan_directions)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

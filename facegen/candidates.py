@@ -43,6 +43,8 @@ def variations(backend: Backend, code: FaceCode, n: int = DEFAULT_COUNT, strengt
     s = float(strength)
     if not 0.0 <= s <= 1.0:
         raise ValueError(f"strength must be between 0 and 1, got {strength}")
+    if hasattr(backend, "variations"):   # a backend with its own directions (stylegan: principal axes)
+        return backend.variations(code, n, s, seed)
     keep = np.float32(np.sqrt(1.0 - s * s))
     children = []
     for child_seed in _seeds(seed, n):

@@ -25,7 +25,8 @@ from facegen.backend import DEFAULT_SIZE
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.stylegan.blend import REGIONS, PartBlender
-from facegen.stylegan.errors import Unsupported
+from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
+from facegen.stylegan.errors import NoDirection, Unsupported
 from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
 from facegen.stylegan.runtime import Runner, compiled, select_device
@@ -64,6 +65,7 @@ class StyleGANBackend:
                  precision: str = "fp32",      # fp32 (exact), fp16 or bf16 (autocast; within a few uint8 levels)
                  compile: bool = False,        # torch.compile the synthesis network (slow first render per batch size)
                  max_batch: int = 32,          # most faces per forward pass (lowered after an out-of-memory)
+                 directions: str = "",         # attribute direction files: comma-separated or a directory (directions.py)
                  ) -> None:
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
@@ -77,6 +79,10 @@ class StyleGANBackend:
         self.z_dim, self.resolution = generator.z_dim, generator.img_resolution
         self.layer_ranges: Mapping[str, slice] = layer_ranges_for(generator)
         self.blender = PartBlender(self.generator)
+        self.directions = Directions(
+            {d.name: d for d in calibrate(list(load_directions(directions, self.w_dim, self.num_ws).values()),
+                                          self.generator.mapping)},
+            calibrate(closed_form(self.generator), self.generator.mapping))
 
     @classmethod
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
@@ -159,8 +165,41 @@ class StyleGANBackend:
             images = [im.resize((size, size), Image.LANCZOS) for im in images]
         return images
 
+    # --- attribute directions (directions.py) ----------------------------------------------
+
     def from_attributes(self, attributes: Attributes, seed: int) -> FaceCode:
-        raise Unsupported("describe needs attribute directions, not yet available for stylegan")
+        """The seed's face moved along the direction of every described attribute this model has
+        one for; the others are left as sampled (`unapplied` names them)."""
+        return self.directions.describe(self.sample(seed), attributes)[0]
+
+    def unapplied(self, attributes: Attributes) -> list[str]:
+        """The described fields no direction of this model carries (the chat says so)."""
+        return self.directions.missing(Edit(f, value=v) for f, v in attributes.specified().items())
+
+    def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
+        """The edited fields no direction of this model carries."""
+        return self.directions.missing(edits)
+
+    def direction_names(self) -> list[str]:
+        return self.directions.available()
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
-        raise Unsupported("edits like 'more smile' need attribute directions, not yet available for stylegan")
+        """A signed step (or a set value) along the attribute's direction, on the base and donors."""
+        moved = self.directions.apply(code, edit)
+        if moved is None:
+            raise NoDirection(edit.field, self.directions.available())
+        return moved
+
+    def variations(self, code: FaceCode, n: int, strength: float, seed: int) -> list[FaceCode]:
+        """n children moved along the closed-form principal directions: each direction by
+        strength × a normal draw, in degrees (see directions.py), base and donors alike."""
+        children = []
+        for child_seed in np.random.default_rng([seed, n]).integers(0, 2**31 - 1, size=n):
+            draws = np.random.default_rng(int(child_seed)).standard_normal(len(self.directions.principal))
+
+            def move(latent: np.ndarray) -> np.ndarray:
+                for d, draw in zip(self.directions.principal, draws):
+                    latent = d.moved(latent, strength * float(draw))
+                return latent
+            children.append(FaceCode(move(code.base), {r: move(p) for r, p in code.parts.items()}))
+        return children

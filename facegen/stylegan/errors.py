@@ -12,3 +12,14 @@ class Unsupported(NotImplementedError, ValueError):
     Also a ValueError, so command-line error handling reports it in one line; `code` is how
     the chat words it."""
     code = "unsupported"
+
+
+class NoDirection(Unsupported):
+    """An attribute edit or description this checkpoint has no direction for. `values` names the
+    attribute and the ones it has, for the chat's reply."""
+    code = "no_direction"
+
+    def __init__(self, attribute: str, available: list[str]) -> None:
+        have = ", ".join(available) if available else "none (set DREAMFACE_STYLEGAN_DIRECTIONS)"
+        super().__init__(f"this model has no direction for {attribute!r}; directions it has: {have}")
+        self.values = {"attribute": attribute, "available": list(available)}

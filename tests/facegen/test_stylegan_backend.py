@@ -8,7 +8,6 @@ import torch
 from PIL import Image
 
 from dreamface.cli import main
-from facegen.attributes import Attributes
 from facegen.backend import Backend
 from facegen.facecode import FaceCode
 from facegen.latent import morph, truncate
@@ -91,10 +90,7 @@ def test_render_resizes_to_the_asked_size(backend):
     assert image.size == (48, 48) and image.mode == "RGB"
 
 
-def test_describe_edit_and_parts_say_they_are_not_available_yet(backend):
-    code = backend.sample(0)
-    with pytest.raises(Unsupported, match="attribute directions"):
-        backend.from_attributes(Attributes(smile=0.7), seed=0)
+def test_a_face_from_another_model_is_refused(backend):
     with pytest.raises(Unsupported, match="different model"):
         backend.render([FaceCode(np.zeros((3, 5), np.float32))])
 
