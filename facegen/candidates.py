@@ -57,7 +57,23 @@ def render_candidates(backend: Backend, code: FaceCode, candidates: Sequence[Fac
                       size: int = DEFAULT_SIZE) -> list[Image.Image]:
     """Pictures of the candidates; region candidates may repaint only their region if the backend
     offers `render_region(code, candidates, region, size)`."""
+    return render_candidate_sets(backend, [(code, candidates, region)], size)[0]
+
+
+def render_candidate_sets(backend: Backend, sets: Sequence[tuple[FaceCode, Sequence[FaceCode], str | None]],
+                          size: int = DEFAULT_SIZE) -> list[list[Image.Image]]:
+    """Pictures of several candidate sets (face, candidates, region), as render_candidates draws
+    each; the sets not repainted by region go through one `backend.render` call together, so a
+    batching backend draws them all in one forward pass."""
     render_region = getattr(backend, "render_region", None)
-    if region is None or render_region is None:
-        return backend.render(list(candidates), size)
-    return render_region(code, list(candidates), region, size)
+    pictures: list[list[Image.Image]] = [[] for _ in sets]
+    together: list[int] = []
+    for i, (code, candidates, region) in enumerate(sets):
+        if region is None or render_region is None:
+            together.append(i)
+        else:
+            pictures[i] = render_region(code, list(candidates), region, size)
+    images = iter(backend.render([c for i in together for c in sets[i][1]], size) if together else [])
+    for i in together:
+        pictures[i] = [next(images) for _ in sets[i][1]]
+    return pictures

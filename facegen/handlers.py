@@ -30,7 +30,7 @@ from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
-from facegen.candidates import render_candidates
+from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.jobkinds import JobKind, JobKinds
 from facegen.provenance import encode_png, stamp_face_id
@@ -270,23 +270,35 @@ class FaceJobs:
         return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
 
     def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing]) -> list[Any]:
-        pictures: list[Any] = []
-        for job, face in zip(jobs, faces):
+        pictures: list[Any] = list(faces)   # InputMissing stays; the rest become PNGs or errors
+        groups: dict[tuple[str, int], list[tuple[int, FaceCode, list[FaceCode]]]] = {}
+        for i, (job, face) in enumerate(zip(jobs, faces)):
             if isinstance(face, InputMissing):
-                pictures.append(face)
                 continue
             p = job.payload
-            backend = load_backend(p["backend"])
             try:
                 code = FaceCode.from_bytes(face.code)
-                candidates = candidate_set(backend, code, p["set"])
-                region = p["set"].get("region")
-                tile = min(p["size"], 256)
-                images = render_candidates(backend, code, candidates, region, tile)
-                pictures.append(encode_png(contact_sheet(images), kind="sheet", face_id=face.id,
-                                           watermark=self.watermark))
+                candidates = candidate_set(load_backend(p["backend"]), code, p["set"])
             except (RecipeError, FaceCodeError, ValueError) as exc:
-                pictures.append(exc)
+                pictures[i] = exc
+                continue
+            groups.setdefault((p["backend"], min(p["size"], 256)), []).append((i, code, candidates))
+        # the candidates of every sheet in the batch are drawn in one render call per backend and tile
+        for (backend_name, tile), sheets in groups.items():
+            backend = load_backend(backend_name)
+            try:
+                drawn = render_candidate_sets(
+                    backend, [(code, cands, jobs[i].payload["set"].get("region")) for i, code, cands in sheets], tile)
+            except (RecipeError, FaceCodeError, ValueError):
+                drawn = None   # one sheet spoils the batch: draw sheet by sheet, so only that sheet gets the error
+            for k, (i, code, cands) in enumerate(sheets):
+                try:
+                    images = drawn[k] if drawn is not None else render_candidates(
+                        backend, code, cands, jobs[i].payload["set"].get("region"), tile)
+                    pictures[i] = encode_png(contact_sheet(images), kind="sheet", face_id=faces[i].id,
+                                             watermark=self.watermark)
+                except (RecipeError, FaceCodeError, ValueError) as exc:
+                    pictures[i] = exc
         return pictures
 
     def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, picture: Any) -> Done:

@@ -5,7 +5,8 @@ chunks that fit in memory.
 results. On CUDA the limit also follows free memory (a per-face estimate measured on every
 chunk). Out of memory, a chunk is halved (the cache emptied) and retried, and the lower limit
 is kept for later batches; a single face that still does not fit raises `RenderOutOfMemory`.
-Each face is computed independently, so chunking never changes a pixel.
+Faces do not interact in a batch: a face renders the same in any chunk, up to the rounding the
+convolution library does differently per batch size (~1e-6, at most the last uint8 level).
 """
 
 from __future__ import annotations
