@@ -220,9 +220,45 @@ class Status:
     """The user's jobs: position in line, running, or the generator being offline."""
 
 
+# --- moderators only (the core checks who is asking) ---------------------------------------
+
+@dataclass(frozen=True)
+class UserRef:
+    """A user as a moderator names one in the chat: the dashboard's user id ("56"), or a
+    platform identity ("telegram:123456", a Discord mention "<@123…>")."""
+    user_id: int | None = None
+    platform: str | None = None
+    platform_user_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _require((self.user_id is None) != (self.platform is None), "a user id or a platform identity, not both")
+        _require(self.user_id is None or self.user_id >= 1, f"user ids start at 1, got {self.user_id}")
+        _require((self.platform is None) == (self.platform_user_id is None), "a platform needs its user id")
+
+
+@dataclass(frozen=True)
+class HideFace:
+    """Hide (or unhide) a face, named by the id the dashboard and a moderator's report button
+    show (its database id: moderators see those, users only their own #numbers)."""
+    face_id: int
+    hidden: bool = True
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _require(self.face_id >= 1, f"face ids start at 1, got {self.face_id}")
+
+
+@dataclass(frozen=True)
+class BanUser:
+    """Ban (or unban) a user; a banned user gets a polite refusal whatever they send."""
+    user: UserRef
+    banned: bool = True
+    reason: str = ""
+
+
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | SetLanguage | DeleteMyData | Confirm
-           | Decline | Help | Status)
+           | Decline | Help | Status | HideFace | BanUser)
 
 
 # --- what the grammar returns when there is no Command -------------------------------------
@@ -235,6 +271,7 @@ InvalidReason = Literal[
     "missing_target",         # a morph with nobody to morph with
     "missing_name",           # save / load without a name
     "missing_text",           # "describe" with nothing after it
+    "bad_target",             # a moderator command whose face or user cannot be read: "ban @ann"
 ]
 
 
@@ -267,5 +304,6 @@ INTENTS: dict[type, str] = {
     Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
-    Help: "help", Status: "status",
+    Help: "help", Status: "status", HideFace: "hide", BanUser: "ban",
 }
+MODERATOR_INTENTS = frozenset({"hide", "ban"})

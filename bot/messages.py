@@ -25,6 +25,7 @@ class Incoming:
     display_name: str | None = None
     target: str | None = None         # for replies that must reach one process (the web chat: the user key)
     in_group: bool = False            # groups: only the face's owner may press its buttons
+    roles: tuple[str, ...] = ()       # Discord: the sender's role ids and names in this guild (in-chat moderators)
 
 
 @dataclass(frozen=True)
@@ -51,5 +52,11 @@ class Reply:
     pictures: tuple[Picture, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()   # rows of buttons
     job_id: int | None = None           # a progress message the adapter may edit in place
-    kind: str = "message"               # message | progress | result | error
+    kind: str = "message"               # message | progress | result | error | notice
     extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def private(self) -> bool:
+        """For the sender's eyes only where the platform can do that (a button's toast, an
+        ephemeral message): refusals, and notices such as the thanks for a report."""
+        return self.kind in ("error", "notice")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import Conversation
+from bot.conversation.moderators import Moderators
 from bot.gallery import ensure_default_gallery
 from dreamface.config import Settings
 from dreamface.limits import Limits
@@ -56,7 +57,8 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
         conversation = Conversation(engine, backend=settings.backend, size=size,
                                     user_job_cap=settings.user_job_cap,
                                     job_expiry_seconds=settings.job_expiry_seconds,
-                                    limits=Limits.from_settings(settings))
+                                    limits=Limits.from_settings(settings),
+                                    moderators=Moderators.from_settings(settings))
         await ensure_default_gallery(engine, conversation.backend)
         worker = None
         if with_worker:

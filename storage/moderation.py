@@ -27,7 +27,8 @@ from sqlalchemy.orm import aliased
 
 from storage.blobs import BlobData, BlobNotFound, read_blob
 from storage.faces import DeletedData, FaceRepository, UserRecord
-from storage.models import Face, Moderator, ModeratorSession, ModerationEvent, User, utcnow
+from storage.models import (Face, Moderator, ModeratorLoginFailure, ModeratorSession, ModerationEvent, User,
+                            utcnow)
 from storage.privacy import erase_user
 
 MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")   # no ":" — actors "user:<id>" stay distinct
@@ -154,6 +155,45 @@ class ModeratorSessions:
         result = await self._session.execute(delete(ModeratorSession).where(
             (ModeratorSession.expires_at <= now) | (ModeratorSession.last_seen_at <= now - idle)))
         return result.rowcount
+
+
+class LoginFailures:
+    """Failed dashboard logins, counted per name and per client address over a sliding window.
+    Rows live in the database, so every process behind a load balancer counts the same ones.
+
+    An attempt is written as a failure *before* its password is checked (`begin`) and taken
+    back only when it succeeds (`succeeded`), so a burst of parallel guesses is counted too."""
+
+    def __init__(self, session: AsyncSession, *, max_failures: int, window: timedelta) -> None:
+        self._session = session
+        self._max = max_failures
+        self._window = window
+
+    async def begin(self, name: str, address: str, *, now: datetime | None = None) -> timedelta | None:
+        """Count an attempt; or, when the name or the address already failed `max_failures`
+        times within the window, count nothing and return how long until the oldest of those
+        failures leaves it."""
+        now = now or utcnow()
+        name = name.strip().lower()[:64]
+        await self._session.execute(delete(ModeratorLoginFailure).where(ModeratorLoginFailure.failed_at <= now - self._window))
+        waits = []
+        for column, value in ((ModeratorLoginFailure.name, name), (ModeratorLoginFailure.address, address)):
+            recent = (await self._session.execute(
+                select(ModeratorLoginFailure.failed_at).where(column == value)
+                .order_by(ModeratorLoginFailure.failed_at.desc()).limit(self._max))).scalars().all()
+            if len(recent) >= self._max:
+                waits.append(_aware(recent[-1]) + self._window - now)
+        if waits:
+            return max(waits)
+        self._session.add(ModeratorLoginFailure(name=name, address=address[:64], failed_at=now))
+        await self._session.flush()
+        return None
+
+    async def succeeded(self, name: str) -> None:
+        """The right password: this name's failures are forgotten (from every address); the
+        address keeps its failures with other names."""
+        await self._session.execute(delete(ModeratorLoginFailure).where(
+            ModeratorLoginFailure.name == name.strip().lower()[:64]))
 
 
 # --- pages of the logs ---------------------------------------------------------------------------
@@ -336,6 +376,18 @@ class ModerationLog:
     async def user(self, user_id: int) -> UserRecord | None:
         return await FaceRepository(self._session).get_user(user_id)
 
+    async def user_by_identity(self, platform: str, platform_user_id: str) -> UserRecord | None:
+        """A user by platform identity ("telegram", "123456"), without creating one."""
+        user_id = (await self._session.execute(select(User.id).where(
+            User.platform == platform, User.platform_user_id == platform_user_id))).scalar()
+        return None if user_id is None else await self.user(user_id)
+
+    async def face_by_owner(self, owner_key: str, number: int) -> LogEntry | None:
+        """Face #number of the user whose storage.models.owner_key is `owner_key` (a report button)."""
+        row = (await self._session.execute(_select_entries().where(
+            User.owner_key == owner_key, Face.number == number))).first()
+        return None if row is None else _entry(row)
+
     async def audit(self, *, after: Cursor | None = None, limit: int = 50, action: str | None = None,
                     actor: str | None = None, user_id: int | None = None,
                     face_id: int | None = None) -> Page[AuditEntry]:
@@ -357,6 +409,30 @@ class ModerationLog:
         return Page(entries, entries[-1].cursor if len(rows) > limit else None)
 
 
+# --- reports ---------------------------------------------------------------------------------------
+
+async def file_report(session: AsyncSession, reporter_id: int, face_id: int) -> bool:
+    """A user's report of a face: one `report` event per reporter and face, and the face flagged
+    for review (so the dashboard's reported and flagged filters show it). False when this user
+    had reported it already. The reporter is "user:<id>" in the log, which their own
+    delete-my-data turns anonymous (storage.privacy)."""
+    actor = f"user:{reporter_id}"
+    owner = (await session.execute(select(Face.user_id).where(Face.id == face_id))).scalar()
+    if owner is None:
+        raise UnknownTarget(f"no face {face_id}")
+    before = (await session.execute(select(func.count()).select_from(ModerationEvent).where(
+        ModerationEvent.action == REPORT, ModerationEvent.target_face_id == face_id,
+        ModerationEvent.actor == actor))).scalar()
+    if before:
+        return False
+    session.add(ModerationEvent(actor=actor, action=REPORT, target_user_id=owner, target_face_id=face_id,
+                                reason="reported from the chat"))
+    await session.execute(update(Face).where(Face.id == face_id).values(flagged=True)
+                          .execution_options(synchronize_session=False))
+    await session.flush()
+    return True
+
+
 # --- actions -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -367,7 +443,8 @@ class ActionResult:
 
 class ModerationActions:
     """Write side: every method changes one face or user and writes its audit row, in the
-    caller's transaction. `actor` is the moderator's name."""
+    caller's transaction. `actor` is the moderator's dashboard name, or "telegram:<id>" /
+    "discord:<id>" for a moderator acting from the chat."""
 
     def __init__(self, session: AsyncSession, actor: str) -> None:
         self._session = session

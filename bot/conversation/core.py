@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import commands as c
 from bot.conversation import payloads
+from bot.conversation.moderators import Moderators
 from bot.conversation.names import match_name
 from bot.conversation.render import face_reply, sheet_reply
 from bot.conversation.replies import TEXTS, listing, operation_name, region_name, say
@@ -37,6 +38,8 @@ from storage.chat_state import ChatStateRecord, ChatStates, ShownSet
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository, UserRecord
 from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_person_morph
+from storage.models import owner_key
+from storage.moderation import ModerationActions, ModerationLog, UnknownTarget, file_report
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
 from storage.privacy import attach_upload, drop_upload, erase_user, keep_upload
@@ -52,6 +55,7 @@ VARIATION_STRENGTH = 0.35
 MAX_EDITS = 8
 HISTORY_LINES = 20
 MAX_FACE_NUMBER = 2**31 - 1   # faces.number is a 32-bit integer
+MAX_ID = 2**63 - 1            # database ids are 64-bit
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,13 @@ class Turn:
     user: UserRecord
     state: ChatStateRecord
     locale: str
-    tag: str                   # payloads.owner_tag of the sender
+    key: str                   # storage.models.owner_key of the sender
     photo_blob_id: int | None = None
+
+    @property
+    def tag(self) -> str:
+        """The sender's payloads.owner_tag."""
+        return self.key[:payloads.TAG_CHARS]
 
     def reply(self, key: str, *, kind: str = "message", buttons=(), **values: Any) -> Reply:
         return Reply(say(self.locale, key, **values), buttons=buttons, kind=kind)
@@ -90,9 +99,11 @@ def _locale_of(hint: str | None) -> str | None:
 class Conversation:
     def __init__(self, engine: AsyncEngine, *, backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
-                 default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits()) -> None:
+                 default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits(),
+                 moderators: Moderators = Moderators()) -> None:
         self.engine = engine
         self.limits = limits
+        self.moderators = moderators
         self.sessions = session_factory(engine)
         self.backend = load_backend(backend)
         self.size = size
@@ -109,6 +120,7 @@ class Conversation:
             c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
             c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
             c.Decline: self._decline, c.Help: self._help, c.Status: self._status,
+            c.HideFace: self._hide, c.BanUser: self._ban,
         }
 
     # --- the three entry points -------------------------------------------------------------
@@ -146,12 +158,12 @@ class Conversation:
             user = None if job is None or job.user_id is None else await repo.get_user(job.user_id)
             if user is None:
                 return []   # the user's data was deleted meanwhile
-            locale, tag = user.locale, payloads.owner_tag(user.platform, user.platform_user_id)
+            locale, key = user.locale, owner_key(user.platform, user.platform_user_id)
             if payload.get("type") == "face":
                 face = await repo.get_face_by_id(payload["face_id"])
                 if face is None or face.user_id != user.id:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
-                return [await self._face_reply(session, locale, tag, face, job_id=delivery.job_id)]
+                return [await self._face_reply(session, locale, key, face, job_id=delivery.job_id)]
             if payload.get("type") == "sheet":
                 face = await repo.get_face_by_id(job.payload["face_id"])
                 if face is None or face.user_id != user.id:
@@ -161,7 +173,7 @@ class Conversation:
                 except BlobNotFound:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
-                return [sheet_reply(locale, tag, face.number, payload["set"], image, delivery.job_id)]
+                return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
         code = payload.get("code", "other")
         key = f"error_{code}" if f"error_{code}" in TEXTS else "error_other"
         return [Reply(say(locale, key), kind="error", job_id=delivery.job_id)]
@@ -192,7 +204,7 @@ class Conversation:
             photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
             if photo is not None:
                 await keep_upload(session, photo, user.id)   # deleted once its job is done
-        return Turn(incoming, user, state, user.locale, payloads.owner_tag(incoming.platform, incoming.user_id), photo)
+        return Turn(incoming, user, state, user.locale, owner_key(incoming.platform, incoming.user_id), photo)
 
     async def _notice(self, turn: Turn) -> list[Reply]:
         """First use: the notice, once, until the user acknowledges it; the message waits."""
@@ -224,6 +236,8 @@ class Conversation:
             return await self._me(turn, c.Me())
         parsed = parse(turn.incoming.text or "", turn.locale)
         if isinstance(parsed, c.InvalidArgument):
+            if parsed.intent in c.MODERATOR_INTENTS:
+                self._check_moderator(turn)
             return turn.error(f"invalid_{parsed.reason}", value=parsed.value)
         if isinstance(parsed, c.NotUnderstood):
             key = {"unknown": "not_understood", "empty": "empty", "too_long": "too_long"}[parsed.reason]
@@ -419,7 +433,7 @@ class Conversation:
         async with self.sessions() as session, session.begin():
             await FaceRepository(session).set_current_face(turn.user, face)
             await ChatStates(session).update(turn.user.id, redo=redo)
-            return [await self._face_reply(session, turn.locale, turn.tag, face,
+            return [await self._face_reply(session, turn.locale, turn.key, face,
                                            lead=say(turn.locale, lead_key, number=face.number))]
 
     async def _undo_from(self, turn: Turn, face: FaceRecord) -> list[Reply]:
@@ -489,10 +503,10 @@ class Conversation:
         count = await self._cancel_all(turn.user.id)
         return [turn.reply("cancelled", count=count) if count else turn.reply("nothing_waiting")]
 
-    async def _cancel_all(self, user_id: int) -> int:
+    async def _cancel_all(self, user_id: int, why: str = "cancelled by the user") -> int:
         async with self.sessions() as session:
             jobs = await ChatStates(session).unfinished_jobs(user_id)
-        outcomes = [await self.queue.cancel(job_id, "cancelled by the user") for job_id in jobs]
+        outcomes = [await self.queue.cancel(job_id, why) for job_id in jobs]
         return sum(1 for o in outcomes if o is not None)
 
     async def _gallery(self, turn: Turn, cmd: c.Gallery) -> list[Reply]:
@@ -559,6 +573,8 @@ class Conversation:
         except payloads.BadPayload as exc:
             log.info("user %s pressed an unreadable button: %s", turn.user.id, exc)
             return turn.error("bad_button")
+        if press.verb == "rp":   # the one button anyone who sees the face may press
+            return await self._report(turn, press)
         if press.owner != turn.tag:
             return turn.error("not_your_button")
         if press.verb == "ack":
@@ -583,6 +599,69 @@ class Conversation:
             return await self._undo_from(turn, face)
         return await self._morph_again(turn, face, press.value)
 
+    async def _report(self, turn: Turn, press: payloads.Press) -> list[Reply]:
+        """Anyone shown a face may report it. The face is looked up among its owner's faces by
+        the owner's key, and a report of a face that does not exist is thanked like any other,
+        so the button tells nothing about faces. A moderator's press reports nothing: it
+        answers with the ids their commands take. Every answer is for the presser alone."""
+        async with self.sessions() as session, session.begin():
+            moderation = ModerationLog(session)
+            face = await moderation.face_by_owner(press.key, press.face) if press.face <= MAX_FACE_NUMBER else None
+            if self.moderators.allows(turn.incoming):
+                if face is None:
+                    return turn.error("error_face_gone")
+                return [turn.reply("report_mod", kind="notice", face_id=face.face_id, user_id=face.user_id,
+                                   number=face.number, reports=face.reports)]
+            first = face is None or await file_report(session, turn.user.id, face.face_id)
+        return [turn.reply("report_thanks" if first else "report_again", kind="notice")]
+
+    # --- moderators ---------------------------------------------------------------------------------
+
+    def _check_moderator(self, turn: Turn) -> None:
+        """Decided before anything is looked up, so a refusal never hints that a face exists."""
+        if not self.moderators.allows(turn.incoming):
+            raise Refused("only_moderators")
+
+    async def _hide(self, turn: Turn, cmd: c.HideFace) -> list[Reply]:
+        self._check_moderator(turn)
+        if cmd.face_id > MAX_ID:
+            raise Refused("mod_no_face", face_id=cmd.face_id)
+        try:
+            async with self.sessions() as session, session.begin():
+                done = await ModerationActions(session, self.moderators.actor(turn.incoming)).set_hidden(
+                    cmd.face_id, cmd.hidden, cmd.reason)
+                face = await ModerationLog(session).face(cmd.face_id)
+        except UnknownTarget:
+            raise Refused("mod_no_face", face_id=cmd.face_id) from None
+        key = ("mod_hidden" if cmd.hidden else "mod_unhidden") if done.changed \
+            else ("mod_already_hidden" if cmd.hidden else "mod_already_unhidden")
+        return [turn.reply(key, face_id=face.face_id, user_id=face.user_id, number=face.number)]
+
+    async def _ban(self, turn: Turn, cmd: c.BanUser) -> list[Reply]:
+        self._check_moderator(turn)
+        ref = cmd.user
+        named = str(ref.user_id) if ref.user_id is not None else f"{ref.platform}:{ref.platform_user_id}"
+        if ref.user_id is not None and ref.user_id > MAX_ID:
+            raise Refused("mod_no_user", who=named)
+        try:
+            async with self.sessions() as session, session.begin():
+                moderation = ModerationLog(session)
+                user = await (moderation.user(ref.user_id) if ref.user_id is not None
+                              else moderation.user_by_identity(ref.platform, ref.platform_user_id))
+                if user is None:
+                    raise UnknownTarget(named)
+                done = await ModerationActions(session, self.moderators.actor(turn.incoming)).set_banned(
+                    user.id, cmd.banned, cmd.reason)
+        except UnknownTarget:
+            raise Refused("mod_no_user", who=named) from None
+        who = f"{user.platform}:{user.platform_user_id}" + (f", {user.display_name}" if user.display_name else "")
+        if not done.changed:
+            return [turn.reply("mod_already_banned" if cmd.banned else "mod_already_unbanned", user_id=user.id, who=who)]
+        if not cmd.banned:
+            return [turn.reply("mod_unbanned", user_id=user.id, who=who)]
+        cancelled = await self._cancel_all(user.id, "cancelled by a moderator")
+        return [turn.reply("mod_banned", user_id=user.id, who=who, cancelled=cancelled)]
+
     async def _morph_again(self, turn: Turn, face: FaceRecord, percent: int) -> list[Reply]:
         """A morph's ± and flip buttons: the same two faces at another ratio."""
         if face.operation != "morph" or not 0 <= percent <= 100:
@@ -598,7 +677,7 @@ class Conversation:
             return turn.error("bad_button")   # only the sender's own faces or the gallery's
         return await self._morph_faces(turn, me, other.id, percent / 100, face.params.get("mode", "linear"), entry)
 
-    async def _face_reply(self, session, locale: str, tag: str, face: FaceRecord, *, lead: str | None = None,
+    async def _face_reply(self, session, locale: str, key: str, face: FaceRecord, *, lead: str | None = None,
                           job_id: int | None = None) -> Reply:
         repo = FaceRepository(session)
         image = await repo.face_image(face)
@@ -606,7 +685,7 @@ class Conversation:
         if face.operation == "morph" and face.other_parent_id is not None:
             other = await repo.get_face_by_id(face.other_parent_id)
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
-        return face_reply(locale, tag, face, None if image is None else image.data, self.backend.regions,
+        return face_reply(locale, key, face, None if image is None else image.data, self.backend.regions,
                           other=other, entry=entry, lead=lead, job_id=job_id)
 
 

@@ -7,15 +7,23 @@ press by anyone else (a group member pressing someone else's button, a hand-edit
 It needs no secret: the sender's identity comes from the platform, so a forged tag can only
 match the sender themself, and every face number in a payload is then looked up among the
 sender's own faces. Payloads fit Telegram's 64 bytes (bot.messages.MAX_BUTTON_PAYLOAD_BYTES).
+
+The one exception is `rp` (report), which anyone who sees the face may press:
+
+    d1:k3j9qa:rp:7fz2mc:4          (report #4 of the user whose owner key is k3j9qa7fz2mc)
+
+The tag and the rest of the owner's key (storage.models.owner_key, 60 bits) name the owner;
+the core looks the face number up among that owner's faces only, never by a database id, and
+answers a forged or stale report exactly as a real one, so a payload tells nothing about faces.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from storage.models import OWNER_KEY_CHARS, owner_key
 
 PREFIX = "d1"
 TAG_CHARS = 6
@@ -28,9 +36,11 @@ VERBS = {
     "rx": 1,    # remix set around a face
     "un": 1,    # undo from a face (go to its parent)
     "mr": 2,    # morph the same two faces again: the morph's face number, ratio in percent
+    "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
 }
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
 _WORD = re.compile(r"[a-z_]{1,16}")
+_KEY_REST = re.compile(rf"[a-z2-7]{{{OWNER_KEY_CHARS - TAG_CHARS}}}")
 
 
 class BadPayload(ValueError):
@@ -46,11 +56,16 @@ class Press:
     value: int | None = None         # candidate number (pk) or ratio percent (mr)
     region: str | None = None        # sh: a region; None for variations
     set: dict[str, Any] | None = None   # pk: the candidate-set recipe (checked again by the core)
+    key: str | None = None           # rp: the face owner's whole key (owner + the rest)
 
 
 def owner_tag(platform: str, platform_user_id: str) -> str:
-    digest = hashlib.sha256(f"{platform}\0{platform_user_id}".encode()).digest()
-    return base64.b32encode(digest).decode().lower()[:TAG_CHARS]
+    return owner_key(platform, platform_user_id)[:TAG_CHARS]
+
+
+def report(key: str, face_number: int) -> str:
+    """The report button of a face: `key` is its owner's storage.models.owner_key."""
+    return encode(key[:TAG_CHARS], "rp", key[TAG_CHARS:], face_number)
 
 
 def encode(owner: str, verb: str, *args: Any) -> str:
@@ -107,6 +122,10 @@ def decode(payload: str) -> Press:
         return Press(owner, verb, face=_int(args[0]), region=None if args[1] == "*" else _word(args[1]))
     if verb == "mr":
         return Press(owner, verb, face=_int(args[0]), value=_int(args[1]))
+    if verb == "rp":
+        if not _KEY_REST.fullmatch(args[0]):
+            raise BadPayload(f"not an owner key: {args[0]!r}")
+        return Press(owner, verb, face=_int(args[1]), key=owner + args[0])
     if verb in ("rx", "un"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

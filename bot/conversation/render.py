@@ -1,6 +1,11 @@
 """Replies that show a face or a candidate sheet, with their buttons. Used both for results
 arriving from the worker (outbox deliveries) and for steps the core answers at once (undo,
-back to, load), so a face looks the same however the user reached it."""
+back to, load), so a face looks the same however the user reached it.
+
+`key` is the face owner's storage.models.owner_key: its first characters tag the owner's
+buttons, and the whole key goes into the report button anyone who sees the face may press.
+A sheet has no report button: its candidates are not stored faces, and the face it was drawn
+around carries its own."""
 
 from __future__ import annotations
 
@@ -46,8 +51,8 @@ def face_text(locale: str, face: FaceRecord, other: FaceRecord | None, entry: Ga
     return say(locale, "made_face", number=face.number)
 
 
-def face_buttons(locale: str, tag: str, face: FaceRecord, regions: Sequence[str]) -> tuple[tuple[Button, ...], ...]:
-    n = face.number
+def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]) -> tuple[tuple[Button, ...], ...]:
+    n, tag = face.number, key[:payloads.TAG_CHARS]
     rows: list[tuple[Button, ...]] = []
     if face.operation == "morph":
         me = round(face.params["ratio"] * 100)
@@ -64,21 +69,25 @@ def face_buttons(locale: str, tag: str, face: FaceRecord, regions: Sequence[str]
     last = [Button(say(locale, "btn_remix"), payloads.encode(tag, "rx", n))]
     if face.parent_number is not None:
         last.append(Button(say(locale, "btn_undo"), payloads.encode(tag, "un", n)))
+    last.append(Button(say(locale, "btn_report"), payloads.report(key, n)))
     rows.append(tuple(last))
     return tuple(rows)
 
 
-def face_reply(locale: str, tag: str, face: FaceRecord, image: bytes | None, regions: Sequence[str], *,
+def face_reply(locale: str, key: str, face: FaceRecord, image: bytes | None, regions: Sequence[str], *,
                other: FaceRecord | None = None, entry: GalleryEntryRecord | None = None,
                lead: str | None = None, job_id: int | None = None) -> Reply:
+    """A hidden face (a moderator's action) is shown without its picture."""
     text = face_text(locale, face, other, entry)
+    if face.hidden:
+        image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
     pictures = () if image is None else (Picture(image, f"dreamface-{face.number}.png", as_file=True),)
-    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, tag, face, regions),
+    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions),
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
 
-def sheet_reply(locale: str, tag: str, face_number: int, params: dict, image: bytes, job_id: int | None) -> Reply:
-    code = payloads.set_code(params)
+def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: bytes, job_id: int | None) -> Reply:
+    code, tag = payloads.set_code(params), key[:payloads.TAG_CHARS]
     picks = [Button(str(k), payloads.encode(tag, "pk", face_number, code, k)) for k in range(1, params["n"] + 1)]
     rows = tuple(tuple(picks[i:i + PICKS_PER_ROW]) for i in range(0, len(picks), PICKS_PER_ROW))
     text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])

@@ -162,6 +162,38 @@ TEXTS: dict[str, dict[str, str]] = {
     "btn_remix": {"ko": "스타일 바꾸기", "en": "Remix"},
     "btn_undo": {"ko": "되돌리기", "en": "Undo"},
     "btn_flip": {"ko": "비율 뒤집기", "en": "Flip"},
+    # --- reports and in-chat moderation ------------------------------------------------------
+    "btn_report": {"ko": "🚩 신고", "en": "🚩 Report"},
+    "report_thanks": {"ko": "신고해 주셔서 고마워요. 운영진이 확인할게요.",
+                      "en": "Thanks for the report. A moderator will take a look."},
+    "report_again": {"ko": "이미 신고하신 얼굴이에요. 운영진이 확인할게요.",
+                     "en": "You've already reported this face; a moderator will look at it."},
+    "report_mod": {"ko": "얼굴 {face_id} (사용자 {user_id}의 #{number}, 신고 {reports}건). "
+                         "숨기기: /hide {face_id} · 차단: /ban {user_id}",
+                   "en": "Face {face_id} (user {user_id}'s #{number}, {reports} report(s)). "
+                         "Hide: /hide {face_id} · ban: /ban {user_id}"},
+    "face_hidden": {"ko": "(운영진이 이 얼굴의 그림을 숨겼어요.)", "en": "(The moderators hid this face's picture.)"},
+    "only_moderators": {"ko": "죄송해요. 그건 운영진만 할 수 있어요.", "en": "Sorry, only moderators can do that."},
+    "invalid_bad_target": {
+        "ko": "'{value}'(으)로는 찾을 수 없어요. 얼굴은 관리 화면의 번호로(숨기기 1234), "
+              "사용자는 관리 화면의 번호나 telegram:<id>, 디스코드 멘션으로 알려 주세요.",
+        "en": "I can't tell who or what '{value}' is. Name a face by its dashboard id (hide 1234), "
+              "a user by their dashboard id, telegram:<id> or a Discord mention."},
+    "mod_hidden": {"ko": "얼굴 {face_id}을(를) 숨겼어요 (사용자 {user_id}의 #{number}).",
+                   "en": "Face {face_id} is hidden (user {user_id}'s #{number})."},
+    "mod_already_hidden": {"ko": "얼굴 {face_id}은(는) 이미 숨겨져 있어요.", "en": "Face {face_id} was already hidden."},
+    "mod_unhidden": {"ko": "얼굴 {face_id}을(를) 다시 보이게 했어요.", "en": "Face {face_id} is visible again."},
+    "mod_already_unhidden": {"ko": "얼굴 {face_id}은(는) 숨겨져 있지 않았어요.", "en": "Face {face_id} wasn't hidden."},
+    "mod_no_face": {"ko": "얼굴 {face_id}은(는) 없어요. 관리 화면이나 신고 버튼에 나온 번호인지 확인해 주세요.",
+                    "en": "There's no face {face_id}. Use the id the dashboard or the report button shows."},
+    "mod_banned": {"ko": "사용자 {user_id}({who})을(를) 차단했어요. 기다리던 요청 {cancelled}건도 취소했어요.",
+                   "en": "User {user_id} ({who}) is banned; {cancelled} waiting request(s) cancelled."},
+    "mod_already_banned": {"ko": "사용자 {user_id}({who})은(는) 이미 차단돼 있어요.",
+                           "en": "User {user_id} ({who}) was already banned."},
+    "mod_unbanned": {"ko": "사용자 {user_id}({who})의 차단을 풀었어요.", "en": "User {user_id} ({who}) is no longer banned."},
+    "mod_already_unbanned": {"ko": "사용자 {user_id}({who})은(는) 차단돼 있지 않아요.",
+                             "en": "User {user_id} ({who}) wasn't banned."},
+    "mod_no_user": {"ko": "그런 사용자가 없어요: {who}", "en": "There's no such user: {who}"},
 }
 
 REGION_NAMES: dict[str, dict[str, str]] = {

@@ -185,3 +185,14 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 # What an unrecognised message is offered when nothing is close.
 DEFAULT_SUGGESTIONS = ("help", "new", "describe")
+
+# Moderator commands (the core refuses them to everyone else). A leading "/" is allowed (web
+# and Discord text; Telegram's own commands arrive without it).
+MOD_VERBS: dict[str, tuple[str, ...]] = {
+    "unhide": ("unhide", "숨김 해제", "숨김 취소", "숨기기 해제", "숨기기 취소", "다시 보이기"),
+    "hide": ("hide", "숨기기", "숨김", "숨겨"),
+    "unban": ("unban", "차단 해제", "차단 취소", "차단 풀기", "밴 해제", "이용 정지 해제"),
+    "ban": ("ban", "차단", "밴", "이용 정지"),
+}
+MOD_USER_WORD = r"(?:user|사용자|유저)\s*"
+MOD_FACE_WORD = r"(?:face|얼굴)\s*"

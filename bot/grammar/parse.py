@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot import commands as c
 from bot.grammar import lexicon
+from bot.grammar.moderate import parse_moderation
 from bot.grammar.morph import parse_morph
 from bot.grammar.numbers import EN_ORDINALS, INT_ALONE, INT_COUNTED, to_int
 from bot.grammar.suggest import suggest
@@ -275,6 +276,10 @@ def _named(patterns: list[re.Pattern[str]], make: Callable[[str], c.Command], in
     return rule
 
 
+def _moderate(m: Message, locale: str) -> c.Parsed | None:
+    return parse_moderation(m.text, m.core)
+
+
 def _morph(m: Message, locale: str) -> c.Parsed | None:
     return parse_morph(m.core)
 
@@ -312,7 +317,7 @@ def _describe_text(text: str, locale: str) -> Description:
 
 Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
-    _describe, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix,
+    _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix,
     _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _edit, _free_description,
 )
 

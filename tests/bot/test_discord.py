@@ -60,7 +60,7 @@ async def test_a_korean_session_from_description_to_undo(migrated_database_url):
             described = await fake.until(lambda: next((m for m in ann.bot_messages() if m.images), None))
             assert described.content == "#1: 묘사한 얼굴이에요."
             assert described.states[0].startswith("만들고 있어요") and described.states[-1] == described.content
-            assert described.button_rows == [["눈", "코", "입", "변형"], ["스타일 바꾸기"]]
+            assert described.button_rows == [["눈", "코", "입", "변형"], ["스타일 바꾸기", "🚩 신고"]]
             assert [f.filename for f in described.files] == ["dreamface-1.png"]
 
             grid = await result_of(fake, await ann.press(described, "눈"))

@@ -327,3 +327,43 @@ def test_parse_never_raises_and_always_returns_a_parsed_result(text, locale):
         assert result.suggestions, "the chat never answers with silence"
     if isinstance(result, Morph) and result.ratio is not None:
         assert 0.0 <= result.ratio <= 1.0
+
+
+# --- moderator commands (the core decides who may use them) --------------------------------
+
+def _hide(face_id: int, reason: str = "", hidden: bool = True):
+    from bot.commands import HideFace
+    return HideFace(face_id, hidden, reason)
+
+
+def _ban(reason: str = "", banned: bool = True, **user):
+    from bot.commands import BanUser, UserRef
+    return BanUser(UserRef(**user), banned, reason)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("hide 1234", _hide(1234)), ("/hide #1234 spam faces", _hide(1234, "spam faces")),
+    ("hide face 12 nudity", _hide(12, "nudity")), ("unhide 1234 my mistake", _hide(1234, "my mistake", False)),
+    ("숨기기 1234 스팸", _hide(1234, "스팸")), ("1234번 숨겨 줘", _hide(1234)), ("얼굴 1234 숨겨주세요", _hide(1234)),
+    ("숨김 해제 1234 실수", _hide(1234, "실수", False)), ("숨기기 취소 1234", _hide(1234, "", False)),
+    ("ban 56", _ban(user_id=56)), ("/ban user 56 abusive names", _ban("abusive names", user_id=56)),
+    ("ban telegram:123456 spam", _ban("spam", platform="telegram", platform_user_id="123456")),
+    ("ban <@80351110224678912>", _ban(platform="discord", platform_user_id="80351110224678912")),
+    ("ban <@!80351110224678912> raid", _ban("raid", platform="discord", platform_user_id="80351110224678912")),
+    ("unban 56", _ban(banned=False, user_id=56)), ("차단 56 욕설", _ban("욕설", user_id=56)),
+    ("사용자 56 차단해 줘", _ban(user_id=56)), ("차단 해제 56 소명 확인", _ban("소명 확인", False, user_id=56)),
+    ("밴 discord:42", _ban(platform="discord", platform_user_id="42")),
+])
+def test_moderator_commands_in_both_languages(text, expected):
+    assert parse(text, "ko") == expected and parse(text, "en") == expected
+
+
+@pytest.mark.parametrize("text,value", [("ban @ann", "@ann"), ("hide 0", "0"), ("/ban 0 x", "0"),
+                                        ("hide 99999999999999999999", "99999999999999999999")])
+def test_moderator_commands_with_an_unreadable_target_say_how_to_name_one(text, value):
+    assert parse(text, "en") == InvalidArgument("hide" if "hide" in text else "ban", "bad_target", value)
+
+
+@pytest.mark.parametrize("text", ["hide", "ban", "hide the glasses", "숨김", "차단"])
+def test_moderator_words_without_a_target_are_not_moderator_commands(text):
+    assert type(parse(text, "en")).__name__ not in ("HideFace", "BanUser", "InvalidArgument")
