@@ -87,7 +87,9 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
     settings = embedded_settings(settings)
     config = web_config(settings, options)
     app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker))
-    mount_dashboard(app, DashboardConfig(secret=config.secret), lambda: app[CORE].engine)
+    mount_dashboard(app, DashboardConfig(secret=config.secret, login_max_failures=settings.mod_login_max_failures,
+                                         login_lockout_seconds=settings.mod_login_lockout_seconds),
+                    lambda: app[CORE].engine)
     mount_ops_routes(app, lambda request: request.app[CORE].engine,
                      ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)

@@ -2,7 +2,8 @@
 server (`dreamface run` serves both on one port; see `mount_dashboard`).
 
     GET  /mod/login                        the login form (public)
-    POST /mod/login                        check name and password, start a session (public; CSRF)
+    POST /mod/login                        check name and password, start a session (public; CSRF;
+                                           429 after too many failures for the name or the address)
     POST /mod/logout                       end the session
     GET  /mod/                             the generation log: thumbnails, filters, keyset pages
     GET  /mod/api/generations              the same as JSON
@@ -31,6 +32,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -46,8 +48,8 @@ from bot.moderation.passwords import burn_verification_time, verify_password
 from storage.blobs import BlobData
 from storage.chat_state import ChatStates
 from storage.db import session_factory
-from storage.moderation import (MAX_REASON_CHARS, AuditEntry, LogEntry, ModerationActions, ModerationLog,
-                                ModeratorSessions, Moderators, SessionRecord, UnknownTarget)
+from storage.moderation import (MAX_REASON_CHARS, AuditEntry, LogEntry, LoginFailures, ModerationActions,
+                                ModerationLog, ModeratorSessions, Moderators, SessionRecord, UnknownTarget)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class DashboardConfig:
     secret: bytes                 # signs the dashboard's cookies (`dreamface run` uses the web chat's key file)
     page_size: int = 50           # rows per page of the generation and audit logs
     tree_faces: int = 500         # most faces drawn in a user's history tree
+    login_max_failures: int = 5   # failed logins per name and per client address within the window …
+    login_lockout_seconds: float = 900.0   # … before logins are refused until the oldest leaves it
 
 
 CONFIG = web.AppKey("mod_config", DashboardConfig)
@@ -222,10 +226,35 @@ async def login_form(request: web.Request) -> web.Response:
     return response
 
 
+def _login_failures(request: web.Request, session: AsyncSession) -> LoginFailures:
+    config = request.app[CONFIG]
+    return LoginFailures(session, max_failures=config.login_max_failures,
+                         window=timedelta(seconds=config.login_lockout_seconds))
+
+
+def _too_many_attempts(request: web.Request, name: str, wait: timedelta, next_url: str) -> web.Response:
+    """429: the form again, saying for how long logins stay refused. No password was checked."""
+    keys = request.app[KEYS]
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    csrf = keys.login_csrf(keys.token(request.cookies.get(LOGIN_COOKIE)) or "")
+    page = login_page(_links(request).login(), csrf, name=name, next_url=next_url,
+                      error=f"Too many failed logins for this name or from this address. "
+                            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+    response = _html(page, 429)
+    response.headers["Retry-After"] = str(max(1, int(wait.total_seconds() + 0.999)))
+    return response
+
+
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     name, password = _form_text(form, "name", 64), form.get("password", "")
     password = password if isinstance(password, str) else ""
+    address = request.remote or "unknown"
+    async with _sessions(request)() as session, session.begin():
+        wait = await _login_failures(request, session).begin(name, address)
+    if wait is not None:
+        log.warning("moderation: login for %r from %s refused: too many failures", name, address)
+        return _too_many_attempts(request, name, wait, _safe_next(request, _form_text(form, "next", 2000)))
     async with _sessions(request)() as session:
         found = await Moderators(session).credentials(name)
     if found is None:
@@ -247,6 +276,7 @@ async def login(request: web.Request) -> web.Response:
         if old is not None:
             await sessions.end(old.token_hash)
         await sessions.start(found[0], token_hash(token), secrets.token_urlsafe(32), lifetime=SESSION_LIFETIME)
+        await _login_failures(request, session).succeeded(name)
     log.info("moderation: %s logged in from %s", found[0].name, request.remote)
     response = _redirect(_safe_next(request, _form_text(form, "next", 2000)))
     path = _cookie_path(request)

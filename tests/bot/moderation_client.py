@@ -82,9 +82,12 @@ def dashboard_app(engine, **config) -> tuple[web.Application, web.Application]:
 class ModClient:
     """One browser: its own cookie jar; remembers the CSRF token of the last page it read."""
 
-    def __init__(self, server: TestServer) -> None:
+    def __init__(self, server: TestServer, address: str | None = None) -> None:
+        """`address`: the loopback address to connect from (127.0.0.2, …), another client address."""
         self.server = server
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))   # cookies for 127.0.0.1
+        connector = aiohttp.TCPConnector(local_addr=(address, 0)) if address else None
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),   # cookies for 127.0.0.1
+                                          connector=connector)
         self.csrf: str | None = None
 
     def url(self, path: str) -> str:

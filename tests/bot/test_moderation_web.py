@@ -11,12 +11,14 @@ import re
 import pytest
 from aiohttp.test_utils import TestServer
 from PIL import Image
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from bot.moderation.app import PUBLIC_ROUTES
 from bot.moderation.cookies import LOGIN_COOKIE, SESSION_COOKIE, CookieKeys
 from storage.db import session_factory
-from storage.models import Face, ModerationEvent, Moderator, ModeratorSession, User
+from storage.models import Face, ModerationEvent, Moderator, ModeratorLoginFailure, ModeratorSession, User
 from moderation_client import (PASSWORD, ModClient, add_moderator, dashboard_app, seed)
 from web_fakes import SECRET
 
@@ -171,6 +173,75 @@ async def test_a_wrong_password_or_unknown_name_gets_the_same_answer(site, engin
         assert response.status == 401 and "Wrong name or password." in body
         assert browser.cookie(SESSION_COOKIE) is None
     assert await _count(engine, ModeratorSession) == 0
+
+
+# --- login limiting ---------------------------------------------------------------------------------------
+
+LIMIT = 3
+
+
+@pytest.fixture
+async def limited(engine):
+    """Two dashboard servers on one database (two processes behind a load balancer), logins
+    limited to LIMIT failures a minute; clients may connect from another loopback address."""
+    await add_moderator(engine, "alice")
+    await add_moderator(engine, "bob")
+    servers = []
+    for _ in range(2):
+        app, _ = dashboard_app(engine, login_max_failures=LIMIT, login_lockout_seconds=60)
+        servers.append(TestServer(app))
+        await servers[-1].start_server()
+    clients: list[ModClient] = []
+
+    def client(server: int = 0, address: str = "127.0.0.1") -> ModClient:
+        clients.append(ModClient(servers[server], address))
+        return clients[-1]
+
+    yield client
+    for c in clients:
+        await c.close()
+    for server in servers:
+        await server.close()
+
+
+async def _try(browser: ModClient, name: str, password: str):
+    await browser.get("/mod/login")
+    response, body = await browser.post("/mod/login", {"name": name, "password": password}, allow_redirects=False)
+    return response.status, response.headers.get("Retry-After"), body
+
+
+async def test_too_many_failed_logins_refuse_the_name_and_the_address_in_every_process(limited, engine):
+    for _ in range(LIMIT):
+        assert (await _try(limited(0), "alice", "guess"))[0] == 401
+    # now even the right password is refused, without being checked, on the other server too
+    status, retry_after, body = await _try(limited(1), "alice", PASSWORD)
+    assert status == 429 and 0 < int(retry_after) <= 60
+    assert "Too many failed logins for this name or from this address. Try again in 1 minute." in body
+    assert await _count(engine, ModeratorSession) == 0
+    assert (await _try(limited(0), "bob", PASSWORD))[0] == 429          # the same address, another name
+    elsewhere = limited(1, "127.0.0.2")
+    assert (await _try(elsewhere, "alice", PASSWORD))[0] == 429         # the same name, another address
+    assert (await _try(elsewhere, "bob", PASSWORD))[0] == 303           # neither: logs in
+    assert (await elsewhere.get("/mod/api/generations"))[0].status == 200
+
+    # once the failures are older than the window, alice may try again
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(update(ModeratorLoginFailure).values(
+            failed_at=ModeratorLoginFailure.failed_at - timedelta(seconds=61)))
+    assert (await _try(limited(0), "alice", PASSWORD))[0] == 303
+
+
+async def test_a_successful_login_forgets_its_names_failures_but_not_the_addresss_other_names(limited):
+    for name in ("alice", "carol"):
+        assert (await _try(limited(), name, "guess"))[0] == 401
+    assert (await _try(limited(), "alice", PASSWORD))[0] == 303   # forgets alice's failure, not carol's
+    for name in ("dave", "erin"):
+        assert (await _try(limited(), name, "guess"))[0] == 401   # carol, dave, erin: LIMIT from this address
+    assert (await _try(limited(), "bob", PASSWORD))[0] == 429
+    elsewhere = limited(0, "127.0.0.3")
+    for _ in range(LIMIT - 1):
+        assert (await _try(elsewhere, "alice", "guess"))[0] == 401
+    assert (await _try(elsewhere, "alice", PASSWORD))[0] == 303   # alice's count started again at her login
 
 
 # --- CSRF ---------------------------------------------------------------------------------------------------
