@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import sys
 from pathlib import Path
 
@@ -21,24 +20,20 @@ from dreamface.config import Settings
 from facegen.backend import Backend
 from facegen.backends import load_backend
 from facegen.gallery import FICTIONAL_FACES, code_from_source
+from facegen.provenance import encode_png, stamp_face_id
 from storage.db import session_factory
 from storage.gallery import GalleryEntryRecord, GalleryNameTaken, GalleryRepository
 
 PICTURE_SIZE = 256
 
 
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 async def _store_face(repo: GalleryRepository, entry: GalleryEntryRecord, backend: Backend,
                       photo: Image.Image | None = None) -> int:
     code = await asyncio.to_thread(code_from_source, backend, entry.source, photo)
     (image,) = await asyncio.to_thread(backend.render, [code], PICTURE_SIZE)
+    png = await asyncio.to_thread(encode_png, image, kind="gallery")   # provenance, like every picture we make
     return await repo.add_face(entry, backend=backend.name, checkpoint_id=backend.checkpoint_id,
-                               code=code.to_bytes(), image=_png(image))
+                               code=code.to_bytes(), image=png, stamp=stamp_face_id)
 
 
 async def ensure_default_gallery(engine: AsyncEngine, backend: Backend) -> int:

@@ -8,12 +8,14 @@ any other second face. Works inside the caller's session and transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.blobs import replace_blob
 from storage.faces import FaceRepository, UserRecord
 from storage.models import Blob, Face, GalleryCode, GalleryEntry, ModerationEvent
 
@@ -72,11 +74,15 @@ class GalleryRepository:
         return GalleryEntryRecord(entry.id, name, tuple(aliases), dict(source), fictional, {})
 
     async def add_face(self, entry: GalleryEntryRecord, *, backend: str, checkpoint_id: str, code: bytes,
-                       image: bytes) -> int:
-        """Store the entry's face for one backend and checkpoint; returns the face id."""
+                       image: bytes, stamp: Callable[[bytes, int], bytes] | None = None) -> int:
+        """Store the entry's face for one backend and checkpoint; returns the face id. `stamp`
+        gives the picture its final bytes once the face id is known (the provenance chunk of
+        facegen.provenance.stamp_face_id)."""
         face = await FaceRepository(self._session).add_face(
             await self.owner(), parent=None, operation="gallery", params={"entry": entry.name},
             backend=backend, checkpoint_id=checkpoint_id, code=code, image=image)
+        if stamp is not None and face.image_blob_id is not None:
+            await replace_blob(self._session, face.image_blob_id, stamp(image, face.id))
         self._session.add(GalleryCode(entry_id=entry.id, backend=backend, checkpoint_id=checkpoint_id,
                                       face_id=face.id))
         await self._session.flush()

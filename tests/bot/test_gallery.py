@@ -76,3 +76,18 @@ async def test_processes_starting_together_seed_the_gallery_once(engine, migrate
     assert sum(added) == len(FICTIONAL_FACES)
     async with session_factory(engine)() as session:
         assert len(await GalleryRepository(session).entries()) == len(FICTIONAL_FACES)
+
+
+async def test_gallery_pictures_carry_provenance_with_their_face_id(engine):
+    from facegen.provenance import FACE_KEY, KIND_KEY, NOTICE, read_provenance
+    from storage.faces import FaceRepository
+    backend = load_backend("montage")
+    await ensure_default_gallery(engine, backend)
+    async with session_factory(engine)() as session:
+        entries = await GalleryRepository(session).entries()
+        repo = FaceRepository(session)
+        for entry in entries:
+            face_id = entry.face_for("montage", backend.checkpoint_id)
+            picture = await repo.face_image(await repo.get_face_by_id(face_id))
+            chunks = read_provenance(picture.data)
+            assert (chunks["Comment"], chunks[KIND_KEY], chunks[FACE_KEY]) == (NOTICE, "gallery", str(face_id))
