@@ -133,7 +133,7 @@ class DiscordAdapter:
         await interaction.response.defer()
 
         async def post(reply: Reply, out: Outgoing) -> Edit:
-            message = await interaction.followup.send(wait=True, ephemeral=reply.kind == "error", **out.for_send())
+            message = await interaction.followup.send(wait=True, ephemeral=reply.private, **out.for_send())
             return lambda later: message.edit(**later.for_edit())
 
         incoming = self._incoming(interaction.user, interaction.channel_id, interaction.guild_id, button=payload,
@@ -168,7 +168,8 @@ class DiscordAdapter:
 
     def _incoming(self, user: discord.abc.User, channel_id: int | None, guild_id: int | None,
                   **fields: object) -> Incoming:
-        return Incoming(platform=PLATFORM, user_id=str(user.id), chat_id=str(channel_id),
+        roles = tuple(r for role in getattr(user, "roles", ()) for r in (str(role.id), role.name))   # guild members'
+        return Incoming(platform=PLATFORM, user_id=str(user.id), chat_id=str(channel_id), roles=roles,
                         display_name=user.display_name, in_group=guild_id is not None, **fields)
 
     async def _photo(self, attachment: discord.Attachment, locale: str | None,

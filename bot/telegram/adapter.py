@@ -142,7 +142,7 @@ class TelegramAdapter:
             await query.answer(self._words(update, SOMETHING_WENT_WRONG))
             raise
         refusal = "\n".join(r.text for r in replies)
-        if replies and all(r.kind == "error" and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
+        if replies and all(r.private and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
             return await query.answer(refusal)
         await query.answer()
         await self._send_all(str(update.effective_chat.id), replies)

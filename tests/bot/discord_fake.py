@@ -167,6 +167,7 @@ class FakeUser:
     def __init__(self, fake: "FakeDiscord", name: str, locale: str) -> None:
         self.fake, self.name, self.locale = fake, name, locale
         self.id = snowflake()
+        self.roles: list[int] = []           # guild role ids (FakeDiscord.add_role)
         self.blocked_bot = False
         self.dm = fake._add_channel(FakeChannel(snowflake(), 1, recipient=self))
 
@@ -246,6 +247,7 @@ class FakeDiscord:
         self.messages: dict[int, list[FakeMessage]] = defaultdict(list)
         self.interactions: dict[int, FakeInteraction] = {}
         self.users: list[FakeUser] = []
+        self.roles: dict[int, str] = {}                 # guild roles besides @everyone: id → name
         self.commands: list[dict] = []                  # as synced by the bot
         self.limits = RateLimiter()
         self.requests: list[tuple[float, str, str, int]] = []   # (time, method, path, status)
@@ -290,6 +292,12 @@ class FakeDiscord:
     @property
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def add_role(self, name: str) -> int:
+        """A guild role (give it to a user with `user.roles.append(id)` before the bot connects)."""
+        role_id = snowflake()
+        self.roles[role_id] = name
+        return role_id
 
     def add_user(self, name: str, locale: str = "en-US") -> FakeUser:
         user = FakeUser(self, name, locale)
@@ -623,6 +631,9 @@ class FakeDiscord:
         content = f"<@{self.bot_id}> {text}" if mention else text
         message = self._new_message(channel_id, user.id, {"content": content}, files)
         data = self._message_json(message, author=user.json())
+        if self.channels[channel_id].guild_id:   # guild messages carry the author's member data
+            data["member"] = {"roles": [str(r) for r in user.roles], "joined_at": _now_iso(), "deaf": False,
+                              "mute": False, "flags": 0}
         if mention:
             data["mentions"] = [self.bot_json()]
         await self.dispatch("MESSAGE_CREATE", data)
@@ -679,7 +690,8 @@ class FakeDiscord:
         if channel.guild_id:
             payload.update(guild_id=str(channel.guild_id), guild_locale="en-US",
                            guild={"id": str(channel.guild_id), "locale": "en-US", "features": []},
-                           member={"user": user.json(), "roles": [], "joined_at": _now_iso(), "deaf": False,
+                           member={"user": user.json(), "roles": [str(r) for r in user.roles],
+                                   "joined_at": _now_iso(), "deaf": False,
                                    "mute": False, "flags": 0, "permissions": "2248473465835073"})
         else:
             payload["user"] = user.json()
@@ -727,15 +739,17 @@ class FakeDiscord:
         return data
 
     def _guild_json(self) -> dict:
-        members = [{"user": u.json(), "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False, "flags": 0}
-                   for u in self.users]
+        members = [{"user": u.json(), "roles": [str(r) for r in u.roles], "joined_at": _now_iso(), "deaf": False,
+                    "mute": False, "flags": 0} for u in self.users]
         members.append({"user": self.bot_json(), "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
                         "flags": 0})
         return {"id": str(self.guild_id), "name": "dreamface test guild", "icon": None, "owner_id": str(self.users[0].id)
                 if self.users else str(self.bot_id), "region": "", "afk_timeout": 300, "verification_level": 0,
                 "default_message_notifications": 0, "explicit_content_filter": 0, "roles": [
                     {"id": str(self.guild_id), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
-                     "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+                     "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}] + [
+                    {"id": str(i), "name": n, "permissions": "0", "position": 1, "color": 0, "hoist": False,
+                     "managed": False, "mentionable": True, "flags": 0} for i, n in self.roles.items()],
                 "emojis": [], "stickers": [], "features": [], "mfa_level": 0, "system_channel_id": None,
                 "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0, "large": False,
                 "member_count": len(members), "members": members, "voice_states": [], "presences": [],
