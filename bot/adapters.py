@@ -16,7 +16,9 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiohttp import web
 
 from dreamface.config import Settings
 from dreamface.logging import configure as configure_logging
@@ -40,10 +42,20 @@ class ChatAdapter(Protocol):
         """Serve the platform until `stop` is set."""
 
 
-def build_adapter(platform: str, settings: Settings, app: "App") -> ChatAdapter:
+def build_adapter(platform: str, settings: Settings, app: "App", **options: Any) -> ChatAdapter:
     path, _ = ADAPTERS[platform]
     module_name, class_name = path.split(":")
-    return getattr(importlib.import_module(module_name), class_name)(settings, app)
+    return getattr(importlib.import_module(module_name), class_name)(settings, app, **options)
+
+
+def mount_webhooks(web_app: web.Application, settings: Settings, platforms: list[str] | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """Serve the webhook routes of these platforms (default: the enabled ones) on `web_app`;
+    returns the options that connect each adapter to its route. Only Telegram has one."""
+    from bot.telegram.webhook import mount_webhook
+    wanted = enabled_platforms(settings) if platforms is None else platforms
+    inbox = mount_webhook(web_app, settings) if "telegram" in wanted else None
+    return {} if inbox is None else {"telegram": {"webhook": inbox}}
 
 
 def enabled_platforms(settings: Settings) -> list[str]:
@@ -51,10 +63,13 @@ def enabled_platforms(settings: Settings) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_adapters(settings: Settings, app: "App", platforms: list[str] | None = None
-                           ) -> AsyncIterator[list[ChatAdapter]]:
-    """Run the adapters (default: those whose tokens are set) beside the caller; stop them on exit."""
-    adapters = [build_adapter(p, settings, app) for p in (enabled_platforms(settings) if platforms is None else platforms)]
+async def running_adapters(settings: Settings, app: "App", platforms: list[str] | None = None,
+                           options: dict[str, dict[str, Any]] | None = None) -> AsyncIterator[list[ChatAdapter]]:
+    """Run the adapters (default: those whose tokens are set) beside the caller; stop them on exit.
+    `options` holds extra constructor arguments per platform (see `mount_webhooks`)."""
+    options = options or {}
+    adapters = [build_adapter(p, settings, app, **options.get(p, {}))
+                for p in (enabled_platforms(settings) if platforms is None else platforms)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(a.run(stop), name=f"{a.platform} adapter") for a in adapters]
     try:
@@ -96,10 +111,28 @@ async def _serve(settings: Settings, platform: str, *, with_worker: bool) -> int
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with open_app(settings, with_worker=with_worker) as app, running_adapters(settings, app, [platform]):
+        async with contextlib.AsyncExitStack() as stack:
+            app = await stack.enter_async_context(open_app(settings, with_worker=with_worker))
+            web_app = web.Application()   # the webhook routes, if any, on the web host and port
+            options = mount_webhooks(web_app, settings, [platform])
+            if options:
+                await stack.enter_async_context(serving(web_app, settings.web_host, settings.web_port))
+            await stack.enter_async_context(running_adapters(settings, app, [platform], options))
             log.info("dreamface %s bot running; Ctrl-C stops it", platform)
             await stop.wait()
     except SchemaOutOfDate as exc:
         print(f"dreamface bot {platform}: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+@contextlib.asynccontextmanager
+async def serving(web_app: web.Application, host: str, port: int) -> AsyncIterator[None]:
+    runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("serving webhooks on %s:%s", host, port)
+        yield
+    finally:
+        await runner.cleanup()

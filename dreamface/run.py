@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 
+from bot.adapters import mount_webhooks
 from bot.moderation.app import DashboardConfig, mount_dashboard
 from bot.web.app import CORE, WebConfig, create_app
 from bot.web.identity import load_or_create_secret
@@ -86,7 +87,8 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
 
     settings = embedded_settings(settings)
     config = web_config(settings, options)
-    app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker))
+    app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker, adapter_options))
+    adapter_options = mount_webhooks(app, settings)   # Telegram's webhook, when configured
     mount_dashboard(app, DashboardConfig(secret=config.secret, login_max_failures=settings.mod_login_max_failures,
                                          login_lockout_seconds=settings.mod_login_lockout_seconds),
                     lambda: app[CORE].engine)
@@ -124,11 +126,13 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
 
 
 @contextlib.asynccontextmanager
-async def _open_with_adapters(settings: Settings, with_worker: bool) -> AsyncIterator["App"]:
+async def _open_with_adapters(settings: Settings, with_worker: bool,
+                              adapter_options: dict[str, dict]) -> AsyncIterator["App"]:
     """The start-up bundle, with the Telegram and Discord bots whose tokens are set."""
     from bot.adapters import running_adapters
     from dreamface.app import open_app
-    async with open_app(settings, with_worker=with_worker) as core, running_adapters(settings, core):
+    async with open_app(settings, with_worker=with_worker) as core, \
+            running_adapters(settings, core, options=adapter_options):
         yield core
 
 

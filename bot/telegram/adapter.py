@@ -1,6 +1,6 @@
 """The Telegram bot: python-telegram-bot's Application around the conversation core.
 
-    updates (long polling, offset in the database) ─► handlers ─► Incoming ─► core ─► replies
+    updates (long polling, or a webhook; the cursor in the database) ─► handlers ─► Incoming ─► core ─► replies
     outbox deliveries (Courier) ─────────────────────────────────► render ─► replace the progress message
 
 Handlers only translate (bot/telegram/incoming.py in, bot/telegram/outgoing.py out); every
@@ -28,6 +28,7 @@ from bot.telegram.outgoing import delivery_failure, replace_progress, send_reply
 from bot.telegram.polling import UpdatePoller
 from bot.telegram.progress import ProgressMessages
 from bot.telegram.ratelimit import ChatRateLimiter
+from bot.telegram.webhook import WebhookInbox, WebhookUpdates
 from bot.web.progress import job_progress
 from dreamface.app import App
 from dreamface.config import Settings
@@ -45,15 +46,19 @@ class TelegramAdapter:
     platform = "telegram"
 
     def __init__(self, settings: Settings, app: App, *, courier_poll_seconds: float = 0.5,
-                 progress_poll_seconds: float = 0.5, poll_timeout: int | None = None) -> None:
+                 progress_poll_seconds: float = 0.5, poll_timeout: int | None = None,
+                 webhook: WebhookInbox | None = None) -> None:
+        if settings.telegram_webhook_url and webhook is None:
+            raise ValueError("DREAMFACE_TELEGRAM_WEBHOOK_URL is set: the adapter needs the web route's WebhookInbox")
         self.settings = settings
+        self.webhook = webhook
         self.core = app
         self.conversation = app.conversation
         self.application: Application = (
             ApplicationBuilder().token(settings.telegram_token)
             .base_url(settings.telegram_base_url).base_file_url(settings.telegram_base_file_url)
             .rate_limiter(ChatRateLimiter())
-            .updater(None)   # polling is ours: the offset lives in the database
+            .updater(None)   # polling and webhooks are ours: the cursor lives in the database
             .build())
         self.bot = self.application.bot
         self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.queue),
@@ -71,19 +76,24 @@ class TelegramAdapter:
     # --- running ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve Telegram until `stop` is set: poll updates, deliver results, follow progress."""
+        """Serve Telegram until `stop` is set: take updates, deliver results, follow progress."""
         async with self.application:   # initialize (getMe) … shutdown
-            await self.bot.delete_webhook()   # getUpdates is refused while a webhook is set
+            cursors, name = PlatformCursors(self.core.engine), f"telegram:{self.bot.id}"
+            if self.webhook is None:
+                await self.bot.delete_webhook()   # getUpdates is refused while a webhook is set
+                updates = UpdatePoller(self.bot, cursors, name, self.application.process_update,
+                                       **({} if self.poll_timeout is None else {"poll_timeout": self.poll_timeout}))
+            else:
+                updates = WebhookUpdates(self.bot, self.webhook, cursors, name, self.application.process_update,
+                                         url=self.settings.telegram_webhook_url,
+                                         secret=self.settings.telegram_webhook_secret)
             await self._set_commands()
-            poller = UpdatePoller(self.bot, PlatformCursors(self.core.engine), f"telegram:{self.bot.id}",
-                                  self.application.process_update,
-                                  **({} if self.poll_timeout is None else {"poll_timeout": self.poll_timeout}))
             courier = Courier(self.core.engine, Routes(platforms=(self.platform,)), self.deliver,
                               poll_seconds=self.courier_poll_seconds)
-            loops = [asyncio.create_task(poller.run(stop), name="telegram updates"),
+            loops = [asyncio.create_task(updates.run(stop), name="telegram updates"),
                      asyncio.create_task(courier.run(stop), name="telegram courier"),
                      asyncio.create_task(self.progress.run(stop), name="telegram progress")]
-            log.info("telegram: polling as @%s", self.bot.username)
+            log.info("telegram: %s as @%s", "polling" if self.webhook is None else "on a webhook", self.bot.username)
             try:
                 done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
                 for task in done:

@@ -1,8 +1,11 @@
 """A local Telegram Bot API server for tests, and simulated users who talk to the bot through it.
 
 It speaks the subset of the Bot API the bot uses, over HTTP, the way python-telegram-bot
-(unmodified, pointed here with base_url / base_file_url) expects: getMe, deleteWebhook,
-setMyCommands, getUpdates long polling with offsets (a second concurrent poller gets 409),
+(unmodified, pointed here with base_url / base_file_url) expects: getMe, setMyCommands,
+getUpdates long polling with offsets (a second concurrent poller gets 409; none while a webhook
+is set), setWebhook / deleteWebhook (a set webhook gets every update POSTed to its URL with
+the secret header, in order, each again until it is answered 200, as Telegram does; unlike
+Telegram, a plain-HTTP local URL is accepted),
 sendMessage, sendPhoto and sendDocument (multipart), editMessageText / editMessageCaption /
 editMessageMedia, deleteMessage, answerCallbackQuery, getFile and the file download.
 
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from PIL import Image
 
@@ -43,6 +47,9 @@ CAPTION_MAX = 1024
 TEXT_MAX = 4096
 PHOTO_UPLOAD_MAX = 10 * 1024 * 1024
 BOT_DOWNLOAD_MAX = 20 * 1024 * 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_RETRY_SECONDS = 0.2   # Telegram waits longer before posting a refused update again
+SAME_SECRET = object()        # post_update: the secret the bot registered
 CHAT_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
                 "editMessageMedia", "editMessageReplyMarkup"}   # what the flood limits count
 
@@ -140,6 +147,11 @@ class FakeTelegram:
         self._buckets: dict[Any, Bucket] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.webhook: dict[str, Any] | None = None     # what setWebhook registered
+        self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status) of every POST to it
+        self.updates: dict[int, dict] = {}               # every update ever made, by id
+        self._http: aiohttp.ClientSession | None = None
+        self._webhook_loop: asyncio.Task | None = None
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -152,9 +164,15 @@ class FakeTelegram:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
+        self._http = aiohttp.ClientSession()
+        self._webhook_loop = asyncio.create_task(self._post_to_webhook())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._webhook_loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._webhook_loop
+        await self._http.close()
         await self._runner.cleanup()
 
     @property
@@ -219,7 +237,50 @@ class FakeTelegram:
         return self.bot_user()
 
     async def _m_deleteWebhook(self, params, files):
+        self.webhook = None
+        if _flag(params.get("drop_pending_updates")):
+            self._updates.clear()
         return True
+
+    async def _m_setWebhook(self, params, files):
+        url, secret = params.get("url", ""), params.get("secret_token")
+        if not url.startswith(("https://", "http://127.0.0.1:")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if _flag(params.get("drop_pending_updates")):
+            self._updates.clear()
+        self.webhook = {"url": url, "secret_token": secret,
+                        "allowed_updates": json.loads(params["allowed_updates"]) if params.get("allowed_updates") else None,
+                        "drop_pending_updates": _flag(params.get("drop_pending_updates"))}
+        async with self._new_update:
+            self._new_update.notify_all()
+        return True
+
+    async def post_update(self, update: dict, *, secret: Any = SAME_SECRET, url: str | None = None) -> int:
+        """POST one update to the webhook as Telegram does (with `secret` in the header, or
+        none; to `url`, default the registered one); returns the HTTP status (0: no answer)."""
+        secret = self.webhook["secret_token"] if secret is SAME_SECRET else secret
+        headers = {} if secret is None else {SECRET_HEADER: secret}
+        try:
+            async with self._http.post(url or self.webhook["url"], json=update, headers=headers,
+                                       timeout=aiohttp.ClientTimeout(total=10)) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0
+        self.webhook_posts.append((update["update_id"], status))
+        return status
+
+    async def _post_to_webhook(self) -> None:
+        """Telegram's side of a webhook: the oldest pending update, again until it gets a 200."""
+        while True:
+            async with self._new_update:
+                await self._new_update.wait_for(lambda: self.webhook is not None and self._updates)
+                update = self._updates[0]
+            if await self.post_update(update) == 200:
+                self._updates = [u for u in self._updates if u is not update]
+            else:
+                await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
     async def _m_setMyCommands(self, params, files):
         commands = json.loads(params["commands"])
@@ -231,6 +292,9 @@ class FakeTelegram:
     async def _m_getUpdates(self, params, files):
         offset = _int_or_none(params.get("offset"))
         deadline = time.monotonic() + float(params.get("timeout") or 0)
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                                "to delete the webhook first")
         self._polls += 1
         mine = self._polls
         if offset is not None:   # asking from `offset` confirms every update before it
@@ -407,11 +471,14 @@ class FakeTelegram:
         self.chats[chat_id] = {"chat": {"id": chat_id, "type": "supergroup", "title": title}}
         return chat_id
 
-    async def push(self, kind: str, body: dict) -> int:
+    async def push(self, kind: str, body: dict, *, deliver: bool = True) -> int:
+        """A new update; with deliver=False it is only made (see `post_update`), never sent."""
         update_id = next(self._update_ids)
-        async with self._new_update:
-            self._updates.append({"update_id": update_id, kind: body})
-            self._new_update.notify_all()
+        self.updates[update_id] = {"update_id": update_id, kind: body}
+        if deliver:
+            async with self._new_update:
+                self._updates.append(self.updates[update_id])
+                self._new_update.notify_all()
         return update_id
 
     @property
@@ -457,8 +524,8 @@ class SimUser:
             body["entities" if "text" in content else "caption_entities"] = entities
         return body
 
-    async def send(self, text: str, *, chat: int | None = None) -> int:
-        return await self.fake.push("message", self._message(chat, text=text))
+    async def send(self, text: str, *, chat: int | None = None, deliver: bool = True) -> int:
+        return await self.fake.push("message", self._message(chat, text=text), deliver=deliver)
 
     async def send_photo(self, data: bytes, *, caption: str | None = None, chat: int | None = None) -> int:
         """A photo as Telegram delivers it: a thumbnail and the full size (the largest last)."""
@@ -535,6 +602,10 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
         else:
             params[key] = value
     return params, files
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, "true", "True", "1")
 
 
 def _int_or_none(value: Any) -> int | None:
