@@ -329,7 +329,8 @@ class FaceJobs:
         async def store(session: AsyncSession) -> None:
             await self._photo_used(session, job.payload)
             await self.outbox.add(session, _destination(job.payload),
-                                  {"type": "error", "code": code, "message": str(exc)}, job_id=job.id)
+                                  {"type": "error", "code": code, "message": str(exc),
+                                   "values": getattr(exc, "values", {})}, job_id=job.id)
 
         return Done({"error": code}, store)
 

@@ -23,7 +23,8 @@ from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import match_name
 from bot.conversation.render import face_reply, sheet_reply
-from bot.conversation.replies import TEXTS, listing, operation_name, region_name, say
+from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
+                                      region_name, say)
 from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
@@ -175,6 +176,9 @@ class Conversation:
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
                 return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
         code = payload.get("code", "other")
+        if code == "no_direction" and payload.get("values"):
+            text = say(locale, "no_direction", **direction_values(locale, **payload["values"]))
+            return [Reply(text, kind="error", job_id=delivery.job_id)]
         key = f"error_{code}" if f"error_{code}" in TEXTS else "error_other"
         return [Reply(say(locale, key), kind="error", job_id=delivery.job_id)]
 
@@ -285,7 +289,8 @@ class Conversation:
 
     def _check_backend(self, face: FaceRecord) -> None:
         if (face.backend, face.checkpoint_id) != (self.backend.name, self.backend.checkpoint_id):
-            raise Refused("mixed_backends", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}")
+            raise Refused("mixed_backends", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}",
+                          current=f"{self.backend.name}/{self.backend.checkpoint_id}")
 
     async def _own_face(self, turn: Turn, number: int) -> FaceRecord:
         if not 1 <= number <= MAX_FACE_NUMBER:   # beyond the column's range: no such face, and no query
@@ -325,6 +330,10 @@ class Conversation:
     async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
         unknown = cmd.description.unknown
         lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
+        unapplied = getattr(self.backend, "unapplied", lambda attributes: [])(cmd.description.attributes)
+        if unapplied:   # a stylegan checkpoint without directions for some of the words
+            names = listing(turn.locale, [attribute_name(turn.locale, a) for a in unapplied])
+            lead = "\n".join(filter(None, [lead, say(turn.locale, "describe_unapplied", attributes=names)]))
         self._check_words(turn, cmd.text)
         params = {"text": cmd.text[:MAX_TEXT_CHARS], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
         return await self._enqueue(turn, MAKE, lead, operation="describe", params=params)
@@ -412,6 +421,9 @@ class Conversation:
         if len(edits) > MAX_EDITS:
             raise Refused("too_many_edits", max=MAX_EDITS)
         face = await self._current(turn)
+        missing = getattr(self.backend, "missing_edits", lambda edits: [])(edits)
+        if missing:   # said now, not after a job: this checkpoint has no direction for it
+            raise Refused("no_direction", **direction_values(turn.locale, missing[0], self.backend.direction_names()))
         params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits]}
         return await self._enqueue(turn, MAKE, operation="edit", parent_id=face.id, params=params)
 

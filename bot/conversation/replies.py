@@ -51,8 +51,12 @@ TEXTS: dict[str, dict[str, str]] = {
                       "en": "I don't know '{name}'. Did you mean {names}?"},
     "gallery_other_backend": {"ko": "{name}은(는) 지금 생성기({backend})용 얼굴이 없어요.",
                               "en": "{name} has no face for the current generator ({backend})."},
-    "mixed_backends": {"ko": "#{number}은(는) 다른 생성기({backend})로 만든 얼굴이라 지금 생성기와 섞을 수 없어요.",
-                       "en": "#{number} was made by a different generator ({backend}), so it can't be mixed with this one."},
+    "mixed_backends": {"ko": "#{number}은(는) 다른 생성기({backend})로 만든 얼굴이라 지금 생성기({current})로는 고치기, 합성, "
+                             "후보 고르기, 스타일 바꾸기를 이어 할 수 없어요. 그림은 그대로 볼 수 있어요('{number}번으로'). "
+                             "'새 얼굴'이나 묘사로 새로 시작해 보세요.",
+                       "en": "#{number} was made by a different generator ({backend}): it can't be edited, morphed, picked "
+                             "from or remixed with the current one ({current}). You can still see it ('back to {number}'), "
+                             "or start a new face or a description."},
     "seed_too_big": {"ko": "시드는 {max}까지예요. {seed}은(는) 너무 커요.",
                      "en": "Seeds go up to {max}; {seed} is too big."},
     "count_too_big": {"ko": "한 번에 {max}개까지 보여 드릴 수 있어요. {count}개는 너무 많아요.",
@@ -194,6 +198,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "mod_already_unbanned": {"ko": "사용자 {user_id}({who})은(는) 차단돼 있지 않아요.",
                              "en": "User {user_id} ({who}) wasn't banned."},
     "mod_no_user": {"ko": "그런 사용자가 없어요: {who}", "en": "There's no such user: {who}"},
+    # --- attribute directions (stylegan) ------------------------------------------------------
+    "no_direction": {"ko": "이 모델에는 '{attribute}'을(를) 바꾸는 방향이 없어요. 바꿀 수 있는 것: {available}",
+                     "en": "This model has no direction for '{attribute}'. It can change: {available}"},
+    "directions_none": {"ko": "없음 (운영자가 방향 파일을 넣어야 해요)",
+                        "en": "nothing yet (the operator has to add direction files)"},
+    "describe_unapplied": {"ko": "(이 모델에는 방향이 없어 반영하지 못했어요: {attributes})",
+                           "en": "(this model has no direction for {attributes}, so those are left as drawn)"},
 }
 
 REGION_NAMES: dict[str, dict[str, str]] = {
@@ -228,3 +239,30 @@ def operation_name(locale: str, operation: str) -> str:
 
 def listing(locale: str, items: list[str]) -> str:
     return ", ".join(items) if locale == "ko" else ", ".join(f"'{i}'" if " " in i else i for i in items)
+
+
+ATTRIBUTE_NAMES: dict[str, dict[str, str]] = {
+    "gender": {"ko": "성별", "en": "gender"}, "age": {"ko": "나이", "en": "age"},
+    "age_band": {"ko": "나이대", "en": "age"}, "face_shape": {"ko": "얼굴형", "en": "face shape"},
+    "jaw_width": {"ko": "턱 너비", "en": "jaw width"}, "hair_style": {"ko": "머리 모양", "en": "hair style"},
+    "hair_length": {"ko": "머리 길이", "en": "hair length"}, "hair_colour": {"ko": "머리색", "en": "hair colour"},
+    "brow_thickness": {"ko": "눈썹 굵기", "en": "brow thickness"}, "eye_size": {"ko": "눈 크기", "en": "eye size"},
+    "eye_spacing": {"ko": "눈 사이", "en": "eye spacing"}, "eye_tilt": {"ko": "눈꼬리", "en": "eye tilt"},
+    "double_eyelid": {"ko": "쌍꺼풀", "en": "double eyelids"}, "nose_size": {"ko": "코 크기", "en": "nose size"},
+    "nose_length": {"ko": "코 길이", "en": "nose length"}, "mouth_width": {"ko": "입 너비", "en": "mouth width"},
+    "lip_fullness": {"ko": "입술 두께", "en": "lip fullness"}, "mouth_corners": {"ko": "입꼬리", "en": "mouth corners"},
+    "smile": {"ko": "웃음", "en": "smile"}, "skin_tone": {"ko": "피부색", "en": "skin tone"},
+    "wrinkles": {"ko": "주름", "en": "wrinkles"}, "beard": {"ko": "수염", "en": "beard"},
+    "beard_tidy": {"ko": "수염 정리", "en": "beard tidiness"}, "glasses": {"ko": "안경", "en": "glasses"},
+}
+
+
+def attribute_name(locale: str, name: str) -> str:
+    return ATTRIBUTE_NAMES.get(name, {}).get(locale, name.replace("_", " "))
+
+
+def direction_values(locale: str, attribute: str, available: list[str]) -> dict[str, str]:
+    """The {attribute} and {available} of the 'no_direction' reply, in the user's language."""
+    names = [attribute_name(locale, a) for a in available]
+    return {"attribute": attribute_name(locale, attribute),
+            "available": listing(locale, names) if names else say(locale, "directions_none")}
