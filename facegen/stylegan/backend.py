@@ -5,8 +5,9 @@ shared latent operations (morphs, remix, truncation) apply unchanged. Seeds beco
 NVIDIA's generate.py does, and pixels are converted the same way, so a seed renders the image
 the official code renders for that checkpoint.
 
-Not here yet (later sessions): part blending for grid picks, attribute directions, photo
-inversion. Those raise `Unsupported` with a message the chat can show.
+Parts picked from grids render through feature-space blending (blend.py); edits, descriptions
+and variations move along attribute directions (directions.py). What this checkpoint cannot do
+raises `Unsupported` (or `NoDirection`) with a message the chat can show.
 """
 
 from __future__ import annotations
