@@ -53,15 +53,21 @@ def generate_stylegan(args: argparse.Namespace) -> int:
     """Seed → PNG at the checkpoint's resolution unless --size asks otherwise."""
     from dreamface.config import Settings
     from facegen.stylegan.backend import StyleGANBackend
-    from facegen.stylegan.errors import CheckpointError, Unsupported
+    from facegen.stylegan.errors import CheckpointError
     settings = Settings.from_env()
     ckpt = args.ckpt or (Path(settings.stylegan_ckpt) if settings.stylegan_ckpt else None)
     if ckpt is None:
         raise CheckpointError("no checkpoint: pass --ckpt or set DREAMFACE_STYLEGAN_CKPT")
+    backend = StyleGANBackend.from_file(ckpt, noise_mode=args.noise_mode, device=settings.stylegan_device,
+                                        directions=settings.stylegan_directions)
     if args.describe is not None:
-        raise Unsupported("--describe needs attribute directions, not yet available for stylegan")
-    backend = StyleGANBackend.from_file(ckpt, noise_mode=args.noise_mode, device=settings.stylegan_device)
-    code = backend.sample(args.seed or 0, truncation_psi=args.trunc)
+        from facegen.describe import parse_description
+        attributes = parse_description(args.describe).attributes
+        code = backend.from_attributes(attributes, seed=args.seed or 0)
+        if left := backend.unapplied(attributes):
+            print(f"no direction on this model for: {', '.join(left)} (left as drawn)", file=sys.stderr)
+    else:
+        code = backend.sample(args.seed or 0, truncation_psi=args.trunc)
     (image,) = backend.render([code], args.size or backend.resolution)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     image.save(args.out)

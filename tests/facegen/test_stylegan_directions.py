@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from facegen.attributes import Attributes, Edit
 from facegen.backends import load_backend
@@ -192,3 +193,17 @@ def test_load_backend_reads_the_directions_setting(tmp_path, direction_dir, monk
             load_backend("stylegan")
     finally:
         load_backend.cache_clear()
+
+
+def test_generate_describe_on_a_checkpoint_applies_directions_and_says_what_it_could_not(
+        tmp_path, direction_dir, monkeypatch, capsys):
+    from dreamface.cli import main
+    save_safetensors(tiny_sg2(), tmp_path / "g.safetensors")
+    monkeypatch.setenv("DREAMFACE_STYLEGAN_DIRECTIONS", str(direction_dir))
+    out = tmp_path / "d.png"
+    assert main(["generate", "--backend", "stylegan", "--ckpt", str(tmp_path / "g.safetensors"),
+                 "--describe", "a smiling man with glasses", "--out", str(out)]) == 0
+    assert "no direction on this model for: gender, glasses" in capsys.readouterr().err
+    backend = StyleGANBackend(tiny_sg2(), directions=str(direction_dir))
+    expected = backend.render([backend.from_attributes(Attributes(smile=0.7), seed=0)], 16)[0]
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(expected))
