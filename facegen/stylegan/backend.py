@@ -30,7 +30,7 @@ from facegen.stylegan.directions import Directions, calibrate, closed_form, load
 from facegen.stylegan.errors import NoDirection, Unsupported
 from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
-from facegen.stylegan.runtime import Runner, compiled, select_device
+from facegen.stylegan.runtime import Runner, compiled, select_device, warn_if_unclamped_fp16
 
 
 def seed_to_z(seed: int, z_dim: int) -> np.ndarray:
@@ -73,6 +73,7 @@ class StyleGANBackend:
         self.device = select_device(device)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
         self.runner = Runner(self.device, max_batch=max_batch, precision=precision, backend=self.name)
+        warn_if_unclamped_fp16(self.generator, precision)
         self.synthesis = compiled(self.generator.synthesis) if compile else self.generator.synthesis
         self.noise_mode = noise_mode
         self.checkpoint_id = f"{generator.arch}-{weights_digest(generator)}"

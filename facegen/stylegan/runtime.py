@@ -62,6 +62,14 @@ def precision_dtype(precision: str) -> torch.dtype | None:
     return PRECISIONS[precision]
 
 
+def warn_if_unclamped_fp16(model: torch.nn.Module, precision: str) -> None:
+    """fp16 tops out at 65504. With the activation clamp of FFHQ checkpoints (conv_clamp 256) a
+    demodulated conv cannot get there; without it (rosinality, TF-converted config F) it might."""
+    if precision == "fp16" and any(getattr(m, "conv_clamp", 0) is None for m in model.modules()):
+        log.warning("fp16 with a checkpoint that does not clamp its activations (conv_clamp) may overflow "
+                    "(blank or speckled faces); bf16 has the range of fp32")
+
+
 def memory_fit(free_bytes: int, per_item_bytes: float, limit: int, headroom: float = MEMORY_HEADROOM) -> int:
     """How many items (at least 1, at most `limit`) fit in `headroom` of `free_bytes`."""
     if per_item_bytes <= 0:

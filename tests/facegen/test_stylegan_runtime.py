@@ -116,6 +116,13 @@ def test_reduced_precision_stays_within_a_few_levels_of_fp32(generator, faces, p
     assert diff.max() > 0   # the setting takes effect: the arithmetic really changed
 
 
+def test_fp16_without_an_activation_clamp_is_flagged(caplog):
+    StyleGANBackend(tiny_sg3(), precision="fp16")               # clamps at 256: fp16 cannot overflow
+    assert "conv_clamp" not in caplog.text
+    StyleGANBackend(tiny_sg2(), precision="fp16")               # no clamp: the operator hears of the risk
+    assert "conv_clamp" in caplog.text and "bf16" in caplog.text
+
+
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="fp32, fp16, bf16"):
         StyleGANBackend(tiny_sg2(), precision="int8")
@@ -132,6 +139,7 @@ def test_asking_for_cuda_without_a_gpu_says_so(device):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")   # inside torch
 def test_compiled_synthesis_renders_the_same_pixels():
     """torch.compile (inductor; about 15 s on a warm cache, up to ~100 s cold on 2 CPU cores)."""
     generator = tiny_sg2()
