@@ -158,6 +158,7 @@ class Job(Base):
     worker_id: Mapped[str | None] = mapped_column(String(64))      # owner while running
     lease_expires_at: Mapped[float | None] = mapped_column(Epoch)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    progress: Mapped[float | None] = mapped_column(Double)         # fraction done of a running job, if it reports one
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)                # last failure reason
     created_at: Mapped[float] = mapped_column(Epoch)

@@ -24,9 +24,9 @@ CLOCK = {
 
 JOB_COLUMNS = ("id, kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt, "
                "max_attempts, run_at, expires_at, worker_id, lease_expires_at, cancel_requested, "
-               "result, error, created_at, started_at, finished_at")
+               "progress, result, error, created_at, started_at, finished_at")
 _JOB_TYPES: Mapping[str, TypeEngine] = {"payload": JSON(), "result": JSON(), "cancel_requested": Boolean(),
-                                        "run_at": Double(), "lease_expires_at": Double()}
+                                        "run_at": Double(), "lease_expires_at": Double(), "progress": Double()}
 
 DELIVERY_COLUMNS = ("id, nonce, job_id, platform, chat_id, target, payload, state, attempt, max_attempts, "
                     "run_at, owner, lease_expires_at, error, created_at, sent_at")
@@ -115,7 +115,7 @@ ENQUEUE_REFUSAL = Query(
 _READY_JOB = ("state = 'queued' AND queue IN :queues AND run_at <= {now} "
               "AND (expires_at IS NULL OR expires_at > {now})")
 _CLAIM_SET = ("state = 'running', worker_id = :worker_id, attempt = attempt + 1, started_at = {now}, "
-              "lease_expires_at = {now} + :lease_seconds")
+              "lease_expires_at = {now} + :lease_seconds, progress = NULL")
 
 # The claim on PostgreSQL: `head` reads the best ready job's batch key, `picked` locks up to
 # :limit ready jobs of that key (both walk ix_jobs_claim in order, SKIP LOCKED, so concurrent
@@ -158,6 +158,14 @@ EXTEND_JOB_LEASES = Query(
     params={"lease_seconds": Double()},
     lists={"ids": BigInteger()},
     columns={"cancel_requested": Boolean()},
+)
+
+SET_JOB_PROGRESS = Query(
+    "Record how far a running job has got (a fraction), only while this worker still owns it on this attempt.",
+    """UPDATE jobs SET progress = :progress
+       WHERE id = :id AND state = 'running' AND worker_id = :worker_id AND attempt = :attempt
+       RETURNING id""",
+    params={"progress": Double()},
 )
 
 _FINISH_JOB = """UPDATE jobs SET state = :state, result = :result, error = :error,

@@ -102,6 +102,7 @@ class JobRecord:
     worker_id: str | None
     lease_expires_at: float | None
     cancel_requested: bool
+    progress: float | None          # fraction done, for jobs that report it while running
     result: dict[str, Any] | None
     error: str | None
     created_at: float
@@ -297,6 +298,13 @@ class Queue:
     async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
         """`finalize` without extra writes (one statement); False when the job was no longer ours."""
         return bool(await self._rows(q.FINISH_JOB, **_finish_params(job, worker_id, transition)))
+
+    async def report_progress(self, job: JobRecord, worker_id: str, fraction: float) -> bool:
+        """Record the fraction done of a running job (clamped to [0, 1]); False when the job is
+        no longer running under this worker and attempt, and then nothing is written."""
+        fraction = min(1.0, max(0.0, float(fraction)))
+        return bool(await self._rows(q.SET_JOB_PROGRESS, id=job.id, worker_id=worker_id, attempt=job.attempt,
+                                     progress=fraction))
 
     async def cancel(self, job_id: int, reason: str = "cancelled by the user") -> str | None:
         """'cancelled' (was queued), 'running' (its worker stops at the next heartbeat) or None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 13:49:46.758886
+Create Date: 2026-11-21 14:07:25.348411
 """
 from __future__ import annotations
 
@@ -156,6 +156,7 @@ def upgrade() -> None:
     sa.Column('worker_id', sa.String(length=64), nullable=True),
     sa.Column('lease_expires_at', sa.Double(), nullable=True),
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
+    sa.Column('progress', sa.Double(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.Double(), nullable=False),
