@@ -4,8 +4,11 @@ Three kinds:
 - `face.make`: one new face for a user's history tree (new, describe, pick, morph, remix,
   edit; see facegen.recipes). The face node, its image and the reply are stored with the
   job's result in one transaction.
-- `face.photo`: the same from the user's photo, on the slow queue (landmarks take ~0.5 s),
-  so photo fitting never holds up quick renders.
+- `face.photo`: the same from the user's photo, on the slow queue, so it never holds up quick
+  renders: the montage measures landmarks (~0.5 s); a StyleGAN aligns the face FFHQ-style
+  and inverts it (facegen/stylegan/inversion.py, seconds to minutes), one job at a time,
+  writing the running job's progress (at most once per `progress_interval`) for the chat's
+  "drawing it now… 45%".
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
   set) around the user's current face. Only the picture is stored; a pick replays the set.
 
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +47,11 @@ from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository
 from storage.outbox import Destination, Outbox
 from storage.privacy import drop_upload
-from storage.queue import JobRecord
+from storage.queue import JobRecord, Queue
 
 log = logging.getLogger(__name__)
 
+PROGRESS_INTERVAL = 1.0   # seconds between progress writes of one running job
 MAKE = "face.make"
 PHOTO = "face.photo"
 SHEET = "face.sheet"
@@ -155,14 +161,21 @@ class FaceJobs:
     """Handlers for face.make and face.sheet on one database. Every picture carries the
     provenance chunks (facegen/provenance.py); `watermark` adds the visible corner mark."""
 
-    def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0) -> None:
+    def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0,
+                 inversion_steps: int = 500,              # DREAMFACE_INVERSION_STEPS
+                 lpips_vgg: str = "",                      # DREAMFACE_LPIPS_VGG; empty: the file-free loss
+                 progress_interval: float = PROGRESS_INTERVAL) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
+        self.queue = Queue(engine, JobKinds())   # only reports progress; never enqueues
         self.watermark = watermark
         self.photo_retention_seconds = photo_retention_seconds
+        self.inversion_steps = inversion_steps
+        self.lpips_vgg = lpips_vgg
+        self.progress_interval = progress_interval
 
     def handlers(self) -> dict[str, Handler]:
-        return {MAKE: self.make, PHOTO: self.make, SHEET: self.sheet}
+        return {MAKE: self.make, PHOTO: self.photo, SHEET: self.sheet}
 
     # -- loading inputs
 
@@ -226,14 +239,71 @@ class FaceJobs:
         for (backend_name, size), indices in by_size.items():
             images = load_backend(backend_name).render([codes[i] for i in indices], size)
             for i, image in zip(indices, images):
-                results[i] = (codes[i], encode_png(image, kind="face", watermark=self.watermark))
+                results[i] = (codes[i], encode_png(image, kind="face", watermark=self.watermark), {})
         return results
+
+    # -- face.photo
+
+    async def photo(self, jobs: Sequence[JobRecord]) -> list[Done]:
+        """The montage fits a photo as face.make does; a StyleGAN inverts each photo in turn
+        (a batch shares its backend: the batch key), reporting each job's progress."""
+        if jobs[0].payload["backend"] != "stylegan":
+            return await self.make(jobs)
+        loaded = await self._load_all(jobs)
+        outcomes = []
+        for job, inputs in zip(jobs, loaded):
+            result = await asyncio.to_thread(self._invert, job, inputs, self._progress_reporter(job))
+            outcomes.append(self._face_outcome(job, inputs, result))
+        return outcomes
+
+    def _invert(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
+                ) -> tuple[FaceCode, bytes, dict[str, Any]] | Exception:
+        if isinstance(inputs, InputMissing):
+            return inputs
+        from facegen.photo import find_single_face, load_photo
+        from facegen.stylegan.align import align_face
+        from facegen.stylegan.inversion import InversionSettings, invert
+        p = job.payload
+        backend = load_backend(p["backend"])
+        try:
+            image = load_photo(inputs.photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
+            aligned = align_face(image, find_single_face(image).points, backend.resolution)
+        except ValueError as exc:   # PhotoError: no face, several, cut off, too small
+            return exc
+        fitted = invert(backend.generator, aligned, InversionSettings(steps=self.inversion_steps, seed=p["params"]["seed"]),
+                        lpips_vgg=self.lpips_vgg or None, progress=progress,
+                        noise_mode="none" if backend.noise_mode == "none" else "const")
+        log.info("job %s: photo inverted with %s in %d steps (%.1f s)", job.id, fitted.loss_name, fitted.steps,
+                 fitted.seconds)
+        png = encode_png(backend.render([fitted.code], p["size"])[0], kind="face", watermark=self.watermark)
+        return fitted.code, png, {"inversion": fitted.metadata()}
+
+    def _progress_reporter(self, job: JobRecord) -> Callable[[float], None]:
+        """A callback for the inversion thread: writes the fraction done from the event loop,
+        at most once per `progress_interval`, without waiting for the write."""
+        loop = asyncio.get_running_loop()
+        last = -math.inf
+
+        async def write(fraction: float) -> None:
+            try:   # progress is a courtesy: a failed write must not stop the job
+                await self.queue.report_progress(job, job.worker_id or "", fraction)
+            except Exception as exc:
+                log.debug("job %s: progress not recorded (%s)", job.id, exc)
+
+        def report(fraction: float) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= self.progress_interval:
+                last = now
+                asyncio.run_coroutine_threadsafe(write(fraction), loop)
+
+        return report
 
     def _face_outcome(self, job: JobRecord, inputs: _Inputs | InputMissing, result: Any) -> Done:
         p = job.payload
         if isinstance(result, Exception):
             return self._error(job, result)
-        code, png = result
+        code, png, made = result   # made: how it was made, kept with the face (e.g. the inversion's loss)
         backend = load_backend(p["backend"])
 
         async def store(session: AsyncSession) -> None:
@@ -244,7 +314,7 @@ class FaceJobs:
             await self._photo_used(session, p)
             face = await repo.add_face(
                 user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
-                params=p["params"], backend=backend.name, checkpoint_id=backend.checkpoint_id,
+                params={**p["params"], **made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=code.to_bytes(), image=png, job_id=job.id)
             await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.id))
             await repo.set_current_face(user, face)
@@ -253,7 +323,7 @@ class FaceJobs:
                 "params": p["params"], "parent_number": None if inputs.parent is None else inputs.parent.number,
             }, job_id=job.id)
 
-        return Done({"operation": p["operation"]}, store)
+        return Done({"operation": p["operation"], **made}, store)
 
     # -- face.sheet
 
@@ -345,5 +415,6 @@ def _photo(data: bytes) -> Image.Image:
 def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
     load_backend(settings.backend)
-    faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds)
+    faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds,
+                     inversion_steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg)
     return {**faces.handlers(), **cleanup.handlers(settings, engine)}

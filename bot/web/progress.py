@@ -26,9 +26,15 @@ RenderProgress = Callable[[Sequence[int]], Awaitable[Mapping[int, Reply | None]]
 WORKING = {"ko": "지금 그리고 있어요…", "en": "Drawing it now…"}
 
 
+def working(locale: str, progress: float | None) -> str:
+    """The running job's line, with its percentage when the job reports one (photo inversion)."""
+    return WORKING[locale] if progress is None else f"{WORKING[locale]} {int(progress * 100)}%"
+
+
 def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
     """Progress of jobs in their owners' languages: offline / #N in line / next (the core's
-    words for a queued job), or working once a worker has it.
+    words for a queued job), or working once a worker has it, with a percentage when the
+    job reports how far it has got.
 
     The core words the first progress message (`Conversation._enqueue`) and has no public
     way to re-word it later; this mirrors its rule for queued jobs until it does. The first
@@ -56,7 +62,7 @@ def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
                 replies[job_id] = None
                 continue
             if job.state == "running":
-                text = WORKING[locale]
+                text = working(locale, job.progress)
             else:
                 if job.queue not in live:
                     live[job.queue] = len(await presence.live("worker", serving=job.queue))

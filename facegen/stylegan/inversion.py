@@ -214,22 +214,26 @@ def _w_stats(generator: AnyGenerator, samples: int, rng: np.random.RandomState, 
     return float((w - generator.mapping.w_avg).square().sum(dim=1).mean().sqrt())
 
 
-def _starting_point(generator: AnyGenerator, loss: Callable[[torch.Tensor], torch.Tensor],
-                    s: InversionSettings, rng: np.random.RandomState, device: torch.device) -> torch.Tensor:
+def _starting_point(generator: AnyGenerator, loss: Callable[[torch.Tensor], torch.Tensor], s: InversionSettings,
+                    rng: np.random.RandomState, device: torch.device, noise_mode: str) -> torch.Tensor:
     w_avg = generator.mapping.w_avg.reshape(1, 1, -1).repeat(1, generator.num_ws, 1)
     if s.starts <= 1:
         return w_avg
     z = torch.from_numpy(rng.randn(s.starts - 1, generator.z_dim)).to(device)
     with torch.no_grad():
         candidates = torch.cat([w_avg, generator.mapping(z, truncation_psi=0.7)])
-        distances = torch.cat([loss(generator.synthesis(c[None], noise_mode="const")) for c in candidates])
+        distances = torch.cat([loss(generator.synthesis(c[None], noise_mode=noise_mode)) for c in candidates])
     return candidates[int(distances.argmin())][None]
 
 
 def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSettings = InversionSettings(), *,
-           lpips_vgg: str | Path | None = None, progress: Progress | None = None) -> Inversion:
+           lpips_vgg: str | Path | None = None, progress: Progress | None = None,
+           noise_mode: str = "const") -> Inversion:
     """Fit W+ so that the generator draws `target` (an aligned face, any size: it is resized
-    to the generator's resolution)."""
+    to the generator's resolution) under `noise_mode` ("const" or "none": the noise the face
+    will be rendered with)."""
+    if noise_mode not in ("const", "none"):
+        raise ValueError(f"inversion fits under fixed noise: 'const' or 'none', not {noise_mode!r}")
     started = time.monotonic()
     s = settings
     device = generator.mapping.w_avg.device
@@ -248,7 +252,7 @@ def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSett
         layer.noise_const = torch.randn(layer.noise_const.shape, generator=torch_rng, device=device).requires_grad_()
     noise_maps = [layer.noise_const for layer in layers]
 
-    w_opt = _starting_point(generator, loss, s, rng, device).clone().requires_grad_()
+    w_opt = _starting_point(generator, loss, s, rng, device, noise_mode).clone().requires_grad_()
     optimizer = torch.optim.Adam([w_opt, *noise_maps], betas=(0.9, 0.999), lr=s.learning_rate)
     best, best_w, history = math.inf, w_opt.detach().clone(), []
     steps_run, stopped_early = 0, False
@@ -258,7 +262,7 @@ def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSett
             group["lr"] = learning_rate(t, s)
         w_noise = w_std * s.w_noise * max(0.0, 1.0 - t / s.w_noise_ramp) ** 2
         ws = w_opt + torch.randn(w_opt.shape, generator=torch_rng, device=device) * w_noise
-        distance = loss(generator.synthesis(ws, noise_mode="const")).sum()
+        distance = loss(generator.synthesis(ws, noise_mode=noise_mode)).sum()
         total = distance + s.noise_weight * noise_penalty(noise_maps) if noise_maps else distance
         optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -280,7 +284,7 @@ def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSett
     if progress is not None and steps_run < s.steps:
         progress(1.0)
     with torch.no_grad():
-        final = float(loss(generator.synthesis(best_w, noise_mode="const")).sum())
+        final = float(loss(generator.synthesis(best_w, noise_mode=noise_mode)).sum())
     return Inversion(FaceCode(best_w[0].cpu().numpy()), loss.name, steps_run, stopped_early, final,
                      time.monotonic() - started,
                      {name: m.noise_const.detach().clone() for name, m in generator.synthesis.named_modules()
