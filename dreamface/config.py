@@ -42,8 +42,8 @@ class Settings:
         "", "attribute direction files for the stylegan backend (InterFaceGAN .npy or GANSpace .npz), comma-separated "
             "or a directory; named after the attribute, e.g. smile.npy, age.npy")
     lpips_vgg: str = _setting(
-        "", "the official projector's VGG16 LPIPS file (vgg16.pt) for photo inversion; empty: the checkpoint's own "
-            "discriminator features plus pixel terms")
+        "", "the official projector's VGG16 LPIPS file (vgg16.pt, TorchScript: loading it runs it, so only a trusted "
+            "copy) for photo inversion; empty: a multi-scale pixel + SSIM loss")
     inversion_steps: int = _setting(500, "most optimization steps when a photo is inverted into a stylegan latent")
     web_host: str = _setting("127.0.0.1", "address the web chat listens on")
     web_port: int = _setting(8080, "port of the web chat")
