@@ -73,6 +73,18 @@ async def spawn(args: list[str], env: dict[str, str], log: Path, cwd: Path) -> a
                                                     stdout=out, stderr=asyncio.subprocess.STDOUT)
 
 
+async def stop(process: asyncio.subprocess.Process) -> int:
+    """SIGTERM, then its exit status (SIGKILL after 30 s: a hung process fails the test, not the run)."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(process.wait(), 30)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return -1
+
+
 async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     async with http.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
         return response.status, await response.text()
@@ -111,11 +123,11 @@ async def scalar_rows(engine, sql: str, **params) -> list:
 # --- the load ---------------------------------------------------------------------------------
 
 class WebUser:
-    """One browser: acknowledges the first-use notice, asks for WEB_FACES faces at once, and
+    """One browser: acknowledges the first-use notice, asks for its faces all at once, and
     keeps reading its socket (as a page does, answering the server's pings) until told to stop."""
 
-    def __init__(self, client: ChatClient, first_seed: int) -> None:
-        self.client, self.first_seed = client, first_seed
+    def __init__(self, client: ChatClient, first_seed: int, faces: int = WEB_FACES) -> None:
+        self.client, self.first_seed, self.faces = client, first_seed, faces
         self.progress: set[int] = set()     # job ids of the "on it" replies
         self.finals: list[dict] = []        # results, in arrival order
         self.later: list[dict] = []         # anything that came after the last result
@@ -136,9 +148,9 @@ class WebUser:
         await client.press(notice["buttons"][0][0]["payload"])
         await client.receive()                                  # thanks
         await client.receive()                                  # the held "help"
-        for seed in range(self.first_seed, self.first_seed + WEB_FACES):
+        for seed in range(self.first_seed, self.first_seed + self.faces):
             await client.say(f"new {seed}")
-        while len(self.finals) < WEB_FACES:
+        while len(self.finals) < self.faces:
             frame = await client.receive(timeout=120)
             if frame.get("type") == "reply" and frame.get("kind") == "progress":
                 self.progress.add(frame["job_id"])
@@ -152,13 +164,15 @@ class WebUser:
                 self.later.append(await client.receive(timeout=0.2))
 
 
-async def cli_user(database_url: str, name: str, first_seed: int, workdir: Path) -> list[dict]:
+async def cli_user(database_url: str, name: str, first_seed: int, workdir: Path,
+                   children: list[asyncio.subprocess.Process]) -> list[dict]:
     """`dreamface chat --no-worker` fed its lines on stdin; returns the JSON replies it printed."""
     lines = ["help", "/press 1"] + [f"new {seed}" for seed in range(first_seed, first_seed + CLI_FACES)]
     child = await asyncio.create_subprocess_exec(
         str(DREAMFACE), "chat", "--no-worker", "--user", name, "--lang", "en", "--out", str(workdir / name),
         env=environment(database_url), cwd=workdir, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    children.append(child)
     out, err = await asyncio.wait_for(child.communicate(("\n".join(lines) + "\n").encode()), 180)
     assert child.returncode == 0, err.decode()
     return [json.loads(line) for line in out.decode().splitlines()]
@@ -199,6 +213,7 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
 
     stop_reading = asyncio.Event()
     browsing: asyncio.Future | None = None
+    cli_children: list[asyncio.subprocess.Process] = []
     async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as stack:
         try:
             async def all_up() -> bool:
@@ -217,10 +232,11 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
             clients = await asyncio.gather(*(stack.enter_async_context(ChatClient(chat_urls[i % CHATS]))
                                              for i in range(WEB_USERS)))
             load_started = time.monotonic()
+            cpu_at_start = {p.pid: cpu_seconds(p.pid) for p in chats + workers}
             users = [WebUser(c, 1000 + 10 * i) for i, c in enumerate(clients)]
             browsing = asyncio.gather(*(user.run(stop_reading) for user in users))
             web = asyncio.gather(*(user.served for user in users))
-            cli = asyncio.gather(*(cli_user(proxied, f"cli-{i}", 5000 + 100 * i, tmp_path)
+            cli = asyncio.gather(*(cli_user(proxied, f"cli-{i}", 5000 + 100 * i, tmp_path, cli_children)
                                    for i in range(CLI_USERS)))
 
             # --- kill one worker while it holds jobs, after a fifth of the work ---
@@ -243,6 +259,9 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
 
             _, cli_results = await asyncio.wait_for(asyncio.gather(web, cli), 120)
             load_seconds = time.monotonic() - load_started
+            cpu_at_end = {p.pid: cpu_seconds(p.pid) for p in chats + survivors} | {victim.pid: victim_cpu}
+            worker_cpu, chat_cpu = (sum(cpu_at_end[p.pid] - cpu_at_start[p.pid] for p in group)
+                                    for group in (workers, chats))
 
             # --- nothing lost, nothing twice, nobody else's ---
             jobs = await scalar_rows(direct, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")
@@ -309,8 +328,9 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
                                            "/readyz 200 again on both chat processes")
             await wait_until(lambda: _all_status(http, worker_urls[1:], "readyz", 200), BACK_BOUND,
                              "the workers' /readyz 200 again")
-            worker_cpu = victim_cpu + sum(cpu_seconds(p.pid) for p in survivors)
-            chat_cpu = sum(cpu_seconds(p.pid) for p in chats)
+            after = WebUser(await stack.enter_async_context(ChatClient(chat_urls[1])), 9000, faces=1)
+            await asyncio.wait_for(asyncio.gather(after.run(stop_reading), after.served), 60)
+            assert after.finals[0]["images"], "no face after the database came back"
         except BaseException:
             print(logs())
             raise
@@ -319,22 +339,22 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
             if browsing is not None:
                 await asyncio.gather(browsing, return_exceptions=True)
             await stack.aclose()
-            for process in chats + workers:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-            codes = [await asyncio.wait_for(p.wait(), 30) for p in chats + survivors]
-            await victim.wait()
+            for child in cli_children:   # (only left running when the test failed)
+                if child.returncode is None:
+                    child.kill()
+            codes = await asyncio.gather(*(stop(p) for p in chats + workers))
             await proxy.close()
             await direct.dispose()
 
-    assert codes == [0] * (CHATS + WORKERS - 1), f"a process did not stop cleanly: {codes}\n{logs()}"
+    assert codes == [0] * CHATS + [-signal.SIGKILL] + [0] * (WORKERS - 1), \
+        f"a process did not stop cleanly on SIGTERM: {codes}\n{logs()}"
     print(f"\ntopology: {CHATS} chat + {WORKERS} worker processes up in {up:.1f} s; {JOBS} jobs "
           f"({WEB_USERS} web users × {WEB_FACES}, {CLI_USERS} CLI users × {CLI_FACES}) in {load_seconds:.1f} s "
           f"= {JOBS / load_seconds:.1f} jobs/s; worker killed at {killed_at:.1f} s holding {len(held_at_kill)} jobs; "
           f"/readyz 503 {unready:.1f} s after the cut, 200 {ready_again:.1f} s after the restore; "
-          f"whole test {time.monotonic() - started:.1f} s. CPU per job (start-up included): workers "
-          f"{1000 * worker_cpu / JOBS:.0f} ms, chat processes {1000 * chat_cpu / JOBS:.0f} ms, this test's "
-          f"browsers and proxy {1000 * time.process_time() / JOBS:.0f} ms")
+          f"whole test {time.monotonic() - started:.1f} s. CPU per job during the load: workers "
+          f"{1000 * worker_cpu / JOBS:.0f} ms, chat processes {1000 * chat_cpu / JOBS:.0f} ms; this test's "
+          f"browsers and proxy, whole run: {time.process_time():.0f} s")
 
 
 async def _all_status(http: aiohttp.ClientSession, urls: list[str], path: str, status: int) -> bool:
