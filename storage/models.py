@@ -277,6 +277,20 @@ class PlatformCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class ShownProgress(Base):
+    """The chat message that shows a job's progress (storage/progress_messages.py), so a
+    restarted bot edits that message into the result instead of leaving it stale."""
+    __tablename__ = "progress_messages"
+    __table_args__ = (Index("ix_progress_messages_platform", "platform", "created_at"),)
+
+    job_id: Mapped[int] = mapped_column(Id, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))    # the platform's id of the message
+    text: Mapped[str] = mapped_column(Text)                # what it said when sent
+    created_at: Mapped[float] = mapped_column(Epoch)
+
+
 # --- moderator accounts, their sessions and the moderation log's indexes: see storage/moderation.py ---
 
 class Moderator(Base):

@@ -4,7 +4,8 @@
     button press (custom_id) → acknowledge   → core → a followup (errors only the presser sees)
     DM, or @mention in a guild channel       → core → a reply message
     job results (the outbox)                 → the job's progress message edited into the
-                                               result, or a new message carrying the delivery's
+                                               result (remembered in the database, so also after
+                                               a restart), or a new message carrying the delivery's
                                                nonce (Discord drops a repeat after a crash)
 
 Gateway intents: guilds, guild_messages, dm_messages, message_content (privileged: switch it
@@ -28,7 +29,7 @@ from discord import app_commands
 from bot.conversation.replies import say
 from bot.discord.endpoints import point_at
 from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, message_nonce, outgoing
-from bot.discord.progress import INTERACTION_EDIT_SECONDS, Edit, ProgressBoard
+from bot.discord.progress import INTERACTION_EDIT_SECONDS, Edit, Posted, ProgressBoard
 from bot.discord.slash import face_commands
 from bot.messages import Incoming, Reply
 from bot.web.progress import job_progress
@@ -36,6 +37,7 @@ from dreamface.config import Settings
 from facegen.handlers import PHOTO_MAX_BYTES
 from storage.courier import Courier
 from storage.outbox import DeliveryFailed, DeliveryRecord, Routes
+from storage.progress_messages import ProgressMessageStore
 
 if TYPE_CHECKING:
     from dreamface.app import App
@@ -47,7 +49,7 @@ INTENTS = discord.Intents(guilds=True, guild_messages=True, dm_messages=True, me
 SOMETHING_WENT_WRONG = "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"
 
 # Posts a core reply somewhere; returns how to edit what it posted.
-Post = Callable[[Reply, Outgoing], Awaitable[Edit]]
+Post = Callable[[Reply, Outgoing], Awaitable[Posted]]
 
 
 class DreamfaceClient(discord.Client):
@@ -79,7 +81,8 @@ class DiscordAdapter:
         self.conversation = app.conversation
         self.regions = tuple(app.conversation.backend.regions)
         self.poll_seconds = poll_seconds
-        self.board = ProgressBoard(job_progress(app.engine, app.queue), poll_seconds=poll_seconds)
+        self.board = ProgressBoard(job_progress(app.engine, app.queue), ProgressMessageStore(app.engine, PLATFORM),
+                                   self._channel_edit, poll_seconds=poll_seconds)
         self.client: DreamfaceClient | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -88,6 +91,7 @@ class DiscordAdapter:
         courier = Courier(self.app.engine, Routes(platforms=(PLATFORM,)), self.send, poll_seconds=self.poll_seconds)
         async with client:
             await client.login(self.settings.discord_token)
+            await self.board.restore()   # before any result can arrive
             tasks = [asyncio.create_task(client.connect(), name="discord gateway"),
                      asyncio.create_task(courier.run(stop), name="discord courier"),
                      asyncio.create_task(self.board.run(stop), name="discord progress")]
@@ -100,6 +104,12 @@ class DiscordAdapter:
                 for task in (stopping, *tasks):
                     with contextlib.suppress(asyncio.CancelledError):
                         await task   # a loop that died raises here, after the others stopped
+
+    def _channel_edit(self, chat_id: str, message_id: int) -> Edit:
+        """Edit a message through its channel: works after a restart and after the interaction
+        token that posted it ran out."""
+        message = self.client.get_partial_messageable(int(chat_id)).get_partial_message(message_id)
+        return lambda out: message.edit(**out.for_edit())
 
     # --- what users do ------------------------------------------------------------------------
 
@@ -114,13 +124,13 @@ class DiscordAdapter:
             if photo is None:
                 return
 
-        async def first(reply: Reply, out: Outgoing) -> Edit:
-            await interaction.edit_original_response(**out.for_edit())
-            return lambda later: interaction.edit_original_response(**later.for_edit())
+        async def first(reply: Reply, out: Outgoing) -> Posted:
+            message = await interaction.edit_original_response(**out.for_edit())
+            return Posted(lambda later: interaction.edit_original_response(**later.for_edit()), message.id)
 
-        async def more(reply: Reply, out: Outgoing) -> Edit:
+        async def more(reply: Reply, out: Outgoing) -> Posted:
             message = await interaction.followup.send(wait=True, **out.for_send())
-            return lambda later: message.edit(**later.for_edit())
+            return Posted(lambda later: message.edit(**later.for_edit()), message.id)
 
         incoming = self._incoming(interaction.user, interaction.channel_id, interaction.guild_id, text=text,
                                   photo=photo, locale=locale)
@@ -132,9 +142,9 @@ class DiscordAdapter:
         """A button: acknowledged at once; results follow as new messages, refusals only the presser sees."""
         await interaction.response.defer()
 
-        async def post(reply: Reply, out: Outgoing) -> Edit:
+        async def post(reply: Reply, out: Outgoing) -> Posted:
             message = await interaction.followup.send(wait=True, ephemeral=reply.private, **out.for_send())
-            return lambda later: message.edit(**later.for_edit())
+            return Posted(lambda later: message.edit(**later.for_edit()), message.id)
 
         incoming = self._incoming(interaction.user, interaction.channel_id, interaction.guild_id, button=payload,
                                   locale=locale_hint(interaction.locale))
@@ -158,9 +168,9 @@ class DiscordAdapter:
             return
         limit = message.guild.filesize_limit if message.guild is not None else DEFAULT_FILE_LIMIT
 
-        async def post(reply: Reply, out: Outgoing) -> Edit:
+        async def post(reply: Reply, out: Outgoing) -> Posted:
             sent = await message.reply(mention_author=False, **out.for_send())
-            return lambda later: sent.edit(**later.for_edit())
+            return Posted(lambda later: sent.edit(**later.for_edit()), sent.id)
 
         incoming = self._incoming(message.author, message.channel.id, message.guild and message.guild.id,
                                   text=text, photo=photo)
@@ -200,9 +210,9 @@ class DiscordAdapter:
                 replies = [Reply(SOMETHING_WENT_WRONG, kind="error")]
             posts = first + [more] * len(replies)
             for reply, post in zip(replies, posts):
-                edit = await post(reply, outgoing(reply, file_limit))
+                posted = await post(reply, outgoing(reply, file_limit))
                 if reply.kind == "progress":
-                    self.board.watch(incoming.chat_id, reply, edit, expires_in=expires_in)
+                    await self.board.watch(incoming.chat_id, reply, posted, expires_in=expires_in)
         return replies
 
     # --- results from the outbox ----------------------------------------------------------------
@@ -213,12 +223,12 @@ class DiscordAdapter:
         replies = await self.conversation.render_delivery(delivery)
         try:
             for index, reply in enumerate(replies):
-                live = self.board.take(reply.job_id)
-                if live is not None and await _edit_live(live.lock, live.edit, outgoing(reply)):
-                    continue
-                channel = self.client.get_partial_messageable(int(delivery.chat_id))
-                # fresh files: a failed edit may have consumed the first ones
-                await channel.send(nonce=message_nonce(delivery.nonce, index), **outgoing(reply).for_send())
+                live = await self.board.take(reply.job_id)
+                if live is None or not await _edit_live(live.lock, live.edit, outgoing(reply)):
+                    channel = self.client.get_partial_messageable(int(delivery.chat_id))
+                    # fresh files: a failed edit may have consumed the first ones
+                    await channel.send(nonce=message_nonce(delivery.nonce, index), **outgoing(reply).for_send())
+                await self.board.forget(reply.job_id)
         except discord.Forbidden as exc:
             raise DeliveryFailed(f"discord refused: {exc.text or exc}", permanent=True) from exc
         except discord.NotFound as exc:

@@ -35,6 +35,7 @@ from dreamface.config import Settings
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
 from storage.platform_cursors import PlatformCursors
+from storage.progress_messages import ProgressMessageStore
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class TelegramAdapter:
             .build())
         self.bot = self.application.bot
         self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.queue),
+                                         ProgressMessageStore(app.engine, self.platform),
                                          poll_seconds=progress_poll_seconds)
         self.courier_poll_seconds = courier_poll_seconds
         self.poll_timeout = poll_timeout
@@ -88,6 +90,7 @@ class TelegramAdapter:
                                          url=self.settings.telegram_webhook_url,
                                          secret=self.settings.telegram_webhook_secret)
             await self._set_commands()
+            await self.progress.restore()   # before any result can arrive
             courier = Courier(self.core.engine, Routes(platforms=(self.platform,)), self.deliver,
                               poll_seconds=self.courier_poll_seconds)
             loops = [asyncio.create_task(updates.run(stop), name="telegram updates"),
@@ -191,9 +194,21 @@ class TelegramAdapter:
         try:
             for reply in replies:
                 async with self.progress.take(reply.job_id) as shown:
-                    if shown is None:
-                        await send_reply(self.bot, delivery.chat_id, reply)
-                    else:
-                        await replace_progress(self.bot, delivery.chat_id, shown.message_id, reply)
+                    if shown is not None and await _replaced(self.bot, delivery.chat_id, shown.message_id, reply):
+                        continue
+                    await send_reply(self.bot, delivery.chat_id, reply)
         except TelegramError as exc:
             raise delivery_failure(exc) from exc
+
+
+async def _replaced(bot, chat_id: str, message_id: int, reply: Reply) -> bool:
+    """Replace a progress message with the result; False if that message is gone (the user
+    deleted it), so the result goes out as a new one."""
+    try:
+        await replace_progress(bot, chat_id, message_id, reply)
+    except BadRequest as exc:
+        if "not found" not in exc.message.lower() and "can't be edited" not in exc.message.lower():
+            raise
+        log.info("telegram: progress message %s is gone (%s); sending the result anew", message_id, exc.message)
+        return False
+    return True

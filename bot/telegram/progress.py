@@ -2,10 +2,11 @@
 ("#3 in line" → "coming up" → "drawing it now") until the result replaces it.
 
 The core words each state (bot.web.progress.job_progress renders them for any chat); this
-module remembers which Telegram message shows which job. A result can arrive through the
-outbox before its progress message was even sent; `ProgressMessages` settles that race on
-the event loop: either the result waits for the message and edits it, or the message is
-never sent.
+module remembers which Telegram message shows which job, in memory and in the database
+(storage/progress_messages.py): after a restart, or in another chat process, the result
+still replaces its placeholder. A result can arrive through the outbox before its progress
+message was even sent; `ProgressMessages` settles that race on the event loop: either the
+result waits for the message and edits it, or the message is never sent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.loops import repeat_until_stopped
 from bot.messages import Reply
 from bot.telegram.outgoing import placeholder_png
 from bot.web.progress import RenderProgress
+from storage.progress_messages import ProgressMessageRecord, ProgressMessageStore
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,21 @@ class ProgressMessage:
     def caption(self) -> str:
         return "\n".join((self.status, *self.rest))
 
+    @classmethod
+    def sent_earlier(cls, record: ProgressMessageRecord) -> "ProgressMessage":
+        """A progress message remembered in the database (sent by an earlier process)."""
+        status, *rest = record.text.split("\n")
+        entry = cls(record.chat_id, status, tuple(rest), int(record.message_id))
+        entry.sent.set()
+        return entry
+
 
 class ProgressMessages:
-    def __init__(self, bot: Bot, render: RenderProgress, *, poll_seconds: float = 0.5) -> None:
+    def __init__(self, bot: Bot, render: RenderProgress, store: ProgressMessageStore, *,
+                 poll_seconds: float = 0.5) -> None:
         self.bot = bot
         self.render = render
+        self.store = store
         self.poll_seconds = poll_seconds
         self._jobs: dict[int, ProgressMessage] = {}
         self._answered: dict[int, float] = {}   # jobs whose result went out with no progress message
@@ -67,14 +79,23 @@ class ProgressMessages:
             entry.message_id = message.message_id
             if isinstance(self._placeholder, bytes) and message.photo:
                 self._placeholder = message.photo[-1].file_id
+            await self.store.remember(reply.job_id, chat_id, message.message_id, reply.text)
         finally:
             entry.sent.set()
+
+    async def restore(self) -> None:
+        """On start: follow the progress messages an earlier process sent (and left behind)."""
+        for record in await self.store.shown():
+            self._jobs.setdefault(record.job_id, ProgressMessage.sent_earlier(record))
 
     @contextlib.asynccontextmanager
     async def take(self, job_id: int | None):
         """For a job's result: the progress message to replace (None: send anew), held so no
-        status edit lands after the result."""
+        status edit lands after the result; forgotten once the result is out."""
         entry = None if job_id is None else self._jobs.pop(job_id, None)
+        if entry is None and job_id is not None:   # sent by an earlier or another process?
+            record = await self.store.get(job_id)
+            entry = None if record is None else ProgressMessage.sent_earlier(record)
         if entry is None:
             if job_id is not None:
                 self._answered[job_id] = time.monotonic()
@@ -84,6 +105,7 @@ class ProgressMessages:
             await asyncio.wait_for(entry.sent.wait(), SEND_WAIT_SECONDS)
         async with entry.editing:
             yield entry if entry.message_id is not None else None
+        await self.store.forget(job_id)
 
     async def run(self, stop: asyncio.Event) -> None:
         await repeat_until_stopped(self.check_once, stop, self.poll_seconds, "telegram progress")

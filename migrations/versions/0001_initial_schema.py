@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 14:07:25.348411
+Create Date: 2026-11-21 14:15:06.864784
 """
 from __future__ import annotations
 
@@ -248,6 +248,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_moderation_events_target_face_id', ['target_face_id'], unique=False)
         batch_op.create_index('ix_moderation_events_target_user_id', ['target_user_id'], unique=False)
 
+    op.create_table('progress_messages',
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('chat_id', sa.String(length=64), nullable=False),
+    sa.Column('message_id', sa.String(length=64), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.Double(), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_progress_messages_job_id_jobs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('job_id', name=op.f('pk_progress_messages'))
+    )
+    with op.batch_alter_table('progress_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_progress_messages_platform', ['platform', 'created_at'], unique=False)
+
     op.create_table('saved_faces',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -290,6 +303,10 @@ def downgrade() -> None:
 
     op.drop_table('uploads')
     op.drop_table('saved_faces')
+    with op.batch_alter_table('progress_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_progress_messages_platform')
+
+    op.drop_table('progress_messages')
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
         batch_op.drop_index('ix_moderation_events_target_user_id')
         batch_op.drop_index('ix_moderation_events_target_face_id')

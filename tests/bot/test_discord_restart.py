@@ -1,5 +1,6 @@
 """`dreamface bot discord` as a process, killed (SIGKILL) while a job runs: after a restart the
-result arrives, once, and the buttons sent before the restart still work."""
+result arrives, once, in the progress message the first process posted (no placeholder is
+left behind), and the buttons sent before the restart still work."""
 
 from __future__ import annotations
 
@@ -56,7 +57,9 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
             await acknowledged_notice(fake, ann, await ann.slash("help"))
             face = await result_of(fake, await ann.slash("new"))
 
-            await ann.press(face, "Eyes")                # a 512-px grid of ten: about a second of work
+            press = await ann.press(face, "Eyes")        # a 512-px grid of ten: about a second of work
+            placeholder = await fake.until(lambda: next(iter(fake.followups_of(press)), None))
+            waiting = placeholder.content
             await wait_for_state(tmp_path, SHEET, "running")
             bot.send_signal(signal.SIGKILL)
             bot.wait(timeout=10)
@@ -67,8 +70,10 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
             grid = await fake.until(lambda: next((m for m in ann.bot_messages() if is_eyes_grid(m)), None),
                                     timeout=90)
             assert shown_before == []                    # the grid was still being made when the bot died
-            assert grid.content == "Pick 1–10: eyes for #1." and grid.nonce is not None
+            assert grid is placeholder and grid.states[0] == waiting != grid.content
+            assert grid.content == "Pick 1–10: eyes for #1." and len(grid.images) == 1
             assert grid.button_rows == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+            assert not any(m.content == waiting for m in ann.bot_messages()), "no placeholder left behind"
 
             # a button sent by the first process works in the second
             picked = await result_of(fake, await ann.press(grid, "4"))

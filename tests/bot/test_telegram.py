@@ -338,10 +338,12 @@ async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart
             engine = create_engine(url)
             try:
                 cursors = PlatformCursors(engine)
-                for _ in range(100):
+                for _ in range(600):
                     if (await cursors.get(f"telegram:{fake.bot_id}")).was_handled(asked):
                         break
                     await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the bot never finished handling the request")
             finally:
                 await engine.dispose()
             bot.kill()   # SIGKILL: nothing is flushed, nothing said goodbye
@@ -360,13 +362,15 @@ async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart
             finally:
                 await engine.dispose()
         seen = len(user.inbox())
+        placeholder = progress.photo
         with dreamface_process(tmp_path, env, "bot", "telegram", "--no-worker", log_name="bot2.log") as bot:
-            result = await user.wait_for(lambda m: m.photo is not None, after=seen, timeout=90)
-            await user.wait_for(lambda m: m.document is not None, after=seen, timeout=30)
+            await user.wait_for(lambda m: m.document is not None, after=seen, timeout=90)
             await asyncio.sleep(1.5)   # time for a repeat, if there were one
             bot.send_signal(signal.SIGINT)
             await asyncio.to_thread(bot.wait, 30)
         assert bot.returncode == 0, (tmp_path / "bot2.log").read_text()
-    assert result.caption == "#1: 새 얼굴이에요."
-    assert [m.words for m in user.inbox()[seen:]] == ["#1: 새 얼굴이에요.", ""], "the result and its file, once"
-    assert progress.edits == [], "the killed process's progress message is left as it was"
+    # the killed process's placeholder became the result: nothing is left saying "offline"
+    assert progress.caption == "#1: 새 얼굴이에요." and progress.edits == ["editMessageMedia"]
+    assert progress.photo != placeholder and progress.labels[:3] == ["눈", "코", "입"]
+    assert [m.words for m in user.inbox()[seen:]] == [""], "the result in place, then its file, once"
+    assert not any("꺼져 있어요" in m.words for m in user.inbox())
