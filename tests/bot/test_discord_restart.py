@@ -86,3 +86,22 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
                 bot.send_signal(signal.SIGINT)
                 bot.wait(timeout=30)
     assert bot.returncode == 0, (tmp_path / "second.log").read_text()
+
+
+async def test_a_result_after_the_interaction_token_ran_out_replaces_its_message_through_the_channel(
+        migrated_database_url, monkeypatch):
+    import bot.discord.adapter as adapter_module
+    from discord_fake import running_bot, settings_for
+
+    monkeypatch.setattr(adapter_module, "INTERACTION_EDIT_SECONDS", 0.0)   # every token "expires" at once
+    async with FakeDiscord() as fake:
+        ann = fake.add_user("ann", locale="en-US")
+        async with running_bot(fake, settings_for(fake, migrated_database_url)):
+            await acknowledged_notice(fake, ann, await ann.slash("help"))
+            command = await ann.slash("new")
+            face = await result_of(fake, command)
+            assert face is fake.response_of(command) and face.content == "#1: a new face."
+            assert face.states[0] != face.content   # it said "on it" first, then became the face
+        edits = [path for _, method, path, status in fake.requests if method == "PATCH" and status == 200]
+        assert f"/api/v10/channels/{face.channel_id}/messages/{face.id}" in edits
+        assert fake.refusals == []
