@@ -9,6 +9,7 @@ import importlib
 import sys
 
 from dreamface.config import ConfigError
+from facegen.backends import BackendUnavailable
 
 COMMAND_MODULES = [
     "storage.commands",   # db upgrade, db check
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"dreamface: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except BackendUnavailable as exc:
+        print(f"dreamface: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

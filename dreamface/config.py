@@ -122,8 +122,10 @@ class Settings:
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
-        if self.blocklist_file and not os.path.isfile(self.blocklist_file):
-            raise ConfigError(f"{PREFIX}BLOCKLIST_FILE: no such file {self.blocklist_file!r}")
+        for name in ("blocklist_file", "lpips_vgg"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigError(f"{PREFIX}{name.upper()}: no such file {path!r}")
         for name in ("photo_retention_seconds", "generation_retention_days", "user_rate_per_minute"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")

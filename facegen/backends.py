@@ -13,8 +13,22 @@ class UnknownBackend(ValueError):
     """A backend name this build cannot run."""
 
 
+class BackendUnavailable(RuntimeError):
+    """The configured backend cannot start (a missing or unsafe checkpoint, an unusable
+    device, a bad direction file); the message is one line for the operator."""
+
+
 @cache
 def load_backend(name: str = "montage") -> Backend:
+    try:
+        return _load(name)
+    except UnknownBackend:
+        raise
+    except (ValueError, RuntimeError, OSError) as exc:   # CheckpointError, DirectionError, DeviceUnavailable, …
+        raise BackendUnavailable(f"the {name} backend cannot start: {exc}") from exc
+
+
+def _load(name: str) -> Backend:
     if name == "montage":
         from facegen.montage.backend import MontageBackend
         return MontageBackend()

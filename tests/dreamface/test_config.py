@@ -27,6 +27,11 @@ def test_values_are_typed():
     ("DREAMFACE_WEB_PORT", "0", "DREAMFACE_WEB_PORT must be greater than 0"),
     ("DREAMFACE_USER_JOB_CAP", "-1", "DREAMFACE_USER_JOB_CAP must be greater than 0"),
     ("DREAMFACE_BACKEND", "dalle", "DREAMFACE_BACKEND must be"),
+    ("DREAMFACE_LPIPS_VGG", "/nowhere/vgg16.pt", "DREAMFACE_LPIPS_VGG: no such file '/nowhere/vgg16.pt'"),
+    ("DREAMFACE_STYLEGAN_PRECISION", "fp8", "DREAMFACE_STYLEGAN_PRECISION must be fp32, fp16 or bf16"),
+    ("DREAMFACE_TELEGRAM_ADMIN_IDS", "12,alice", "DREAMFACE_TELEGRAM_ADMIN_IDS must be comma-separated numeric"),
+    ("DREAMFACE_TELEGRAM_WEBHOOK_URL", "https://bot.example/tg", "DREAMFACE_TELEGRAM_WEBHOOK_SECRET must be set"),
+    ("DREAMFACE_INVERSION_STEPS", "0", "DREAMFACE_INVERSION_STEPS must be greater than 0"),
 ])
 def test_bad_values_name_the_variable(name, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -44,3 +49,17 @@ def test_a_bad_value_stops_a_command_with_one_line():
                           env={"DREAMFACE_WEB_PORT": "eighty", "PATH": ""}, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == "dreamface: configuration error: DREAMFACE_WEB_PORT must be a whole number, got 'eighty'"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["run", "--no-worker", "--port", "0"]])
+def test_a_backend_that_cannot_start_stops_the_command_with_one_line(tmp_path, command):
+    broken = tmp_path / "ffhq.pkl"
+    broken.write_bytes(b"not a pickle at all")
+    env = {"DREAMFACE_BACKEND": "stylegan", "DREAMFACE_STYLEGAN_CKPT": str(broken), "PATH": "",
+           "DREAMFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'dreamface.db'}"}
+    done = subprocess.run([sys.executable, "-m", "dreamface.cli", *command], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("dreamface: the stylegan backend cannot start:") and "ffhq.pkl" in last
+    assert "Traceback" not in done.stderr
