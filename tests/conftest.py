@@ -139,8 +139,8 @@ def migrated_database_url(db_kind, tmp_path, migrated_templates, request) -> str
         path = tmp_path / "dreamface.db"
         shutil.copyfile(migrated_templates["sqlite"], path)
         return f"sqlite:///{path}"
-    template = _postgres_template(migrated_templates)
-    return request.getfixturevalue("scratch_postgres").create(template=template)
+    scratch = request.getfixturevalue("scratch_postgres")   # first: it skips (or fails in CI) without a server
+    return scratch.create(template=_postgres_template(migrated_templates))
 
 
 @pytest.fixture
