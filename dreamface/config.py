@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 PREFIX = "DREAMFACE_"
@@ -47,6 +48,9 @@ class Settings:
     inversion_steps: int = _setting(500, "most optimization steps when a photo is inverted into a stylegan latent")
     web_host: str = _setting("127.0.0.1", "address the web chat listens on")
     web_port: int = _setting(8080, "port of the web chat")
+    trusted_proxies: str = _setting(
+        "", "reverse proxies (comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none, the peer is the client")
     worker_batch_size: int = _setting(8, "most jobs a worker claims at once")
     worker_lease_seconds: float = _setting(30.0, "how long a claimed job stays owned without a heartbeat")
     worker_poll_seconds: float = _setting(0.5, "how often an idle worker looks for jobs")
@@ -138,6 +142,11 @@ class Settings:
                               f"got {self.telegram_admin_ids!r}")
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ConfigError(f"{PREFIX}TELEGRAM_WEBHOOK_SECRET must be set with {PREFIX}TELEGRAM_WEBHOOK_URL")
+        try:
+            self.trusted_proxy_networks
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}TRUSTED_PROXIES must be comma-separated IP addresses or networks "
+                              f"(127.0.0.1,10.0.0.0/8): {exc}") from None
         if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.stylegan_device):
             raise ConfigError(f"{PREFIX}STYLEGAN_DEVICE must be cpu, cuda, cuda:N or mps, got {self.stylegan_device!r}")
 
@@ -145,6 +154,11 @@ class Settings:
     def telegram_admins(self) -> frozenset[str]:
         """Telegram user ids (as strings, like Incoming.user_id) who moderate from the chat."""
         return frozenset(i.strip() for i in self.telegram_admin_ids.split(",") if i.strip())
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The networks of DREAMFACE_TRUSTED_PROXIES (a bare address is a one-address network)."""
+        return tuple(ip_network(item.strip()) for item in self.trusted_proxies.split(",") if item.strip())
 
     @property
     def queues(self) -> tuple[str, ...]:

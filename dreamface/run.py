@@ -77,7 +77,8 @@ def embedded_settings(settings: Settings) -> Settings:
 
 def web_config(settings: Settings, options: RunOptions) -> WebConfig:
     poll = EMBEDDED_POLL_SECONDS if is_sqlite(settings.database_url) else 0.5
-    return WebConfig(secret=load_or_create_secret(options.secret_file), courier_poll_seconds=poll)
+    return WebConfig(secret=load_or_create_secret(options.secret_file), courier_poll_seconds=poll,
+                     trusted_proxies=settings.trusted_proxy_networks)
 
 
 async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event | None = None,

@@ -3,7 +3,8 @@ server (`dreamface run` serves both on one port; see `mount_dashboard`).
 
     GET  /mod/login                        the login form (public)
     POST /mod/login                        check name and password, start a session (public; CSRF;
-                                           429 after too many failures for the name or the address)
+                                           429 after too many failures for the name or the address:
+                                           the client's, behind a trusted proxy; bot/web/forwarded.py)
     POST /mod/logout                       end the session
     GET  /mod/                             the generation log: thumbnails, filters, keyset pages
     GET  /mod/api/generations              the same as JSON

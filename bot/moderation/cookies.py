@@ -7,7 +7,8 @@
                          so a page on another site cannot post a login form (login CSRF).
 
 Both are signed with HMAC-SHA256 under the web chat's key with their own context, HttpOnly,
-SameSite=Strict, limited to the dashboard's path, and Secure when the request came over https.
+SameSite=Strict, limited to the dashboard's path, and Secure when the request came over https
+(directly, or through a trusted proxy that says so: bot/web/forwarded.py).
 """
 
 from __future__ import annotations

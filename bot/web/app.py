@@ -26,6 +26,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import Incoming, Reply
+from bot.web.forwarded import Network, forwarded_middleware
 from bot.web.hub import PLATFORM, Hub
 from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
 from bot.web.page import preferred_locale, render_page
@@ -75,6 +76,7 @@ class WebConfig:
     courier_poll_seconds: float = 0.5        # idle look for results (PostgreSQL also wakes on NOTIFY)
     progress_poll_seconds: float = 0.5       # how often queued/working jobs are checked for a new state
     heartbeat_seconds: float = 25.0          # websocket ping interval (keeps proxies from closing it)
+    trusted_proxies: tuple[Network, ...] = ()   # peers whose X-Forwarded-For/-Proto are believed (bot/web/forwarded.py)
 
 
 CONFIG = web.AppKey("config", WebConfig)
@@ -88,7 +90,8 @@ LOOPS = web.AppKey("loops", list)   # the courier and progress tasks, for /healt
 def create_app(config: WebConfig, core: CoreFactory, *, progress: ProgressFactory = core_progress) -> web.Application:
     """The web chat. `core` opens the conversation core (and its worker) when the app starts
     and closes it when the app stops; `progress` words the live status of a job."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_FRAME_BYTES)
+    app = web.Application(middlewares=[forwarded_middleware(config.trusted_proxies), error_middleware],
+                          client_max_size=MAX_FRAME_BYTES)
     app[CONFIG] = config
     app[SIGNER] = CookieSigner(config.secret)
     app[HUB] = Hub()
