@@ -78,7 +78,8 @@ async def _ask(server: TestServer, source: str, headers: dict[str, str]) -> dict
     (PROXY, {"X-Forwarded-Proto": "gopher"}, PROXY, "http"),
     # anyone else's forwarded headers are ignored
     (DIRECT, {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}, DIRECT, "http"),
-])
+], ids=["proxy-alone", "proxy-https", "client-claim-ignored", "two-proxies", "only-proxies", "ipv6",
+        "not-an-address", "nearest-proto", "unknown-proto", "untrusted-peer"])
 async def test_the_client_is_the_rightmost_address_no_trusted_proxy_vouches_for(echo_server, source, headers,
                                                                                  remote, scheme):
     seen = await _ask(echo_server, source, headers)
