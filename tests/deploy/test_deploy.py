@@ -40,6 +40,13 @@ def test_the_example_env_file_lists_every_setting_with_its_default():
         assert f"#{name}={gen_env_example.render_value(default)}\n" in example
 
 
+def test_the_readme_configuration_table_lists_every_setting():
+    readme = (REPO / "README.md").read_text()
+    assert readme == gen_env_example.readme_with_table(readme), "run scripts/gen_env_example.py"
+    for name, _default, _help in describe():
+        assert f"| `{name}` |" in readme
+
+
 def test_every_dreamface_variable_the_deploy_files_set_is_a_real_setting():
     known = {name for name, _default, _help in describe()}
     used = set()
