@@ -271,7 +271,7 @@ class FaceJobs:
         except ValueError as exc:   # PhotoError: no face, several, cut off, too small
             return exc
         fitted = invert(backend.generator, aligned, InversionSettings(steps=self.inversion_steps, seed=p["params"]["seed"]),
-                        lpips_vgg=self.lpips_vgg or None, progress=progress,
+                        lpips_vgg=self.lpips_vgg or None, discriminator=backend.discriminator, progress=progress,
                         noise_mode="none" if backend.noise_mode == "none" else "const")
         log.info("job %s: photo inverted with %s in %d steps (%.1f s)", job.id, fitted.loss_name, fitted.steps,
                  fitted.seconds)

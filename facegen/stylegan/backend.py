@@ -28,7 +28,8 @@ from facegen.latent import default_layer_ranges
 from facegen.stylegan.blend import REGIONS, PartBlender
 from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
 from facegen.stylegan.errors import NoDirection, Unsupported
-from facegen.stylegan.loaders import AnyGenerator, load_generator, weights_digest
+from facegen.stylegan.discriminator import Discriminator
+from facegen.stylegan.loaders import AnyGenerator, load_generator, optional_discriminator, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
 from facegen.stylegan.runtime import Runner, compiled, select_device, warn_if_unclamped_fp16
 
@@ -67,11 +68,13 @@ class StyleGANBackend:
                  compile: bool = False,        # torch.compile the synthesis network (slow first render per batch size)
                  max_batch: int = 32,          # most faces per forward pass (lowered after an out-of-memory)
                  directions: str = "",         # attribute direction files: comma-separated or a directory (directions.py)
+                 discriminator: Discriminator | None = None,  # the checkpoint's D: photo inversion's loss (inversion.py)
                  ) -> None:
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         self.device = select_device(device)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
+        self.discriminator = discriminator.to(self.device) if discriminator is not None else None
         self.runner = Runner(self.device, max_batch=max_batch, precision=precision, backend=self.name)
         warn_if_unclamped_fp16(self.generator, precision)
         self.synthesis = compiled(self.generator.synthesis) if compile else self.generator.synthesis
@@ -90,7 +93,8 @@ class StyleGANBackend:
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
                   **runtime: Any) -> "StyleGANBackend":
         """`runtime`: precision, compile, max_batch (see __init__)."""
-        return cls(load_generator(path), noise_mode=noise_mode, device=device, **runtime)
+        return cls(load_generator(path), noise_mode=noise_mode, device=device,
+                   discriminator=optional_discriminator(path), **runtime)
 
     def sample(self, seed: int, truncation_psi: float = 1.0) -> FaceCode:
         """The face of a seed: W+ = mapping(z) with ψ applied as the official mapping does."""

@@ -15,10 +15,16 @@ The loss compares the synthesized picture with the photo:
 - `lpips-vgg16`: the official projector's VGG16 LPIPS network, the operator's `vgg16.pt`
   (DREAMFACE_LPIPS_VGG). That file is a TorchScript program: loading it runs code from the
   file, so it must be the operator's own trusted copy; nothing downloads it.
+- otherwise, when the checkpoint carries its discriminator (NVIDIA training snapshots do),
+  `discriminator-features`: the differences of D's block activations at every resolution,
+  each pixel's feature vector scaled to unit length first (as LPIPS does with VGG's), plus the
+  pixel terms below at 64 px and under for colours and layout. A trained D's features are
+  tuned to exactly these faces; no extra file is needed.
 - otherwise `pixel-ssim`: a multi-scale pixel loss (mean squared error plus SSIM at each
   level of a 2× pyramid). It needs no file; it matches colours and shapes well and fine
   texture less well than a perceptual network.
-The name of the loss used is part of the result (and so of the stored face's parameters).
+`make_loss` is the one place that chooses. The name of the loss used is part of the result
+(and so of the stored face's parameters).
 
 Noise maps: a face is stored as W+ only and is rendered with the checkpoint's constant noise,
 so by default only W+ is fitted, under that same noise; what the stored face shows is what
@@ -45,6 +51,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from facegen.facecode import FaceCode
+from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.loaders import AnyGenerator
 from facegen.stylegan.networks2 import SynthesisLayer
 
@@ -76,7 +83,7 @@ class InversionSettings:
 @dataclass(frozen=True)
 class Inversion:
     code: FaceCode                   # the fitted W+
-    loss_name: str                   # which loss fitted it: "lpips-vgg16" or "pixel-ssim"
+    loss_name: str                   # which loss fitted it: "lpips-vgg16", "discriminator-features" or "pixel-ssim"
     steps: int                       # steps run
     stopped_early: bool              # the loss plateaued before `steps`
     distance: float                  # the loss between the fitted picture and the photo
@@ -155,13 +162,14 @@ class PixelSsim:
     name = "pixel-ssim"
     MIN_SIDE = 8
 
-    def __init__(self, target: torch.Tensor) -> None:
+    def __init__(self, target: torch.Tensor, max_side: int = LOSS_RESOLUTION) -> None:
+        self.max_side = max_side   # the pyramid's top level: the picture area-averaged to at most this side
         self.full = target.clamp(-1, 1)
         self.targets = self._pyramid(self.full)
         self.windows = [_gaussian_window(min(11, t.shape[-1] // 2 * 2 - 1), 1.5, target.device) for t in self.targets]
 
     def _pyramid(self, images: torch.Tensor) -> list[torch.Tensor]:
-        levels = [_at_most(images, LOSS_RESOLUTION)]
+        levels = [_at_most(images, self.max_side)]
         while levels[-1].shape[-1] // 2 >= self.MIN_SIDE:
             levels.append(F.avg_pool2d(levels[-1], 2))
         return levels
@@ -179,9 +187,53 @@ class PixelSsim:
         return total / len(self.targets)
 
 
-def make_loss(target: torch.Tensor, lpips_vgg: str | Path | None = None) -> LpipsVgg16 | PixelSsim:
-    """The best loss available: LPIPS from the operator's vgg16.pt, else pixels + SSIM."""
-    return LpipsVgg16(lpips_vgg, target) if lpips_vgg else PixelSsim(target)
+def unit_channels(x: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    """Scale each pixel's feature vector (dim 1) to unit length, LPIPS's normalization."""
+    return x * (x.square().sum(dim=1, keepdim=True) + eps).rsqrt()
+
+
+class DiscriminatorFeatures:
+    """The checkpoint's own discriminator as a perceptual network: squared differences of its
+    unit-normalized block activations (summed over channels, averaged over pixels, then over
+    blocks), plus PixelSsim at `PIXEL_SIDE` px and under."""
+
+    name = "discriminator-features"
+    PIXEL_SIDE = 64   # the pixel terms keep colours and layout; the features carry the detail
+
+    def __init__(self, discriminator: Discriminator, target: torch.Tensor) -> None:
+        self.discriminator = discriminator
+        self.pixels = PixelSsim(target, max_side=self.PIXEL_SIDE)
+        with torch.no_grad():
+            self.targets = [unit_channels(f) for f in discriminator.features(self._sized(target.clamp(-1, 1)))]
+
+    def _sized(self, images: torch.Tensor) -> torch.Tensor:
+        side = self.discriminator.img_resolution   # a checkpoint's D reads its G's pictures; others are resized
+        if images.shape[-1] != side:
+            images = F.interpolate(images, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+        return images
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The feature distance alone, per image."""
+        layers = self.discriminator.features(self._sized(images))
+        return sum((unit_channels(f) - t).square().sum(dim=1).mean(dim=(1, 2))
+                   for f, t in zip(layers, self.targets)) / len(layers)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return self.features(images) + self.pixels(images)
+
+
+Loss = LpipsVgg16 | DiscriminatorFeatures | PixelSsim
+
+
+def make_loss(target: torch.Tensor, lpips_vgg: str | Path | None = None,
+              discriminator: Discriminator | None = None) -> Loss:
+    """The best loss available, in order: LPIPS from the operator's vgg16.pt, the checkpoint's
+    discriminator features, pixels + SSIM."""
+    if lpips_vgg:
+        return LpipsVgg16(lpips_vgg, target)
+    if discriminator is not None:
+        return DiscriminatorFeatures(discriminator.to(target.device), target)
+    return PixelSsim(target)
 
 
 # --- the optimization ----------------------------------------------------------------------------
@@ -227,11 +279,11 @@ def _starting_point(generator: AnyGenerator, loss: Callable[[torch.Tensor], torc
 
 
 def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSettings = InversionSettings(), *,
-           lpips_vgg: str | Path | None = None, progress: Progress | None = None,
-           noise_mode: str = "const") -> Inversion:
+           lpips_vgg: str | Path | None = None, discriminator: Discriminator | None = None,
+           progress: Progress | None = None, noise_mode: str = "const") -> Inversion:
     """Fit W+ so that the generator draws `target` (an aligned face, any size: it is resized
     to the generator's resolution) under `noise_mode` ("const" or "none": the noise the face
-    will be rendered with)."""
+    will be rendered with). `lpips_vgg` and `discriminator` offer the losses (see make_loss)."""
     if noise_mode not in ("const", "none"):
         raise ValueError(f"inversion fits under fixed noise: 'const' or 'none', not {noise_mode!r}")
     started = time.monotonic()
@@ -240,7 +292,7 @@ def invert(generator: AnyGenerator, target: Image.Image, settings: InversionSett
     resolution = generator.img_resolution
     if target.size != (resolution, resolution):
         target = target.convert("RGB").resize((resolution, resolution), Image.LANCZOS)
-    loss = make_loss(to_tensor(target, device), lpips_vgg)
+    loss = make_loss(to_tensor(target, device), lpips_vgg, discriminator)
     rng = np.random.RandomState(s.seed)
     torch_rng = torch.Generator(device=device).manual_seed(s.seed)
     w_std = _w_stats(generator, s.w_samples, rng, device)

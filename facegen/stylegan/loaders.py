@@ -1,4 +1,5 @@
 """Three ways a generator reaches us, one result: our `Generator` / `Generator3` in eval mode.
+The discriminator `D` comes along where the file has one (`load_discriminator`).
 
 - NVIDIA network pickles (stylegan2-ada-pytorch, stylegan3; network `G_ema`), read with the
   restricted unpickler of `safe_pickle`: the generator is rebuilt from its recorded
@@ -6,7 +7,8 @@
 - rosinality `.pt` files (`g_ema` state dict, `latent_avg`), read with
   `torch.load(weights_only=True)` and renamed onto the StyleGAN2 modules.
 - safetensors files written by `save_safetensors` (`dreamface convert`), with the
-  architecture kwargs as JSON in the header metadata. The fast path for operators.
+  architecture kwargs as JSON in the header metadata. The fast path for operators. The
+  discriminator, when converted along, sits beside it under the `discriminator.` prefix.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import pickle
 import re
 import zipfile
@@ -24,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.errors import CheckpointError
 from facegen.stylegan.networks2 import Generator
 from facegen.stylegan.networks3 import Generator3
@@ -47,12 +51,42 @@ _SYNTHESIS_USED = {
 }
 _SYNTHESIS_IGNORED = {"num_fp16_res", "fp16_channels_last", "fused_modconv_default", "magnitude_ema_beta",
                       "architecture"}
+# Discriminator kwargs NVIDIA records (both repositories train the same D): what we use,
+# what only matters for training or half precision, and options that must keep their default.
+_D_USED = {"img_resolution", "img_channels", "architecture", "channel_base", "channel_max", "conv_clamp"}
+_D_IGNORED = {"c_dim", "num_fp16_res", "cmap_dim", "mapping_kwargs", "block_kwargs", "epilogue_kwargs"}
+_D_BLOCK_IGNORED = {"freeze_layers", "fp16_channels_last"}
+_D_EPILOGUE_USED = {"mbstd_group_size", "mbstd_num_channels"}
+D_PREFIX = "discriminator."   # its tensors' prefix in dreamface safetensors files
+log = logging.getLogger(__name__)
 _TORCH_ZIP_MAGIC = b"PK\x03\x04"
 _TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 def load_generator(path: str | Path) -> AnyGenerator:
     """Any supported checkpoint → generator in eval mode; CheckpointError names the problem."""
+    return _by_format(path, load_rosinality, load_nvidia_pickle, load_safetensors)
+
+
+def load_discriminator(path: str | Path) -> Discriminator | None:
+    """The checkpoint's discriminator in eval mode, or None where the file carries none (a
+    `G_ema`-only pickle, rosinality files, safetensors converted without one). CheckpointError
+    for a discriminator that is there but cannot be built (conditional, unknown options)."""
+    return _by_format(path, lambda p: None, load_nvidia_discriminator, load_safetensors_discriminator)
+
+
+def optional_discriminator(path: str | Path) -> Discriminator | None:
+    """`load_discriminator`, with an unusable discriminator logged and left out: photo inversion
+    then falls back to the pixel loss rather than the backend failing to start."""
+    try:
+        return load_discriminator(path)
+    except CheckpointError as exc:
+        log.warning("%s; photo inversion will not use the discriminator", exc)
+        return None
+
+
+def _by_format(path: str | Path, rosinality: Any, nvidia: Any, safetensors: Any) -> Any:
+    """Call the reader for the file's format (sniffed from its first bytes)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -60,11 +94,11 @@ def load_generator(path: str | Path) -> AnyGenerator:
         head = f.read(16)
     try:
         if head.startswith(_TORCH_ZIP_MAGIC) or head.startswith(_TORCH_LEGACY_MAGIC):
-            return load_rosinality(path)
+            return rosinality(path)
         if head[:1] == b"\x80":
-            return load_nvidia_pickle(path)
+            return nvidia(path)
         if len(head) > 8 and head[8:9] == b"{":
-            return load_safetensors(path)
+            return safetensors(path)
     except CheckpointError:
         raise
     except (UnsafePickle, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, RuntimeError, ValueError,
@@ -112,7 +146,7 @@ def _plain(value: Any) -> Any:
 def _pick(kwargs: dict[str, Any], used: set[str], ignored: set[str], what: str) -> dict[str, Any]:
     unknown = sorted(set(kwargs) - used - ignored)
     if unknown:
-        raise CheckpointError(f"{what}: unsupported generator options {unknown}")
+        raise CheckpointError(f"{what}: unsupported options {unknown}")
     return {k: v for k, v in kwargs.items() if k in used}
 
 
@@ -138,18 +172,67 @@ def nvidia_init_kwargs(recorded: RecordedModule) -> tuple[str, dict[str, Any]]:
     return arch, {**top, "mapping_kwargs": mapping, "synthesis_kwargs": synthesis_kwargs}
 
 
-def load_nvidia_pickle(path: str | Path, network: str = "G_ema") -> AnyGenerator:
-    """The named network of an NVIDIA pickle, without executing anything the file carries."""
+def _recorded_network(path: str | Path, network: str) -> RecordedModule | None:
+    """The recorded module of one network of an NVIDIA pickle (None: not in it), without
+    executing anything the file carries."""
     with Path(path).open("rb") as f:
         try:
             data = load_restricted(f)
         except UnsafePickle as exc:
             raise CheckpointError(f"{path}: refused, {exc}") from None
     recorded = data.get(network) if isinstance(data, dict) else None
-    if not isinstance(recorded, RecordedModule):
+    return recorded if isinstance(recorded, RecordedModule) else None
+
+
+def load_nvidia_pickle(path: str | Path, network: str = "G_ema") -> AnyGenerator:
+    """The named generator of an NVIDIA pickle."""
+    recorded = _recorded_network(path, network)
+    if recorded is None:
         raise CheckpointError(f"{path}: no {network} network in this pickle")
     arch, init_kwargs = nvidia_init_kwargs(recorded)
     return _finish(build_generator(arch, init_kwargs), recorded.state_dict(), str(path))
+
+
+def nvidia_discriminator_kwargs(recorded: RecordedModule) -> dict[str, Any]:
+    """Our Discriminator kwargs from a recorded NVIDIA `Discriminator`."""
+    if recorded.class_name != "Discriminator" or recorded.init_args:
+        raise CheckpointError(f"D is a {recorded.class_name} built with positional arguments; "
+                              "expected an NVIDIA StyleGAN Discriminator")
+    kwargs = _plain(recorded.init_kwargs)
+    if kwargs.get("c_dim", 0) or "mapping" in recorded.modules:
+        raise CheckpointError("conditional discriminators (c_dim > 0) are not supported")
+    block = dict(kwargs.get("block_kwargs") or {})
+    epilogue = dict(kwargs.get("epilogue_kwargs") or {})
+    for what, options in (("block_kwargs", block), ("epilogue_kwargs", epilogue)):
+        if options.pop("activation", "lrelu") != "lrelu":
+            raise CheckpointError(f"discriminator {what}: only the leaky ReLU activation is supported")
+    resample_filter = block.pop("resample_filter", [1, 3, 3, 1])
+    _pick(block, set(), _D_BLOCK_IGNORED, "discriminator block_kwargs")
+    ours = _pick(kwargs, _D_USED, _D_IGNORED, "discriminator")
+    return {**ours, "resample_filter": resample_filter,
+            **_pick(epilogue, _D_EPILOGUE_USED, set(), "discriminator epilogue_kwargs")}
+
+
+def _build_discriminator(kwargs: dict[str, Any], state: dict[str, torch.Tensor], source: str) -> Discriminator:
+    try:
+        discriminator = Discriminator(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{source}: unsupported discriminator ({exc})") from None
+    own = discriminator.state_dict()
+    if set(own) != set(state) or any(tuple(state[k].shape) != tuple(own[k].shape) for k in own):
+        raise CheckpointError(f"{source}: the discriminator's weights do not fit its recorded architecture "
+                              f"(missing {sorted(set(own) - set(state))[:3]}, "
+                              f"unexpected {sorted(set(state) - set(own))[:3]})")
+    discriminator.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    return discriminator.eval().requires_grad_(False)
+
+
+def load_nvidia_discriminator(path: str | Path) -> Discriminator | None:
+    """`D` of an NVIDIA pickle (training snapshots carry it), None when absent."""
+    recorded = _recorded_network(path, "D")
+    if recorded is None:
+        return None
+    return _build_discriminator(nvidia_discriminator_kwargs(recorded), recorded.state_dict(), f"{path}: D")
 
 
 # --- rosinality -------------------------------------------------------------------------------
@@ -268,15 +351,20 @@ def nvidia_to_rosinality(generator: Generator) -> dict[str, torch.Tensor]:
 
 # --- safetensors ------------------------------------------------------------------------------
 
-def save_safetensors(generator: AnyGenerator, path: str | Path) -> None:
-    """Weights plus a JSON header naming the architecture and its constructor kwargs."""
+def save_safetensors(generator: AnyGenerator, path: str | Path, discriminator: Discriminator | None = None) -> None:
+    """Weights plus a JSON header naming the architecture and its constructor kwargs; the
+    discriminator's, when given, under D_PREFIX with its kwargs in the header too."""
     from safetensors.torch import save_file
-    meta = {"format": SAFETENSORS_FORMAT, "arch": generator.arch, "init_kwargs": generator.init_kwargs}
+    meta: dict[str, Any] = {"format": SAFETENSORS_FORMAT, "arch": generator.arch, "init_kwargs": generator.init_kwargs}
     tensors = {k: v.detach().contiguous().clone() for k, v in generator.state_dict().items()}
+    if discriminator is not None:
+        meta["discriminator_kwargs"] = discriminator.init_kwargs
+        tensors.update({D_PREFIX + k: v.detach().contiguous().clone() for k, v in discriminator.state_dict().items()})
     save_file(tensors, str(path), metadata={METADATA_KEY: json.dumps(meta)})
 
 
-def load_safetensors(path: str | Path) -> AnyGenerator:
+def _read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(header metadata, tensors) of a dreamface safetensors file."""
     from safetensors import SafetensorError, safe_open
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -290,7 +378,21 @@ def load_safetensors(path: str | Path) -> AnyGenerator:
     meta = json.loads(meta_text)
     if meta.get("format") != SAFETENSORS_FORMAT:
         raise CheckpointError(f"{path}: dreamface safetensors format {meta.get('format')} is not supported")
+    return meta, state
+
+
+def load_safetensors(path: str | Path) -> AnyGenerator:
+    meta, state = _read_safetensors(path)
+    state = {k: v for k, v in state.items() if not k.startswith(D_PREFIX)}
     return _finish(build_generator(meta["arch"], meta["init_kwargs"]), state, str(path))
+
+
+def load_safetensors_discriminator(path: str | Path) -> Discriminator | None:
+    meta, state = _read_safetensors(path)
+    if "discriminator_kwargs" not in meta:
+        return None
+    state = {k.removeprefix(D_PREFIX): v for k, v in state.items() if k.startswith(D_PREFIX)}
+    return _build_discriminator(meta["discriminator_kwargs"], state, f"{path}: discriminator")
 
 
 def weights_digest(generator: nn.Module) -> str:

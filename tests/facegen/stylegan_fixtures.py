@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.networks2 import Generator
 from facegen.stylegan.networks3 import Generator3
 
@@ -26,6 +27,8 @@ SG2_KWARGS = dict(z_dim=16, w_dim=16, img_resolution=16, img_channels=3,
 SG3_KWARGS = dict(z_dim=16, w_dim=16, img_resolution=16, img_channels=3,
                   mapping_kwargs=dict(num_layers=2),
                   synthesis_kwargs=dict(channel_base=256, channel_max=16, num_layers=4, margin_size=4))
+
+D_KWARGS = dict(img_resolution=16, img_channels=3, channel_base=128, channel_max=16)
 
 
 def randomized(generator: nn.Module, seed: int = 0) -> nn.Module:
@@ -52,6 +55,12 @@ def tiny_sg3(seed: int = 0, radial: bool = False) -> Generator3:
     if radial:
         kwargs["synthesis_kwargs"].update(conv_kernel=1, use_radial_filters=True)
     return randomized(Generator3(**kwargs), seed)
+
+
+def tiny_d(seed: int = 0, **kwargs) -> Discriminator:
+    """A discriminator for the tiny 16-px generators (kwargs: architecture, conv_clamp, …)."""
+    torch.manual_seed(seed + 1000)
+    return randomized(Discriminator(**{**D_KWARGS, **kwargs}), seed)
 
 
 class _EasyDict(dict):
@@ -86,8 +95,17 @@ def _nvidia_globals():
 
 def official_kwargs(generator: nn.Module) -> dict:
     """The Generator kwargs NVIDIA records: StyleGAN2 (ada) nests synthesis options, StyleGAN3
-    passes them at the top level; both add c_dim and precision options we ignore."""
+    passes them at the top level; both add c_dim and precision options we ignore. For a
+    Discriminator, those train.py passes (both repositories train the same one)."""
     kw = generator.init_kwargs
+    if isinstance(generator, Discriminator):
+        return dict(c_dim=0, img_resolution=kw["img_resolution"], img_channels=kw["img_channels"],
+                    architecture=kw["architecture"], channel_base=kw["channel_base"], channel_max=kw["channel_max"],
+                    num_fp16_res=4, conv_clamp=kw["conv_clamp"],
+                    block_kwargs=_EasyDict(resample_filter=kw["resample_filter"], freeze_layers=0),
+                    mapping_kwargs=_EasyDict(),
+                    epilogue_kwargs=_EasyDict(mbstd_group_size=kw["mbstd_group_size"],
+                                              mbstd_num_channels=kw["mbstd_num_channels"]))
     top = dict(z_dim=kw["z_dim"], c_dim=0, w_dim=kw["w_dim"], img_resolution=kw["img_resolution"],
                img_channels=kw["img_channels"], mapping_kwargs={**kw["mapping_kwargs"], "w_avg_beta": 0.995})
     synthesis = {**kw["synthesis_kwargs"], "num_fp16_res": 4}
@@ -97,23 +115,25 @@ def official_kwargs(generator: nn.Module) -> dict:
 
 
 class _NvidiaPickler(pickle.Pickler):
-    def __init__(self, file, root: nn.Module, module_src: str) -> None:
+    def __init__(self, file, roots: list[nn.Module], module_src: str) -> None:
         super().__init__(file, protocol=4)
-        self.root, self.module_src = root, module_src
+        self.roots, self.module_src = roots, module_src
 
     def reducer_override(self, obj):
         if not isinstance(obj, nn.Module):
             return NotImplemented
         state = dict(obj.__dict__)
         state["_init_args"] = ()
-        state["_init_kwargs"] = official_kwargs(obj) if obj is self.root else {}
+        state["_init_kwargs"] = official_kwargs(obj) if any(obj is r for r in self.roots) else {}
         name = {"Generator3": "Generator", "SynthesisNetwork3": "SynthesisNetwork",
                 "SynthesisLayer3": "SynthesisLayer"}.get(type(obj).__name__, type(obj).__name__)
         meta = _EasyDict(type="class", version=4, module_src=self.module_src, class_name=name, state=state)
         return _reconstruct_persistent_obj, (meta,)
 
 
-def write_nvidia_pickle(generator: nn.Module, path: Path, module_src: str = "# network code\n") -> None:
+def write_nvidia_pickle(generator: nn.Module, path: Path, module_src: str = "# network code\n",
+                        discriminator: Discriminator | None = None) -> None:
+    """A network pickle; `discriminator` given: a training snapshot's, which carries D too."""
     with _nvidia_globals(), path.open("wb") as f:
-        _NvidiaPickler(f, generator, module_src).dump(
-            {"G": generator, "D": None, "G_ema": generator, "training_set_kwargs": _EasyDict(resolution=16)})
+        _NvidiaPickler(f, [generator, discriminator], module_src).dump(
+            {"G": generator, "D": discriminator, "G_ema": generator, "training_set_kwargs": _EasyDict(resolution=16)})
