@@ -54,7 +54,8 @@ def _same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 
 # --- the network --------------------------------------------------------------------------------
 
-def _reference(state: dict[str, torch.Tensor], img: torch.Tensor, clamp: float) -> tuple[list[torch.Tensor], torch.Tensor]:
+def _reference(state: dict[str, torch.Tensor], img: torch.Tensor,
+               clamp: float) -> tuple[list[torch.Tensor], torch.Tensor]:
     """The resnet discriminator written out from the formulas with plain torch ops: equalized
     learning rate (weights × 1/√fan_in), leaky ReLU 0.2 × √2, clamp, [1,3,3,1] blur before
     every stride-2 step, resnet branches × √½, minibatch std over groups of 4."""
@@ -226,9 +227,10 @@ async def test_a_photo_job_on_a_training_snapshot_is_fitted_with_the_discriminat
             user = await FaceRepository(session).get_or_create_user("web", "u1", "en")
             blob = await add_blob(session, (TESTDATA / "obama_official_portrait.jpg").read_bytes(), "image/jpeg")
         queue = Queue(engine, job_kinds())
-        job = await queue.enqueue(PHOTO, {"user_id": user.id, "reply_to": {"platform": "web", "chat_id": "c1", "target": "u1"},
-                                          "size": 64, "backend": "stylegan", "operation": "photo",
-                                          "photo_blob_id": blob, "params": {"seed": 1}}, user_id=user.id)
+        reply_to = {"platform": "web", "chat_id": "c1", "target": "u1"}
+        job = await queue.enqueue(PHOTO, {"user_id": user.id, "reply_to": reply_to, "size": 64, "backend": "stylegan",
+                                          "operation": "photo", "photo_blob_id": blob, "params": {"seed": 1}},
+                                  user_id=user.id)
         worker = Worker(engine, load(Settings.from_env(), engine), queues=("slow",))
         assert await worker.run_once() == 1
         assert (await queue.get(job.id)).result["inversion"]["loss"] == "discriminator-features"
