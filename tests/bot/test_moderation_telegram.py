@@ -38,6 +38,8 @@ async def test_a_group_member_reports_a_face_and_an_admin_hides_it(tmp_path):
                     ["Eyes", "Nose", "Mouth", "Variations"], ["Remix", "🚩 Report"]]
 
                 # bob's report is answered with a toast only he sees: nothing is posted in the group
+                # (counted once the result's uncompressed file has followed its photo)
+                await wait_until(lambda: any(m.document_name == "dreamface-1.png" for m in fake.bot_messages(group)), 10)
                 before = len(fake.bot_messages(group))
                 assert await bob.answer(await bob.press(face, "🚩 Report")) == say("en", "report_thanks")
                 assert await bob.answer(await bob.press(face, "🚩 Report")) == say("en", "report_again")
