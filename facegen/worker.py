@@ -31,6 +31,7 @@ from dreamface import metrics
 from dreamface.config import Settings
 from dreamface.logging import configure as configure_logging, log_context, pseudonym
 from facegen.jobkinds import JobKinds
+from storage.claim_loop import claim_until_stopped
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.presence import Presence, ProcessInfo
 from storage.queue import JOBS_CHANNEL, JobLost, JobRecord, Queue, Transition
@@ -108,28 +109,14 @@ class Worker:
         the batch in hand. Database outages are waited out."""
         wanted = set(self.queues)
         async with Wakeup(self._engine, JOBS_CHANNEL, self.poll_seconds, wanted.__contains__) as wakeup:
-            beats = asyncio.create_task(self._heartbeat(stop), name="worker heartbeat")
-            try:
-                while not stop.is_set():
-                    if beats.done():
-                        beats.result()  # a heartbeat that died of a real error stops the worker loudly
-                    try:
-                        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
-                    except Exception as exc:
-                        if not is_unavailable(exc):
-                            raise
-                        log.warning("worker %s: database unavailable (%s)", self.id, type(exc).__name__)
-                        batch = []
-                    if batch:
-                        await self._run_until_stopped(batch, stop)
-                    else:
-                        await wakeup.wait()
-            finally:
-                beats.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beats
-                with contextlib.suppress(Exception):
-                    await self.presence.forget(self.id)
+            await claim_until_stopped(stop, wakeup, lambda: self._claim_and_run(stop), heartbeat=self._heartbeat(stop),
+                                      presence=self.presence, owner=self.id, what=f"worker {self.id}")
+
+    async def _claim_and_run(self, stop: asyncio.Event) -> int:
+        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
+        if batch:
+            await self._run_until_stopped(batch, stop)
+        return len(batch)
 
     async def run_once(self) -> int:
         """Claim one batch and run it to the end; returns how many jobs were claimed."""

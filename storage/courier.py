@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dreamface.logging import log_context
 from dreamface.metrics import DELIVERIES
+from storage.claim_loop import claim_until_stopped
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.outbox import DELIVERIES_CHANNEL, DeliveryFailed, DeliveryRecord, Outbox, Routes
 from storage.presence import Presence, ProcessInfo
@@ -49,26 +50,8 @@ class Courier:
         """Deliver until `stop` is set; survives database outages."""
         served = set(self.routes.served)
         async with Wakeup(self._engine, DELIVERIES_CHANNEL, self.poll_seconds, served.__contains__) as wakeup:
-            beats = asyncio.create_task(self._heartbeat(stop))
-            try:
-                while not stop.is_set():
-                    if beats.done():
-                        beats.result()  # a heartbeat that died of a real error stops the courier loudly
-                    try:
-                        delivered = await self.run_once()
-                    except Exception as exc:
-                        if not is_unavailable(exc):
-                            raise
-                        log.warning("courier %s: database unavailable (%s)", self.owner, type(exc).__name__)
-                        delivered = 0
-                    if delivered == 0:
-                        await wakeup.wait()
-            finally:
-                beats.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beats
-                with contextlib.suppress(Exception):
-                    await self.presence.forget(self.owner)
+            await claim_until_stopped(stop, wakeup, self.run_once, heartbeat=self._heartbeat(stop),
+                                      presence=self.presence, owner=self.owner, what=f"courier {self.owner}")
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many were claimed."""
