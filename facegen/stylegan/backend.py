@@ -29,7 +29,7 @@ from facegen.stylegan.blend import REGIONS, PartBlender
 from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
 from facegen.stylegan.errors import NoDirection, Unsupported
 from facegen.stylegan.discriminator import Discriminator
-from facegen.stylegan.loaders import AnyGenerator, load_generator, optional_discriminator, weights_digest
+from facegen.stylegan.loaders import AnyGenerator, load_networks, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
 from facegen.stylegan.runtime import Runner, compiled, select_device, warn_if_unclamped_fp16
 
@@ -93,8 +93,8 @@ class StyleGANBackend:
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
                   **runtime: Any) -> "StyleGANBackend":
         """`runtime`: precision, compile, max_batch (see __init__)."""
-        return cls(load_generator(path), noise_mode=noise_mode, device=device,
-                   discriminator=optional_discriminator(path), **runtime)
+        generator, discriminator = load_networks(path)
+        return cls(generator, noise_mode=noise_mode, device=device, discriminator=discriminator, **runtime)
 
     def sample(self, seed: int, truncation_psi: float = 1.0) -> FaceCode:
         """The face of a seed: W+ = mapping(z) with ψ applied as the official mapping does."""

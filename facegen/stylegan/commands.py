@@ -41,9 +41,8 @@ def _one_line_errors(func):
 
 
 def convert(args: argparse.Namespace) -> int:
-    from facegen.stylegan.loaders import load_generator, optional_discriminator, save_safetensors, weights_digest
-    generator = load_generator(args.source)
-    discriminator = optional_discriminator(args.source)   # kept for photo inversion's loss
+    from facegen.stylegan.loaders import load_networks, save_safetensors, weights_digest
+    generator, discriminator = load_networks(args.source)   # D kept for photo inversion's loss
     args.target.parent.mkdir(parents=True, exist_ok=True)
     save_safetensors(generator, args.target, discriminator)
     print(f"{args.target}: {generator.arch} {generator.img_resolution}px, weights {weights_digest(generator)}"

@@ -78,11 +78,37 @@ def load_discriminator(path: str | Path) -> Discriminator | None:
 def optional_discriminator(path: str | Path) -> Discriminator | None:
     """`load_discriminator`, with an unusable discriminator logged and left out: photo inversion
     then falls back to the pixel loss rather than the backend failing to start."""
+    return _optional(path, lambda: load_discriminator(path))
+
+
+def load_networks(path: str | Path) -> tuple[AnyGenerator, Discriminator | None]:
+    """`load_generator` and `optional_discriminator` from one read of the file (a 1024-px
+    pickle is hundreds of megabytes)."""
+    def nvidia(p: Path) -> tuple[AnyGenerator, Discriminator | None]:
+        data = _recorded_networks(p)
+        return _nvidia_generator(data, p), _optional(p, lambda: _nvidia_discriminator(data, p))
+
+    def safetensors(p: Path) -> tuple[AnyGenerator, Discriminator | None]:
+        meta, state = _read_safetensors(p)
+        return _safetensors_generator(meta, state, p), _optional(p, lambda: _safetensors_discriminator(meta, state, p))
+
+    return _by_format(path, lambda p: (load_rosinality(p), None), nvidia, safetensors)
+
+
+def _optional(path: str | Path, load: Any) -> Discriminator | None:
     try:
-        return load_discriminator(path)
+        return load()
     except CheckpointError as exc:
         log.warning("%s; photo inversion will not use the discriminator", exc)
-        return None
+    except _UNREADABLE as exc:
+        log.warning("%s: unreadable discriminator (%s: %s); photo inversion will not use it",
+                    path, type(exc).__name__, exc)
+    return None
+
+
+# What reading a corrupt file can raise (MemoryError: a corrupt length field).
+_UNREADABLE = (UnsafePickle, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, RuntimeError, ValueError,
+               KeyError, TypeError, AttributeError, OSError, MemoryError)
 
 
 def _by_format(path: str | Path, rosinality: Any, nvidia: Any, safetensors: Any) -> Any:
@@ -101,8 +127,7 @@ def _by_format(path: str | Path, rosinality: Any, nvidia: Any, safetensors: Any)
             return safetensors(path)
     except CheckpointError:
         raise
-    except (UnsafePickle, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, RuntimeError, ValueError,
-            KeyError, TypeError, AttributeError, OSError, MemoryError) as exc:   # MemoryError: a corrupt length field
+    except _UNREADABLE as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
     raise CheckpointError(f"{path}: not a StyleGAN checkpoint (NVIDIA pickle, rosinality .pt or dreamface safetensors)")
 
@@ -172,21 +197,26 @@ def nvidia_init_kwargs(recorded: RecordedModule) -> tuple[str, dict[str, Any]]:
     return arch, {**top, "mapping_kwargs": mapping, "synthesis_kwargs": synthesis_kwargs}
 
 
-def _recorded_network(path: str | Path, network: str) -> RecordedModule | None:
-    """The recorded module of one network of an NVIDIA pickle (None: not in it), without
-    executing anything the file carries."""
+def _recorded_networks(path: str | Path) -> dict[str, RecordedModule]:
+    """The recorded modules of an NVIDIA pickle by name (G, D, G_ema …), without executing
+    anything the file carries."""
     with Path(path).open("rb") as f:
         try:
             data = load_restricted(f)
         except UnsafePickle as exc:
             raise CheckpointError(f"{path}: refused, {exc}") from None
-    recorded = data.get(network) if isinstance(data, dict) else None
-    return recorded if isinstance(recorded, RecordedModule) else None
+    if not isinstance(data, dict):
+        return {}
+    return {name: module for name, module in data.items() if isinstance(module, RecordedModule)}
 
 
 def load_nvidia_pickle(path: str | Path, network: str = "G_ema") -> AnyGenerator:
     """The named generator of an NVIDIA pickle."""
-    recorded = _recorded_network(path, network)
+    return _nvidia_generator(_recorded_networks(path), path, network)
+
+
+def _nvidia_generator(networks: dict[str, RecordedModule], path: str | Path, network: str = "G_ema") -> AnyGenerator:
+    recorded = networks.get(network)
     if recorded is None:
         raise CheckpointError(f"{path}: no {network} network in this pickle")
     arch, init_kwargs = nvidia_init_kwargs(recorded)
@@ -229,7 +259,11 @@ def _build_discriminator(kwargs: dict[str, Any], state: dict[str, torch.Tensor],
 
 def load_nvidia_discriminator(path: str | Path) -> Discriminator | None:
     """`D` of an NVIDIA pickle (training snapshots carry it), None when absent."""
-    recorded = _recorded_network(path, "D")
+    return _nvidia_discriminator(_recorded_networks(path), path)
+
+
+def _nvidia_discriminator(networks: dict[str, RecordedModule], path: str | Path) -> Discriminator | None:
+    recorded = networks.get("D")
     if recorded is None:
         return None
     return _build_discriminator(nvidia_discriminator_kwargs(recorded), recorded.state_dict(), f"{path}: D")
@@ -382,13 +416,20 @@ def _read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch
 
 
 def load_safetensors(path: str | Path) -> AnyGenerator:
-    meta, state = _read_safetensors(path)
+    return _safetensors_generator(*_read_safetensors(path), path)
+
+
+def _safetensors_generator(meta: dict[str, Any], state: dict[str, torch.Tensor], path: str | Path) -> AnyGenerator:
     state = {k: v for k, v in state.items() if not k.startswith(D_PREFIX)}
     return _finish(build_generator(meta["arch"], meta["init_kwargs"]), state, str(path))
 
 
 def load_safetensors_discriminator(path: str | Path) -> Discriminator | None:
-    meta, state = _read_safetensors(path)
+    return _safetensors_discriminator(*_read_safetensors(path), path)
+
+
+def _safetensors_discriminator(meta: dict[str, Any], state: dict[str, torch.Tensor],
+                               path: str | Path) -> Discriminator | None:
     if "discriminator_kwargs" not in meta:
         return None
     state = {k.removeprefix(D_PREFIX): v for k, v in state.items() if k.startswith(D_PREFIX)}
