@@ -94,8 +94,8 @@ def _enum_values(field: str) -> tuple[str, ...]:
 def attribute_names() -> set[str]:
     """Every name a direction file may be called by: fields, 'age', enum values, aliases."""
     names = {f.name for f in fields(Attributes)} | {"age"} | set(ALIASES)
-    for field in VALUE_FIELDS:
-        names |= set(_enum_values(field)) | {f"{field}_{v}" for v in _enum_values(field)}
+    for value_field in VALUE_FIELDS:
+        names |= set(_enum_values(value_field)) | {f"{value_field}_{v}" for v in _enum_values(value_field)}
     return names
 
 
@@ -284,10 +284,10 @@ class Directions:
     def describe(self, code: FaceCode, attributes: Attributes) -> tuple[FaceCode, list[str]]:
         """The face moved to every described attribute a direction carries, and the fields it could not."""
         unapplied = []
-        for field, value in attributes.specified().items():
-            moved = self.apply(code, Edit(field, value=value))
+        for attribute, value in attributes.specified().items():
+            moved = self.apply(code, Edit(attribute, value=value))
             if moved is None:
-                unapplied.append(field)
+                unapplied.append(attribute)
             else:
                 code = moved
         return code, unapplied
