@@ -52,6 +52,8 @@ def load_photo(data: bytes, *, max_bytes: int = PHOTO_MAX_BYTES, max_pixels: int
         raise PhotoError("too_large", f"the image has too many pixels ({exc})") from None
     except UnidentifiedImageError:
         raise _unreadable(data) from None
+    except _DECODE_ERRORS as exc:   # cut off inside its header, e.g. "Truncated File Read"
+        raise PhotoError("not_an_image", f"the file is damaged ({exc})") from None
     if image.width * image.height > max_pixels:
         raise PhotoError("too_large", f"the image is {image.width}×{image.height} pixels; "
                                       f"the limit is {max_pixels} pixels")

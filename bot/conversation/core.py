@@ -31,6 +31,7 @@ from bot.messages import Button, Incoming, Reply
 from facegen.backend import DEFAULT_SIZE
 from facegen.backends import load_backend
 from dreamface.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
+from dreamface.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
 from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
@@ -135,12 +136,14 @@ class Conversation:
         async with lock:
             return await self._handle(incoming, photo_problem)
 
-    async def _handle(self, incoming: Incoming, photo_problem: str | None) -> list[Reply]:
+    async def _handle(self, incoming: Incoming, photo_problem: PhotoError | None) -> list[Reply]:
         turn = await self._begin(incoming, keep_photo=photo_problem is None)
         if turn.user.banned:
             return turn.error("banned")
-        if photo_problem is not None:
-            return turn.error(f"error_{photo_problem}")   # the photo was not stored
+        if photo_problem is not None:   # expected bad input: one line, no stack
+            log.info("refused a photo from user %s: %s (%s)", pseudonym(turn.user.id), photo_problem.code,
+                     photo_problem.message)
+            return turn.error(f"error_{photo_problem.code}")   # the photo was not stored
         try:
             if incoming.button is not None:
                 return await self._press(turn, incoming.button)
@@ -267,7 +270,7 @@ class Conversation:
         except UserRateLimited as exc:
             return turn.error("rate", limit=exc.limit)
         except JobRejected as exc:
-            log.warning("job refused for user %s: %s", turn.user.id, exc)
+            log.warning("job refused for user %s: %s", pseudonym(turn.user.id), exc)
             return turn.error("rejected", reason=str(exc))
         if kind != SHEET and turn.state.redo:
             async with self.sessions() as session, session.begin():   # a new step forgets what was undone
@@ -583,7 +586,7 @@ class Conversation:
         try:
             press = payloads.decode(payload)
         except payloads.BadPayload as exc:
-            log.info("user %s pressed an unreadable button: %s", turn.user.id, exc)
+            log.info("user %s pressed an unreadable button: %s", pseudonym(turn.user.id), exc)
             return turn.error("bad_button")
         if press.verb == "rp":   # the one button anyone who sees the face may press
             return await self._report(turn, press)
@@ -701,13 +704,11 @@ class Conversation:
                           other=other, entry=entry, lead=lead, job_id=job_id)
 
 
-async def _photo_problem(data: bytes) -> str | None:
-    """Why an upload cannot be used ("not_an_image", "unsupported_format", "too_large"), or None.
-    Decoded in full (off the event loop), so a damaged file is refused before it is stored."""
-    if len(data) > PHOTO_MAX_BYTES:
-        return "too_large"
+async def _photo_problem(data: bytes) -> PhotoError | None:
+    """Why an upload cannot be used (code "not_an_image", "unsupported_format" or "too_large"),
+    or None. Decoded in full (off the event loop), so a damaged file is refused before it is stored."""
     try:
-        await asyncio.to_thread(load_photo, data)
+        await asyncio.to_thread(load_photo, data, max_bytes=PHOTO_MAX_BYTES)
     except PhotoError as exc:
-        return exc.code
+        return exc
     return None

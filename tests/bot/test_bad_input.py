@@ -18,6 +18,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation, payloads
+from conftest import TESTDATA
 from bot.conversation.replies import TEXTS
 from bot.gallery import ensure_default_gallery
 from bot.messages import Incoming
@@ -65,6 +66,21 @@ def _png_bomb(width: int, height: int) -> bytes:
 def _animated(fmt: str) -> bytes:
     frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "green", "blue")]
     return _save(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def header_cut_jpegs() -> list[Case]:
+    """JPEGs cut off inside their header, before any image data: a real photo's EXIF segment,
+    its quantization tables, just before its scan; and Pillow's own JPEG inside its EXIF."""
+    photo = (TESTDATA / "obama_official_portrait.jpg").read_bytes()
+    scan = photo.index(b"\xff\xda")
+    tables = photo.index(b"\xff\xdb")
+    exif = Image.Exif()
+    exif[0x010F] = "a camera maker " * 40
+    with_exif = _save(_face_like(), "JPEG", exif=exif)
+    return [Case("photo cut inside its EXIF header (600 bytes)", photo=photo[:600], expect="error_not_an_image"),
+            Case("photo cut inside its quantization tables", photo=photo[:tables + 30], expect="error_not_an_image"),
+            Case("photo cut just before its image data", photo=photo[:scan], expect="error_not_an_image"),
+            Case("JPEG cut inside its EXIF segment", photo=with_exif[:200], expect="error_not_an_image")]
 
 
 @cache
@@ -116,6 +132,7 @@ def photo_cases() -> list[Case]:
         Case("1×1 PNG", photo=_save(Image.new("RGB", (1, 1)), "PNG"), expect="queued"),
         Case("JPEG with EXIF rotation", photo=_save(_face_like(), "JPEG", exif=exif), expect="queued"),
         Case("JPEG with trailing garbage", photo=jpeg + b"\x00garbage" * 50, expect="queued"),
+        *header_cut_jpegs(),
     ]
 
 
@@ -265,3 +282,24 @@ async def test_bad_inputs_get_clear_korean_replies(engine):
 async def test_bad_inputs_get_clear_english_replies(engine):
     problems = await _run_corpus(engine, "en")
     assert not problems, "\n".join(problems)
+
+
+async def test_a_refused_photo_is_logged_in_one_line_without_a_stack(engine, caplog):
+    """Expected bad input is no bug: one line saying what was refused, why, and whose (a
+    pseudonym, never the platform id); stacks are for bugs."""
+    conversation = Conversation(engine, size=64)
+    owner = payloads.owner_tag("telegram", "555123")
+    await conversation.handle(Incoming("telegram", "555123", "c", text="hi", locale="en"))
+    await conversation.handle(Incoming("telegram", "555123", "c", button=payloads.encode(owner, "ack"), locale="en"))
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        for case in header_cut_jpegs():
+            replies = await conversation.handle(Incoming("telegram", "555123", "c", photo=case.photo, locale="en"))
+            assert [r.text for r in replies] == [TEXTS["error_not_an_image"]["en"]]
+    refusals = [r for r in caplog.records if "refused a photo" in r.getMessage()]
+    assert len(refusals) == len(header_cut_jpegs())
+    for record in refusals:
+        assert record.exc_info is None and record.levelname == "INFO"
+        assert "not_an_image" in record.getMessage() and "damaged" in record.getMessage()
+        assert " u-" in record.getMessage() and "555123" not in record.getMessage()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= 40]

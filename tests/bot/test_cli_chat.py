@@ -146,3 +146,19 @@ def test_no_worker_leaves_jobs_to_a_separate_worker_process(tmp_path):
     said = texts(replies)
     assert "#2: a new face." in said and "Pick 1–10: nose for #2." in said
     assert all(Path(image).is_file() for r in replies for image in r["images"])
+
+
+def test_a_photo_cut_off_in_its_header_gets_a_clear_reply_and_the_chat_goes_on(tmp_path):
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(PHOTO.read_bytes()[:600])   # ends inside the EXIF segment
+    env = {**os.environ, "DREAMFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dreamface.cli", "chat", "--size", "128", "--out", str(tmp_path / "out"),
+         "--lang", "en", "--photo", str(cut)],
+        input="hi\nyes\nnew\n/photo " + str(cut) + "\n", capture_output=True, text=True, cwd=REPO, env=env,
+        timeout=240)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    replies = [json.loads(line)["text"] for line in done.stdout.splitlines()]
+    assert replies[0] == "That file isn't an image, or it's damaged."
+    assert "#1: a new face." in replies
+    assert replies[-1] == "That file isn't an image, or it's damaged."

@@ -133,6 +133,11 @@ async def test_malformed_input_gets_a_clear_localized_reply(sqlite_url):
             not_image = await fake.until(lambda: (m := fake.response_of(interaction)) and "image" in m.content and m)
             assert not_image.content == "That file isn't an image, or it's damaged."
 
+            cut = FakeFile("cut.jpg", PHOTO.read_bytes()[:600], "image/jpeg")
+            interaction = await bob.slash("me", photo=cut)   # a photo cut off inside its EXIF header
+            damaged = await fake.until(lambda: (m := fake.response_of(interaction)) and "image" in m.content and m)
+            assert damaged.content == "That file isn't an image, or it's damaged."
+
             # bob presses a button of ann's face in the guild channel: only he is told it is not his
             guild = fake.guild_channel.id
             ann_face = await result_of(fake, await ann.slash("new", channel=guild))

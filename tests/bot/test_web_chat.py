@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from bot.web.client import ChatClient, button_payloads, has_image, is_final
+from conftest import TESTDATA
 from dreamface.config import Settings
 from web_served import POLL, acknowledge_notice, served
 
@@ -68,6 +69,19 @@ async def test_nobody_acts_as_another_user_through_the_web_chat(settings):
             # and alice heard none of it
             with pytest.raises(asyncio.TimeoutError):
                 await alice.receive(timeout=0.5)
+
+
+async def test_a_photo_cut_off_in_its_header_gets_a_clear_reply_and_loses_nothing(settings):
+    cut = (TESTDATA / "obama_official_portrait.jpg").read_bytes()[:600]   # ends inside the EXIF segment
+    async with served(settings) as server, ChatClient(str(server.make_url("/")), accept_language="ko") as me:
+        await acknowledge_notice(me, "새 얼굴")
+        first = (await me.until(is_final))[-1]
+        await me.send_photo(cut)
+        refused = await me.receive()
+        assert refused["kind"] == "error" and refused["text"] == "그림 파일이 아니거나 손상됐어요."
+        await me.say("기록")
+        history = await me.receive()
+        assert first["text"].split(":")[0] in history["text"]   # the face made before is still there
 
 
 def bob_own_tags(client: ChatClient) -> set[str]:
