@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from dreamface.config import Settings
 from dreamface.logging import configure as configure_logging
+from dreamface.serving import serve_until_signal
 
 if TYPE_CHECKING:
     from dreamface.app import App
@@ -99,17 +99,13 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"dreamface bot {args.platform}: set DREAMFACE_{token.upper()} first", file=sys.stderr)
         return 2
     configure_logging(settings)
-    return asyncio.run(_serve(settings, args.platform, with_worker=not args.no_worker))
+    return serve_until_signal(lambda stop: _serve(settings, args.platform, stop, with_worker=not args.no_worker))
 
 
-async def _serve(settings: Settings, platform: str, *, with_worker: bool) -> int:
+async def _serve(settings: Settings, platform: str, stop: asyncio.Event, *, with_worker: bool) -> int:
     from dreamface.app import open_app
     from storage.migrate import SchemaOutOfDate
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         async with contextlib.AsyncExitStack() as stack:
             app = await stack.enter_async_context(open_app(settings, with_worker=with_worker))

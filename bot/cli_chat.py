@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.messages import Button, Incoming, Reply
 from dreamface.config import Settings
 from dreamface.logging import configure as configure_logging
+from dreamface.serving import serve_until_signal
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
@@ -50,7 +53,7 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     settings = Settings.from_env()
     configure_logging(settings, minimum="WARNING")   # the terminal is the conversation; only problems interrupt it
-    return asyncio.run(_chat(settings, args))
+    return serve_until_signal(lambda stop: _chat(settings, args, stop))
 
 
 class CliChat:
@@ -144,51 +147,89 @@ def _pretty(offset: Callable[[], int]) -> Callable[[Reply, list[Path]], None]:
     return show
 
 
-async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+async def _chat(settings: Settings, args: argparse.Namespace, stop: asyncio.Event) -> int:
     from dreamface.app import open_app
     from storage.migrate import SchemaOutOfDate
     try:
         async with open_app(settings, with_worker=not args.no_worker, size=args.size) as app:
-            await _session(app, args)
+            await _session(app, args, stop)
     except SchemaOutOfDate as exc:
         print(f"dreamface chat: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-async def _session(app, args: argparse.Namespace) -> None:
+async def _session(app, args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """Until the end of input or a signal (`stop`); a signal ends a wait for jobs at once."""
     interactive = sys.stdin.isatty()
     chat: CliChat
     emit = _pretty(lambda: len(chat.last_buttons)) if interactive else _json_line
     chat = CliChat(app.conversation, app.engine, args.user or getpass.getuser(), args.out, args.lang, emit)
-    if args.photo is not None:
-        await chat.send(chat.incoming(photo=args.photo.read_bytes()))
-        await chat.wait_for_jobs(args.wait)
+    courier_stop = asyncio.Event()
+    courier = asyncio.create_task(chat.courier.run(courier_stop)) if interactive else None
     if interactive:
-        await _interactive(chat)
-        return
-    for line in sys.stdin:
-        incoming = await chat.line(line.strip()) if line.strip() else None
-        if incoming is not None:
+        print("dreamface chat — type 'help' (도움말), Ctrl-D to leave.\n")
+    try:
+        if args.photo is not None:
+            await chat.send(chat.incoming(photo=args.photo.read_bytes()))
+            await _unless_stopped(chat.wait_for_jobs(args.wait), stop)
+        async for line in _input_lines(stop, prompt="> " if interactive else None):
+            incoming = await chat.line(line) if line else None
+            if incoming is None:
+                continue
             await chat.send(incoming)
-            await chat.wait_for_jobs(args.wait)
+            if not interactive:   # piped: one message's results before the next line
+                await _unless_stopped(chat.wait_for_jobs(args.wait), stop)
+    finally:
+        courier_stop.set()
+        if courier is not None:
+            await courier
 
 
-async def _interactive(chat: CliChat) -> None:
-    """Read lines while results arrive in the background."""
-    stop = asyncio.Event()
-    courier = asyncio.create_task(chat.courier.run(stop))
-    print("dreamface chat — type 'help' (도움말), Ctrl-D to leave.\n")
+async def _unless_stopped(work, stop: asyncio.Event) -> None:
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, stopping):
+        pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _input_lines(stop: asyncio.Event, prompt: str | None) -> AsyncIterator[str]:
+    """Stripped lines of standard input until its end or `stop`. A daemon thread reads each line
+    when the previous one has been handled, so a signal is handled at once and a half-typed
+    line never holds up the exit."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    wanted = threading.Event()
+
+    def read() -> None:
+        line = "…"
+        while line:
+            wanted.wait()
+            wanted.clear()
+            if prompt:
+                print(prompt, end="", flush=True)
+            line = sys.stdin.readline()
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line.strip() if line else None)
+            except RuntimeError:   # the loop has closed: the process is exiting
+                return
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    stopping = asyncio.ensure_future(stop.wait())
     try:
         while True:
-            try:
-                line = await asyncio.to_thread(input, "> ")
-            except EOFError:
-                break
-            if line.strip():
-                incoming = await chat.line(line.strip())
-                if incoming is not None:
-                    await chat.send(incoming)
+            wanted.set()
+            next_line = asyncio.ensure_future(lines.get())
+            await asyncio.wait({next_line, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_line.done():
+                next_line.cancel()
+                return
+            line = next_line.result()
+            if line is None:
+                return
+            yield line
     finally:
-        stop.set()
-        await courier
+        stopping.cancel()

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from dataclasses import dataclass, replace
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from bot.web.identity import load_or_create_secret
 from dreamface.config import Settings
 from dreamface.health import ReadinessRules, mount_ops_routes
 from dreamface.logging import configure as configure_logging
+from dreamface.serving import serve_until_signal
 from storage.db import is_sqlite
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(settings)
     options = RunOptions(host=args.host or settings.web_host, port=args.port or settings.web_port,
                          with_worker=not args.no_worker, secret_file=args.secret_file)
-    return asyncio.run(serve(settings, options))
+    return serve_until_signal(lambda stop: serve(settings, options, stop=stop))
 
 
 def embedded_settings(settings: Settings) -> Settings:
@@ -83,7 +83,8 @@ def web_config(settings: Settings, options: RunOptions) -> WebConfig:
 
 async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event | None = None,
                 out: TextIO = sys.stdout) -> int:
-    """Serve until SIGINT/SIGTERM (or `stop`); returns the exit status."""
+    """Serve until `stop` is set (`serve_until_signal` sets it on SIGINT/SIGTERM); returns the
+    exit status."""
     from storage.migrate import SchemaOutOfDate
 
     settings = embedded_settings(settings)
@@ -110,17 +111,12 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
                   "set DREAMFACE_WEB_PORT or --port to another port", file=sys.stderr)
             return 2
         stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         worker = "an in-process worker" if options.with_worker else "no worker (jobs wait for `dreamface worker`)"
         print(f"dreamface is running with {worker}.\n"
               f"Open {page_url(options.host, options.port)} in a browser. Press Ctrl-C to stop.", file=out, flush=True)
         await stop.wait()
         print("dreamface: stopping…", file=out, flush=True)
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().remove_signal_handler(signum)
         await runner.cleanup()
     print("dreamface: stopped.", file=out, flush=True)
     return 0

@@ -11,6 +11,7 @@ end and one worker runs it. The work itself is done by that worker, in short tra
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from storage.queue import Enqueued, JobRecord, Queue
 log = logging.getLogger(__name__)
 
 CLEANUP = "maintenance.cleanup"
+TICK_GRACE_SECONDS = 5.0   # how long a stopping process lets a clean-up tick in flight finish
 MAX_ROUNDS = 20   # batches of SWEEP_BATCH per kind of row in one run; the next period goes on
 
 
@@ -99,15 +101,26 @@ def handlers(settings: Settings, engine: AsyncEngine) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def cleanup_scheduler(settings: Settings, engine: AsyncEngine) -> AsyncIterator[AsyncIOScheduler]:
     """Enqueue this period's clean-up now and then every tenth of a period (cheap: a
-    deduplicated insert), so a process that starts late in a period still queues it."""
+    deduplicated insert), so a process that starts late in a period still queues it.
+
+    On leaving, no new tick starts and one in flight gets TICK_GRACE_SECONDS to finish; past
+    that it is cancelled and ends quietly (the next tick, here or in another process, queues
+    the job again), so the worker and the engine behind it stop with nothing half-done."""
     queue = Queue(engine, JobKinds({CLEANUP: CLEANUP_KIND}))
     period = settings.cleanup_period_seconds
+    in_flight: set[asyncio.Task] = set()
 
     async def tick() -> None:
+        task = asyncio.current_task()
+        in_flight.add(task)
         try:
             await enqueue_cleanup(queue, period)
+        except asyncio.CancelledError:   # only the shutdown below cancels a tick
+            log.info("clean-up tick cancelled at shutdown; a later tick queues the job")
         except Exception as exc:   # the database may be down for a while; the next tick tries again
             log.warning("could not queue the clean-up job: %s: %s", type(exc).__name__, exc)
+        finally:
+            in_flight.discard(task)
 
     scheduler = AsyncIOScheduler()
     scheduler.add_job(tick, "interval", seconds=period / 10, next_run_time=datetime.now(timezone.utc), coalesce=True, max_instances=1)
@@ -115,6 +128,10 @@ async def cleanup_scheduler(settings: Settings, engine: AsyncEngine) -> AsyncIte
     try:
         yield scheduler
     finally:
-        scheduler.shutdown(wait=False)
-
-
+        scheduler.pause()
+        if in_flight:
+            await asyncio.wait(set(in_flight), timeout=TICK_GRACE_SECONDS)
+        still = set(in_flight)
+        scheduler.shutdown(wait=False)   # cancels what is still running
+        if still:
+            await asyncio.wait(still)

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from dreamface import metrics
 from dreamface.config import Settings
 from dreamface.logging import configure as configure_logging, log_context, pseudonym
+from dreamface.serving import serve_until_signal
 from facegen.jobkinds import JobKinds
 from storage.claim_loop import claim_until_stopped
 from storage.outage import is_unavailable, retry_while_unavailable
@@ -283,10 +283,10 @@ def run_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
     configure_logging(settings)
-    return asyncio.run(_serve(settings, queues, args.batch_size or settings.worker_batch_size))
+    return serve_until_signal(lambda stop: _serve(settings, queues, args.batch_size or settings.worker_batch_size, stop))
 
 
-async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> int:
+async def _serve(settings: Settings, queues: Sequence[str], batch_size: int, stop: asyncio.Event) -> int:
     from storage.migrate import SchemaOutOfDate, open_database
     try:
         engine = await open_database(settings)
@@ -295,18 +295,19 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int) -> 
         return 2
     from facegen.cleanup import cleanup_scheduler
     from facegen.handlers import load   # the handlers import this module's outcome types
-    handlers = load(settings, engine)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    worker = Worker(engine, handlers, queues=queues, batch_size=batch_size,
-                    lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds)
-    log.info("worker %s serving %s", worker.id, ", ".join(queues))
-    loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
     try:
-        async with _ops_server(settings, engine, loop_task), cleanup_scheduler(settings, engine):
-            await loop_task
+        worker = Worker(engine, load(settings, engine), queues=queues, batch_size=batch_size,
+                        lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds)
+        log.info("worker %s serving %s", worker.id, ", ".join(queues))
+        loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
+        async with _ops_server(settings, engine, loop_task):
+            # the scheduler stops first, then the worker finishes its batch, then the engine goes
+            async with cleanup_scheduler(settings, engine):
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({loop_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+            stop.set()
+            await loop_task   # raises if the loop died
     finally:
         await engine.dispose()
     log.info("worker %s stopped", worker.id)

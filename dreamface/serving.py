@@ -1,0 +1,46 @@
+"""Serving until a signal: how every long-running dreamface command (`run`, `chat`, `worker`,
+`bot …`) waits for SIGINT or SIGTERM and then stops in order.
+
+    def run_command(args) -> int:
+        return serve_until_signal(lambda stop: serve(settings, stop))
+
+`serve` runs until `stop` is set (by the first SIGINT or SIGTERM, or by the command itself,
+e.g. at the end of its input) and then tears down what it opened, innermost first: the
+clean-up scheduler, then the worker, then the database engine. A second signal while that
+runs falls through to Python's default (SIGINT: KeyboardInterrupt, exit 130; SIGTERM: end),
+so a stuck shutdown can still be ended by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def serve_until_signal(serve: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    """Run `serve(stop)` on a new event loop; returns its exit status."""
+    return asyncio.run(_with_stop_signals(serve))
+
+
+async def _with_stop_signals(serve: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def stop_once() -> None:
+        stop.set()
+        _restore_default_handlers(loop)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop_once)
+    try:
+        return await serve(stop)
+    finally:
+        _restore_default_handlers(loop)
+
+
+def _restore_default_handlers(loop: asyncio.AbstractEventLoop) -> None:
+    for signum in STOP_SIGNALS:
+        loop.remove_signal_handler(signum)
