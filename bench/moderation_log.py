@@ -3,11 +3,13 @@
 plan of the slowest shapes.
 
     .venv/bin/python bench/moderation_log.py [--faces 1000000] [--admin-url postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/moderation_log.py --smoke     # 10 000 faces: checks the script, not the figures
 
 Makes a scratch database (dropped at the end), migrates it, seeds users and faces with
 generate_series (10 000 users: 5 % on cli, the rest on telegram, discord and web; faces a few seconds apart over ~100 days, seven
 operations, 0.1 % flagged, 0.05 % hidden, 200 reported), then prints the median of 7 runs per
-page shape in milliseconds.
+page shape in milliseconds. Without a PostgreSQL server it says so and exits 0. The admin URL
+defaults to DREAMFACE_TEST_POSTGRES_URL, else the one above.
 """
 
 from __future__ import annotations
@@ -16,22 +18,22 @@ import argparse
 import asyncio
 import statistics
 import time
-import uuid
 from datetime import timedelta
 
-import psycopg
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_database
 from storage.models import Face
 from storage.moderation import Cursor, LogFilter, ModerationLog
 
+from _common import ADMIN_URL, postgres_unreachable, scratch_database
+
 SEED = """
 INSERT INTO blobs (sha256, content_type, size, data, created_at) VALUES (repeat('0', 64), 'image/png', 1, '\\x00', now());
-INSERT INTO users (platform, platform_user_id, locale, locale_chosen, banned, face_count, created_at)
-SELECT CASE WHEN g % 20 = 0 THEN 'cli' ELSE (ARRAY['telegram', 'discord', 'web'])[1 + g % 3] END, 'u' || g, 'ko', false, false, 0, now() - interval '200 days'
+INSERT INTO users (platform, platform_user_id, owner_key, locale, locale_chosen, banned, face_count, created_at)
+SELECT CASE WHEN g % 20 = 0 THEN 'cli' ELSE (ARRAY['telegram', 'discord', 'web'])[1 + g % 3] END, 'u' || g,
+       left(md5('u' || g), 12), 'ko', false, false, 0, now() - interval '200 days'
 FROM generate_series(1, 10000) g;
 INSERT INTO faces (user_id, number, operation, params, backend, checkpoint_id, code, image_blob_id,
                    hidden, flagged, created_at)
@@ -112,17 +114,16 @@ async def bench(url: str, faces: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=1_000_000)
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    parser.add_argument("--smoke", action="store_true", help="10 000 faces: a quick check that the script runs")
     args = parser.parse_args()
-    name = f"dreamface_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        asyncio.run(bench(make_url(args.admin_url).set(database=name).render_as_string(hide_password=False),
-                          args.faces))
-    finally:
-        with psycopg.connect(args.admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if args.smoke:
+        args.faces = 10_000      # the seed's smallest sensible size: one face per user
+    if why := postgres_unreachable(args.admin_url):
+        print(f"moderation log bench skipped: {why}")
+        return
+    with scratch_database(args.admin_url) as url:
+        asyncio.run(bench(url, args.faces))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
     procrastinate_side.py setup  URL JOBS                 apply its schema, defer JOBS no-op tasks, print tasks/s
     procrastinate_side.py worker CONCURRENCY URL GO OUT   wait for GO, drain, write (seconds, 1) per fetch_job to OUT
+
+No --smoke of its own: `queue_bench.py --smoke` runs it with 50 jobs when its venv exists.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ the user's row is locked and their unfinished jobs counted), 400 users taking tu
 the same database after the drain.
 
     .venv/bin/python bench/queue_bench.py [--jobs 2000] [--workers 1,2,4] [--skip-procrastinate]
-                                          [--pool-pre-ping on|off]
+                                          [--pool-pre-ping on|off] [--admin-url URL]
+    .venv/bin/python bench/queue_bench.py --smoke     # 50 jobs, 1 worker, start-up counted: checks the script
+
+PostgreSQL is DREAMFACE_TEST_POSTGRES_URL's server (else postgresql://postgres@127.0.0.1:5432/test);
+without one the PostgreSQL rows are skipped, and said so.
 
 procrastinate runs from its own environment (never a project dependency):
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -31,13 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from _common import ADMIN_URL, postgres_unreachable, scratch_database
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
-ADMIN_URL = os.environ.get("DREAMFACE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PROCRASTINATE_PYTHON = HERE / ".venv-procrastinate" / "bin" / "python"
 BATCH_SIZE = 16
 CONCURRENCY = 4   # procrastinate jobs in flight per worker process, as in NOTES.md's reference run
@@ -81,22 +86,6 @@ async def dreamface_worker(pre_ping: bool, url: str, go: Path, out: Path) -> Non
 
 # --- databases ----------------------------------------------------------------------------------
 
-def scratch_postgres() -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-    name = f"dreamface_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-
-
 def open_counter(url: str, sql: str):
     """A connection kept open for the whole drain (a new connection per look would cost the
     server a process start every 10 ms) and a function returning `sql`'s count through it."""
@@ -111,14 +100,14 @@ def open_counter(url: str, sql: str):
 
 # --- one measurement ----------------------------------------------------------------------------
 
-def drain(url: str, worker_cmd: list[str], workers: int, jobs: int, open_sql: str) -> dict:
+def drain(url: str, worker_cmd: list[str], workers: int, jobs: int, open_sql: str, settle: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         go = tmp_path / "go"
         outs = [tmp_path / f"latency-{i}.json" for i in range(workers)]
         procs = [subprocess.Popen(worker_cmd + [url, str(go), str(out)]) for out in outs]
         conn, count_open = open_counter(url, open_sql)
-        time.sleep(3.0)                         # imports and connections
+        time.sleep(settle)                      # imports and connections
         started = time.perf_counter()
         go.touch()
         while count_open() > 0:
@@ -177,30 +166,26 @@ async def migrate(url: str) -> None:
     await engine.dispose()
 
 
-def measure_dreamface(database: str, workers: int, jobs: int, pre_ping: bool) -> dict:
-    tmp = tempfile.mkdtemp()
-    url = f"sqlite:///{tmp}/bench.db" if database == "sqlite" else scratch_postgres()
-    try:
+def measure_dreamface(database: str, workers: int, jobs: int, pre_ping: bool, admin_url: str, settle: float) -> dict:
+    with contextlib.ExitStack() as stack:
+        if database == "sqlite":
+            url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
+        else:
+            url = stack.enter_context(scratch_database(admin_url))
         asyncio.run(migrate(url))
         enqueue_rate = asyncio.run(enqueue_dreamface(url, jobs, for_users=False, pre_ping=pre_ping))
         result = drain(url, [sys.executable, __file__, "dreamface-worker", "on" if pre_ping else "off"], workers, jobs,
-                       "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")
+                       "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')", settle)
         user_rate = asyncio.run(enqueue_dreamface(url, jobs, for_users=True, pre_ping=pre_ping))   # after the drain: not drained
-    finally:
-        if database == "postgresql":
-            drop_postgres(url)
     return {"enqueue_per_s": enqueue_rate, "user_enqueue_per_s": user_rate, **result}
 
 
-def measure_procrastinate(workers: int, jobs: int) -> dict:
-    url = scratch_postgres()
-    try:
+def measure_procrastinate(workers: int, jobs: int, admin_url: str, settle: float) -> dict:
+    with scratch_database(admin_url) as url:
         side = [str(PROCRASTINATE_PYTHON), str(HERE / "procrastinate_side.py")]
         enqueue = subprocess.run(side + ["setup", url, str(jobs)], check=True, capture_output=True, text=True)
         result = drain(url, side + ["worker", str(CONCURRENCY)], workers, jobs,
-                       "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-    finally:
-        drop_postgres(url)
+                       "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')", settle)
     return {"enqueue_per_s": float(enqueue.stdout.strip()), "user_enqueue_per_s": float("nan"), **result}
 
 
@@ -216,10 +201,18 @@ def main() -> None:
     parser.add_argument("--skip-procrastinate", action="store_true")
     parser.add_argument("--pool-pre-ping", choices=["on", "off"], default="off",
                         help="dreamface engines' pool_pre_ping (storage/db.py leaves it off; 'on' shows what it costs)")
+    parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL admin connection (scratch databases beside it)")
+    parser.add_argument("--smoke", action="store_true", help="50 jobs, 1 worker, start-up counted: a quick check")
     args = parser.parse_args()
+    settle = 3.0                    # seconds for workers' imports and connections before "go"
+    if args.smoke:
+        args.jobs, args.workers, settle = 50, "1", 0.0
     counts = [int(n) for n in args.workers.split(",")]
-    with_procrastinate = not args.skip_procrastinate and PROCRASTINATE_PYTHON.exists()
-    if not args.skip_procrastinate and not with_procrastinate:
+    no_postgres = postgres_unreachable(args.admin_url)
+    if no_postgres:
+        print(f"({no_postgres}: its rows skipped)")
+    with_procrastinate = not args.skip_procrastinate and not no_postgres and PROCRASTINATE_PYTHON.exists()
+    if not args.skip_procrastinate and not no_postgres and not with_procrastinate:
         print(f"(procrastinate skipped: no {PROCRASTINATE_PYTHON}; see the docstring)")
 
     print(f"{args.jobs} no-op jobs; dreamface batch size {BATCH_SIZE}, pool_pre_ping {args.pool_pre_ping}; "
@@ -228,13 +221,15 @@ def main() -> None:
               f"{'claim p50 ms':>14}{'claim p99 ms':>14}{'ms per job':>12}")
     print(header)
     rows: dict[tuple[str, int], dict] = {}
-    systems = ["dreamface sqlite", "dreamface postgresql"] + (["procrastinate postgresql"] if with_procrastinate else [])
+    systems = (["dreamface sqlite"] + ([] if no_postgres else ["dreamface postgresql"])
+               + (["procrastinate postgresql"] if with_procrastinate else []))
     for workers in counts:          # systems side by side, so load from elsewhere falls on each alike
         for system in systems:
             if system.startswith("dreamface"):
-                result = measure_dreamface(system.split()[1], workers, args.jobs, args.pool_pre_ping == "on")
+                result = measure_dreamface(system.split()[1], workers, args.jobs, args.pool_pre_ping == "on",
+                                           args.admin_url, settle)
             else:
-                result = measure_procrastinate(workers, args.jobs)
+                result = measure_procrastinate(workers, args.jobs, args.admin_url, settle)
             rows[(system, workers)] = result
             print(f"{system:<26}{workers:>8}{result['enqueue_per_s']:>11.0f}{result['user_enqueue_per_s']:>11.0f}"
                   f"{result['jobs_per_s']:>14.0f}{result['p50_ms']:>14.2f}{result['p99_ms']:>14.2f}"

@@ -1,6 +1,7 @@
 """Montage render timings on this machine (a script that prints figures; not a timed test).
 
     .venv/bin/python bench/render.py [--faces 100] [--grids 10]
+    .venv/bin/python bench/render.py --smoke     # 3 faces, 1 grid per region, each text parsed once
 
 - per 512-px face: mean, p50, p99 over --faces random faces;
 - per 10-candidate grid (renders only, the contact sheet's paste excluded): drawing every
@@ -51,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="montage render timings")
     parser.add_argument("--faces", type=int, default=100)
     parser.add_argument("--grids", type=int, default=10, help="faces per region for the grid timings")
+    parser.add_argument("--smoke", action="store_true", help="tiny counts: a quick check that the script runs")
     args = parser.parse_args(argv)
+    parse_repeats = 20
+    if args.smoke:
+        args.faces, args.grids, parse_repeats = 3, 1, 1
     backend = MontageBackend()
     backend.render([backend.sample(0)], 512)          # warm caches (noise texture, imports)
 
@@ -94,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print("parse: facegen.describe not present")
         return 0
     warm_up()
-    parse_ms = [timed(lambda: parse_description(text))[0] for _ in range(20) for text in DESCRIPTIONS]
+    parse_ms = [timed(lambda: parse_description(text))[0] for _ in range(parse_repeats) for text in DESCRIPTIONS]
     print(f"parse per description ({len(parse_ms)} parses of {len(DESCRIPTIONS)} texts)  {percentiles(parse_ms)}")
     return 0
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/stylegan_bench.py [--resolution 1024] [--batches 1,8,32]
         [--device cuda] [--variants fp32,fp16,bf16,channels_last,compile] [--official PATH]
+    .venv/bin/python bench/stylegan_bench.py --smoke     # 16 px, batch 1, two timed runs: checks the script
 
 A config-F-sized generator (512-dim z and w, 8 mapping layers, channel_base 32768, channel_max
 512, conv clamp 256) with random weights, synthesis only (W+ in, float image on the CPU out,
@@ -116,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="least timed seconds per figure")
     parser.add_argument("--official", type=Path, help="a stylegan2-ada-pytorch checkout to compare with")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--smoke", action="store_true", help="16 px, batch 1, two timed runs: a quick check")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.resolution, args.batches, args.seconds = 16, "1", 0.0
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -135,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     name = torch.cuda.get_device_name(device) if cuda else f"CPU, {torch.get_num_threads()} threads"
     print(f"StyleGAN2 config-F sizes at {args.resolution} px, random weights, synthesis only, on {device} ({name}), "
           f"torch {torch.__version__}")
+    if not torch.cuda.is_available():
+        print("  (CUDA absent: the GPU variants and figures skipped)")
 
     reference: dict[int, torch.Tensor] = {}     # ours fp32, per batch, for the drift figures
     costs: dict[tuple[str, int], float] = {}    # seconds per image (CPU seconds on the CPU)
@@ -174,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(Exception):
                 torch.cuda.empty_cache()
         print(f"  official custom ops: {official_ops()}")
+    else:
+        print("  (NVIDIA's official code skipped: no --official PATH given)")
     return 0
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/stylegan_memory.py [--resolution 1024] [--batches 1,2] [--device cpu]
         [--no-inversion]
+    .venv/bin/python bench/stylegan_memory.py --smoke     # 16 px, batch 1, on CUDA if present: checks the script
 
 A config-F generator (512-dim z and w, 8 mapping layers, channel base 32768, max 512, clamp
 256) and its resnet discriminator (the one photo inversion keeps resident), random weights:
@@ -108,10 +109,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--resolution", type=int, default=1024)
     parser.add_argument("--batches", default="1,2", help="comma-separated batch sizes")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", help="default: cpu (with --smoke: cuda where present)")
     parser.add_argument("--no-inversion", dest="inversion", action="store_false")
+    parser.add_argument("--smoke", action="store_true", help="16 px, batch 1: a quick check that the script runs")
     args = parser.parse_args()
-    device = torch.device(args.device)
+    if args.smoke:
+        args.resolution, args.batches = 16, "1"
+        if not args.device and not torch.cuda.is_available():
+            print("(CUDA absent: the GPU allocator's peaks skipped, live tensors counted on the CPU)")
+    device = torch.device(args.device or ("cuda" if args.smoke and torch.cuda.is_available() else "cpu"))
     torch.manual_seed(0)
     g = Generator(z_dim=512, w_dim=512, img_resolution=args.resolution, img_channels=3,
                   mapping_kwargs=dict(num_layers=8),

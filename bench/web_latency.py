@@ -3,9 +3,11 @@
 Starts `dreamface run` (SQLite file, in-process worker, montage backend, 512 px faces) in a
 scratch directory, connects one scripted browser, and times N "new" messages from the moment
 the message is sent to the moment the frame carrying the face arrives. Also times the
-immediate reply (the progress message). A few warm-up requests are not counted.
+immediate reply (the progress message). A few warm-up requests are not counted. The server's
+per-user rate limit is off (one user sends them all); a refusal or an error stops the run.
 
     .venv/bin/python bench/web_latency.py [--requests 100] [--warmup 5] [--text new]
+    .venv/bin/python bench/web_latency.py --smoke     # 3 requests after 1 warm-up: checks the script
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.web.client import ChatClient, has_image, is_final  # noqa: E402
+from bot.web.client import ChatClient, Frame, has_image, is_final  # noqa: E402
 
 GOAL_P50_MS = 300.0
 
@@ -41,7 +43,8 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
-    env |= {"DREAMFACE_WEB_PORT": str(port), "PYTHONPATH": str(REPO)}
+    # one user sends every request: the default rate limit (20 a minute) would refuse most of them
+    env |= {"DREAMFACE_WEB_PORT": str(port), "DREAMFACE_USER_RATE_PER_MINUTE": "0", "PYTHONPATH": str(REPO)}
     log = open(workdir / "run.log", "w")
     child = subprocess.Popen([sys.executable, "-m", "dreamface.cli", "run"], cwd=workdir, env=env,
                              stdout=log, stderr=subprocess.STDOUT)
@@ -57,6 +60,12 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"dreamface run did not start:\n{(workdir / 'run.log').read_text()}")
 
 
+def ends_request(frame: Frame) -> bool:
+    """The face, a job's error, a refusal (an error reply with no job: the rate limit, the cap)
+    or a notice: nothing more comes for this message."""
+    return is_final(frame) or frame.get("kind") == "error" or frame.get("type") == "notice"
+
+
 async def measure(url: str, requests: int, warmup: int, text: str) -> tuple[list[float], list[float]]:
     delivered, immediate = [], []
     async with ChatClient(url) as client:
@@ -70,10 +79,12 @@ async def measure(url: str, requests: int, warmup: int, text: str) -> tuple[list
             await client.say(text)
             first = await client.receive()
             got_first = time.perf_counter()
-            frames = [first] if is_final(first) else [first, *await client.until(is_final)]
+            frames = [first] if ends_request(first) else [first, *await client.until(ends_request)]
             done = time.perf_counter()
-            if not has_image(frames[-1]):
-                raise SystemExit(f"request {i} ended without an image: {frames[-1]['text']!r}")
+            last = frames[-1]
+            if not has_image(last):
+                what = "ended without an image" if last.get("job_id") is not None else "was refused"
+                raise SystemExit(f"request {i} {what}: {last.get('text')!r}")
             if i >= warmup:
                 immediate.append((got_first - started) * 1000)
                 delivered.append((done - started) * 1000)
@@ -85,7 +96,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--text", default="new", help="the message timed (default: new)")
+    parser.add_argument("--smoke", action="store_true", help="3 requests after 1 warm-up: a quick check")
     args = parser.parse_args()
+    if args.smoke:
+        args.requests, args.warmup = 3, 1
     with tempfile.TemporaryDirectory(prefix="dreamface-web-bench-") as scratch:
         child, url = start_server(Path(scratch))
         try:

@@ -1,0 +1,74 @@
+"""Every script in bench/ runs with --smoke (tiny sizes) and prints its figures. A check that the
+scripts still work against the current code, not a timing: no figure is compared with anything.
+
+Scripts that use PostgreSQL get the suite's admin URL; with CI=true the server is mandatory,
+elsewhere they are run without one too and must say what they skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import ADMIN_URL, REPO
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Bench:
+    script: str
+    figures: tuple[str, ...]            # regexes, each matching some line of the output
+    postgres: tuple[str, ...] = ()      # more of them when a PostgreSQL server answers
+    no_postgres: tuple[str, ...] = ()   # or these when none does
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.postgres)
+
+
+BENCHES = [
+    Bench("moderation_log.py", (),
+          postgres=(r"^seeded 10,000 faces", r"^first page, no filter +\d+\.\d+ +50$", r"^--- EXPLAIN ANALYZE: reported$"),
+          no_postgres=(r"^moderation log bench skipped: PostgreSQL unreachable at ",)),
+    Bench("queue_bench.py", (r"^dreamface sqlite +1 +\d+ +\d+ +\d+ +\d+\.\d\d",),
+          postgres=(r"^dreamface postgresql +1 +\d+ +\d+ +\d+ +\d+\.\d\d",),
+          no_postgres=(r"^\(PostgreSQL unreachable at .*: its rows skipped\)$",)),
+    Bench("render.py", (r"^face 512 px +\(3 faces\) +wall mean +\d", r"^  region-only / whole: mean \d\.\d\d",
+                        r"^parse per description \(4 parses")),
+    Bench("stylegan_bench.py", (r"^  ours fp32 +batch +1: +\d+\.\d\d images/s",
+                                r"^  \(NVIDIA's official code skipped: no --official PATH given\)$")),
+    Bench("stylegan_memory.py", (r"^synthesis batch 1: peak live activations \d+ MiB",
+                                 r"^inversion: the loss keeps \d+ MiB")),
+    Bench("web_latency.py", (r"^  message → image delivered +p50 +\d+\.\d ms +p95 +\d+\.\d ms",
+                             r"^  goal p50 < 300 ms: ")),
+]
+
+
+def postgres_answers(request: pytest.FixtureRequest) -> bool:
+    """The suite's check: in CI a missing server fails the test; elsewhere it is just False."""
+    try:
+        return request.getfixturevalue("postgres_available")
+    except pytest.skip.Exception:
+        return False
+
+
+@pytest.mark.parametrize("bench", BENCHES, ids=lambda b: b.script.removesuffix(".py"))
+def test_smoke(bench: Bench, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    command = [sys.executable, str(REPO / "bench" / bench.script), "--smoke"]
+    expected = list(bench.figures)
+    if bench.uses_postgres:
+        command += ["--admin-url", ADMIN_URL]
+        expected += bench.postgres if postgres_answers(request) else bench.no_postgres
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")} | {"PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    missing = [pattern for pattern in expected if not re.search(pattern, output, re.MULTILINE)]
+    assert not missing, f"no line matches {missing} in:\n{output}"
