@@ -23,37 +23,44 @@ class CommandError(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--backend", choices=BACKENDS, default="montage")
-    common.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"picture side in pixels (up to {MAX_SIZE})")
-
-    p = subparsers.add_parser("generate", parents=[common], help="draw one face from a seed or a description")
+    p = subparsers.add_parser("generate", parents=[_common(size=None)],
+                              help="draw one face from a seed or a description")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--seed", type=int, default=None, help="random face for this seed (default 0)")
     source.add_argument("--describe", metavar="TEXT", help="a description in Korean or English")
     p.add_argument("--out", required=True, type=Path)
     add_generate_arguments(p)
-    p.set_defaults(func=_guard(generate), size=None)   # None: the backend's own size
+    p.set_defaults(func=_guard(generate))
 
     p = subparsers.add_parser("parse", help="print what a description means, as JSON")
     p.add_argument("text")
     p.add_argument("--lang", choices=("ko", "en"), default=None, help="default: detected from the script")
     p.set_defaults(func=_guard(parse))
 
-    p = subparsers.add_parser("grid", parents=[common], help="numbered candidates for one region of a face")
+    p = subparsers.add_parser("grid", parents=[_common()], help="numbered candidates for one region of a face")
     p.add_argument("--region", required=True, help="eyes, nose, mouth, brows, jaw, hair, …")
     p.add_argument("--seed", type=int, default=0, help="the face the candidates vary")
     p.add_argument("-n", "--count", type=int, default=10)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_guard(grid))
 
-    p = subparsers.add_parser("morph", parents=[common], help="blend face A (a seed or photo) with face B")
+    p = subparsers.add_parser("morph", parents=[_common()], help="blend face A (a seed or photo) with face B")
     p.add_argument("a", metavar="A", help="seed or photo path: 'me'")
     p.add_argument("b", metavar="B", help="seed or photo path")
     p.add_argument("--ratio", type=float, default=0.5, help="share of A, between 0 and 1")
     p.add_argument("--mode", choices=MORPH_MODES, default="linear")
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_guard(morph_command))
+
+
+def _common(size: int | None = DEFAULT_SIZE) -> argparse.ArgumentParser:
+    """--backend and --size, new for each subcommand: argparse shares a parent's actions with
+    every child, so a default changed for one subcommand would change it for all."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--backend", choices=BACKENDS, default="montage")
+    shown = "the backend's own size" if size is None else size
+    common.add_argument("--size", type=int, default=size, help=f"picture side in pixels, up to {MAX_SIZE} (default: {shown})")
+    return common
 
 
 def _guard(func):
