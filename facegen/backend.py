@@ -1,10 +1,28 @@
-"""What every face backend provides. `montage` (CPU, built in) and `stylegan` (operator
-checkpoints) both implement this; the worker and the chat only talk to this interface."""
+"""The backend contract: everything a face backend can do, written down once.
+
+A backend maps a FaceCode to pixels and makes the codes the chat asks for. `montage` (CPU,
+built in) and `stylegan` (an operator's checkpoint) subclass `Backend`; nothing outside a
+backend branches on a backend's name. A new backend (say, a diffusion model) is one package
+with a `Backend` subclass plus one line in facegen/backends.py, proved against the same
+contract tests (tests/facegen/test_backend_contract.py).
+
+What every backend must provide:
+    name, checkpoint_id, resolution, num_ws, w_dim, layer_ranges, regions
+    sample, average, render, from_attributes, edit
+What a backend may provide (each has a default here):
+    render_region   repaint only a region for region candidates (default: render them whole)
+    variations      children of a face (default: latent mutation around it)
+    edit_names      the attributes `edit` can change (default: the whole vocabulary)
+    unapplied / missing_edits   described attributes / edits it cannot honour (default: none)
+    from_photo      a face fitted to a photo, with progress (default: refused as Unsupported)
+`describe()` gives the plain-data `BackendInfo` the chat side validates and queues against.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
@@ -15,27 +33,172 @@ from facegen.facecode import FaceCode
 MAX_SIZE = 1024
 DEFAULT_SIZE = 512
 
+Progress = Callable[[float], None]   # a fraction done, 0 … 1
 
-@runtime_checkable
-class Backend(Protocol):
-    name: str                              # "montage" | "stylegan"
+
+class Unsupported(NotImplementedError, ValueError):
+    """An operation this backend cannot do; the message says which and why. Also a ValueError,
+    so command-line error handling reports it in one line; `code` is how the chat words it."""
+    code = "unsupported"
+
+
+class NoDirection(Unsupported):
+    """An attribute edit or description this model cannot make. `values` names the attribute
+    and the ones it can change, for the chat's reply."""
+    code = "no_direction"
+
+    def __init__(self, attribute: str, available: Sequence[str]) -> None:
+        have = ", ".join(available) if available else "none (set DREAMFACE_STYLEGAN_DIRECTIONS)"
+        super().__init__(f"this model has no direction for {attribute!r}; directions it has: {have}")
+        self.values = {"attribute": attribute, "available": list(available)}
+
+
+@dataclass(frozen=True)
+class PhotoFitOptions:
+    """How hard a backend may work to fit a photo: the most optimisation steps
+    (DREAMFACE_INVERSION_STEPS) and a perceptual-loss weights file (DREAMFACE_LPIPS_VGG).
+    A backend that fits in one shot ignores both."""
+    steps: int = 500
+    lpips_vgg: str = ""
+
+
+@dataclass(frozen=True)
+class FittedFace:
+    """A face fitted to a photo, and how it was made (kept with the face, e.g. the loss used)."""
+    code: FaceCode
+    made: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a backend serves, as plain data (no model objects): the chat side validates and
+    queues requests against this, and workers announce it with their heartbeat."""
+    name: str
+    model_id: str                              # the checkpoint id stored with every face
+    resolution: int
+    regions: tuple[str, ...]
+    layer_groups: tuple[str, ...]              # "coarse", "middle", "fine"
+    edits: tuple[str, ...]                     # what `edit` and descriptions can change (Backend.edit_names)
+    abilities: tuple[str, ...]                 # of ABILITIES
+    label: str = ""                            # the operator's name for this style, if set
+
+    ABILITIES: ClassVar[tuple[str, ...]] = ("photo", "region_repaint", "own_variations")
+
+    def can(self, ability: str) -> bool:
+        return ability in self.abilities
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "BackendInfo":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+
+
+# every attribute an edit or a description may name
+VOCABULARY: tuple[str, ...] = tuple(f.name for f in fields(Attributes))
+
+
+class Backend:
+    """Subclass and set the class attributes (or set them in __init__); override the five
+    required methods and whichever optional ones the backend does better than the default."""
+
+    name: str                              # "montage" | "stylegan" | …
     checkpoint_id: str                     # renderer version or checkpoint hash, stored with every face
+    resolution: int                        # the side it draws natively, in pixels
     num_ws: int                            # rows of W+
     w_dim: int                             # columns of W+
     layer_ranges: Mapping[str, slice]      # "coarse" / "middle" / "fine" → rows of W+
     regions: Sequence[str]                 # regions that can take a part donor (eyes, nose, …)
+    label: str = ""                        # the operator's name for this style
+
+    # --- required ---------------------------------------------------------------------------
 
     def sample(self, seed: int) -> FaceCode:
         """A random face, deterministic per seed."""
+        raise NotImplementedError
 
     def average(self) -> np.ndarray:
         """The average latent [num_ws, w_dim], for truncation."""
+        raise NotImplementedError
 
     def render(self, codes: Sequence[FaceCode], size: int = DEFAULT_SIZE) -> list[Image.Image]:
         """Pixels for a batch of faces (RGB, size × size)."""
+        raise NotImplementedError
 
     def from_attributes(self, attributes: Attributes, seed: int) -> FaceCode:
-        """A face showing the described attributes; everything unspecified sampled from seed."""
+        """A face showing the described attributes; everything unspecified sampled from seed
+        (attributes it cannot honour, `unapplied` names, are left as sampled)."""
+        raise NotImplementedError
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
-        """An attribute edit on an existing face ("more smile", "add glasses", …)."""
+        """An attribute edit on an existing face ("more smile", "add glasses", …); raises
+        NoDirection for an attribute outside `edit_names`."""
+        raise NotImplementedError
+
+    # --- optional, with defaults ------------------------------------------------------------
+
+    def render_region(self, code: FaceCode, candidates: Sequence[FaceCode], region: str,
+                      size: int = DEFAULT_SIZE) -> list[Image.Image]:
+        """Candidates that differ from `code` only in `region` (a backend that can repaint
+        just the region overrides this; the default draws each whole)."""
+        return self.render(candidates, size)
+
+    def variations(self, code: FaceCode, n: int, strength: float, seed: int) -> list[FaceCode]:
+        """n children of the face: every latent (base and donors) mutated as
+        w' = √(1−s²)·w + s·ε, ε ~ N(0, 1) shared by the base and the donors of one child, so each
+        trait moves once; the mixing keeps w ~ N(0, 1), so strength 1 is a fresh random face
+        and 0 the face itself."""
+        keep = np.float32(np.sqrt(1.0 - strength * strength))
+        children = []
+        for child_seed in child_seeds(seed, n):
+            noise = self.sample(child_seed).base * np.float32(strength)
+            children.append(FaceCode(keep * code.base + noise, {r: keep * w + noise for r, w in code.parts.items()}))
+        return children
+
+    def edit_names(self) -> list[str]:
+        """The attributes `edit` and `from_attributes` can change."""
+        return list(VOCABULARY)
+
+    def unapplied(self, attributes: Attributes) -> list[str]:
+        """The described fields this model cannot show (the chat says so)."""
+        names = set(self.edit_names())
+        return [name for name in attributes.specified() if name not in names]
+
+    def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
+        """The edited fields this model cannot change."""
+        names = set(self.edit_names())
+        return [e.field for e in edits if e.field not in names]
+
+    def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
+                   progress: Progress | None = None) -> FittedFace:
+        """A face fitted to the one face in `photo` (an upright RGB image already checked by
+        facegen.photo); raises facegen.photo.PhotoError for a face it cannot use, Unsupported
+        when it cannot fit photos at all. `progress` hears the fraction done of a slow fit."""
+        raise Unsupported(f"the {self.name} backend cannot make a face from a photo")
+
+    # --- description --------------------------------------------------------------------------
+
+    def abilities(self) -> tuple[str, ...]:
+        """Which optional abilities this backend has, from which defaults it overrides."""
+        mine = type(self)
+        return tuple(ability for ability, method in (("photo", "from_photo"), ("region_repaint", "render_region"),
+                                                     ("own_variations", "variations"))
+                     if getattr(mine, method) is not getattr(Backend, method))
+
+    def describe(self) -> BackendInfo:
+        return BackendInfo(name=self.name, model_id=self.checkpoint_id, resolution=self.resolution,
+                           regions=tuple(self.regions), layer_groups=tuple(self.layer_ranges),
+                           edits=tuple(self.edit_names()), abilities=self.abilities(), label=self.label)
+
+
+def child_seeds(seed: int, n: int) -> list[int]:
+    """n seeds derived from one (deterministic), for candidates and children."""
+    if n < 1:
+        raise ValueError(f"need at least one candidate, got n={n}")
+    return [int(s) for s in np.random.default_rng([seed, n]).integers(0, 2**31 - 1, size=n)]
+
+
+__all__ = ["Backend", "BackendInfo", "DEFAULT_SIZE", "FittedFace", "MAX_SIZE", "NoDirection",
+           "PhotoFitOptions", "Progress", "Unsupported", "VOCABULARY", "child_seeds"]

@@ -89,12 +89,10 @@ def face_from_argument(backend, value: str, seed: int = 0) -> FaceCode:
     path = Path(value)
     if not path.is_file():
         raise CommandError(f"{value!r} is neither a seed nor a photo file")
-    from facegen.photo import PhotoError, find_single_face, load_photo
-    from facegen.photo_fit import photo_to_facecode
+    from facegen.photo import PhotoError, load_photo
     try:
         image = load_photo(path.read_bytes(), max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-        find_single_face(image)
-        return photo_to_facecode(image, backend, seed)
+        return backend.from_photo(image, seed).code
     except PhotoError as exc:
         raise CommandError(f"{path}: {exc}") from None
 

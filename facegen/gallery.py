@@ -53,5 +53,4 @@ def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Imag
         return backend.from_attributes(parse_description(source["text"]).attributes, seed)
     if photo is None:
         raise ValueError("a photo source needs the photo")
-    from facegen.photo_fit import photo_to_facecode
-    return photo_to_facecode(photo, backend, seed)
+    return backend.from_photo(photo, seed).code

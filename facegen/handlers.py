@@ -5,10 +5,10 @@ Three kinds:
   edit; see facegen.recipes). The face node, its image and the reply are stored with the
   job's result in one transaction.
 - `face.photo`: the same from the user's photo, on the slow queue, so it never holds up quick
-  renders: the montage measures landmarks (~0.5 s); a StyleGAN aligns the face FFHQ-style
-  and inverts it (facegen/stylegan/inversion.py, seconds to minutes), one job at a time,
-  writing the running job's progress (at most once per `progress_interval`) for the chat's
-  "drawing it now… 45%".
+  renders: the backend fits the photo (Backend.from_photo: the montage measures landmarks in
+  ~0.5 s, a StyleGAN aligns and inverts in seconds to minutes), one job at a time, writing the
+  running job's progress (at most once per `progress_interval`) for the chat's "drawing it
+  now… 45%".
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
   set) around the user's current face. Only the picture is stored; a pick replays the set.
 
@@ -27,12 +27,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dreamface.config import Settings
 from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, PhotoFitOptions
 from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
@@ -162,16 +161,14 @@ class FaceJobs:
     provenance chunks (facegen/provenance.py); `watermark` adds the visible corner mark."""
 
     def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0,
-                 inversion_steps: int = 500,              # DREAMFACE_INVERSION_STEPS
-                 lpips_vgg: str = "",                      # DREAMFACE_LPIPS_VGG; empty: the file-free loss
+                 photo_options: PhotoFitOptions = PhotoFitOptions(),   # DREAMFACE_INVERSION_STEPS, _LPIPS_VGG
                  progress_interval: float = PROGRESS_INTERVAL) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
         self.queue = Queue(engine, JobKinds())   # only reports progress; never enqueues
         self.watermark = watermark
         self.photo_retention_seconds = photo_retention_seconds
-        self.inversion_steps = inversion_steps
-        self.lpips_vgg = lpips_vgg
+        self.photo_options = photo_options
         self.progress_interval = progress_interval
 
     def handlers(self) -> dict[str, Handler]:
@@ -226,9 +223,8 @@ class FaceJobs:
                 continue
             p = job.payload
             try:
-                photo = None if inputs.photo is None else _photo(inputs.photo)
                 codes[i] = make_face(load_backend(p["backend"]), p["operation"], p["params"],
-                                     parent=_code(inputs.parent), other=_code(inputs.other), photo=photo)
+                                     parent=_code(inputs.parent), other=_code(inputs.other))
                 results.append(None)
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 results.append(exc)
@@ -245,38 +241,30 @@ class FaceJobs:
     # -- face.photo
 
     async def photo(self, jobs: Sequence[JobRecord]) -> list[Done]:
-        """The montage fits a photo as face.make does; a StyleGAN inverts each photo in turn
-        (a batch shares its backend: the batch key), reporting each job's progress."""
-        if jobs[0].payload["backend"] != "stylegan":
-            return await self.make(jobs)
+        """Each photo fitted in turn by the job's backend, reporting each job's progress."""
         loaded = await self._load_all(jobs)
         outcomes = []
         for job, inputs in zip(jobs, loaded):
-            result = await asyncio.to_thread(self._invert, job, inputs, self._progress_reporter(job))
+            result = await asyncio.to_thread(self._fit_photo, job, inputs, self._progress_reporter(job))
             outcomes.append(self._face_outcome(job, inputs, result))
         return outcomes
 
-    def _invert(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
-                ) -> tuple[FaceCode, bytes, dict[str, Any]] | Exception:
+    def _fit_photo(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
+                   ) -> tuple[FaceCode, bytes, dict[str, Any]] | Exception:
         if isinstance(inputs, InputMissing):
             return inputs
-        from facegen.photo import find_single_face, load_photo
-        from facegen.stylegan.align import align_face
-        from facegen.stylegan.inversion import InversionSettings, invert
+        from facegen.photo import load_photo
         p = job.payload
         backend = load_backend(p["backend"])
+        started = time.monotonic()
         try:
             image = load_photo(inputs.photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-            aligned = align_face(image, find_single_face(image).points, backend.resolution)
-        except ValueError as exc:   # PhotoError: no face, several, cut off, too small
+            fitted = backend.from_photo(image, p["params"]["seed"], options=self.photo_options, progress=progress)
+        except ValueError as exc:   # PhotoError (no face, several, cut off, too small), Unsupported
             return exc
-        fitted = invert(backend.generator, aligned, InversionSettings(steps=self.inversion_steps, seed=p["params"]["seed"]),
-                        lpips_vgg=self.lpips_vgg or None, discriminator=backend.discriminator, progress=progress,
-                        noise_mode="none" if backend.noise_mode == "none" else "const")
-        log.info("job %s: photo inverted with %s in %d steps (%.1f s)", job.id, fitted.loss_name, fitted.steps,
-                 fitted.seconds)
+        log.info("job %s: photo fitted by %s in %.1f s", job.id, backend.name, time.monotonic() - started)
         png = encode_png(backend.render([fitted.code], p["size"])[0], kind="face", watermark=self.watermark)
-        return fitted.code, png, {"inversion": fitted.metadata()}
+        return fitted.code, png, dict(fitted.made)
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[float], None]:
         """A callback for the inversion thread: writes the fraction done from the event loop,
@@ -405,16 +393,9 @@ class FaceJobs:
         return Done({"error": code}, store)
 
 
-def _photo(data: bytes) -> Image.Image:
-    from facegen.photo import find_single_face, load_photo
-    image = load_photo(data, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-    find_single_face(image)   # raises PhotoError (a ValueError with .code) for no/several/cut-off faces
-    return image
-
-
 def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
     load_backend(settings.backend)
     faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds,
-                     inversion_steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg)
+                     photo_options=PhotoFitOptions(steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg))
     return {**faces.handlers(), **cleanup.handlers(settings, engine)}

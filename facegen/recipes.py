@@ -9,7 +9,7 @@ Operations that make one face (a node of the user's history tree):
     morph     {ratio, mode}                     parent = "me", other = the second face
     remix     {layers, seed}                    fresh latents in one layer group
     edit      {edits: [{field, amount, value}]}
-    photo     {seed}                            from the user's photo (the image is an input)
+    photo     {seed}                            from the user's photo (Backend.from_photo fits it)
 Candidate sets (drawn as one numbered contact sheet, picked later by number):
     {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
     {kind: "remix", layers, n, seed}
@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from PIL import Image
 
 from facegen import latent
 from facegen.attributes import ENUMS, Attributes, Edit
@@ -137,7 +136,7 @@ def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any])
 
 
 def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, parent: FaceCode | None = None,
-              other: FaceCode | None = None, photo: Image.Image | None = None) -> FaceCode:
+              other: FaceCode | None = None) -> FaceCode:
     """Apply a cleaned recipe (see clean_face_params)."""
     if operation in NEEDS_PARENT and parent is None:
         raise RecipeError(f"{operation} needs a current face")
@@ -159,9 +158,6 @@ def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, pa
             code = backend.edit(code, Edit(e["field"], e["amount"], e["value"]))
         return code
     if operation == "photo":
-        if photo is None:
-            raise RecipeError("photo needs an image")
-        from facegen.photo_fit import photo_to_facecode
-        return photo_to_facecode(photo, backend, params["seed"])
+        raise RecipeError("a face from a photo is fitted by the backend (Backend.from_photo), not replayed")
     raise RecipeError(f"unknown operation {operation!r}")
 

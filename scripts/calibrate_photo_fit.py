@@ -1,4 +1,4 @@
-"""Regenerate facegen/photo_fit_table.json: how montage parameters show up in landmark
+"""Regenerate facegen/montage/photo_fit_table.json: how montage parameters show up in landmark
 measurements and sampled colours, measured on montage renders with the same landmark model
 used on photos. Run after any change to the montage renderer (its CHECKPOINT_ID) or to the
 measurements:
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from facegen.landmarks import find_faces, measure  # noqa: E402
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, encode  # noqa: E402
 from facegen.photo import sample_colours  # noqa: E402
-from facegen.photo_fit import (HAIR_KNOBS, KNOBS, MEASURES, SKIN_KNOBS, TABLE_PATH, FitTable,  # noqa: E402
+from facegen.montage.photo_fit import (HAIR_KNOBS, KNOBS, MEASURES, SKIN_KNOBS, TABLE_PATH, FitTable,  # noqa: E402
                                calibration_face, measures_vector, with_knobs)
 
 SIZE = 512

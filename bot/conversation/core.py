@@ -333,8 +333,8 @@ class Conversation:
     async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
         unknown = cmd.description.unknown
         lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
-        unapplied = getattr(self.backend, "unapplied", lambda attributes: [])(cmd.description.attributes)
-        if unapplied:   # a stylegan checkpoint without directions for some of the words
+        unapplied = self.backend.unapplied(cmd.description.attributes)
+        if unapplied:   # a model that cannot show some of the words (a checkpoint without those directions)
             names = listing(turn.locale, [attribute_name(turn.locale, a) for a in unapplied])
             lead = "\n".join(filter(None, [lead, say(turn.locale, "describe_unapplied", attributes=names)]))
         self._check_words(turn, cmd.text)
@@ -424,9 +424,9 @@ class Conversation:
         if len(edits) > MAX_EDITS:
             raise Refused("too_many_edits", max=MAX_EDITS)
         face = await self._current(turn)
-        missing = getattr(self.backend, "missing_edits", lambda edits: [])(edits)
+        missing = self.backend.missing_edits(edits)
         if missing:   # said now, not after a job: this checkpoint has no direction for it
-            raise Refused("no_direction", **direction_values(turn.locale, missing[0], self.backend.direction_names()))
+            raise Refused("no_direction", **direction_values(turn.locale, missing[0], self.backend.edit_names()))
         params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits]}
         return await self._enqueue(turn, MAKE, operation="edit", parent_id=face.id, params=params)
 

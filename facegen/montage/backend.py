@@ -1,4 +1,4 @@
-"""`MontageBackend`: the built-in CPU backend (facegen.backend.Backend) drawing composite faces."""
+"""`MontageBackend`: the built-in CPU backend (the facegen.backend contract) drawing composite faces."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from facegen.attributes import Attributes, Edit
-from facegen.backend import DEFAULT_SIZE
+from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, PhotoFitOptions, Progress
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.montage import attributes as montage_attributes
@@ -25,9 +25,10 @@ CHECKPOINT_ID = "montage-2"
 REGION_WINDOW_MAX_AREA = 0.6
 
 
-class MontageBackend:
+class MontageBackend(Backend):
     name = "montage"
     checkpoint_id = CHECKPOINT_ID
+    resolution = DEFAULT_SIZE   # drawn as vectors: any size is native
     num_ws = NUM_WS
     w_dim = W_DIM
     layer_ranges: Mapping[str, slice] = default_layer_ranges(NUM_WS)
@@ -76,6 +77,13 @@ class MontageBackend:
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
         return montage_attributes.edit(code, edit)
+
+    def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
+                   progress: Progress | None = None) -> FittedFace:
+        """The photo's landmarks and colours measured and matched (photo_fit.py); about half a
+        second, so no progress is reported and `options` do not apply."""
+        from facegen.montage.photo_fit import fit_photo   # loads dlib's models: only when asked
+        return FittedFace(fit_photo(photo, self, seed).code)
 
 
 def _window(boxes: list[Box], size: int) -> Box | None:

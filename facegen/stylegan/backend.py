@@ -1,4 +1,4 @@
-"""`StyleGANBackend`: the Backend protocol over an operator's StyleGAN2/3 checkpoint.
+"""`StyleGANBackend`: the backend contract (facegen/backend.py) over an operator's StyleGAN2/3 checkpoint.
 
 A FaceCode's base is W+ ([num_ws, w_dim]), exactly what the synthesis network takes, so the
 shared latent operations (morphs, remix, truncation) apply unchanged. Seeds become z as
@@ -22,12 +22,11 @@ import torch
 from PIL import Image
 
 from facegen.attributes import Attributes, Edit
-from facegen.backend import DEFAULT_SIZE
+from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, NoDirection, PhotoFitOptions, Progress, Unsupported
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.stylegan.blend import REGIONS, PartBlender
 from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
-from facegen.stylegan.errors import NoDirection, Unsupported
 from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.loaders import AnyGenerator, load_networks, weights_digest
 from facegen.stylegan.networks2 import NOISE_MODES
@@ -56,7 +55,7 @@ def layer_ranges_for(generator: AnyGenerator) -> dict[str, slice]:
     return {"coarse": slice(0, coarse), "middle": slice(coarse, middle), "fine": slice(middle, len(res))}
 
 
-class StyleGANBackend:
+class StyleGANBackend(Backend):
     name = "stylegan"
     regions: Sequence[str] = REGIONS   # parts picked from grids, blended in feature space (blend.py)
 
@@ -186,7 +185,8 @@ class StyleGANBackend:
         """The edited fields no direction of this model carries."""
         return self.directions.missing(edits)
 
-    def direction_names(self) -> list[str]:
+    def edit_names(self) -> list[str]:
+        """The directions this model has (attribute names, or values such as "blond")."""
         return self.directions.available()
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
@@ -209,3 +209,18 @@ class StyleGANBackend:
                 return latent
             children.append(FaceCode(move(code.base), {r: move(p) for r, p in code.parts.items()}))
         return children
+
+    # --- photos (align.py, inversion.py) ----------------------------------------------------
+
+    def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
+                   progress: Progress | None = None) -> FittedFace:
+        """The face aligned FFHQ-style and inverted into W+ (seconds to minutes); the loss and
+        steps used are kept in `made`."""
+        from facegen.photo import find_single_face
+        from facegen.stylegan.align import align_face
+        from facegen.stylegan.inversion import InversionSettings, invert
+        aligned = align_face(photo, find_single_face(photo).points, self.resolution)
+        fitted = invert(self.generator, aligned, InversionSettings(steps=options.steps, seed=seed),
+                        lpips_vgg=options.lpips_vgg or None, discriminator=self.discriminator, progress=progress,
+                        noise_mode="none" if self.noise_mode == "none" else "const")
+        return FittedFace(fitted.code, {"inversion": fitted.metadata()})

@@ -31,7 +31,8 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _one_line_errors(func):
     def run(args: argparse.Namespace) -> int:
-        from facegen.stylegan.errors import CheckpointError, Unsupported
+        from facegen.backend import Unsupported
+        from facegen.stylegan.errors import CheckpointError
         try:
             return func(args)
         except (CheckpointError, Unsupported, OSError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facegen.backend import Backend
 from facegen.candidates import region_candidates, render_candidates, variations
 from facegen.montage import MontageBackend
 
@@ -74,7 +75,7 @@ def test_render_candidates_repaints_only_the_region_and_matches_full_renders():
     assert [im.tobytes() for im in quick] == [im.tobytes() for im in BACKEND.render(candidates, 200)]
 
 
-class PlainBackend:
+class PlainBackend(Backend):
     """A backend without render_region: candidates fall back to whole renders."""
 
     def __init__(self) -> None:

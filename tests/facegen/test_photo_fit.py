@@ -10,8 +10,8 @@ import pytest
 from facegen.landmarks import find_faces, measure
 from facegen.montage import MontageBackend, encode
 from facegen.photo import PhotoError, find_single_face, load_photo, sample_colours
-from facegen.photo_fit import (KNOBS, MEASURES, PhotoFit, calibration_face, exposure_corrected_skin, fit_photo,
-                               load_table, measures_vector, photo_to_facecode, sclera_luma, to_lab)
+from facegen.montage.photo_fit import (KNOBS, MEASURES, PhotoFit, calibration_face, exposure_corrected_skin, fit_photo,
+                               load_table, measures_vector, sclera_luma, to_lab)
 
 TESTDATA = Path(__file__).resolve().parents[1] / "data"
 SEED = 1
@@ -124,7 +124,7 @@ def test_unmeasured_traits_come_from_the_seed_and_extras_stay_off(backend):
     one, other = (fit_photo(image, backend, seed, refine_steps=0) for seed in (1, 2))
     assert one.params.beard == "none" and not one.params.glasses
     assert (one.params.clothes_hue, one.params.iris_colour) != (other.params.clothes_hue, other.params.iris_colour)
-    assert photo_to_facecode(image, backend, 1) == photo_to_facecode(image, backend, 1), "deterministic"
+    assert backend.from_photo(image, 1).code == backend.from_photo(image, 1).code, "deterministic"
 
 
 def test_the_calibration_matches_the_renderer_and_moves_the_right_way():
@@ -143,7 +143,7 @@ def test_the_calibration_matches_the_renderer_and_moves_the_right_way():
 
 def test_photo_errors_reach_the_caller(backend):
     with pytest.raises(PhotoError) as info:
-        photo_to_facecode(photo("two_faces.jpg"), backend, SEED)
+        backend.from_photo(photo("two_faces.jpg"), SEED)
     assert info.value.code == "several_faces"
 
 
@@ -151,4 +151,4 @@ def test_only_the_montage_backend_can_fit_a_photo():
     class OtherBackend:
         name = "stylegan"
     with pytest.raises(TypeError):
-        photo_to_facecode(photo("obama_official_portrait.jpg"), OtherBackend(), SEED)
+        fit_photo(photo("obama_official_portrait.jpg"), OtherBackend(), SEED)

@@ -12,7 +12,7 @@ from facegen.backend import Backend
 from facegen.facecode import FaceCode
 from facegen.latent import morph, truncate
 from facegen.stylegan.backend import StyleGANBackend, layer_ranges_for
-from facegen.stylegan.errors import Unsupported
+from facegen.backend import Unsupported
 from facegen.stylegan.loaders import save_safetensors
 from facegen.stylegan.networks2 import Generator
 from stylegan_fixtures import SG2_KWARGS, randomized, tiny_sg2, tiny_sg3, write_nvidia_pickle

@@ -15,7 +15,7 @@ from facegen.facecode import FaceCode
 from facegen.recipes import clean_face_params, make_face
 from facegen.stylegan.backend import StyleGANBackend
 from facegen.stylegan.blend import REGIONS, blend_split, mask_overlay, region_mask
-from facegen.stylegan.errors import Unsupported
+from facegen.backend import Unsupported
 from facegen.stylegan.networks2 import Generator
 from facegen.stylegan.networks3 import Generator3
 from stylegan_fixtures import SG2_KWARGS, SG3_KWARGS, randomized

@@ -16,7 +16,7 @@ from facegen.candidates import variations
 from facegen.stylegan.backend import StyleGANBackend
 from facegen.stylegan.directions import (DEGREE_SIGMAS, DirectionError, closed_form, load_direction_file,
                                          load_directions, parse_file_name)
-from facegen.stylegan.errors import NoDirection, Unsupported
+from facegen.backend import NoDirection, Unsupported
 from facegen.stylegan.loaders import save_safetensors
 from stylegan_fixtures import tiny_sg2, tiny_sg3
 
@@ -186,7 +186,7 @@ def test_load_backend_reads_the_directions_setting(tmp_path, direction_dir, monk
     monkeypatch.setenv("DREAMFACE_STYLEGAN_DIRECTIONS", str(direction_dir))
     load_backend.cache_clear()
     try:
-        assert load_backend("stylegan").direction_names() == ["age", "hair_length", "smile"]
+        assert load_backend("stylegan").edit_names() == ["age", "hair_length", "smile"]
         load_backend.cache_clear()
         monkeypatch.setenv("DREAMFACE_STYLEGAN_DIRECTIONS", str(tmp_path / "nowhere.npy"))
         with pytest.raises(BackendUnavailable, match="stylegan backend cannot start: .*nowhere.npy") as info:

@@ -14,6 +14,7 @@ import torch
 from bot.web.progress import job_progress
 from dreamface.config import Settings
 from facegen.backends import load_backend
+from facegen.backend import PhotoFitOptions
 from facegen.handlers import PHOTO, FaceJobs, job_kinds, load
 from facegen.stylegan.loaders import save_safetensors
 from facegen.worker import Worker
@@ -54,7 +55,7 @@ async def _photo_job(engine, locale: str, photo: str = "obama_official_portrait.
 @pytest.mark.parametrize("locale, words", [("en", "Drawing it now…"), ("ko", "지금 그리고 있어요…")])
 async def test_progress_counts_up_while_the_photo_is_inverted_and_the_face_is_stored(engine, stylegan, locale, words):
     queue, job_id, user_id = await _photo_job(engine, locale)
-    faces = FaceJobs(engine, inversion_steps=120, progress_interval=0.05)
+    faces = FaceJobs(engine, photo_options=PhotoFitOptions(steps=120), progress_interval=0.05)
     worker = Worker(engine, faces.handlers(), queues=("slow",))
     render = job_progress(engine, queue)
     seen: list[str] = []
@@ -90,7 +91,7 @@ async def test_the_worker_takes_the_step_limit_from_the_settings(engine, stylega
 
 async def test_a_photo_with_two_faces_gets_the_same_error_reply_as_on_the_montage(engine, stylegan):
     queue, job_id, _ = await _photo_job(engine, "en", photo="two_faces.jpg")
-    worker = Worker(engine, FaceJobs(engine, inversion_steps=5).handlers(), queues=("slow",))
+    worker = Worker(engine, FaceJobs(engine, photo_options=PhotoFitOptions(steps=5)).handlers(), queues=("slow",))
     assert await worker.run_once() == 1
     (reply,) = [d.payload for d in await Outbox(engine).for_job(job_id)]
     assert (reply["type"], reply["code"]) == ("error", "several_faces")

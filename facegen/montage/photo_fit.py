@@ -289,8 +289,3 @@ def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
     _, params, achieved = best
     return PhotoFit(code=encode(params, backend.sample(seed)), params=params, target=target,
                     achieved=achieved, colours=colours, skin=skin)
-
-
-def photo_to_facecode(image: Image.Image, backend: MontageBackend, seed: int) -> FaceCode:
-    """The user's photo as a montage face; unmeasured traits (hair style, ears, …) from `seed`."""
-    return fit_photo(image, backend, seed).code
