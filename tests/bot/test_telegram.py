@@ -201,6 +201,9 @@ async def test_malformed_input_gets_a_clear_localized_reply(telegram: Running):
     await en.send_document(b"GIF89a broken", "face.gif", "image/gif")   # claims to be an image, is not one
     await en.wait_for(lambda m: "isn't an image" in m.words or "JPEG, PNG or WebP" in m.words, timeout=30,
                       after=len(en.inbox()) - 1)
+    # a JPEG cut off inside its EXIF header (Telegram only lets such a file through as a document)
+    await ko.send_document(OBAMA[:600], "cut.jpg", "image/jpeg")
+    await ko.wait_for(lambda m: m.words == "그림 파일이 아니거나 손상됐어요.", after=len(ko.inbox()) - 1, timeout=30)
     assert fake.downloads and all(len(fake._files[f]) <= 20 * 1024 * 1024 for f in fake.downloads), \
         "the huge file was never downloaded"
 
