@@ -210,9 +210,11 @@ class DiscordAdapter:
                 replies = [Reply(SOMETHING_WENT_WRONG, kind="error")]
             posts = first + [more] * len(replies)
             for reply, post in zip(replies, posts):
-                posted = await post(reply, outgoing(reply, file_limit))
+                posting = post(reply, outgoing(reply, file_limit))
                 if reply.kind == "progress":
-                    await self.board.watch(incoming.chat_id, reply, posted, expires_in=expires_in)
+                    await self.board.post(incoming.chat_id, reply, posting, expires_in=expires_in)
+                else:
+                    await posting
         return replies
 
     # --- results from the outbox ----------------------------------------------------------------

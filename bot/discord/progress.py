@@ -91,8 +91,12 @@ class ProgressBoard:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._settled.wait_for(lambda: chat_id not in self._answering), timeout)
 
-    async def watch(self, chat_id: str, reply: Reply, posted: Posted, *, expires_in: float | None) -> None:
-        """Follow the job of a progress reply just posted."""
+    async def post(self, chat_id: str, reply: Reply, posting: Awaitable[Posted], *,
+                   expires_in: float | None) -> None:
+        """Post a progress reply (`posting` sends it) and follow its job, recorded in the database
+        as soon as its id is known: the only window left in which a kill strands the placeholder
+        (its result then comes as a new message) is between Discord accepting it and that write."""
+        posted = await posting
         if reply.job_id is None:
             return
         status, *rest = reply.text.split("\n")

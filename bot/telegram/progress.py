@@ -77,9 +77,11 @@ class ProgressMessages:
             message = await self.bot.send_photo(chat_id, self._placeholder, caption=entry.caption,
                                                 filename="dreamface-working.png")
             entry.message_id = message.message_id
+            # recorded before anything else: the only window left in which a kill strands the
+            # placeholder is between Telegram accepting it and this write
+            await self.store.remember(reply.job_id, chat_id, message.message_id, reply.text)
             if isinstance(self._placeholder, bytes) and message.photo:
                 self._placeholder = message.photo[-1].file_id
-            await self.store.remember(reply.job_id, chat_id, message.message_id, reply.text)
         finally:
             entry.sent.set()
 

@@ -259,6 +259,9 @@ class FakeDiscord:
         self.guild_channel = self._add_channel(FakeChannel(snowflake(), 0, self.guild_id, name="faces"))
         self._sessions: list["_GatewaySession"] = []
         self._changed = asyncio.Condition()
+        self._holding = False                           # see hold_next_post
+        self.held: FakeMessage | None = None
+        self._released = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -277,6 +280,7 @@ class FakeDiscord:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._released.set()
         for session in list(self._sessions):
             await session.ws.close()
         await self._runner.cleanup()
@@ -319,6 +323,18 @@ class FakeDiscord:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    def hold_next_post(self) -> None:
+        """Store the next message the bot posts (a followup or a channel message) but keep its
+        HTTP answer back until the fake closes: Discord shows the message, the bot never learns
+        it was posted. `held` is that message once stored: kill the bot then to crash it in that window."""
+        self._holding = True
+
+    async def _hold(self, message: FakeMessage) -> None:
+        if self._holding:
+            self._holding, self.held = False, message
+            await self._notify()
+            await self._released.wait()
 
     async def wait_connected(self, timeout: float = 30.0) -> None:
         await self.until(lambda: any(s.identified for s in self._sessions), timeout)
@@ -442,6 +458,7 @@ class FakeDiscord:
                 if earlier.nonce == str(nonce) and earlier.author_id == self.bot_id:
                     return _json(self._message_json(earlier))   # Discord answers with the first one
         message = self._new_message(channel.id, self.bot_id, body, files, nonce=None if nonce is None else str(nonce))
+        await self._hold(message)
         return _json(self._message_json(message))
 
     async def _channel_edit(self, request: web.Request, channel_id: str, message_id: str) -> web.Response:
@@ -590,6 +607,7 @@ class FakeDiscord:
         message = self._new_message(interaction.channel_id, self.bot_id, body, files, ephemeral_for=ephemeral_for,
                                     interaction_id=interaction.id)
         interaction.followup_ids.append(message.id)
+        await self._hold(message)
         return _json(self._message_json(message))
 
     async def _webhook_get(self, request: web.Request, token: str, which: str) -> web.Response:

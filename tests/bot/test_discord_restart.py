@@ -1,6 +1,7 @@
 """`dreamface bot discord` as a process, killed (SIGKILL) while a job runs: after a restart the
 result arrives, once, in the progress message the first process posted (no placeholder is
-left behind), and the buttons sent before the restart still work."""
+left behind), and the buttons sent before the restart still work. Killed after Discord took
+the progress message but before the bot recorded it, the result still arrives once, anew."""
 
 from __future__ import annotations
 
@@ -41,11 +42,31 @@ def job_state(workdir: Path, kind: str) -> str | None:
     return None if row is None else row[0]
 
 
-async def wait_for_state(workdir: Path, kind: str, state: str, timeout: float = 30.0) -> None:
+def shown_progress(workdir: Path, kind: str) -> str | None:
+    """The message id the bot recorded as the latest `kind` job's progress message."""
+    with sqlite3.connect(workdir / "dreamface.db") as db:
+        row = db.execute("SELECT p.message_id FROM progress_messages p JOIN jobs j ON j.id = p.job_id "
+                         "WHERE j.kind = ? ORDER BY j.id DESC LIMIT 1", (kind,)).fetchone()
+    return None if row is None else row[0]
+
+
+def delivery_state(workdir: Path, kind: str) -> str | None:
+    with sqlite3.connect(workdir / "dreamface.db") as db:
+        row = db.execute("SELECT d.state FROM deliveries d JOIN jobs j ON j.id = d.job_id "
+                         "WHERE j.kind = ? ORDER BY d.id DESC LIMIT 1", (kind,)).fetchone()
+    return None if row is None else row[0]
+
+
+async def wait_for(check, what: str, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
-    while job_state(workdir, kind) != state:
-        assert time.monotonic() < deadline, f"no {kind} job reached {state}"
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.01)
+    return found
+
+
+async def wait_for_state(workdir: Path, kind: str, state: str, timeout: float = 30.0) -> None:
+    await wait_for(lambda: job_state(workdir, kind) == state, f"a {kind} job to reach {state}", timeout)
 
 
 async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart(tmp_path):
@@ -60,6 +81,7 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
             press = await ann.press(face, "Eyes")        # a 512-px grid of ten: about a second of work
             placeholder = await fake.until(lambda: next(iter(fake.followups_of(press)), None))
             waiting = placeholder.content
+            await wait_for(lambda: shown_progress(tmp_path, SHEET) == str(placeholder.id), "the placeholder recorded")
             await wait_for_state(tmp_path, SHEET, "running")
             bot.send_signal(signal.SIGKILL)
             bot.wait(timeout=10)
@@ -80,6 +102,37 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
             assert picked.content == "#2: eyes 4 picked for #1."
             await asyncio.sleep(1.0)                     # time for a repeat to show up, if there were one
             assert len([m for m in ann.bot_messages() if is_eyes_grid(m)]) == 1
+            assert fake.identifies == 2 and fake.refusals == []
+        finally:
+            if bot.poll() is None:
+                bot.send_signal(signal.SIGINT)
+                bot.wait(timeout=30)
+    assert bot.returncode == 0, (tmp_path / "second.log").read_text()
+
+
+async def test_killed_before_recording_its_placeholder_the_bot_still_delivers_the_result_once(tmp_path):
+    async with FakeDiscord() as fake:
+        ann = fake.add_user("ann", locale="en-US")
+        bot = start_bot(fake, tmp_path, "first.log")
+        try:
+            await fake.wait_connected(timeout=90)
+            await acknowledged_notice(fake, ann, await ann.slash("help"))
+            face = await result_of(fake, await ann.slash("new"))
+
+            fake.hold_next_post()                        # Discord takes the placeholder; the bot never hears back
+            await ann.press(face, "Eyes")
+            placeholder = await fake.until(lambda: fake.held)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(timeout=10)
+            assert shown_progress(tmp_path, SHEET) is None   # killed inside the unrecorded window
+            await fake.until(lambda: fake.identifies == 1 and not fake._sessions, timeout=10)
+
+            bot = start_bot(fake, tmp_path, "second.log")
+            await wait_for(lambda: delivery_state(tmp_path, SHEET) == "sent", "the grid delivered", timeout=90)
+            grids = [m for m in ann.bot_messages() if is_eyes_grid(m)]
+            assert len(grids) == 1 and grids[0] is not placeholder, "the grid once, as a new message"
+            assert len(grids[0].images) == 1 and grids[0].button_rows[0] == ["1", "2", "3", "4", "5"]
+            assert placeholder.states == [placeholder.content]   # stale: nobody knew to edit it
             assert fake.identifies == 2 and fake.refusals == []
         finally:
             if bot.poll() is None:
