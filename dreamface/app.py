@@ -64,7 +64,8 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
         if with_worker:
             worker = Worker(engine, handlers.load(settings, engine), queues=WORKER_QUEUES,
                             batch_size=settings.worker_batch_size, lease_seconds=settings.worker_lease_seconds,
-                            poll_seconds=settings.worker_poll_seconds)
+                            poll_seconds=settings.worker_poll_seconds,
+                            **handlers.worker_routes(handlers.served(settings)))
             await worker.presence.beat(worker.process)   # online before the first message asks
             worker_task = asyncio.create_task(worker.run(stop), name="in-process worker")
             await cleanup.enter_async_context(cleanup_scheduler(settings, engine))   # queues the clean-up job

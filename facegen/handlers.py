@@ -27,16 +27,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dreamface.config import Settings
 from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE, PhotoFitOptions
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions
 from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
-from facegen.jobkinds import JobKind, JobKinds
+from facegen.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import encode_png, stamp_face_id
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
 from facegen.sheet import contact_sheet
@@ -73,13 +74,16 @@ def _common(payload: Mapping[str, Any]) -> dict[str, Any]:
     backend = payload.get("backend", "montage")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    model = payload.get("model")   # the model id the job must run on (None: any model of the backend)
+    if model is not None and (not isinstance(model, str) or not 0 < len(model) <= 80):
+        raise ValueError(f"model must be a model id, got {model!r}")
     size = payload.get("size", DEFAULT_SIZE)
     if isinstance(size, bool) or not isinstance(size, int) or not 64 <= size <= MAX_SIZE:
         raise ValueError(f"size must be between 64 and {MAX_SIZE}, got {size!r}")
     reply_to = payload["reply_to"]
     if not isinstance(reply_to, Mapping) or not reply_to.get("platform") or reply_to.get("chat_id") is None:
         raise ValueError("reply_to needs a platform and a chat_id")
-    return {"user_id": user_id, "backend": backend, "size": size,
+    return {"user_id": user_id, "backend": backend, "model": model, "size": size,
             "reply_to": {"platform": str(reply_to["platform"]), "chat_id": str(reply_to["chat_id"]),
                          "target": None if reply_to.get("target") is None else str(reply_to["target"])}}
 
@@ -130,12 +134,15 @@ def validate_sheet(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def job_kinds() -> JobKinds:
-    """The registry the chat side enqueues against. Jobs batch together per kind and backend."""
-    return JobKinds({
-        MAKE: JobKind(MAKE, validate_make, batch_key=lambda p: f"{MAKE}:{p['backend']}"),
-        PHOTO: JobKind(PHOTO, validate_photo, queue="slow", batch_key=lambda p: f"{PHOTO}:{p['backend']}"),
-        SHEET: JobKind(SHEET, validate_sheet, batch_key=lambda p: f"{SHEET}:{p['backend']}"),
-    })
+    """The registry the chat side enqueues against. A face job goes only to a worker serving its
+    backend and model (its route); jobs batch together per kind and route."""
+    def route(payload: Mapping[str, Any]) -> str:
+        return route_of(payload["backend"], payload["model"])
+
+    return JobKinds({kind: JobKind(kind, validate, queue=queue, route=route,
+                                   batch_key=lambda p, kind=kind: f"{kind}:{route(p)}")
+                     for kind, validate, queue in ((MAKE, validate_make, "default"), (PHOTO, validate_photo, "slow"),
+                                                   (SHEET, validate_sheet, "default"))})
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -233,9 +240,10 @@ class FaceJobs:
         for i in codes:
             by_size.setdefault((jobs[i].payload["backend"], jobs[i].payload["size"]), []).append(i)
         for (backend_name, size), indices in by_size.items():
-            images = load_backend(backend_name).render([codes[i] for i in indices], size)
+            backend = load_backend(backend_name)
+            images = backend.render([codes[i] for i in indices], size)
             for i, image in zip(indices, images):
-                results[i] = (codes[i], encode_png(image, kind="face", watermark=self.watermark), {})
+                results[i] = (codes[i], self._png(image, "face", backend), {})
         return results
 
     # -- face.photo
@@ -263,8 +271,13 @@ class FaceJobs:
         except ValueError as exc:   # PhotoError (no face, several, cut off, too small), Unsupported
             return exc
         log.info("job %s: photo fitted by %s in %.1f s", job.id, backend.name, time.monotonic() - started)
-        png = encode_png(backend.render([fitted.code], p["size"])[0], kind="face", watermark=self.watermark)
+        png = self._png(backend.render([fitted.code], p["size"])[0], "face", backend)
         return fitted.code, png, dict(fitted.made)
+
+    def _png(self, image: Image.Image, kind: str, backend: Backend, face_id: int | None = None) -> bytes:
+        """The picture with its provenance: what it is, and the backend and model that drew it."""
+        return encode_png(image, kind=kind, face_id=face_id, watermark=self.watermark, backend=backend.name,
+                          model=backend.checkpoint_id)
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[float], None]:
         """A callback for the inversion thread: writes the fraction done from the event loop,
@@ -303,7 +316,7 @@ class FaceJobs:
             face = await repo.add_face(
                 user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
                 params={**p["params"], **made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
-                code=code.to_bytes(), image=png, job_id=job.id)
+                code=code.to_bytes(), image=png, job_id=job.id, worker_id=job.worker_id)
             await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.id))
             await repo.set_current_face(user, face)
             await self.outbox.add(session, _destination(p), {
@@ -353,8 +366,7 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    pictures[i] = encode_png(contact_sheet(images), kind="sheet", face_id=faces[i].id,
-                                             watermark=self.watermark)
+                    pictures[i] = self._png(contact_sheet(images), "sheet", backend, face_id=faces[i].id)
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures
@@ -393,8 +405,19 @@ class FaceJobs:
         return Done({"error": code}, store)
 
 
+def served(settings: Settings) -> list[BackendInfo]:
+    """The models this worker serves (DREAMFACE_BACKEND), built now so the first job is not slow."""
+    return [load_backend(settings.backend).describe()]
+
+
+def worker_routes(models: Sequence[BackendInfo]) -> dict[str, Any]:
+    """The Worker arguments that make it claim only these models' jobs and announce them."""
+    return {"routes": routes_served([(m.name, m.model_id) for m in models]),
+            "models": [m.to_json() for m in models]}
+
+
 def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
-    """What `dreamface worker` runs. Builds the backend up front so the first job is not slow."""
+    """What `dreamface worker` runs."""
     load_backend(settings.backend)
     faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds,
                      photo_options=PhotoFitOptions(steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg))

@@ -6,7 +6,7 @@ The shipped kinds are registered by facegen.handlers; tests register trivial one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ class JobKind:
     name: str
     validate: Validator                      # returns the cleaned payload or raises ValueError
     queue: str = "default"                   # slow work (photo inversion) gets its own queue
+    route: Callable[[dict[str, Any]], str | None] | None = None  # who may run it (see route_of); None: anyone
     batch_key: Callable[[dict[str, Any]], str] | None = None  # None: one batch per kind
     priority: int = 0                        # lower runs first
     max_attempts: int = 3
@@ -32,6 +33,7 @@ class PreparedJob:
     kind: str
     payload: dict[str, Any]
     queue: str
+    route: str | None
     batch_key: str
     priority: int
     max_attempts: int
@@ -65,10 +67,25 @@ class JobKinds:
         except (ValueError, TypeError, KeyError) as exc:
             raise InvalidPayload(f"{kind}: {_message(exc)}") from None
         batch_key = spec.batch_key(cleaned) if spec.batch_key else kind
-        return PreparedJob(kind, cleaned, spec.queue, batch_key, spec.priority, spec.max_attempts)
+        route = spec.route(cleaned) if spec.route else None
+        return PreparedJob(kind, cleaned, spec.queue, route, batch_key, spec.priority, spec.max_attempts)
 
 
 def _message(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing parameter {exc.args[0]!r}"
     return str(exc)
+
+
+# --- routes: which worker may run a job ------------------------------------------------------
+
+def route_of(backend: str, model_id: str | None) -> str:
+    """The route of a job for one model ("stylegan/stylegan2-ab12…"); a bare backend name for
+    jobs that name no model (queued before routing): any model of that backend runs them."""
+    return f"{backend}/{model_id}" if model_id else backend
+
+
+def routes_served(models: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The routes a worker serving these (backend, model id) pairs claims."""
+    return tuple(route for backend, model_id in models for route in (route_of(backend, model_id), backend))
+

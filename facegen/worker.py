@@ -80,6 +80,8 @@ class Worker:
                  retry_base: float = 2.0,          # first retry delay; doubles per attempt
                  duty_seconds: float | None = None,  # rescue/expiry sweep period; None: lease_seconds / 3
                  shutdown_grace: float | None = None,  # None: a stopping worker finishes its batch
+                 routes: Sequence[str] | None = None,  # job routes served (jobkinds.route_of); None: all
+                 models: Sequence[Mapping[str, Any]] = (),   # descriptions announced with the heartbeat
                  process: ProcessInfo | None = None) -> None:
         self.handlers = dict(handlers)
         self.queues = tuple(queues)
@@ -89,7 +91,8 @@ class Worker:
         self.retry_base = retry_base
         self.duty_seconds = lease_seconds / 3 if duty_seconds is None else duty_seconds
         self.shutdown_grace = shutdown_grace
-        self.process = process or ProcessInfo("worker", self.queues)
+        self.routes = None if routes is None else tuple(routes)
+        self.process = process or ProcessInfo("worker", self.queues, self.routes or (), tuple(models))
         self.queue = Queue(engine, JobKinds())   # a worker never enqueues, so it needs no kinds
         self.presence = Presence(engine)
         self._engine = engine
@@ -113,14 +116,14 @@ class Worker:
                                       presence=self.presence, owner=self.id, what=f"worker {self.id}")
 
     async def _claim_and_run(self, stop: asyncio.Event) -> int:
-        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
+        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds, self.routes)
         if batch:
             await self._run_until_stopped(batch, stop)
         return len(batch)
 
     async def run_once(self) -> int:
         """Claim one batch and run it to the end; returns how many jobs were claimed."""
-        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds)
+        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds, self.routes)
         if batch:
             await self.process_batch(batch)
         return len(batch)
@@ -294,11 +297,14 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int, sto
         print(f"dreamface worker: {exc}", file=sys.stderr)
         return 2
     from facegen.cleanup import cleanup_scheduler
-    from facegen.handlers import load   # the handlers import this module's outcome types
+    from facegen.handlers import load, served, worker_routes   # they import this module's outcome types
     try:
+        models = served(settings)
         worker = Worker(engine, load(settings, engine), queues=queues, batch_size=batch_size,
-                        lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds)
-        log.info("worker %s serving %s", worker.id, ", ".join(queues))
+                        lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds,
+                        **worker_routes(models))
+        log.info("worker %s serving %s on %s", worker.id, ", ".join(f"{m.name} {m.model_id}" for m in models),
+                 ", ".join(queues))
         loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
         async with _ops_server(settings, engine, loop_task):
             # the scheduler stops first, then the worker finishes its batch, then the engine goes

@@ -64,6 +64,7 @@ class FaceRecord:
     hidden: bool
     flagged: bool
     created_at: datetime
+    worker_id: str | None = None     # the worker process that rendered it (None: made in the chat process)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def _face_record(row) -> FaceRecord:
         parent_number=parent_number, other_parent_number=other_parent_number,
         operation=face.operation, params=dict(face.params), backend=face.backend,
         checkpoint_id=face.checkpoint_id, code=bytes(face.code), image_blob_id=face.image_blob_id,
-        job_id=face.job_id, hidden=face.hidden, flagged=face.flagged, created_at=face.created_at)
+        job_id=face.job_id, hidden=face.hidden, flagged=face.flagged, created_at=face.created_at,
+        worker_id=face.worker_id)
 
 
 def _user_record(user: User) -> UserRecord:
@@ -140,7 +142,8 @@ class FaceRepository:
     async def add_face(self, user: UserRecord, *, parent: FaceRecord | None, operation: str,
                        params: dict[str, Any], backend: str, checkpoint_id: str, code: bytes,
                        image: bytes, image_content_type: str = "image/png",
-                       other_parent: FaceRecord | None = None, job_id: int | None = None) -> FaceRecord:
+                       other_parent: FaceRecord | None = None, job_id: int | None = None,
+                       worker_id: str | None = None) -> FaceRecord:
         """Store a new face node with its image and give it the user's next number. The
         counter row is locked by the UPDATE until commit, so concurrent adds for one user
         get distinct numbers on both databases."""
@@ -152,7 +155,7 @@ class FaceRepository:
         blob_id = await add_blob(self._session, image, image_content_type)
         face = Face(
             user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
-            checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id,
+            checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id, worker_id=worker_id,
             parent_id=None if parent is None else parent.id,
             other_parent_id=None if other_parent is None else other_parent.id,
             hidden=False, flagged=False)

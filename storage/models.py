@@ -85,6 +85,7 @@ class Face(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     backend: Mapped[str] = mapped_column(String(16))
     checkpoint_id: Mapped[str] = mapped_column(String(80))
+    worker_id: Mapped[str | None] = mapped_column(String(64))           # the process that rendered it
     code: Mapped[bytes] = mapped_column(LargeBinary)               # FaceCode.to_bytes()
     image_blob_id: Mapped[int | None] = mapped_column(Id, ForeignKey("blobs.id", ondelete="SET NULL"))
     job_id: Mapped[int | None] = mapped_column(Id)
@@ -145,6 +146,9 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))                  # registered in facegen/jobkinds.py
     queue: Mapped[str] = mapped_column(String(32), default="default")
+    # the backend/model a worker must serve to claim it ("stylegan/stylegan2-ab12…", or a bare
+    # backend for jobs queued before routing); NULL: any worker (e.g. the clean-up)
+    route: Mapped[str | None] = mapped_column(String(160))
     batch_key: Mapped[str] = mapped_column(String(96))             # jobs with the same key run in one batch
     priority: Mapped[int] = mapped_column(Integer, default=0)      # lower runs first
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -210,8 +214,20 @@ class Heartbeat(Base):
     host: Mapped[str] = mapped_column(String(128))
     pid: Mapped[int] = mapped_column(Integer)
     queues: Mapped[str] = mapped_column(String(256), default="")     # comma-separated; platforms for chat
+    routes: Mapped[str] = mapped_column(Text, default="")             # comma-separated job routes served; "" any
     started_at: Mapped[float] = mapped_column(Epoch)
     last_seen: Mapped[float] = mapped_column(Epoch, index=True)
+
+
+class ServedModel(Base):
+    """A model some worker served, as it last described itself (facegen.backend.BackendInfo as
+    JSON): the chat validates and queues against these, also while no worker of it is up."""
+    __tablename__ = "served_models"
+
+    backend: Mapped[str] = mapped_column(String(16), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_seen: Mapped[float] = mapped_column(Epoch)
 
 
 # --- conversation state and the celebrity gallery: see storage/chat_state.py, storage/gallery.py ---

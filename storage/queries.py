@@ -22,7 +22,7 @@ CLOCK = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
 }
 
-JOB_COLUMNS = ("id, kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt, "
+JOB_COLUMNS = ("id, kind, queue, route, batch_key, priority, payload, state, user_id, dedupe_key, attempt, "
                "max_attempts, run_at, expires_at, worker_id, lease_expires_at, cancel_requested, "
                "progress, result, error, created_at, started_at, finished_at")
 _JOB_TYPES: Mapping[str, TypeEngine] = {"payload": JSON(), "result": JSON(), "cancel_requested": Boolean(),
@@ -76,9 +76,9 @@ LOCK_USER = Query(
 )
 
 _UNFINISHED = "state IN ('queued', 'running')"
-_INSERT_JOB = f"""INSERT INTO jobs (kind, queue, batch_key, priority, payload, state, user_id, dedupe_key, attempt,
-                         max_attempts, run_at, expires_at, cancel_requested, created_at)
-       SELECT :kind, :queue, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
+_INSERT_JOB = f"""INSERT INTO jobs (kind, queue, route, batch_key, priority, payload, state, user_id, dedupe_key,
+                         attempt, max_attempts, run_at, expires_at, cancel_requested, created_at)
+       SELECT :kind, :queue, :route, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
               :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
        WHERE :user_id IS NULL
           OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
@@ -112,8 +112,11 @@ ENQUEUE_REFUSAL = Query(
 
 # --- jobs: claim, lease, finish -----------------------------------------------------------------
 
+# :any_route: a worker that serves every route (no model of its own, e.g. in tests); otherwise
+# it takes unrouted jobs and those of the routes it serves
 _READY_JOB = ("state = 'queued' AND queue IN :queues AND run_at <= {now} "
-              "AND (expires_at IS NULL OR expires_at > {now})")
+              "AND (expires_at IS NULL OR expires_at > {now}) "
+              "AND (route IS NULL OR :any_route OR route IN :routes)")
 _CLAIM_SET = ("state = 'running', worker_id = :worker_id, attempt = attempt + 1, started_at = {now}, "
               "lease_expires_at = {now} + :lease_seconds, progress = NULL")
 
@@ -145,8 +148,8 @@ CLAIM_JOBS = Query(
         UPDATE jobs SET {_CLAIM_SET}
         WHERE id = ANY(ARRAY(SELECT id FROM picked))
         RETURNING {JOB_COLUMNS}""",
-    params={"lease_seconds": Double()},
-    lists={"queues": String()},
+    params={"lease_seconds": Double(), "any_route": Boolean()},
+    lists={"queues": String(), "routes": String()},
     columns=_JOB_TYPES,
 )
 
@@ -219,9 +222,10 @@ EXPIRE_STALE_JOBS = Query(
 JOB_BY_ID = Query("One job.", f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", columns=_JOB_TYPES)
 
 JOBS_AHEAD = Query(
-    "How many queued jobs of the same queue run before this one.",
+    "How many queued jobs of the same queue and route run before this one.",
     """SELECT count(*) FROM jobs j, jobs me
        WHERE me.id = :id AND j.state = 'queued' AND j.queue = me.queue
+         AND coalesce(j.route, '') = coalesce(me.route, '')
          AND (j.priority, j.run_at, j.id) < (me.priority, me.run_at, me.id)""",
 )
 
@@ -237,8 +241,8 @@ RECENT_RUN_SECONDS = Query(
 
 BEAT = Query(
     "Record that a worker or chat process is alive (first beat registers it).",
-    """INSERT INTO workers (id, kind, host, pid, queues, started_at, last_seen)
-       VALUES (:id, :kind, :host, :pid, :queues, {now}, {now})
+    """INSERT INTO workers (id, kind, host, pid, queues, routes, started_at, last_seen)
+       VALUES (:id, :kind, :host, :pid, :queues, :routes, {now}, {now})
        ON CONFLICT (id) DO UPDATE SET last_seen = {now}""",
 )
 
@@ -246,7 +250,7 @@ FORGET_PROCESS = Query("Remove a process that stopped cleanly.", "DELETE FROM wo
 
 LIVE_PROCESSES = Query(
     "Processes of a kind seen within the last :within seconds.",
-    "SELECT id, queues FROM workers WHERE kind = :kind AND last_seen > {now} - :within",
+    "SELECT id, queues, routes FROM workers WHERE kind = :kind AND last_seen > {now} - :within",
     params={"within": Double()},
 )
 

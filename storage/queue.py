@@ -74,6 +74,7 @@ class PreparedJob(Protocol):
     """What a kind registry (facegen/jobkinds.py) makes of a validated payload."""
     payload: dict[str, Any]
     queue: str
+    route: str | None          # the backend/model a worker must serve to claim it; None: any worker
     batch_key: str
     priority: int
     max_attempts: int
@@ -89,6 +90,7 @@ class JobRecord:
     id: int
     kind: str
     queue: str
+    route: str | None
     batch_key: str
     priority: int
     payload: dict[str, Any]
@@ -223,7 +225,7 @@ class Queue:
         `expires_in` defaults to the queue's expiry, counted from `run_after`."""
         prepared = self._prepare(kind, payload)
         expiry = self.expiry_seconds if expires_in is None else expires_in
-        row = dict(kind=kind, queue=prepared.queue, batch_key=prepared.batch_key,
+        row = dict(kind=kind, queue=prepared.queue, route=prepared.route, batch_key=prepared.batch_key,
                    priority=prepared.priority if priority is None else priority, payload=prepared.payload,
                    user_id=user_id, dedupe_key=dedupe_key, user_cap=self.user_job_cap,
                    user_rate=self.user_rate_per_minute or None, rate_window=RATE_WINDOW_SECONDS,
@@ -269,10 +271,12 @@ class Queue:
     # --- claim, lease, finish ---------------------------------------------------------------
 
     async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
-                    lease_seconds: float) -> list[JobRecord]:
-        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first."""
+                    lease_seconds: float, routes: Sequence[str] | None = None) -> list[JobRecord]:
+        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first.
+        `routes`: the job routes this worker serves (jobs without a route are everyone's);
+        None takes every route."""
         rows = await self._rows(q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues), limit=limit,
-                                lease_seconds=lease_seconds)
+                                lease_seconds=lease_seconds, any_route=routes is None, routes=list(routes or ()))
         jobs = [JobRecord.from_row(row) for row in rows]
         return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
 

@@ -260,7 +260,8 @@ class Conversation:
         return self._rng.randrange(1_000_000)
 
     async def _enqueue(self, turn: Turn, kind: str, lead: str | None = None, **fields: Any) -> list[Reply]:
-        payload = {"user_id": turn.user.id, "backend": self.backend.name, "size": self.size,
+        payload = {"user_id": turn.user.id, "backend": self.backend.name, "model": self.backend.checkpoint_id,
+                   "size": self.size,
                    "reply_to": {"platform": turn.incoming.platform, "chat_id": turn.incoming.chat_id,
                                 "target": turn.incoming.target}, **fields}
         try:
@@ -280,7 +281,7 @@ class Conversation:
 
     async def _progress_text(self, locale: str, job_id: int) -> str:
         record = await self.queue.get(job_id)
-        live = await self.presence.live("worker", serving=record.queue)
+        live = await self.presence.live("worker", serving=record.queue, route=record.route)
         if not live:
             return say(locale, "offline")
         position = await self.queue.position(job_id, live_workers=len(live))

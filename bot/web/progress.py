@@ -53,7 +53,7 @@ def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
         return locales[user_id]
 
     async def render(job_ids: Sequence[int]) -> dict[int, Reply | None]:
-        live: dict[str, int] = {}   # live workers per queue, looked up once per call
+        live: dict[tuple[str, str | None], int] = {}   # live workers per queue and route, looked up once per call
         replies: dict[int, Reply | None] = {}
         for job_id in job_ids:
             job = await queue.get(job_id)
@@ -64,12 +64,13 @@ def job_progress(engine: AsyncEngine, queue: Queue) -> RenderProgress:
             if job.state == "running":
                 text = working(locale, job.progress)
             else:
-                if job.queue not in live:
-                    live[job.queue] = len(await presence.live("worker", serving=job.queue))
-                if not live[job.queue]:
+                serving = (job.queue, job.route)
+                if serving not in live:
+                    live[serving] = len(await presence.live("worker", serving=job.queue, route=job.route))
+                if not live[serving]:
                     text = say(locale, "offline")
                 else:
-                    position = await queue.position(job_id, live_workers=live[job.queue])
+                    position = await queue.position(job_id, live_workers=live[serving])
                     place = None if position is None else position.place
                     text = say(locale, "queued", place=place) if place and place > 1 else say(locale, "queued_next")
             replies[job_id] = Reply(text, kind="progress", job_id=job_id)

@@ -91,6 +91,39 @@ async def test_downgrade_to_base_removes_every_table(database_url):
         await engine.dispose()
 
 
+async def test_face_jobs_queued_before_routing_go_to_a_worker_of_their_backend(database_url):
+    """0002 gives unfinished face jobs their backend as route: a montage worker never takes a
+    stylegan job queued before the upgrade, and the clean-up stays anyone's."""
+    engine = create_engine(database_url)
+
+    def migrate(revision: str):
+        def run(sync) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.upgrade(config, revision)
+        return run
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("0001"))
+        async with engine.begin() as conn:
+            for kind, state, backend in [("face.make", "queued", "stylegan"), ("face.photo", "queued", "montage"),
+                                         ("face.make", "done", "stylegan"), ("maintenance.cleanup", "queued", None)]:
+                payload = "{}" if backend is None else f'{{"backend": "{backend}", "user_id": 1}}'
+                await conn.execute(text(
+                    "INSERT INTO jobs (kind, queue, batch_key, priority, payload, state, attempt, max_attempts, "
+                    "run_at, cancel_requested, created_at) VALUES (:kind, 'default', :kind, 0, :payload, :state, "
+                    "0, 3, 0, FALSE, 0)"), {"kind": kind, "payload": payload, "state": state})
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("head"))
+        async with engine.connect() as conn:
+            routes = (await conn.execute(text("SELECT kind, state, route FROM jobs ORDER BY id"))).all()
+        assert [tuple(r) for r in routes] == [("face.make", "queued", "stylegan"), ("face.photo", "queued", "montage"),
+                                              ("face.make", "done", None), ("maintenance.cleanup", "queued", None)]
+    finally:
+        await engine.dispose()
+
+
 # Each process waits for the same moment, then upgrades: the schema is created once.
 _UPGRADE_AT = """
 import asyncio, sys, time

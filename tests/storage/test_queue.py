@@ -329,3 +329,57 @@ async def test_counts_nothing_twice(engine, queue):
     await queue.enqueue("render", {"size": 64}, dedupe_key="k")
     async with session_factory(engine)() as session:
         assert (await session.execute(select(func.count()).select_from(Job))).scalar_one() == 1
+
+
+def routed_kinds() -> JobKinds:
+    """A kind whose jobs must run on one model: the route comes from the payload."""
+    from facegen.jobkinds import route_of
+    return JobKinds({"paint": JobKind("paint", lambda p: dict(p), route=lambda p: route_of(p["backend"], p["model"]),
+                                      batch_key=lambda p: f"paint:{p['backend']}")})
+
+
+async def test_a_worker_claims_only_the_routes_it_serves_and_unrouted_jobs(engine):
+    from facegen.jobkinds import routes_served
+    queue = Queue(engine, routed_kinds())
+    gpu = (await queue.enqueue("paint", {"backend": "stylegan", "model": "sg2-aa"})).id
+    other_gpu = (await queue.enqueue("paint", {"backend": "stylegan", "model": "sg2-bb"})).id
+    cpu = (await queue.enqueue("paint", {"backend": "montage", "model": "montage-2"})).id
+    legacy = (await queue.enqueue("paint", {"backend": "montage", "model": None})).id   # queued before routing
+    anyone = (await Queue(engine, kinds()).enqueue("render", {"size": 64})).id
+    assert (await queue.get(gpu)).route == "stylegan/sg2-aa" and (await queue.get(legacy)).route == "montage"
+
+    montage_routes = routes_served([("montage", "montage-2")])
+    claimed = []
+    while batch := await queue.claim("cpu-worker", ["default"], limit=8, lease_seconds=30, routes=montage_routes):
+        claimed += [job.id for job in batch]
+    assert sorted(claimed) == sorted([cpu, legacy, anyone])   # never a stylegan job
+    [job] = await queue.claim("gpu-worker", ["default"], 8, 30, routes=routes_served([("stylegan", "sg2-aa")]))
+    assert job.id == gpu
+    [job] = await queue.claim("test-worker", ["default"], 8, 30)   # routes None: every route
+    assert job.id == other_gpu
+
+
+async def test_offline_and_place_in_line_are_per_route(engine):
+    from facegen.jobkinds import routes_served
+    queue, presence = Queue(engine, routed_kinds()), Presence(engine)
+    ids = [(await queue.enqueue("paint", {"backend": b, "model": m})).id
+           for b, m in [("stylegan", "sg2-aa"), ("montage", "montage-2"), ("stylegan", "sg2-aa")]]
+    assert [(await queue.position(i)).place for i in ids] == [1, 1, 2]   # each model's own line
+    cpu = ProcessInfo("worker", ("default",), routes_served([("montage", "montage-2")]),
+                      ({"name": "montage", "model_id": "montage-2", "resolution": 512},))
+    await presence.beat(cpu)
+    assert await presence.live("worker", serving="default", route="montage/montage-2") == [cpu.id]
+    assert await presence.live("worker", serving="default", route="stylegan/sg2-aa") == []   # offline
+    assert await presence.live("worker", serving="default", route=None) == [cpu.id]
+
+
+async def test_served_models_are_kept_as_last_seen(engine):
+    presence = Presence(engine)
+    described = {"name": "stylegan", "model_id": "sg2-aa", "resolution": 256, "regions": ["eyes"]}
+    worker = ProcessInfo("worker", ("default",), ("stylegan/sg2-aa", "stylegan"), (described,))
+    await presence.beat(worker)
+    [(first, seen)] = await presence.served_models()
+    await presence.forget(worker.id)                       # the worker stopped: its model is still known
+    await presence.beat(ProcessInfo("worker", ("default",), (), ({**described, "resolution": 512},)))
+    [(info, seen_again)] = await presence.served_models()
+    assert first == described and info["resolution"] == 512 and seen_again >= seen
