@@ -22,7 +22,9 @@ from bot.gallery import ensure_default_gallery
 from dreamface.config import Settings
 from dreamface.limits import Limits
 from facegen.backend import DEFAULT_SIZE
+from facegen.backends import load_backend
 from facegen.cleanup import cleanup_scheduler
+from facegen.montage import MontageBackend
 from facegen.worker import Worker
 from storage.queue import Queue
 
@@ -54,14 +56,15 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
     worker_task: asyncio.Task | None = None
     cleanup = contextlib.AsyncExitStack()
     try:
-        conversation = Conversation(engine, backend=settings.backend, size=size,
+        conversation = Conversation(engine, default_backend=settings.default_backend, size=size,
                                     user_job_cap=settings.user_job_cap,
                                     job_expiry_seconds=settings.job_expiry_seconds,
                                     limits=Limits.from_settings(settings),
                                     moderators=Moderators.from_settings(settings))
-        await ensure_default_gallery(engine, conversation.backend)
+        await ensure_default_gallery(engine, MontageBackend())   # built in: drawn without any model file
         worker = None
-        if with_worker:
+        if with_worker:   # only a process that runs a worker loads a model (DREAMFACE_BACKEND)
+            await ensure_default_gallery(engine, load_backend(settings.backend))
             worker = Worker(engine, handlers.load(settings, engine), queues=WORKER_QUEUES,
                             batch_size=settings.worker_batch_size, lease_seconds=settings.worker_lease_seconds,
                             poll_seconds=settings.worker_poll_seconds,

@@ -32,7 +32,11 @@ class Settings:
         "sqlite:///dreamface.db",
         "SQLAlchemy URL: sqlite:///path, sqlite+aiosqlite:///path, postgresql://… or postgresql+asyncpg://…",
     )
-    backend: str = _setting("montage", "default face backend: montage or stylegan")
+    backend: str = _setting(
+        "montage", "what a worker serves: montage or stylegan (a process run with --no-worker ignores it and every "
+                   "DREAMFACE_STYLEGAN_* setting)")
+    default_backend: str = _setting(
+        "montage", "the style new faces get: montage or stylegan (a worker serving it must have announced it)")
     stylegan_ckpt: str = _setting("", "StyleGAN checkpoint for the stylegan backend (.pkl, rosinality .pt or converted .safetensors)")
     stylegan_device: str = _setting("cpu", "torch device for the stylegan backend: cpu, cuda or cuda:N")
     stylegan_precision: str = _setting(
@@ -133,8 +137,9 @@ class Settings:
         for name in ("photo_retention_seconds", "generation_retention_days", "user_rate_per_minute"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")
-        if self.backend not in ("montage", "stylegan"):
-            raise ConfigError(f"{PREFIX}BACKEND must be 'montage' or 'stylegan', got {self.backend!r}")
+        for name in ("backend", "default_backend"):
+            if getattr(self, name) not in ("montage", "stylegan"):
+                raise ConfigError(f"{PREFIX}{name.upper()} must be 'montage' or 'stylegan', got {getattr(self, name)!r}")
         if self.stylegan_precision not in ("fp32", "fp16", "bf16"):
             raise ConfigError(f"{PREFIX}STYLEGAN_PRECISION must be fp32, fp16 or bf16, got {self.stylegan_precision!r}")
         if any(not i.lstrip("-").isdigit() for i in self.telegram_admins):

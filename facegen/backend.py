@@ -20,7 +20,7 @@ What a backend may provide (each has a default here):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -86,6 +86,13 @@ class BackendInfo:
 
     def can(self, ability: str) -> bool:
         return ability in self.abilities
+
+    def unapplied(self, attributes: Attributes) -> list[str]:
+        """Described fields this model cannot show."""
+        return cannot_change(self.edits, attributes)
+
+    def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
+        return cannot_change(self.edits, edits)
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
@@ -158,18 +165,17 @@ class Backend:
         return children
 
     def edit_names(self) -> list[str]:
-        """The attributes `edit` and `from_attributes` can change."""
+        """What `edit` and `from_attributes` can change: attribute names ("smile"), or
+        "field=value" where only some values of a field can be shown ("hair_colour=blond")."""
         return list(VOCABULARY)
 
     def unapplied(self, attributes: Attributes) -> list[str]:
         """The described fields this model cannot show (the chat says so)."""
-        names = set(self.edit_names())
-        return [name for name in attributes.specified() if name not in names]
+        return cannot_change(self.edit_names(), attributes)
 
     def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
         """The edited fields this model cannot change."""
-        names = set(self.edit_names())
-        return [e.field for e in edits if e.field not in names]
+        return cannot_change(self.edit_names(), edits)
 
     def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
                    progress: Progress | None = None) -> FittedFace:
@@ -193,6 +199,19 @@ class Backend:
                            edits=tuple(self.edit_names()), abilities=self.abilities(), label=self.label)
 
 
+def cannot_change(capabilities: Iterable[str], wanted: Attributes | Iterable[Edit]) -> list[str]:
+    """The fields of these edits (or described attributes) that no capability (see
+    Backend.edit_names) covers, in order, once each."""
+    have = set(capabilities)
+    edits = ([Edit(f, value=v) for f, v in wanted.specified().items()] if isinstance(wanted, Attributes)
+             else list(wanted))
+    out: list[str] = []
+    for e in edits:
+        if e.field not in have and f"{e.field}={e.value}" not in have and e.field not in out:
+            out.append(e.field)
+    return out
+
+
 def child_seeds(seed: int, n: int) -> list[int]:
     """n seeds derived from one (deterministic), for candidates and children."""
     if n < 1:
@@ -200,5 +219,5 @@ def child_seeds(seed: int, n: int) -> list[int]:
     return [int(s) for s in np.random.default_rng([seed, n]).integers(0, 2**31 - 1, size=n)]
 
 
-__all__ = ["Backend", "BackendInfo", "DEFAULT_SIZE", "FittedFace", "MAX_SIZE", "NoDirection",
+__all__ = ["Backend", "BackendInfo", "DEFAULT_SIZE", "FittedFace", "cannot_change", "MAX_SIZE", "NoDirection",
            "PhotoFitOptions", "Progress", "Unsupported", "VOCABULARY", "child_seeds"]

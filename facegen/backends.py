@@ -24,6 +24,8 @@ def load_backend(name: str = "montage") -> Backend:
         return _load(name)
     except UnknownBackend:
         raise
+    except ImportError as exc:   # a chat-side install: no torch
+        raise BackendUnavailable(f"the {name} backend cannot start: {exc} (install dreamface[worker])") from exc
     except (ValueError, RuntimeError, OSError) as exc:   # CheckpointError, DirectionError, DeviceUnavailable, …
         raise BackendUnavailable(f"the {name} backend cannot start: {exc}") from exc
 

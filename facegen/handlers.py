@@ -95,23 +95,21 @@ def _optional_id(payload: Mapping[str, Any], key: str) -> int | None:
     return value
 
 
-def validate_make(payload: Mapping[str, Any]) -> dict[str, Any]:
-    if payload.get("operation") == "photo":
-        raise ValueError(f"photos go to {PHOTO}")
-    return _validate_face(payload)
+Describe = Callable[[str, str | None], BackendInfo | None]   # (backend, model id) → its description
 
 
-def validate_photo(payload: Mapping[str, Any]) -> dict[str, Any]:
-    if payload.get("operation") != "photo":
-        raise ValueError(f"{PHOTO} only makes faces from photos")
-    return _validate_face(payload)
+def _described(out: Mapping[str, Any], describe: Describe) -> BackendInfo:
+    model = describe(out["backend"], out["model"])
+    if model is None:
+        raise ValueError(f"no worker has announced the {out['backend']} model {out['model']!r}")
+    return model
 
 
-def _validate_face(payload: Mapping[str, Any]) -> dict[str, Any]:
+def _validate_face(payload: Mapping[str, Any], describe: Describe) -> dict[str, Any]:
     out = _common(payload)
     operation = payload["operation"]
     out["operation"] = operation
-    out["params"] = clean_face_params(operation, payload.get("params") or {}, load_backend(out["backend"]))
+    out["params"] = clean_face_params(operation, payload.get("params") or {}, _described(out, describe))
     out["parent_id"] = _optional_id(payload, "parent_id")
     out["other_id"] = _optional_id(payload, "other_id")
     out["photo_blob_id"] = _optional_id(payload, "photo_blob_id")
@@ -124,25 +122,45 @@ def _validate_face(payload: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def validate_sheet(payload: Mapping[str, Any]) -> dict[str, Any]:
-    out = _common(payload)
-    out["face_id"] = _optional_id(payload, "face_id")
-    if out["face_id"] is None:
-        raise ValueError("a candidate sheet needs face_id")
-    out["set"] = clean_set(payload.get("set") or {}, load_backend(out["backend"]))
-    return out
+def _validators(describe: Describe) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
+    def make(payload: Mapping[str, Any]) -> dict[str, Any]:
+        if payload.get("operation") == "photo":
+            raise ValueError(f"photos go to {PHOTO}")
+        return _validate_face(payload, describe)
+
+    def photo(payload: Mapping[str, Any]) -> dict[str, Any]:
+        if payload.get("operation") != "photo":
+            raise ValueError(f"{PHOTO} only makes faces from photos")
+        return _validate_face(payload, describe)
+
+    def sheet(payload: Mapping[str, Any]) -> dict[str, Any]:
+        out = _common(payload)
+        out["face_id"] = _optional_id(payload, "face_id")
+        if out["face_id"] is None:
+            raise ValueError("a candidate sheet needs face_id")
+        out["set"] = clean_set(payload.get("set") or {}, _described(out, describe))
+        return out
+
+    return {MAKE: make, PHOTO: photo, SHEET: sheet}
 
 
-def job_kinds() -> JobKinds:
-    """The registry the chat side enqueues against. A face job goes only to a worker serving its
-    backend and model (its route); jobs batch together per kind and route."""
+def described_by_loading(backend: str, model: str | None) -> BackendInfo:
+    """The description of the backend this process loads: for workers, tools and tests; the
+    chat side describes models from what workers announced (bot/conversation/styles.py)."""
+    return load_backend(backend).describe()
+
+
+def job_kinds(describe: Describe = described_by_loading) -> JobKinds:
+    """The registry the chat side enqueues against; `describe` gives the description of the
+    model a payload names, to check its parameters against. A face job goes only to a worker
+    serving its backend and model (its route); jobs batch together per kind and route."""
     def route(payload: Mapping[str, Any]) -> str:
         return route_of(payload["backend"], payload["model"])
 
-    return JobKinds({kind: JobKind(kind, validate, queue=queue, route=route,
+    validators = _validators(describe)
+    return JobKinds({kind: JobKind(kind, validators[kind], queue=queue, route=route,
                                    batch_key=lambda p, kind=kind: f"{kind}:{route(p)}")
-                     for kind, validate, queue in ((MAKE, validate_make, "default"), (PHOTO, validate_photo, "slow"),
-                                                   (SHEET, validate_sheet, "default"))})
+                     for kind, queue in ((MAKE, "default"), (PHOTO, "slow"), (SHEET, "default"))})
 
 
 # --- handlers --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 
 from facegen import latent
 from facegen.attributes import ENUMS, Attributes, Edit
-from facegen.backend import Backend
+from facegen.backend import Backend, BackendInfo
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
 
@@ -66,16 +66,17 @@ def _choice(params: Mapping[str, Any], key: str, choices: tuple[str, ...], defau
     return value
 
 
-def clean_set(params: Mapping[str, Any], backend: Backend) -> dict[str, Any]:
+def clean_set(params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
+    """A candidate set's parameters for this model (its regions and layer groups), checked."""
     kind = _choice(params, "kind", SET_KINDS)
     out: dict[str, Any] = {"kind": kind, "n": _int(params, "n", 1, MAX_SET_SIZE, 10),
                            "seed": _int(params, "seed", 0, MAX_SEED, 0)}
     if kind == "region":
-        out["region"] = _choice(params, "region", tuple(backend.regions))
+        out["region"] = _choice(params, "region", model.regions)
     elif kind == "variations":
         out["strength"] = _float(params, "strength", 0.0, 1.0, 0.35)
     else:
-        out["layers"] = _choice(params, "layers", tuple(backend.layer_ranges), "fine")
+        out["layers"] = _choice(params, "layers", model.layer_groups, "fine")
     return out
 
 
@@ -98,7 +99,7 @@ def _clean_edit(raw: Any) -> dict[str, Any]:
     return {"field": raw["field"], "amount": _float(raw, "amount", -3.0, 3.0, 0.0), "value": raw.get("value")}
 
 
-def clean_face_params(operation: str, params: Mapping[str, Any], backend: Backend) -> dict[str, Any]:
+def clean_face_params(operation: str, params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     """The recipe's parameters, checked and normalized; raises RecipeError."""
     _choice({"operation": operation}, "operation", FACE_OPERATIONS)
     seed = {"seed": _int(params, "seed", 0, MAX_SEED, 0)}
@@ -110,12 +111,12 @@ def clean_face_params(operation: str, params: Mapping[str, Any], backend: Backen
             raise RecipeError("text must be a string of at most 1000 characters")
         return {"text": text, "attributes": _clean_attributes(params.get("attributes", {})), **seed}
     if operation == "pick":
-        candidate_set = clean_set(params.get("set") or {}, backend)
+        candidate_set = clean_set(params.get("set") or {}, model)
         return {"set": candidate_set, "number": _int(params, "number", 1, candidate_set["n"])}
     if operation == "morph":
         return {"ratio": _float(params, "ratio", 0.0, 1.0), "mode": _choice(params, "mode", latent.MORPH_MODES, "linear")}
     if operation == "remix":
-        return {"layers": _choice(params, "layers", tuple(backend.layer_ranges), "fine"), **seed}
+        return {"layers": _choice(params, "layers", model.layer_groups, "fine"), **seed}
     edits = params.get("edits")
     if not isinstance(edits, list) or not 1 <= len(edits) <= 8:
         raise RecipeError("edits must be a list of 1 to 8 edits")

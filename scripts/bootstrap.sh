@@ -15,6 +15,6 @@ if [ -f "$stamp" ]; then exit 0; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q "torch==${DREAMFACE_TORCH_VERSION:-2.13.0}"
-.venv/bin/pip install -q -e ".[dev]"
+.venv/bin/pip install -q -e ".[dev,worker]"
 rm -f .venv/.installed-*
 touch "$stamp"

@@ -24,15 +24,16 @@ from bot.conversation.moderators import Moderators
 from bot.conversation.names import match_name
 from bot.conversation.render import face_reply, sheet_reply
 from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
-                                      region_name, say)
+                                      region_name, say, style_name)
 from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
-from facegen.backend import DEFAULT_SIZE
-from facegen.backends import load_backend
+from bot.conversation.styles import Styles
+from facegen.backend import DEFAULT_SIZE, BackendInfo
 from dreamface.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
 from dreamface.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
+from facegen.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
 from storage.blobs import BlobNotFound, add_blob, read_blob
@@ -99,7 +100,7 @@ def _locale_of(hint: str | None) -> str | None:
 
 
 class Conversation:
-    def __init__(self, engine: AsyncEngine, *, backend: str = "montage", size: int = DEFAULT_SIZE,
+    def __init__(self, engine: AsyncEngine, *, default_backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
                  default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits(),
                  moderators: Moderators = Moderators()) -> None:
@@ -107,10 +108,10 @@ class Conversation:
         self.limits = limits
         self.moderators = moderators
         self.sessions = session_factory(engine)
-        self.backend = load_backend(backend)
+        self.styles = Styles(engine, default_backend)   # what workers serve: described, never loaded
         self.size = size
         self.default_locale = default_locale
-        self.queue = Queue(engine, job_kinds(), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds,
+        self.queue = Queue(engine, job_kinds(self.styles.find), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds,
                            user_rate_per_minute=limits.user_rate_per_minute)
         self.presence = Presence(engine)
         self._rng = rng or random.SystemRandom()
@@ -132,6 +133,7 @@ class Conversation:
         time in this process (a turn reads and writes the user's chat state in several steps);
         each user's messages reach one process (their websocket's, or the platform's poller)."""
         photo_problem = None if incoming.photo is None else await _photo_problem(incoming.photo)
+        await self.styles.refresh()
         lock = self._turn_locks.setdefault((incoming.platform, incoming.user_id), asyncio.Lock())
         async with lock:
             return await self._handle(incoming, photo_problem)
@@ -235,7 +237,10 @@ class Conversation:
             later = replace(turn, incoming=replace(turn.incoming, text=held.get("text"), photo=None, button=None),
                             state=replace(turn.state, pending=None, notice_acknowledged=True),
                             photo_blob_id=held.get("photo_blob_id"))
-            replies += await self._message(later)
+            try:
+                replies += await self._message(later)
+            except Refused as refusal:   # the thanks still goes out, then why the held message can't run
+                replies += later.error(refusal.key, **refusal.values)
         return replies
 
     async def _message(self, turn: Turn) -> list[Reply]:
@@ -259,9 +264,10 @@ class Conversation:
     def _seed(self) -> int:
         return self._rng.randrange(1_000_000)
 
-    async def _enqueue(self, turn: Turn, kind: str, lead: str | None = None, **fields: Any) -> list[Reply]:
-        payload = {"user_id": turn.user.id, "backend": self.backend.name, "model": self.backend.checkpoint_id,
-                   "size": self.size,
+    async def _enqueue(self, turn: Turn, kind: str, style: BackendInfo, lead: str | None = None,
+                       **fields: Any) -> list[Reply]:
+        """Queue a job for the model `style` describes (only its workers take it)."""
+        payload = {"user_id": turn.user.id, "backend": style.name, "model": style.model_id, "size": self.size,
                    "reply_to": {"platform": turn.incoming.platform, "chat_id": turn.incoming.chat_id,
                                 "target": turn.incoming.target}, **fields}
         try:
@@ -291,10 +297,18 @@ class Conversation:
 
     # --- resolving faces: the sender's own, or the gallery's --------------------------------
 
-    def _check_backend(self, face: FaceRecord) -> None:
-        if (face.backend, face.checkpoint_id) != (self.backend.name, self.backend.checkpoint_id):
-            raise Refused("mixed_backends", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}",
-                          current=f"{self.backend.name}/{self.backend.checkpoint_id}")
+    def _style_of(self, face: FaceRecord) -> BackendInfo:
+        """The model a face was made by: every later step of it runs there."""
+        style = self.styles.find(face.backend, face.checkpoint_id)
+        if style is None:
+            raise Refused("style_gone", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}")
+        return style
+
+    def _new_face_style(self, turn: Turn) -> BackendInfo:
+        style = self.styles.for_new_faces()
+        if style is None:
+            raise Refused("style_unavailable", style=style_name(turn.locale, self.styles.default_backend))
+        return style
 
     async def _own_face(self, turn: Turn, number: int) -> FaceRecord:
         if not 1 <= number <= MAX_FACE_NUMBER:   # beyond the column's range: no such face, and no query
@@ -310,7 +324,6 @@ class Conversation:
             face = await FaceRepository(session).current_face(turn.user)
         if face is None:
             raise Refused(missing)
-        self._check_backend(face)
         return face
 
     async def _gallery_entries(self) -> list[GalleryEntryRecord]:
@@ -329,31 +342,33 @@ class Conversation:
         if cmd.seed is not None and cmd.seed > MAX_SEED:
             raise Refused("seed_too_big", max=MAX_SEED, seed=cmd.seed)
         seed = self._seed() if cmd.seed is None else cmd.seed
-        return await self._enqueue(turn, MAKE, operation="new", params={"seed": seed})
+        return await self._enqueue(turn, MAKE, self._new_face_style(turn), operation="new", params={"seed": seed})
 
     async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
         unknown = cmd.description.unknown
         lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
-        unapplied = self.backend.unapplied(cmd.description.attributes)
+        style = self._new_face_style(turn)
+        unapplied = style.unapplied(cmd.description.attributes)
         if unapplied:   # a model that cannot show some of the words (a checkpoint without those directions)
             names = listing(turn.locale, [attribute_name(turn.locale, a) for a in unapplied])
             lead = "\n".join(filter(None, [lead, say(turn.locale, "describe_unapplied", attributes=names)]))
         self._check_words(turn, cmd.text)
         params = {"text": cmd.text[:MAX_TEXT_CHARS], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
-        return await self._enqueue(turn, MAKE, lead, operation="describe", params=params)
+        return await self._enqueue(turn, MAKE, style, lead, operation="describe", params=params)
 
     async def _show(self, turn: Turn, cmd: c.ShowCandidates) -> list[Reply]:
         return await self._sheet(turn, await self._current(turn), cmd.region)
 
     async def _sheet(self, turn: Turn, face: FaceRecord, region: str | None) -> list[Reply]:
+        style = self._style_of(face)
         if region is None:
             params = {"kind": "variations", "n": GRID_SIZE, "strength": VARIATION_STRENGTH, "seed": self._seed()}
-        elif region in self.backend.regions:
+        elif region in style.regions:
             params = {"kind": "region", "region": region, "n": GRID_SIZE, "seed": self._seed()}
         else:
             raise Refused("unknown_region", region=region,
-                          regions=", ".join(region_name(turn.locale, r) for r in self.backend.regions))
-        return await self._enqueue(turn, SHEET, face_id=face.id, set=params)
+                          regions=", ".join(region_name(turn.locale, r) for r in style.regions))
+        return await self._enqueue(turn, SHEET, style, face_id=face.id, set=params)
 
     async def _pick(self, turn: Turn, cmd: c.Pick) -> list[Reply]:
         shown = turn.state.last_set
@@ -371,10 +386,10 @@ class Conversation:
         return await self._pick_from(turn, face, params, cmd.number)
 
     async def _pick_from(self, turn: Turn, face: FaceRecord, params: dict, number: int) -> list[Reply]:
-        self._check_backend(face)
+        style = self._style_of(face)
         if number > params["n"]:
             raise Refused("pick_range", n=params["n"], number=number)
-        return await self._enqueue(turn, MAKE, operation="pick", parent_id=face.id,
+        return await self._enqueue(turn, MAKE, style, operation="pick", parent_id=face.id,
                                    params={"set": params, "number": number})
 
     async def _morph(self, turn: Turn, cmd: c.Morph) -> list[Reply]:
@@ -384,7 +399,9 @@ class Conversation:
         entry = None
         if isinstance(cmd.target, c.FaceRef):
             other = await self._own_face(turn, cmd.target.number)
-            self._check_backend(other)
+            if (other.backend, other.checkpoint_id) != (me.backend, me.checkpoint_id):
+                raise Refused("mixed_backends", number=other.number, backend=style_name(turn.locale, other.backend),
+                              current_number=me.number, current=style_name(turn.locale, me.backend))
             other_id = other.id
         else:
             entries = await self._gallery_entries()
@@ -394,15 +411,15 @@ class Conversation:
                     raise Refused("gallery_maybe", name=cmd.target.name, names=", ".join(found.suggestions))
                 raise Refused("gallery_unknown", name=cmd.target.name)
             entry = found.entry
-            other_id = entry.face_for(self.backend.name, self.backend.checkpoint_id)
+            other_id = entry.face_for(me.backend, me.checkpoint_id)
             if other_id is None:
-                raise Refused("gallery_other_backend", name=entry.name, backend=self.backend.name)
+                raise Refused("gallery_other_backend", name=entry.name, backend=style_name(turn.locale, me.backend))
         ratio = DEFAULT_RATIO if cmd.ratio is None else cmd.ratio
         return await self._morph_faces(turn, me, other_id, ratio, cmd.mode, entry)
 
     async def _morph_faces(self, turn: Turn, me: FaceRecord, other_id: int, ratio: float, mode: str,
                            entry: GalleryEntryRecord | None) -> list[Reply]:
-        replies = await self._enqueue(turn, MAKE, operation="morph", parent_id=me.id, other_id=other_id,
+        replies = await self._enqueue(turn, MAKE, self._style_of(me), operation="morph", parent_id=me.id, other_id=other_id,
                                       params={"ratio": ratio, "mode": mode})
         if entry is not None and not entry.fictional and replies[0].kind == "progress":
             async with self.sessions() as session, session.begin():
@@ -418,24 +435,25 @@ class Conversation:
 
     async def _remix_set(self, turn: Turn, face: FaceRecord, layers: str, count: int) -> list[Reply]:
         params = {"kind": "remix", "layers": layers, "n": count, "seed": self._seed()}
-        return await self._enqueue(turn, SHEET, face_id=face.id, set=params)
+        return await self._enqueue(turn, SHEET, self._style_of(face), face_id=face.id, set=params)
 
     async def _edit(self, turn: Turn, cmd: c.EditAttribute) -> list[Reply]:
         edits = [cmd.edit, *cmd.also]
         if len(edits) > MAX_EDITS:
             raise Refused("too_many_edits", max=MAX_EDITS)
         face = await self._current(turn)
-        missing = self.backend.missing_edits(edits)
-        if missing:   # said now, not after a job: this checkpoint has no direction for it
-            raise Refused("no_direction", **direction_values(turn.locale, missing[0], self.backend.edit_names()))
+        style = self._style_of(face)
+        missing = style.missing_edits(edits)
+        if missing:   # said now, not after a job: this model cannot change it
+            raise Refused("no_direction", **direction_values(turn.locale, missing[0], list(style.edits)))
         params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits]}
-        return await self._enqueue(turn, MAKE, operation="edit", parent_id=face.id, params=params)
+        return await self._enqueue(turn, MAKE, style, operation="edit", parent_id=face.id, params=params)
 
     async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
         if turn.photo_blob_id is None:
             raise Refused("need_photo")
-        replies = await self._enqueue(turn, PHOTO, operation="photo", photo_blob_id=turn.photo_blob_id,
-                                      params={"seed": self._seed()})
+        replies = await self._enqueue(turn, PHOTO, self._new_face_style(turn), operation="photo",
+                                      photo_blob_id=turn.photo_blob_id, params={"seed": self._seed()})
         async with self.sessions() as session, session.begin():
             if replies[0].job_id is not None:
                 await attach_upload(session, turn.photo_blob_id, replies[0].job_id)
@@ -526,8 +544,11 @@ class Conversation:
         return sum(1 for o in outcomes if o is not None)
 
     async def _gallery(self, turn: Turn, cmd: c.Gallery) -> list[Reply]:
+        async with self.sessions() as session:
+            face = await FaceRepository(session).current_face(turn.user)
+        style = self.styles.for_new_faces() if face is None else self.styles.find(face.backend, face.checkpoint_id)
         entries = [e for e in await self._gallery_entries()
-                   if e.face_for(self.backend.name, self.backend.checkpoint_id) is not None]
+                   if style is not None and e.face_for(style.name, style.model_id) is not None]
         if not entries:
             return [turn.reply("gallery_empty")]
         lines = [say(turn.locale, "gallery_head")]
@@ -578,8 +599,23 @@ class Conversation:
             elif position is not None and position.state == "running":
                 lines.append(say(turn.locale, "status_job_running", i=i))
         lines = lines or [say(turn.locale, "status_idle")]
-        lines.append(say(turn.locale, "status_online", count=len(live)) if live else say(turn.locale, "status_offline"))
-        return [Reply("\n".join(lines))]
+        return [Reply("\n".join(lines + await self._generators(turn.locale)))]
+
+    async def _generators(self, locale: str) -> list[str]:
+        """Which styles have a worker up: the default style, and any other a worker serves now."""
+        styles = [(style, await self.presence.live("worker", route=route_of(style.name, style.model_id)))
+                  for style in self.styles.known()]
+        default = self.styles.default_backend
+        shown = sorted(((style, live) for style, live in styles if live or style.name == default),
+                       key=lambda shown: shown[0].name != default)   # the default style first
+        if not shown:   # the default style was never announced and nothing else is up
+            return [say(locale, "status_offline")]
+        if len(shown) == 1:
+            live = shown[0][1]
+            return [say(locale, "status_online", count=len(live)) if live else say(locale, "status_offline")]
+        return [say(locale, "status_style_online", style=style_name(locale, style.name, style.label), count=len(live))
+                if live else say(locale, "status_style_offline", style=style_name(locale, style.name, style.label))
+                for style, live in shown]
 
     # --- buttons ----------------------------------------------------------------------------------
 
@@ -602,11 +638,10 @@ class Conversation:
         face = await self._own_face(turn, press.face)
         if press.verb == "pk":
             try:
-                params = clean_set(press.set, self.backend)
+                params = clean_set(press.set, self._style_of(face))
             except RecipeError:
                 return turn.error("bad_button")
             return await self._pick_from(turn, face, params, press.value)
-        self._check_backend(face)
         if press.verb == "sh":
             return await self._sheet(turn, face, press.region)
         if press.verb == "rx":
@@ -701,7 +736,8 @@ class Conversation:
         if face.operation == "morph" and face.other_parent_id is not None:
             other = await repo.get_face_by_id(face.other_parent_id)
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
-        return face_reply(locale, key, face, None if image is None else image.data, self.backend.regions,
+        style = self.styles.find(face.backend, face.checkpoint_id)   # unknown now: no region buttons
+        return face_reply(locale, key, face, None if image is None else image.data, style.regions if style else (),
                           other=other, entry=entry, lead=lead, job_id=job_id)
 
 

@@ -49,14 +49,18 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "I don't know '{name}'. Say 'celebs' for the list."},
     "gallery_maybe": {"ko": "'{name}'은(는) 목록에 없어요. 혹시 {names}?",
                       "en": "I don't know '{name}'. Did you mean {names}?"},
-    "gallery_other_backend": {"ko": "{name}은(는) 지금 생성기({backend})용 얼굴이 없어요.",
-                              "en": "{name} has no face for the current generator ({backend})."},
-    "mixed_backends": {"ko": "#{number}은(는) 다른 생성기({backend})로 만든 얼굴이라 지금 생성기({current})로는 고치기, 합성, "
-                             "후보 고르기, 스타일 바꾸기를 이어 할 수 없어요. 그림은 그대로 볼 수 있어요('{number}번으로'). "
-                             "'새 얼굴'이나 묘사로 새로 시작해 보세요.",
-                       "en": "#{number} was made by a different generator ({backend}): it can't be edited, morphed, picked "
-                             "from or remixed with the current one ({current}). You can still see it ('back to {number}'), "
-                             "or start a new face or a description."},
+    "gallery_other_backend": {"ko": "{name}은(는) {backend} 얼굴이 아직 없어요.",
+                              "en": "{name} has no {backend} face yet."},
+    "mixed_backends": {"ko": "#{number}은(는) {backend} 얼굴이고 #{current_number}은(는) {current} 얼굴이라 서로 합성할 수 "
+                             "없어요. 같은 그림체의 얼굴끼리 합성해 주세요.",
+                       "en": "#{number} is a {backend} face and #{current_number} a {current} one: faces of different "
+                             "styles can't be morphed together."},
+    "style_gone": {"ko": "#{number}을(를) 그린 생성기({backend})가 이제 없어서 이어서 고칠 수 없어요. 그림은 그대로 볼 수 "
+                         "있어요('{number}번으로'). '새 얼굴'이나 묘사로 새로 시작해 보세요.",
+                   "en": "The generator that drew #{number} ({backend}) is no longer here, so it can't be changed "
+                         "further. You can still see it ('back to {number}'), or start a new face or a description."},
+    "style_unavailable": {"ko": "{style} 얼굴을 그릴 생성기가 아직 준비되지 않았어요. 잠시 후 다시 말해 주세요.",
+                          "en": "No generator for {style} faces has started yet; please try again in a little while."},
     "seed_too_big": {"ko": "시드는 {max}까지예요. {seed}은(는) 너무 커요.",
                      "en": "Seeds go up to {max}; {seed} is too big."},
     "count_too_big": {"ko": "한 번에 {max}개까지 보여 드릴 수 있어요. {count}개는 너무 많아요.",
@@ -113,6 +117,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "status_idle": {"ko": "기다리는 요청이 없어요.", "en": "Nothing waiting."},
     "status_online": {"ko": "생성기: 켜져 있어요 ({count}대)", "en": "Generator: online ({count})"},
     "status_offline": {"ko": "생성기: 꺼져 있어요", "en": "Generator: offline"},
+    "status_style_online": {"ko": "생성기({style}): 켜져 있어요 ({count}대)", "en": "Generator ({style}): online ({count})"},
+    "status_style_offline": {"ko": "생성기({style}): 꺼져 있어요", "en": "Generator ({style}): offline"},
     "bad_button": {"ko": "이 버튼은 쓸 수 없어요. 메시지로 다시 말해 주세요.",
                    "en": "That button doesn't work. Please say what you want instead."},
     "not_your_button": {"ko": "다른 분의 버튼이에요. 내 얼굴은 직접 만들어 보세요!",
@@ -229,6 +235,14 @@ def say(locale: str, key: str, **values: object) -> str:
     return TEXTS[key][locale].format(**values)
 
 
+# what people call each backend's faces (an operator's label, where set, wins)
+STYLE_NAMES = {"montage": {"ko": "그림체", "en": "drawn"}, "stylegan": {"ko": "사진 같은", "en": "photoreal"}}
+
+
+def style_name(locale: str, backend: str, label: str = "") -> str:
+    return label or STYLE_NAMES.get(backend, {}).get(locale, backend)
+
+
 def region_name(locale: str, region: str) -> str:
     return REGION_NAMES.get(region, {}).get(locale, region.replace("_", " "))
 
@@ -262,7 +276,9 @@ def attribute_name(locale: str, name: str) -> str:
 
 
 def direction_values(locale: str, attribute: str, available: list[str]) -> dict[str, str]:
-    """The {attribute} and {available} of the 'no_direction' reply, in the user's language."""
-    names = [attribute_name(locale, a) for a in available]
+    """The {attribute} and {available} of the 'no_direction' reply, in the user's language;
+    `available` as Backend.edit_names gives it ("smile", "hair_colour=blond")."""
+    names = [attribute_name(locale, a) if "=" not in a else
+             f"{attribute_name(locale, a.split('=')[0])} ({a.split('=', 1)[1].replace('_', ' ')})" for a in available]
     return {"attribute": attribute_name(locale, attribute),
             "available": listing(locale, names) if names else say(locale, "directions_none")}

@@ -79,7 +79,7 @@ class DiscordAdapter:
         self.settings = settings
         self.app = app
         self.conversation = app.conversation
-        self.regions = tuple(app.conversation.backend.regions)
+        self.regions = app.conversation.styles.regions()
         self.poll_seconds = poll_seconds
         self.board = ProgressBoard(job_progress(app.engine, app.queue), ProgressMessageStore(app.engine, PLATFORM),
                                    self._channel_edit, poll_seconds=poll_seconds)

@@ -177,23 +177,16 @@ class StyleGANBackend(Backend):
         one for; the others are left as sampled (`unapplied` names them)."""
         return self.directions.describe(self.sample(seed), attributes)[0]
 
-    def unapplied(self, attributes: Attributes) -> list[str]:
-        """The described fields no direction of this model carries (the chat says so)."""
-        return self.directions.missing(Edit(f, value=v) for f, v in attributes.specified().items())
-
-    def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
-        """The edited fields no direction of this model carries."""
-        return self.directions.missing(edits)
-
     def edit_names(self) -> list[str]:
-        """The directions this model has (attribute names, or values such as "blond")."""
-        return self.directions.available()
+        """The attributes a direction of this model carries: "smile", or "hair_colour=blond"
+        for fields whose values each need a direction of their own."""
+        return self.directions.capabilities()
 
     def edit(self, code: FaceCode, edit: Edit) -> FaceCode:
         """A signed step (or a set value) along the attribute's direction, on the base and donors."""
         moved = self.directions.apply(code, edit)
         if moved is None:
-            raise NoDirection(edit.field, self.directions.available())
+            raise NoDirection(edit.field, self.edit_names())
         return moved
 
     def variations(self, code: FaceCode, n: int, strength: float, seed: int) -> list[FaceCode]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facegen.attributes import Attributes, Edit
+from facegen.attributes import ENUMS, Attributes, Edit
 from facegen.facecode import FaceCode
 
 SUFFIXES = (".npy", ".npz")
@@ -250,6 +250,17 @@ class Directions:
     def available(self) -> list[str]:
         """Attribute names a user can ask for, sorted."""
         return sorted(self.named)
+
+    def capabilities(self) -> list[str]:
+        """In attribute terms (facegen.backend.Backend.edit_names): each field a direction
+        carries, and "field=value" for each value of a per-value field that has one."""
+        out = []
+        for f in fields(Attributes):
+            if f.name in VALUE_FIELDS:
+                out += [f"{f.name}={v}" for v in ENUMS[f.name] if self.find(f.name, v) is not None]
+            elif self.find(f.name) is not None:
+                out.append(f.name)
+        return out
 
     def find(self, field: str, value: object = None) -> Direction | None:
         for name in needed(field, value):

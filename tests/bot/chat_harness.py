@@ -40,6 +40,13 @@ class ChatHarness:
             await self.outbox.mark_sent(delivery, "test")
         return replies
 
+    async def announce(self, backend: str) -> None:
+        """As a worker serving `backend` would: its model described with a heartbeat."""
+        from facegen.backends import load_backend
+        from storage.presence import Presence, ProcessInfo
+        await Presence(self.engine).beat(ProcessInfo("worker", ("default", "slow"), (),
+                                                     (load_backend(backend).describe().to_json(),)))
+
     async def start(self, user: str) -> None:
         """Past the first-use notice."""
         await self.send(user, "hi")

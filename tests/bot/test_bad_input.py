@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from facegen.montage import MontageBackend
 from bot.conversation import Conversation, payloads
 from conftest import TESTDATA
 from bot.conversation.replies import TEXTS
@@ -225,7 +226,7 @@ async def _uploads_without_a_job(engine) -> int:
 
 
 async def _run_corpus(engine, locale: str) -> list[str]:
-    await ensure_default_gallery(engine, Conversation(engine).backend)
+    await ensure_default_gallery(engine, MontageBackend())
     conversation = Conversation(engine, size=64, user_job_cap=50,
                                 limits=Limits(user_rate_per_minute=0, blocklist=Blocklist(("blockedword",))))
     problems = []

@@ -12,6 +12,7 @@ from bot.conversation import Conversation, payloads
 from bot.gallery import ensure_default_gallery
 from chat_harness import ChatHarness
 from facegen.montage.backend import MontageBackend
+from bot.messages import Incoming
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository
@@ -32,7 +33,7 @@ def buttons(replies) -> dict[str, str]:
 
 @pytest.fixture
 async def chat(engine):
-    await ensure_default_gallery(engine, Conversation(engine).backend)
+    await ensure_default_gallery(engine, MontageBackend())
     return Harness(engine)
 
 
@@ -114,8 +115,11 @@ async def test_faces_of_another_checkpoint_are_not_mixed(chat):
         first = await repo.get_face_by_number(alice, 1)
         await repo.add_face(alice, parent=None, operation="new", params={}, backend="stylegan",
                             checkpoint_id="ffhq-1024", code=first.code, image=b"png")
-    assert "#2 was made by a different generator (stylegan/ffhq-1024)" in text(
-        await chat.send("alice", "morph with #2 at 0.5"))
+    assert text(await chat.send("alice", "morph with #2 at 0.5")) == \
+        "#2 is a photoreal face and #1 a drawn one: faces of different styles can't be morphed together."
+    await chat.send("alice", "back to 2")          # its picture is still there, but no worker has its model
+    assert text(await chat.send("alice", "show eyes")).startswith(
+        "The generator that drew #2 (stylegan/ffhq-1024) is no longer here, so it can't be changed further.")
 
 
 async def test_real_person_morphs_are_logged(chat):
@@ -201,3 +205,28 @@ async def test_unusable_photos_get_a_reply_that_says_why(chat, photo, expected):
     data = (Path(__file__).resolve().parents[1] / "data" / photo).read_bytes()
     replies = await chat.send("gus", photo=data)
     assert expected in text(replies)
+
+
+async def test_status_says_which_styles_have_a_generator_up(engine):
+    from facegen.backend import BackendInfo
+    from facegen.jobkinds import routes_served
+    from storage.presence import Presence, ProcessInfo
+    drawn = MontageBackend().describe()
+    photoreal = BackendInfo(name="stylegan", model_id="stylegan2-x", resolution=256, regions=("eyes",),
+                            layer_groups=("coarse", "middle", "fine"), edits=("smile",), abilities=("photo",))
+    presence = Presence(engine)
+    cpu, gpu = (ProcessInfo("worker", ("default", "slow"), routes_served([(m.name, m.model_id)]), (m.to_json(),))
+                for m in (drawn, photoreal))
+    await presence.beat(cpu)
+    await presence.beat(gpu)
+    await presence.forget(gpu.id)          # the GPU worker stopped; the CPU one is up
+    conversation = Conversation(engine, default_backend="stylegan")
+    owner = payloads.owner_tag("web", "ann")
+
+    async def say(**what):
+        return [r.text for r in await conversation.handle(Incoming("web", "ann", "c", locale="en", **what))]
+
+    await say(text="hi")
+    await say(button=payloads.encode(owner, "ack"))
+    [status] = await say(text="status")
+    assert status.splitlines()[-2:] == ["Generator (photoreal): offline", "Generator (drawn): online (1)"]

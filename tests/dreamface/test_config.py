@@ -51,8 +51,10 @@ def test_a_bad_value_stops_a_command_with_one_line():
     assert done.stderr.strip() == "dreamface: configuration error: DREAMFACE_WEB_PORT must be a whole number, got 'eighty'"
 
 
-@pytest.mark.parametrize("command", [["worker"], ["run", "--no-worker", "--port", "0"]])
+@pytest.mark.parametrize("command", [["worker"], ["run", "--port", "0"]])
 def test_a_backend_that_cannot_start_stops_the_command_with_one_line(tmp_path, command):
+    """Only processes that run a worker load a model (a --no-worker chat ignores the setting:
+    tests/dreamface/test_chat_side.py)."""
     broken = tmp_path / "ffhq.pkl"
     broken.write_bytes(b"not a pickle at all")
     env = {"DREAMFACE_BACKEND": "stylegan", "DREAMFACE_STYLEGAN_CKPT": str(broken), "PATH": "",

@@ -104,7 +104,7 @@ def test_a_face_without_parts_renders_exactly_as_the_plain_synthesis(backend):
 def test_a_picked_part_survives_serialization_and_re_renders_identically(backend):
     parent = backend.sample(5)
     params = clean_face_params("pick", {"set": {"kind": "region", "region": "eyes", "n": 6, "seed": 9},
-                                        "number": 4}, backend)
+                                        "number": 4}, backend.describe())
     picked = make_face(backend, "pick", params, parent=parent)
     assert set(picked.parts) == {"eyes"}
     stored = FaceCode.from_bytes(picked.to_bytes())

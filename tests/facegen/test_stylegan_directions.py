@@ -137,8 +137,8 @@ def test_without_a_direction_the_refusal_names_the_attribute_and_what_the_model_
     with pytest.raises(NoDirection) as refused:
         backend.edit(backend.sample(1), Edit("glasses", value=True))
     assert isinstance(refused.value, Unsupported) and refused.value.code == "no_direction"
-    assert refused.value.values == {"attribute": "glasses", "available": ["age", "hair_length", "smile"]}
-    assert "'glasses'" in str(refused.value) and "age, hair_length, smile" in str(refused.value)
+    assert refused.value.values == {"attribute": "glasses", "available": ["age_band", "hair_length", "smile"]}
+    assert "'glasses'" in str(refused.value) and "age_band, hair_length, smile" in str(refused.value)
     bare = StyleGANBackend(tiny_sg2())
     with pytest.raises(NoDirection, match="DREAMFACE_STYLEGAN_DIRECTIONS"):
         bare.edit(bare.sample(1), Edit("smile", amount=0.5))
@@ -186,7 +186,7 @@ def test_load_backend_reads_the_directions_setting(tmp_path, direction_dir, monk
     monkeypatch.setenv("DREAMFACE_STYLEGAN_DIRECTIONS", str(direction_dir))
     load_backend.cache_clear()
     try:
-        assert load_backend("stylegan").edit_names() == ["age", "hair_length", "smile"]
+        assert load_backend("stylegan").edit_names() == ["age_band", "hair_length", "smile"]
         load_backend.cache_clear()
         monkeypatch.setenv("DREAMFACE_STYLEGAN_DIRECTIONS", str(tmp_path / "nowhere.npy"))
         with pytest.raises(BackendUnavailable, match="stylegan backend cannot start: .*nowhere.npy") as info:
