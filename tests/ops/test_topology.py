@@ -242,16 +242,21 @@ async def test_two_chat_processes_three_workers_500_jobs_a_killed_worker_and_a_d
             # --- kill one worker while it holds jobs, after a fifth of the work ---
             victim_id = f"worker-%-{victim.pid}-%"
 
+            victim_metrics = ""
+
             async def victim_busy() -> bool:
+                # scraped right before each look, so the kill follows the look at once: a batch
+                # settling in between would leave the victim holding nothing to rescue
+                nonlocal victim_metrics
+                victim_metrics = (await get(http, worker_urls[0] + "metrics"))[1]
                 (done, held), = await scalar_rows(
                     direct, "SELECT count(*) FILTER (WHERE state = 'done'), "
                             "count(*) FILTER (WHERE state = 'running' AND worker_id LIKE :victim) FROM jobs",
                     victim=victim_id)
                 return done >= JOBS // 5 and held > 0
             await wait_until(victim_busy, 60, "the victim worker holding jobs mid-run")
-            victim_metrics = (await get(http, worker_urls[0] + "metrics"))[1]
-            victim_cpu = cpu_seconds(victim.pid)
             victim.send_signal(signal.SIGKILL)
+            victim_cpu = cpu_seconds(victim.pid)
             await asyncio.sleep(0.5)   # a commit already on its way when it died lands first
             held_at_kill = {row.id for row in await scalar_rows(
                 direct, "SELECT id FROM jobs WHERE state = 'running' AND worker_id LIKE :victim", victim=victim_id)}
