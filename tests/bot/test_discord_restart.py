@@ -69,26 +69,54 @@ async def wait_for_state(workdir: Path, kind: str, state: str, timeout: float = 
     await wait_for(lambda: job_state(workdir, kind) == state, f"a {kind} job to reach {state}", timeout)
 
 
+class KilledBot:
+    """`dreamface bot discord` as a process: started, SIGKILLed and started again by a test;
+    stopped with SIGINT on leaving, when the last process must exit 0."""
+
+    def __init__(self, fake: FakeDiscord, workdir: Path) -> None:
+        self.fake, self.workdir = fake, workdir
+        self.process = start_bot(fake, workdir, "first.log")
+
+    async def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        await self.fake.until(lambda: self.fake.identifies == 1 and not self.fake._sessions, timeout=10)
+
+    def restart(self) -> None:
+        self.process = start_bot(self.fake, self.workdir, "second.log")
+
+    async def __aenter__(self) -> "KilledBot":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+        if exc[0] is None:
+            assert self.process.returncode == 0, (self.workdir / "second.log").read_text()
+
+
+async def first_face(fake: FakeDiscord, ann):
+    """ann's face #1, made through the bot once it is connected."""
+    await fake.wait_connected(timeout=90)
+    await acknowledged_notice(fake, ann, await ann.slash("help"))
+    return await result_of(fake, await ann.slash("new"))
+
+
 async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart(tmp_path):
     async with FakeDiscord() as fake:
         ann = fake.add_user("ann", locale="en-US")
-        bot = start_bot(fake, tmp_path, "first.log")
-        try:
-            await fake.wait_connected(timeout=90)
-            await acknowledged_notice(fake, ann, await ann.slash("help"))
-            face = await result_of(fake, await ann.slash("new"))
-
+        async with KilledBot(fake, tmp_path) as bot:
+            face = await first_face(fake, ann)
             press = await ann.press(face, "Eyes")        # a 512-px grid of ten: about a second of work
             placeholder = await fake.until(lambda: next(iter(fake.followups_of(press)), None))
             waiting = placeholder.content
             await wait_for(lambda: shown_progress(tmp_path, SHEET) == str(placeholder.id), "the placeholder recorded")
             await wait_for_state(tmp_path, SHEET, "running")
-            bot.send_signal(signal.SIGKILL)
-            bot.wait(timeout=10)
+            await bot.kill()
             shown_before = [m for m in ann.bot_messages() if is_eyes_grid(m)]
-            await fake.until(lambda: fake.identifies == 1 and not fake._sessions, timeout=10)
 
-            bot = start_bot(fake, tmp_path, "second.log")
+            bot.restart()
             grid = await fake.until(lambda: next((m for m in ann.bot_messages() if is_eyes_grid(m)), None),
                                     timeout=90)
             assert shown_before == []                    # the grid was still being made when the bot died
@@ -103,42 +131,26 @@ async def test_a_result_made_while_the_bot_was_killed_arrives_once_after_restart
             await asyncio.sleep(1.0)                     # time for a repeat to show up, if there were one
             assert len([m for m in ann.bot_messages() if is_eyes_grid(m)]) == 1
             assert fake.identifies == 2 and fake.refusals == []
-        finally:
-            if bot.poll() is None:
-                bot.send_signal(signal.SIGINT)
-                bot.wait(timeout=30)
-    assert bot.returncode == 0, (tmp_path / "second.log").read_text()
 
 
 async def test_killed_before_recording_its_placeholder_the_bot_still_delivers_the_result_once(tmp_path):
     async with FakeDiscord() as fake:
         ann = fake.add_user("ann", locale="en-US")
-        bot = start_bot(fake, tmp_path, "first.log")
-        try:
-            await fake.wait_connected(timeout=90)
-            await acknowledged_notice(fake, ann, await ann.slash("help"))
-            face = await result_of(fake, await ann.slash("new"))
-
+        async with KilledBot(fake, tmp_path) as bot:
+            face = await first_face(fake, ann)
             fake.hold_next_post()                        # Discord takes the placeholder; the bot never hears back
             await ann.press(face, "Eyes")
             placeholder = await fake.until(lambda: fake.held)
-            bot.send_signal(signal.SIGKILL)
-            bot.wait(timeout=10)
+            await bot.kill()
             assert shown_progress(tmp_path, SHEET) is None   # killed inside the unrecorded window
-            await fake.until(lambda: fake.identifies == 1 and not fake._sessions, timeout=10)
 
-            bot = start_bot(fake, tmp_path, "second.log")
+            bot.restart()
             await wait_for(lambda: delivery_state(tmp_path, SHEET) == "sent", "the grid delivered", timeout=90)
             grids = [m for m in ann.bot_messages() if is_eyes_grid(m)]
             assert len(grids) == 1 and grids[0] is not placeholder, "the grid once, as a new message"
             assert len(grids[0].images) == 1 and grids[0].button_rows[0] == ["1", "2", "3", "4", "5"]
             assert placeholder.states == [placeholder.content]   # stale: nobody knew to edit it
             assert fake.identifies == 2 and fake.refusals == []
-        finally:
-            if bot.poll() is None:
-                bot.send_signal(signal.SIGINT)
-                bot.wait(timeout=30)
-    assert bot.returncode == 0, (tmp_path / "second.log").read_text()
 
 
 async def test_a_result_after_the_interaction_token_ran_out_replaces_its_message_through_the_channel(
