@@ -210,6 +210,14 @@ RESCUE_EXPIRED_JOBS = Query(
        RETURNING id, state""",
 )
 
+EXPIRED_LEASE_OWNERS = Query(
+    "Workers whose leases ran out: they stopped responding, so they no longer count as up.",
+    "SELECT DISTINCT worker_id FROM jobs WHERE state = 'running' AND lease_expires_at < {now} AND worker_id IS NOT NULL",
+)
+
+FORGET_PROCESSES = Query("Remove processes that stopped responding (a live one re-registers with its next beat).",
+                         "DELETE FROM workers WHERE id IN :ids", lists={"ids": String()})
+
 EXPIRE_STALE_JOBS = Query(
     "Fail queued jobs that nobody started before their expiry.",
     """UPDATE jobs SET state = 'failed', finished_at = {now}, error = :reason

@@ -319,7 +319,14 @@ class Queue:
     # --- periodic duties: single idempotent statements, safe from any number of processes ---
 
     async def rescue_expired(self) -> list[int]:
-        rows = await self._rows(q.RESCUE_EXPIRED_JOBS, reason="lease expired: the worker stopped responding")
+        """Put jobs whose worker stopped responding back in line; that worker stops counting as
+        up at once (not a heartbeat window later), so its style's requests hear "offline"."""
+        async with self._transaction() as connection:
+            owners = [row.worker_id for row in await self._run(connection, q.EXPIRED_LEASE_OWNERS)]
+            rows = (await self._run(connection, q.RESCUE_EXPIRED_JOBS,
+                                    reason="lease expired: the worker stopped responding")).all()
+            if owners:
+                await self._run(connection, q.FORGET_PROCESSES, ids=owners)
         return [row.id for row in rows]
 
     async def expire_stale(self) -> list[int]:

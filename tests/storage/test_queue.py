@@ -208,6 +208,22 @@ async def test_zombie_cannot_finish_a_rescued_job_and_its_writes_vanish(engine, 
     assert not await queue.finish(fresh, "w2", Transition.completed({"again": True}))  # finalized once
 
 
+async def test_a_worker_whose_lease_ran_out_stops_counting_as_up_until_it_beats_again(engine, queue):
+    presence = Presence(engine)
+    dead, busy = ProcessInfo("worker", ("default",)), ProcessInfo("worker", ("default",))
+    for process in (dead, busy):
+        await presence.beat(process)
+    await queue.enqueue("render", {"size": 64})
+    await queue.enqueue("render", {"size": 64})
+    await queue.claim(dead.id, ["default"], limit=1, lease_seconds=0.2)
+    await queue.claim(busy.id, ["default"], limit=1, lease_seconds=30)
+    await asyncio.sleep(0.4)
+    await queue.rescue_expired()
+    assert await presence.live("worker") == [busy.id], "a crashed worker's requests should hear 'offline' now"
+    await presence.beat(dead)   # it was only slow: its next beat registers it again
+    assert sorted(await presence.live("worker")) == sorted([dead.id, busy.id])
+
+
 async def test_expired_lease_after_last_attempt_fails_with_reason(queue):
     job_id = (await queue.enqueue("invert", {"photo": 1})).id   # max_attempts=2
     for _ in range(2):
