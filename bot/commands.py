@@ -187,6 +187,16 @@ class Gallery:
 
 
 @dataclass(frozen=True)
+class ChooseStyle:
+    """The style new faces are drawn in ("photo style", "화풍 그림체"), or the list of styles
+    when `name` is None. `style` is the kind of style a built-in word names ("stylegan" for
+    "photo", "montage" for "그림체"); None for any other name, which the core matches
+    against the labels operators gave the styles workers serve."""
+    name: str | None = None
+    style: str | None = None
+
+
+@dataclass(frozen=True)
 class SetLanguage:
     locale: Locale
 
@@ -257,7 +267,7 @@ class BanUser:
 
 
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
-           | History | BackTo | Save | Load | Cancel | Gallery | SetLanguage | DeleteMyData | Confirm
+           | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
            | Decline | Help | Status | HideFace | BanUser)
 
 
@@ -302,7 +312,7 @@ Parsed = Command | InvalidArgument | NotUnderstood
 INTENTS: dict[type, str] = {
     NewFace: "new", Describe: "describe", ShowCandidates: "show", Pick: "pick", Morph: "morph",
     Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
-    BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery",
+    BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
     Help: "help", Status: "status", HideFace: "hide", BanUser: "ban",
 }

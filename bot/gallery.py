@@ -1,6 +1,7 @@
 """Curating the celebrity gallery: the embedded default's fictional faces, and the operator's
-`dreamface gallery add / list / remove`. Bridges facegen (computing an entry's code for the
-active backend and checkpoint) and storage (keeping it).
+`dreamface gallery add / list / remove`. An entry gets its face for this process's backend and
+checkpoint here (facegen.gallery draws it, facegen.handlers.store_gallery_face keeps it, as the
+worker does); workers of other models fit it on first use. Photo entries keep their photo.
 
     dreamface gallery add "Name" --alias 이름 photo.jpg
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
 from pathlib import Path
 
@@ -19,21 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dreamface.config import Settings
 from facegen.backend import Backend
 from facegen.backends import load_backend
-from facegen.gallery import FICTIONAL_FACES, code_from_source
-from facegen.provenance import encode_png, stamp_face_id
+from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
+from facegen.handlers import store_gallery_face
 from storage.db import session_factory
 from storage.gallery import GalleryEntryRecord, GalleryNameTaken, GalleryRepository
-
-PICTURE_SIZE = 256
-
-
-async def _store_face(repo: GalleryRepository, entry: GalleryEntryRecord, backend: Backend,
-                      photo: Image.Image | None = None) -> int:
-    code = await asyncio.to_thread(code_from_source, backend, entry.source, photo)
-    (image,) = await asyncio.to_thread(backend.render, [code], PICTURE_SIZE)
-    png = await asyncio.to_thread(encode_png, image, kind="gallery")   # provenance, like every picture we make
-    return await repo.add_face(entry, backend=backend.name, checkpoint_id=backend.checkpoint_id,
-                               code=code.to_bytes(), image=png, stamp=stamp_face_id)
 
 
 async def ensure_default_gallery(engine: AsyncEngine, backend: Backend) -> int:
@@ -58,23 +49,33 @@ async def _seed_gallery(engine: AsyncEngine, backend: Backend) -> int:
                 entries.append(await repo.add_entry(face.name, list(face.aliases), face.source, fictional=True))
         for entry in entries:
             if entry.source.get("kind") != "photo" and entry.face_for(backend.name, backend.checkpoint_id) is None:
-                await _store_face(repo, entry, backend)
+                face = await asyncio.to_thread(draw_gallery_face, backend, entry.source)
+                await store_gallery_face(session, entry, face)
                 added += 1
     return added
 
 
 async def add_from_photo(engine: AsyncEngine, backend: Backend, name: str, aliases: list[str],
                          photo: bytes, seed: int = 0) -> GalleryEntryRecord:
-    """An operator's entry from a photo of a real person; raises PhotoError or GalleryNameTaken."""
+    """An operator's entry from a photo of a real person, the photo kept with it (as uploaded)
+    for fitting other models; raises PhotoError or GalleryNameTaken."""
     from facegen.handlers import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
     from facegen.photo import find_single_face, load_photo
     image = load_photo(photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
     await asyncio.to_thread(find_single_face, image)
+    source = {"kind": "photo", "seed": seed}
+    face = await asyncio.to_thread(draw_gallery_face, backend, source, image)
     async with session_factory(engine)() as session, session.begin():
-        repo = GalleryRepository(session)
-        entry = await repo.add_entry(name, aliases, {"kind": "photo", "seed": seed}, fictional=False)
-        await _store_face(repo, entry, backend, image)
+        entry = await GalleryRepository(session).add_entry(name, aliases, source, fictional=False,
+                                                           photo=(photo, _content_type(photo)))
+        await store_gallery_face(session, entry, face)
     return entry
+
+
+def _content_type(photo: bytes) -> str:
+    """The MIME type of a photo load_photo accepted (JPEG, PNG or WebP)."""
+    with Image.open(io.BytesIO(photo)) as image:
+        return Image.MIME[image.format]
 
 
 # --- `dreamface gallery` --------------------------------------------------------------------------
@@ -82,12 +83,13 @@ async def add_from_photo(engine: AsyncEngine, backend: Backend, name: str, alias
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gallery", help="the named faces users can morph with")
     sub = parser.add_subparsers(dest="gallery_command", metavar="ACTION", required=True)
-    add = sub.add_parser("add", help="add a named face from a photo (its code is computed now)")
+    add = sub.add_parser("add", help="add a named face from a photo (fitted now for this backend, "
+                                     "by workers of other models on first use; the photo is kept)")
     add.add_argument("name")
     add.add_argument("photo", type=Path)
     add.add_argument("--alias", action="append", default=[], help="another spelling (repeatable), e.g. in Hangul")
     add.set_defaults(func=lambda args: _run(_add(args)))
-    lst = sub.add_parser("list", help="list the gallery")
+    lst = sub.add_parser("list", help="list the gallery: which models have each face, and whether others can fit it")
     lst.set_defaults(func=lambda args: _run(_list(args)))
     rm = sub.add_parser("remove", help="remove a named face (by name or alias)")
     rm.add_argument("name")
@@ -130,8 +132,16 @@ async def _list(args: argparse.Namespace) -> int:
     for e in entries:
         models = ", ".join(f"{b}/{c}" for b, c in sorted(e.faces)) or "no faces"
         kind = "fictional" if e.fictional else "real person"
-        print(f"{e.name}\taliases: {', '.join(e.aliases) or '-'}\t{kind}\t{models}")
+        print(f"{e.name}\taliases: {', '.join(e.aliases) or '-'}\t{kind}\t{models}\t{_refit(e)}")
     return 0
+
+
+def _refit(entry: GalleryEntryRecord) -> str:
+    """Whether workers of other models can fit the entry on first use, and from what."""
+    if not entry.refittable:
+        return "other models: no (its photo was not kept: remove it and add it again)"
+    source = {"seed": "its seed", "describe": "its description", "photo": "its kept photo"}[entry.source["kind"]]
+    return f"other models: fitted on first use from {source}"
 
 
 async def _remove(args: argparse.Namespace) -> int:

@@ -37,6 +37,9 @@ class Settings:
                    "DREAMFACE_STYLEGAN_* setting)")
     default_backend: str = _setting(
         "montage", "the style new faces get: montage or stylegan (a worker serving it must have announced it)")
+    style_label: str = _setting(
+        "", "what users see this worker's style called, e.g. photo (default: drawn / photoreal by backend)")
+    style_label_ko: str = _setting("", "the same in Korean, e.g. 사진처럼 (default: DREAMFACE_STYLE_LABEL)")
     stylegan_ckpt: str = _setting("", "StyleGAN checkpoint for the stylegan backend (.pkl, rosinality .pt or converted .safetensors)")
     stylegan_device: str = _setting("cpu", "torch device for the stylegan backend: cpu, cuda or cuda:N")
     stylegan_precision: str = _setting(
@@ -98,7 +101,8 @@ class Settings:
             "across them (empty: a random key per process)")
     worker_metrics_port: int = _setting(0, "port of a dreamface worker's /healthz, /readyz and /metrics (0: off)")
     ready_max_queue_age_seconds: float = _setting(
-        120.0, "the chat side's /readyz turns unready when a ready job has waited longer than this while workers live")
+        120.0, "the chat side's /readyz turns unready when a ready job that a live worker serves has waited "
+               "longer than this")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

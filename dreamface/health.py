@@ -1,14 +1,21 @@
 """Readiness: can this process do its work right now? And the operator endpoints that say so.
 
     GET /healthz   200 while the process runs (the worker: while its loop runs)
-    GET /readyz    200 when every check passes, else 503; JSON lists each check
+    GET /readyz    200 when every check passes, else 503; JSON lists each check, and each style
     GET /metrics   Prometheus text (dreamface/metrics.py)
 
 Checks, in order (a failed database check fails the rest unchecked):
     database  a read answered within `timeout`
     schema    the database is at the migration head this code needs
     workers   (chat side) a worker heartbeat within `worker_within` seconds
-    queue     (chat side) no ready job has waited longer than `max_queue_age` while workers live
+    queue     (chat side) no ready job that a live worker may claim has waited longer than
+              `max_queue_age` (jobs of a style no live worker serves wait for one, not on a stuck queue)
+
+Styles are reported, never checked: a chat process whose default style has no live worker
+still takes and queues requests (they wait within DREAMFACE_JOB_EXPIRY_SECONDS and the chat
+says the generator is offline), so turning it unready would only take every chat box out of
+the load balancer at once. Each style (those users may choose, and the default) is listed with
+its live workers and queued jobs; `ready` is "at least one live worker serves it".
 
 The web chat mounts /readyz and /metrics beside its own /healthz (bot/web/app.py); a
 `dreamface worker` serves all three on DREAMFACE_WORKER_METRICS_PORT (`worker_ops_app`).
@@ -18,13 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dreamface.metrics import CONTENT_TYPE, installation_metrics, process_metrics
+from facegen.jobkinds import route_of
 from storage.migrate import SchemaStatus, schema_status
 from storage.outage import is_unavailable
 from storage.stats import InstallationStats, read_stats
@@ -38,6 +47,7 @@ class ReadinessRules:
     worker_within: float = 60.0     # seconds a heartbeat stays fresh
     max_queue_age: float = 120.0    # seconds a ready job may wait while workers live
     timeout: float = 3.0            # seconds the database gets to answer
+    default_backend: str = "montage"   # the style new faces get (DREAMFACE_DEFAULT_BACKEND), marked in `styles`
 
 
 WORKER_RULES = ReadinessRules(need_workers=False)
@@ -51,21 +61,65 @@ class Check:
 
 
 @dataclass(frozen=True)
+class StyleReadiness:
+    """One style as operators see it: who serves it now and what waits for it."""
+    backend: str
+    model_id: str | None     # None: the default backend, never announced by any worker
+    label: str               # the operator's name for it (DREAMFACE_STYLE_LABEL), or ""
+    default: bool            # new faces get this style unless a user chose another
+    workers: int             # live workers that serve its route
+    queued: int              # jobs queued for its route
+
+    @property
+    def ready(self) -> bool:
+        return self.workers > 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"backend": self.backend, "model": self.model_id, "label": self.label, "default": self.default,
+                "workers": self.workers, "ready": self.ready, "queued": self.queued}
+
+
+@dataclass(frozen=True)
 class Readiness:
     checks: tuple[Check, ...]
+    styles: tuple[StyleReadiness, ...] = ()
 
     @property
     def ok(self) -> bool:
         return all(check.ok for check in self.checks)
 
     def as_json(self) -> dict:
-        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks]}
+        return {"ok": self.ok, "checks": [asdict(check) for check in self.checks],
+                "styles": [style.as_json() for style in self.styles]}
+
+
+async def read_styles(engine: AsyncEngine, stats: InstallationStats,
+                      default_backend: str) -> tuple[StyleReadiness, ...]:
+    """Each style users may choose, and the default style, with its live workers and queued
+    jobs (one small read: the descriptions workers announced), the default first."""
+    # the chat's own catalogue, so "which styles exist" has one definition (imported here, not
+    # at the top: a worker pays for the chat's modules only when its /readyz is asked)
+    from bot.conversation.styles import Styles
+    styles = Styles(engine, default_backend)
+    await styles.refresh(force=True)
+    default = styles.for_new_faces()
+    listed = {(info.name, info.model_id): info for info in styles.choices()}
+    if default is not None:
+        listed[(default.name, default.model_id)] = default
+    shown = [StyleReadiness(info.name, info.model_id, info.label, info == default,
+                            stats.workers_serving(route_of(info.name, info.model_id)),
+                            stats.queued_by_route.get(route_of(info.name, info.model_id), 0))
+             for info in listed.values()]
+    if default is None:   # no worker of the default backend ever announced a model
+        shown.append(StyleReadiness(default_backend, None, "", True, 0,
+                                    stats.queued_by_route.get(route_of(default_backend, None), 0)))
+    return tuple(sorted(shown, key=lambda style: (not style.default, style.backend, style.model_id or "")))
 
 
 async def check_readiness(engine: AsyncEngine, rules: ReadinessRules) -> Readiness:
     names = ("database", "schema") + (("workers", "queue") if rules.need_workers else ())
     try:
-        stats, status = await asyncio.wait_for(_read(engine, rules), rules.timeout)
+        stats, status, styles = await asyncio.wait_for(_read(engine, rules), rules.timeout)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
@@ -80,16 +134,20 @@ async def check_readiness(engine: AsyncEngine, rules: ReadinessRules) -> Readine
         workers = stats.live_processes.get("worker", 0)
         checks.append(Check("workers", workers > 0, f"{workers} live" if workers
                             else f"no worker heartbeat in {rules.worker_within:g} s"))
-        oldest = max(stats.oldest_ready_age.values(), default=0.0)
+        oldest = stats.oldest_claimable_age()
         stalled = workers > 0 and oldest > rules.max_queue_age
-        checks.append(Check("queue", not stalled, f"oldest ready job waited {oldest:.0f} s"
+        checks.append(Check("queue", not stalled, f"oldest ready job a live worker serves waited {oldest:.0f} s"
                             + (f" (limit {rules.max_queue_age:g} s)" if stalled else "")))
-    return Readiness(tuple(checks))
+    return Readiness(tuple(checks), styles)
 
 
-async def _read(engine: AsyncEngine, rules: ReadinessRules) -> tuple[InstallationStats, SchemaStatus]:
+async def _read(engine: AsyncEngine,
+                rules: ReadinessRules) -> tuple[InstallationStats, SchemaStatus, Sequence[StyleReadiness]]:
     stats = await read_stats(engine, live_within=rules.worker_within)
-    return stats, await schema_status(engine)
+    status = await schema_status(engine)
+    # an older schema may lack what the styles are read from; its check already says what to do
+    styles = await read_styles(engine, stats, rules.default_backend) if status.up_to_date else ()
+    return stats, status, tuple(styles)
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -106,9 +164,14 @@ def readyz_view(engine_of: EngineOf, rules: ReadinessRules) -> Callable[[web.Req
     return readyz
 
 
-def installation_metrics_view(engine_of: EngineOf) -> Callable[[web.Request], Awaitable[web.Response]]:
+def installation_metrics_view(engine_of: EngineOf,
+                              rules: ReadinessRules) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def metrics(request: web.Request) -> web.Response:
-        return _metrics_response(await installation_metrics(engine_of(request)))
+        engine = engine_of(request)
+
+        async def styles_of(stats: InstallationStats) -> Sequence[StyleReadiness]:
+            return await read_styles(engine, stats, rules.default_backend)
+        return _metrics_response(await installation_metrics(engine, styles_of))
     return metrics
 
 
@@ -125,7 +188,7 @@ def _metrics_response(body: bytes) -> web.Response:
 def mount_ops_routes(app: web.Application, engine_of: EngineOf, rules: ReadinessRules) -> None:
     """/readyz and /metrics on the chat side's web server (it has its own /healthz)."""
     app.router.add_get("/readyz", readyz_view(engine_of, rules))
-    app.router.add_get("/metrics", installation_metrics_view(engine_of))
+    app.router.add_get("/metrics", installation_metrics_view(engine_of, rules))
 
 
 def worker_ops_app(engine: AsyncEngine, loop_task: asyncio.Task,

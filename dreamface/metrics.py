@@ -22,6 +22,9 @@ process; take max, not sum):
     dreamface_queue_oldest_ready_seconds{queue}      how long the oldest ready job has waited
     dreamface_deliveries_pending{platform}           replies waiting for a chat process
     dreamface_live_processes{kind}                   worker and chat processes with fresh heartbeats
+    dreamface_style_workers{backend,model,label}     live workers serving each style (dreamface/health.py
+                                                     lists the styles: those users may pick, and the default)
+    dreamface_style_jobs_queued{backend,model,label} jobs waiting for each style's workers
     dreamface_moderation_events_total{action}        rows in the moderation audit log
     dreamface_database_up                            0 when the database could not be read
 """
@@ -30,7 +33,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Protocol
 
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest)
@@ -81,11 +85,25 @@ class GpuMemoryCollector(Collector):
 REGISTRY.register(GpuMemoryCollector())
 
 
-class _StatsCollector(Collector):
-    """Turns one InstallationStats (or None: the database could not be read) into metric families."""
+class StyleFigures(Protocol):
+    """What the style gauges read of one style (dreamface.health.StyleReadiness)."""
+    backend: str
+    model_id: str | None
+    label: str
+    workers: int
+    queued: int
 
-    def __init__(self, stats: InstallationStats | None) -> None:
+
+StylesReader = Callable[[InstallationStats], Awaitable[Sequence[StyleFigures]]]
+
+
+class _StatsCollector(Collector):
+    """Turns one InstallationStats (or None: the database could not be read) and the styles'
+    figures into metric families."""
+
+    def __init__(self, stats: InstallationStats | None, styles: Sequence[StyleFigures] = ()) -> None:
         self.stats = stats
+        self.styles = styles
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily("dreamface_database_up", "1 when this scrape could read the database",
@@ -110,6 +128,15 @@ class _StatsCollector(Collector):
         for kind in ("worker", "chat"):
             live.add_metric([kind], self.stats.live_processes.get(kind, 0))
         yield live
+        labels = ["backend", "model", "label"]
+        workers = GaugeMetricFamily("dreamface_style_workers", "Live workers serving a style", labels=labels)
+        queued = GaugeMetricFamily("dreamface_style_jobs_queued", "Jobs waiting for a style's workers", labels=labels)
+        for style in self.styles:
+            names = [style.backend, style.model_id or "", style.label]
+            workers.add_metric(names, style.workers)
+            queued.add_metric(names, style.queued)
+        yield workers
+        yield queued
         moderation = CounterMetricFamily("dreamface_moderation_events", "Rows in the moderation audit log",
                                          labels=["action"])
         for action, count in sorted(self.stats.moderation_events.items()):
@@ -122,15 +149,19 @@ def process_metrics() -> bytes:
     return generate_latest(REGISTRY)
 
 
-async def installation_metrics(engine: AsyncEngine) -> bytes:
-    """This process's metrics followed by the database-wide ones (the chat side's /metrics)."""
+async def installation_metrics(engine: AsyncEngine, styles_of: StylesReader | None = None) -> bytes:
+    """This process's metrics followed by the database-wide ones (the chat side's /metrics);
+    `styles_of` gives each style's figures from the stats (one more small read)."""
+    styles: Sequence[StyleFigures] = ()
     try:
         stats: InstallationStats | None = await read_stats(engine)
+        if styles_of is not None:
+            styles = await styles_of(stats)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         log.warning("metrics: database unavailable (%s)", type(exc).__name__)
         stats = None   # reported as dreamface_database_up 0
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_StatsCollector(stats))
+    registry.register(_StatsCollector(stats, styles))
     return process_metrics() + generate_latest(registry)

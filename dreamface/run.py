@@ -95,7 +95,8 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
                                          login_lockout_seconds=settings.mod_login_lockout_seconds),
                     lambda: app[CORE].engine)
     mount_ops_routes(app, lambda request: request.app[CORE].engine,
-                     ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds))
+                     ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds,
+                                    default_backend=settings.default_backend))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     try:
         await runner.setup()   # opens the database (migration policy), the worker and the courier

@@ -10,6 +10,8 @@ What every backend must provide:
     name, checkpoint_id, resolution, num_ws, w_dim, layer_ranges, regions
     sample, average, render, from_attributes, edit
 What a backend may provide (each has a default here):
+    sample_truncated  a seed's face pulled toward the average by ψ (default: `sample`, then
+                    facegen.latent.truncate; StyleGAN truncates inside its mapping, as NVIDIA's code does)
     render_region   repaint only a region for region candidates (default: render them whole)
     variations      children of a face (default: latent mutation around it)
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
@@ -29,6 +31,7 @@ from PIL import Image
 
 from facegen.attributes import Attributes, Edit
 from facegen.facecode import FaceCode
+from facegen.latent import truncate
 
 MAX_SIZE = 1024
 DEFAULT_SIZE = 512
@@ -80,12 +83,17 @@ class BackendInfo:
     layer_groups: tuple[str, ...]              # "coarse", "middle", "fine"
     edits: tuple[str, ...]                     # what `edit` and descriptions can change (Backend.edit_names)
     abilities: tuple[str, ...]                 # of ABILITIES
-    label: str = ""                            # the operator's name for this style, if set
+    label: str = ""                            # the operator's name for this style, if set (DREAMFACE_STYLE_LABEL)
+    label_ko: str = ""                         # …and in Korean (DREAMFACE_STYLE_LABEL_KO)
 
     ABILITIES: ClassVar[tuple[str, ...]] = ("photo", "region_repaint", "own_variations")
 
     def can(self, ability: str) -> bool:
         return ability in self.abilities
+
+    def label_for(self, locale: str) -> str:
+        """The operator's name for this style in `locale`, or "" when none was set."""
+        return (self.label_ko if locale == "ko" else "") or self.label
 
     def unapplied(self, attributes: Attributes) -> list[str]:
         """Described fields this model cannot show."""
@@ -145,6 +153,13 @@ class Backend:
         raise NotImplementedError
 
     # --- optional, with defaults ------------------------------------------------------------
+
+    def sample_truncated(self, seed: int, psi: float) -> FaceCode:
+        """The face of `seed` pulled toward the average latent: W = avg + ψ·(W − avg), so ψ = 1
+        is `sample(seed)` and ψ = 0 the average face (a backend whose sampler truncates on its
+        own, more exactly, overrides this)."""
+        code = self.sample(seed)
+        return code if psi == 1 else truncate(code, self.average(), psi)
 
     def render_region(self, code: FaceCode, candidates: Sequence[FaceCode], region: str,
                       size: int = DEFAULT_SIZE) -> list[Image.Image]:

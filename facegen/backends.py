@@ -1,16 +1,48 @@
-"""Choosing a backend by name. Backends are built once per process and reused."""
+"""Choosing a backend by name. Backends are built once per process and reused (`load_backend`);
+an operator command may build one of its own with a few settings given for that run
+(`build_backend`, e.g. `dreamface generate --ckpt PATH`): each backend declares which in
+OVERRIDES, so the command needs no knowledge of any backend."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from facegen.backend import Backend
 
-BACKENDS = ("montage", "stylegan")
+
+@dataclass(frozen=True)
+class Override:
+    """A setting of a backend that one command may give in place of the configured one."""
+    name: str                          # keyword of build_backend; the option is --name, "_" as "-"
+    help: str
+    choices: tuple[str, ...] = ()      # () any text
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+# every backend this build can run, with the settings a command may give it
+OVERRIDES: Mapping[str, tuple[Override, ...]] = {
+    "montage": (),
+    "stylegan": (
+        Override("ckpt", "StyleGAN checkpoint (stylegan; default: DREAMFACE_STYLEGAN_CKPT)"),
+        # the modes of facegen/stylegan/networks2.py, written out here so no torch is imported
+        Override("noise_mode", "per-pixel noise (stylegan; default: const)", choices=("const", "random", "none")),
+    ),
+}
+BACKENDS = tuple(OVERRIDES)
 
 
 class UnknownBackend(ValueError):
     """A backend name this build cannot run."""
+
+
+class InvalidOverride(ValueError):
+    """A setting given to a backend that does not take it (the message names who does)."""
 
 
 class BackendUnavailable(RuntimeError):
@@ -20,8 +52,21 @@ class BackendUnavailable(RuntimeError):
 
 @cache
 def load_backend(name: str = "montage") -> Backend:
+    """The backend as configured (DREAMFACE_* settings), built once per process."""
+    return build_backend(name)
+
+
+def build_backend(name: str, **overrides: Any) -> Backend:
+    """A new backend, configured as `load_backend`'s but for `overrides` (of OVERRIDES[name]);
+    raises UnknownBackend, InvalidOverride (a setting this backend does not take) or
+    BackendUnavailable."""
+    if name in OVERRIDES:   # an unknown name is _load's to refuse
+        takes = {override.name for override in OVERRIDES[name]}
+        for given in overrides:
+            if given not in takes:
+                raise InvalidOverride(_not_taken(name, given))
     try:
-        return _load(name)
+        return _load(name, overrides)
     except UnknownBackend:
         raise
     except ImportError as exc:   # a chat-side install: no torch
@@ -30,7 +75,13 @@ def load_backend(name: str = "montage") -> Backend:
         raise BackendUnavailable(f"the {name} backend cannot start: {exc}") from exc
 
 
-def _load(name: str) -> Backend:
+def _not_taken(name: str, given: str) -> str:
+    flag = Override(given, "").flag
+    takers = [backend for backend, overrides in OVERRIDES.items() if any(o.name == given for o in overrides)]
+    return f"{flag} does not apply to the {name} backend" + (f" (only to {', '.join(takers)})" if takers else "")
+
+
+def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
     if name == "montage":
         from facegen.montage.backend import MontageBackend
         return MontageBackend()
@@ -39,9 +90,12 @@ def _load(name: str) -> Backend:
         from facegen.stylegan.backend import StyleGANBackend
         from facegen.stylegan.errors import CheckpointError
         settings = Settings.from_env()
-        if not settings.stylegan_ckpt:
-            raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file)")
-        return StyleGANBackend.from_file(settings.stylegan_ckpt, device=settings.stylegan_device,
-                                         precision=settings.stylegan_precision, compile=settings.stylegan_compile,
-                                         max_batch=settings.stylegan_max_batch, directions=settings.stylegan_directions)
+        checkpoint = overrides.get("ckpt") or settings.stylegan_ckpt
+        if not checkpoint:
+            raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file; "
+                                  "`dreamface generate` also takes --ckpt)")
+        return StyleGANBackend.from_file(checkpoint, noise_mode=overrides.get("noise_mode", "const"),
+                                         device=settings.stylegan_device, precision=settings.stylegan_precision,
+                                         compile=settings.stylegan_compile, max_batch=settings.stylegan_max_batch,
+                                         directions=settings.stylegan_directions)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

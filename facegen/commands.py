@@ -1,6 +1,9 @@
 """Operator commands for faces without the chat: generate, parse, grid, morph.
 
-A face argument (`A`, `B` of morph) is a seed (an integer) or the path of a photo.
+A face argument (`A`, `B` of morph) is a seed (an integer) or the path of a photo. Every
+command works the same on every backend; what only some backends take (a checkpoint, a noise
+mode) is declared by the backend registry (facegen/backends.py OVERRIDES), and given to a
+backend that does not take it is refused in one line.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from pathlib import Path
 
 from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
-from facegen.backends import BACKENDS, load_backend
+from facegen.backends import BACKENDS, OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
 from facegen.facecode import FaceCode
 from facegen.latent import MORPH_MODES, LatentError, morph
-from facegen.stylegan.commands import add_generate_arguments, generate_stylegan
 
 
 class CommandError(Exception):
@@ -29,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--seed", type=int, default=None, help="random face for this seed (default 0)")
     source.add_argument("--describe", metavar="TEXT", help="a description in Korean or English")
     p.add_argument("--out", required=True, type=Path)
-    add_generate_arguments(p)
+    p.add_argument("--trunc", type=float, default=1.0,
+                   help="truncation ψ of a --seed face: pulled toward the average face (1 = none, 0 = the average)")
+    for override in _overrides():
+        p.add_argument(override.flag, dest=override.name, choices=override.choices or None, default=None,
+                       help=override.help)
     p.set_defaults(func=_guard(generate))
 
     p = subparsers.add_parser("parse", help="print what a description means, as JSON")
@@ -63,12 +69,17 @@ def _common(size: int | None = DEFAULT_SIZE) -> argparse.ArgumentParser:
     return common
 
 
+def _overrides() -> list[Override]:
+    """Each setting some backend lets a command give, once (facegen/backends.py OVERRIDES)."""
+    return list({override.name: override for overrides in OVERRIDES.values() for override in overrides}.values())
+
+
 def _guard(func):
     """Turn the errors a user can cause into one line on stderr and exit code 2."""
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except (CommandError, LatentError, ValueError, OSError) as exc:
+        except (CommandError, LatentError, ValueError, OSError, BackendUnavailable) as exc:
             print(f"dreamface {args.command}: {exc}", file=sys.stderr)
             return 2
     return run
@@ -98,18 +109,24 @@ def face_from_argument(backend, value: str, seed: int = 0) -> FaceCode:
 
 
 def generate(args: argparse.Namespace) -> int:
-    if args.backend == "stylegan":
-        return generate_stylegan(args)
-    backend = load_backend(args.backend)
+    """One face at the backend's own resolution unless --size asks otherwise; a description's
+    words the parser did not know, and attributes this model cannot show, are named on stderr."""
+    if args.describe is not None and args.trunc != 1:
+        raise CommandError("--trunc applies to a face from --seed, not to --describe")
+    given = {override.name: getattr(args, override.name) for override in _overrides()
+             if getattr(args, override.name) is not None}
+    backend = build_backend(args.backend, **given)
     if args.describe is not None:
         from facegen.describe import parse_description
         description = parse_description(args.describe)
         if description.unknown:
             print(f"not understood: {', '.join(description.unknown)}", file=sys.stderr)
         code = backend.from_attributes(description.attributes, seed=args.seed or 0)
+        if left := backend.unapplied(description.attributes):
+            print(f"no direction on this model for: {', '.join(left)} (left as drawn)", file=sys.stderr)
     else:
-        code = backend.sample(args.seed or 0)
-    (image,) = backend.render([code], args.size or DEFAULT_SIZE)
+        code = backend.sample_truncated(args.seed or 0, args.trunc)
+    (image,) = backend.render([code], args.size or backend.resolution)
     _save(image, args.out)
     return 0
 

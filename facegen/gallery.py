@@ -1,5 +1,7 @@
-"""Gallery faces as models see them: where an entry's face comes from and how its code is
-computed for a backend. Pure (no storage): bot/gallery.py stores what this computes.
+"""Gallery faces as models see them: where an entry's face comes from, and its code and picture
+computed for a backend. Pure (no storage): bot/gallery.py (seeding, the operator's adds) and the
+worker's morph job (fitting an entry for its own model on first use, facegen/handlers.py) store
+what this computes.
 
 The embedded default ships a few FICTIONAL named faces, made from descriptions and seeds, so
 morphing works out of the box; real people's faces are only what an operator adds from photos.
@@ -12,10 +14,12 @@ from typing import Any
 
 from PIL import Image
 
-from facegen.backend import Backend
+from facegen.backend import Backend, PhotoFitOptions
 from facegen.facecode import FaceCode
+from facegen.provenance import encode_png
 
 SOURCE_KINDS = ("seed", "describe", "photo")
+PICTURE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,29 @@ def check_source(source: dict[str, Any]) -> None:
         raise ValueError(f"a gallery source kind must be one of {', '.join(SOURCE_KINDS)}, got {source.get('kind')!r}")
 
 
-def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Image | None = None) -> FaceCode:
-    """The entry's face for `backend`. Photo sources need the decoded photo (one face in it)."""
+@dataclass(frozen=True)
+class GalleryFace:
+    """An entry's face computed for one model, not yet stored."""
+    backend: str
+    model: str          # the backend's checkpoint id
+    code: FaceCode
+    png: bytes          # the picture with its provenance chunks (the face id is stamped once stored)
+
+
+def draw_gallery_face(backend: Backend, source: dict[str, Any], photo: Image.Image | None = None, *,
+                      options: PhotoFitOptions = PhotoFitOptions(), watermark: bool = False) -> GalleryFace:
+    """The entry's face and picture for `backend`, marked like every picture a worker draws
+    (kind "gallery", the backend and model). Slow for a photo on a StyleGAN: run it in a thread."""
+    code = code_from_source(backend, source, photo, options=options)
+    (image,) = backend.render([code], PICTURE_SIZE)
+    png = encode_png(image, kind="gallery", watermark=watermark, backend=backend.name, model=backend.checkpoint_id)
+    return GalleryFace(backend.name, backend.checkpoint_id, code, png)
+
+
+def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Image | None = None, *,
+                     options: PhotoFitOptions = PhotoFitOptions()) -> FaceCode:
+    """The entry's face for `backend`. Photo sources need the decoded photo (one face in it);
+    `options` say how hard a backend may work to fit it."""
     check_source(source)
     seed = int(source.get("seed", 0))
     if source["kind"] == "seed":
@@ -53,4 +78,4 @@ def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Imag
         return backend.from_attributes(parse_description(source["text"]).attributes, seed)
     if photo is None:
         raise ValueError("a photo source needs the photo")
-    return backend.from_photo(photo, seed).code
+    return backend.from_photo(photo, seed, options=options).code

@@ -3,7 +3,9 @@
 Three kinds:
 - `face.make`: one new face for a user's history tree (new, describe, pick, morph, remix,
   edit; see facegen.recipes). The face node, its image and the reply are stored with the
-  job's result in one transaction.
+  job's result in one transaction. A morph with a gallery entry that has no face for the
+  job's model yet names the entry (`gallery_entry_id`): the worker fits the entry with its own
+  backend first, from its seed, description or kept photo, and keeps that face for everyone.
 - `face.photo`: the same from the user's photo, on the slow queue, so it never holds up quick
   renders: the backend fits the photo (Backend.from_photo: the montage measures landmarks in
   ~0.5 s, a StyleGAN aligns and inverts in seconds to minutes), one job at a time, writing the
@@ -24,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
@@ -37,6 +39,7 @@ from facegen import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
+from facegen.gallery import GalleryFace, draw_gallery_face
 from facegen.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import encode_png, stamp_face_id
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
@@ -45,6 +48,7 @@ from facegen.worker import Done, Handler
 from storage.blobs import add_blob, read_blob, replace_blob
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository
+from storage.gallery import GalleryEntryRecord, GalleryRepository
 from storage.outbox import Destination, Outbox
 from storage.privacy import drop_upload
 from storage.queue import JobRecord, Queue
@@ -112,11 +116,14 @@ def _validate_face(payload: Mapping[str, Any], describe: Describe) -> dict[str, 
     out["params"] = clean_face_params(operation, payload.get("params") or {}, _described(out, describe))
     out["parent_id"] = _optional_id(payload, "parent_id")
     out["other_id"] = _optional_id(payload, "other_id")
+    out["gallery_entry_id"] = _optional_id(payload, "gallery_entry_id")   # a morph's other face, fitted first
     out["photo_blob_id"] = _optional_id(payload, "photo_blob_id")
     if operation in NEEDS_PARENT and out["parent_id"] is None:
         raise ValueError(f"{operation} needs parent_id")
-    if operation == "morph" and out["other_id"] is None:
-        raise ValueError("morph needs other_id")
+    if operation == "morph" and (out["other_id"] is None) == (out["gallery_entry_id"] is None):
+        raise ValueError("morph needs other_id or gallery_entry_id")
+    if operation != "morph" and out["gallery_entry_id"] is not None:
+        raise ValueError("only a morph takes gallery_entry_id")
     if operation == "photo" and out["photo_blob_id"] is None:
         raise ValueError("photo needs photo_blob_id")
     return out
@@ -170,6 +177,19 @@ class _Inputs:
     parent: FaceRecord | None = None
     other: FaceRecord | None = None
     photo: bytes | None = None
+    entry: GalleryEntryRecord | None = None   # a gallery entry to fit for this model (the other face)
+    entry_photo: bytes | None = None          # …its kept photo, for a photo entry
+    fitted: GalleryFace | None = None         # …its face, once fitted in the render thread
+
+
+async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, face: GalleryFace, *,
+                             worker_id: str | None = None) -> FaceRecord:
+    """Keep a gallery entry's face for its model (facegen.gallery.draw_gallery_face), its picture
+    stamped with the face id. Where another process kept one first, that face is returned."""
+    face_id = await GalleryRepository(session).add_face(
+        entry, backend=face.backend, checkpoint_id=face.model, code=face.code.to_bytes(), image=face.png,
+        stamp=stamp_face_id, worker_id=worker_id)
+    return await FaceRepository(session).get_face_by_id(face_id)
 
 
 def _code(record: FaceRecord | None) -> FaceCode | None:
@@ -214,12 +234,45 @@ class FaceJobs:
         # the parent is always the user's own; the other face of a morph may be a gallery face
         inputs = _Inputs(parent=await self._face(repo, payload.get("parent_id"), payload["user_id"]),
                          other=await self._face(repo, payload.get("other_id"), None))
+        if payload.get("gallery_entry_id") is not None:
+            await self._load_entry(session, payload, inputs)
         if payload.get("photo_blob_id") is not None:
             try:
                 inputs.photo = (await read_blob(session, payload["photo_blob_id"])).data
             except KeyError:
                 raise InputMissing("photo_gone", "the photo is no longer stored") from None
         return inputs
+
+    async def _load_entry(self, session: AsyncSession, payload: Mapping[str, Any], inputs: _Inputs) -> None:
+        """A morph's gallery entry: its face for this worker's model if one was kept meanwhile,
+        else what to fit it from."""
+        backend = load_backend(payload["backend"])
+        entry = await GalleryRepository(session).get(payload["gallery_entry_id"])
+        if entry is None or not entry.refittable:   # removed, or its photo since (the chat checked)
+            raise InputMissing("face_gone", "that gallery entry is gone or can no longer be fitted")
+        face_id = entry.face_for(backend.name, backend.checkpoint_id)
+        if face_id is not None:
+            inputs.other = await self._face(FaceRepository(session), face_id, None)
+            return
+        inputs.entry = entry
+        if entry.source_blob_id is not None:
+            try:
+                inputs.entry_photo = (await read_blob(session, entry.source_blob_id)).data
+            except KeyError:
+                raise InputMissing("face_gone", "the gallery entry's photo is no longer stored") from None
+
+    def _fit_entry(self, backend: Backend, inputs: _Inputs) -> FaceCode:
+        """In the render thread: the gallery entry's face for this worker's model (kept on the
+        inputs, for the job's result to store)."""
+        from facegen.photo import PhotoError, load_photo
+        try:
+            photo = None if inputs.entry_photo is None else load_photo(
+                inputs.entry_photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
+            inputs.fitted = draw_gallery_face(backend, inputs.entry.source, photo, options=self.photo_options,
+                                              watermark=self.watermark)
+        except PhotoError as exc:   # the user sent no photo: say it is the gallery face that failed
+            raise GalleryUnfit(f"gallery entry {inputs.entry.name!r}: {exc.message}") from exc
+        return inputs.fitted.code
 
     async def _load_all(self, jobs: Sequence[JobRecord]) -> list[_Inputs | InputMissing]:
         loaded: list[_Inputs | InputMissing] = []
@@ -248,8 +301,9 @@ class FaceJobs:
                 continue
             p = job.payload
             try:
-                codes[i] = make_face(load_backend(p["backend"]), p["operation"], p["params"],
-                                     parent=_code(inputs.parent), other=_code(inputs.other))
+                backend = load_backend(p["backend"])
+                other = self._fit_entry(backend, inputs) if inputs.entry is not None else _code(inputs.other)
+                codes[i] = make_face(backend, p["operation"], p["params"], parent=_code(inputs.parent), other=other)
                 results.append(None)
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 results.append(exc)
@@ -327,12 +381,15 @@ class FaceJobs:
 
         async def store(session: AsyncSession) -> None:
             repo = FaceRepository(session)
+            other = inputs.other
+            if inputs.fitted is not None:   # kept even if the user is gone: the next morph needs no fit
+                other = await store_gallery_face(session, inputs.entry, inputs.fitted, worker_id=job.worker_id)
             user = await repo.get_user(p["user_id"])
             if user is None:   # the user deleted their data meanwhile: nothing to store
                 return
             await self._photo_used(session, p)
             face = await repo.add_face(
-                user, parent=inputs.parent, other_parent=inputs.other, operation=p["operation"],
+                user, parent=inputs.parent, other_parent=other, operation=p["operation"],
                 params={**p["params"], **made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=code.to_bytes(), image=png, job_id=job.id, worker_id=job.worker_id)
             await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.id))
@@ -423,9 +480,16 @@ class FaceJobs:
         return Done({"error": code}, store)
 
 
+class GalleryUnfit(ValueError):
+    """A gallery entry's kept photo could not be fitted by this model."""
+    code = "gallery_unfit"
+
+
 def served(settings: Settings) -> list[BackendInfo]:
-    """The models this worker serves (DREAMFACE_BACKEND), built now so the first job is not slow."""
-    return [load_backend(settings.backend).describe()]
+    """The models this worker serves (DREAMFACE_BACKEND), built now so the first job is not
+    slow, named as the operator labelled them (DREAMFACE_STYLE_LABEL, DREAMFACE_STYLE_LABEL_KO)."""
+    info = load_backend(settings.backend).describe()
+    return [replace(info, label=settings.style_label, label_ko=settings.style_label_ko)]
 
 
 def worker_routes(models: Sequence[BackendInfo]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -328,8 +328,9 @@ async def _ops_server(settings: Settings, engine: AsyncEngine,
         yield
         return
     from aiohttp import web
-    from dreamface.health import worker_ops_app
-    runner = web.AppRunner(worker_ops_app(engine, loop_task), access_log=None, handle_signals=False)
+    from dreamface.health import WORKER_RULES, worker_ops_app
+    rules = replace(WORKER_RULES, default_backend=settings.default_backend)
+    runner = web.AppRunner(worker_ops_app(engine, loop_task, rules), access_log=None, handle_signals=False)
     await runner.setup()
     try:
         # every interface: a metrics port is scraped from other machines (firewall it like the database)

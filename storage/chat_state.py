@@ -4,6 +4,7 @@
     pending          the question awaiting yes / no (delete my data, the first-use notice)
     redo             faces undone, most recent last; a new step clears it
     notice           whether the first-use notice was acknowledged
+    style            the style the user chose for new faces (a job route, "backend/model")
     saved names      "save smiley" → one of the user's faces
 
 Like FaceRepository, `ChatStates` works inside the caller's session and transaction.
@@ -39,6 +40,7 @@ class ChatStateRecord:
     pending: dict[str, Any] | None = None
     redo: tuple[int, ...] = ()
     notice_acknowledged: bool = False
+    style: str | None = None
 
 
 _UNSET: Any = object()
@@ -62,10 +64,11 @@ class ChatStates:
             user_id=user_id,
             last_set=None if last is None else ShownSet(last["face_id"], last["face_number"], dict(last["set"])),
             pending=None if row.pending is None else dict(row.pending),
-            redo=tuple(row.redo or ()), notice_acknowledged=row.notice_acknowledged)
+            redo=tuple(row.redo or ()), notice_acknowledged=row.notice_acknowledged, style=row.style)
 
     async def update(self, user_id: int, *, last_set: ShownSet | None = _UNSET, pending: dict | None = _UNSET,
-                     redo: tuple[int, ...] = _UNSET, notice_acknowledged: bool = _UNSET) -> None:
+                     redo: tuple[int, ...] = _UNSET, notice_acknowledged: bool = _UNSET,
+                     style: str | None = _UNSET) -> None:
         """Change only the fields given; creates the row on first use (safe under concurrency)."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         await self._session.execute(
@@ -81,6 +84,8 @@ class ChatStates:
             values["redo"] = list(redo)[-MAX_REDO:]
         if notice_acknowledged is not _UNSET:
             values["notice_acknowledged"] = notice_acknowledged
+        if style is not _UNSET:
+            values["style"] = style
         if values:
             await self._session.execute(
                 update(ChatState).where(ChatState.user_id == user_id).values(**values)

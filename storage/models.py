@@ -241,6 +241,7 @@ class ChatState(Base):
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # the question awaiting yes/no: {"kind": "delete" | "notice", …}
     redo: Mapped[list[int]] = mapped_column(JSON, default=list)     # face ids undone, most recent last
     notice_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    style: Mapped[str | None] = mapped_column(String(160))          # the route of the style chosen for new faces
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -265,6 +266,8 @@ class GalleryEntry(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)  # other spellings, both scripts
     source: Mapped[dict[str, Any]] = mapped_column(JSON)            # {"kind": "seed" | "describe" | "photo", …}
     fictional: Mapped[bool] = mapped_column(Boolean, default=False)  # False: a real person (morphs are logged)
+    # a photo entry's photo as uploaded, kept so workers can fit the entry for other models
+    source_blob_id: Mapped[int | None] = mapped_column(Id, ForeignKey("blobs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -27,6 +27,17 @@ def new_process_id(kind: str) -> str:
     return f"{kind}-{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+def split_list(column: str) -> tuple[str, ...]:
+    """A comma-separated column (`queues`, `routes`) as a tuple; "" is ()."""
+    return tuple(column.split(",")) if column else ()
+
+
+def takes_route(served: tuple[str, ...], route: str | None) -> bool:
+    """Whether a worker announcing the routes `served` (() = every route) may claim a job of `route`
+    (None = a job anyone may run): the claim's rule (storage/queue.py), for presence and stats."""
+    return route is None or not served or route in served
+
+
 @dataclass(frozen=True)
 class ProcessInfo:
     kind: str                              # "worker" | "chat"
@@ -75,7 +86,7 @@ class Presence:
                                           {"kind": kind, "within": within})).all()
         return [row.id for row in rows
                 if (serving is None or serving in row.queues.split(","))
-                and (route is None or not row.routes or route in row.routes.split(","))]
+                and takes_route(split_list(row.routes), route)]
 
     async def served_models(self) -> list[tuple[dict[str, Any], float]]:
         """Every model a worker has announced: its description and when it was last seen."""

@@ -217,6 +217,8 @@ NOT_RUN = {
         "this test runs inside `make test`; running it here would recurse",
     ".venv/bin/python -m pytest tests/ops/test_topology.py -s   # PostgreSQL at DREAMFACE_TEST_POSTGRES_URL; -s prints the figures":
         "the suite runs tests/ops/test_topology.py itself; a second run would double its slowest minute",
+    ".venv/bin/python -m pytest tests/ops/test_styles_topology.py -s   # -s prints the figures":
+        "the suite runs tests/ops/test_styles_topology.py itself",
     ".venv/bin/python bench/stylegan_bench.py --resolution 1024 --device cuda --batches 1,8,32":
         "needs a CUDA GPU, which CI has not; tests/bench runs this script's --smoke mode",
 }

@@ -21,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import commands as c
 from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
-from bot.conversation.names import match_name
+from bot.conversation.names import display_name, match_name
 from bot.conversation.render import face_reply, sheet_reply
 from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
-                                      region_name, say, style_name)
+                                      region_name, say, style_label, style_name)
 from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
-from bot.conversation.styles import Styles
+from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
 from dreamface.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
 from dreamface.logging import pseudonym
@@ -59,6 +59,7 @@ MAX_EDITS = 8
 HISTORY_LINES = 20
 MAX_FACE_NUMBER = 2**31 - 1   # faces.number is a 32-bit integer
 MAX_ID = 2**63 - 1            # database ids are 64-bit
+REDRAWABLE = ("new", "describe")   # first faces that can be drawn again in another style from their recipe
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Conversation:
             c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._edit, c.Me: self._me,
             c.Undo: self._undo, c.Redo: self._redo, c.History: self._history, c.BackTo: self._back_to,
             c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
+            c.ChooseStyle: self._choose_style,
             c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
             c.Decline: self._decline, c.Help: self._help, c.Status: self._status,
             c.HideFace: self._hide, c.BanUser: self._ban,
@@ -159,6 +161,7 @@ class Conversation:
         """A job's result (an outbox delivery) as the user's localized replies."""
         job = None if delivery.job_id is None else await self.queue.get(delivery.job_id)
         payload = delivery.payload
+        await self.styles.refresh()   # (a face's buttons offer the styles served now)
         async with self.sessions() as session, session.begin():
             repo = FaceRepository(session)
             user = None if job is None or job.user_id is None else await repo.get_user(job.user_id)
@@ -301,11 +304,23 @@ class Conversation:
         """The model a face was made by: every later step of it runs there."""
         style = self.styles.find(face.backend, face.checkpoint_id)
         if style is None:
-            raise Refused("style_gone", number=face.number, backend=f"{face.backend}/{face.checkpoint_id}")
+            raise Refused("style_gone", number=face.number, model=face.checkpoint_id)
         return style
 
+    def _face_style_name(self, locale: str, face: FaceRecord, beside: FaceRecord | None = None) -> str:
+        """What people call the style a face was drawn in; with its model's id where `beside`,
+        a face of another model, would be called the same."""
+        def named(f: FaceRecord) -> str:
+            style = self.styles.find(f.backend, f.checkpoint_id)
+            return style_label(locale, style) if style is not None else style_name(locale, f.backend)
+        name = named(face)
+        if beside is not None and named(beside) == name:
+            return f"{name} ({face.checkpoint_id})"
+        return name
+
     def _new_face_style(self, turn: Turn) -> BackendInfo:
-        style = self.styles.for_new_faces()
+        """The style the user chose for new faces, else the default."""
+        style = self.styles.for_new_faces(turn.state.style)
         if style is None:
             raise Refused("style_unavailable", style=style_name(turn.locale, self.styles.default_backend))
         return style
@@ -400,8 +415,8 @@ class Conversation:
         if isinstance(cmd.target, c.FaceRef):
             other = await self._own_face(turn, cmd.target.number)
             if (other.backend, other.checkpoint_id) != (me.backend, me.checkpoint_id):
-                raise Refused("mixed_backends", number=other.number, backend=style_name(turn.locale, other.backend),
-                              current_number=me.number, current=style_name(turn.locale, me.backend))
+                raise Refused("mixed_backends", number=other.number, backend=self._face_style_name(turn.locale, other, me),
+                              current_number=me.number, current=self._face_style_name(turn.locale, me, other))
             other_id = other.id
         else:
             entries = await self._gallery_entries()
@@ -411,15 +426,20 @@ class Conversation:
                     raise Refused("gallery_maybe", name=cmd.target.name, names=", ".join(found.suggestions))
                 raise Refused("gallery_unknown", name=cmd.target.name)
             entry = found.entry
-            other_id = entry.face_for(me.backend, me.checkpoint_id)
-            if other_id is None:
-                raise Refused("gallery_other_backend", name=entry.name, backend=style_name(turn.locale, me.backend))
+            if not entry.available_for(me.backend, me.checkpoint_id):   # an old photo entry, its photo not kept
+                style = self._style_of(me)
+                raise Refused("gallery_other_backend", name=display_name(entry, turn.locale),
+                              style=style_label(turn.locale, style))
+            other_id = entry.face_for(me.backend, me.checkpoint_id)   # None: the worker fits the entry first
         ratio = DEFAULT_RATIO if cmd.ratio is None else cmd.ratio
         return await self._morph_faces(turn, me, other_id, ratio, cmd.mode, entry)
 
-    async def _morph_faces(self, turn: Turn, me: FaceRecord, other_id: int, ratio: float, mode: str,
+    async def _morph_faces(self, turn: Turn, me: FaceRecord, other_id: int | None, ratio: float, mode: str,
                            entry: GalleryEntryRecord | None) -> list[Reply]:
-        replies = await self._enqueue(turn, MAKE, self._style_of(me), operation="morph", parent_id=me.id, other_id=other_id,
+        """Morph `me` with the face `other_id`, or, where that is None, with the gallery `entry`
+        once the worker has fitted it for me's model."""
+        other = {"other_id": other_id} if other_id is not None else {"gallery_entry_id": entry.id}
+        replies = await self._enqueue(turn, MAKE, self._style_of(me), operation="morph", parent_id=me.id, **other,
                                       params={"ratio": ratio, "mode": mode})
         if entry is not None and not entry.fictional and replies[0].kind == "progress":
             async with self.sessions() as session, session.begin():
@@ -548,7 +568,7 @@ class Conversation:
             face = await FaceRepository(session).current_face(turn.user)
         style = self.styles.for_new_faces() if face is None else self.styles.find(face.backend, face.checkpoint_id)
         entries = [e for e in await self._gallery_entries()
-                   if style is not None and e.face_for(style.name, style.model_id) is not None]
+                   if style is not None and e.available_for(style.name, style.model_id)]
         if not entries:
             return [turn.reply("gallery_empty")]
         lines = [say(turn.locale, "gallery_head")]
@@ -585,7 +605,66 @@ class Conversation:
         return [turn.reply("delete_kept")]
 
     async def _help(self, turn: Turn, cmd: c.Help) -> list[Reply]:
-        return [turn.reply("help")]
+        choices = self.styles.choices()
+        if len(choices) < 2:
+            return [turn.reply("help")]
+        names = [style_label(turn.locale, style) for style in choices]
+        text = "\n".join((say(turn.locale, "help"),
+                          say(turn.locale, "help_styles", choices=", ".join(names), example=names[-1])))
+        return [Reply(text, buttons=self._style_buttons(turn, choices))]
+
+    # --- styles -------------------------------------------------------------------------------
+
+    def _style_buttons(self, turn: Turn, choices: list[BackendInfo]) -> tuple[tuple[Button, ...], ...]:
+        """One button per style; the one new faces get now is ticked."""
+        now = self.styles.for_new_faces(turn.state.style)
+        return (tuple(Button(("✓ " if style == now else "") + style_label(turn.locale, style),
+                             payloads.encode(turn.tag, "st", 0, style_code(style))) for style in choices),)
+
+    async def _choose_style(self, turn: Turn, cmd: c.ChooseStyle) -> list[Reply]:
+        choices = self.styles.choices()
+        now = self.styles.for_new_faces(turn.state.style)
+        if cmd.name is None:
+            if len(choices) < 2:
+                return [turn.reply("style_only", style=style_label(turn.locale, now) if now else
+                                   style_name(turn.locale, self.styles.default_backend))]
+            return [turn.reply("style_list", current=style_label(turn.locale, now) if now else "-",
+                               buttons=self._style_buttons(turn, choices))]
+        style = _style_named(turn.locale, choices, cmd)
+        if style is None:
+            raise Refused("style_unknown", name=cmd.name,
+                          choices=listing(turn.locale, [style_label(turn.locale, s) for s in choices]))
+        await self._remember_style(turn, style)
+        return [turn.reply("style_set", style=style_label(turn.locale, style))]
+
+    async def _remember_style(self, turn: Turn, style: BackendInfo) -> None:
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, style=route_of(style.name, style.model_id))
+
+    async def _style_pressed(self, turn: Turn, press: payloads.Press) -> list[Reply]:
+        """A style button: from the list, choose it; on a face, also draw that face again in it."""
+        style = self.styles.by_code(press.style)
+        if style is None:
+            raise Refused("style_button_gone", choices=listing(
+                turn.locale, [style_label(turn.locale, s) for s in self.styles.choices()]))
+        await self._remember_style(turn, style)
+        if press.face == 0:
+            return [turn.reply("style_set", style=style_label(turn.locale, style))]
+        face = await self._own_face(turn, press.face)
+        if face.parent_id is not None or face.operation not in REDRAWABLE:
+            return turn.error("bad_button")
+        lead = say(turn.locale, "style_redraw", style=style_label(turn.locale, style))
+        return await self._enqueue(turn, MAKE, style, lead, operation=face.operation, params=dict(face.params))
+
+    def _redraw_in(self, locale: str, face: FaceRecord) -> list[tuple[str, str]]:
+        """The other styles a first face (a new or described one) can be drawn in again."""
+        if face.parent_id is not None or face.operation not in REDRAWABLE:
+            return []
+        choices = self.styles.choices()
+        if len(choices) < 2:
+            return []
+        return [(style_label(locale, s), style_code(s)) for s in choices
+                if (s.name, s.model_id) != (face.backend, face.checkpoint_id)]
 
     async def _status(self, turn: Turn, cmd: c.Status) -> list[Reply]:
         async with self.sessions() as session:
@@ -635,6 +714,8 @@ class Conversation:
             return await self._confirm(turn, c.Confirm())
         if press.verb == "no":
             return await self._decline(turn, c.Decline())
+        if press.verb == "st":
+            return await self._style_pressed(turn, press)
         face = await self._own_face(turn, press.face)
         if press.verb == "pk":
             try:
@@ -738,7 +819,21 @@ class Conversation:
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
         style = self.styles.find(face.backend, face.checkpoint_id)   # unknown now: no region buttons
         return face_reply(locale, key, face, None if image is None else image.data, style.regions if style else (),
-                          other=other, entry=entry, lead=lead, job_id=job_id)
+                          other=other, entry=entry, lead=lead, job_id=job_id,
+                          redraw_in=self._redraw_in(locale, face))
+
+
+def _style_named(locale: str, choices: list[BackendInfo], cmd: c.ChooseStyle) -> BackendInfo | None:
+    """The choice a typed style name means: an operator's label (either language), the
+    backend's usual name, or a built-in word for a kind of style ("photo" → stylegan)."""
+    def squash(text: str) -> str:
+        return "".join(text.split()).casefold()
+    wanted = squash(cmd.name or "")
+    for style in choices:
+        names = {style.label, style.label_ko, style.name, style_name("ko", style.name), style_name("en", style.name)}
+        if wanted in {squash(n) for n in names if n}:
+            return style
+    return next((style for style in choices if style.name == cmd.style), None)
 
 
 async def _photo_problem(data: bytes) -> PhotoError | None:

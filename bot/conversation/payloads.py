@@ -37,9 +37,11 @@ VERBS = {
     "un": 1,    # undo from a face (go to its parent)
     "mr": 2,    # morph the same two faces again: the morph's face number, ratio in percent
     "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
+    "st": 2,    # choose a style (bot.conversation.styles.style_code): the face to redraw in it (0: none), the code
 }
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
 _WORD = re.compile(r"[a-z_]{1,16}")
+_STYLE_CODE = re.compile(r"[0-9a-f]{8}")
 _KEY_REST = re.compile(rf"[a-z2-7]{{{OWNER_KEY_CHARS - TAG_CHARS}}}")
 
 
@@ -57,6 +59,7 @@ class Press:
     region: str | None = None        # sh: a region; None for variations
     set: dict[str, Any] | None = None   # pk: the candidate-set recipe (checked again by the core)
     key: str | None = None           # rp: the face owner's whole key (owner + the rest)
+    style: str | None = None         # st: a style code
 
 
 def owner_tag(platform: str, platform_user_id: str) -> str:
@@ -126,6 +129,10 @@ def decode(payload: str) -> Press:
         if not _KEY_REST.fullmatch(args[0]):
             raise BadPayload(f"not an owner key: {args[0]!r}")
         return Press(owner, verb, face=_int(args[1]), key=owner + args[0])
+    if verb == "st":
+        if not _STYLE_CODE.fullmatch(args[1]):
+            raise BadPayload(f"not a style code: {args[1]!r}")
+        return Press(owner, verb, face=_int(args[0]), style=args[1])
     if verb in ("rx", "un"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

@@ -51,7 +51,9 @@ def face_text(locale: str, face: FaceRecord, other: FaceRecord | None, entry: Ga
     return say(locale, "made_face", number=face.number)
 
 
-def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]) -> tuple[tuple[Button, ...], ...]:
+def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str],
+                 redraw_in: Sequence[tuple[str, str]] = ()) -> tuple[tuple[Button, ...], ...]:
+    """`redraw_in`: (style name, style code) of the other styles this face can be drawn in again."""
     n, tag = face.number, key[:payloads.TAG_CHARS]
     rows: list[tuple[Button, ...]] = []
     if face.operation == "morph":
@@ -71,18 +73,22 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
         last.append(Button(say(locale, "btn_undo"), payloads.encode(tag, "un", n)))
     last.append(Button(say(locale, "btn_report"), payloads.report(key, n)))
     rows.append(tuple(last))
+    if redraw_in:
+        rows.append(tuple(Button(say(locale, "btn_redraw_style", style=name), payloads.encode(tag, "st", n, code))
+                          for name, code in redraw_in))
     return tuple(rows)
 
 
 def face_reply(locale: str, key: str, face: FaceRecord, image: bytes | None, regions: Sequence[str], *,
                other: FaceRecord | None = None, entry: GalleryEntryRecord | None = None,
-               lead: str | None = None, job_id: int | None = None) -> Reply:
+               lead: str | None = None, job_id: int | None = None,
+               redraw_in: Sequence[tuple[str, str]] = ()) -> Reply:
     """A hidden face (a moderator's action) is shown without its picture."""
     text = face_text(locale, face, other, entry)
     if face.hidden:
         image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
     pictures = () if image is None else (Picture(image, f"dreamface-{face.number}.png", as_file=True),)
-    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions),
+    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions, redraw_in),
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from facegen.backend import BackendInfo
+
 TEXTS: dict[str, dict[str, str]] = {
     # --- first use -------------------------------------------------------------------------
     "notice": {
@@ -49,16 +51,31 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "I don't know '{name}'. Say 'celebs' for the list."},
     "gallery_maybe": {"ko": "'{name}'은(는) 목록에 없어요. 혹시 {names}?",
                       "en": "I don't know '{name}'. Did you mean {names}?"},
-    "gallery_other_backend": {"ko": "{name}은(는) {backend} 얼굴이 아직 없어요.",
-                              "en": "{name} has no {backend} face yet."},
+    "error_gallery_unfit": {"ko": "그 연예인 얼굴을 이 화풍으로 준비하지 못했어요. 다른 이름과 합성해 보세요('연예인 목록').",
+                            "en": "I couldn't prepare that gallery face in this style. Try another name ('celebs')."},
+    "gallery_other_backend": {"ko": "{name}은(는) 아직 {style} 얼굴과는 합성할 수 없어요. 운영자가 사진을 다시 "
+                                    "등록해야 해요. 그동안 다른 이름과 합성해 보세요('연예인 목록').",
+                              "en": "{name} isn't available for {style} faces yet: an operator needs to add their "
+                                    "photo again. Meanwhile, try another name ('celebs')."},
     "mixed_backends": {"ko": "#{number}은(는) {backend} 얼굴이고 #{current_number}은(는) {current} 얼굴이라 서로 합성할 수 "
                              "없어요. 같은 그림체의 얼굴끼리 합성해 주세요.",
                        "en": "#{number} is a {backend} face and #{current_number} a {current} one: faces of different "
                              "styles can't be morphed together."},
-    "style_gone": {"ko": "#{number}을(를) 그린 생성기({backend})가 이제 없어서 이어서 고칠 수 없어요. 그림은 그대로 볼 수 "
+    "style_gone": {"ko": "#{number}을(를) 그린 모델({model})이 이제 없어서 이어서 고칠 수 없어요. 그림은 그대로 볼 수 "
                          "있어요('{number}번으로'). '새 얼굴'이나 묘사로 새로 시작해 보세요.",
-                   "en": "The generator that drew #{number} ({backend}) is no longer here, so it can't be changed "
+                   "en": "The model that drew #{number} ({model}) is no longer here, so it can't be changed "
                          "further. You can still see it ('back to {number}'), or start a new face or a description."},
+    "style_list": {"ko": "새 얼굴을 어떤 화풍으로 그릴지 골라 주세요. 지금은 {current}예요.",
+                   "en": "Choose the style new faces are drawn in. Now: {current}."},
+    "style_only": {"ko": "지금은 {style} 얼굴만 그릴 수 있어요.", "en": "Right now I can only draw {style} faces."},
+    "style_set": {"ko": "이제 새 얼굴은 {style}(으)로 그려요. '새 얼굴'이나 묘사로 시작해 보세요.",
+                  "en": "New faces will be {style} from now on. Say 'new' or describe one."},
+    "style_unknown": {"ko": "'{name}' 화풍은 없어요. 고를 수 있는 화풍: {choices}",
+                      "en": "There's no '{name}' style. You can choose: {choices}"},
+    "style_button_gone": {"ko": "그 화풍은 이제 없어요. 고를 수 있는 화풍: {choices}",
+                          "en": "That style isn't available any more. You can choose: {choices}"},
+    "style_redraw": {"ko": "{style}(으)로 다시 그릴게요. 새 얼굴도 이제 {style}(으)로 그려요.",
+                     "en": "Redrawing it {style}; new faces will be {style} too."},
     "style_unavailable": {"ko": "{style} 얼굴을 그릴 생성기가 아직 준비되지 않았어요. 잠시 후 다시 말해 주세요.",
                           "en": "No generator for {style} faces has started yet; please try again in a little while."},
     "seed_too_big": {"ko": "시드는 {max}까지예요. {seed}은(는) 너무 커요.",
@@ -123,6 +140,8 @@ TEXTS: dict[str, dict[str, str]] = {
                    "en": "That button doesn't work. Please say what you want instead."},
     "not_your_button": {"ko": "다른 분의 버튼이에요. 내 얼굴은 직접 만들어 보세요!",
                         "en": "That button belongs to someone else. Make your own face!"},
+    "help_styles": {"ko": "• 화풍: {choices} ('화풍 {example}'처럼 골라요)",
+                    "en": "• styles: {choices} (choose with 'art style {example}')"},
     "help": {
         "ko": "할 수 있는 것:\n• 새 얼굴 / 랜덤 / 새 얼굴 42\n• 묘사 <설명> (그냥 설명만 써도 돼요)\n"
               "• 눈 보여줘, 코 후보, 변형 → 3번\n• 사진 보내기 → 나랑 소라 0.7로 합성\n"
@@ -171,6 +190,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "btn_variations": {"ko": "변형", "en": "Variations"},
     "btn_remix": {"ko": "스타일 바꾸기", "en": "Remix"},
     "btn_undo": {"ko": "되돌리기", "en": "Undo"},
+    "btn_redraw_style": {"ko": "{style}(으)로 그리기", "en": "Draw it {style}"},
     "btn_flip": {"ko": "비율 뒤집기", "en": "Flip"},
     # --- reports and in-chat moderation ------------------------------------------------------
     "btn_report": {"ko": "🚩 신고", "en": "🚩 Report"},
@@ -241,6 +261,11 @@ STYLE_NAMES = {"montage": {"ko": "그림체", "en": "drawn"}, "stylegan": {"ko":
 
 def style_name(locale: str, backend: str, label: str = "") -> str:
     return label or STYLE_NAMES.get(backend, {}).get(locale, backend)
+
+
+def style_label(locale: str, style: BackendInfo) -> str:
+    """A served style as users see it: the operator's label, else the backend's usual name."""
+    return style_name(locale, style.name, style.label_for(locale))
 
 
 def region_name(locale: str, region: str) -> str:

@@ -30,6 +30,8 @@ def command_text(command: str, **options: object) -> str:
         if "ratio" in given:
             text += f" at {float(given['ratio']):g}"
         return text + (f" {given['mode']}" if "mode" in given else "")
+    if command == "style":
+        return f"art style {given['name']}" if "name" in given else "styles"
     if command in ("new", "remix", "undo", "history", "help"):
         return command
     raise ValueError(f"no /face {command}")
@@ -86,6 +88,11 @@ def face_commands(on_command: OnCommand, regions: Sequence[str]) -> app_commands
     @app_commands.describe(photo="얼굴이 한 명만 나온 사진 · a photo with just your face")
     async def me(interaction: discord.Interaction, photo: discord.Attachment) -> None:
         await on_command(interaction, None, photo)
+
+    @face.command(name="style", description="화풍 · the style new faces are drawn in")
+    @app_commands.describe(name="화풍 이름 (비우면 목록) · a style's name (empty: the list)")
+    async def style(interaction: discord.Interaction, name: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await on_command(interaction, command_text("style", name=name), None)
 
     @face.command(name="help", description="도움말 · what I can do")
     async def help_(interaction: discord.Interaction) -> None:

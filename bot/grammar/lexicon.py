@@ -52,6 +52,22 @@ MORPH_MODES: dict[str, tuple[str, ...]] = {
     "attribute": ("attributes", "attribute", "channel", "속성", "특징"),
 }
 
+# The kinds of style workers can serve (facegen backend names) → the built-in words for them.
+# Operators' labels for their styles ("사진처럼") are matched by the core, not here.
+STYLES: dict[str, tuple[str, ...]] = {
+    "stylegan": ("photo", "photoreal", "photorealistic", "realistic", "real", "photo-like", "실사", "사진처럼",
+                 "사진 같은", "사진같이", "사진풍"),
+    "montage": ("drawn", "drawing", "cartoon", "sketch", "montage", "그림", "그림체", "만화", "만화처럼", "그림처럼",
+                "몽타주", "그림풍"),
+}
+# Asking for the list of styles; a style chosen by any name after STYLE_KEY_* ("art style photo",
+# "화풍 사진처럼"). Plain "style" / "스타일" is taken: it asks for a remix.
+STYLE_LIST = ("styles", "art styles", "art style", "list styles", "style list", "drawing styles", "화풍",
+              "화풍 목록", "그림 스타일", "스타일 목록", "그림체 목록", "스타일 종류")
+STYLE_KEY_EN = r"(?:/style|art\s+style|drawing\s+style|styles?\s*[:=])"
+STYLE_KEY_KO = r"(?:화풍|그림\s*스타일)"
+STYLE_CHANGE_KO = r"(?:바꿔|변경|설정|해|그려|만들어)"
+
 LOCALE_NAMES: dict[str, tuple[str, ...]] = {
     "en": ("en", "english", "eng", "영어", "잉글리시"),
     "ko": ("ko", "kr", "korean", "한국어", "한글", "한국말"),
@@ -166,6 +182,7 @@ EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     "cancel": {"en": ("cancel",), "ko": ("취소",)},
     "me": {"en": ("me (send a photo)",), "ko": ("내 사진 (사진 보내기)",)},
     "gallery": {"en": ("celebs",), "ko": ("연예인 목록",)},
+    "style": {"en": ("styles", "photo style", "drawn style"), "ko": ("화풍", "실사로 바꿔줘", "그림체로 바꿔줘")},
     "language": {"en": ("lang en", "lang ko"), "ko": ("언어 한국어", "언어 영어")},
     "delete": {"en": ("delete my data",), "ko": ("내 데이터 삭제",)},
     "help": {"en": ("help",), "ko": ("도움말",)},
@@ -181,6 +198,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "save": ("save", "저장"),
     "load": ("load", "open", "불러오기", "불러와"),
     "language": ("lang", "language", "english", "korean", "언어", "영어", "한국어"),
+    "style": ("styles", "art style", "화풍", "그림체", "실사"),
     "edit": ("more", "less", "older", "younger", "add", "remove", "더", "덜", "없애", "씌워", "나이 들게", "웃게"),
 }
 # What an unrecognised message is offered when nothing is close.

@@ -48,6 +48,7 @@ def _lookup(table: dict[str, tuple[str, ...]]) -> tuple[str, Callable[[str], str
 _REGION, _region_of = _lookup(lexicon.REGIONS)
 _LAYER, _layer_of = _lookup(lexicon.LAYERS)
 _LOCALE, _locale_of = _lookup(lexicon.LOCALE_NAMES)
+_STYLE, _style_of = _lookup(lexicon.STYLES)
 # A fixed phrase may be followed by "show / tell": "기록 보여줘", "진행 상황 알려줘".
 _FIXED = {intent: _compile(rf"{words_regex(phrases)}(?:\s*{lexicon.FIXED_AFTER})?")
           for intent, phrases in lexicon.FIXED.items()}
@@ -107,6 +108,38 @@ def _language(m: Message, locale: str) -> c.Parsed | None:
     for pattern in _LANGUAGE:
         if found := pattern.match(m.core):
             return c.SetLanguage(_locale_of(found["loc"]))
+    return None
+
+
+_STYLE_LIST = _compile(words_regex(lexicon.STYLE_LIST) + rf"(?:\s*{lexicon.FIXED_AFTER})?")
+_TO = r"(?:\s*(?:으로|로))"
+_STYLE_NAMED = [   # any name after a style keyword: the core matches it against what is served
+    _compile(rf"{lexicon.STYLE_KEY_EN}\s*(?P<name>.+?)"),
+    _compile(rf"{lexicon.STYLE_KEY_KO}\s*[:=]?\s*(?P<name>.+?){_TO}?(?:\s*{lexicon.STYLE_CHANGE_KO})?"),
+    _compile(rf"(?P<name>.+?)\s*{lexicon.STYLE_KEY_KO}{_TO}?(?:\s*{lexicon.STYLE_CHANGE_KO})?"),
+]
+_STYLE_WORD = [    # a built-in style word where nothing else could be meant: "photo style", "그림체로 바꿔"
+    _compile(rf"(?:(?:use|switch\s+to|change\s+to|go|draw\s+in|make\s+(?:it|faces)|the)\s+)*(?:the\s+)?"
+             rf"(?P<word>{_STYLE})\s+(?:style|mode|faces)"),
+    _compile(rf"(?:draw|make)\s+(?:them\s+|faces\s+|it\s+)?(?:in\s+)?(?P<word>{_STYLE})(?:\s+style)?"),
+    _compile(rf"(?:스타일\s*)?(?P<word>{_STYLE})\s*(?:스타일|모드|체)?{_TO}\s*{lexicon.STYLE_CHANGE_KO}?"),
+    _compile(rf"(?P<word>{_STYLE})\s*(?:스타일|모드)?\s*{lexicon.STYLE_CHANGE_KO}"),
+    _compile(rf"(?P<word>{_STYLE})\s*(?:스타일|모드)"),
+]
+
+
+def _style(m: Message, locale: str) -> c.Parsed | None:
+    if _STYLE_LIST.match(m.core) or _STYLE_LIST.match(m.text):
+        return c.ChooseStyle()
+    for pattern in _STYLE_WORD:
+        if found := pattern.match(m.core):
+            return c.ChooseStyle(found["word"], _style_of(found["word"]))
+    for pattern in _STYLE_NAMED:
+        if found := pattern.match(m.core):
+            name = found["name"].strip(_QUOTES + " ")
+            if name:
+                known = re.fullmatch(_STYLE, name, re.IGNORECASE)
+                return c.ChooseStyle(name, _style_of(name) if known else None)
     return None
 
 
@@ -317,7 +350,7 @@ def _describe_text(text: str, locale: str) -> Description:
 
 Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
-    _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix,
+    _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix, _style,
     _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _edit, _free_description,
 )
 

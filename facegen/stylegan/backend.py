@@ -102,6 +102,10 @@ class StyleGANBackend(Backend):
             ws = self.generator.mapping(z, truncation_psi)
         return FaceCode(ws[0].cpu().numpy())
 
+    def sample_truncated(self, seed: int, psi: float) -> FaceCode:
+        """ψ applied inside the mapping, bit for bit as NVIDIA's generate.py does."""
+        return self.sample(seed, truncation_psi=psi)
+
     def average(self) -> np.ndarray:
         return np.broadcast_to(self.generator.mapping.w_avg.cpu().numpy(), (self.num_ws, self.w_dim)).copy()
 

@@ -119,7 +119,7 @@ async def test_faces_of_another_checkpoint_are_not_mixed(chat):
         "#2 is a photoreal face and #1 a drawn one: faces of different styles can't be morphed together."
     await chat.send("alice", "back to 2")          # its picture is still there, but no worker has its model
     assert text(await chat.send("alice", "show eyes")).startswith(
-        "The generator that drew #2 (stylegan/ffhq-1024) is no longer here, so it can't be changed further.")
+        "The model that drew #2 (ffhq-1024) is no longer here, so it can't be changed further.")
 
 
 async def test_real_person_morphs_are_logged(chat):

@@ -1,22 +1,43 @@
-"""The celebrity gallery: fuzzy names in both scripts, the fictional defaults, and the
-operator's `dreamface gallery add / list / remove` with a real photo."""
+"""The celebrity gallery: fuzzy names in both scripts, the fictional defaults, the operator's
+`dreamface gallery add / list / remove` with a real photo, and entries fitted for another model
+by its worker the first time a user on that model morphs with them."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
+import torch
+from sqlalchemy import select
 
+from bot.conversation import Conversation
 from bot.conversation.names import match_name
-from bot.gallery import ensure_default_gallery
+from bot.gallery import add_from_photo, ensure_default_gallery
+from chat_harness import ChatHarness
+from facegen.backend import PhotoFitOptions
 from facegen.backends import load_backend
-from facegen.gallery import FICTIONAL_FACES
-from storage.db import session_factory
+from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
+from facegen.handlers import FaceJobs, store_gallery_face
+from facegen.montage.backend import MontageBackend
+from facegen.provenance import BACKEND_KEY, FACE_KEY, KIND_KEY, MODEL_KEY, read_provenance
+from facegen.stylegan.loaders import save_safetensors
+from facegen.worker import Worker
+from storage.blobs import BlobNotFound, read_blob
+from storage.db import create_engine, session_factory
+from storage.faces import FaceRepository
 from storage.gallery import GalleryEntryRecord, GalleryRepository
+from storage.models import GalleryCode, ModerationEvent
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "facegen"))
+from stylegan_fixtures import tiny_sg2  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTO = REPO / "tests" / "data" / "obama_official_portrait.jpg"
@@ -59,8 +80,14 @@ def test_operator_adds_lists_and_removes_a_photo_entry(tmp_path):
     assert "already names" in dreamface("add", "Obama Again", str(PHOTO), "--alias", "오바마").stderr
     listed = dreamface("list").stdout
     assert "Barack Obama\taliases: 오바마\treal person\tmontage/" in listed and "Sora Bae" in listed
+    assert "\tother models: fitted on first use from its kept photo" in listed
+    with sqlite3.connect(tmp_path / "g.db") as db:
+        (photo_blob,) = db.execute("SELECT source_blob_id FROM gallery_entries WHERE name = 'Barack Obama'").fetchone()
+        assert db.execute("SELECT data FROM blobs WHERE id = ?", (photo_blob,)).fetchone() == (PHOTO.read_bytes(),)
     assert dreamface("remove", "오바마").returncode == 0
     assert "Barack Obama" not in dreamface("list").stdout
+    with sqlite3.connect(tmp_path / "g.db") as db:
+        assert db.execute("SELECT count(*) FROM blobs WHERE id = ?", (photo_blob,)).fetchone() == (0,)
     assert dreamface("remove", "nobody").returncode == 1
 
 
@@ -79,8 +106,7 @@ async def test_processes_starting_together_seed_the_gallery_once(engine, migrate
 
 
 async def test_gallery_pictures_carry_provenance_with_their_face_id(engine):
-    from facegen.provenance import FACE_KEY, KIND_KEY, NOTICE, read_provenance
-    from storage.faces import FaceRepository
+    from facegen.provenance import NOTICE
     backend = load_backend("montage")
     await ensure_default_gallery(engine, backend)
     async with session_factory(engine)() as session:
@@ -91,3 +117,168 @@ async def test_gallery_pictures_carry_provenance_with_their_face_id(engine):
             picture = await repo.face_image(await repo.get_face_by_id(face_id))
             chunks = read_provenance(picture.data)
             assert (chunks["Comment"], chunks[KIND_KEY], chunks[FACE_KEY]) == (NOTICE, "gallery", str(face_id))
+            assert (chunks[BACKEND_KEY], chunks[MODEL_KEY]) == ("montage", backend.checkpoint_id)
+
+
+# --- entries fitted for another model on first use -------------------------------------------------
+
+@pytest.fixture
+def stylegan(tmp_path, monkeypatch):
+    """A tiny random StyleGAN, served beside the montage."""
+    save_safetensors(tiny_sg2(), tmp_path / "g.safetensors")
+    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(tmp_path / "g.safetensors"))
+    load_backend.cache_clear()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # tiny tensors: threads only contend
+    yield load_backend("stylegan")
+    torch.set_num_threads(threads)
+    load_backend.cache_clear()
+
+
+async def photoreal_chat(engine) -> ChatHarness:
+    """A chat whose new faces are photoreal, its in-process worker serving both models (a short
+    inversion for photo entries)."""
+    chat = ChatHarness(engine)
+    faces = FaceJobs(engine, photo_options=PhotoFitOptions(steps=20))
+    chat.worker = Worker(engine, faces.handlers(), queues=("default", "slow"))
+    await chat.announce("montage")
+    await chat.announce("stylegan")
+    chat.conversation = Conversation(engine, default_backend="stylegan", size=64)
+    return chat
+
+
+def text(replies) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+async def entry_named(engine, name: str) -> GalleryEntryRecord:
+    async with session_factory(engine)() as session:
+        return next(e for e in await GalleryRepository(session).entries() if e.name == name)
+
+
+@pytest.mark.parametrize("name, typed", [("Barack Obama", "오바마"), ("Sora Bae", "sora"), ("Juno Kang", "juno")])
+async def test_a_photoreal_user_morphs_with_an_entry_made_on_the_montage(engine, stylegan, name, typed):
+    """A photo entry (its photo kept), a described and a seeded fictional entry, all made by a
+    montage-only process: the StyleGAN worker fits each on first use and keeps that face."""
+    await ensure_default_gallery(engine, MontageBackend())
+    await add_from_photo(engine, MontageBackend(), "Barack Obama", ["오바마"], PHOTO.read_bytes())
+    assert (await entry_named(engine, name)).face_for("stylegan", stylegan.checkpoint_id) is None
+    chat = await photoreal_chat(engine)
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    assert "Barack Obama" in text(await chat.send("alice", "celebs"))
+    assert f"#2: morphed — you 50% · {name} 50%" in text(await chat.send("alice", f"morph me with {typed}"))
+
+    entry = await entry_named(engine, name)
+    fitted = entry.face_for("stylegan", stylegan.checkpoint_id)
+    assert fitted is not None and entry.face_for("montage", MontageBackend.checkpoint_id) is not None
+    async with session_factory(engine)() as session:
+        repo = FaceRepository(session)
+        alice = await repo.get_or_create_user("web", "alice")
+        morph = await repo.get_face_by_number(alice, 2)
+        gallery_face = await repo.get_face_by_id(fitted)
+        chunks = read_provenance((await repo.face_image(gallery_face)).data)
+        logged = (await session.execute(select(ModerationEvent.action))).scalars().all()
+    assert (morph.backend, morph.checkpoint_id, morph.other_parent_id) == ("stylegan", stylegan.checkpoint_id, fitted)
+    assert (gallery_face.backend, gallery_face.checkpoint_id) == ("stylegan", stylegan.checkpoint_id)
+    assert (chunks[KIND_KEY], chunks[FACE_KEY], chunks[BACKEND_KEY], chunks[MODEL_KEY]) == \
+        ("gallery", str(fitted), "stylegan", stylegan.checkpoint_id)
+    assert logged == (["morph_real_person"] if name == "Barack Obama" else [])
+
+    # the next morph uses the kept face: no second fit
+    assert f"#3: morphed — you 30% · {name} 70%" in text(await chat.send("alice", f"morph me with {typed} at 0.3"))
+    async with session_factory(engine)() as session:
+        codes = (await session.execute(select(GalleryCode).where(GalleryCode.entry_id == entry.id))).scalars().all()
+        third = await FaceRepository(session).get_face_by_number(alice, 3)
+    assert sorted(c.backend for c in codes) == ["montage", "stylegan"] and third.other_parent_id == fitted
+
+
+async def test_two_fits_at_once_keep_one_face(engine, migrated_database_url):
+    """Two workers fitting the same entry for the same model at once: the second to store it
+    finds the first one's face and uses it; one row, one face."""
+    await ensure_default_gallery(engine, load_backend("montage"))
+    sora = await entry_named(engine, "Sora Bae")
+    drawn = replace(draw_gallery_face(MontageBackend(), sora.source), model="another-checkpoint")   # a new model
+    first_stored, first_may_commit = asyncio.Event(), asyncio.Event()
+
+    async def fit(on, hold: bool) -> int:
+        async with session_factory(on)() as session, session.begin():
+            face = await store_gallery_face(session, sora, drawn)
+            if hold:   # the first transaction stays open while the second one stores
+                first_stored.set()
+                await first_may_commit.wait()
+            return face.id
+
+    other = create_engine(migrated_database_url)
+    try:
+        first = asyncio.create_task(fit(engine, hold=True))
+        await first_stored.wait()
+        second = asyncio.create_task(fit(other, hold=False))
+        await asyncio.sleep(0.5)   # the second is waiting on the first's locks now
+        first_may_commit.set()
+        ids = await asyncio.gather(first, second)
+    finally:
+        await other.dispose()
+    assert ids[0] == ids[1]
+    async with session_factory(engine)() as session:
+        codes = (await session.execute(select(GalleryCode).where(GalleryCode.entry_id == sora.id))).scalars().all()
+        owner = await GalleryRepository(session).owner()
+        gallery_faces = [f.id for f in await FaceRepository(session).history(owner, limit=100)
+                         if f.checkpoint_id == "another-checkpoint"]
+    assert sorted(c.checkpoint_id for c in codes) == sorted([MontageBackend.checkpoint_id, "another-checkpoint"])
+    assert sora.id and gallery_faces == [ids[0]]
+
+
+async def test_an_old_photo_entry_without_its_photo_is_refused_clearly(engine, stylegan):
+    """An entry added before photos were kept has a montage face only: a photoreal user hears
+    why it cannot be used and what would fix it, in both languages; a drawn face still morphs."""
+    await ensure_default_gallery(engine, MontageBackend())
+    sora = await entry_named(engine, "Sora Bae")
+    async with session_factory(engine)() as session, session.begin():
+        gallery = GalleryRepository(session)
+        old = await gallery.add_entry("Old Star", ["올드스타"], {"kind": "photo", "seed": 0}, fictional=False)
+        face = await FaceRepository(session).get_face_by_id(sora.face_for("montage", MontageBackend.checkpoint_id))
+        await gallery.add_face(old, backend="montage", checkpoint_id=face.checkpoint_id, code=face.code, image=b"png")
+    assert not (await entry_named(engine, "Old Star")).refittable
+    chat = await photoreal_chat(engine)
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    assert text(await chat.send("alice", "morph me with old star")) == (
+        "Old Star isn't available for photoreal faces yet: an operator needs to add their photo again. "
+        "Meanwhile, try another name ('celebs').")
+    listed = text(await chat.send("alice", "celebs"))
+    assert "Sora Bae" in listed and "Old Star" not in listed
+    await chat.send("alice", "언어 한국어")
+    assert text(await chat.send("alice", "나랑 올드스타 합성")) == (
+        "올드스타은(는) 아직 사진 같은 얼굴과는 합성할 수 없어요. 운영자가 사진을 다시 등록해야 해요. "
+        "그동안 다른 이름과 합성해 보세요('연예인 목록').")
+    async with session_factory(engine)() as session:
+        assert (await session.execute(select(ModerationEvent))).scalars().all() == []   # nothing was queued
+
+    chat.conversation = Conversation(engine, default_backend="montage", size=64)   # a drawn face: it has one
+    await chat.send("alice", "새 얼굴 2")
+    assert "올드스타 50%" in text(await chat.send("alice", "나랑 올드스타 합성"))
+
+
+async def test_a_kept_photo_the_model_cannot_fit_is_answered_as_the_gallery_face_failing(engine, stylegan):
+    """The user sent no photo: a "no face in your photo" reply would mislead."""
+    blank = io.BytesIO()
+    Image.new("RGB", (256, 256), "grey").save(blank, "JPEG")
+    async with session_factory(engine)() as session, session.begin():
+        await GalleryRepository(session).add_entry("Blank Star", [], {"kind": "photo", "seed": 0}, fictional=False,
+                                                   photo=(blank.getvalue(), "image/jpeg"))
+    chat = await photoreal_chat(engine)
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    assert text(await chat.send("alice", "morph me with blank star")).endswith(
+        "I couldn't prepare that gallery face in this style. Try another name ('celebs').")
+
+
+async def test_removing_a_photo_entry_deletes_its_kept_photo(engine):
+    entry = await add_from_photo(engine, MontageBackend(), "Barack Obama", ["오바마"], PHOTO.read_bytes())
+    async with session_factory(engine)() as session, session.begin():
+        assert (await read_blob(session, entry.source_blob_id)).data == PHOTO.read_bytes()
+        assert await GalleryRepository(session).remove("Barack Obama")
+    async with session_factory(engine)() as session:
+        with pytest.raises(BlobNotFound):
+            await read_blob(session, entry.source_blob_id)

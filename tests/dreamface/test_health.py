@@ -1,10 +1,12 @@
 """/readyz as an operator's load balancer sees it: ready only with a reachable database at the
 current schema, a live worker and a queue that moves; unready while the database is cut off
-(through a TCP proxy to a scratch database, never the shared server) and ready again after."""
+(through a TCP proxy to a scratch database, never the shared server) and ready again after.
+Each style is listed with its live workers; a style nobody serves is reported, not unready."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 import urllib.request
@@ -29,7 +31,11 @@ from test_outage import CuttableProxy  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
 from web_process import dreamface_run  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fake_workers import DRAWN, PHOTOREAL, announce, route  # noqa: E402
+
 KINDS = JobKinds({"echo": JobKind("echo", dict)})
+ROUTED = JobKinds({"draw": JobKind("draw", dict, route=lambda payload: payload["route"])})
 
 
 def ops_client(engine, rules: ReadinessRules) -> TestClient:
@@ -75,6 +81,48 @@ async def test_an_old_schema_is_not_ready(engine):
     assert "dreamface db upgrade" in body["checks"][1]["detail"]
 
 
+async def test_each_style_is_listed_with_its_live_workers_and_a_dead_default_style_is_not_unready(engine):
+    """Photoreal is the default style and its only worker died an hour ago; a drawn-style worker
+    lives. The chat still takes and queues photoreal requests (they wait for a worker), so it
+    stays ready, and the body says which style has nobody; a stuck live worker still counts."""
+    await announce(engine, DRAWN)
+    await announce(engine, PHOTOREAL, stale=True)
+    queue = Queue(engine, ROUTED)
+    await queue.enqueue("draw", {"route": route(PHOTOREAL)})
+    await asyncio.sleep(0.5)   # longer than max_queue_age below: it waits for a photoreal worker
+    styles = [
+        {"backend": "stylegan", "model": PHOTOREAL.model_id, "label": "photo", "default": True,
+         "workers": 0, "ready": False, "queued": 1},
+        {"backend": "montage", "model": DRAWN.model_id, "label": "drawn", "default": False,
+         "workers": 1, "ready": True, "queued": 0}]
+    chat = ReadinessRules(max_queue_age=0.3, default_backend="stylegan")
+    async with ops_client(engine, chat) as client:
+        response = await client.get("/readyz")
+        body = await response.json()
+        assert response.status == 200 and body["ok"] and body["styles"] == styles
+
+        await queue.enqueue("draw", {"route": route(DRAWN)})
+        await asyncio.sleep(0.5)   # the live drawn-style worker never takes it: that queue is stuck
+        status, checks = await readyz(client)
+        assert (status, checks["queue"]) == (503, False)
+
+    worker = ReadinessRules(need_workers=False, default_backend="stylegan")
+    async with ops_client(engine, worker) as client:
+        response = await client.get("/readyz")
+        body = await response.json()
+    assert response.status == 200 and [style["ready"] for style in body["styles"]] == [False, True]
+
+
+async def test_a_default_style_no_worker_ever_announced_is_listed_without_a_model(engine):
+    await announce(engine, DRAWN)
+    async with ops_client(engine, ReadinessRules(default_backend="stylegan")) as client:
+        response = await client.get("/readyz")
+        body = await response.json()
+    assert response.status == 200
+    assert [(s["backend"], s["model"], s["default"], s["workers"], s["ready"]) for s in body["styles"]] == [
+        ("stylegan", None, True, 0, False), ("montage", DRAWN.model_id, False, 1, True)]
+
+
 @pytest.mark.postgres
 async def test_unready_while_the_database_is_cut_off_and_ready_when_it_returns(scratch_postgres):
     url = scratch_postgres.create()
@@ -113,4 +161,7 @@ def test_dreamface_run_serves_readyz_and_metrics_beside_the_chat(tmp_path):
         with urllib.request.urlopen(url + "metrics", timeout=10) as response:
             metrics = response.read().decode()
     assert ready[0] == 200 and '"ok": true' in ready[1]   # the in-process worker counts as live
+    [style] = json.loads(ready[1])["styles"]   # the in-process worker serves the default, montage
+    assert (style["backend"], style["default"], style["workers"], style["ready"]) == ("montage", True, 1, True)
     assert 'dreamface_live_processes{kind="worker"} 1.0' in metrics
+    assert f'dreamface_style_workers{{backend="montage",label="",model="{style["model"]}"}} 1.0' in metrics

@@ -1,5 +1,6 @@
 """/metrics as Prometheus scrapes it: after a worker runs jobs and a courier delivers their
-replies, the counters, histograms and database gauges show exactly that work."""
+replies, the counters, histograms and database gauges show exactly that work; each style shows
+its live workers and the jobs waiting for them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 import time
 import types
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -22,6 +24,9 @@ from storage.faces import FaceRepository
 from storage.moderation import ModerationActions
 from storage.outbox import DeliveryFailed, Destination, Outbox, Routes
 from storage.queue import Queue
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fake_workers import DRAWN, PHOTOREAL, announce, route  # noqa: E402
 
 KINDS = JobKinds({"tally": JobKind("tally", dict, batch_key=lambda p: "tally")})
 
@@ -114,6 +119,30 @@ async def test_scraped_metrics_follow_jobs_deliveries_and_moderation(engine):
         moderated = await scrape(client)
         assert value(moderated, "dreamface_moderation_events_total", action="ban") == 1
         assert value(moderated, "dreamface_database_up") == 1
+
+
+async def test_each_style_shows_its_live_workers_and_the_jobs_waiting_for_it(engine):
+    """A live drawn-style worker, and a photoreal one that died an hour ago with two jobs left
+    waiting for it: the gauges an operator alerts on (queued > 0 while workers == 0)."""
+    await announce(engine, DRAWN)
+    await announce(engine, PHOTOREAL, stale=True)
+    queue = Queue(engine, JobKinds({"draw": JobKind("draw", dict, route=lambda payload: payload["route"])}))
+    for _ in range(2):
+        await queue.enqueue("draw", {"route": route(PHOTOREAL)})
+    app = web.Application()
+    mount_ops_routes(app, lambda _request: engine, ReadinessRules(default_backend="stylegan"))
+    async with TestClient(TestServer(app)) as client:
+        scraped = await scrape(client)
+    photoreal = {"backend": "stylegan", "model": PHOTOREAL.model_id, "label": "photo"}
+    drawn = {"backend": "montage", "model": DRAWN.model_id, "label": "drawn"}
+    assert value(scraped, "dreamface_style_workers", **photoreal) == 0
+    assert value(scraped, "dreamface_style_jobs_queued", **photoreal) == 2
+    assert value(scraped, "dreamface_style_workers", **drawn) == 1
+    assert value(scraped, "dreamface_style_jobs_queued", **drawn) == 0
+    assert {labels for name, labels in scraped if name == "dreamface_style_workers"} == {
+        frozenset(photoreal.items()), frozenset(drawn.items())}
+    assert value(scraped, "dreamface_live_processes", kind="worker") == 1
+    assert value(scraped, "dreamface_jobs", kind="draw", state="queued") == 2
 
 
 async def test_gpu_memory_is_absent_without_cuda_and_reported_with_it(monkeypatch):

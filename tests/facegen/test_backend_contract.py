@@ -70,6 +70,13 @@ def test_a_seed_is_one_face_and_another_seed_another(backend):
     assert a == again and a != other
 
 
+def test_truncation_pulls_a_seed_toward_the_average_face(backend):
+    face = backend.sample(5)
+    assert backend.sample_truncated(5, 1.0) == face
+    assert np.allclose(backend.sample_truncated(5, 0.0).base, backend.average(), atol=1e-6)
+    assert np.allclose(backend.sample_truncated(5, 0.5).base, (face.base + backend.average()) / 2, atol=1e-5)
+
+
 def test_render_draws_a_batch_at_the_asked_size_the_same_every_time(backend):
     codes = [backend.sample(1), backend.sample(2)]
     first, second = backend.render(codes, 64), backend.render(codes, 64)
@@ -154,6 +161,7 @@ def test_a_backend_without_the_optional_parts_gets_the_defaults():
     assert len(minimal.variations(face, 2, 0.5, seed=1)) == 2
     assert [im.size for im in minimal.render_region(face, [face], "eyes", 32)] == [(32, 32)]
     assert minimal.unapplied(Attributes(smile=1.0)) == []
+    assert np.array_equal(minimal.sample_truncated(1, 0.5).base, face.base / 2)   # the montage's average is 0
 
 
 def test_the_description_needs_no_model_library():

@@ -30,6 +30,15 @@ def test_generate_from_a_seed_is_deterministic(tmp_path):
     assert not np.array_equal(np.asarray(a), np.asarray(Image.open(tmp_path / "c.png")))
 
 
+def test_generate_truncation_pulls_any_seed_to_the_average_face_at_the_backends_own_size(tmp_path):
+    for seed, trunc in (("1", "0"), ("2", "0"), ("1", "1")):
+        done = dreamface("generate", "--seed", seed, "--trunc", trunc, "--out", str(tmp_path / f"{seed}-{trunc}.png"))
+        assert done.returncode == 0, done.stderr
+    average, same, face = (np.asarray(Image.open(tmp_path / name)) for name in ("1-0.png", "2-0.png", "1-1.png"))
+    assert average.shape == (512, 512, 3)   # the montage draws at 512 px unless --size says otherwise
+    assert np.array_equal(average, same) and not np.array_equal(average, face)
+
+
 def test_generate_from_a_description_reports_what_it_did_not_understand(tmp_path):
     done = dreamface("generate", "--describe", "안경을 쓴 남자, 보라색 뿔", "--size", "128", "--out", str(tmp_path / "d.png"))
     assert done.returncode == 0, done.stderr
@@ -70,6 +79,9 @@ def test_morph_a_photo_with_a_seed(tmp_path):
     (["morph", "1", str(DATA / "tiny_face.jpg")], "small"),
     (["grid", "--region", "tail"], "unknown region 'tail'"),
     (["generate", "--seed", "1", "--size", "5000"], "1024"),
+    (["generate", "--seed", "1", "--noise-mode", "random"], "--noise-mode does not apply to the montage backend"),
+    (["generate", "--seed", "1", "--ckpt", "ffhq.pkl"], "--ckpt does not apply to the montage backend (only to stylegan)"),
+    (["generate", "--describe", "a smiling man", "--trunc", "0.5"], "--trunc applies to a face from --seed"),
 ])
 def test_bad_input_gets_one_clear_line(tmp_path, args, message):
     done = dreamface(*args, "--out", str(tmp_path / "x.png"))

