@@ -53,7 +53,7 @@ CONCURRENCY = 4   # procrastinate jobs in flight per worker process, as in NOTES
 async def dreamface_worker(pre_ping: bool, url: str, go: Path, out: Path) -> None:
     """A real facegen Worker with a no-op handler; records how long each claim took and how
     many jobs it handed out."""
-    from facegen.worker import Done, Worker
+    from storage.worker import Done, Worker
     from storage.db import create_engine
 
     async def noop(jobs):
@@ -138,7 +138,7 @@ CHAT_USERS = 400   # × the default cap of 5 unfinished jobs each = 2000 jobs
 async def enqueue_dreamface(url: str, jobs: int, *, for_users: bool, pre_ping: bool) -> float:
     """Jobs per second enqueueing `jobs` no-op jobs one by one: without a user, or each for
     one of CHAT_USERS users taking turns (created first, not timed)."""
-    from facegen.jobkinds import JobKind, JobKinds
+    from storage.jobkinds import JobKind, JobKinds
     from storage.db import create_engine, session_factory
     from storage.models import User
     from storage.queue import Queue

@@ -1,4 +1,4 @@
-"""`dreamface chat`: the conversation in a terminal, with the same core every chat uses.
+"""The terminal chat of `dreamface chat` (dreamface/chat.py), with the same core every chat uses.
 
 Interactive in a terminal. When stdin is not a terminal it reads one message per line, waits
 until that message's jobs have finished, and prints one JSON object per reply:
@@ -23,37 +23,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from bot.adapters import ChatCore
 from bot.messages import Button, Incoming, Reply
-from dreamface.config import Settings
-from dreamface.logging import configure as configure_logging
-from dreamface.serving import serve_until_signal
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
 
 PLATFORM = "cli"
 POLL_SECONDS = 0.05
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("chat", help="chat with dreamface in the terminal (JSON lines when piped)")
-    parser.add_argument("--user", default=None, help="who you are (default: your login name)")
-    parser.add_argument("--out", type=Path, default=Path("dreamface-out"), help="where images are written")
-    parser.add_argument("--photo", type=Path, help="send this photo first")
-    parser.add_argument("--lang", choices=("ko", "en"), default=None, help="language (default: Korean)")
-    parser.add_argument("--no-worker", action="store_true", help="leave jobs to separate `dreamface worker` processes")
-    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"picture side in pixels (64 to {MAX_SIZE})")
-    parser.add_argument("--wait", type=float, default=300.0, help="most seconds to wait for one message's jobs")
-    parser.set_defaults(func=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    if not 64 <= args.size <= MAX_SIZE:
-        print(f"dreamface chat: --size must be between 64 and {MAX_SIZE}", file=sys.stderr)
-        return 2
-    settings = Settings.from_env()
-    configure_logging(settings, minimum="WARNING")   # the terminal is the conversation; only problems interrupt it
-    return serve_until_signal(lambda stop: _chat(settings, args, stop))
 
 
 class CliChat:
@@ -147,20 +123,9 @@ def _pretty(offset: Callable[[], int]) -> Callable[[Reply, list[Path]], None]:
     return show
 
 
-async def _chat(settings: Settings, args: argparse.Namespace, stop: asyncio.Event) -> int:
-    from dreamface.app import open_app
-    from storage.migrate import SchemaOutOfDate
-    try:
-        async with open_app(settings, with_worker=not args.no_worker, size=args.size) as app:
-            await _session(app, args, stop)
-    except SchemaOutOfDate as exc:
-        print(f"dreamface chat: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-async def _session(app, args: argparse.Namespace, stop: asyncio.Event) -> None:
-    """Until the end of input or a signal (`stop`); a signal ends a wait for jobs at once."""
+async def terminal_session(app: ChatCore, args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """The conversation on this terminal until the end of input or a signal (`stop`); a signal
+    ends a wait for jobs at once. `args`: the options of `dreamface chat` (dreamface/chat.py)."""
     interactive = sys.stdin.isatty()
     chat: CliChat
     emit = _pretty(lambda: len(chat.last_buttons)) if interactive else _json_line

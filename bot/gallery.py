@@ -18,7 +18,7 @@ from PIL import Image
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dreamface.config import Settings
+from ground.config import Settings
 from facegen.backend import Backend
 from facegen.backends import load_backend
 from facegen.gallery import FICTIONAL_FACES, draw_gallery_face

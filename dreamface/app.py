@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversation import Conversation
 from bot.conversation.moderators import Moderators
 from bot.gallery import ensure_default_gallery
-from dreamface.config import Settings
-from dreamface.limits import Limits
+from ground.config import Settings
+from ground.limits import Limits
 from facegen.backend import DEFAULT_SIZE
 from facegen.backends import load_backend
-from facegen.cleanup import cleanup_scheduler
+from storage.cleanup import cleanup_scheduler
 from facegen.montage import MontageBackend
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.queue import Queue
 
 log = logging.getLogger(__name__)

@@ -8,18 +8,18 @@ import argparse
 import importlib
 import sys
 
-from dreamface.config import ConfigError
+from ground.config import ConfigError
 from facegen.backends import BackendUnavailable
 
 COMMAND_MODULES = [
     "storage.commands",   # db upgrade, db check
     "facegen.commands",   # generate, parse, grid, morph
     "facegen.stylegan.commands",  # convert
-    "facegen.worker",     # worker
+    "dreamface.worker",   # worker
     "bot.gallery",        # gallery add, list, remove
-    "bot.cli_chat",       # chat
+    "dreamface.chat",     # chat
     "dreamface.run",      # run
-    "bot.adapters",       # bot telegram, bot discord
+    "dreamface.bot",      # bot telegram, bot discord
     "bot.moderation.commands",   # mod add, mod list
 ]
 

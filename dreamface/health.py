@@ -2,7 +2,8 @@
 
     GET /healthz   200 while the process runs (the worker: while its loop runs)
     GET /readyz    200 when every check passes, else 503; JSON lists each check, and each style
-    GET /metrics   Prometheus text (dreamface/metrics.py)
+    GET /metrics   Prometheus text: what this process counted (ground/metrics.py), and on the
+                   chat side the installation's figures read from the database (below)
 
 Checks, in order (a failed database check fails the rest unchecked):
     database  a read answered within `timeout`
@@ -25,15 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dreamface.metrics import CONTENT_TYPE, installation_metrics, process_metrics
-from facegen.jobkinds import route_of
+from storage.jobkinds import route_of
+from ground.metrics import CONTENT_TYPE, process_metrics
 from storage.migrate import SchemaStatus, schema_status
 from storage.outage import is_unavailable
 from storage.stats import InstallationStats, read_stats
@@ -164,14 +168,75 @@ def readyz_view(engine_of: EngineOf, rules: ReadinessRules) -> Callable[[web.Req
     return readyz
 
 
+# --- the installation's figures, read from the database ---------------------------------------
+
+class _StatsCollector(Collector):
+    """One InstallationStats (None: the database could not be read) and the styles' figures as
+    metric families (listed in ground/metrics.py's docstring)."""
+
+    def __init__(self, stats: InstallationStats | None, styles: Sequence[StyleReadiness] = ()) -> None:
+        self.stats = stats
+        self.styles = styles
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("dreamface_database_up", "1 when this scrape could read the database",
+                                value=0 if self.stats is None else 1)
+        if self.stats is None:
+            return
+        jobs = GaugeMetricFamily("dreamface_jobs", "Queued and running jobs in the database", labels=["kind", "state"])
+        for (kind, state), count in sorted(self.stats.unfinished_jobs.items()):
+            jobs.add_metric([kind, state], count)
+        yield jobs
+        oldest = GaugeMetricFamily("dreamface_queue_oldest_ready_seconds",
+                                   "Seconds the oldest ready job of a queue has waited", labels=["queue"])
+        for queue, age in sorted(self.stats.oldest_ready_age.items()):
+            oldest.add_metric([queue], age)
+        yield oldest
+        pending = GaugeMetricFamily("dreamface_deliveries_pending", "Replies waiting for a chat process",
+                                    labels=["platform"])
+        for platform, count in sorted(self.stats.pending_deliveries.items()):
+            pending.add_metric([platform], count)
+        yield pending
+        live = GaugeMetricFamily("dreamface_live_processes", "Processes with a fresh heartbeat", labels=["kind"])
+        for kind in ("worker", "chat"):
+            live.add_metric([kind], self.stats.live_processes.get(kind, 0))
+        yield live
+        labels = ["backend", "model", "label"]
+        workers = GaugeMetricFamily("dreamface_style_workers", "Live workers serving a style", labels=labels)
+        queued = GaugeMetricFamily("dreamface_style_jobs_queued", "Jobs waiting for a style's workers", labels=labels)
+        for style in self.styles:
+            names = [style.backend, style.model_id or "", style.label]
+            workers.add_metric(names, style.workers)
+            queued.add_metric(names, style.queued)
+        yield workers
+        yield queued
+        moderation = CounterMetricFamily("dreamface_moderation_events", "Rows in the moderation audit log",
+                                         labels=["action"])
+        for action, count in sorted(self.stats.moderation_events.items()):
+            moderation.add_metric([action], count)
+        yield moderation
+
+
+async def installation_metrics(engine: AsyncEngine, default_backend: str = "montage") -> bytes:
+    """This process's metrics followed by the database-wide ones (the chat side's /metrics)."""
+    styles: Sequence[StyleReadiness] = ()
+    try:
+        stats: InstallationStats | None = await read_stats(engine)
+        styles = await read_styles(engine, stats, default_backend)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning("metrics: database unavailable (%s)", type(exc).__name__)
+        stats = None   # reported as dreamface_database_up 0
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StatsCollector(stats, styles))
+    return process_metrics() + generate_latest(registry)
+
+
 def installation_metrics_view(engine_of: EngineOf,
                               rules: ReadinessRules) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def metrics(request: web.Request) -> web.Response:
-        engine = engine_of(request)
-
-        async def styles_of(stats: InstallationStats) -> Sequence[StyleReadiness]:
-            return await read_styles(engine, stats, rules.default_backend)
-        return _metrics_response(await installation_metrics(engine, styles_of))
+        return _metrics_response(await installation_metrics(engine_of(request), rules.default_backend))
     return metrics
 
 

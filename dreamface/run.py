@@ -22,9 +22,9 @@ from bot.adapters import mount_webhooks
 from bot.moderation.app import DashboardConfig, mount_dashboard
 from bot.web.app import CORE, WebConfig, create_app
 from bot.web.identity import load_or_create_secret
-from dreamface.config import Settings
+from ground.config import Settings
 from dreamface.health import ReadinessRules, mount_ops_routes
-from dreamface.logging import configure as configure_logging
+from ground.logging import configure as configure_logging
 from dreamface.serving import serve_until_signal
 from storage.db import is_sqlite
 

@@ -1,2 +1,2 @@
-"""Inference side: face codes, latent math, backends, descriptions, and the worker.
-Only `facegen.worker` touches storage; everything else is pure model code."""
+"""Inference side: face codes, latent math, backends, descriptions, and the job handlers
+that run them (facegen/handlers.py, the one module here that touches storage)."""

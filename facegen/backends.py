@@ -86,7 +86,7 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
         from facegen.montage.backend import MontageBackend
         return MontageBackend()
     if name == "stylegan":
-        from dreamface.config import Settings
+        from ground.config import Settings
         from facegen.stylegan.backend import StyleGANBackend
         from facegen.stylegan.errors import CheckpointError
         settings = Settings.from_env()

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
+from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from facegen.backends import BACKENDS, OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
 from facegen.facecode import FaceCode

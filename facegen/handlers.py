@@ -32,19 +32,19 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dreamface.config import Settings
-from dreamface.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
+from ground.config import Settings
+from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions
-from facegen import cleanup
+from storage import cleanup
 from facegen.backends import BACKENDS, load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.gallery import GalleryFace, draw_gallery_face
-from facegen.jobkinds import JobKind, JobKinds, route_of, routes_served
+from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import encode_png, stamp_face_id
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
 from facegen.sheet import contact_sheet
-from facegen.worker import Done, Handler
+from storage.worker import Done, Handler
 from storage.blobs import add_blob, read_blob, replace_blob
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from dreamface.limits import PHOTO_FORMATS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
+from ground.limits import PHOTO_FORMATS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.landmarks import BROWS, NOSE_TIP, DetectedFace, find_faces
 
 ALLOWED_FORMATS = PHOTO_FORMATS

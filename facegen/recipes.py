@@ -27,6 +27,7 @@ from facegen.attributes import ENUMS, Attributes, Edit
 from facegen.backend import Backend, BackendInfo
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
+from ground.limits import MAX_TEXT_CHARS
 
 FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo")
 NEEDS_PARENT = ("pick", "morph", "remix", "edit")
@@ -107,8 +108,8 @@ def clean_face_params(operation: str, params: Mapping[str, Any], model: BackendI
         return seed
     if operation == "describe":
         text = params.get("text", "")
-        if not isinstance(text, str) or len(text) > 1000:
-            raise RecipeError("text must be a string of at most 1000 characters")
+        if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+            raise RecipeError(f"text must be a string of at most {MAX_TEXT_CHARS} characters")
         return {"text": text, "attributes": _clean_attributes(params.get("attributes", {})), **seed}
     if operation == "pick":
         candidate_set = clean_set(params.get("set") or {}, model)

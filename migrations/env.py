@@ -11,7 +11,7 @@ from alembic.operations import ops
 from sqlalchemy import ForeignKeyConstraint, pool, text
 from sqlalchemy.engine import Connection
 
-from dreamface.config import Settings
+from ground.config import Settings
 from storage import models  # noqa: F401 - registers every table on Base.metadata
 from storage.base import Base
 from storage.db import create_engine, normalize_url

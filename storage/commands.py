@@ -10,7 +10,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.db import create_engine
 from storage.migrate import UPGRADE_COMMAND, SchemaStatus, schema_status, upgrade_database
 

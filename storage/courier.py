@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dreamface.logging import log_context
-from dreamface.metrics import DELIVERIES
+from ground.logging import log_context
+from ground.metrics import DELIVERIES
 from storage.claim_loop import claim_until_stopped
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.outbox import DELIVERIES_CHANNEL, DeliveryFailed, DeliveryRecord, Outbox, Routes

@@ -6,7 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from dreamface.config import ConfigError
+from ground.config import ConfigError
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.db import create_engine, is_sqlite
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent

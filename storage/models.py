@@ -144,7 +144,7 @@ class Job(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64))                  # registered in facegen/jobkinds.py
+    kind: Mapped[str] = mapped_column(String(64))                  # registered in storage/jobkinds.py
     queue: Mapped[str] = mapped_column(String(32), default="default")
     # the backend/model a worker must serve to claim it ("stylegan/stylegan2-ab12…", or a bare
     # backend for jobs queued before routing); NULL: any worker (e.g. the clean-up)

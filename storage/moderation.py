@@ -35,6 +35,8 @@ MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")   # no ":" — actors 
 MAX_REASON_CHARS = 500
 REPORT = "report"   # the action a user's report writes (the in-chat report button)
 SEEN_RESOLUTION = timedelta(minutes=1)   # how finely a session's idle clock is kept
+SESSION_LIFETIME = timedelta(hours=12)   # a moderator session, absolute: log in again after this
+SESSION_IDLE = timedelta(hours=2)        # a session unused this long ends
 ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data")   # what ModerationActions writes
 
 

@@ -35,7 +35,7 @@ from storage.db import session_factory
 MAX_PAYLOAD_BYTES = 64 * 1024
 DEFAULT_USER_JOB_CAP = 5
 DEFAULT_EXPIRY_SECONDS = 600.0
-RATE_WINDOW_SECONDS = 60.0   # the per-user rate (dreamface/limits.py) counts jobs created this recently
+RATE_WINDOW_SECONDS = 60.0   # the per-user rate (ground/limits.py) counts jobs created this recently
 JOBS_CHANNEL = "dreamface_jobs"
 ENQUEUE_TRIES = 3   # the insert is retried only when a dedupe key's holder finished in between
 
@@ -71,7 +71,7 @@ class JobLost(Exception):
 
 
 class PreparedJob(Protocol):
-    """What a kind registry (facegen/jobkinds.py) makes of a validated payload."""
+    """What a kind registry (storage/jobkinds.py) makes of a validated payload."""
     payload: dict[str, Any]
     queue: str
     route: str | None          # the backend/model a worker must serve to claim it; None: any worker

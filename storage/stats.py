@@ -1,6 +1,6 @@
 """What operators read about the whole installation from the database: the queue backlog,
 the outbox backlog, live processes and moderation activity. Read by /metrics and /readyz
-(dreamface/metrics.py, dreamface/health.py) on every scrape, so each query stays on an index:
+(ground/metrics.py, dreamface/health.py) on every scrape, so each query stays on an index:
 unfinished jobs and pending deliveries have partial indexes, and moderation events are few.
 Finished jobs are deliberately not counted here (a scan of the whole table); workers count
 them as they settle them.

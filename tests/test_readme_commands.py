@@ -209,7 +209,7 @@ WEBHOOK_LINES = (
 )
 SH_RUNS[WEBHOOK_LINES[0]] = SH_RUNS[WEBHOOK_LINES[1]] = Run(
     "set -a\n" + "\n".join(WEBHOOK_LINES) + "\n"
-    "python -c 'from dreamface.config import Settings; s = Settings.from_env(); "
+    "python -c 'from ground.config import Settings; s = Settings.from_env(); "
     "print(s.telegram_webhook_url, s.telegram_webhook_secret)'", check=webhook_settings)
 
 NOT_RUN = {

@@ -30,10 +30,10 @@ from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
-from dreamface.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
-from dreamface.logging import pseudonym
+from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
+from ground.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
-from facegen.jobkinds import route_of
+from storage.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
 from storage.blobs import BlobNotFound, add_blob, read_blob

@@ -19,7 +19,7 @@ from functools import cache
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from facegen.backend import BackendInfo
-from facegen.jobkinds import route_of
+from storage.jobkinds import route_of
 from storage.presence import Presence
 
 REFRESH_SECONDS = 2.0          # how stale the announced descriptions may be

@@ -20,12 +20,12 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 from discord import app_commands
 
+from bot.adapters import ChatCore
 from bot.conversation.replies import say
 from bot.discord.endpoints import point_at
 from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, message_nonce, outgoing
@@ -33,14 +33,11 @@ from bot.discord.progress import INTERACTION_EDIT_SECONDS, Edit, Posted, Progres
 from bot.discord.slash import face_commands
 from bot.messages import Incoming, Reply
 from bot.web.progress import job_progress
-from dreamface.config import Settings
+from ground.config import Settings
 from facegen.handlers import PHOTO_MAX_BYTES
 from storage.courier import Courier
 from storage.outbox import DeliveryFailed, DeliveryRecord, Routes
 from storage.progress_messages import ProgressMessageStore
-
-if TYPE_CHECKING:
-    from dreamface.app import App
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +72,13 @@ class DreamfaceClient(discord.Client):
 class DiscordAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings: Settings, app: "App", *, poll_seconds: float = 0.5) -> None:
+    def __init__(self, settings: Settings, app: ChatCore, *, poll_seconds: float = 0.5) -> None:
         self.settings = settings
         self.app = app
         self.conversation = app.conversation
         self.regions = app.conversation.styles.regions()
         self.poll_seconds = poll_seconds
-        self.board = ProgressBoard(job_progress(app.engine, app.queue), ProgressMessageStore(app.engine, PLATFORM),
+        self.board = ProgressBoard(job_progress(app.engine, app.conversation.queue), ProgressMessageStore(app.engine, PLATFORM),
                                    self._channel_edit, poll_seconds=poll_seconds)
         self.client: DreamfaceClient | None = None
 

@@ -7,11 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from bot.grammar import lexicon
-from facegen.describe import MAX_CHARS
-
-# Longer messages are not parsed (NotUnderstood, reason "too_long"): the description parser
-# reads no more, and a chat user should hear that rather than have the end cut silently.
-MAX_TEXT_CHARS = MAX_CHARS
+from ground.limits import MAX_TEXT_CHARS  # noqa: F401 - longer messages are not parsed (NotUnderstood, "too_long")
 
 _SPACES = re.compile(r"\s+")
 # Trailing punctuation, laughter (ㅋㅋ, ㅎㅎ), tears (ㅠㅠ) and emoji carry no command.

@@ -40,8 +40,8 @@ from aiohttp import web
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.moderation.cookies import (LOGIN_COOKIE, LOGIN_COOKIE_SECONDS, SESSION_COOKIE, SESSION_IDLE,
-                                    SESSION_LIFETIME, CookieKeys, clear_cookie, set_cookie, token_hash)
+from bot.moderation.cookies import (LOGIN_COOKIE, LOGIN_COOKIE_SECONDS, SESSION_COOKIE, CookieKeys, clear_cookie,
+                                    set_cookie, token_hash)
 from bot.moderation.filters import BadQuery, kept, log_filter, page_cursor
 from bot.moderation.html import CONTENT_SECURITY_POLICY
 from bot.moderation.pages import Links, Viewer, audit_page, face_page, log_page, login_page, message_page, user_page
@@ -49,8 +49,9 @@ from bot.moderation.passwords import burn_verification_time, verify_password
 from storage.blobs import BlobData
 from storage.chat_state import ChatStates
 from storage.db import session_factory
-from storage.moderation import (MAX_REASON_CHARS, AuditEntry, LogEntry, LoginFailures, ModerationActions,
-                                ModerationLog, ModeratorSessions, Moderators, SessionRecord, UnknownTarget)
+from storage.moderation import (MAX_REASON_CHARS, SESSION_IDLE, SESSION_LIFETIME, AuditEntry, LogEntry, LoginFailures,
+                                ModerationActions, ModerationLog, ModeratorSessions, Moderators, SessionRecord,
+                                UnknownTarget)
 
 log = logging.getLogger(__name__)
 

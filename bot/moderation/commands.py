@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from bot.moderation.passwords import WeakPassword, check_password_rules, hash_password
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.db import session_factory
 from storage.moderation import BadModeratorName, ModeratorNameTaken, Moderators, check_moderator_name
 

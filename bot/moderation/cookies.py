@@ -17,14 +17,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
 
 from aiohttp import web
 
 SESSION_COOKIE = "dreamface_mod"
 LOGIN_COOKIE = "dreamface_mod_login"
-SESSION_LIFETIME = timedelta(hours=12)     # absolute: log in again after this
-SESSION_IDLE = timedelta(hours=2)          # a session unused this long ends
 LOGIN_COOKIE_SECONDS = 3600
 MIN_SECRET_BYTES = 16
 _SESSION_CONTEXT = b"dreamface moderation session v1:"

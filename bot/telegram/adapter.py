@@ -19,6 +19,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
                           MessageHandler, filters)
 
+from bot.adapters import ChatCore
 from bot.conversation.replies import say
 from bot.messages import Incoming, Reply
 from bot.telegram.commands import COMMANDS, command_text
@@ -30,8 +31,7 @@ from bot.telegram.progress import ProgressMessages
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.webhook import WebhookInbox, WebhookUpdates
 from bot.web.progress import job_progress
-from dreamface.app import App
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
 from storage.platform_cursors import PlatformCursors
@@ -46,7 +46,7 @@ SOMETHING_WENT_WRONG = {"ko": "문제가 생겼어요. 잠시 후 다시 해 주
 class TelegramAdapter:
     platform = "telegram"
 
-    def __init__(self, settings: Settings, app: App, *, courier_poll_seconds: float = 0.5,
+    def __init__(self, settings: Settings, app: ChatCore, *, courier_poll_seconds: float = 0.5,
                  progress_poll_seconds: float = 0.5, poll_timeout: int | None = None,
                  webhook: WebhookInbox | None = None) -> None:
         if settings.telegram_webhook_url and webhook is None:
@@ -62,7 +62,7 @@ class TelegramAdapter:
             .updater(None)   # polling and webhooks are ours: the cursor lives in the database
             .build())
         self.bot = self.application.bot
-        self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.queue),
+        self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.conversation.queue),
                                          ProgressMessageStore(app.engine, self.platform),
                                          poll_seconds=progress_poll_seconds)
         self.courier_poll_seconds = courier_poll_seconds

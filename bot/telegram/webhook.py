@@ -27,7 +27,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.telegram.polling import ALLOWED_UPDATES
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.platform_cursors import PlatformCursors
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ understood), and edit requests → `Edit`.
 
 Impressions (선한, 성실한, kind, trustworthy …) are reported, never turned into features here:
 how an impression should look is the backend's call (the montage backend may nudge, a
-StyleGAN backend may ignore them). Text longer than MAX_CHARS raises DescriptionTooLong rather
+StyleGAN backend may ignore them). Text longer than MAX_TEXT_CHARS (ground/limits.py) raises DescriptionTooLong rather
 than being cut silently: a chat user should hear that the end was not read.
 """
 
@@ -16,16 +16,16 @@ from facegen.attributes import Attributes, Description, Edit
 from facegen.describe import english, korean
 from facegen.describe.edits import edits_from
 from facegen.describe.resolve import Resolution, merge, resolve
+from ground.limits import MAX_TEXT_CHARS
 
-MAX_CHARS = 1000
 LOCALES = ("ko", "en")
 
 
 class DescriptionTooLong(ValueError):
-    """The text is longer than MAX_CHARS characters."""
+    """The text is longer than MAX_TEXT_CHARS characters."""
 
     def __init__(self, length: int) -> None:
-        super().__init__(f"description is {length} characters long; at most {MAX_CHARS} are read")
+        super().__init__(f"description is {length} characters long; at most {MAX_TEXT_CHARS} are read")
         self.length = length
 
 
@@ -40,7 +40,7 @@ def detect_locale(text: str) -> str:
 def _resolution(text: str, locale: str | None) -> Resolution:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if len(text) > MAX_CHARS:
+    if len(text) > MAX_TEXT_CHARS:
         raise DescriptionTooLong(len(text))
     language = (locale or detect_locale(text)).lower()[:2]
     if language not in LOCALES:
@@ -74,4 +74,4 @@ def warm_up() -> None:
 
 
 __all__ = ["parse_description", "parse_edit", "parse_edits", "detect_locale", "warm_up",
-           "DescriptionTooLong", "MAX_CHARS"]
+           "DescriptionTooLong", "MAX_TEXT_CHARS"]

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import torch
 
-from dreamface import metrics
+from ground import metrics
 
 log = logging.getLogger(__name__)
 

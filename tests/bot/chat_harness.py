@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.conversation import Conversation
 from bot.messages import Incoming
 from facegen.handlers import FaceJobs
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.outbox import Outbox, Routes
 
 

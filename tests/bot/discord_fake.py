@@ -923,7 +923,7 @@ def _rate_limited(retry_after: float, *, is_global: bool = False, bucket: str = 
 
 def settings_for(fake: FakeDiscord, database_url: str, **overrides: Any):
     """Settings that point the Discord bot at `fake`, with short polls."""
-    from dreamface.config import Settings
+    from ground.config import Settings
     return Settings(database_url=database_url, discord_token=fake.token, discord_api_base=fake.api_base,
                     discord_gateway_url=fake.gateway_url, worker_poll_seconds=0.05, **overrides)
 

@@ -23,7 +23,7 @@ from conftest import TESTDATA
 from bot.conversation.replies import TEXTS
 from bot.gallery import ensure_default_gallery
 from bot.messages import Incoming
-from dreamface.limits import PHOTO_MAX_BYTES, Blocklist, Limits
+from ground.limits import PHOTO_MAX_BYTES, Blocklist, Limits
 from storage.db import session_factory
 from storage.models import Blob, Job, Upload
 

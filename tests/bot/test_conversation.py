@@ -209,7 +209,7 @@ async def test_unusable_photos_get_a_reply_that_says_why(chat, photo, expected):
 
 async def test_status_says_which_styles_have_a_generator_up(engine):
     from facegen.backend import BackendInfo
-    from facegen.jobkinds import routes_served
+    from storage.jobkinds import routes_served
     from storage.presence import Presence, ProcessInfo
     drawn = MontageBackend().describe()
     photoreal = BackendInfo(name="stylegan", model_id="stylegan2-x", resolution=256, regions=("eyes",),

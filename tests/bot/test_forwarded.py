@@ -20,7 +20,7 @@ from bot.moderation.cookies import LOGIN_COOKIE, SESSION_COOKIE
 from bot.web.app import CORE
 from bot.web.forwarded import forwarded_middleware
 from bot.web.identity import COOKIE_NAME
-from dreamface.config import ConfigError, Settings
+from ground.config import ConfigError, Settings
 from storage.db import session_factory
 from storage.models import ModeratorLoginFailure
 from moderation_client import PASSWORD, ModClient, add_moderator

@@ -29,7 +29,7 @@ from facegen.handlers import FaceJobs, store_gallery_face
 from facegen.montage.backend import MontageBackend
 from facegen.provenance import BACKEND_KEY, FACE_KEY, KIND_KEY, MODEL_KEY, read_provenance
 from facegen.stylegan.loaders import save_safetensors
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.blobs import BlobNotFound, read_blob
 from storage.db import create_engine, session_factory
 from storage.faces import FaceRepository

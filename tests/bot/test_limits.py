@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from bot.conversation import Conversation
 from bot.conversation.replies import say
 from bot.messages import Incoming
-from dreamface.config import ConfigError, Settings
-from dreamface.limits import Blocklist, Limits
+from ground.config import ConfigError, Settings
+from ground.limits import Blocklist, Limits
 from storage.db import session_factory
 from storage.models import Blob, Job, Upload
 

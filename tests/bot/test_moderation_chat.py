@@ -66,7 +66,7 @@ class Group:
     def __init__(self, engine) -> None:
         from bot.conversation.moderators import Moderators
         from facegen.handlers import FaceJobs
-        from facegen.worker import Worker
+        from storage.worker import Worker
         from storage.outbox import Outbox
         self.engine = engine
         self.conversation = Conversation(engine, size=64, moderators=Moderators(frozenset({ADMIN}), "Moderators"))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.conversation.replies import say
 from bot.telegram.adapter import TelegramAdapter
 from dreamface.app import open_app
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.models import ModerationEvent
 from telegram_fake import BOT_USERNAME, FakeTelegram, wait_until
 from test_telegram import RENDER_SIZE, _group_result, acknowledged

@@ -16,9 +16,9 @@ from facegen.montage import MontageBackend
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
 from chat_harness import ChatHarness
-from dreamface.config import Settings
-from facegen.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, cleanup_scheduler, enqueue_cleanup
-from facegen.jobkinds import JobKinds
+from ground.config import Settings
+from storage.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, cleanup_scheduler, enqueue_cleanup
+from storage.jobkinds import JobKinds
 from storage.base import Base
 from storage.db import session_factory
 from storage.faces import FaceRepository

@@ -21,7 +21,7 @@ from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.polling import after_handling
 from conftest import REPO, TESTDATA
 from dreamface.app import App, open_app
-from dreamface.config import Settings
+from ground.config import Settings
 from storage.db import create_engine, session_factory
 from storage.faces import FaceRepository
 from storage.models import Delivery

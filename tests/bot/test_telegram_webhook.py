@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.adapters import mount_webhooks
 from bot.telegram.adapter import TelegramAdapter
 from dreamface.app import App, open_app
-from dreamface.config import Settings
+from ground.config import Settings
 from dreamface.run import RunOptions, serve
 from storage.db import session_factory
 from storage.models import User

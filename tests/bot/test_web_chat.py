@@ -10,7 +10,7 @@ import pytest
 
 from bot.web.client import ChatClient, button_payloads, has_image, is_final
 from conftest import TESTDATA
-from dreamface.config import Settings
+from ground.config import Settings
 from web_served import POLL, acknowledge_notice, served
 
 

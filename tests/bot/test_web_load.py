@@ -14,7 +14,7 @@ from bot.web.app import CORE
 from bot.web.client import ChatClient, has_image, is_final
 from dreamface.app import WORKER_QUEUES
 from facegen import handlers
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from web_served import POLL, acknowledge_notice, served, settings_for

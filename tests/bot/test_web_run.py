@@ -11,7 +11,7 @@ import urllib.request
 
 import aiohttp
 
-from dreamface.config import Settings
+from ground.config import Settings
 from dreamface.run import RunOptions, page_url, serve
 from storage.db import create_engine
 from storage.migrate import schema_status

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from bot.web.app import WebConfig, create_app
 from bot.web.client import ChatClient
 from dreamface.app import open_app
-from dreamface.config import Settings
+from ground.config import Settings
 
 POLL = 0.05
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dreamface.config import describe
+from ground.config import describe
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

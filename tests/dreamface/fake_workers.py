@@ -9,7 +9,7 @@ from dataclasses import replace
 from sqlalchemy import text
 
 from facegen.backend import BackendInfo
-from facegen.jobkinds import route_of, routes_served
+from storage.jobkinds import route_of, routes_served
 from facegen.montage import MontageBackend
 from storage.presence import Presence, ProcessInfo
 

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-import facegen.cleanup
+import storage.cleanup
 from dreamface.cli import main
 
 
@@ -18,8 +18,8 @@ async def held_enqueue(queue, period_seconds):
     await asyncio.Event().wait()   # never set: only the shutdown ends this tick
 
 
-facegen.cleanup.enqueue_cleanup = held_enqueue
-facegen.cleanup.TICK_GRACE_SECONDS = 0.5
+storage.cleanup.enqueue_cleanup = held_enqueue
+storage.cleanup.TICK_GRACE_SECONDS = 0.5
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from dreamface.config import ConfigError, Settings, describe
+from ground.config import ConfigError, Settings, describe
 
 
 def test_the_embedded_default_needs_no_configuration():

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from dreamface.health import ReadinessRules, mount_ops_routes
-from facegen.jobkinds import JobKind, JobKinds
+from storage.jobkinds import JobKind, JobKinds
 from storage.db import create_engine
 from storage.migrate import upgrade_database
 from storage.presence import Presence, ProcessInfo

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from dreamface import logging as dflog
-from dreamface.config import Settings
+from ground import logging as dflog
+from ground.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456:AAH-telegram-token-XYZ"
@@ -68,9 +68,9 @@ def test_pseudonyms_are_stable_under_one_key_and_differ_under_another(configured
 def test_text_lines_are_readable_with_the_context_as_tags(configured):
     out = configured()
     with dflog.log_context(job_id=3):
-        logging.getLogger("facegen.worker").info("rendered")
+        logging.getLogger("storage.worker").info("rendered")
     line = out.getvalue().strip()
-    assert line.endswith("INFO facegen.worker: rendered [job=3]") and not line.startswith("{")
+    assert line.endswith("INFO storage.worker: rendered [job=3]") and not line.startswith("{")
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -124,4 +124,4 @@ def test_dreamface_worker_logs_json_and_serves_its_metrics_port(tmp_path):
     assert ready["ok"] and code == 0
     assert "# TYPE dreamface_jobs_finished_total counter" in metrics
     lines = [json.loads(line) for line in (tmp_path / "worker.err").read_text().splitlines()]
-    assert any(line["logger"] == "facegen.worker" and "serving" in line["message"] for line in lines)
+    assert any(line["logger"] == "storage.worker" and "serving" in line["message"] for line in lines)

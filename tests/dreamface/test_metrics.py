@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from dreamface.health import ReadinessRules, mount_ops_routes, worker_ops_app
-from dreamface.metrics import process_metrics
-from facegen.jobkinds import JobKind, JobKinds
-from facegen.worker import Done, Fail, Worker
+from ground.metrics import process_metrics
+from storage.jobkinds import JobKind, JobKinds
+from storage.worker import Done, Fail, Worker
 from storage.courier import Courier
 from storage.db import session_factory
 from storage.faces import FaceRepository

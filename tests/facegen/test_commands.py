@@ -95,7 +95,7 @@ def test_dreamface_worker_runs_the_shipped_handlers_and_stops_on_sigterm(tmp_pat
     env = {**os.environ, "DREAMFACE_DATABASE_URL": url, "DREAMFACE_WORKER_POLL_SECONDS": "0.1"}
     enqueue = """
 import asyncio
-from dreamface.config import Settings
+from ground.config import Settings
 from facegen.handlers import MAKE, job_kinds
 from storage.faces import FaceRepository
 from storage.db import session_factory

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ground.limits import MAX_TEXT_CHARS
+
 from facegen.attributes import Description, Edit
-from facegen.describe import (MAX_CHARS, DescriptionTooLong, detect_locale, parse_description, parse_edit,
+from facegen.describe import (DescriptionTooLong, detect_locale, parse_description, parse_edit,
                               parse_edits)
 
 HERE = Path(__file__).parent
@@ -185,11 +187,11 @@ def test_english_words_inside_korean_text_are_read():
 
 
 def test_text_over_the_cap_is_refused_with_a_clear_error():
-    assert isinstance(parse_description("a" * MAX_CHARS), Description)
-    with pytest.raises(DescriptionTooLong, match=str(MAX_CHARS)):
+    assert isinstance(parse_description("a" * MAX_TEXT_CHARS), Description)
+    with pytest.raises(DescriptionTooLong, match=str(MAX_TEXT_CHARS)):
         parse_description("큰 눈 " * 400)
     with pytest.raises(DescriptionTooLong):
-        parse_edit("x" * (MAX_CHARS + 1))
+        parse_edit("x" * (MAX_TEXT_CHARS + 1))
 
 
 def test_korean_analyser_is_built_once():

@@ -6,13 +6,14 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from facegen.attributes import DEGREES, ENUMS, FLAGS, Description
-from facegen.describe import MAX_CHARS, parse_description, parse_edit
+from facegen.describe import parse_description, parse_edit
 from facegen.describe.lexicon_en import EN
 from facegen.describe.lexicon_ko import KO
+from ground.limits import MAX_TEXT_CHARS
 
 VOCABULARY = sorted(KO.words) + sorted(EN.words) + ["안", "않다", "no", "not", ",", ".", "은", "가", "😀", "🧔"]
 words_text = st.lists(st.sampled_from(VOCABULARY), max_size=40).map(" ".join)
-any_text = st.text(max_size=MAX_CHARS)
+any_text = st.text(max_size=MAX_TEXT_CHARS)
 
 
 def _check(d: Description) -> None:

@@ -12,7 +12,7 @@ from facegen.facecode import FaceCode
 from facegen.handlers import MAKE, PHOTO, SHEET, FaceJobs, job_kinds
 from facegen.montage.backend import MontageBackend
 from facegen.recipes import candidate_set
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.blobs import add_blob, read_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository

@@ -10,7 +10,7 @@ from PIL import Image
 
 from facegen.handlers import MAKE, SHEET, FaceJobs, job_kinds
 from facegen.provenance import FACE_KEY, NOTICE, encode_png, read_provenance, stamp_face_id
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.blobs import read_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from dreamface.cli import main
-from dreamface.config import Settings
+from ground.config import Settings
 from facegen.backends import load_backend
 from facegen.handlers import PHOTO, job_kinds, load
 from facegen.stylegan.backend import StyleGANBackend
@@ -28,7 +28,7 @@ from facegen.stylegan.inversion import DiscriminatorFeatures, PixelSsim, make_lo
 from facegen.stylegan.loaders import (load_discriminator, load_generator, nvidia_discriminator_kwargs,
                                       optional_discriminator, save_safetensors)
 from facegen.stylegan.safe_pickle import RecordedModule
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.blobs import add_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository

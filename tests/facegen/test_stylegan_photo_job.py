@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from bot.web.progress import job_progress
-from dreamface.config import Settings
+from ground.config import Settings
 from facegen.backends import load_backend
 from facegen.backend import PhotoFitOptions
 from facegen.handlers import PHOTO, FaceJobs, job_kinds, load
 from facegen.stylegan.loaders import save_safetensors
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.blobs import add_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository

@@ -14,7 +14,7 @@ from facegen.handlers import MAKE, SHEET, FaceJobs, job_kinds
 from facegen.stylegan.backend import StyleGANBackend
 from facegen.stylegan.loaders import save_safetensors
 from facegen.stylegan.runtime import DeviceUnavailable, RenderOutOfMemory, memory_fit, select_device
-from facegen.worker import Worker
+from storage.worker import Worker
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.queue import Queue

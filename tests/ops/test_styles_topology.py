@@ -41,7 +41,7 @@ import pytest
 
 from bot.conversation.replies import say
 from bot.web.client import ChatClient, button_payloads, is_final
-from facegen.jobkinds import route_of
+from storage.jobkinds import route_of
 from facegen.provenance import BACKEND_KEY, FACE_KEY, MODEL_KEY, read_provenance
 from storage.db import create_engine
 from storage.presence import Presence

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from facegen.jobkinds import JobKind  # noqa: E402
-from facegen.worker import Done, Worker  # noqa: E402
+from storage.jobkinds import JobKind  # noqa: E402
+from storage.worker import Done, Worker  # noqa: E402
 from storage.courier import Courier  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.outbox import Destination, Outbox, Routes  # noqa: E402

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from facegen.jobkinds import JobKinds
+from storage.jobkinds import JobKinds
 from storage.outbox import Outbox
 from storage.queue import Queue
 

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from dreamface import cli
-from dreamface.config import ConfigError, Settings
+from ground.config import ConfigError, Settings
 from storage.base import Base
 from storage.db import create_engine, normalize_url, session_factory
 from storage.gallery import GalleryRepository

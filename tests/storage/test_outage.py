@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from facegen.jobkinds import JobKinds
+from storage.jobkinds import JobKinds
 from storage.db import create_engine
 from storage.outbox import Outbox
 from storage.queue import Queue

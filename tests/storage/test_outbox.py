@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from facegen.jobkinds import JobKind, JobKinds
+from storage.jobkinds import JobKind, JobKinds
 from storage.courier import Courier
 from storage.outbox import DeliveryFailed, Destination, Outbox, Routes
 from storage.queue import JobLost, Queue, Transition

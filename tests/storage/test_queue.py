@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from facegen.jobkinds import JobKind, JobKinds
+from storage.jobkinds import JobKind, JobKinds
 from storage.db import session_factory
 from storage.models import User
 from storage.presence import Presence, ProcessInfo
@@ -349,13 +349,13 @@ async def test_counts_nothing_twice(engine, queue):
 
 def routed_kinds() -> JobKinds:
     """A kind whose jobs must run on one model: the route comes from the payload."""
-    from facegen.jobkinds import route_of
+    from storage.jobkinds import route_of
     return JobKinds({"paint": JobKind("paint", lambda p: dict(p), route=lambda p: route_of(p["backend"], p["model"]),
                                       batch_key=lambda p: f"paint:{p['backend']}")})
 
 
 async def test_a_worker_claims_only_the_routes_it_serves_and_unrouted_jobs(engine):
-    from facegen.jobkinds import routes_served
+    from storage.jobkinds import routes_served
     queue = Queue(engine, routed_kinds())
     gpu = (await queue.enqueue("paint", {"backend": "stylegan", "model": "sg2-aa"})).id
     other_gpu = (await queue.enqueue("paint", {"backend": "stylegan", "model": "sg2-bb"})).id
@@ -376,7 +376,7 @@ async def test_a_worker_claims_only_the_routes_it_serves_and_unrouted_jobs(engin
 
 
 async def test_offline_and_place_in_line_are_per_route(engine):
-    from facegen.jobkinds import routes_served
+    from storage.jobkinds import routes_served
     queue, presence = Queue(engine, routed_kinds()), Presence(engine)
     ids = [(await queue.enqueue("paint", {"backend": b, "model": m})).id
            for b, m in [("stylegan", "sg2-aa"), ("montage", "montage-2"), ("stylegan", "sg2-aa")]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facegen.jobkinds import JobKind, JobKinds
+from storage.jobkinds import JobKind, JobKinds
 from storage.queue import Queue, Transition
 
 

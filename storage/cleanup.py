@@ -21,12 +21,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.moderation.cookies import SESSION_IDLE
-from dreamface.config import Settings
-from facegen.jobkinds import JobKind, JobKinds
-from facegen.worker import Done
+from ground.config import Settings
+from storage.jobkinds import JobKind, JobKinds
+from storage.worker import Done
 from storage.db import session_factory
-from storage.moderation import ModeratorSessions
+from storage.moderation import SESSION_IDLE, ModeratorSessions
 from storage.privacy import SWEEP_BATCH, expire_generations, sweep_uploads
 from storage.queue import Enqueued, JobRecord, Queue
 

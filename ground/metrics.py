@@ -16,8 +16,8 @@ Counted by this process (counters and histograms; sum them over instances):
     dreamface_gpu_memory_bytes{device,pool}          torch CUDA memory (allocated, reserved);
                                                      absent where CUDA is not in use
 
-Read from the database on each scrape of the chat side (the same figure on every chat
-process; take max, not sum):
+Read from the database on each scrape of the chat side (dreamface/health.py; the same figure
+on every chat process; take max, not sum):
     dreamface_jobs{kind,state}                       queued and running jobs
     dreamface_queue_oldest_ready_seconds{queue}      how long the oldest ready job has waited
     dreamface_deliveries_pending{platform}           replies waiting for a chat process
@@ -31,21 +31,12 @@ process; take max, not sum):
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Iterator
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest)
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from storage.outage import is_unavailable
-from storage.stats import InstallationStats, read_stats
-
-log = logging.getLogger(__name__)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -85,83 +76,6 @@ class GpuMemoryCollector(Collector):
 REGISTRY.register(GpuMemoryCollector())
 
 
-class StyleFigures(Protocol):
-    """What the style gauges read of one style (dreamface.health.StyleReadiness)."""
-    backend: str
-    model_id: str | None
-    label: str
-    workers: int
-    queued: int
-
-
-StylesReader = Callable[[InstallationStats], Awaitable[Sequence[StyleFigures]]]
-
-
-class _StatsCollector(Collector):
-    """Turns one InstallationStats (or None: the database could not be read) and the styles'
-    figures into metric families."""
-
-    def __init__(self, stats: InstallationStats | None, styles: Sequence[StyleFigures] = ()) -> None:
-        self.stats = stats
-        self.styles = styles
-
-    def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily("dreamface_database_up", "1 when this scrape could read the database",
-                                value=0 if self.stats is None else 1)
-        if self.stats is None:
-            return
-        jobs = GaugeMetricFamily("dreamface_jobs", "Queued and running jobs in the database", labels=["kind", "state"])
-        for (kind, state), count in sorted(self.stats.unfinished_jobs.items()):
-            jobs.add_metric([kind, state], count)
-        yield jobs
-        oldest = GaugeMetricFamily("dreamface_queue_oldest_ready_seconds",
-                                   "Seconds the oldest ready job of a queue has waited", labels=["queue"])
-        for queue, age in sorted(self.stats.oldest_ready_age.items()):
-            oldest.add_metric([queue], age)
-        yield oldest
-        pending = GaugeMetricFamily("dreamface_deliveries_pending", "Replies waiting for a chat process",
-                                    labels=["platform"])
-        for platform, count in sorted(self.stats.pending_deliveries.items()):
-            pending.add_metric([platform], count)
-        yield pending
-        live = GaugeMetricFamily("dreamface_live_processes", "Processes with a fresh heartbeat", labels=["kind"])
-        for kind in ("worker", "chat"):
-            live.add_metric([kind], self.stats.live_processes.get(kind, 0))
-        yield live
-        labels = ["backend", "model", "label"]
-        workers = GaugeMetricFamily("dreamface_style_workers", "Live workers serving a style", labels=labels)
-        queued = GaugeMetricFamily("dreamface_style_jobs_queued", "Jobs waiting for a style's workers", labels=labels)
-        for style in self.styles:
-            names = [style.backend, style.model_id or "", style.label]
-            workers.add_metric(names, style.workers)
-            queued.add_metric(names, style.queued)
-        yield workers
-        yield queued
-        moderation = CounterMetricFamily("dreamface_moderation_events", "Rows in the moderation audit log",
-                                         labels=["action"])
-        for action, count in sorted(self.stats.moderation_events.items()):
-            moderation.add_metric([action], count)
-        yield moderation
-
-
 def process_metrics() -> bytes:
     """The exposition text of what this process counted (the worker's /metrics)."""
     return generate_latest(REGISTRY)
-
-
-async def installation_metrics(engine: AsyncEngine, styles_of: StylesReader | None = None) -> bytes:
-    """This process's metrics followed by the database-wide ones (the chat side's /metrics);
-    `styles_of` gives each style's figures from the stats (one more small read)."""
-    styles: Sequence[StyleFigures] = ()
-    try:
-        stats: InstallationStats | None = await read_stats(engine)
-        if styles_of is not None:
-            styles = await styles_of(stats)
-    except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        log.warning("metrics: database unavailable (%s)", type(exc).__name__)
-        stats = None   # reported as dreamface_database_up 0
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_StatsCollector(stats, styles))
-    return process_metrics() + generate_latest(registry)

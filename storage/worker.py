@@ -1,37 +1,33 @@
 """The worker runtime: claims batches of compatible jobs, runs their handlers off the event
-loop, and stores each outcome with the handler's own writes in one transaction. The only
-facegen module that touches storage.
+loop, and stores each outcome with the handler's own writes in one transaction. Generic: it
+knows job kinds (storage/jobkinds.py) and handlers, never what a job makes; facegen's handlers
+(facegen/handlers.py) are the faces it runs, and `dreamface worker` (dreamface/worker.py) the
+process around it.
 
 A handler takes a batch of claimed jobs of one kind and returns one outcome per job, in order:
 `Done(result, write)` (write: an async callback given the finalize session, e.g. to store the
 face node, its image and the replies), `RetryLater(reason)` or `Fail(reason)`. A plain function
 runs in a thread so heartbeats go on during CPU work; a coroutine function is awaited. A
 handler that raises retries its jobs with backoff, then fails them with the error recorded.
-
-    dreamface worker [--queues default,slow] [--batch-size 8]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import inspect
 import logging
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dreamface import metrics
-from dreamface.config import Settings
-from dreamface.logging import configure as configure_logging, log_context, pseudonym
-from dreamface.serving import serve_until_signal
-from facegen.jobkinds import JobKinds
+from ground import metrics
+from ground.logging import log_context, pseudonym
 from storage.claim_loop import claim_until_stopped
+from storage.jobkinds import JobKinds
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.presence import Presence, ProcessInfo
 from storage.queue import JOBS_CHANNEL, JobLost, JobRecord, Queue, Transition
@@ -271,71 +267,3 @@ class Worker:
         for job_id in lease.lost.intersection(still):
             log.warning("worker %s: lost job %s (lease rescued); its result will be dropped", self.id, job_id)
             self._in_flight.pop(job_id, None)
-
-
-# --- `dreamface worker` -----------------------------------------------------------------------
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("worker", help="run an inference worker: claim jobs, render, store results")
-    parser.add_argument("--queues", help="comma-separated queues to serve (default: DREAMFACE_WORKER_QUEUES)")
-    parser.add_argument("--batch-size", type=int, help="most jobs per batch (default: DREAMFACE_WORKER_BATCH_SIZE)")
-    parser.set_defaults(func=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
-    configure_logging(settings)
-    return serve_until_signal(lambda stop: _serve(settings, queues, args.batch_size or settings.worker_batch_size, stop))
-
-
-async def _serve(settings: Settings, queues: Sequence[str], batch_size: int, stop: asyncio.Event) -> int:
-    from storage.migrate import SchemaOutOfDate, open_database
-    try:
-        engine = await open_database(settings)
-    except SchemaOutOfDate as exc:
-        print(f"dreamface worker: {exc}", file=sys.stderr)
-        return 2
-    from facegen.cleanup import cleanup_scheduler
-    from facegen.handlers import load, served, worker_routes   # they import this module's outcome types
-    try:
-        models = served(settings)
-        worker = Worker(engine, load(settings, engine), queues=queues, batch_size=batch_size,
-                        lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds,
-                        **worker_routes(models))
-        log.info("worker %s serving %s on %s", worker.id, ", ".join(f"{m.name} {m.model_id}" for m in models),
-                 ", ".join(queues))
-        loop_task = asyncio.create_task(worker.run(stop), name="worker loop")
-        async with _ops_server(settings, engine, loop_task):
-            # the scheduler stops first, then the worker finishes its batch, then the engine goes
-            async with cleanup_scheduler(settings, engine):
-                stopping = asyncio.create_task(stop.wait())
-                await asyncio.wait({loop_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                stopping.cancel()
-            stop.set()
-            await loop_task   # raises if the loop died
-    finally:
-        await engine.dispose()
-    log.info("worker %s stopped", worker.id)
-    return 0
-
-
-@contextlib.asynccontextmanager
-async def _ops_server(settings: Settings, engine: AsyncEngine,
-                      loop_task: asyncio.Task) -> AsyncIterator[None]:
-    """/healthz, /readyz and /metrics on DREAMFACE_WORKER_METRICS_PORT (nothing when it is 0)."""
-    if not settings.worker_metrics_port:
-        yield
-        return
-    from aiohttp import web
-    from dreamface.health import WORKER_RULES, worker_ops_app
-    rules = replace(WORKER_RULES, default_backend=settings.default_backend)
-    runner = web.AppRunner(worker_ops_app(engine, loop_task, rules), access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        # every interface: a metrics port is scraped from other machines (firewall it like the database)
-        await web.TCPSite(runner, None, settings.worker_metrics_port).start()
-        log.info("worker metrics on port %d", settings.worker_metrics_port)
-        yield
-    finally:
-        await runner.cleanup()

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facegen.describe import MAX_CHARS as MAX_TEXT_CHARS  # noqa: F401 - the text limit, listed with the others
-
 if TYPE_CHECKING:
-    from dreamface.config import Settings
+    from ground.config import Settings
 
+MAX_TEXT_CHARS = 1000   # a message or description; the description parser reads no more
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from facegen.jobkinds import JobKind, JobKinds
-from facegen.worker import Done, Fail, RetryLater, Worker
+from storage.jobkinds import JobKind, JobKinds
+from storage.worker import Done, Fail, RetryLater, Worker
 from storage.outbox import Destination, Outbox
 from storage.presence import Presence
 from storage.queue import Queue
@@ -123,7 +123,7 @@ async def test_async_handler_objects_run_on_the_loop_and_odd_returns_never_crash
     good = (await queue.enqueue("square", {"x": 4, "style": "ok"})).id
     odd = (await queue.enqueue("slow", {"y": 1})).id
 
-    class Squarer:                       # like facegen.cleanup.Cleanup: an object with async __call__
+    class Squarer:                       # like storage.cleanup.Cleanup: an object with async __call__
         async def __call__(self, jobs):
             return [Done({"square": job.payload["x"] ** 2}) for job in jobs]
 

@@ -28,7 +28,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
-from dreamface.config import Settings
+from ground.config import Settings
 
 REDACTED = "[redacted]"
 CONTEXT_FIELDS = ("job_id", "face_id", "user")
