@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ground.config import Settings
+from storage.platforms import DISCORD, TELEGRAM
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # platform → (class path, the setting that enables it)
 ADAPTERS = {
-    "telegram": ("bot.telegram.adapter:TelegramAdapter", "telegram_token"),
-    "discord": ("bot.discord.adapter:DiscordAdapter", "discord_token"),
+    TELEGRAM: ("bot.telegram.adapter:TelegramAdapter", "telegram_token"),
+    DISCORD: ("bot.discord.adapter:DiscordAdapter", "discord_token"),
 }
 
 
@@ -64,8 +65,8 @@ def mount_webhooks(web_app: web.Application, settings: Settings, platforms: list
     returns the options that connect each adapter to its route. Only Telegram has one."""
     from bot.telegram.webhook import mount_webhook
     wanted = enabled_platforms(settings) if platforms is None else platforms
-    inbox = mount_webhook(web_app, settings) if "telegram" in wanted else None
-    return {} if inbox is None else {"telegram": {"webhook": inbox}}
+    inbox = mount_webhook(web_app, settings) if TELEGRAM in wanted else None
+    return {} if inbox is None else {TELEGRAM: {"webhook": inbox}}
 
 
 def enabled_platforms(settings: Settings) -> list[str]:

@@ -27,8 +27,8 @@ from bot.adapters import ChatCore
 from bot.messages import Button, Incoming, Reply
 from storage.courier import Courier
 from storage.outbox import DeliveryRecord, Routes
+from storage.platforms import CLI as PLATFORM
 
-PLATFORM = "cli"
 POLL_SECONDS = 0.05
 
 

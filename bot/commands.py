@@ -17,18 +17,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from facegen.attributes import Description, Edit
-from facegen.latent import MORPH_MODES
+from facegen.latent import MORPH_MODES, MorphMode, ratio_in_range
 
 Locale = Literal["ko", "en"]
 LOCALES: tuple[str, ...] = ("ko", "en")
-MorphMode = Literal["linear", "style", "attribute"]
 LayerGroup = Literal["coarse", "middle", "fine"]
 LAYER_GROUPS: tuple[str, ...] = ("coarse", "middle", "fine")
-
-
-def ratio_in_range(ratio: float) -> bool:
-    """A morph ratio is the share of the user's current face: 0 is all the other face, 1 all me."""
-    return 0.0 <= ratio <= 1.0
 
 
 def _require(condition: bool, message: str) -> None:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from facegen.backend import Backend
+from ground.config import BACKENDS
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class Override:
         return "--" + self.name.replace("_", "-")
 
 
-# every backend this build can run, with the settings a command may give it
+# every backend this build can run (ground.config.BACKENDS, the names the settings accept), with the
+# settings a command may give it; tests/facegen/test_backend_contract.py checks the keys are those names
 OVERRIDES: Mapping[str, tuple[Override, ...]] = {
     "montage": (),
     "stylegan": (
@@ -34,7 +36,6 @@ OVERRIDES: Mapping[str, tuple[Override, ...]] = {
         Override("noise_mode", "per-pixel noise (stylegan; default: const)", choices=("const", "random", "none")),
     ),
 }
-BACKENDS = tuple(OVERRIDES)
 
 
 class UnknownBackend(ValueError):

@@ -13,9 +13,10 @@ import json
 import sys
 from pathlib import Path
 
+from ground.config import BACKENDS
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
-from facegen.backends import BACKENDS, OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
+from facegen.backends import OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
 from facegen.facecode import FaceCode
 from facegen.latent import MORPH_MODES, LatentError, morph
 

@@ -32,11 +32,11 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from ground.config import Settings
+from ground.config import BACKENDS, Settings
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions
 from storage import cleanup
-from facegen.backends import BACKENDS, load_backend
+from facegen.backends import load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.gallery import GalleryFace, draw_gallery_face
@@ -51,7 +51,7 @@ from storage.faces import FaceRecord, FaceRepository
 from storage.gallery import GalleryEntryRecord, GalleryRepository
 from storage.outbox import Destination, Outbox
 from storage.privacy import drop_upload
-from storage.queue import JobRecord, Queue
+from storage.queue import JobControl, JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class FaceJobs:
                  progress_interval: float = PROGRESS_INTERVAL) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
-        self.queue = Queue(engine, JobKinds())   # only reports progress; never enqueues
+        self.queue = JobControl(engine)   # only reports progress; never enqueues
         self.watermark = watermark
         self.photo_retention_seconds = photo_retention_seconds
         self.photo_options = photo_options
@@ -396,7 +396,7 @@ class FaceJobs:
             await repo.set_current_face(user, face)
             await self.outbox.add(session, _destination(p), {
                 "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
-                "params": p["params"], "parent_number": None if inputs.parent is None else inputs.parent.number,
+                "parent_number": None if inputs.parent is None else inputs.parent.number,
             }, job_id=job.id)
 
         return Done({"operation": p["operation"], **made}, store)
@@ -454,8 +454,8 @@ class FaceJobs:
         async def store(session: AsyncSession) -> None:
             blob_id = await add_blob(session, picture, "image/png")
             await self.outbox.add(session, _destination(p), {
-                "type": "sheet", "blob_id": blob_id, "face_number": face.number, "set": p["set"],
-            }, job_id=job.id)
+                "type": "sheet", "face_number": face.number, "set": p["set"],
+            }, job_id=job.id, picture=blob_id)
 
         return Done({"set": p["set"]["kind"]}, store)
 

@@ -8,22 +8,32 @@ applies to the base and to every part donor alike (a region without a donor uses
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal, get_args
 
 import numpy as np
 
 from facegen.facecode import FaceCode
 
-MORPH_MODES = ("linear", "style", "attribute")
+# the three ways to blend two faces (`morph`); the chat's words for them: bot/grammar/lexicon.py
+MorphMode = Literal["linear", "style", "attribute"]
+MORPH_MODES: tuple[MorphMode, ...] = get_args(MorphMode)
+# λ, the share of "me": 0 is all the other face, 1 all me (a percent of it on the chat's buttons)
+RATIO_MIN, RATIO_MAX = 0.0, 1.0
 
 
 class LatentError(ValueError):
     """Parameters out of range for a latent operation."""
 
 
+def ratio_in_range(ratio: float) -> bool:
+    """A morph ratio is the share of the user's current face: 0 is all the other face, 1 all me."""
+    return RATIO_MIN <= ratio <= RATIO_MAX
+
+
 def _check_ratio(ratio: float) -> float:
     ratio = float(ratio)
-    if not 0.0 <= ratio <= 1.0:
-        raise LatentError(f"ratio must be between 0 and 1, got {ratio}")
+    if not ratio_in_range(ratio):
+        raise LatentError(f"ratio must be between {RATIO_MIN:g} and {RATIO_MAX:g}, got {ratio}")
     return ratio
 
 

@@ -115,7 +115,8 @@ def clean_face_params(operation: str, params: Mapping[str, Any], model: BackendI
         candidate_set = clean_set(params.get("set") or {}, model)
         return {"set": candidate_set, "number": _int(params, "number", 1, candidate_set["n"])}
     if operation == "morph":
-        return {"ratio": _float(params, "ratio", 0.0, 1.0), "mode": _choice(params, "mode", latent.MORPH_MODES, "linear")}
+        return {"ratio": _float(params, "ratio", latent.RATIO_MIN, latent.RATIO_MAX),
+                "mode": _choice(params, "mode", latent.MORPH_MODES, "linear")}
     if operation == "remix":
         return {"layers": _choice(params, "layers", model.layer_groups, "fine"), **seed}
     edits = params.get("edits")

@@ -16,6 +16,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 PREFIX = "DREAMFACE_"
+# the backends a worker can serve (facegen/backends.py builds each one); also the style names
+BACKENDS = ("montage", "stylegan")
 
 
 class ConfigError(ValueError):
@@ -33,10 +35,10 @@ class Settings:
         "SQLAlchemy URL: sqlite:///path, sqlite+aiosqlite:///path, postgresql://… or postgresql+asyncpg://…",
     )
     backend: str = _setting(
-        "montage", "what a worker serves: montage or stylegan (a process run with --no-worker ignores it and every "
-                   "DREAMFACE_STYLEGAN_* setting)")
+        "montage", f"what a worker serves: {' or '.join(BACKENDS)} (a process run with --no-worker ignores it and "
+                   "every DREAMFACE_STYLEGAN_* setting)")
     default_backend: str = _setting(
-        "montage", "the style new faces get: montage or stylegan (a worker serving it must have announced it)")
+        "montage", f"the style new faces get: {' or '.join(BACKENDS)} (a worker serving it must have announced it)")
     style_label: str = _setting(
         "", "what users see this worker's style called, e.g. photo (default: drawn / photoreal by backend)")
     style_label_ko: str = _setting("", "the same in Korean, e.g. 사진처럼 (default: DREAMFACE_STYLE_LABEL)")
@@ -142,8 +144,9 @@ class Settings:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")
         for name in ("backend", "default_backend"):
-            if getattr(self, name) not in ("montage", "stylegan"):
-                raise ConfigError(f"{PREFIX}{name.upper()} must be 'montage' or 'stylegan', got {getattr(self, name)!r}")
+            if getattr(self, name) not in BACKENDS:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be {' or '.join(map(repr, BACKENDS))}, "
+                                  f"got {getattr(self, name)!r}")
         if self.stylegan_precision not in ("fp32", "fp16", "bf16"):
             raise ConfigError(f"{PREFIX}STYLEGAN_PRECISION must be fp32, fp16 or bf16, got {self.stylegan_precision!r}")
         if any(not i.lstrip("-").isdigit() for i in self.telegram_admins):

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Blob, ChatState, Delivery, Job, SavedFace, User
+from storage.models import UNFINISHED_STATES, ChatState, Job, SavedFace, User
 
 MAX_REDO = 50
 MAX_SAVED_NAME_CHARS = 64
@@ -126,32 +126,15 @@ class ChatStates:
     async def unfinished_jobs(self, user_id: int) -> list[int]:
         """The user's queued or running job ids, oldest first."""
         rows = await self._session.execute(
-            select(Job.id).where(Job.user_id == user_id, Job.state.in_(("queued", "running"))).order_by(Job.id))
+            select(Job.id).where(Job.user_id == user_id, Job.state.in_(UNFINISHED_STATES)).order_by(Job.id))
         return list(rows.scalars())
 
     # --- forgetting -------------------------------------------------------------------------
 
-    async def forget(self, user_id: int) -> int:
-        """Delete the chat state, saved names, finished jobs and the pictures they carried
-        (uploaded photos, contact sheets). Unfinished jobs must be cancelled first; their rows
-        stay until they finish. Returns how many pictures were deleted."""
-        jobs = (await self._session.execute(
-            select(Job.id, Job.payload).where(Job.user_id == user_id,
-                                              Job.state.not_in(("queued", "running"))))).all()
-        job_ids = [job_id for job_id, _ in jobs]
-        blob_ids = {p["photo_blob_id"] for _, p in jobs if isinstance(p.get("photo_blob_id"), int)}
-        if job_ids:
-            payloads = (await self._session.execute(
-                select(Delivery.payload).where(Delivery.job_id.in_(job_ids)))).scalars()
-            blob_ids |= {p["blob_id"] for p in payloads if isinstance(p.get("blob_id"), int)}
-            await self._session.execute(delete(Delivery).where(Delivery.job_id.in_(job_ids)))
-            await self._session.execute(delete(Job).where(Job.id.in_(job_ids)))
-        pictures = 0
-        if blob_ids:
-            pictures = (await self._session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
+    async def forget(self, user_id: int) -> None:
+        """Delete the chat state and saved names (the user's jobs: storage/privacy.py)."""
         await self._session.execute(delete(SavedFace).where(SavedFace.user_id == user_id))
         await self._session.execute(delete(ChatState).where(ChatState.user_id == user_id))
-        return pictures
 
     @property
     def _dialect(self) -> str:

@@ -27,7 +27,7 @@ from storage.worker import Done
 from storage.db import session_factory
 from storage.moderation import SESSION_IDLE, ModeratorSessions
 from storage.privacy import SWEEP_BATCH, expire_generations, sweep_uploads
-from storage.queue import Enqueued, JobRecord, Queue
+from storage.queue import Enqueued, JobControl, JobRecord, Queue
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Cleanup:
     def __init__(self, engine: AsyncEngine, *, photo_retention_seconds: float,
                  generation_retention_days: float) -> None:
         self.sessions = session_factory(engine)
-        self.queue = Queue(engine, JobKinds())
+        self.queue = JobControl(engine)   # for the database clock
         self.photo_retention_seconds = photo_retention_seconds
         self.generation_retention_days = generation_retention_days
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.blobs import BlobData, add_blob, read_blob
-from storage.models import Blob, Face, User
+from storage.models import Blob, Face, Job, User
 
 
 class NotYourFace(ValueError):
@@ -135,6 +135,13 @@ class FaceRepository:
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         user = await self._session.get(User, user_id, populate_existing=True)
+        return None if user is None else _user_record(user)
+
+    async def job_owner(self, job_id: int) -> UserRecord | None:
+        """The user a job was made for (one statement); None when the job or the user is gone."""
+        user = (await self._session.execute(
+            select(User).join(Job, Job.user_id == User.id).where(Job.id == job_id)
+            .execution_options(populate_existing=True))).scalar_one_or_none()
         return None if user is None else _user_record(user)
 
     # --- faces ---------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.blobs import add_blob, delete_blob, replace_blob
 from storage.faces import FaceRepository, UserRecord
 from storage.models import Blob, Face, GalleryCode, GalleryEntry, ModerationEvent
+from storage.platforms import GALLERY_PLATFORM
 
-GALLERY_PLATFORM = "gallery"
 GALLERY_USER = "gallery"
 
 

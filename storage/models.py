@@ -43,7 +43,7 @@ class User(Base):
     __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))            # telegram | discord | web | cli
+    platform: Mapped[str] = mapped_column(String(16))            # one of storage/platforms.py PLATFORMS
     platform_user_id: Mapped[str] = mapped_column(String(64))
     owner_key: Mapped[str] = mapped_column(String(16), default=_owner_key_default, index=True)  # owner_key() of the two
     display_name: Mapped[str | None] = mapped_column(String(128))
@@ -116,8 +116,13 @@ class ModerationEvent(Base):
 # them, and they compare and add the same way on SQLite and PostgreSQL.
 Epoch = Double()
 
-JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
-UNFINISHED_JOB = "state IN ('queued', 'running')"
+# A job is unfinished while queued or running (it holds its dedupe key and counts against its
+# user's cap) and finished in one of the other three: the one spelling of both sets, for SQL
+# built in Python, the query texts (storage/queries.py) and these indexes.
+UNFINISHED_STATES = ("queued", "running")
+FINISHED_STATES = ("done", "failed", "cancelled")
+JOB_STATES = UNFINISHED_STATES + FINISHED_STATES
+UNFINISHED_JOB = f"state IN {UNFINISHED_STATES!r}"   # SQL: state IN ('queued', 'running')
 
 
 class Job(Base):
@@ -189,7 +194,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(32), unique=True)     # stable across retries (idempotency)
     job_id: Mapped[int | None] = mapped_column(Id, ForeignKey("jobs.id", ondelete="SET NULL"))
-    platform: Mapped[str] = mapped_column(String(16))               # telegram | discord | web | cli
+    platform: Mapped[str] = mapped_column(String(16))               # one of storage/platforms.py CHAT_PLATFORMS
     chat_id: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(128))         # e.g. web user or connection; NULL: any process
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)           # the reply: text, blob ids, buttons

@@ -8,12 +8,16 @@ pattern.
 
 Delivery is at least once: a process that dies after the platform accepted a message but
 before `mark_sent` repeats that one message after its lease runs out. Each delivery carries
-a stable `nonce` for platforms that can drop such a repeat (Discord's enforce_nonce)."""
+a stable `nonce` for platforms that can drop such a repeat (Discord's enforce_nonce).
+
+A reply that carries a stored picture (a contact sheet) says so with `add(..., picture=blob_id)`:
+the blob id goes into the payload under PICTURE, the one key storage reads, and the picture is
+deleted with the reply (storage/privacy.py). The rest of a payload is the writer's own."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -25,6 +29,13 @@ from storage.queue import backoff
 
 DELIVERIES_CHANNEL = "dreamface_deliveries"
 DEFAULT_MAX_ATTEMPTS = 10
+PICTURE = "blob_id"   # the payload key of the picture blob a reply carries (see the module's docstring)
+
+
+def picture_of(payload: Mapping[str, Any]) -> int | None:
+    """The blob id of the picture a reply's payload carries, if any."""
+    blob_id = payload.get(PICTURE)
+    return blob_id if isinstance(blob_id, int) and not isinstance(blob_id, bool) else None
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,11 @@ class DeliveryRecord:
     def destination(self) -> Destination:
         return Destination(self.platform, self.chat_id, self.target)
 
+    @property
+    def picture(self) -> int | None:
+        """The blob id of the picture this reply carries (`Outbox.add(picture=…)`)."""
+        return picture_of(self.payload)
+
 
 class Outbox:
     def __init__(self, engine: AsyncEngine, *, retry_base: float = 2.0) -> None:
@@ -96,9 +112,13 @@ class Outbox:
         return await session.execute(query.for_dialect(self.dialect), params)
 
     async def add(self, session: AsyncSession, destination: Destination, payload: dict[str, Any], *,
-                  job_id: int | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> str:
-        """Write a reply inside the caller's transaction (e.g. a job's finalize); returns its nonce."""
+                  job_id: int | None = None, picture: int | None = None,
+                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> str:
+        """Write a reply inside the caller's transaction (e.g. a job's finalize); returns its nonce.
+        `picture`: the blob of a picture the reply carries, deleted with it."""
         nonce = uuid.uuid4().hex
+        if picture is not None:
+            payload = {**payload, PICTURE: picture}
         await self._run(session, q.INSERT_DELIVERY, nonce=nonce, job_id=job_id, platform=destination.platform,
                         chat_id=destination.chat_id, target=destination.target, payload=payload,
                         max_attempts=max_attempts)

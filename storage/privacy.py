@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.chat_state import ChatStates
 from storage.faces import DeletedData, FaceRepository, UserRecord
-from storage.models import Blob, Delivery, Face, GalleryCode, Job, ModerationEvent, Upload, User
+from storage.models import FINISHED_STATES, Blob, Delivery, Face, GalleryCode, Job, ModerationEvent, Upload, User
+from storage.outbox import picture_of
 from storage.queries import CLOCK
 
 UNCLAIMED_UPLOAD_SECONDS = 3600.0   # a photo held by the first-use notice, or refused a job
 SWEEP_BATCH = 500                   # rows per clean-up statement, so no transaction grows large
 ERASED_ACTOR = "user:erased"        # what a deleted user's own audit rows say instead of their id
-_FINISHED = ("done", "failed", "cancelled")
 
 
 # --- uploaded photos -------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ async def drop_upload(session: AsyncSession, blob_id: int) -> bool:
 
 async def sweep_uploads(session: AsyncSession, *, now: float, retention_seconds: float) -> int:
     """Delete photos whose job finished `retention_seconds` ago, and photos no job took."""
-    finished = select(Job.id).where(Job.state.in_(_FINISHED), Job.finished_at <= now - retention_seconds)
+    finished = select(Job.id).where(Job.state.in_(FINISHED_STATES), Job.finished_at <= now - retention_seconds)
     due = (select(Upload.blob_id)
            .where(or_(Upload.job_id.in_(finished),
                       and_(Upload.job_id.is_(None), Upload.created_at <= now - UNCLAIMED_UPLOAD_SECONDS)))
@@ -87,7 +87,7 @@ async def expire_generations(session: AsyncSession, *, now: float, retention_day
         await session.execute(update(User).where(User.current_face_id.in_(face_ids)).values(current_face_id=None))
         await session.execute(delete(Face).where(Face.id.in_(face_ids)))
     old_jobs = list((await session.execute(
-        select(Job.id).where(Job.state.in_(_FINISHED), Job.finished_at <= cutoff).limit(SWEEP_BATCH))).scalars())
+        select(Job.id).where(Job.state.in_(FINISHED_STATES), Job.finished_at <= cutoff).limit(SWEEP_BATCH))).scalars())
     blob_ids |= await _delete_jobs(session, old_jobs)
     pictures = 0
     if blob_ids:
@@ -100,14 +100,14 @@ def _as_datetime(epoch: float) -> datetime:
 
 
 async def _delete_jobs(session: AsyncSession, job_ids: list[int]) -> set[int]:
-    """Delete jobs with their deliveries; returns the picture blobs they referred to (photos,
-    contact sheets) for the caller to delete."""
+    """Delete jobs with their replies; returns the pictures they held, for the caller to delete:
+    the photo each job was given (its upload, `attach_upload`) and the picture each reply
+    carried (a contact sheet, storage.outbox.PICTURE)."""
     if not job_ids:
         return set()
-    payloads = (await session.execute(select(Job.payload).where(Job.id.in_(job_ids)))).scalars().all()
-    blob_ids = {p["photo_blob_id"] for p in payloads if isinstance(p.get("photo_blob_id"), int)}
-    replies = (await session.execute(select(Delivery.payload).where(Delivery.job_id.in_(job_ids)))).scalars().all()
-    blob_ids |= {p["blob_id"] for p in replies if isinstance(p.get("blob_id"), int)}
+    blob_ids = set((await session.execute(select(Upload.blob_id).where(Upload.job_id.in_(job_ids)))).scalars())
+    replies = (await session.execute(select(Delivery.payload).where(Delivery.job_id.in_(job_ids)))).scalars()
+    blob_ids |= {blob_id for blob_id in map(picture_of, replies) if blob_id is not None}
     await session.execute(delete(Delivery).where(Delivery.job_id.in_(job_ids)))
     await session.execute(delete(Job).where(Job.id.in_(job_ids)))
     return blob_ids
@@ -122,12 +122,13 @@ async def erase_user(session: AsyncSession, user: UserRecord, *, reason: str,
     nothing), and their name in audit rows they wrote. One audit record says that a user's
     data was deleted, without saying whose. Unless the user is banned, their row goes too."""
     deleted = await FaceRepository(session).delete_user_data(user)
-    pictures = await ChatStates(session).forget(user.id)    # finished jobs, saved names, chat state
-    unfinished = list((await session.execute(select(Job.id).where(Job.user_id == user.id))).scalars())
-    blob_ids = await _delete_jobs(session, unfinished)
+    await ChatStates(session).forget(user.id)    # saved names, chat state
+    jobs = list((await session.execute(select(Job.id).where(Job.user_id == user.id))).scalars())
+    blob_ids = await _delete_jobs(session, jobs)
     blob_ids |= set((await session.execute(select(Upload.blob_id).where(Upload.user_id == user.id))).scalars())
+    pictures = 0
     if blob_ids:
-        pictures += (await session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
+        pictures = (await session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
     await session.execute(update(ModerationEvent).where(ModerationEvent.actor == f"user:{user.id}")
                           .values(actor=ERASED_ACTOR))
     if user.banned:

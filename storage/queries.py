@@ -4,7 +4,8 @@ named with a one-line purpose, so a reader can list every query shape in a minut
 `{now}` stands for the database clock in seconds since the epoch (one clock for every
 process on every machine); a statement with a `postgresql` text uses it there and `sql`
 on SQLite. Parameters named in `lists` take a Python sequence (an expanding IN, typed so an
-empty sequence still compares with the right type).
+empty sequence still compares with the right type). UNFINISHED_JOB is "state IN ('queued',
+'running')", spelled once in storage/models.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from functools import cache
 from sqlalchemy import JSON, BigInteger, Boolean, Double, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
+
+from storage.models import UNFINISHED_JOB
 
 CLOCK = {
     "postgresql": "CAST(extract(epoch FROM statement_timestamp()) AS double precision)",
@@ -75,18 +78,17 @@ LOCK_USER = Query(
     "SELECT id FROM users WHERE id = :user_id FOR UPDATE",
 )
 
-_UNFINISHED = "state IN ('queued', 'running')"
 _INSERT_JOB = f"""INSERT INTO jobs (kind, queue, route, batch_key, priority, payload, state, user_id, dedupe_key,
                          attempt, max_attempts, run_at, expires_at, cancel_requested, created_at)
        SELECT :kind, :queue, :route, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
               :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
        WHERE :user_id IS NULL
           OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
-              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) < :user_cap
+              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {UNFINISHED_JOB}) < :user_cap
               AND (:user_rate IS NULL
                    OR (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window)
                       < :user_rate))
-       ON CONFLICT (dedupe_key) WHERE {_UNFINISHED} DO NOTHING
+       ON CONFLICT (dedupe_key) WHERE {UNFINISHED_JOB} DO NOTHING
        RETURNING id"""
 
 INSERT_JOB = Query(
@@ -102,9 +104,9 @@ INSERT_JOB = Query(
 ENQUEUE_REFUSAL = Query(
     "Why INSERT_JOB inserted nothing: the unfinished job holding the dedupe key, whether the "
     "user exists, how many unfinished jobs the user has and how many they created in the window.",
-    f"""SELECT (SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND {_UNFINISHED}) AS holder,
+    f"""SELECT (SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND {UNFINISHED_JOB}) AS holder,
               EXISTS (SELECT 1 FROM users WHERE id = :user_id) AS user_found,
-              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {_UNFINISHED}) AS unfinished,
+              (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {UNFINISHED_JOB}) AS unfinished,
               (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window) AS recent""",
     params={"user_id": BigInteger(), "rate_window": Double()},
     columns={"user_found": Boolean()},
@@ -189,15 +191,25 @@ FINISH_JOB = Query(
     params={"result": JSON(none_as_null=True), "final": Boolean(), "delay": Double()},
 )
 
-CANCEL_JOB = Query(
-    "Cancel a job: a queued one at once, a running one is flagged for its worker's next heartbeat.",
-    """UPDATE jobs SET
-              state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+# a queued job is cancelled at once; a running one is flagged for its worker's next heartbeat
+_CANCEL_SET = """state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
               finished_at = CASE WHEN state = 'queued' THEN {now} ELSE finished_at END,
               error = CASE WHEN state = 'queued' THEN :reason ELSE error END,
-              cancel_requested = TRUE
-       WHERE id = :id AND state IN ('queued', 'running')
+              cancel_requested = TRUE"""
+
+CANCEL_JOB = Query(
+    "Cancel a job: a queued one at once, a running one is flagged for its worker's next heartbeat.",
+    f"""UPDATE jobs SET {_CANCEL_SET}
+       WHERE id = :id AND {UNFINISHED_JOB}
        RETURNING state""",
+)
+
+CANCEL_USER_JOBS = Query(
+    "Cancel every unfinished job of a user, as CANCEL_JOB does one (a ban, a cancel, deleting their data).",
+    f"""UPDATE jobs SET {_CANCEL_SET}
+       WHERE user_id = :user_id AND {UNFINISHED_JOB}
+       RETURNING id""",
+    params={"user_id": BigInteger()},
 )
 
 RESCUE_EXPIRED_JOBS = Query(

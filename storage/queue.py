@@ -15,6 +15,10 @@ Round trips are the cost of a queue: on PostgreSQL, work that is one statement r
 autocommit (the statement is its own transaction, no BEGIN and COMMIT), and enqueue is one
 statement unless the job has a user (then the user's row is locked first, see
 queries.LOCK_USER). SQLite always takes its write lock at BEGIN (storage/db.py).
+
+`JobControl` does everything but add jobs (run, cancel, read) and needs no job kinds: workers,
+the clean-up, progress reports and the moderator dashboard hold one. `Queue` is a JobControl
+that also enqueues, checking each payload against a kind registry (storage/jobkinds.py).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage import queries as q
 from storage.db import session_factory
+from storage.models import UNFINISHED_STATES
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 DEFAULT_USER_JOB_CAP = 5
@@ -115,6 +120,11 @@ class JobRecord:
     def from_row(cls, row: Any) -> "JobRecord":
         return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
+    @property
+    def unfinished(self) -> bool:
+        """Queued or running: its user may still hear of its progress."""
+        return self.state in UNFINISHED_STATES
+
 
 @dataclass(frozen=True)
 class Enqueued:
@@ -183,16 +193,11 @@ class Transition:
         return cls("queued", refund=1)
 
 
-class Queue:
-    def __init__(self, engine: AsyncEngine, kinds: KindRegistry, *,
-                 user_job_cap: int = DEFAULT_USER_JOB_CAP,
-                 user_rate_per_minute: int = 0,   # 0: no rate limit
-                 expiry_seconds: float | None = DEFAULT_EXPIRY_SECONDS) -> None:
+class JobControl:
+    """The jobs table without a kind registry: claim, lease, finish, cancel and read jobs."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.kinds = kinds
-        self.user_job_cap = user_job_cap
-        self.user_rate_per_minute = user_rate_per_minute
-        self.expiry_seconds = expiry_seconds
         self.dialect = engine.dialect.name
         self._sessions = session_factory(engine)
         self._autocommit = (engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -214,7 +219,113 @@ class Queue:
         async with self._statement() as connection:
             return (await self._run(connection, query, **params)).all()
 
-    # --- enqueue ----------------------------------------------------------------------------
+    # --- claim, lease, finish ---------------------------------------------------------------
+
+    async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
+                    lease_seconds: float, routes: Sequence[str] | None = None) -> list[JobRecord]:
+        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first.
+        `routes`: the job routes this worker serves (jobs without a route are everyone's);
+        None takes every route."""
+        rows = await self._rows(q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues), limit=limit,
+                                lease_seconds=lease_seconds, any_route=routes is None, routes=list(routes or ()))
+        jobs = [JobRecord.from_row(row) for row in rows]
+        return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
+
+    async def extend(self, worker_id: str, job_ids: Sequence[int], lease_seconds: float) -> Lease:
+        if not job_ids:
+            return Lease(frozenset(), frozenset(), frozenset())
+        rows = await self._rows(q.EXTEND_JOB_LEASES, worker_id=worker_id, ids=list(job_ids),
+                                lease_seconds=lease_seconds)
+        extended = frozenset(row.id for row in rows)
+        return Lease(extended, frozenset(row.id for row in rows if row.cancel_requested),
+                     frozenset(job_ids) - extended)
+
+    @asynccontextmanager
+    async def finalize(self, job: JobRecord, worker_id: str, transition: Transition) -> AsyncIterator[AsyncSession]:
+        """Apply `transition` and yield the session so the caller's writes (face node, image,
+        deliveries) commit in the same transaction. Raises JobLost, writing nothing, when the
+        job is no longer running under this worker and attempt."""
+        async with self._sessions() as session, session.begin():
+            if not (await self._run(session, q.FINISH_JOB, **_finish_params(job, worker_id, transition))).first():
+                raise JobLost(job.id)
+            yield session
+
+    async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
+        """`finalize` without extra writes (one statement); False when the job was no longer ours."""
+        return bool(await self._rows(q.FINISH_JOB, **_finish_params(job, worker_id, transition)))
+
+    async def report_progress(self, job: JobRecord, worker_id: str, fraction: float) -> bool:
+        """Record the fraction done of a running job (clamped to [0, 1]); False when the job is
+        no longer running under this worker and attempt, and then nothing is written."""
+        fraction = min(1.0, max(0.0, float(fraction)))
+        return bool(await self._rows(q.SET_JOB_PROGRESS, id=job.id, worker_id=worker_id, attempt=job.attempt,
+                                     progress=fraction))
+
+    async def cancel(self, job_id: int, reason: str = "cancelled by the user") -> str | None:
+        """'cancelled' (was queued), 'running' (its worker stops at the next heartbeat) or None
+        (already finished or unknown)."""
+        rows = await self._rows(q.CANCEL_JOB, id=job_id, reason=reason)
+        return rows[0].state if rows else None
+
+    async def cancel_user_jobs(self, user_id: int, reason: str = "cancelled by the user") -> int:
+        """Cancel every queued or running job of a user, as `cancel` does one; returns how many."""
+        return len(await self._rows(q.CANCEL_USER_JOBS, user_id=user_id, reason=reason))
+
+    # --- periodic duties: single idempotent statements, safe from any number of processes ---
+
+    async def rescue_expired(self) -> list[int]:
+        """Put jobs whose worker stopped responding back in line; that worker stops counting as
+        up at once (not a heartbeat window later), so its style's requests hear "offline"."""
+        async with self._transaction() as connection:
+            owners = [row.worker_id for row in await self._run(connection, q.EXPIRED_LEASE_OWNERS)]
+            rows = (await self._run(connection, q.RESCUE_EXPIRED_JOBS,
+                                    reason="lease expired: the worker stopped responding")).all()
+            if owners:
+                await self._run(connection, q.FORGET_PROCESSES, ids=owners)
+        return [row.id for row in rows]
+
+    async def expire_stale(self) -> list[int]:
+        rows = await self._rows(q.EXPIRE_STALE_JOBS, reason="expired: no worker started it in time")
+        return [row.id for row in rows]
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def get(self, job_id: int) -> JobRecord | None:
+        rows = await self._rows(q.JOB_BY_ID, id=job_id)
+        return JobRecord.from_row(rows[0]) if rows else None
+
+    async def position(self, job_id: int, live_workers: int = 1) -> Position | None:
+        """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply."""
+        async with self._statement() as connection:
+            row = (await self._run(connection, q.JOB_BY_ID, id=job_id)).first()
+            if row is None:
+                return None
+            if row.state != "queued":
+                return Position(row.state, None, None)
+            place = 1 + (await self._run(connection, q.JOBS_AHEAD, id=job_id)).scalar_one()
+            mean = (await self._run(connection, q.RECENT_RUN_SECONDS, queue=row.queue)).scalar()
+        eta = None if mean is None else place * float(mean) / max(1, live_workers)
+        return Position("queued", place, eta)
+
+    async def now(self) -> float:
+        """The database clock."""
+        [(now,)] = await self._rows(q.NOW)
+        return float(now)
+
+
+class Queue(JobControl):
+    """A JobControl that also adds jobs, each checked by its kind in `kinds`, within the
+    per-user cap and rate."""
+
+    def __init__(self, engine: AsyncEngine, kinds: KindRegistry, *,
+                 user_job_cap: int = DEFAULT_USER_JOB_CAP,
+                 user_rate_per_minute: int = 0,   # 0: no rate limit
+                 expiry_seconds: float | None = DEFAULT_EXPIRY_SECONDS) -> None:
+        super().__init__(engine)
+        self.kinds = kinds
+        self.user_job_cap = user_job_cap
+        self.user_rate_per_minute = user_rate_per_minute
+        self.expiry_seconds = expiry_seconds
 
     async def enqueue(self, kind: str, payload: Mapping[str, Any], *, user_id: int | None = None,
                       dedupe_key: str | None = None, run_after: float = 0.0,
@@ -267,95 +378,6 @@ class Queue:
         if size > MAX_PAYLOAD_BYTES:
             raise JobRejected(f"{kind}: parameters are {size} bytes, more than the {MAX_PAYLOAD_BYTES} allowed")
         return prepared
-
-    # --- claim, lease, finish ---------------------------------------------------------------
-
-    async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
-                    lease_seconds: float, routes: Sequence[str] | None = None) -> list[JobRecord]:
-        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first.
-        `routes`: the job routes this worker serves (jobs without a route are everyone's);
-        None takes every route."""
-        rows = await self._rows(q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues), limit=limit,
-                                lease_seconds=lease_seconds, any_route=routes is None, routes=list(routes or ()))
-        jobs = [JobRecord.from_row(row) for row in rows]
-        return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
-
-    async def extend(self, worker_id: str, job_ids: Sequence[int], lease_seconds: float) -> Lease:
-        if not job_ids:
-            return Lease(frozenset(), frozenset(), frozenset())
-        rows = await self._rows(q.EXTEND_JOB_LEASES, worker_id=worker_id, ids=list(job_ids),
-                                lease_seconds=lease_seconds)
-        extended = frozenset(row.id for row in rows)
-        return Lease(extended, frozenset(row.id for row in rows if row.cancel_requested),
-                     frozenset(job_ids) - extended)
-
-    @asynccontextmanager
-    async def finalize(self, job: JobRecord, worker_id: str, transition: Transition) -> AsyncIterator[AsyncSession]:
-        """Apply `transition` and yield the session so the caller's writes (face node, image,
-        deliveries) commit in the same transaction. Raises JobLost, writing nothing, when the
-        job is no longer running under this worker and attempt."""
-        async with self._sessions() as session, session.begin():
-            if not (await self._run(session, q.FINISH_JOB, **_finish_params(job, worker_id, transition))).first():
-                raise JobLost(job.id)
-            yield session
-
-    async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
-        """`finalize` without extra writes (one statement); False when the job was no longer ours."""
-        return bool(await self._rows(q.FINISH_JOB, **_finish_params(job, worker_id, transition)))
-
-    async def report_progress(self, job: JobRecord, worker_id: str, fraction: float) -> bool:
-        """Record the fraction done of a running job (clamped to [0, 1]); False when the job is
-        no longer running under this worker and attempt, and then nothing is written."""
-        fraction = min(1.0, max(0.0, float(fraction)))
-        return bool(await self._rows(q.SET_JOB_PROGRESS, id=job.id, worker_id=worker_id, attempt=job.attempt,
-                                     progress=fraction))
-
-    async def cancel(self, job_id: int, reason: str = "cancelled by the user") -> str | None:
-        """'cancelled' (was queued), 'running' (its worker stops at the next heartbeat) or None
-        (already finished or unknown)."""
-        rows = await self._rows(q.CANCEL_JOB, id=job_id, reason=reason)
-        return rows[0].state if rows else None
-
-    # --- periodic duties: single idempotent statements, safe from any number of processes ---
-
-    async def rescue_expired(self) -> list[int]:
-        """Put jobs whose worker stopped responding back in line; that worker stops counting as
-        up at once (not a heartbeat window later), so its style's requests hear "offline"."""
-        async with self._transaction() as connection:
-            owners = [row.worker_id for row in await self._run(connection, q.EXPIRED_LEASE_OWNERS)]
-            rows = (await self._run(connection, q.RESCUE_EXPIRED_JOBS,
-                                    reason="lease expired: the worker stopped responding")).all()
-            if owners:
-                await self._run(connection, q.FORGET_PROCESSES, ids=owners)
-        return [row.id for row in rows]
-
-    async def expire_stale(self) -> list[int]:
-        rows = await self._rows(q.EXPIRE_STALE_JOBS, reason="expired: no worker started it in time")
-        return [row.id for row in rows]
-
-    # --- reading ----------------------------------------------------------------------------
-
-    async def get(self, job_id: int) -> JobRecord | None:
-        rows = await self._rows(q.JOB_BY_ID, id=job_id)
-        return JobRecord.from_row(rows[0]) if rows else None
-
-    async def position(self, job_id: int, live_workers: int = 1) -> Position | None:
-        """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply."""
-        async with self._statement() as connection:
-            row = (await self._run(connection, q.JOB_BY_ID, id=job_id)).first()
-            if row is None:
-                return None
-            if row.state != "queued":
-                return Position(row.state, None, None)
-            place = 1 + (await self._run(connection, q.JOBS_AHEAD, id=job_id)).scalar_one()
-            mean = (await self._run(connection, q.RECENT_RUN_SECONDS, queue=row.queue)).scalar()
-        eta = None if mean is None else place * float(mean) / max(1, live_workers)
-        return Position("queued", place, eta)
-
-    async def now(self) -> float:
-        """The database clock."""
-        [(now,)] = await self._rows(q.NOW)
-        return float(now)
 
 
 def _finish_params(job: JobRecord, worker_id: str, transition: Transition) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import queries as q
 from storage.db import session_factory
-from storage.models import Delivery, Heartbeat, Job, ModerationEvent
+from storage.models import UNFINISHED_STATES, Delivery, Heartbeat, Job, ModerationEvent
 from storage.presence import split_list, takes_route
 
 
@@ -60,7 +60,7 @@ async def read_stats(engine: AsyncEngine, *, live_within: float = 60.0) -> Insta
     async with session_factory(engine)() as session:
         now = (await session.execute(q.NOW.for_dialect(dialect))).scalar_one()
         unfinished = (await session.execute(
-            select(Job.kind, Job.state, Job.route, func.count()).where(Job.state.in_(("queued", "running")))
+            select(Job.kind, Job.state, Job.route, func.count()).where(Job.state.in_(UNFINISHED_STATES))
             .group_by(Job.kind, Job.state, Job.route))).all()
         oldest = (await session.execute(
             select(Job.queue, Job.route, func.min(Job.run_at)).where(Job.state == "queued", Job.run_at <= now)

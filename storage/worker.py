@@ -27,10 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from ground import metrics
 from ground.logging import log_context, pseudonym
 from storage.claim_loop import claim_until_stopped
-from storage.jobkinds import JobKinds
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.presence import Presence, ProcessInfo
-from storage.queue import JOBS_CHANNEL, JobLost, JobRecord, Queue, Transition
+from storage.queue import JOBS_CHANNEL, JobControl, JobLost, JobRecord, Transition
 from storage.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -89,7 +88,7 @@ class Worker:
         self.shutdown_grace = shutdown_grace
         self.routes = None if routes is None else tuple(routes)
         self.process = process or ProcessInfo("worker", self.queues, self.routes or (), tuple(models))
-        self.queue = Queue(engine, JobKinds())   # a worker never enqueues, so it needs no kinds
+        self.queue = JobControl(engine)   # a worker never enqueues, so it needs no kinds
         self.presence = Presence(engine)
         self._engine = engine
         self._in_flight: dict[int, JobRecord] = {}

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot import commands as c
 from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
+from bot.conversation.progress import ProgressWording
 from bot.conversation.render import face_reply, sheet_reply
 from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
                                       region_name, say, style_label, style_name)
@@ -30,6 +32,7 @@ from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
+from facegen.latent import ratio_in_range
 from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
 from ground.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
@@ -115,6 +118,7 @@ class Conversation:
         self.queue = Queue(engine, job_kinds(self.styles.find), user_job_cap=user_job_cap, expiry_seconds=job_expiry_seconds,
                            user_rate_per_minute=limits.user_rate_per_minute)
         self.presence = Presence(engine)
+        self.progress = ProgressWording(engine, self.queue)
         self._rng = rng or random.SystemRandom()
         self._turn_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._commands = {
@@ -158,13 +162,14 @@ class Conversation:
             return turn.error(refusal.key, **refusal.values)
 
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]:
-        """A job's result (an outbox delivery) as the user's localized replies."""
-        job = None if delivery.job_id is None else await self.queue.get(delivery.job_id)
+        """A job's result (an outbox delivery) as the user's localized replies: read in one
+        transaction from the job's owner and what the delivery names (the face, or the sheet's
+        face number and picture)."""
         payload = delivery.payload
         await self.styles.refresh()   # (a face's buttons offer the styles served now)
         async with self.sessions() as session, session.begin():
             repo = FaceRepository(session)
-            user = None if job is None or job.user_id is None else await repo.get_user(job.user_id)
+            user = None if delivery.job_id is None else await repo.job_owner(delivery.job_id)
             if user is None:
                 return []   # the user's data was deleted meanwhile
             locale, key = user.locale, owner_key(user.platform, user.platform_user_id)
@@ -174,11 +179,11 @@ class Conversation:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 return [await self._face_reply(session, locale, key, face, job_id=delivery.job_id)]
             if payload.get("type") == "sheet":
-                face = await repo.get_face_by_id(job.payload["face_id"])
-                if face is None or face.user_id != user.id:
+                face = await repo.get_face_by_number(user, payload["face_number"])   # drawn around it
+                if face is None:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 try:
-                    image = (await read_blob(session, payload["blob_id"])).data
+                    image = (await read_blob(session, delivery.picture)).data
                 except BlobNotFound:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
@@ -289,14 +294,11 @@ class Conversation:
                       kind="progress", job_id=job.id)]
 
     async def _progress_text(self, locale: str, job_id: int) -> str:
-        record = await self.queue.get(job_id)
-        live = await self.presence.live("worker", serving=record.queue, route=record.route)
-        if not live:
-            return say(locale, "offline")
-        position = await self.queue.position(job_id, live_workers=len(live))
-        if position is None or position.place is None or position.place <= 1:
-            return say(locale, "queued_next")
-        return say(locale, "queued", place=position.place)
+        return await self.progress.in_line(await self.queue.get(job_id), locale)
+
+    async def job_progress(self, job_ids: Sequence[int]) -> dict[int, Reply | None]:
+        """The current progress reply of each job (None: finished), worded as the first one was."""
+        return await self.progress.replies(job_ids)
 
     # --- resolving faces: the sender's own, or the gallery's --------------------------------
 
@@ -558,10 +560,7 @@ class Conversation:
         return [turn.reply("cancelled", count=count) if count else turn.reply("nothing_waiting")]
 
     async def _cancel_all(self, user_id: int, why: str = "cancelled by the user") -> int:
-        async with self.sessions() as session:
-            jobs = await ChatStates(session).unfinished_jobs(user_id)
-        outcomes = [await self.queue.cancel(job_id, why) for job_id in jobs]
-        return sum(1 for o in outcomes if o is not None)
+        return await self.queue.cancel_user_jobs(user_id, why)
 
     async def _gallery(self, turn: Turn, cmd: c.Gallery) -> list[Reply]:
         async with self.sessions() as session:
@@ -796,7 +795,7 @@ class Conversation:
 
     async def _morph_again(self, turn: Turn, face: FaceRecord, percent: int) -> list[Reply]:
         """A morph's ± and flip buttons: the same two faces at another ratio."""
-        if face.operation != "morph" or not 0 <= percent <= 100:
+        if face.operation != "morph" or not ratio_in_range(percent / 100):
             return turn.error("bad_button")
         async with self.sessions() as session:
             parents = await FaceRepository(session).parents(face)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.messages import Incoming
+from storage.platforms import DISCORD, TELEGRAM
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,9 @@ class Moderators:
         return cls(settings.telegram_admins, settings.discord_mod_role.strip())
 
     def allows(self, incoming: Incoming) -> bool:
-        if incoming.platform == "telegram":
+        if incoming.platform == TELEGRAM:
             return incoming.user_id in self.telegram_admins
-        if incoming.platform == "discord" and self.discord_role:
+        if incoming.platform == DISCORD and self.discord_role:
             wanted = self.discord_role.casefold()
             return any(role.casefold() == wanted for role in incoming.roles)
         return False

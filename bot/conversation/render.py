@@ -15,6 +15,7 @@ from bot.conversation import payloads
 from bot.conversation.names import display_name
 from bot.conversation.replies import region_name, say
 from bot.messages import Button, Picture, Reply
+from facegen.latent import ratio_in_range
 from storage.faces import FaceRecord
 from storage.gallery import GalleryEntryRecord
 
@@ -59,10 +60,10 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
     if face.operation == "morph":
         me = round(face.params["ratio"] * 100)
         row = []
-        if me - RATIO_STEP >= 0:
+        if ratio_in_range((me - RATIO_STEP) / 100):
             row.append(Button(f"−0.1 ({me - RATIO_STEP}%)", payloads.encode(tag, "mr", n, me - RATIO_STEP)))
         row.append(Button(f"{say(locale, 'btn_flip')} ({100 - me}%)", payloads.encode(tag, "mr", n, 100 - me)))
-        if me + RATIO_STEP <= 100:
+        if ratio_in_range((me + RATIO_STEP) / 100):
             row.append(Button(f"+0.1 ({me + RATIO_STEP}%)", payloads.encode(tag, "mr", n, me + RATIO_STEP)))
         rows.append(tuple(row))
     grid = [Button(say(locale, f"btn_{r}"), payloads.encode(tag, "sh", n, r)) for r in GRID_BUTTON_REGIONS if r in regions]

@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
                       "en": "Thanks! Say 'help' any time to see what I can do."},
     # --- jobs ------------------------------------------------------------------------------
     "queued": {"ko": "만들고 있어요. 대기 {place}번째예요.", "en": "On it — you're #{place} in line."},
+    "working": {"ko": "지금 그리고 있어요…", "en": "Drawing it now…"},
     "queued_next": {"ko": "만들고 있어요. 곧 보여 드릴게요.", "en": "On it — coming right up."},
     "offline": {"ko": "지금은 생성기가 꺼져 있어요. 다시 켜지면 바로 만들어 드릴게요.",
                 "en": "The generator is offline right now; your request will run as soon as it's back."},
@@ -32,6 +33,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "blocked": {"ko": "죄송해요. 그 표현은 여기서 쓸 수 없어요. 다른 말로 해 주세요.",
                 "en": "Sorry, I can't use those words here. Please put it another way."},
     "rejected": {"ko": "그 요청은 처리할 수 없어요: {reason}", "en": "I can't do that one: {reason}"},
+    # an adapter's answer when handling a message failed (logged first)
+    "something_went_wrong": {"ko": "문제가 생겼어요. 잠시 후 다시 해 주세요.", "en": "Something went wrong; please try again."},
     # --- rules -----------------------------------------------------------------------------
     "need_face": {"ko": "먼저 얼굴을 만들어 주세요. '새 얼굴'이라고 하거나 얼굴을 묘사해 보세요.",
                   "en": "Make a face first: say 'new' or describe one."},
@@ -253,6 +256,13 @@ OPERATION_NAMES: dict[str, dict[str, str]] = {
 def say(locale: str, key: str, **values: object) -> str:
     """The text for `key` in `locale` ("ko" | "en"), with its {placeholders} filled."""
     return TEXTS[key][locale].format(**values)
+
+
+def say_both(key: str, **values: object) -> str:
+    """The text for `key` in both languages on one line, for when the user's language is not
+    known: "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"."""
+    ko, en = (say(locale, key, **values).rstrip(".") for locale in ("ko", "en"))
+    return f"{ko} · {en[:1].lower()}{en[1:]}"
 
 
 # what people call each backend's faces (an operator's label, where set, wins)

@@ -19,31 +19,43 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 import discord
 from discord import app_commands
 
 from bot.adapters import ChatCore
-from bot.conversation.replies import say
+from bot.delivery import Deliveries, MessageGone, Shown, Surface
+from bot.conversation.replies import say, say_both
 from bot.discord.endpoints import point_at
 from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, message_nonce, outgoing
-from bot.discord.progress import INTERACTION_EDIT_SECONDS, Edit, Posted, ProgressBoard
 from bot.discord.slash import face_commands
 from bot.messages import Incoming, Reply
-from bot.web.progress import job_progress
 from ground.config import Settings
 from facegen.handlers import PHOTO_MAX_BYTES
-from storage.courier import Courier
-from storage.outbox import DeliveryFailed, DeliveryRecord, Routes
+from storage.outbox import DeliveryFailed, DeliveryRecord
+from storage.platforms import DISCORD as PLATFORM
 from storage.progress_messages import ProgressMessageStore
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
 INTENTS = discord.Intents(guilds=True, guild_messages=True, dm_messages=True, message_content=True)
-SOMETHING_WENT_WRONG = "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"
+
+# Discord accepts edits through an interaction's token for 15 minutes; stop a little earlier.
+INTERACTION_EDIT_SECONDS = 14 * 60
+
+Edit = Callable[[Outgoing], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message the adapter posted: how to edit it now, and its id (None: unknown)."""
+    edit: Edit
+    message_id: int | None
+
 
 # Posts a core reply somewhere; returns how to edit what it posted.
 Post = Callable[[Reply, Outgoing], Awaitable[Posted]]
@@ -78,20 +90,19 @@ class DiscordAdapter:
         self.conversation = app.conversation
         self.regions = app.conversation.styles.regions()
         self.poll_seconds = poll_seconds
-        self.board = ProgressBoard(job_progress(app.engine, app.conversation.queue), ProgressMessageStore(app.engine, PLATFORM),
-                                   self._channel_edit, poll_seconds=poll_seconds)
+        self.surface = DiscordSurface(self)
+        self.deliveries = Deliveries(self.conversation, self.surface, store=ProgressMessageStore(app.engine, PLATFORM),
+                                     poll_seconds=poll_seconds, courier_poll_seconds=poll_seconds)
         self.client: DreamfaceClient | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         point_at(self.settings.discord_api_base, self.settings.discord_gateway_url)
         client = self.client = DreamfaceClient(self)
-        courier = Courier(self.app.engine, Routes(platforms=(PLATFORM,)), self.send, poll_seconds=self.poll_seconds)
         async with client:
             await client.login(self.settings.discord_token)
-            await self.board.restore()   # before any result can arrive
+            await self.deliveries.restore()   # before any interaction can be answered
             tasks = [asyncio.create_task(client.connect(), name="discord gateway"),
-                     asyncio.create_task(courier.run(stop), name="discord courier"),
-                     asyncio.create_task(self.board.run(stop), name="discord progress")]
+                     asyncio.create_task(self.deliveries.run(stop), name="discord deliveries")]
             stopping = asyncio.create_task(stop.wait())
             try:
                 await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -101,12 +112,6 @@ class DiscordAdapter:
                 for task in (stopping, *tasks):
                     with contextlib.suppress(asyncio.CancelledError):
                         await task   # a loop that died raises here, after the others stopped
-
-    def _channel_edit(self, chat_id: str, message_id: int) -> Edit:
-        """Edit a message through its channel: works after a restart and after the interaction
-        token that posted it ran out."""
-        message = self.client.get_partial_messageable(int(chat_id)).get_partial_message(message_id)
-        return lambda out: message.edit(**out.for_edit())
 
     # --- what users do ------------------------------------------------------------------------
 
@@ -173,6 +178,10 @@ class DiscordAdapter:
                                   text=text, photo=photo)
         await self._answer(incoming, [], post, limit, None)
 
+    async def send(self, delivery: DeliveryRecord) -> None:
+        """The courier's send (bot/delivery.py): a job's result, into its progress message."""
+        await self.deliveries.send(delivery)
+
     def _incoming(self, user: discord.abc.User, channel_id: int | None, guild_id: int | None,
                   **fields: object) -> Incoming:
         roles = tuple(r for role in getattr(user, "roles", ()) for r in (str(role.id), role.name))   # guild members'
@@ -198,36 +207,47 @@ class DiscordAdapter:
     async def _answer(self, incoming: Incoming, first: list[Post], more: Post, file_limit: int,
                       expires_in: float | None) -> list[Reply]:
         """Hand one message to the core and post its replies: the first through `first` when
-        given, the rest through `more`; progress messages go on the board."""
-        async with self.board.answering(incoming.chat_id):
+        given, the rest through `more`; progress messages are followed until their results."""
+        async with self.deliveries.turn(incoming.chat_id):
             try:
                 replies = await self.conversation.handle(incoming)
             except Exception:  # one failed message must not stop the bot: log, then say so
                 log.exception("discord: handling a message from %s failed", incoming.user_id)
-                replies = [Reply(SOMETHING_WENT_WRONG, kind="error")]
+                replies = [Reply(say_both("something_went_wrong"), kind="error")]
             posts = first + [more] * len(replies)
             for reply, post in zip(replies, posts):
-                posting = post(reply, outgoing(reply, file_limit))
-                if reply.kind == "progress":
-                    await self.board.post(incoming.chat_id, reply, posting, expires_in=expires_in)
+                out = outgoing(reply, file_limit)
+                if reply.kind == "progress":   # posted even if its result went out first: an interaction must be answered
+                    await self.deliveries.show(incoming.chat_id, reply,
+                                               lambda post=post, reply=reply, out=out: _shown(post(reply, out), expires_in),
+                                               always=True)
                 else:
-                    await posting
+                    await post(reply, out)
         return replies
 
-    # --- results from the outbox ----------------------------------------------------------------
 
-    async def send(self, delivery: DeliveryRecord) -> None:
-        """The Courier's send: a job's result into its progress message, or as new messages."""
-        await self.board.settled(delivery.chat_id)
-        replies = await self.conversation.render_delivery(delivery)
+class DiscordSurface(Surface):
+    """Discord's side of delivery: a progress message is edited in place, through the
+    interaction that posted it for 15 minutes and through its channel after that (or after a
+    restart); the result replaces it, or comes as new messages."""
+    platform = PLATFORM
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self.adapter = adapter
+
+    def reopen(self, chat_id: str, message_id: str) -> Shown:
+        message = self.adapter.client.get_partial_messageable(int(chat_id)).get_partial_message(int(message_id))
+        return _as_shown(lambda out: message.edit(**out.for_edit()), message_id, None)
+
+    async def deliver(self, delivery: DeliveryRecord, replies: Sequence[Reply], shown: Shown | None) -> None:
+        """A job's result into its progress message, or as new messages."""
         try:
             for index, reply in enumerate(replies):
-                live = await self.board.take(reply.job_id)
-                if live is None or not await _edit_live(live.lock, live.edit, outgoing(reply)):
-                    channel = self.client.get_partial_messageable(int(delivery.chat_id))
-                    # fresh files: a failed edit may have consumed the first ones
-                    await channel.send(nonce=message_nonce(delivery.nonce, index), **outgoing(reply).for_send())
-                await self.board.forget(reply.job_id)
+                if index == 0 and shown is not None and await _edit_live(shown.target, outgoing(reply)):
+                    continue
+                channel = self.adapter.client.get_partial_messageable(int(delivery.chat_id))
+                # fresh files: a failed edit may have consumed the first ones
+                await channel.send(nonce=message_nonce(delivery.nonce, index), **outgoing(reply).for_send())
         except discord.Forbidden as exc:
             raise DeliveryFailed(f"discord refused: {exc.text or exc}", permanent=True) from exc
         except discord.NotFound as exc:
@@ -241,14 +261,29 @@ class DiscordAdapter:
             raise DeliveryFailed(f"network: {exc}") from exc
 
 
-async def _edit_live(lock: asyncio.Lock, edit: Edit, out: Outgoing) -> bool:
-    """Replace a progress message with the result; False if it can no longer be edited."""
-    async with lock:
+async def _shown(posting: Awaitable[Posted], expires_in: float | None) -> Shown:
+    posted = await posting
+    return _as_shown(posted.edit, None if posted.message_id is None else str(posted.message_id), expires_in)
+
+
+def _as_shown(edit: Edit, message_id: str | None, expires_in: float | None) -> Shown:
+    async def reword(text: str) -> bool:
         try:
-            await edit(out)
-        except discord.HTTPException as exc:   # deleted, or the interaction token ran out
-            log.info("discord: progress message could not take its result (%s); sending a new one", exc)
-            return False
+            await edit(Outgoing(text))
+        except discord.HTTPException as exc:   # deleted, or its token ran out
+            raise MessageGone(str(exc)) from exc
+        return True
+    return Shown(reword, target=edit, message_id=message_id,
+                 expires_at=None if expires_in is None else time.monotonic() + expires_in)
+
+
+async def _edit_live(edit: Edit, out: Outgoing) -> bool:
+    """Replace a progress message with the result; False if it can no longer be edited."""
+    try:
+        await edit(out)
+    except discord.HTTPException as exc:   # deleted, or the interaction token ran out
+        log.info("discord: progress message could not take its result (%s); sending a new one", exc)
+        return False
     return True
 
 

@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 from discord import app_commands
 
+from facegen.latent import MORPH_MODES, RATIO_MAX, RATIO_MIN
+
 # What a slash command hands the adapter: the interaction, the command text, an attached photo.
 OnCommand = Callable[[discord.Interaction, "str | None", "discord.Attachment | None"], Awaitable[None]]
 
-MORPH_MODES = ("linear", "style", "attribute")
 MAX_CHOICES = 25   # Discord's limit on an option's choices
 
 
@@ -69,7 +70,7 @@ def face_commands(on_command: OnCommand, regions: Sequence[str]) -> app_commands
                            ratio="내 얼굴의 비율 0~1 · your share, 0 to 1", mode="합성 방식 · how to mix")
     @app_commands.choices(mode=mode_choices)
     async def morph(interaction: discord.Interaction, name: app_commands.Range[str, 1, 100],
-                    ratio: app_commands.Range[float, 0.0, 1.0] | None = None, mode: str | None = None) -> None:
+                    ratio: app_commands.Range[float, RATIO_MIN, RATIO_MAX] | None = None, mode: str | None = None) -> None:
         await on_command(interaction, command_text("morph", name=name, ratio=ratio, mode=mode), None)
 
     @face.command(name="remix", description="스타일 바꾸기 · restyled versions to pick from")

@@ -20,8 +20,8 @@ from dataclasses import replace
 from bot import commands as c
 from bot.grammar import lexicon
 from bot.grammar.text import words_regex
+from storage.platforms import CHAT_PLATFORMS, DISCORD
 
-PLATFORMS = ("telegram", "discord", "web", "cli")
 _VERB = {re.sub(r"\s+", "", word.lower()): verb for verb, words in lexicon.MOD_VERBS.items() for word in words}
 _VERBS = words_regex(w for words in lexicon.MOD_VERBS.values() for w in words)
 _HEAD = re.compile(rf"^/?(?P<verb>{_VERBS})(?=\s|$)", re.IGNORECASE)
@@ -29,7 +29,7 @@ _VERB_LAST = re.compile(rf"^(?:{lexicon.MOD_USER_WORD}|{lexicon.MOD_FACE_WORD})?
                         rf"(?:을|를|은|는)?\s*(?P<verb>{_VERBS})(?:\s*(?:해|하기|시켜|처리))?$", re.IGNORECASE)
 _FACE = re.compile(rf"^(?:{lexicon.MOD_FACE_WORD})?#?(?P<id>\d{{1,19}})번?(?=\s|$)", re.IGNORECASE)
 _USER = re.compile(rf"^(?:(?:{lexicon.MOD_USER_WORD})?#?(?P<id>\d{{1,19}})번?"
-                   rf"|(?P<platform>{'|'.join(PLATFORMS)}):(?P<pid>[^\s:]{{1,64}})"
+                   rf"|(?P<platform>{'|'.join(CHAT_PLATFORMS)}):(?P<pid>[^\s:]{{1,64}})"
                    r"|<@!?(?P<discord>\d{1,20})>)(?=\s|$)", re.IGNORECASE)
 _NAME_LIKE = re.compile(r"^<?@\S*")   # "@ann", "<@&role>": not a way to name a user here
 
@@ -53,7 +53,7 @@ def _target(verb: str, rest: str) -> tuple[c.Command, str] | None:
             return None
         user = c.UserRef(user_id=int(found["id"]))
     elif found["discord"] is not None:
-        user = c.UserRef(platform="discord", platform_user_id=found["discord"])
+        user = c.UserRef(platform=DISCORD, platform_user_id=found["discord"])
     else:
         user = c.UserRef(platform=found["platform"].lower(), platform_user_id=found["pid"])
     return c.BanUser(user, banned=verb == "ban"), rest[found.end():]

@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.commands import FaceRef, GalleryName, InvalidArgument, Morph, Parsed, ratio_in_range
+from bot.commands import FaceRef, GalleryName, InvalidArgument, Morph, Parsed
 from bot.grammar import lexicon
 from bot.grammar.numbers import INT_COUNTED, RatioMatch, find_ratios, to_int
 from bot.grammar.text import words_regex
+from facegen.latent import ratio_in_range
 
 _VERB = re.compile(rf"{lexicon.MORPH_EN}|{lexicon.MORPH_KO}", re.IGNORECASE)
 _MODES = [(re.compile(rf"(?<![\w]){words_regex(words)}(?:\s*(?:mode|mixing|mix|모드|방식))?(?:으로|로)?(?![\w])",

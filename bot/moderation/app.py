@@ -47,11 +47,11 @@ from bot.moderation.html import CONTENT_SECURITY_POLICY
 from bot.moderation.pages import Links, Viewer, audit_page, face_page, log_page, login_page, message_page, user_page
 from bot.moderation.passwords import burn_verification_time, verify_password
 from storage.blobs import BlobData
-from storage.chat_state import ChatStates
 from storage.db import session_factory
 from storage.moderation import (MAX_REASON_CHARS, SESSION_IDLE, SESSION_LIFETIME, AuditEntry, LogEntry, LoginFailures,
                                 ModerationActions, ModerationLog, ModeratorSessions, Moderators, SessionRecord,
                                 UnknownTarget)
+from storage.queue import JobControl
 
 log = logging.getLogger(__name__)
 
@@ -420,14 +420,7 @@ async def user_view(request: web.Request) -> web.Response:
 
 async def _cancel_jobs(request: web.Request, user_id: int) -> int:
     """Stop the user's queued and running jobs (a running one stops at its next heartbeat)."""
-    from facegen.handlers import job_kinds
-    from storage.queue import Queue
-    engine = request.app[ENGINE]()
-    async with _sessions(request)() as session:
-        jobs = await ChatStates(session).unfinished_jobs(user_id)
-    queue = Queue(engine, job_kinds())
-    outcomes = [await queue.cancel(job_id, "cancelled by a moderator") for job_id in jobs]
-    return sum(1 for outcome in outcomes if outcome is not None)
+    return await JobControl(request.app[ENGINE]()).cancel_user_jobs(user_id, "cancelled by a moderator")
 
 
 async def user_ban(request: web.Request) -> web.Response:

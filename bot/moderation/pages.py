@@ -12,8 +12,8 @@ from aiohttp import web
 from bot.moderation.html import esc, frame, hidden_field, post_form, when
 from storage.faces import UserRecord
 from storage.moderation import ACTIONS, REPORT, AuditEntry, LogEntry, Page
+from storage.platforms import PLATFORMS
 
-PLATFORMS = ("telegram", "discord", "web", "cli", "gallery")
 OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "gallery")
 AUDIT_ACTIONS = (*ACTIONS, REPORT, "morph_real_person")
 YES_NO = (("", "any"), ("yes", "yes"), ("no", "no"))

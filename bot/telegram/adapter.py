@@ -13,38 +13,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
-from telegram import BotCommand, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import Bot, BotCommand, Update
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
                           MessageHandler, filters)
 
 from bot.adapters import ChatCore
+from bot.delivery import Deliveries, MessageGone, Shown, Surface
 from bot.conversation.replies import say
 from bot.messages import Incoming, Reply
 from bot.telegram.commands import COMMANDS, command_text
 from bot.telegram.incoming import (DOWNLOAD_MAX_BYTES, addressed_text, attachment, in_group, incoming,
                                    locale_hint)
-from bot.telegram.outgoing import delivery_failure, replace_progress, send_reply
+from bot.telegram.outgoing import delivery_failure, placeholder_png, replace_progress, send_reply
 from bot.telegram.polling import UpdatePoller
-from bot.telegram.progress import ProgressMessages
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.webhook import WebhookInbox, WebhookUpdates
-from bot.web.progress import job_progress
 from ground.config import Settings
-from storage.courier import Courier
-from storage.outbox import DeliveryRecord, Routes
+from storage.outbox import DeliveryRecord
 from storage.platform_cursors import PlatformCursors
+from storage.platforms import TELEGRAM
 from storage.progress_messages import ProgressMessageStore
 
 log = logging.getLogger(__name__)
 
 ANSWER_MAX = 200   # characters in a callback query's answer (a toast)
-SOMETHING_WENT_WRONG = {"ko": "문제가 생겼어요. 잠시 후 다시 해 주세요.", "en": "Something went wrong; please try again."}
 
 
 class TelegramAdapter:
-    platform = "telegram"
+    platform = TELEGRAM
 
     def __init__(self, settings: Settings, app: ChatCore, *, courier_poll_seconds: float = 0.5,
                  progress_poll_seconds: float = 0.5, poll_timeout: int | None = None,
@@ -62,10 +61,10 @@ class TelegramAdapter:
             .updater(None)   # polling and webhooks are ours: the cursor lives in the database
             .build())
         self.bot = self.application.bot
-        self.progress = ProgressMessages(self.bot, job_progress(app.engine, app.conversation.queue),
-                                         ProgressMessageStore(app.engine, self.platform),
-                                         poll_seconds=progress_poll_seconds)
-        self.courier_poll_seconds = courier_poll_seconds
+        self.surface = TelegramSurface(self.bot)
+        self.deliveries = Deliveries(self.conversation, self.surface,
+                                     store=ProgressMessageStore(app.engine, self.platform),
+                                     poll_seconds=progress_poll_seconds, courier_poll_seconds=courier_poll_seconds)
         self.poll_timeout = poll_timeout
         self.application.add_handlers([
             MessageHandler(filters.COMMAND, self.on_command),
@@ -90,12 +89,9 @@ class TelegramAdapter:
                                          url=self.settings.telegram_webhook_url,
                                          secret=self.settings.telegram_webhook_secret)
             await self._set_commands()
-            await self.progress.restore()   # before any result can arrive
-            courier = Courier(self.core.engine, Routes(platforms=(self.platform,)), self.deliver,
-                              poll_seconds=self.courier_poll_seconds)
+            await self.deliveries.restore()   # before any update can be answered
             loops = [asyncio.create_task(updates.run(stop), name="telegram updates"),
-                     asyncio.create_task(courier.run(stop), name="telegram courier"),
-                     asyncio.create_task(self.progress.run(stop), name="telegram progress")]
+                     asyncio.create_task(self.deliveries.run(stop), name="telegram deliveries")]
             log.info("telegram: %s as @%s", "polling" if self.webhook is None else "on a webhook", self.bot.username)
             try:
                 done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
@@ -149,54 +145,82 @@ class TelegramAdapter:
         query = update.callback_query
         if query.data is None:
             return await query.answer()
-        try:
-            replies = await self.conversation.handle(incoming(update, button=query.data))
-        except Exception:
-            await query.answer(self._words(update, SOMETHING_WENT_WRONG))
-            raise
-        refusal = "\n".join(r.text for r in replies)
-        if replies and all(r.private and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
-            return await query.answer(refusal)
-        await query.answer()
-        await self._send_all(str(update.effective_chat.id), replies)
+        chat_id = str(update.effective_chat.id)
+        async with self.deliveries.turn(chat_id):
+            try:
+                replies = await self.conversation.handle(incoming(update, button=query.data))
+            except Exception:
+                await query.answer(self._text(update, "something_went_wrong"))
+                raise
+            refusal = "\n".join(r.text for r in replies)
+            if replies and all(r.private and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
+                return await query.answer(refusal)
+            await query.answer()
+            await self._send_all(chat_id, replies)
 
     async def converse(self, update: Update, message: Incoming) -> None:
-        await self._send_all(message.chat_id, await self.conversation.handle(message))
+        async with self.deliveries.turn(message.chat_id):
+            await self._send_all(message.chat_id, await self.conversation.handle(message))
 
     async def _send_all(self, chat_id: str, replies: list[Reply]) -> None:
-        for reply in replies:
-            if reply.kind == "progress" and reply.job_id is not None:
-                await self.progress.show(chat_id, reply)
-            else:
-                await send_reply(self.bot, chat_id, reply)
+        await self.deliveries.post_replies(chat_id, replies, lambda reply: self.surface.post(chat_id, reply))
 
     async def _say(self, update: Update, key: str) -> None:
         """A reply the adapter words itself (what never reaches the core), in the core's words."""
-        locale = locale_hint(update.effective_user) or self.conversation.default_locale
-        await send_reply(self.bot, str(update.effective_chat.id), Reply(say(locale, key), kind="error"))
+        await send_reply(self.bot, str(update.effective_chat.id), Reply(self._text(update, key), kind="error"))
 
-    def _words(self, update: Update, texts: dict[str, str]) -> str:
-        return texts[locale_hint(update.effective_user) or self.conversation.default_locale]
+    def _text(self, update: Update, key: str) -> str:
+        """The core's text for `key`, in the language this user's client reports."""
+        return say(locale_hint(update.effective_user) or self.conversation.default_locale, key)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log first, then tell the user something went wrong."""
         log.error("telegram: handling an update failed", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None and update.callback_query is None:
             with contextlib.suppress(TelegramError):
-                await self.bot.send_message(update.effective_chat.id, self._words(update, SOMETHING_WENT_WRONG))
+                await self.bot.send_message(update.effective_chat.id, self._text(update, "something_went_wrong"))
 
-    # --- results out -----------------------------------------------------------------------------
 
-    async def deliver(self, delivery: DeliveryRecord) -> None:
-        """The Courier's send: a job's result, in place of its progress message when this
-        process sent one."""
-        replies = await self.conversation.render_delivery(delivery)
+class TelegramSurface(Surface):
+    """Telegram's side of delivery: a progress message is a placeholder photo whose caption
+    follows the job; the result replaces it (or comes as new messages where it cannot)."""
+    platform = TELEGRAM
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._placeholder: str | bytes = placeholder_png()   # bytes until Telegram gives a file_id
+
+    async def post(self, chat_id: str, reply: Reply) -> Shown | None:
+        if reply.kind != "progress":
+            await send_reply(self.bot, chat_id, reply)
+            return None
+        message = await self.bot.send_photo(chat_id, self._placeholder, caption=reply.text,
+                                            filename="dreamface-working.png")
+        if isinstance(self._placeholder, bytes) and message.photo:
+            self._placeholder = message.photo[-1].file_id
+        return self.reopen(chat_id, str(message.message_id))
+
+    def reopen(self, chat_id: str, message_id: str) -> Shown:
+        async def edit(caption: str) -> bool:
+            try:
+                await self.bot.edit_message_caption(chat_id=chat_id, message_id=int(message_id), caption=caption)
+            except RetryAfter:
+                return False   # shown again next round
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise MessageGone(exc.message) from exc
+            except TelegramError as exc:
+                log.warning("telegram progress: editing message %s failed: %s", message_id, exc)
+            return True
+        return Shown(edit, target=int(message_id), message_id=message_id)
+
+    async def deliver(self, delivery: DeliveryRecord, replies: Sequence[Reply], shown: Shown | None) -> None:
+        """A job's result, in place of its progress message where there is one."""
         try:
-            for reply in replies:
-                async with self.progress.take(reply.job_id) as shown:
-                    if shown is not None and await _replaced(self.bot, delivery.chat_id, shown.message_id, reply):
-                        continue
-                    await send_reply(self.bot, delivery.chat_id, reply)
+            for index, reply in enumerate(replies):
+                if index == 0 and shown is not None and await _replaced(self.bot, delivery.chat_id, shown.target, reply):
+                    continue
+                await send_reply(self.bot, delivery.chat_id, reply)
         except TelegramError as exc:
             raise delivery_failure(exc) from exc
 

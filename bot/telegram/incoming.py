@@ -13,8 +13,8 @@ from telegram import Chat, Document, Message, MessageEntity, PhotoSize, Update, 
 
 from bot.commands import LOCALES
 from bot.messages import Incoming
+from storage.platforms import TELEGRAM as PLATFORM
 
-PLATFORM = "telegram"
 DOWNLOAD_MAX_BYTES = 20 * 1024 * 1024   # the Bot API will not hand a bot a bigger file
 GROUP_CHATS = (Chat.GROUP, Chat.SUPERGROUP)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -25,17 +25,17 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery import Deliveries, Shown, Surface
+from bot.conversation.replies import say_both
 from bot.messages import Incoming, Reply
 from bot.web.forwarded import Network, forwarded_middleware
-from bot.web.hub import PLATFORM, Hub
+from bot.web.hub import Hub
 from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
 from bot.web.page import preferred_locale, render_page
-from bot.web.progress import ProgressWatcher, RenderProgress, job_progress
 from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
                           parse_binary_frame, parse_text_frame, reply_frame)
-from storage.courier import Courier
 from storage.outbox import DeliveryRecord
-from storage.queue import Queue
+from storage.platforms import WEB as PLATFORM
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +47,22 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-SOMETHING_WENT_WRONG = "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"
 
 
 class Conversation(Protocol):
+    engine: AsyncEngine
     async def handle(self, incoming: Incoming) -> list[Reply]: ...
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]: ...
+    async def job_progress(self, job_ids: Sequence[int]) -> dict[int, Reply | None]: ...
 
 
 class Core(Protocol):
     """What the web chat needs from the running application (dreamface.app.open_app)."""
     engine: AsyncEngine
     conversation: Conversation
-    queue: Queue
 
 
 CoreFactory = Callable[[], AbstractAsyncContextManager[Core]]
-ProgressFactory = Callable[[Core], RenderProgress]
-
-
-def core_progress(core: Core) -> RenderProgress:
-    return job_progress(core.engine, core.queue)
 
 
 @dataclass(frozen=True)
@@ -83,20 +78,20 @@ CONFIG = web.AppKey("config", WebConfig)
 SIGNER = web.AppKey("signer", CookieSigner)
 CORE = web.AppKey("core", Core)
 HUB = web.AppKey("hub", Hub)
-PROGRESS = web.AppKey("progress", ProgressWatcher)
+DELIVERIES = web.AppKey("deliveries", Deliveries)
 LOOPS = web.AppKey("loops", list)   # the courier and progress tasks, for /healthz
 
 
-def create_app(config: WebConfig, core: CoreFactory, *, progress: ProgressFactory = core_progress) -> web.Application:
+def create_app(config: WebConfig, core: CoreFactory) -> web.Application:
     """The web chat. `core` opens the conversation core (and its worker) when the app starts
-    and closes it when the app stops; `progress` words the live status of a job."""
+    and closes it when the app stops."""
     app = web.Application(middlewares=[forwarded_middleware(config.trusted_proxies), error_middleware],
                           client_max_size=MAX_FRAME_BYTES)
     app[CONFIG] = config
     app[SIGNER] = CookieSigner(config.secret)
     app[HUB] = Hub()
     app.cleanup_ctx.append(_core_ctx(core))
-    app.cleanup_ctx.append(_delivery_ctx(progress))
+    app.cleanup_ctx.append(_delivery_ctx)
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
@@ -115,33 +110,48 @@ def _core_ctx(factory: CoreFactory) -> Callable[[web.Application], AsyncIterator
     return core_ctx
 
 
-def _delivery_ctx(progress: ProgressFactory) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
-        """The courier bringing job results to connected users, and the progress watcher."""
-        core, hub, config = app[CORE], app[HUB], app[CONFIG]
-        watcher = app[PROGRESS] = ProgressWatcher(progress(core), hub, poll_seconds=config.progress_poll_seconds)
+class WebSurface(Surface):
+    """The web chat's side of delivery: results and re-worded progress go to the user's open
+    tabs, which replace a job's message in place by its id; nothing needs reopening."""
+    platform = PLATFORM
 
-        async def send(delivery: DeliveryRecord) -> None:
-            hub.require(delivery.target)   # before rendering: a user who left gets it on return
-            replies = await core.conversation.render_delivery(delivery)
-            await hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
-            for reply in replies:
-                if reply.job_id is not None and reply.kind != "progress":
-                    watcher.finished(reply.job_id)
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
 
-        courier = Courier(core.engine, hub.routes, send, poll_seconds=config.courier_poll_seconds)
-        hub.on_change = lambda routes: setattr(courier, "routes", routes)
-        stop = asyncio.Event()
-        app[LOOPS] = [asyncio.create_task(courier.run(stop), name="web courier"),
-                      asyncio.create_task(watcher.run(stop), name="web progress")]
-        for task in app[LOOPS]:
-            task.add_done_callback(_report_early_end)
-        try:
-            yield
-        finally:
-            stop.set()
-            await asyncio.gather(*app[LOOPS], return_exceptions=True)
-    return delivery_ctx
+    def following(self, chat_id: str) -> bool:
+        return self.hub.connected(chat_id)   # a reconnecting tab gets the result from the outbox
+
+    async def accept(self, delivery: DeliveryRecord) -> None:
+        self.hub.require(delivery.target)   # before rendering: a user who left gets it on return
+
+    async def deliver(self, delivery: DeliveryRecord, replies: Sequence[Reply], shown: Shown | None) -> None:
+        await self.hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
+
+    async def post(self, user_key: str, reply: Reply) -> Shown | None:
+        await self.hub.send(user_key, reply_frame(reply))
+
+        async def edit(text: str) -> bool:
+            await self.hub.send(user_key, reply_frame(replace(reply, text=text)))
+            return True
+        return Shown(edit) if reply.kind == "progress" else None
+
+
+async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Results for the users connected to this process, and their jobs' progress."""
+    core, hub, config = app[CORE], app[HUB], app[CONFIG]
+    deliveries = app[DELIVERIES] = Deliveries(core.conversation, WebSurface(hub), routes=hub.routes,
+                                              poll_seconds=config.progress_poll_seconds,
+                                              courier_poll_seconds=config.courier_poll_seconds)
+    hub.on_change = lambda routes: setattr(deliveries.courier, "routes", routes)
+    stop = asyncio.Event()
+    app[LOOPS] = deliveries.start(stop)   # nothing to restore: a tab that reconnects gets results from the outbox
+    for task in app[LOOPS]:
+        task.add_done_callback(_report_early_end)
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*app[LOOPS], return_exceptions=True)
 
 
 def _report_early_end(task: asyncio.Task) -> None:
@@ -221,16 +231,15 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 await socket.send_json(notice_frame(str(exc)))
                 continue
             incoming = _incoming(user, message, locale or None)
-            try:
-                replies = await conversation.handle(incoming)
-            except Exception:  # one failed message must not end the conversation: log, then say so
-                log.exception("web: handling a message failed")
-                await socket.send_json(notice_frame(SOMETHING_WENT_WRONG))
-                continue
-            for reply in replies:
-                if reply.kind == "progress" and reply.job_id is not None:
-                    app[PROGRESS].watch(user, reply)
-                await hub.send(user, reply_frame(reply))
+            deliveries = app[DELIVERIES]
+            async with deliveries.turn(user):
+                try:
+                    replies = await conversation.handle(incoming)
+                except Exception:  # one failed message must not end the conversation: log, then say so
+                    log.exception("web: handling a message failed")
+                    await socket.send_json(notice_frame(say_both("something_went_wrong")))
+                    continue
+                await deliveries.post_replies(user, replies, lambda reply: deliveries.surface.post(user, reply))
     finally:
         hub.remove(user, socket)
     return socket

@@ -15,10 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from storage.outbox import DeliveryFailed, Routes
+from storage.platforms import WEB as PLATFORM
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "web"
 # Courier.run takes the platforms it listens for from its first routes, so the routes are never
 # empty: this key stands for nobody (cookie keys are never empty).
 NOBODY = ""

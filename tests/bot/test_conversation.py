@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import Conversation, payloads
+from bot.conversation.replies import STYLE_NAMES, say_both
 from bot.gallery import ensure_default_gallery
 from chat_harness import ChatHarness
 from facegen.montage.backend import MontageBackend
 from bot.messages import Incoming
+from ground.config import BACKENDS
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository
@@ -29,6 +31,14 @@ def text(replies) -> str:
 
 def buttons(replies) -> dict[str, str]:
     return {b.label: b.payload for r in replies for row in r.buttons for b in row}
+
+
+def test_each_backend_has_a_style_name_in_both_languages():
+    assert set(STYLE_NAMES) == set(BACKENDS) and all(set(names) == {"ko", "en"} for names in STYLE_NAMES.values())
+
+
+def test_an_adapter_that_does_not_know_the_language_says_something_went_wrong_in_both():
+    assert say_both("something_went_wrong") == "문제가 생겼어요. 잠시 후 다시 해 주세요 · something went wrong; please try again"
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ from bot.commands import (
     Save, SetLanguage, ShowCandidates, Status, Undo,
 )
 from bot.grammar import MAX_TEXT_CHARS, parse
+from bot.grammar import lexicon
 from bot.grammar.lexicon import EXAMPLES
 from bot.grammar.numbers import to_int
+from facegen.latent import MORPH_MODES
+from ground.config import BACKENDS
 
 PARSED_TYPES = (*INTENTS, InvalidArgument, NotUnderstood)
 
@@ -367,3 +370,7 @@ def test_moderator_commands_with_an_unreadable_target_say_how_to_name_one(text, 
 @pytest.mark.parametrize("text", ["hide", "ban", "hide the glasses", "숨김", "차단"])
 def test_moderator_words_without_a_target_are_not_moderator_commands(text):
     assert type(parse(text, "en")).__name__ not in ("HideFace", "BanUser", "InvalidArgument")
+
+
+def test_the_word_tables_name_each_morph_mode_and_backend_once():
+    assert tuple(lexicon.MORPH_MODES) == MORPH_MODES and set(lexicon.STYLES) == set(BACKENDS)

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.messages import Reply
-from bot.web.app import LOOPS, PROGRESS
+from bot.web.app import DELIVERIES, LOOPS
 from bot.web.identity import COOKIE_NAME, CookieSigner, Identity, load_or_create_secret
 from bot.web.page import preferred_locale
 from bot.web.wire import MAX_PHOTO_BYTES
@@ -216,7 +216,7 @@ async def test_progress_messages_follow_the_job_until_its_result(served):
     await core.conversation.finish(job, key, "your face")
     result = await receive(socket)
     assert (result["kind"], result["job_id"], result["text"]) == ("result", job, "your face")
-    assert job not in server.app[PROGRESS].watching
+    assert job not in server.app[DELIVERIES].following_jobs
 
 
 # --- health, pages, secrets -----------------------------------------------------------------

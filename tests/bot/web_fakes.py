@@ -68,7 +68,7 @@ def fake_app(engine: AsyncEngine, **config):
         yield core
 
     defaults = dict(secret=SECRET, courier_poll_seconds=0.05, progress_poll_seconds=0.05)
-    app = create_app(WebConfig(**(defaults | config)), open_core, progress=lambda core: core.conversation.job_progress)
+    app = create_app(WebConfig(**(defaults | config)), open_core)
     return app, core
 
 

@@ -20,6 +20,8 @@ from facegen.backend import (Backend, BackendInfo, FittedFace, NoDirection, Phot
 from facegen.candidates import region_candidates
 from facegen.montage import MontageBackend
 from facegen.photo import PhotoError, load_photo
+from facegen.backends import OVERRIDES
+from ground.config import BACKENDS
 from stylegan_fixtures import tiny_d, tiny_sg2, tiny_sg3
 
 W_DIM = 16   # the tiny checkpoints' w_dim
@@ -42,6 +44,10 @@ def backend(request, tmp_path_factory) -> Backend:
     if request.param == "stylegan2":
         return _stylegan(tiny_sg2(), folder, discriminator=tiny_d())
     return _stylegan(tiny_sg3(), folder)
+
+
+def test_every_backend_the_settings_accept_is_one_this_build_can_run():
+    assert tuple(OVERRIDES) == BACKENDS
 
 
 def pixels(images: list[Image.Image]) -> list[np.ndarray]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bot.web.progress import job_progress
+from bot.conversation.progress import ProgressWording
 from ground.config import Settings
 from facegen.backends import load_backend
 from facegen.backend import PhotoFitOptions
@@ -57,7 +57,7 @@ async def test_progress_counts_up_while_the_photo_is_inverted_and_the_face_is_st
     queue, job_id, user_id = await _photo_job(engine, locale)
     faces = FaceJobs(engine, photo_options=PhotoFitOptions(steps=120), progress_interval=0.05)
     worker = Worker(engine, faces.handlers(), queues=("slow",))
-    render = job_progress(engine, queue)
+    render = ProgressWording(engine, queue).replies
     seen: list[str] = []
     running = asyncio.create_task(worker.run_once())
     while not running.done():

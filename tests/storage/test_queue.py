@@ -11,7 +11,7 @@ from storage.jobkinds import JobKind, JobKinds
 from storage.db import session_factory
 from storage.models import User
 from storage.presence import Presence, ProcessInfo
-from storage.queue import (JOBS_CHANNEL, MAX_PAYLOAD_BYTES, JobLost, JobRejected, Queue, Transition,
+from storage.queue import (JOBS_CHANNEL, MAX_PAYLOAD_BYTES, JobControl, JobLost, JobRejected, Queue, Transition,
                            UserJobCapReached, backoff)
 
 
@@ -278,6 +278,29 @@ async def test_cancel_queued_at_once_running_at_next_heartbeat(queue):
     await queue.finish(job, "w1", Transition.cancelled())
     assert (await queue.get(running)).state == "cancelled"
     assert await queue.cancel(running) is None
+
+
+async def test_cancelling_a_users_jobs_needs_no_job_kinds(engine, queue):
+    """What a ban, a cancel and "delete my data" do: every unfinished job of that user, in one
+    statement, through a JobControl that knows no kinds."""
+    me, other = await add_user(engine, "me"), await add_user(engine, "other")
+    done = (await queue.enqueue("render", {"size": 64, "style": "d"}, user_id=me, priority=-2)).id
+    [first] = await queue.claim("w1", ["default"], limit=1, lease_seconds=30)
+    await queue.finish(first, "w1", Transition.completed())
+    running = (await queue.enqueue("render", {"size": 64, "style": "r"}, user_id=me, priority=-1)).id
+    [job] = await queue.claim("w1", ["default"], limit=1, lease_seconds=30)
+    queued = (await queue.enqueue("render", {"size": 64}, user_id=me)).id
+    theirs = (await queue.enqueue("render", {"size": 64}, user_id=other)).id
+    control = JobControl(engine)
+    assert (first.id, job.id) == (done, running)
+    assert await control.cancel_user_jobs(me, "cancelled by a moderator") == 2
+    states = {i: ((await control.get(i)).state, (await control.get(i)).cancel_requested)
+              for i in (done, running, queued, theirs)}
+    assert states == {done: ("done", False), running: ("running", True), queued: ("cancelled", True),
+                      theirs: ("queued", False)}
+    assert (await control.get(queued)).error == "cancelled by a moderator"
+    assert await control.cancel_user_jobs(me) == 1            # the running one, until its worker stops
+    assert await control.cancel_user_jobs(await add_user(engine, "nobody")) == 0
 
 
 async def test_extend_reports_jobs_the_worker_lost(queue):
