@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-import torch
 from sqlalchemy import select
 
 from bot.conversation import Conversation
@@ -28,7 +27,6 @@ from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
 from facegen.handlers import FaceJobs, store_gallery_face
 from facegen.montage.backend import MontageBackend
 from facegen.provenance import BACKEND_KEY, FACE_KEY, KIND_KEY, MODEL_KEY, read_provenance
-from facegen.stylegan.loaders import save_safetensors
 from storage.worker import Worker
 from storage.blobs import BlobNotFound, read_blob
 from storage.db import create_engine, session_factory
@@ -37,7 +35,7 @@ from storage.gallery import GalleryEntryRecord, GalleryRepository
 from storage.models import GalleryCode, ModerationEvent
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "facegen"))
-from stylegan_fixtures import tiny_sg2  # noqa: E402
+from stylegan_fixtures import served_tiny_stylegan  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTO = REPO / "tests" / "data" / "obama_official_portrait.jpg"
@@ -125,14 +123,8 @@ async def test_gallery_pictures_carry_provenance_with_their_face_id(engine):
 @pytest.fixture
 def stylegan(tmp_path, monkeypatch):
     """A tiny random StyleGAN, served beside the montage."""
-    save_safetensors(tiny_sg2(), tmp_path / "g.safetensors")
-    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(tmp_path / "g.safetensors"))
-    load_backend.cache_clear()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: threads only contend
-    yield load_backend("stylegan")
-    torch.set_num_threads(threads)
-    load_backend.cache_clear()
+    with served_tiny_stylegan(tmp_path, monkeypatch) as backend:
+        yield backend
 
 
 async def photoreal_chat(engine) -> ChatHarness:

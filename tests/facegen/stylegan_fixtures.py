@@ -137,3 +137,21 @@ def write_nvidia_pickle(generator: nn.Module, path: Path, module_src: str = "# n
     with _nvidia_globals(), path.open("wb") as f:
         _NvidiaPickler(f, [generator, discriminator], module_src).dump(
             {"G": generator, "D": discriminator, "G_ema": generator, "training_set_kwargs": _EasyDict(resolution=16)})
+
+
+@contextlib.contextmanager
+def served_tiny_stylegan(directory: Path, monkeypatch):
+    """The stylegan backend of this process on a tiny random checkpoint (DREAMFACE_STYLEGAN_CKPT),
+    with torch on one thread (tiny tensors: more threads only contend); yields the backend."""
+    from facegen.backends import load_backend
+    from facegen.stylegan.loaders import save_safetensors
+    save_safetensors(tiny_sg2(), directory / "g.safetensors")
+    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(directory / "g.safetensors"))
+    load_backend.cache_clear()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield load_backend("stylegan")
+    finally:
+        torch.set_num_threads(threads)
+        load_backend.cache_clear()

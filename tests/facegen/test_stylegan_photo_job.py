@@ -9,21 +9,18 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
 from bot.conversation.progress import ProgressWording
 from ground.config import Settings
-from facegen.backends import load_backend
 from facegen.backend import PhotoFitOptions
 from facegen.handlers import PHOTO, FaceJobs, job_kinds, load
-from facegen.stylegan.loaders import save_safetensors
 from storage.worker import Worker
 from storage.blobs import add_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.outbox import Outbox
 from storage.queue import Queue
-from stylegan_fixtures import tiny_sg2
+from stylegan_fixtures import served_tiny_stylegan
 
 TESTDATA = Path(__file__).resolve().parent.parent / "data"
 REPLY_TO = {"platform": "web", "chat_id": "c1", "target": "u1"}
@@ -31,14 +28,9 @@ REPLY_TO = {"platform": "web", "chat_id": "c1", "target": "u1"}
 
 @pytest.fixture
 def stylegan(tmp_path, monkeypatch):
-    save_safetensors(tiny_sg2(), tmp_path / "g.safetensors")
-    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(tmp_path / "g.safetensors"))
-    load_backend.cache_clear()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: threads only contend
-    yield load_backend("stylegan")
-    torch.set_num_threads(threads)
-    load_backend.cache_clear()
+    """A tiny random StyleGAN, served beside the montage."""
+    with served_tiny_stylegan(tmp_path, monkeypatch) as backend:
+        yield backend
 
 
 async def _photo_job(engine, locale: str, photo: str = "obama_official_portrait.jpg") -> tuple[Queue, int, int]:
