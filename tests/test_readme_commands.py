@@ -317,6 +317,17 @@ async def platform_for(run: Run) -> AsyncIterator[tuple[dict[str, str], Callable
             poller.cancel()
 
 
+async def group_gone(group: int, timeout: float) -> None:
+    """Wait until no process of the process group is left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def serve_then_stop(run: Run, scratch: Path) -> str:
     async with platform_for(run) as (env, is_up):
         log_path = scratch / "serve.log"
@@ -333,6 +344,7 @@ async def serve_then_stop(run: Run, scratch: Path) -> str:
                 await asyncio.sleep(0.1)
             os.killpg(child.pid, signal.SIGTERM)
             returncode = await asyncio.to_thread(child.wait, 60)
+            await group_gone(child.pid, 60)   # `make` may exit before the dreamface it started has stopped
         finally:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)

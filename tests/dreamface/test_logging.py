@@ -124,4 +124,4 @@ def test_dreamface_worker_logs_json_and_serves_its_metrics_port(tmp_path):
     assert ready["ok"] and code == 0
     assert "# TYPE dreamface_jobs_finished_total counter" in metrics
     lines = [json.loads(line) for line in (tmp_path / "worker.err").read_text().splitlines()]
-    assert any(line["logger"] == "storage.worker" and "serving" in line["message"] for line in lines)
+    assert any(line["logger"] == "dreamface.worker" and "serving" in line["message"] for line in lines)
