@@ -8,7 +8,9 @@
 e.g. at the end of its input) and then tears down what it opened, innermost first: the
 clean-up scheduler, then the worker, then the database engine. A second signal while that
 runs falls through to Python's default (SIGINT: KeyboardInterrupt, exit 130; SIGTERM: end),
-so a stuck shutdown can still be ended by hand.
+so a stuck shutdown can still be ended by hand. Repeats within DUPLICATE_SECONDS of the first
+are the same request delivered twice, not a second one: `make run` stopped with SIGTERM to its
+process group gets it once from the sender and once more from make, which passes SIGTERM on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+DUPLICATE_SECONDS = 1.0
 
 
 def serve_until_signal(serve: Callable[[asyncio.Event], Awaitable[int]]) -> int:
@@ -29,9 +32,15 @@ async def _with_stop_signals(serve: Callable[[asyncio.Event], Awaitable[int]]) -
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
+    signalled = False
+
     def stop_once() -> None:
+        nonlocal signalled
+        if signalled:   # a repeat within the window: the same request again
+            return
+        signalled = True
         stop.set()
-        _restore_default_handlers(loop)
+        loop.call_later(DUPLICATE_SECONDS, _restore_default_handlers, loop)
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop_once)
