@@ -26,6 +26,8 @@ class Incoming:
     target: str | None = None         # for replies that must reach one process (the web chat: the user key)
     in_group: bool = False            # groups: only the face's owner may press its buttons
     roles: tuple[str, ...] = ()       # Discord: the sender's role ids and names in this guild (in-chat moderators)
+    address: str | None = None        # web: the client's address (through trusted proxies); its users share a job cap
+    group_id: str | None = None       # a Telegram group's or Discord guild's id; its users share a job cap
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,12 @@ class App:
 
 
 @contextlib.asynccontextmanager
-async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT_SIZE) -> AsyncIterator[App]:
+async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT_SIZE,
+                   secret: bytes | None = None) -> AsyncIterator[App]:
     """Raises storage.migrate.SchemaOutOfDate for a PostgreSQL database that needs
-    `dreamface db upgrade`. On leaving, the worker finishes its batch and stops."""
+    `dreamface db upgrade`. On leaving, the worker finishes its batch and stops. `secret`: the
+    key file's secret (bot.web.identity.load_or_create_secret), which owner keys are HMACs
+    under; None: a random one for this run."""
     from facegen import handlers
     from storage.migrate import open_database
 
@@ -60,7 +63,7 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
                                     user_job_cap=settings.user_job_cap,
                                     job_expiry_seconds=settings.job_expiry_seconds,
                                     limits=Limits.from_settings(settings),
-                                    moderators=Moderators.from_settings(settings))
+                                    moderators=Moderators.from_settings(settings), owner_secret=secret)
         await ensure_default_gallery(engine, MontageBackend())   # built in: drawn without any model file
         worker = None
         if with_worker:   # only a process that runs a worker loads a model (DREAMFACE_BACKEND)

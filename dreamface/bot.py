@@ -10,10 +10,13 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.adapters import ADAPTERS, mount_webhooks, running_adapters
+from bot.web.identity import load_or_create_secret
+from dreamface.run import DEFAULT_SECRET_FILE, SECRET_FILE_HELP
 from dreamface.serving import serve_until_signal
 from ground.config import Settings
 from ground.logging import configure as configure_logging
@@ -24,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bot", help="run one chat platform's bot alone (with an in-process worker)")
     parser.add_argument("platform", choices=sorted(ADAPTERS))
     parser.add_argument("--no-worker", action="store_true", help="leave jobs to separate `dreamface worker` processes")
+    parser.add_argument("--secret-file", type=Path, default=DEFAULT_SECRET_FILE, help=SECRET_FILE_HELP)
     parser.set_defaults(func=run_command)
 
 
@@ -34,16 +38,19 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"dreamface bot {args.platform}: set DREAMFACE_{token.upper()} first", file=sys.stderr)
         return 2
     configure_logging(settings)
-    return serve_until_signal(lambda stop: _serve(settings, args.platform, stop, with_worker=not args.no_worker))
+    secret = load_or_create_secret(args.secret_file)
+    return serve_until_signal(lambda stop: _serve(settings, args.platform, stop, with_worker=not args.no_worker,
+                                                  secret=secret))
 
 
-async def _serve(settings: Settings, platform: str, stop: asyncio.Event, *, with_worker: bool) -> int:
+async def _serve(settings: Settings, platform: str, stop: asyncio.Event, *, with_worker: bool,
+                 secret: bytes | None = None) -> int:
     from dreamface.app import open_app
     from storage.migrate import SchemaOutOfDate
 
     try:
         async with contextlib.AsyncExitStack() as stack:
-            app = await stack.enter_async_context(open_app(settings, with_worker=with_worker))
+            app = await stack.enter_async_context(open_app(settings, with_worker=with_worker, secret=secret))
             web_app = web.Application()   # the webhook routes, if any, on the web host and port
             options = mount_webhooks(web_app, settings, [platform])
             if options:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.cli_chat import terminal_session
+from bot.web.identity import DEFAULT_SECRET_FILE, load_or_create_secret
 from dreamface.serving import serve_until_signal
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE
 from ground.config import Settings
@@ -25,7 +26,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-worker", action="store_true", help="leave jobs to separate `dreamface worker` processes")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"picture side in pixels (64 to {MAX_SIZE})")
     parser.add_argument("--wait", type=float, default=300.0, help="most seconds to wait for one message's jobs")
+    parser.add_argument("--secret-file", type=Path, default=None,
+                        help="the server secret's file, to share owner keys with `dreamface run` (default: the "
+                             f"./{DEFAULT_SECRET_FILE} of `dreamface run` when it exists, else a secret for this chat only)")
     parser.set_defaults(func=run_command)
+
+
+def _secret(args: argparse.Namespace) -> bytes | None:
+    """The terminal user's buttons are pressed here only, so a secret for this run does; a key
+    file is read when there is one, and never created (the chat leaves no file behind)."""
+    path = args.secret_file or DEFAULT_SECRET_FILE
+    if args.secret_file is None and not path.exists():
+        return None
+    return load_or_create_secret(path)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -41,7 +54,7 @@ async def _chat(settings: Settings, args: argparse.Namespace, stop: asyncio.Even
     from dreamface.app import open_app
     from storage.migrate import SchemaOutOfDate
     try:
-        async with open_app(settings, with_worker=not args.no_worker, size=args.size) as app:
+        async with open_app(settings, with_worker=not args.no_worker, size=args.size, secret=_secret(args)) as app:
             await terminal_session(app, args, stop)
     except SchemaOutOfDate as exc:
         print(f"dreamface chat: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.adapters import mount_webhooks
 from bot.moderation.app import DashboardConfig, mount_dashboard
 from bot.web.app import CORE, WebConfig, create_app
-from bot.web.identity import load_or_create_secret
+from bot.web.identity import DEFAULT_SECRET_FILE, load_or_create_secret
 from ground.config import Settings
 from dreamface.health import ReadinessRules, mount_ops_routes
 from ground.logging import configure as configure_logging
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SECRET_FILE = Path("dreamface-web.key")
+SECRET_FILE_HELP = ("file holding the server secret: it signs browser identities and keys the owners of buttons; "
+                    f"created on first run (default: ./{DEFAULT_SECRET_FILE}); give every chat process the same one")
 # SQLite has no LISTEN/NOTIFY, so the worker and the courier find new work only by looking.
 # Measured (bench/README.md): 0.5 s polls give a p50 of ~520 ms from message to image, 0.1 s
 # gives ~120 ms for ~4% of one core while idle (0.05 s: ~110 ms for ~7%).
@@ -55,8 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", help="address to listen on (default: DREAMFACE_WEB_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on (default: DREAMFACE_WEB_PORT)")
     parser.add_argument("--secret-file", type=Path, default=DEFAULT_SECRET_FILE,
-                        help="file holding the key that signs browser identities; created on first run "
-                             f"(default: ./{DEFAULT_SECRET_FILE}); share it between web processes")
+                        help=SECRET_FILE_HELP)
     parser.set_defaults(func=run_command)
 
 
@@ -81,6 +81,14 @@ def web_config(settings: Settings, options: RunOptions) -> WebConfig:
                      trusted_proxies=settings.trusted_proxy_networks)
 
 
+def dashboard_config(settings: Settings, secret: bytes) -> DashboardConfig:
+    return DashboardConfig(secret=secret, login_max_failures=settings.mod_login_max_failures,
+                           login_address_max_failures=settings.mod_login_address_max_failures,
+                           login_delay_seconds=settings.mod_login_delay_seconds,
+                           login_lockout_seconds=settings.mod_login_lockout_seconds,
+                           hash_threads=settings.mod_login_hash_threads, hash_queue=settings.mod_login_hash_queue)
+
+
 async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event | None = None,
                 out: TextIO = sys.stdout) -> int:
     """Serve until `stop` is set (`serve_until_signal` sets it on SIGINT/SIGTERM); returns the
@@ -89,11 +97,10 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
 
     settings = embedded_settings(settings)
     config = web_config(settings, options)
-    app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker, adapter_options))
+    app = create_app(config, lambda: _open_with_adapters(settings, options.with_worker, adapter_options,
+                                                         config.secret))
     adapter_options = mount_webhooks(app, settings)   # Telegram's webhook, when configured
-    mount_dashboard(app, DashboardConfig(secret=config.secret, login_max_failures=settings.mod_login_max_failures,
-                                         login_lockout_seconds=settings.mod_login_lockout_seconds),
-                    lambda: app[CORE].engine)
+    mount_dashboard(app, dashboard_config(settings, config.secret), lambda: app[CORE].engine)
     mount_ops_routes(app, lambda request: request.app[CORE].engine,
                      ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds,
                                     default_backend=settings.default_backend))
@@ -124,12 +131,12 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
 
 
 @contextlib.asynccontextmanager
-async def _open_with_adapters(settings: Settings, with_worker: bool,
-                              adapter_options: dict[str, dict]) -> AsyncIterator["App"]:
+async def _open_with_adapters(settings: Settings, with_worker: bool, adapter_options: dict[str, dict],
+                              secret: bytes) -> AsyncIterator["App"]:
     """The start-up bundle, with the Telegram and Discord bots whose tokens are set."""
     from bot.adapters import running_adapters
     from dreamface.app import open_app
-    async with open_app(settings, with_worker=with_worker) as core, \
+    async with open_app(settings, with_worker=with_worker, secret=secret) as core, \
             running_adapters(settings, core, options=adapter_options):
         yield core
 

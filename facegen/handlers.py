@@ -346,7 +346,7 @@ class FaceJobs:
         png = self._png(backend.render([fitted.code], p["size"])[0], "face", backend)
         return fitted.code, png, dict(fitted.made)
 
-    def _png(self, image: Image.Image, kind: str, backend: Backend, face_id: int | None = None) -> bytes:
+    def _png(self, image: Image.Image, kind: str, backend: Backend, face_id: str | None = None) -> bytes:
         """The picture with its provenance: what it is, and the backend and model that drew it."""
         return encode_png(image, kind=kind, face_id=face_id, watermark=self.watermark, backend=backend.name,
                           model=backend.checkpoint_id)
@@ -392,7 +392,7 @@ class FaceJobs:
                 user, parent=inputs.parent, other_parent=other, operation=p["operation"],
                 params={**p["params"], **made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=code.to_bytes(), image=png, job_id=job.id, worker_id=job.worker_id)
-            await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.id))
+            await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.public_id))
             await repo.set_current_face(user, face)
             await self.outbox.add(session, _destination(p), {
                 "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
@@ -441,7 +441,7 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    pictures[i] = self._png(contact_sheet(images), "sheet", backend, face_id=faces[i].id)
+                    pictures[i] = self._png(contact_sheet(images), "sheet", backend, face_id=faces[i].public_id)
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures

@@ -66,6 +66,10 @@ class Settings:
     worker_queues: str = _setting("default,slow", "comma-separated queues a worker serves")
     user_job_cap: int = _setting(5, "most unfinished jobs one user may have queued or running")
     user_rate_per_minute: int = _setting(20, "most new requests one user may make in any minute; 0: no rate limit")
+    address_job_cap: int = _setting(
+        20, "most unfinished jobs all web users of one client address (an IPv6 /64) may have together; 0: no cap")
+    chat_job_cap: int = _setting(
+        20, "most unfinished jobs all users of one Telegram group or Discord guild may have together; 0: no cap")
     blocklist_file: str = _setting(
         "", "file of words (one per line) refused in descriptions and names, with a polite reply; empty: none")
     job_expiry_seconds: float = _setting(600.0, "a queued job nobody ran within this time fails")
@@ -94,8 +98,18 @@ class Settings:
     discord_mod_role: str = _setting(
         "", "Discord role (id or name) whose members may hide faces and ban users from the chat; empty: nobody")
     mod_login_max_failures: int = _setting(
-        5, "failed moderator logins per name and per address before logins are refused for a while")
-    mod_login_lockout_seconds: float = _setting(900.0, "how long logins stay refused after too many failures")
+        5, "failed moderator logins for one name from one address before each further try from there must wait "
+           "(never for the name alone: the real moderator logs in from elsewhere)")
+    mod_login_address_max_failures: int = _setting(
+        20, "failed moderator logins from one address, all names together, before each further try from it must wait")
+    mod_login_delay_seconds: float = _setting(
+        30.0, "the first wait after too many failed logins; it doubles with every further failure")
+    mod_login_lockout_seconds: float = _setting(
+        900.0, "how long a failed login counts, and the longest wait it can cause")
+    mod_login_hash_threads: int = _setting(
+        1, "threads checking moderator passwords (scrypt: 128 MiB and about half a second each), apart from rendering")
+    mod_login_hash_queue: int = _setting(
+        4, "moderator logins that may wait for a password check; one more is answered 429 at once")
     log_format: str = _setting("text", "log lines: text (readable) or json (one JSON object per line)")
     log_level: str = _setting("INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
     log_pseudonym_key: str = _setting(
@@ -123,10 +137,13 @@ class Settings:
     def _validate(self) -> None:
         positive = ("web_port", "worker_batch_size", "worker_lease_seconds", "worker_poll_seconds",
                     "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds", "stylegan_max_batch",
-                    "inversion_steps", "mod_login_max_failures", "mod_login_lockout_seconds")
+                    "inversion_steps", "mod_login_max_failures", "mod_login_lockout_seconds",
+                    "mod_login_address_max_failures", "mod_login_delay_seconds", "mod_login_hash_threads")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be greater than 0, got {getattr(self, name)!r}")
+        if self.mod_login_hash_queue < 0:
+            raise ConfigError(f"{PREFIX}MOD_LOGIN_HASH_QUEUE must be 0 or more, got {self.mod_login_hash_queue!r}")
         if self.ready_max_queue_age_seconds <= 0:
             raise ConfigError(f"{PREFIX}READY_MAX_QUEUE_AGE_SECONDS must be greater than 0, "
                               f"got {self.ready_max_queue_age_seconds!r}")
@@ -140,7 +157,8 @@ class Settings:
             path = getattr(self, name)
             if path and not os.path.isfile(path):
                 raise ConfigError(f"{PREFIX}{name.upper()}: no such file {path!r}")
-        for name in ("photo_retention_seconds", "generation_retention_days", "user_rate_per_minute"):
+        for name in ("photo_retention_seconds", "generation_retention_days", "user_rate_per_minute",
+                     "address_job_cap", "chat_job_cap"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")
         for name in ("backend", "default_backend"):

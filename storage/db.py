@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+from pathlib import Path
+
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -18,6 +23,9 @@ _DRIVERS = {
     "postgresql+psycopg2": "postgresql+asyncpg",
 }
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DATA_FILE_MODE = 0o600   # the database holds users' faces and ids: readable by its owner only
+
+log = logging.getLogger(__name__)
 
 
 def normalize_url(url: str) -> str:
@@ -41,6 +49,7 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
 def create_engine(url: str, **kwargs) -> AsyncEngine:
     url = normalize_url(url)
     if is_sqlite(url):
+        _create_private_file(make_url(url).database)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -51,6 +60,30 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     # reply once. The outage test (tests/storage/test_outage.py) covers that path.
     kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a SQLite database file with mode 0600 before SQLite does (it would follow the
+    umask, usually world-readable). SQLite gives the WAL and shared-memory files the mode of
+    the database file, so they are private too. An existing file is left as it is, with a
+    warning when others may read it (`chmod 600 dreamface.db*` fixes one made before)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DATA_FILE_MODE))   # empty: a valid database
+        return
+    except FileExistsError:
+        pass
+    except OSError:   # no such directory, read-only place: SQLite will say so in its own words
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("the database file %s can be read by other users (mode %o); chmod 600 it and its "
+                    "-wal and -shm files", path, mode)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -65,6 +65,7 @@ class FaceRecord:
     flagged: bool
     created_at: datetime
     worker_id: str | None = None     # the worker process that rendered it (None: made in the chat process)
+    public_id: str | None = None     # what its pictures carry (storage.models.new_public_id); None: made before
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def _face_record(row) -> FaceRecord:
         operation=face.operation, params=dict(face.params), backend=face.backend,
         checkpoint_id=face.checkpoint_id, code=bytes(face.code), image_blob_id=face.image_blob_id,
         job_id=face.job_id, hidden=face.hidden, flagged=face.flagged, created_at=face.created_at,
-        worker_id=face.worker_id)
+        worker_id=face.worker_id, public_id=face.public_id)
 
 
 def _user_record(user: User) -> UserRecord:
@@ -115,21 +116,28 @@ class FaceRepository:
     # --- users ---------------------------------------------------------------------------
 
     async def get_or_create_user(self, platform: str, platform_user_id: str, locale: str = "ko",
-                                 display_name: str | None = None) -> UserRecord:
+                                 display_name: str | None = None, *, owner_key: str | None = None) -> UserRecord:
         """The user for a platform identity, created on first contact. Safe when two messages
-        from a new user arrive at once. A changed display name is updated; locale is only the
-        initial one (the conversation decides when it changes)."""
+        from a new user arrive at once. A changed display name is updated, and so is a changed
+        `owner_key` (storage.models.owner_key: after an upgrade or a new secret the stored one
+        is rewritten at the user's next message); locale is only the initial one (the
+        conversation decides when it changes)."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        key = {} if owner_key is None else {"owner_key": owner_key}
         await self._session.execute(
             insert(User)
             .values(platform=platform, platform_user_id=platform_user_id, locale=locale,
-                    display_name=display_name, locale_chosen=False, banned=False, face_count=0)
+                    display_name=display_name, locale_chosen=False, banned=False, face_count=0, **key)
             .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
         user = (await self._session.execute(
             select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
             .execution_options(populate_existing=True))).scalar_one()
+        changed = False
         if display_name is not None and user.display_name != display_name:
-            user.display_name = display_name
+            user.display_name, changed = display_name, True
+        if owner_key is not None and user.owner_key != owner_key:
+            user.owner_key, changed = owner_key, True
+        if changed:
             await self._session.flush()
         return _user_record(user)
 

@@ -103,12 +103,12 @@ class GalleryRepository:
         return _record(entry, {})
 
     async def add_face(self, entry: GalleryEntryRecord, *, backend: str, checkpoint_id: str, code: bytes,
-                       image: bytes, stamp: Callable[[bytes, int], bytes] | None = None,
+                       image: bytes, stamp: Callable[[bytes, str | None], bytes] | None = None,
                        worker_id: str | None = None) -> int:
         """Store the entry's face for one backend and checkpoint; returns the face id. Where
         another process stored that face first (even while this one was computing it), the
         first one's face id, and nothing is added. `stamp` gives the picture its final bytes
-        once the face id is known (the provenance chunk of facegen.provenance.stamp_face_id)."""
+        once the face is stored (its public id: the provenance chunk of facegen.provenance.stamp_face_id)."""
         stored = await self._face_id(entry.id, backend, checkpoint_id)
         if stored is not None:
             return stored
@@ -119,7 +119,7 @@ class GalleryRepository:
                     owner, parent=None, operation="gallery", params={"entry": entry.name}, backend=backend,
                     checkpoint_id=checkpoint_id, code=code, image=image, worker_id=worker_id)
                 if stamp is not None and face.image_blob_id is not None:
-                    await replace_blob(self._session, face.image_blob_id, stamp(image, face.id))
+                    await replace_blob(self._session, face.image_blob_id, stamp(image, face.public_id))
                 self._session.add(GalleryCode(entry_id=entry.id, backend=backend, checkpoint_id=checkpoint_id,
                                               face_id=face.id))
                 await self._session.flush()

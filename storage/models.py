@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +18,7 @@ from storage.base import Base
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1   # the largest id either database holds: a bigger number names no row
 
 
 def utcnow() -> datetime:
@@ -23,19 +26,33 @@ def utcnow() -> datetime:
 
 
 OWNER_KEY_CHARS = 12   # 60 bits: no two users share one in practice
+OWNER_KEY_CONTEXT = b"dreamface owner key v1:"   # keeps these HMACs apart from any other use of the secret
 
 
-def owner_key(platform: str, platform_user_id: str) -> str:
-    """A short, stable key of a platform identity. Its first characters are the owner tag of the
-    user's buttons (bot/conversation/payloads.py); the whole key finds the user again when
-    someone else reports one of their faces."""
-    digest = hashlib.sha256(f"{platform}\0{platform_user_id}".encode()).digest()
+def _key_text(digest: bytes) -> str:
     return base64.b32encode(digest).decode().lower()[:OWNER_KEY_CHARS]
 
 
+def owner_key(secret: bytes, platform: str, platform_user_id: str) -> str:
+    """A short, stable key of a platform identity: an HMAC under the server's secret (the web
+    chat's key file), so nobody without it can work out anyone's key from their public
+    Telegram or Discord id. Its first characters are the owner tag of the user's buttons
+    (bot/conversation/payloads.py); the whole key, stored with the user, finds them again when
+    someone else reports one of their faces."""
+    digest = hmac.new(secret, OWNER_KEY_CONTEXT + f"{platform}\0{platform_user_id}".encode(), hashlib.sha256).digest()
+    return _key_text(digest)
+
+
+def legacy_owner_key(platform: str, platform_user_id: str) -> str:
+    """The unsalted SHA-256 key of releases before issue #23, which anyone could compute: still
+    stored for users not seen since the upgrade, and never accepted from a button."""
+    return _key_text(hashlib.sha256(f"{platform}\0{platform_user_id}".encode()).digest())
+
+
 def _owner_key_default(context) -> str:
-    values = context.get_current_parameters()
-    return owner_key(values["platform"], values["platform_user_id"])
+    """A random key for a user stored without one (the gallery's owner, users made by tools): it
+    names them for nobody until the conversation core gives them their HMAC key."""
+    return _key_text(secrets.token_bytes(32))
 
 
 class User(Base):
@@ -68,12 +85,23 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+PUBLIC_ID_PREFIX = "df-"   # so a moderator can tell a picture's id from a database id at a glance
+
+
+def new_public_id() -> str:
+    """A face's opaque public id (80 random bits): what its pictures carry (the provenance
+    chunk), resolved only by moderators (the dashboard, `dreamface mod picture`). It tells
+    nothing of how many faces there are or whose this is."""
+    return PUBLIC_ID_PREFIX + base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
 class Face(Base):
     """A node of a user's history tree: how it was made, its latent code and its picture."""
     __tablename__ = "faces"
     __table_args__ = (
         UniqueConstraint("user_id", "number"),
         Index("ix_faces_created_at_id", "created_at", "id"),
+        Index("uq_faces_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -92,6 +120,8 @@ class Face(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # new_public_id(); NULL for faces made before issue #23 (their pictures carry the database id)
+    public_id: Mapped[str | None] = mapped_column(String(24), default=new_public_id)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -131,14 +161,17 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint(f"state IN {JOB_STATES!r}", name="state"),
-        # the claim: best ready job first, per queue
-        Index("ix_jobs_claim", "queue", "priority", "run_at", "id",
+        # the claim: best ready job first, per queue (storage/queries.py JOB_ORDER)
+        Index("ix_jobs_claim", "queue", "priority", "turn", "run_at", "id",
               sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
         # lease rescue
         Index("ix_jobs_lease", "lease_expires_at",
               sqlite_where=text("state = 'running'"), postgresql_where=text("state = 'running'")),
         # the per-user cap counts these
         Index("ix_jobs_user_unfinished", "user_id",
+              sqlite_where=text(UNFINISHED_JOB), postgresql_where=text(UNFINISHED_JOB)),
+        # the per-address and per-chat caps count these
+        Index("ix_jobs_crowd_unfinished", "crowd",
               sqlite_where=text(UNFINISHED_JOB), postgresql_where=text(UNFINISHED_JOB)),
         # a dedupe key is unique while its job is queued or running
         Index("uq_jobs_dedupe_key", "dedupe_key", unique=True,
@@ -156,9 +189,15 @@ class Job(Base):
     route: Mapped[str | None] = mapped_column(String(160))
     batch_key: Mapped[str] = mapped_column(String(96))             # jobs with the same key run in one batch
     priority: Mapped[int] = mapped_column(Integer, default=0)      # lower runs first
+    # fair turns: the user's 1st, 2nd, … waiting job in this queue's rounds, stamped at enqueue
+    # (storage/queries.py INSERT_JOB); within a priority, a lower turn runs first
+    turn: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    # who shares a waiting-jobs cap with the user: an HMAC of the web client's address or of the
+    # group chat (ground/limits.py Crowd); NULL: nobody
+    crowd: Mapped[str | None] = mapped_column(String(32))
     dedupe_key: Mapped[str | None] = mapped_column(String(128))
     attempt: Mapped[int] = mapped_column(Integer, default=0)       # claims so far, this one included
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)

@@ -18,6 +18,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from ipaddress import IPv6Address, ip_address, ip_network
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -28,7 +29,7 @@ from sqlalchemy.orm import aliased
 from storage.blobs import BlobData, BlobNotFound, read_blob
 from storage.faces import DeletedData, FaceRepository, UserRecord
 from storage.models import (Face, Moderator, ModeratorLoginFailure, ModeratorSession, ModerationEvent, User,
-                            utcnow)
+                            MAX_ID, PUBLIC_ID_PREFIX, legacy_owner_key, utcnow)
 from storage.privacy import erase_user
 
 MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}")   # no ":" — actors "user:<id>" stay distinct
@@ -159,43 +160,87 @@ class ModeratorSessions:
         return result.rowcount
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How failed dashboard logins slow the next try. Failures count per (name, address) and
+    per address, never per name alone: an attacker guessing a moderator's password from their
+    own addresses never locks the real moderator out. Past `pair_failures` failures of one name
+    from one address (or `address_failures` from one address, all names together) each further
+    try from there waits `first_delay` after the latest failure, twice that after the next
+    failure, and so on, at most `window`; failures older than `window` are forgotten."""
+    pair_failures: int = 5
+    address_failures: int = 20
+    first_delay: timedelta = timedelta(seconds=30)
+    window: timedelta = timedelta(minutes=15)
+
+    def wait(self, failures: int, free: int, latest: datetime, now: datetime) -> timedelta | None:
+        """How long a scope with `failures` recent failures (the latest at `latest`) still waits."""
+        if failures < free:
+            return None
+        delay = min(self.window, self.first_delay * 2 ** min(failures - free, 32))
+        left = latest + delay - now
+        return left if left > timedelta(0) else None
+
+
+def address_key(address: str) -> str:
+    """What failures are counted against: the IP address, or an IPv6 client's /64 (one
+    subscriber usually holds a whole /64, so its single addresses cost nothing to change)."""
+    try:
+        ip = ip_address(address.strip())
+    except ValueError:
+        return address.strip()[:64]
+    if isinstance(ip, IPv6Address):
+        return str(ip.ipv4_mapped) if ip.ipv4_mapped else str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class LoginFailures:
-    """Failed dashboard logins, counted per name and per client address over a sliding window.
-    Rows live in the database, so every process behind a load balancer counts the same ones.
+    """Failed dashboard logins (LoginLimits says how they count). Rows live in the database,
+    so every process behind a load balancer counts the same ones.
 
     An attempt is written as a failure *before* its password is checked (`begin`) and taken
     back only when it succeeds (`succeeded`), so a burst of parallel guesses is counted too."""
 
-    def __init__(self, session: AsyncSession, *, max_failures: int, window: timedelta) -> None:
+    def __init__(self, session: AsyncSession, limits: LoginLimits) -> None:
         self._session = session
-        self._max = max_failures
-        self._window = window
+        self._limits = limits
+
+    @staticmethod
+    def _name(name: str) -> str:
+        return name.strip().lower()[:64]
+
+    async def _recent(self, *where) -> tuple[int, datetime | None]:
+        count, latest = (await self._session.execute(
+            select(func.count(), func.max(ModeratorLoginFailure.failed_at)).where(*where))).one()
+        return count, None if latest is None else _aware(latest)
 
     async def begin(self, name: str, address: str, *, now: datetime | None = None) -> timedelta | None:
-        """Count an attempt; or, when the name or the address already failed `max_failures`
-        times within the window, count nothing and return how long until the oldest of those
-        failures leaves it."""
-        now = now or utcnow()
-        name = name.strip().lower()[:64]
-        await self._session.execute(delete(ModeratorLoginFailure).where(ModeratorLoginFailure.failed_at <= now - self._window))
+        """Count an attempt; or, while the (name, address) pair or the address must still wait,
+        count nothing and return how long."""
+        now, limits = now or utcnow(), self._limits
+        name, address = self._name(name), address_key(address)
+        await self._session.execute(delete(ModeratorLoginFailure).where(
+            ModeratorLoginFailure.failed_at <= now - limits.window))
         waits = []
-        for column, value in ((ModeratorLoginFailure.name, name), (ModeratorLoginFailure.address, address)):
-            recent = (await self._session.execute(
-                select(ModeratorLoginFailure.failed_at).where(column == value)
-                .order_by(ModeratorLoginFailure.failed_at.desc()).limit(self._max))).scalars().all()
-            if len(recent) >= self._max:
-                waits.append(_aware(recent[-1]) + self._window - now)
+        for where, free in (((ModeratorLoginFailure.name == name, ModeratorLoginFailure.address == address),
+                             limits.pair_failures),
+                            ((ModeratorLoginFailure.address == address,), limits.address_failures)):
+            failures, latest = await self._recent(*where)
+            wait = None if latest is None else limits.wait(failures, free, latest, now)
+            if wait is not None:
+                waits.append(wait)
         if waits:
             return max(waits)
-        self._session.add(ModeratorLoginFailure(name=name, address=address[:64], failed_at=now))
+        self._session.add(ModeratorLoginFailure(name=name, address=address, failed_at=now))
         await self._session.flush()
         return None
 
-    async def succeeded(self, name: str) -> None:
-        """The right password: this name's failures are forgotten (from every address); the
-        address keeps its failures with other names."""
+    async def succeeded(self, name: str, address: str) -> None:
+        """The right password: the failures of this name from this address are forgotten; the
+        name's failures from other addresses (someone else guessing) and the address's failures
+        with other names stay."""
         await self._session.execute(delete(ModeratorLoginFailure).where(
-            ModeratorLoginFailure.name == name.strip().lower()[:64]))
+            ModeratorLoginFailure.name == self._name(name), ModeratorLoginFailure.address == address_key(address)))
 
 
 # --- pages of the logs ---------------------------------------------------------------------------
@@ -271,6 +316,7 @@ class LogEntry:
     flagged: bool
     reports: int
     created_at: datetime
+    public_id: str | None = None       # what its pictures carry (None: made before issue #23)
 
     @property
     def cursor(self) -> Cursor:
@@ -307,14 +353,14 @@ def _select_entries():
     return (select(Face.id, Face.number, Face.user_id, User.platform, User.platform_user_id, User.display_name,
                    User.banned, Face.operation, Face.params, Face.parent_id, Face.other_parent_id, Face.backend,
                    Face.checkpoint_id, Face.image_blob_id.is_not(None), Face.hidden, Face.flagged,
-                   _report_count(), Face.created_at)
+                   _report_count(), Face.created_at, Face.public_id)
             .join(User, User.id == Face.user_id))
 
 
 def _entry(row) -> LogEntry:
     values = list(row)
     values[8] = dict(values[8] or {})
-    values[-1] = _aware(values[-1])
+    values[17] = _aware(values[17])   # created_at
     return LogEntry(*values)
 
 
@@ -384,11 +430,27 @@ class ModerationLog:
             User.platform == platform, User.platform_user_id == platform_user_id))).scalar()
         return None if user_id is None else await self.user(user_id)
 
+    async def face_by_picture_id(self, picture_id: str) -> LogEntry | None:
+        """The face whose pictures carry `picture_id` in their provenance chunk: its public id
+        (storage.models.new_public_id), or for a picture made before issue #23 its database id."""
+        picture_id = picture_id.strip()
+        if picture_id.startswith(PUBLIC_ID_PREFIX) and len(picture_id) <= 24:
+            row = (await self._session.execute(_select_entries().where(Face.public_id == picture_id))).first()
+            return None if row is None else _entry(row)
+        if picture_id.isascii() and picture_id.isdigit() and len(picture_id) <= 19 and int(picture_id) <= MAX_ID:
+            return await self.face(int(picture_id))
+        return None
+
     async def face_by_owner(self, owner_key: str, number: int) -> LogEntry | None:
-        """Face #number of the user whose storage.models.owner_key is `owner_key` (a report button)."""
+        """Face #number of the user whose storage.models.owner_key is `owner_key` (a report
+        button). A user still holding the guessable key of before issue #23 (not seen since the
+        upgrade) is found by nobody's button."""
         row = (await self._session.execute(_select_entries().where(
             User.owner_key == owner_key, Face.number == number))).first()
-        return None if row is None else _entry(row)
+        if row is None:
+            return None
+        entry = _entry(row)
+        return None if owner_key == legacy_owner_key(entry.platform, entry.platform_user_id) else entry
 
     async def audit(self, *, after: Cursor | None = None, limit: int = 50, action: str | None = None,
                     actor: str | None = None, user_id: int | None = None,

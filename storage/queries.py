@@ -25,7 +25,7 @@ CLOCK = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
 }
 
-JOB_COLUMNS = ("id, kind, queue, route, batch_key, priority, payload, state, user_id, dedupe_key, attempt, "
+JOB_COLUMNS = ("id, kind, queue, route, batch_key, priority, turn, payload, state, user_id, dedupe_key, attempt, "
                "max_attempts, run_at, expires_at, worker_id, lease_expires_at, cancel_requested, "
                "progress, result, error, created_at, started_at, finished_at")
 _JOB_TYPES: Mapping[str, TypeEngine] = {"payload": JSON(), "result": JSON(), "cancel_requested": Boolean(),
@@ -66,10 +66,22 @@ def _compile(query: Query, dialect: str) -> TextClause:
 
 NOW = Query("Read the database clock.", "SELECT {now}")
 
+# --- the order of the line --------------------------------------------------------------------
+# Fair turns: within a priority, jobs run by turn, then as before (run_at, id). A job's turn is
+# stamped at enqueue (INSERT_JOB): one past its user's latest unfinished job in the queue, and
+# never before the turn now at the head of the queue's line of that priority. So a user's second
+# waiting job goes behind everyone's first, a newcomer joins the turn being served (behind at
+# most one job of each other user), and the order of waiting jobs never changes as jobs leave.
+# A job without a user (the clean-up) joins the turn at the head. A turn worked out at claim
+# time instead (row_number() over each user's waiting jobs) would not hold: once a user's first
+# job is claimed, their second becomes a first, older than a newcomer's, and goes ahead of it,
+# so a newcomer behind one user's burst would still wait for all of it.
+JOB_ORDER = "priority, turn, run_at, id"
+
 # --- jobs: enqueue ------------------------------------------------------------------------------
-# The common enqueue is INSERT_JOB alone: one statement that checks the per-user cap and the
-# dedupe key, inserts, and (PostgreSQL) wakes the workers. ENQUEUE_REFUSAL runs only when it
-# inserted nothing, to say why.
+# The common enqueue is INSERT_JOB alone: one statement that checks the per-user and crowd caps
+# and the dedupe key, stamps the job's turn, inserts, and (PostgreSQL) wakes the workers.
+# ENQUEUE_REFUSAL runs only when it inserted nothing, to say why.
 
 LOCK_USER = Query(
     "Hold one user's row until commit, so that concurrent enqueues for that user each count the "
@@ -78,37 +90,60 @@ LOCK_USER = Query(
     "SELECT id FROM users WHERE id = :user_id FOR UPDATE",
 )
 
-_INSERT_JOB = f"""INSERT INTO jobs (kind, queue, route, batch_key, priority, payload, state, user_id, dedupe_key,
-                         attempt, max_attempts, run_at, expires_at, cancel_requested, created_at)
-       SELECT :kind, :queue, :route, :batch_key, :priority, :payload, 'queued', :user_id, :dedupe_key, 0,
-              :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
-       WHERE :user_id IS NULL
-          OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
-              AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {UNFINISHED_JOB}) < :user_cap
-              AND (:user_rate IS NULL
-                   OR (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window)
-                      < :user_rate))
+CROWD_LOCK_CLASS = 0x6466   # the first key of LOCK_CROWD's two-key advisory locks ("df")
+
+LOCK_CROWD = Query(
+    "Hold a crowd (storage/models.py Job.crowd) until commit, so that concurrent enqueues of its "
+    "users each count the others' jobs (PostgreSQL only, after LOCK_USER: always in that order).",
+    f"SELECT pg_advisory_xact_lock({CROWD_LOCK_CLASS}, hashtext(:crowd))",
+    params={"crowd": String()},
+)
+
+
+def _insert_job(greatest: str) -> str:
+    """INSERT_JOB's text; `greatest` is the larger-of-two function (SQLite's max, PostgreSQL's greatest)."""
+    turn = f"""{greatest}(
+                  coalesce((SELECT turn FROM jobs WHERE state = 'queued' AND queue = :queue AND priority = :priority
+                            ORDER BY {JOB_ORDER} LIMIT 1), 1),
+                  coalesce((SELECT max(turn) FROM jobs
+                            WHERE user_id = :user_id AND queue = :queue AND {UNFINISHED_JOB}), 0) + 1)"""
+    return f"""INSERT INTO jobs (kind, queue, route, batch_key, priority, turn, payload, state, user_id, crowd,
+                         dedupe_key, attempt, max_attempts, run_at, expires_at, cancel_requested, created_at)
+       SELECT :kind, :queue, :route, :batch_key, :priority, {turn}, :payload, 'queued', :user_id, :crowd,
+              :dedupe_key, 0, :max_attempts, {{now}} + :run_after, {{now}} + :expires_in, FALSE, {{now}}
+       WHERE (:user_id IS NULL
+              OR (EXISTS (SELECT 1 FROM users WHERE id = :user_id)
+                  AND (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {UNFINISHED_JOB}) < :user_cap
+                  AND (:user_rate IS NULL
+                       OR (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window)
+                          < :user_rate)))
+         AND (:crowd IS NULL
+              OR (SELECT count(*) FROM jobs WHERE crowd = :crowd AND {UNFINISHED_JOB}) < :crowd_cap)
        ON CONFLICT (dedupe_key) WHERE {UNFINISHED_JOB} DO NOTHING
        RETURNING id"""
 
 INSERT_JOB = Query(
-    "Add a queued job unless its user is unknown, at the cap or over the rate (jobs created in the "
-    "last :rate_window seconds), or an unfinished job holds its dedupe key (then no row comes "
-    "back); on PostgreSQL it also wakes the queue's workers at commit.",
-    _INSERT_JOB,
-    postgresql=f"WITH job AS ({_INSERT_JOB}) SELECT id, pg_notify('dreamface_jobs', :queue) FROM job",
+    "Add a queued job in its fair turn (see JOB_ORDER) unless its user is unknown, at the cap or "
+    "over the rate (jobs created in the last :rate_window seconds), its crowd is at :crowd_cap, or "
+    "an unfinished job holds its dedupe key (then no row comes back); on PostgreSQL it also wakes "
+    "the queue's workers at commit.",
+    _insert_job("max"),
+    postgresql=f"WITH job AS ({_insert_job('greatest')}) SELECT id, pg_notify('dreamface_jobs', :queue) FROM job",
     params={"payload": JSON(none_as_null=True), "expires_in": Double(), "run_after": Double(),
-            "user_id": BigInteger(), "user_rate": Integer(), "rate_window": Double()},
+            "user_id": BigInteger(), "user_rate": Integer(), "rate_window": Double(), "crowd": String(),
+            "crowd_cap": Integer(), "queue": String(), "priority": Integer()},
 )
 
 ENQUEUE_REFUSAL = Query(
     "Why INSERT_JOB inserted nothing: the unfinished job holding the dedupe key, whether the "
-    "user exists, how many unfinished jobs the user has and how many they created in the window.",
+    "user exists, how many unfinished jobs the user and the crowd have and how many jobs the "
+    "user created in the window.",
     f"""SELECT (SELECT id FROM jobs WHERE dedupe_key = :dedupe_key AND {UNFINISHED_JOB}) AS holder,
               EXISTS (SELECT 1 FROM users WHERE id = :user_id) AS user_found,
               (SELECT count(*) FROM jobs WHERE user_id = :user_id AND {UNFINISHED_JOB}) AS unfinished,
+              (SELECT count(*) FROM jobs WHERE crowd = :crowd AND {UNFINISHED_JOB}) AS crowded,
               (SELECT count(*) FROM jobs WHERE user_id = :user_id AND created_at > {{now}} - :rate_window) AS recent""",
-    params={"user_id": BigInteger(), "rate_window": Double()},
+    params={"user_id": BigInteger(), "rate_window": Double(), "crowd": String()},
     columns={"user_found": Boolean()},
 )
 
@@ -128,23 +163,23 @@ _CLAIM_SET = ("state = 'running', worker_id = :worker_id, attempt = attempt + 1,
 # key: `id = ANY(ARRAY(...))` keeps that an index lookup, where a join with `picked` let the
 # planner hash-join against a sequential scan of the whole table, finished jobs included.
 CLAIM_JOBS = Query(
-    "Take up to :limit ready jobs sharing the best ready job's batch key, in priority order.",
+    "Take up to :limit ready jobs sharing the best ready job's batch key, in the line's order (JOB_ORDER).",
     f"""UPDATE jobs SET {_CLAIM_SET}
         WHERE id IN (
             SELECT id FROM jobs
             WHERE {_READY_JOB}
               AND batch_key = (SELECT batch_key FROM jobs WHERE {_READY_JOB}
-                               ORDER BY priority, run_at, id LIMIT 1)
-            ORDER BY priority, run_at, id LIMIT :limit)
+                               ORDER BY {JOB_ORDER} LIMIT 1)
+            ORDER BY {JOB_ORDER} LIMIT :limit)
         RETURNING {JOB_COLUMNS}""",
     postgresql=f"""WITH head AS MATERIALIZED (
             SELECT batch_key FROM jobs WHERE {_READY_JOB}
-            ORDER BY priority, run_at, id LIMIT 1
+            ORDER BY {JOB_ORDER} LIMIT 1
             FOR UPDATE SKIP LOCKED
         ), picked AS MATERIALIZED (
             SELECT id FROM jobs
             WHERE {_READY_JOB} AND batch_key = (SELECT batch_key FROM head)
-            ORDER BY priority, run_at, id LIMIT :limit
+            ORDER BY {JOB_ORDER} LIMIT :limit
             FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs SET {_CLAIM_SET}
@@ -242,11 +277,12 @@ EXPIRE_STALE_JOBS = Query(
 JOB_BY_ID = Query("One job.", f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", columns=_JOB_TYPES)
 
 JOBS_AHEAD = Query(
-    "How many queued jobs of the same queue and route run before this one.",
+    "How many queued jobs of the same queue and route run before this one: those before it in "
+    "JOB_ORDER (a more urgent priority, an earlier turn, or the same turn and in line sooner).",
     """SELECT count(*) FROM jobs j, jobs me
        WHERE me.id = :id AND j.state = 'queued' AND j.queue = me.queue
          AND coalesce(j.route, '') = coalesce(me.route, '')
-         AND (j.priority, j.run_at, j.id) < (me.priority, me.run_at, me.id)""",
+         AND (j.priority, j.turn, j.run_at, j.id) < (me.priority, me.turn, me.run_at, me.id)""",
 )
 
 RECENT_RUN_SECONDS = Query(

@@ -13,8 +13,12 @@ transaction (`Queue.finalize`). All times come from the database clock.
 
 Round trips are the cost of a queue: on PostgreSQL, work that is one statement runs in
 autocommit (the statement is its own transaction, no BEGIN and COMMIT), and enqueue is one
-statement unless the job has a user (then the user's row is locked first, see
-queries.LOCK_USER). SQLite always takes its write lock at BEGIN (storage/db.py).
+statement unless the job has a user or a crowd (then the user's row and the crowd are locked
+first, see queries.LOCK_USER and LOCK_CROWD). SQLite always takes its write lock at BEGIN
+(storage/db.py).
+
+Waiting jobs run in fair turns (queries.JOB_ORDER): within a priority, every user's first
+waiting job before anyone's second, so one user's burst delays others by one job per turn.
 
 `JobControl` does everything but add jobs (run, cancel, read) and needs no job kinds: workers,
 the clean-up, progress reports and the moderator dashboard hold one. `Queue` is a JobControl
@@ -33,6 +37,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from ground.limits import Crowd
 from storage import queries as q
 from storage.db import session_factory
 from storage.models import UNFINISHED_STATES
@@ -55,6 +60,17 @@ class UserJobCapReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"you already have {limit} requests waiting; wait for one to finish")
         self.limit = limit
+
+
+class CrowdJobCapReached(Exception):
+    """The user's crowd (the web users of one address, the users of one group chat) already has
+    its cap of jobs queued or running."""
+
+    def __init__(self, crowd: Crowd) -> None:
+        where = "this address" if crowd.kind == "address" else "this chat"
+        super().__init__(f"{crowd.cap} requests from {where} are already waiting; wait for one to finish")
+        self.crowd = crowd
+        self.limit = crowd.cap
 
 
 class UserRateLimited(Exception):
@@ -98,6 +114,7 @@ class JobRecord:
     route: str | None
     batch_key: str
     priority: int
+    turn: int                       # fair turns: the user's 1st, 2nd, … waiting job (queries.JOB_ORDER)
     payload: dict[str, Any]
     state: str
     user_id: int | None
@@ -223,13 +240,14 @@ class JobControl:
 
     async def claim(self, worker_id: str, queues: Sequence[str], limit: int,
                     lease_seconds: float, routes: Sequence[str] | None = None) -> list[JobRecord]:
-        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first.
+        """Up to `limit` ready jobs of one batch key, now running under `worker_id`, best first
+        (queries.JOB_ORDER: by priority, then fair turns).
         `routes`: the job routes this worker serves (jobs without a route are everyone's);
         None takes every route."""
         rows = await self._rows(q.CLAIM_JOBS, worker_id=worker_id, queues=list(queues), limit=limit,
                                 lease_seconds=lease_seconds, any_route=routes is None, routes=list(routes or ()))
         jobs = [JobRecord.from_row(row) for row in rows]
-        return sorted(jobs, key=lambda job: (job.priority, job.run_at, job.id))
+        return sorted(jobs, key=lambda job: (job.priority, job.turn, job.run_at, job.id))
 
     async def extend(self, worker_id: str, job_ids: Sequence[int], lease_seconds: float) -> Lease:
         if not job_ids:
@@ -295,7 +313,9 @@ class JobControl:
         return JobRecord.from_row(rows[0]) if rows else None
 
     async def position(self, job_id: int, live_workers: int = 1) -> Position | None:
-        """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply."""
+        """Place in line (1 = next) and a rough wait, for a "you are #3 in line" reply: the
+        queued jobs of its queue and route that run before it (queries.JOBS_AHEAD). Jobs queued
+        later can only go ahead of a user's second or later job, never of their first."""
         async with self._statement() as connection:
             row = (await self._run(connection, q.JOB_BY_ID, id=job_id)).first()
             if row is None:
@@ -315,7 +335,7 @@ class JobControl:
 
 class Queue(JobControl):
     """A JobControl that also adds jobs, each checked by its kind in `kinds`, within the
-    per-user cap and rate."""
+    per-user cap and rate and the cap of the user's crowd, each in its fair turn."""
 
     def __init__(self, engine: AsyncEngine, kinds: KindRegistry, *,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP,
@@ -330,34 +350,43 @@ class Queue(JobControl):
     async def enqueue(self, kind: str, payload: Mapping[str, Any], *, user_id: int | None = None,
                       dedupe_key: str | None = None, run_after: float = 0.0,
                       expires_in: float | None = None, priority: int | None = None,
-                      max_attempts: int | None = None) -> Enqueued:
-        """Queue a job. Raises JobRejected for bad input, UserJobCapReached over the cap and
-        UserRateLimited over the user's rate.
+                      max_attempts: int | None = None, crowd: Crowd | None = None) -> Enqueued:
+        """Queue a job. Raises JobRejected for bad input, UserJobCapReached over the cap,
+        CrowdJobCapReached when `crowd` (the web users of the sender's address, the users of
+        their group chat) already has its cap of unfinished jobs, and UserRateLimited over the
+        user's rate.
         `expires_in` defaults to the queue's expiry, counted from `run_after`."""
         prepared = self._prepare(kind, payload)
         expiry = self.expiry_seconds if expires_in is None else expires_in
         row = dict(kind=kind, queue=prepared.queue, route=prepared.route, batch_key=prepared.batch_key,
                    priority=prepared.priority if priority is None else priority, payload=prepared.payload,
-                   user_id=user_id, dedupe_key=dedupe_key, user_cap=self.user_job_cap,
+                   user_id=user_id, crowd=None if crowd is None else crowd.key,
+                   crowd_cap=None if crowd is None else crowd.cap, dedupe_key=dedupe_key,
+                   user_cap=self.user_job_cap,
                    user_rate=self.user_rate_per_minute or None, rate_window=RATE_WINDOW_SECONDS,
                    max_attempts=prepared.max_attempts if max_attempts is None else max_attempts,
                    run_after=float(run_after), expires_in=None if expiry is None else float(run_after) + expiry)
-        # a user's job needs the cap's lock and the insert in one transaction; others are one statement
-        async with self._statement() if user_id is None else self._transaction() as connection:
+        # a user's or crowd's job needs the caps' locks and the insert in one transaction; others are one statement
+        capped = user_id is not None or crowd is not None
+        async with self._transaction() if capped else self._statement() as connection:
             if user_id is not None and self.dialect == "postgresql":
                 await self._run(connection, q.LOCK_USER, user_id=user_id)   # an unknown user: INSERT_JOB refuses
+            if crowd is not None and self.dialect == "postgresql":
+                await self._run(connection, q.LOCK_CROWD, crowd=crowd.key)
             for _ in range(ENQUEUE_TRIES):
                 job_id = (await self._run(connection, q.INSERT_JOB, **row)).scalar()
                 if job_id is not None:
                     return Enqueued(job_id, deduplicated=False)
                 why = (await self._run(connection, q.ENQUEUE_REFUSAL, dedupe_key=dedupe_key, user_id=user_id,
-                                       rate_window=RATE_WINDOW_SECONDS)).one()
+                                       crowd=row["crowd"], rate_window=RATE_WINDOW_SECONDS)).one()
                 if why.holder is not None:
                     return Enqueued(why.holder, deduplicated=True)
                 if user_id is not None and not why.user_found:
                     raise JobRejected(f"unknown user id {user_id}")
                 if user_id is not None and why.unfinished >= self.user_job_cap:
                     raise UserJobCapReached(self.user_job_cap)
+                if crowd is not None and why.crowded >= crowd.cap:
+                    raise CrowdJobCapReached(crowd)
                 if user_id is not None and self.user_rate_per_minute and why.recent >= self.user_rate_per_minute:
                     raise UserRateLimited(self.user_rate_per_minute, RATE_WINDOW_SECONDS)
                 # the dedupe key's holder finished between the two statements: insert again

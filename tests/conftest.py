@@ -137,7 +137,7 @@ def migrated_database_url(db_kind, tmp_path, migrated_templates, request) -> str
     template), as a URL to hand to other processes."""
     if db_kind == "sqlite":
         path = tmp_path / "dreamface.db"
-        shutil.copyfile(migrated_templates["sqlite"], path)
+        shutil.copy(migrated_templates["sqlite"], path)   # with its mode: 0600, as dreamface creates it
         return f"sqlite:///{path}"
     scratch = request.getfixturevalue("scratch_postgres")   # first: it skips (or fails in CI) without a server
     return scratch.create(template=_postgres_template(migrated_templates))

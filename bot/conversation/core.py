@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -49,8 +50,8 @@ from storage.moderation import ModerationActions, ModerationLog, UnknownTarget, 
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
 from storage.privacy import attach_upload, drop_upload, erase_user, keep_upload
-from storage.queue import (DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, JobRejected, Queue, UserJobCapReached,
-                           UserRateLimited)
+from storage.queue import (DEFAULT_EXPIRY_SECONDS, DEFAULT_USER_JOB_CAP, CrowdJobCapReached, JobRejected, Queue,
+                           UserJobCapReached, UserRateLimited)
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,12 @@ class Conversation:
     def __init__(self, engine: AsyncEngine, *, default_backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
                  default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits(),
-                 moderators: Moderators = Moderators()) -> None:
+                 moderators: Moderators = Moderators(), owner_secret: bytes | None = None) -> None:
+        """`owner_secret`: the server secret owner keys are HMACs under (storage.models.owner_key;
+        `dreamface run` passes the web chat's key file). None: a random one for this object's
+        life, so buttons sent before a restart stop matching."""
         self.engine = engine
+        self._owner_secret = owner_secret or secrets.token_bytes(32)
         self.limits = limits
         self.moderators = moderators
         self.sessions = session_factory(engine)
@@ -131,6 +136,10 @@ class Conversation:
             c.Decline: self._decline, c.Help: self._help, c.Status: self._status,
             c.HideFace: self._hide, c.BanUser: self._ban,
         }
+
+    def owner_key(self, platform: str, platform_user_id: str) -> str:
+        """storage.models.owner_key under this core's secret."""
+        return owner_key(self._owner_secret, platform, platform_user_id)
 
     # --- the three entry points -------------------------------------------------------------
 
@@ -172,7 +181,7 @@ class Conversation:
             user = None if delivery.job_id is None else await repo.job_owner(delivery.job_id)
             if user is None:
                 return []   # the user's data was deleted meanwhile
-            locale, key = user.locale, owner_key(user.platform, user.platform_user_id)
+            locale, key = user.locale, self.owner_key(user.platform, user.platform_user_id)
             if payload.get("type") == "face":
                 face = await repo.get_face_by_id(payload["face_id"])
                 if face is None or face.user_id != user.id:
@@ -211,8 +220,9 @@ class Conversation:
         hint = _locale_of(incoming.locale)
         async with self.sessions() as session, session.begin():
             repo, states = FaceRepository(session), ChatStates(session)
+            key = self.owner_key(incoming.platform, incoming.user_id)
             user = await repo.get_or_create_user(incoming.platform, incoming.user_id, self._guess_locale(incoming),
-                                                 incoming.display_name)
+                                                 incoming.display_name, owner_key=key)
             if hint and not user.locale_chosen and user.locale != hint:
                 await states.set_locale(user.id, hint, chosen=False)
                 user = replace(user, locale=hint)
@@ -221,7 +231,7 @@ class Conversation:
             photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
             if photo is not None:
                 await keep_upload(session, photo, user.id)   # deleted once its job is done
-        return Turn(incoming, user, state, user.locale, owner_key(incoming.platform, incoming.user_id), photo)
+        return Turn(incoming, user, state, user.locale, key, photo)
 
     async def _notice(self, turn: Turn) -> list[Reply]:
         """First use: the notice, once, until the user acknowledges it; the message waits."""
@@ -278,10 +288,15 @@ class Conversation:
         payload = {"user_id": turn.user.id, "backend": style.name, "model": style.model_id, "size": self.size,
                    "reply_to": {"platform": turn.incoming.platform, "chat_id": turn.incoming.chat_id,
                                 "target": turn.incoming.target}, **fields}
+        incoming = turn.incoming
+        crowd = self.limits.crowd(incoming.platform, incoming.address, incoming.group_id, self._owner_secret)
         try:
-            job = await self.queue.enqueue(kind, payload, user_id=turn.user.id)
+            job = await self.queue.enqueue(kind, payload, user_id=turn.user.id, crowd=crowd)
         except UserJobCapReached as exc:
             return turn.error("cap", limit=exc.limit)
+        except CrowdJobCapReached as exc:
+            log.info("%s cap of %d reached for user %s", exc.crowd.kind, exc.limit, pseudonym(turn.user.id))
+            return turn.error(f"cap_{exc.crowd.kind}", limit=exc.limit)
         except UserRateLimited as exc:
             return turn.error("rate", limit=exc.limit)
         except JobRejected as exc:
@@ -732,9 +747,10 @@ class Conversation:
 
     async def _report(self, turn: Turn, press: payloads.Press) -> list[Reply]:
         """Anyone shown a face may report it. The face is looked up among its owner's faces by
-        the owner's key, and a report of a face that does not exist is thanked like any other,
-        so the button tells nothing about faces. A moderator's press reports nothing: it
-        answers with the ids their commands take. Every answer is for the presser alone."""
+        the owner's key; every report is thanked the same — the first, a second press, a face
+        that does not exist — so the button tells nothing about faces (not even which ones the
+        presser already reported). A moderator's press reports nothing: it answers with the ids
+        their commands take. Every answer is for the presser alone."""
         async with self.sessions() as session, session.begin():
             moderation = ModerationLog(session)
             face = await moderation.face_by_owner(press.key, press.face) if press.face <= MAX_FACE_NUMBER else None
@@ -743,8 +759,9 @@ class Conversation:
                     return turn.error("error_face_gone")
                 return [turn.reply("report_mod", kind="notice", face_id=face.face_id, user_id=face.user_id,
                                    number=face.number, reports=face.reports)]
-            first = face is None or await file_report(session, turn.user.id, face.face_id)
-        return [turn.reply("report_thanks" if first else "report_again", kind="notice")]
+            if face is not None:
+                await file_report(session, turn.user.id, face.face_id)   # once per reporter and face
+        return [turn.reply("report_thanks", kind="notice")]
 
     # --- moderators ---------------------------------------------------------------------------------
 

@@ -12,9 +12,11 @@ The one exception is `rp` (report), which anyone who sees the face may press:
 
     d1:k3j9qa:rp:7fz2mc:4          (report #4 of the user whose owner key is k3j9qa7fz2mc)
 
-The tag and the rest of the owner's key (storage.models.owner_key, 60 bits) name the owner;
-the core looks the face number up among that owner's faces only, never by a database id, and
-answers a forged or stale report exactly as a real one, so a payload tells nothing about faces.
+The tag and the rest of the owner's key (storage.models.owner_key: 60 bits of an HMAC under
+the server's secret, so nobody can work a key out from a public Telegram or Discord id) name
+the owner; the core looks the face number up among that owner's faces only, never by a
+database id, and answers every report the same (a second one, a forged or stale one), so a
+payload tells nothing about faces.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from storage.models import OWNER_KEY_CHARS, owner_key
+from storage.models import OWNER_KEY_CHARS
 
 PREFIX = "d1"
 TAG_CHARS = 6
@@ -62,8 +64,9 @@ class Press:
     style: str | None = None         # st: a style code
 
 
-def owner_tag(platform: str, platform_user_id: str) -> str:
-    return owner_key(platform, platform_user_id)[:TAG_CHARS]
+def owner_tag(key: str) -> str:
+    """The tag of an owner's buttons: the first characters of their storage.models.owner_key."""
+    return key[:TAG_CHARS]
 
 
 def report(key: str, face_number: int) -> str:

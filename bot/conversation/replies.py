@@ -26,6 +26,10 @@ TEXTS: dict[str, dict[str, str]] = {
                 "en": "The generator is offline right now; your request will run as soon as it's back."},
     "cap": {"ko": "이미 {limit}건을 기다리고 있어요. 하나가 끝나면 다시 말해 주세요. ('취소'로 멈출 수 있어요)",
             "en": "You already have {limit} requests waiting. Try again when one finishes, or say 'cancel'."},
+    "cap_address": {"ko": "지금 이 주소에서 보낸 요청 {limit}건이 이미 기다리고 있어요. 하나가 끝나면 다시 말해 주세요.",
+                    "en": "{limit} requests from your network are already waiting. Try again when one finishes."},
+    "cap_chat": {"ko": "이 대화방에서 보낸 요청 {limit}건이 이미 기다리고 있어요. 하나가 끝나면 다시 말해 주세요.",
+                 "en": "This chat already has {limit} requests waiting. Try again when one finishes."},
     "banned": {"ko": "죄송해요. 이 계정은 운영 정책에 따라 이용이 제한되었어요.",
                "en": "Sorry, this account has been suspended by the moderators, so I can't make faces for it."},
     "rate": {"ko": "요청이 너무 빨라요. 1분에 {limit}건까지 할 수 있어요. 잠시 후에 다시 해 주세요.",
@@ -199,8 +203,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "btn_report": {"ko": "🚩 신고", "en": "🚩 Report"},
     "report_thanks": {"ko": "신고해 주셔서 고마워요. 운영진이 확인할게요.",
                       "en": "Thanks for the report. A moderator will take a look."},
-    "report_again": {"ko": "이미 신고하신 얼굴이에요. 운영진이 확인할게요.",
-                     "en": "You've already reported this face; a moderator will look at it."},
     "report_mod": {"ko": "얼굴 {face_id} (사용자 {user_id}의 #{number}, 신고 {reports}건). "
                          "숨기기: /hide {face_id} · 차단: /ban {user_id}",
                    "en": "Face {face_id} (user {user_id}'s #{number}, {reports} report(s)). "

@@ -186,7 +186,8 @@ class DiscordAdapter:
                   **fields: object) -> Incoming:
         roles = tuple(r for role in getattr(user, "roles", ()) for r in (str(role.id), role.name))   # guild members'
         return Incoming(platform=PLATFORM, user_id=str(user.id), chat_id=str(channel_id), roles=roles,
-                        display_name=user.display_name, in_group=guild_id is not None, **fields)
+                        display_name=user.display_name, in_group=guild_id is not None,
+                        group_id=None if guild_id is None else str(guild_id), **fields)
 
     async def _photo(self, attachment: discord.Attachment, locale: str | None,
                      refuse: Callable[[str], Awaitable[object]]) -> bytes | None:

@@ -3,11 +3,15 @@ server (`dreamface run` serves both on one port; see `mount_dashboard`).
 
     GET  /mod/login                        the login form (public)
     POST /mod/login                        check name and password, start a session (public; CSRF;
-                                           429 after too many failures for the name or the address:
-                                           the client's, behind a trusted proxy; bot/web/forwarded.py)
+                                           429 while too many failures of the name from this address,
+                                           or from this address at all, make it wait — the client's
+                                           address, behind a trusted proxy: bot/web/forwarded.py —
+                                           and 429 at once while the password checks are all taken)
     POST /mod/logout                       end the session
     GET  /mod/                             the generation log: thumbnails, filters, keyset pages
     GET  /mod/api/generations              the same as JSON
+    GET  /mod/picture?id=…                 the face a picture's provenance id names (its public id, or
+                                           the database id of a picture made before issue #23)
     GET  /mod/faces/{id}                   one face: picture, how it was made, actions, its audit rows
     GET  /mod/faces/{id}/image             the picture      (only with a session: not a public URL)
     GET  /mod/faces/{id}/thumb             a 96-pixel thumbnail
@@ -31,6 +35,7 @@ import hmac
 import io
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,14 +47,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.moderation.cookies import (LOGIN_COOKIE, LOGIN_COOKIE_SECONDS, SESSION_COOKIE, CookieKeys, clear_cookie,
                                     set_cookie, token_hash)
-from bot.moderation.filters import BadQuery, kept, log_filter, page_cursor
+from bot.moderation.filters import BadQuery, kept, log_filter, page_cursor, parse_id
 from bot.moderation.html import CONTENT_SECURITY_POLICY
 from bot.moderation.pages import Links, Viewer, audit_page, face_page, log_page, login_page, message_page, user_page
-from bot.moderation.passwords import burn_verification_time, verify_password
+from bot.moderation.passwords import ChecksBusy, PasswordChecks
 from storage.blobs import BlobData
 from storage.db import session_factory
 from storage.moderation import (MAX_REASON_CHARS, SESSION_IDLE, SESSION_LIFETIME, AuditEntry, LogEntry, LoginFailures,
-                                ModerationActions, ModerationLog, ModeratorSessions, Moderators, SessionRecord,
+                                LoginLimits, ModerationActions, ModerationLog, ModeratorSessions, Moderators, SessionRecord,
                                 UnknownTarget)
 from storage.queue import JobControl
 
@@ -57,8 +62,9 @@ log = logging.getLogger(__name__)
 
 DASHBOARD_PATH = "/mod"
 PUBLIC_ROUTES = frozenset({"login", "login_post"})
-PAGE_ROUTES = frozenset({"log", "face", "user", "audit"})    # a browser without a session is sent to log in
+PAGE_ROUTES = frozenset({"log", "face", "user", "audit", "picture"})    # a browser without a session is sent to log in
 THUMBNAIL_PIXELS = 96
+BUSY_RETRY_SECONDS = 5   # Retry-After while every password check is taken
 DETAIL_AUDIT_ROWS = 50
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -78,25 +84,60 @@ class DashboardConfig:
     secret: bytes                 # signs the dashboard's cookies (`dreamface run` uses the web chat's key file)
     page_size: int = 50           # rows per page of the generation and audit logs
     tree_faces: int = 500         # most faces drawn in a user's history tree
-    login_max_failures: int = 5   # failed logins per name and per client address within the window …
-    login_lockout_seconds: float = 900.0   # … before logins are refused until the oldest leaves it
+    login_max_failures: int = 5            # failures of one name from one address before tries wait …
+    login_address_max_failures: int = 20   # … or from one address, all names together
+    login_delay_seconds: float = 30.0      # the first wait; it doubles with each further failure …
+    login_lockout_seconds: float = 900.0   # … up to this, which is also how long a failure counts
+    hash_threads: int = 1                  # threads checking passwords (not the default pool the worker renders in)
+    hash_queue: int = 4                    # logins that may wait for one; the next is answered 429 at once
+
+    @property
+    def login_limits(self) -> LoginLimits:
+        return LoginLimits(pair_failures=self.login_max_failures, address_failures=self.login_address_max_failures,
+                           first_delay=timedelta(seconds=self.login_delay_seconds),
+                           window=timedelta(seconds=self.login_lockout_seconds))
+
+
+class BusyLog:
+    """Logins refused because every password check was taken, logged at most once a period
+    (a flood would otherwise write a line per request): the first at once, then a count."""
+
+    def __init__(self, period: float = 10.0) -> None:
+        self.period = period
+        self._since: float | None = None
+        self._count = 0
+
+    def refused(self) -> None:
+        now = time.monotonic()
+        self._count += 1
+        if self._since is None or now - self._since >= self.period:
+            log.warning("moderation: %d login(s) refused%s: every password check was taken (%s)", self._count,
+                        "" if self._since is None else f" in the last {now - self._since:.0f} s",
+                        "DREAMFACE_MOD_LOGIN_HASH_THREADS / _QUEUE")
+            self._since, self._count = now, 0
 
 
 CONFIG = web.AppKey("mod_config", DashboardConfig)
 KEYS = web.AppKey("mod_cookie_keys", CookieKeys)
 ENGINE = web.AppKey("mod_engine", EngineSource)    # called per request: the parent app opens the engine at start-up
+CHECKS = web.AppKey("mod_password_checks", PasswordChecks)
+BUSY_LOG = web.AppKey("mod_busy_log", BusyLog)
 SESSION = web.RequestKey("mod_session", SessionRecord)   # the logged-in moderator's session, or None
 
 
 def create_dashboard(config: DashboardConfig, engine: EngineSource) -> web.Application:
     app = web.Application(middlewares=[guard])
     app[CONFIG], app[KEYS], app[ENGINE] = config, CookieKeys(config.secret), engine
+    app[CHECKS] = PasswordChecks(config.hash_threads, config.hash_queue)
+    app[BUSY_LOG] = BusyLog()
+    app.on_cleanup.append(_close_checks)
     r = app.router
     r.add_get("/login", login_form, name="login")
     r.add_post("/login", login, name="login_post")
     r.add_post("/logout", logout, name="logout")
     r.add_get("/", generations, name="log")
     r.add_get("/api/generations", generations_json, name="api_generations")
+    r.add_get("/picture", picture_lookup, name="picture")
     r.add_get(r"/faces/{face_id:\d+}", face_view, name="face")
     r.add_get(r"/faces/{face_id:\d+}/image", face_image, name="face_image")
     r.add_get(r"/faces/{face_id:\d+}/thumb", face_thumb, name="face_thumb")
@@ -107,6 +148,10 @@ def create_dashboard(config: DashboardConfig, engine: EngineSource) -> web.Appli
     r.add_get("/audit", audit_view, name="audit")
     r.add_get("/api/audit", audit_json, name="api_audit")
     return app
+
+
+async def _close_checks(app: web.Application) -> None:
+    app[CHECKS].close()
 
 
 def mount_dashboard(parent: web.Application, config: DashboardConfig, engine: EngineSource) -> web.Application:
@@ -199,11 +244,22 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         elif request.method == "POST" and not await _csrf_ok(request, route):
             response = _html(message_page(None, "Refused", "This form has expired or did not come from the "
                                                           "dashboard. Reload the page and try again."), 403)
+        elif (unknown := _unusable_id(request)) is not None:
+            response = _not_found(request, unknown)
         else:
             response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _unusable_id(request: web.Request) -> str | None:
+    """What a path names that no row can be (an id past 64 bits, a thousand digits), so the
+    handlers' int() and the database never see it: answered 404 like an id nobody has."""
+    for key, what in (("face_id", "such face"), ("user_id", "such user")):
+        if key in request.match_info and parse_id(request.match_info[key]) is None:
+            return what
+    return None
 
 
 async def _csrf_ok(request: web.Request, route: str | None) -> bool:
@@ -229,22 +285,35 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 def _login_failures(request: web.Request, session: AsyncSession) -> LoginFailures:
-    config = request.app[CONFIG]
-    return LoginFailures(session, max_failures=config.login_max_failures,
-                         window=timedelta(seconds=config.login_lockout_seconds))
+    return LoginFailures(session, request.app[CONFIG].login_limits)
 
 
-def _too_many_attempts(request: web.Request, name: str, wait: timedelta, next_url: str) -> web.Response:
-    """429: the form again, saying for how long logins stay refused. No password was checked."""
+def _wait_words(wait: timedelta) -> str:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _refused_login(request: web.Request, name: str, next_url: str, error: str, wait: timedelta) -> web.Response:
+    """429: the form again, saying why and for how long. No password was checked."""
     keys = request.app[KEYS]
-    minutes = max(1, -(-int(wait.total_seconds()) // 60))
     csrf = keys.login_csrf(keys.token(request.cookies.get(LOGIN_COOKIE)) or "")
-    page = login_page(_links(request).login(), csrf, name=name, next_url=next_url,
-                      error=f"Too many failed logins for this name or from this address. "
-                            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+    page = login_page(_links(request).login(), csrf, name=name, next_url=next_url, error=error)
     response = _html(page, 429)
     response.headers["Retry-After"] = str(max(1, int(wait.total_seconds() + 0.999)))
     return response
+
+
+def _too_many_attempts(request: web.Request, name: str, wait: timedelta, next_url: str) -> web.Response:
+    return _refused_login(request, name, next_url, wait=wait,
+                          error=f"Too many failed logins from this address. Try again in {_wait_words(wait)}.")
+
+
+def _checks_busy(request: web.Request, name: str, next_url: str) -> web.Response:
+    return _refused_login(request, name, next_url, wait=timedelta(seconds=BUSY_RETRY_SECONDS),
+                          error="Too many logins are being checked right now. Try again in a few seconds.")
 
 
 async def login(request: web.Request) -> web.Response:
@@ -252,24 +321,28 @@ async def login(request: web.Request) -> web.Response:
     name, password = _form_text(form, "name", 64), form.get("password", "")
     password = password if isinstance(password, str) else ""
     address = request.remote or "unknown"
-    async with _sessions(request)() as session, session.begin():
-        wait = await _login_failures(request, session).begin(name, address)
-    if wait is not None:
-        log.warning("moderation: login for %r from %s refused: too many failures", name, address)
-        return _too_many_attempts(request, name, wait, _safe_next(request, _form_text(form, "next", 2000)))
-    async with _sessions(request)() as session:
-        found = await Moderators(session).credentials(name)
-    if found is None:
-        await asyncio.to_thread(burn_verification_time, password)
-        accepted = False
-    else:
-        accepted = await asyncio.to_thread(verify_password, password, found[1])
+    next_url = _safe_next(request, _form_text(form, "next", 2000))
+    try:
+        place = request.app[CHECKS].place()   # first: a flood is refused before it costs a database write
+    except ChecksBusy:
+        request.app[BUSY_LOG].refused()
+        return _checks_busy(request, name, next_url)
+    with place:
+        async with _sessions(request)() as session, session.begin():
+            wait = await _login_failures(request, session).begin(name, address)
+        if wait is not None:
+            log.warning("moderation: login for %r from %s refused for %.0f s: too many failures", name, address,
+                        wait.total_seconds())
+            return _too_many_attempts(request, name, wait, next_url)
+        async with _sessions(request)() as session:
+            found = await Moderators(session).credentials(name)
+        accepted = await place.verify(password, None if found is None else found[1])
     keys = request.app[KEYS]
     if not accepted:
-        log.info("moderation: failed login for %r from %s", name, request.remote)
+        log.info("moderation: failed login for %r from %s", name, address)
         csrf = keys.login_csrf(keys.token(request.cookies.get(LOGIN_COOKIE)) or "")
         return _html(login_page(_links(request).login(), csrf, error="Wrong name or password.", name=name,
-                                next_url=_safe_next(request, _form_text(form, "next", 2000))), 401)
+                                next_url=next_url), 401)
     # a new token at every login: a session id planted or seen before login is worth nothing after it
     token, cookie = keys.new_token()
     async with _sessions(request)() as session, session.begin():
@@ -278,9 +351,9 @@ async def login(request: web.Request) -> web.Response:
         if old is not None:
             await sessions.end(old.token_hash)
         await sessions.start(found[0], token_hash(token), secrets.token_urlsafe(32), lifetime=SESSION_LIFETIME)
-        await _login_failures(request, session).succeeded(name)
-    log.info("moderation: %s logged in from %s", found[0].name, request.remote)
-    response = _redirect(_safe_next(request, _form_text(form, "next", 2000)))
+        await _login_failures(request, session).succeeded(name, address)
+    log.info("moderation: %s logged in from %s", found[0].name, address)
+    response = _redirect(next_url)
     path = _cookie_path(request)
     set_cookie(response, request, SESSION_COOKIE, cookie, path, int(SESSION_LIFETIME.total_seconds()))
     clear_cookie(response, LOGIN_COOKIE, path)
@@ -321,6 +394,7 @@ def _entry_json(links: Links, e: LogEntry) -> dict:
             "operation": e.operation, "params": e.params, "parent_id": e.parent_id,
             "other_parent_id": e.other_parent_id, "backend": e.backend, "checkpoint_id": e.checkpoint_id,
             "hidden": e.hidden, "flagged": e.flagged, "reports": e.reports, "created_at": e.created_at.isoformat(),
+            "picture_id": e.public_id,
             "image": links.face_image(e.face_id) if e.has_image else None,
             "thumb": links.face_thumb(e.face_id) if e.has_image else None}
 
@@ -347,6 +421,19 @@ async def _face_and_audit(request: web.Request, face_id: int) -> tuple[LogEntry 
 
 def _not_found(request: web.Request, what: str) -> web.Response:
     return _html(message_page(_viewer(request), "Not found", f"There is no {what}."), 404)
+
+
+async def picture_lookup(request: web.Request) -> web.Response:
+    """The provenance id of a picture (`dreamface:face`) → that face's page."""
+    wanted = request.query.get("id", "").strip()
+    if not wanted:
+        return _html(message_page(_viewer(request), "Find a picture", "Give the id a picture carries "
+                                  "(its dreamface:face text chunk), e.g. /mod/picture?id=df-…"), 400)
+    async with _sessions(request)() as session:
+        entry = await ModerationLog(session).face_by_picture_id(wanted[:64])
+    if entry is None:
+        return _not_found(request, "face whose pictures carry this id")
+    return _redirect(_links(request).face(entry.face_id))
 
 
 async def face_view(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 
+from storage.models import MAX_ID
 from storage.moderation import Cursor, LogFilter
 
 FILTER_KEYS = ("platform", "user", "operation", "since", "until", "flagged", "reported", "hidden")
@@ -46,9 +47,19 @@ def _user_id(query: Mapping[str, str]) -> int | None:
     value = query.get("user", "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
-        raise BadQuery(f"user: a user id (a number), not {value[:20]!r}")
-    return int(value)
+    number = parse_id(value)
+    if number is None:
+        raise BadQuery(f"user: a user id (a number up to {MAX_ID}), not {value[:20]!r}")
+    return number
+
+
+def parse_id(text: str) -> int | None:
+    """A database id written in a URL, or None for anything else: not ASCII digits, or a number
+    no 64-bit key holds (read before int() sees it, so a 10,000-digit "id" costs nothing)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def log_filter(query: Mapping[str, str]) -> LogFilter:
@@ -65,9 +76,12 @@ def page_cursor(query: Mapping[str, str]) -> Cursor | None:
     if not value:
         return None
     try:
-        return Cursor.decode(value)
+        cursor = Cursor.decode(value)
     except ValueError:
         raise BadQuery("after: not a page link this dashboard made") from None
+    if not 0 <= cursor.id <= MAX_ID:
+        raise BadQuery("after: not a page link this dashboard made")
+    return cursor
 
 
 def kept(query: Mapping[str, str], keys: tuple[str, ...] = FILTER_KEYS) -> dict[str, str]:

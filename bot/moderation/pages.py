@@ -44,6 +44,9 @@ class Links:
     def face(self, face_id: int) -> str:
         return self._url("face", face_id=face_id)
 
+    def picture(self) -> str:
+        return self._url("picture")
+
     def face_image(self, face_id: int) -> str:
         return self._url("face_image", face_id=face_id)
 
@@ -163,7 +166,10 @@ def log_page(viewer: Viewer, page: Page[LogEntry], query: Mapping[str, str]) -> 
     if page.next is not None:
         more = {k: v for k, v in query.items() if k != "after"} | {"after": page.next.encode()}
         pager = f'<p class="pager"><a id="older" href="{esc(links.log(more))}">older →</a></p>'
-    return viewer.frame("Generations", _filters_form(links, query) + table + pager)
+    lookup = (f'<form method="get" class="filters" action="{esc(links.picture())}"><label>picture id'
+              f'<input name="id" id="picture-id" size="24" maxlength="64" placeholder="df-…"></label>'
+              '<button type="submit" id="find-picture">find</button></form>')
+    return viewer.frame("Generations", _filters_form(links, query) + lookup + table + pager)
 
 
 # --- one face -----------------------------------------------------------------------------------------
@@ -181,6 +187,7 @@ def face_page(viewer: Viewer, entry: LogEntry, audit: list[AuditEntry], *, error
              f'<tr><th>parents</th><td>{parents}</td></tr>'
              f'<tr><th>backend</th><td>{esc(entry.backend)} / {esc(entry.checkpoint_id)}</td></tr>'
              f'<tr><th>made</th><td>{esc(when(entry.created_at))}</td></tr>'
+             f'<tr><th>picture id</th><td><code>{esc(entry.public_id or str(entry.face_id))}</code></td></tr>'
              f'<tr><th>status</th><td id="face-status">{_badges(entry) or "visible"}</td></tr></table>')
     hide = "unhide" if entry.hidden else "hide"
     flag = "unflag" if entry.flagged else "flag"

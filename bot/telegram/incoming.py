@@ -29,9 +29,10 @@ def locale_hint(user: User | None) -> str | None:
 def incoming(update: Update, **what: Any) -> Incoming:
     """An Incoming from this update's sender and chat, plus `what` (text, photo or button)."""
     user, chat = update.effective_user, update.effective_chat
+    group = chat.type in GROUP_CHATS
     return Incoming(platform=PLATFORM, user_id=str(user.id), chat_id=str(chat.id),
                     locale=user.language_code, display_name=user.full_name,
-                    in_group=chat.type in GROUP_CHATS, **what)
+                    in_group=group, group_id=str(chat.id) if group else None, **what)
 
 
 def in_group(update: Update) -> bool:

@@ -112,11 +112,15 @@ def _core_ctx(factory: CoreFactory) -> Callable[[web.Application], AsyncIterator
 
 class WebSurface(Surface):
     """The web chat's side of delivery: results and re-worded progress go to the user's open
-    tabs, which replace a job's message in place by its id; nothing needs reopening."""
+    tabs, which replace a job's message in place by its token; nothing needs reopening."""
     platform = PLATFORM
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, signer: CookieSigner) -> None:
         self.hub = hub
+        self.signer = signer   # turns job ids into the user's own opaque tokens (no global id reaches a user)
+
+    def _frame(self, user_key: str, reply: Reply) -> dict:
+        return reply_frame(reply, lambda job_id: self.signer.job_token(user_key, job_id))
 
     def following(self, chat_id: str) -> bool:
         return self.hub.connected(chat_id)   # a reconnecting tab gets the result from the outbox
@@ -125,13 +129,13 @@ class WebSurface(Surface):
         self.hub.require(delivery.target)   # before rendering: a user who left gets it on return
 
     async def deliver(self, delivery: DeliveryRecord, replies: Sequence[Reply], shown: Shown | None) -> None:
-        await self.hub.send_or_fail(delivery.target, [reply_frame(r) for r in replies])
+        await self.hub.send_or_fail(delivery.target, [self._frame(delivery.target or "", r) for r in replies])
 
     async def post(self, user_key: str, reply: Reply) -> Shown | None:
-        await self.hub.send(user_key, reply_frame(reply))
+        await self.hub.send(user_key, self._frame(user_key, reply))
 
         async def edit(text: str) -> bool:
-            await self.hub.send(user_key, reply_frame(replace(reply, text=text)))
+            await self.hub.send(user_key, self._frame(user_key, replace(reply, text=text)))
             return True
         return Shown(edit) if reply.kind == "progress" else None
 
@@ -139,7 +143,7 @@ class WebSurface(Surface):
 async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     """Results for the users connected to this process, and their jobs' progress."""
     core, hub, config = app[CORE], app[HUB], app[CONFIG]
-    deliveries = app[DELIVERIES] = Deliveries(core.conversation, WebSurface(hub), routes=hub.routes,
+    deliveries = app[DELIVERIES] = Deliveries(core.conversation, WebSurface(hub, app[SIGNER]), routes=hub.routes,
                                               poll_seconds=config.progress_poll_seconds,
                                               courier_poll_seconds=config.courier_poll_seconds)
     hub.on_change = lambda routes: setattr(deliveries.courier, "routes", routes)
@@ -230,7 +234,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             except BadFrame as exc:
                 await socket.send_json(notice_frame(str(exc)))
                 continue
-            incoming = _incoming(user, message, locale or None)
+            incoming = _incoming(user, message, locale or None, request.remote)
             deliveries = app[DELIVERIES]
             async with deliveries.turn(user):
                 try:
@@ -245,9 +249,12 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
-def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, locale: str | None) -> Incoming:
-    """The one place a websocket message becomes an Incoming: the user is always the cookie's."""
-    common = dict(platform=PLATFORM, user_id=user_key, chat_id=user_key, target=user_key, locale=locale)
+def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, locale: str | None,
+              address: str | None) -> Incoming:
+    """The one place a websocket message becomes an Incoming: the user is always the cookie's,
+    the address the client's (bot/web/forwarded.py), which the per-address job cap counts by."""
+    common = dict(platform=PLATFORM, user_id=user_key, chat_id=user_key, target=user_key, locale=locale,
+                  address=address)
     if isinstance(message, TextMessage):
         return Incoming(text=message.text, **common)
     if isinstance(message, ButtonPress):

@@ -13,8 +13,8 @@ standard `Forwarded` header is not read: nginx passes a client's copy of it thro
 so trusting it as well would let anyone behind such a proxy name their own address.
 
 `forwarded_middleware` puts the answer on the request (`request.remote`, `request.secure`), so
-everything downstream — the dashboard's per-address login limit, Secure cookies — just reads
-the request. A tiny middleware here rather than the aiohttp-remotes package: the rule is twenty
+everything downstream — the dashboard's per-address login limit, the web chat's per-address
+job cap, Secure cookies — just reads the request. A tiny middleware here rather than the aiohttp-remotes package: the rule is twenty
 lines, and one dependency fewer is one fewer to keep up to date.
 """
 

@@ -19,8 +19,11 @@ from pathlib import Path
 COOKIE_NAME = "dreamface_id"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 SECRET_BYTES = 32
+DEFAULT_SECRET_FILE = Path("dreamface-web.key")   # the server secret's file, in the working directory
 MIN_SECRET_BYTES = 16
 _CONTEXT = b"dreamface web identity v1:"   # keeps these signatures apart from any other use of the key
+_JOB_CONTEXT = b"dreamface job token v1:"
+JOB_TOKEN_CHARS = 16   # 96 bits
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,12 @@ class CookieSigner:
 
     def cookie_value(self, identity: Identity) -> str:
         return f"{identity.user_key}.{self._signature(identity.user_key)}"
+
+    def job_token(self, user_key: str, job_id: int) -> str:
+        """What a user's page calls one of their jobs: stable for the job, different for every
+        user, and telling nothing of the global job id without the secret."""
+        digest = hmac.new(self._secret, _JOB_CONTEXT + f"{user_key}\0{job_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[:JOB_TOKEN_CHARS]
 
     def verify(self, value: str | None) -> Identity | None:
         """The identity a cookie value carries, or None when it is missing, malformed or forged."""

@@ -5,7 +5,7 @@ Browser → server: a JSON text frame `{"type": "text", "text": …}` or `{"type
 ignored: who is speaking comes from the cookie, never from a message.
 
 Server → browser: `{"type": "reply", …}` (a core Reply: text, inline images, button rows, and
-the job id whose progress message it updates) or `{"type": "notice", …}` (the transport's own
+the user's opaque token of the job whose progress message it updates) or `{"type": "notice", …}` (the transport's own
 remarks: a frame it could not read, a photo too large).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,7 @@ ClientMessage = TextMessage | ButtonPress | PhotoUpload
 def parse_text_frame(raw: str) -> ClientMessage:
     try:
         message = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):   # RecursionError: e.g. 100,000 nested "["
         raise BadFrame("메시지를 읽을 수 없어요 · that message could not be read") from None
     if not isinstance(message, dict):
         raise BadFrame("메시지를 읽을 수 없어요 · that message could not be read")
@@ -77,12 +78,16 @@ def parse_binary_frame(data: bytes) -> PhotoUpload:
     return PhotoUpload(data)
 
 
-def reply_frame(reply: Reply) -> dict[str, Any]:
-    """A Reply as the browser receives it; images travel inline, so no URL of a face exists."""
+def reply_frame(reply: Reply, job_token: Callable[[int], str]) -> dict[str, Any]:
+    """A Reply as the browser receives it; images travel inline, so no URL of a face exists.
+    `job_id` is the user's own opaque token of the job (`job_token`, e.g.
+    CookieSigner.job_token): the same for every frame of one job, so the page replaces its
+    progress message in place, and never the global job id, which would tell how busy the
+    service is."""
     return {
         "type": "reply",
         "kind": reply.kind,
-        "job_id": reply.job_id,
+        "job_id": None if reply.job_id is None else job_token(reply.job_id),
         "text": reply.text,
         "images": [{"data": base64.b64encode(p.data).decode("ascii"), "content_type": p.content_type,
                     "filename": p.filename, "as_file": p.as_file} for p in reply.pictures],

@@ -34,6 +34,8 @@ class Bench:
 
 
 BENCHES = [
+    Bench("login_flood.py", (r"^idle +render 512 px +p50 +\d+\.\d ms", r"^after +render 512 px .*logins answered: ",
+                             r"^before +render 512 px .*logins answered: ", r"^p50 / idle p50: after \d+\.\d\d, before ")),
     Bench("moderation_log.py", (),
           postgres=(r"^seeded 10,000 faces", r"^first page, no filter +\d+\.\d+ +50$", r"^--- EXPLAIN ANALYZE: reported$"),
           no_postgres=(r"^moderation log bench skipped: PostgreSQL unreachable at ",)),

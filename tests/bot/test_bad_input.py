@@ -237,9 +237,9 @@ async def _run_corpus(engine, locale: str) -> list[str]:
             return await conversation.handle(Incoming("telegram", user, f"chat-{user}", locale=locale, **what))
 
         await send(text="hi")
-        await send(button=payloads.encode(payloads.owner_tag("telegram", user), "ack"))
+        await send(button=payloads.encode(payloads.owner_tag(conversation.owner_key("telegram", user)), "ack"))
         before = await _counts(engine)
-        button = None if case.button is None else case.button.replace(OWN, payloads.owner_tag("telegram", user))
+        button = None if case.button is None else case.button.replace(OWN, payloads.owner_tag(conversation.owner_key("telegram", user)))
         try:
             replies = await send(text=case.text, photo=case.photo, button=button)
         except Exception as exc:   # noqa: BLE001 - a crash is what this corpus looks for
@@ -289,7 +289,7 @@ async def test_a_refused_photo_is_logged_in_one_line_without_a_stack(engine, cap
     """Expected bad input is no bug: one line saying what was refused, why, and whose (a
     pseudonym, never the platform id); stacks are for bugs."""
     conversation = Conversation(engine, size=64)
-    owner = payloads.owner_tag("telegram", "555123")
+    owner = payloads.owner_tag(conversation.owner_key("telegram", "555123"))
     await conversation.handle(Incoming("telegram", "555123", "c", text="hi", locale="en"))
     await conversation.handle(Incoming("telegram", "555123", "c", button=payloads.encode(owner, "ack"), locale="en"))
     caplog.clear()

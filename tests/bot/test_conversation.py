@@ -72,10 +72,10 @@ async def test_buttons_belong_to_their_owner(chat):
     # pressing alice's button in a group, or a copy of it
     assert "belongs to someone else" in text(await chat.send("bob", button=eyes))
     # bob edits the owner tag to his own: the face number is then looked up among bob's faces
-    forged = eyes.replace(payloads.owner_tag("web", "alice"), payloads.owner_tag("web", "bob"))
+    forged = eyes.replace(payloads.owner_tag(chat.conversation.owner_key("web", "alice")), payloads.owner_tag(chat.conversation.owner_key("web", "bob")))
     assert "You have no face #1" in text(await chat.send("bob", button=forged))
     # garbled or truncated payloads
-    for junk in ("d1:xx", eyes[:-3] + ":9:9", "hello", "d1:" + payloads.owner_tag("web", "bob") + ":pk:1:r.eyes.10.1"):
+    for junk in ("d1:xx", eyes[:-3] + ":9:9", "hello", "d1:" + payloads.owner_tag(chat.conversation.owner_key("web", "bob")) + ":pk:1:r.eyes.10.1"):
         assert "That button doesn't work" in text(await chat.send("bob", button=junk))
     # alice's own press works
     assert "Pick 1–10: eyes for #1." in text(await chat.send("alice", button=eyes))
@@ -86,7 +86,7 @@ async def test_edited_pick_and_morph_payloads_are_checked(chat):
     await chat.send("alice", "new 1")
     morph = await chat.send("alice", "morph me with sora at 0.7")
     flip = buttons(morph)["Flip (30%)"]
-    tag = payloads.owner_tag("web", "alice")
+    tag = payloads.owner_tag(chat.conversation.owner_key("web", "alice"))
     assert "That button doesn't work" in text(await chat.send("alice", button=flip.replace(":30", ":150")))
     assert "That button doesn't work" in text(await chat.send("alice", button=f"d1:{tag}:mr:1:50"))  # #1 is no morph
     # a pick from a set bigger than allowed, or a candidate beyond the set
@@ -231,7 +231,7 @@ async def test_status_says_which_styles_have_a_generator_up(engine):
     await presence.beat(gpu)
     await presence.forget(gpu.id)          # the GPU worker stopped; the CPU one is up
     conversation = Conversation(engine, default_backend="stylegan")
-    owner = payloads.owner_tag("web", "ann")
+    owner = payloads.owner_tag(conversation.owner_key("web", "ann"))
 
     async def say(**what):
         return [r.text for r in await conversation.handle(Incoming("web", "ann", "c", locale="en", **what))]

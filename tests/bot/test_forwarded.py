@@ -98,7 +98,8 @@ async def dashboard(engine):
 
     async def start(trusted=LOOPBACK) -> TestServer:
         app, _ = fake_app(engine, trusted_proxies=trusted)
-        mount_dashboard(app, DashboardConfig(secret=SECRET, login_max_failures=LIMIT, login_lockout_seconds=60),
+        mount_dashboard(app, DashboardConfig(secret=SECRET, login_max_failures=LIMIT,
+                                             login_address_max_failures=LIMIT, login_lockout_seconds=60),
                         lambda: app[CORE].engine)
         servers.append(TestServer(app, host="127.0.0.1"))
         await servers[-1].start_server()

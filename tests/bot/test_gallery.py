@@ -114,7 +114,8 @@ async def test_gallery_pictures_carry_provenance_with_their_face_id(engine):
             face_id = entry.face_for("montage", backend.checkpoint_id)
             picture = await repo.face_image(await repo.get_face_by_id(face_id))
             chunks = read_provenance(picture.data)
-            assert (chunks["Comment"], chunks[KIND_KEY], chunks[FACE_KEY]) == (NOTICE, "gallery", str(face_id))
+            public_id = (await repo.get_face_by_id(face_id)).public_id
+            assert public_id and (chunks["Comment"], chunks[KIND_KEY], chunks[FACE_KEY]) == (NOTICE, "gallery", public_id)
             assert (chunks[BACKEND_KEY], chunks[MODEL_KEY]) == ("montage", backend.checkpoint_id)
 
 
@@ -174,7 +175,7 @@ async def test_a_photoreal_user_morphs_with_an_entry_made_on_the_montage(engine,
     assert (morph.backend, morph.checkpoint_id, morph.other_parent_id) == ("stylegan", stylegan.checkpoint_id, fitted)
     assert (gallery_face.backend, gallery_face.checkpoint_id) == ("stylegan", stylegan.checkpoint_id)
     assert (chunks[KIND_KEY], chunks[FACE_KEY], chunks[BACKEND_KEY], chunks[MODEL_KEY]) == \
-        ("gallery", str(fitted), "stylegan", stylegan.checkpoint_id)
+        ("gallery", gallery_face.public_id, "stylegan", stylegan.checkpoint_id)
     assert logged == (["morph_real_person"] if name == "Barack Obama" else [])
 
     # the next morph uses the kept face: no second fit

@@ -99,7 +99,7 @@ async def test_every_dashboard_route_answers_401_or_sends_to_login_without_a_ses
                 body = await response.read()
                 if response.status == 303:
                     assert response.headers["Location"].startswith("/mod/login?next="), (method, path)
-                    assert method in ("GET", "HEAD") and name in ("log", "face", "user", "audit")
+                    assert method in ("GET", "HEAD") and name in ("log", "face", "user", "audit", "picture")
                 else:
                     assert response.status == 401, (method, path, response.status, body[:200])
                 assert b"face" not in body.lower() or response.status == 401 and b"log in" in body
@@ -177,18 +177,22 @@ async def test_a_wrong_password_or_unknown_name_gets_the_same_answer(site, engin
 
 # --- login limiting ---------------------------------------------------------------------------------------
 
-LIMIT = 3
+LIMIT = 3            # failures of one name from one address before tries wait
+ADDRESS_LIMIT = 5    # failures from one address, all names together
+DELAY = 20           # the first wait, in seconds; it doubles with each further failure
+WINDOW = 70          # how long a failure counts, and the longest wait
 
 
 @pytest.fixture
 async def limited(engine):
     """Two dashboard servers on one database (two processes behind a load balancer), logins
-    limited to LIMIT failures a minute; clients may connect from another loopback address."""
+    limited as above; clients may connect from another loopback address."""
     await add_moderator(engine, "alice")
     await add_moderator(engine, "bob")
     servers = []
     for _ in range(2):
-        app, _ = dashboard_app(engine, login_max_failures=LIMIT, login_lockout_seconds=60)
+        app, _ = dashboard_app(engine, login_max_failures=LIMIT, login_address_max_failures=ADDRESS_LIMIT,
+                               login_delay_seconds=DELAY, login_lockout_seconds=WINDOW)
         servers.append(TestServer(app))
         await servers[-1].start_server()
     clients: list[ModClient] = []
@@ -210,38 +214,139 @@ async def _try(browser: ModClient, name: str, password: str):
     return response.status, response.headers.get("Retry-After"), body
 
 
-async def test_too_many_failed_logins_refuse_the_name_and_the_address_in_every_process(limited, engine):
+async def _age_failures(engine, seconds: float) -> None:
+    """Every failure so far happened `seconds` earlier (time passing, without waiting)."""
+    async with session_factory(engine)() as session, session.begin():
+        for failure in (await session.execute(select(ModeratorLoginFailure))).scalars():
+            failure.failed_at -= timedelta(seconds=seconds)   # in Python: SQLite cannot subtract from its text times
+
+
+async def test_failed_logins_make_that_name_wait_from_that_address_in_every_process_with_growing_delays(
+        limited, engine):
     for _ in range(LIMIT):
         assert (await _try(limited(0), "alice", "guess"))[0] == 401
-    # now even the right password is refused, without being checked, on the other server too
+    # now even the right password is refused from this address, without being checked, on the other server too
     status, retry_after, body = await _try(limited(1), "alice", PASSWORD)
-    assert status == 429 and 0 < int(retry_after) <= 60
-    assert "Too many failed logins for this name or from this address. Try again in 1 minute." in body
+    assert status == 429 and DELAY - 2 <= int(retry_after) <= DELAY
+    assert f"Too many failed logins from this address. Try again in {retry_after} seconds." in body
     assert await _count(engine, ModeratorSession) == 0
-    assert (await _try(limited(0), "bob", PASSWORD))[0] == 429          # the same address, another name
-    elsewhere = limited(1, "127.0.0.2")
-    assert (await _try(elsewhere, "alice", PASSWORD))[0] == 429         # the same name, another address
-    assert (await _try(elsewhere, "bob", PASSWORD))[0] == 303           # neither: logs in
-    assert (await elsewhere.get("/mod/api/generations"))[0].status == 200
+    assert (await _try(limited(0), "bob", PASSWORD))[0] == 303          # the same address, another name: fine
 
-    # once the failures are older than the window, alice may try again
-    async with session_factory(engine)() as session, session.begin():
-        await session.execute(update(ModeratorLoginFailure).values(
-            failed_at=ModeratorLoginFailure.failed_at - timedelta(seconds=61)))
+    # once the wait is over one more guess is allowed, and the next wait is twice as long
+    await _age_failures(engine, DELAY)
+    assert (await _try(limited(0), "alice", "guess"))[0] == 401
+    status, retry_after, _ = await _try(limited(1), "alice", PASSWORD)
+    assert status == 429 and 2 * DELAY - 2 <= int(retry_after) <= 2 * DELAY
+    await _age_failures(engine, 2 * DELAY)
+    assert (await _try(limited(0), "alice", "guess"))[0] == 401
+    status, retry_after, _ = await _try(limited(0), "alice", PASSWORD)
+    assert status == 429 and WINDOW - 2 <= int(retry_after) <= WINDOW   # 4 × DELAY, held to the window
+
+    # failures older than the window are forgotten: alice may try again
+    await _age_failures(engine, WINDOW)
     assert (await _try(limited(0), "alice", PASSWORD))[0] == 303
 
 
-async def test_a_successful_login_forgets_its_names_failures_but_not_the_addresss_other_names(limited):
+async def test_the_real_moderator_logs_in_from_another_address_during_an_attack_on_their_name(limited, engine):
+    attackers = [f"127.0.0.{n}" for n in range(2, 6)]
+    for address in attackers:
+        for _ in range(LIMIT):
+            assert (await _try(limited(0, address), "alice", "guess"))[0] == 401
+        assert (await _try(limited(1, address), "alice", PASSWORD))[0] == 429   # each attacker waits
+    status, _, _ = await _try(limited(1, "127.0.0.9"), "alice", PASSWORD)
+    assert status == 303                                                           # the moderator does not
+    assert (await limited(1, "127.0.0.9").get("/mod/api/generations"))[0].status == 401   # (another browser)
+    # the attack's failures are kept: the moderator's login forgave only their own address's
+    assert await _count(engine, ModeratorLoginFailure) == LIMIT * len(attackers)
+
+
+async def test_an_address_guessing_many_names_waits_for_every_name_but_others_do_not(limited):
+    for n in range(ADDRESS_LIMIT):
+        assert (await _try(limited(0, "127.0.0.7"), f"name{n}", "guess"))[0] == 401
+    status, retry_after, _ = await _try(limited(1, "127.0.0.7"), "bob", PASSWORD)
+    assert status == 429 and 0 < int(retry_after) <= DELAY
+    assert (await _try(limited(1, "127.0.0.8"), "bob", PASSWORD))[0] == 303
+
+
+async def test_a_successful_login_forgets_its_own_failures_only(limited, engine):
     for name in ("alice", "carol"):
         assert (await _try(limited(), name, "guess"))[0] == 401
-    assert (await _try(limited(), "alice", PASSWORD))[0] == 303   # forgets alice's failure, not carol's
-    for name in ("dave", "erin"):
-        assert (await _try(limited(), name, "guess"))[0] == 401   # carol, dave, erin: LIMIT from this address
-    assert (await _try(limited(), "bob", PASSWORD))[0] == 429
-    elsewhere = limited(0, "127.0.0.3")
+    assert (await _try(limited(), "alice", PASSWORD))[0] == 303   # forgets alice's failure here, not carol's
+    async with session_factory(engine)() as session:
+        rows = (await session.execute(select(ModeratorLoginFailure.name, ModeratorLoginFailure.address))).all()
+    assert rows == [("carol", "127.0.0.1")]
     for _ in range(LIMIT - 1):
-        assert (await _try(elsewhere, "alice", "guess"))[0] == 401
-    assert (await _try(elsewhere, "alice", PASSWORD))[0] == 303   # alice's count started again at her login
+        assert (await _try(limited(), "alice", "guess"))[0] == 401
+    assert (await _try(limited(), "alice", PASSWORD))[0] == 303   # alice's count started again at her login
+
+
+async def test_ipv6_clients_are_counted_by_their_64():
+    from storage.moderation import address_key
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:192.0.2.7") == address_key("192.0.2.7") == "192.0.2.7"
+    assert address_key("unknown") == "unknown"
+
+
+# --- password checks: their own threads, a bounded queue ---------------------------------------------------
+
+@pytest.fixture
+async def gated(engine, monkeypatch):
+    """A dashboard with one password-check thread and two waiting places, whose checks block
+    until the test opens the gate: (client factory, the checks, the gate)."""
+    import threading
+    from bot.moderation import passwords
+    from bot.moderation.app import CHECKS
+
+    gate = threading.Event()
+    real = passwords.verify_password
+
+    def held(password: str, stored: str) -> bool:
+        gate.wait(30)
+        return real(password, stored)
+
+    monkeypatch.setattr(passwords, "verify_password", held)
+    monkeypatch.setattr(passwords, "burn_verification_time", lambda password: gate.wait(30))
+    await add_moderator(engine, "alice")
+    app, dashboard = dashboard_app(engine, hash_threads=1, hash_queue=2, login_max_failures=100,
+                                   login_address_max_failures=100)
+    server = TestServer(app)
+    await server.start_server()
+    clients: list[ModClient] = []
+
+    def client(address: str = "127.0.0.1") -> ModClient:
+        clients.append(ModClient(server, address))
+        return clients[-1]
+
+    yield client, dashboard[CHECKS], gate
+    gate.set()
+    for c in clients:
+        await c.close()
+    await server.close()
+
+
+async def test_a_login_flood_past_the_check_queue_is_answered_429_at_once_and_rendering_goes_on(gated):
+    import asyncio
+    import time
+    client, checks, gate = gated
+    flood = [asyncio.create_task(_try(client(f"127.0.0.{n}"), "alice", "guess")) for n in range(2, 5)]
+    for _ in range(200):
+        if checks.in_flight == checks.limit:
+            break
+        await asyncio.sleep(0.05)
+    assert checks.in_flight == checks.limit == 3   # one checking, two waiting
+
+    started = time.monotonic()
+    status, retry_after, body = await _try(client("127.0.0.9"), "alice", PASSWORD)
+    assert status == 429 and int(retry_after) > 0 and "being checked right now" in body
+    assert time.monotonic() - started < 5           # not queued behind the three held checks
+    # the default thread pool (where the in-process worker renders) is not where checks wait
+    assert await asyncio.wait_for(asyncio.to_thread(lambda: "rendered"), timeout=5) == "rendered"
+
+    gate.set()
+    assert [result[0] for result in await asyncio.gather(*flood)] == [401, 401, 401]
+    assert checks.in_flight == 0
+    assert (await _try(client("127.0.0.9"), "alice", PASSWORD))[0] == 303
 
 
 # --- CSRF ---------------------------------------------------------------------------------------------------
@@ -315,6 +420,45 @@ async def test_no_web_route_creates_or_promotes_a_moderator(site, engine):
 
 
 # --- pictures --------------------------------------------------------------------------------------------------
+
+async def test_ids_no_row_can_have_get_a_clear_404_or_400_never_a_500(site):
+    from datetime import datetime, timezone
+    from storage.moderation import Cursor
+    _, _, client = site
+    browser = client()
+    await browser.login()
+    for number in (str(2**63 - 1), str(2**63), "9" * 25, "9" * 5000):   # the largest id, one past it, far past
+        for path in (f"/mod/faces/{number}", f"/mod/faces/{number}/image", f"/mod/faces/{number}/thumb",
+                     f"/mod/users/{number}"):
+            response, body = await browser.get(path)
+            assert response.status == 404, (path[:40], response.status)
+        for path in (f"/mod/faces/{number}/hide", f"/mod/users/{number}/ban", f"/mod/users/{number}/delete"):
+            response, body = await browser.post(path, {"reason": "spam", "confirm": "yes"})
+            assert response.status == 404 and "Not found" in body, (path[:40], response.status)
+    far = Cursor(datetime(2026, 1, 1, tzinfo=timezone.utc), 2**70).encode()
+    for query in (f"user={2**63}", "user=" + "9" * 5000, "user=²", f"after={far}"):
+        assert (await browser.get(f"/mod/?{query}"))[0].status == 400, query[:40]
+        assert (await browser.get(f"/mod/api/generations?{query}"))[0].status == 400, query[:40]
+    assert (await browser.get(f"/mod/audit?after={far}"))[0].status == 400
+
+
+async def test_a_pictures_provenance_id_leads_to_its_face(site, engine):
+    _, seeded, client = site
+    browser = client()
+    await browser.login()
+    face = seeded.faces["tg-ann"][1]
+    async with session_factory(engine)() as session:
+        public_id = (await session.get(Face, face)).public_id
+    assert public_id.startswith("df-")
+    for wanted in (public_id, str(face)):   # the id new pictures carry, and the database id older ones carry
+        response, _ = await browser.get(f"/mod/picture?id={wanted}", allow_redirects=False)
+        assert response.status == 303 and response.headers["Location"] == f"/mod/faces/{face}"
+    _, page = await browser.get(f"/mod/faces/{face}")
+    assert public_id in page
+    assert (await browser.get("/mod/picture?id=df-aaaaaaaaaaaaaaaa"))[0].status == 404
+    assert (await browser.get("/mod/picture?id="))[0].status == 400
+    assert 'id="picture-id"' in (await browser.get("/mod/"))[1]
+
 
 async def test_pictures_are_served_only_to_a_session_not_to_whoever_knows_the_id(site, engine):
     _, seeded, client = site

@@ -116,7 +116,7 @@ async def test_styles_are_listed_chosen_by_name_and_offered_in_help(engine, styl
     assert "• styles: drawn, photo (choose with 'art style photo')" in text(helped)
     assert list(buttons(helped)) == ["drawn", "✓ photo"]
 
-    stale = payloads.encode(payloads.owner_tag("web", "alice"), "st", 0, "0badc0de")
+    stale = payloads.encode(payloads.owner_tag(chat.conversation.owner_key("web", "alice")), "st", 0, "0badc0de")
     assert text(await chat.send("alice", button=stale)) == \
         "That style isn't available any more. You can choose: drawn, photo"
 

@@ -160,7 +160,9 @@ async def test_bad_frames_get_a_notice_and_the_socket_stays_usable(served):
     _, core, new_browser = served
     client, key = await new_browser()
     socket = await client.ws_connect("/ws")
-    for bad in ("not json", '{"type": "shout", "text": "hi"}', '{"type": "text", "text": "   "}', "[1, 2]"):
+    deep = "[" * 100_000   # json.loads would raise RecursionError: still only a notice, the socket kept
+    for bad in ("not json", '{"type": "shout", "text": "hi"}', '{"type": "text", "text": "   "}', "[1, 2]", deep,
+                '{"type": "text", "text": ' + "[" * 100_000 + "]" * 100_000 + "}"):
         await socket.send_str(bad)
         notice = await receive(socket, "notice")
         assert "·" in notice["text"]          # said in Korean and English
@@ -207,16 +209,27 @@ async def test_progress_messages_follow_the_job_until_its_result(served):
     socket = await client.ws_connect("/ws")
     await socket.send_json({"type": "text", "text": "slow"})
     queued = await receive(socket)
-    job = queued["job_id"]
+    job, token = core.conversation.next_job, queued["job_id"]   # the page sees its own token, not the id
     assert queued["kind"] == "progress" and queued["text"] == "#2 in line"
+    assert token == CookieSigner(SECRET).job_token(key, job) and str(job) not in token
     for state in ("#1 in line", "working…"):
         core.conversation.progress[job] = Reply(state, kind="progress", job_id=job)
         update = await receive(socket)
-        assert (update["kind"], update["job_id"], update["text"]) == ("progress", job, state)
+        assert (update["kind"], update["job_id"], update["text"]) == ("progress", token, state)
     await core.conversation.finish(job, key, "your face")
     result = await receive(socket)
-    assert (result["kind"], result["job_id"], result["text"]) == ("result", job, "your face")
+    assert (result["kind"], result["job_id"], result["text"]) == ("result", token, "your face")
     assert job not in server.app[DELIVERIES].following_jobs
+
+
+def test_job_tokens_are_per_user_and_tell_nothing_of_the_global_id():
+    signer, other = CookieSigner(SECRET), CookieSigner(b"another secret of 32 bytes......")
+    tokens = [signer.job_token("alice", job) for job in range(1, 200)]
+    assert len(set(tokens)) == len(tokens) and all(len(t) == 16 for t in tokens)
+    assert signer.job_token("alice", 7) == signer.job_token("alice", 7)          # one job, one token
+    assert signer.job_token("bob", 7) != signer.job_token("alice", 7)            # per user
+    assert other.job_token("alice", 7) != signer.job_token("alice", 7)           # under the server's secret
+    assert not any(str(job) == token for job, token in enumerate(tokens, 1))
 
 
 # --- health, pages, secrets -----------------------------------------------------------------

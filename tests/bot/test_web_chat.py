@@ -30,6 +30,8 @@ async def test_a_new_face_arrives_after_its_progress_message(settings):
         frames = await me.until(is_final)
         progress, result = frames[0], frames[-1]
         assert progress["kind"] == "progress" and progress["job_id"] == result["job_id"]
+        # the page's own opaque token of the job (bot.web.identity.CookieSigner.job_token), not the global id
+        assert isinstance(result["job_id"], str) and len(result["job_id"]) == 16 and not result["job_id"].isdigit()
         assert has_image(result) and result["kind"] == "result"
         png = base64.b64decode(result["images"][0]["data"])
         assert png.startswith(b"\x89PNG")

@@ -325,7 +325,9 @@ async def test_photoreal_and_drawn_faces_each_go_to_their_own_workers_through_a_
             waiting_user = browsers[0]
             first = await waiting_user.request(lambda: waiting_user.client.say("new 777"))
             assert first["text"].split("\n")[0] == say("en", "offline"), first
-            waiting_job = first["job_id"]
+            (waiting_job,), = await scalar_rows(   # the page knows the job by its own token only
+                direct, "SELECT j.id FROM jobs j JOIN users u ON u.id = j.user_id WHERE u.platform = 'web' "
+                        "AND u.platform_user_id = :key AND j.state = 'queued'", key=waiting_user.client.user_key)
             for i, b in enumerate(drawn):   # drawn faces are not held up meanwhile
                 await b.say("new while a photoreal request waits", f"새 얼굴 {950 + i}")
                 assert b.steps[-1][3][0].split("\n")[0] != say("ko", "offline"), b.steps[-1]
@@ -339,7 +341,7 @@ async def test_photoreal_and_drawn_faces_each_go_to_their_own_workers_through_a_
             restart_at = time.monotonic()
             served = await waiting_user.result("new during the outage", first)
             served_after = time.monotonic() - restart_at
-            assert served["job_id"] == waiting_job
+            assert served["job_id"] == first["job_id"]
 
             # --- no chat process ever loaded torch ---
             for chat in chats:
@@ -354,7 +356,7 @@ async def test_photoreal_and_drawn_faces_each_go_to_their_own_workers_through_a_
                 style_of_user[user_id] = b.style
             faces = {row.id: row for row in await scalar_rows(
                 direct, "SELECT f.id, f.user_id, f.parent_id, f.other_parent_id, f.operation, f.backend, "
-                        "f.checkpoint_id, f.worker_id, b.data FROM faces f JOIN blobs b ON b.id = f.image_blob_id "
+                        "f.checkpoint_id, f.worker_id, f.public_id, b.data FROM faces f JOIN blobs b ON b.id = f.image_blob_id "
                         "WHERE f.user_id = ANY(:users)", users=list(style_of_user))}
             made_by: Counter = Counter()
             for face in faces.values():
@@ -370,7 +372,7 @@ async def test_photoreal_and_drawn_faces_each_go_to_their_own_workers_through_a_
                     assert (other.backend, other.checkpoint_id) == model, f"morph {face.id} across models"
                 assert kind_of(face.worker_id) == face.backend, f"face {face.id} drawn by {face.worker_id}"
                 chunks = read_provenance(face.data)
-                assert (chunks[BACKEND_KEY], chunks[MODEL_KEY], chunks[FACE_KEY]) == (*model, str(face.id)), chunks
+                assert (chunks[BACKEND_KEY], chunks[MODEL_KEY], chunks[FACE_KEY]) == (*model, face.public_id), chunks
                 made_by[style, face.operation, kind_of(face.worker_id)] += 1
             ops = {"new", "pick", "photo", "morph"}
             for style in ("stylegan", "montage"):

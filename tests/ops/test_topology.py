@@ -62,7 +62,9 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
     env.update(DREAMFACE_DATABASE_URL=database_url, DREAMFACE_LOG_FORMAT="json",
                DREAMFACE_WORKER_LEASE_SECONDS=str(LEASE), DREAMFACE_WORKER_BATCH_SIZE=str(BATCH),
-               DREAMFACE_WORKER_POLL_SECONDS="0.2", **extra)
+               DREAMFACE_WORKER_POLL_SECONDS="0.2",
+               DREAMFACE_ADDRESS_JOB_CAP="0",   # every web user here is 127.0.0.1: one address, no cap on it
+               **extra)
     return env
 
 

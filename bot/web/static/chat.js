@@ -7,7 +7,7 @@
   const input = document.getElementById("text");
   const photo = document.getElementById("photo");
   const status = document.getElementById("status");
-  const progress = new Map();   // job id -> the message element its progress updates replace
+  const progress = new Map();   // job token (this page's own name of a job) -> the message its updates replace
   const finished = new Set();   // jobs whose result arrived: a late progress update is dropped
   let socket = null;
   let retryDelay = 500;
