@@ -26,7 +26,6 @@ from facegen.backends import load_backend
 from storage.cleanup import cleanup_scheduler
 from facegen.montage import MontageBackend
 from storage.worker import Worker
-from storage.queue import Queue
 
 log = logging.getLogger(__name__)
 WORKER_QUEUES = ("default", "slow")
@@ -38,10 +37,6 @@ class App:
     engine: AsyncEngine
     conversation: Conversation
     worker: Worker | None
-
-    @property
-    def queue(self) -> Queue:
-        return self.conversation.queue
 
 
 @contextlib.asynccontextmanager

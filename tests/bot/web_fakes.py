@@ -57,7 +57,6 @@ class EchoConversation:
 class FakeCore:
     engine: AsyncEngine
     conversation: EchoConversation
-    queue: None = None
 
 
 def fake_app(engine: AsyncEngine, **config):
