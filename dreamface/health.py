@@ -11,6 +11,8 @@ Checks, in order (a failed database check fails the rest unchecked):
     workers   (chat side) a worker heartbeat within `worker_within` seconds
     queue     (chat side) no ready job that a live worker may claim has waited longer than
               `max_queue_age` (jobs of a style no live worker serves wait for one, not on a stuck queue)
+    discord   (a process running the Discord bot) no shard of its own has been disconnected too
+              long; its shards are listed under "discord" (bot/discord/shards.py, through ground/probes.py)
 
 Styles are reported, never checked: a chat process whose default style has no live worker
 still takes and queues requests (they wait within DREAMFACE_JOB_EXPIRY_SECONDS and the chat
@@ -37,6 +39,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.jobkinds import route_of
+from ground import probes
 from ground.metrics import CONTENT_TYPE, process_metrics
 from storage.migrate import SchemaStatus, schema_status
 from storage.outage import is_unavailable
@@ -87,6 +90,7 @@ class StyleReadiness:
 class Readiness:
     checks: tuple[Check, ...]
     styles: tuple[StyleReadiness, ...] = ()
+    details: tuple[tuple[str, Any], ...] = ()   # what running parts report about themselves (ground/probes.py)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +98,14 @@ class Readiness:
 
     def as_json(self) -> dict:
         return {"ok": self.ok, "checks": [asdict(check) for check in self.checks],
-                "styles": [style.as_json() for style in self.styles]}
+                "styles": [style.as_json() for style in self.styles], **dict(self.details)}
+
+
+def with_probes(readiness: Readiness) -> Readiness:
+    """`readiness` with the checks of this process's running parts (a Discord client's shards)."""
+    reports = probes.reports()
+    return Readiness(readiness.checks + tuple(Check(r.name, r.ok, r.detail) for r in reports), readiness.styles,
+                     readiness.details + tuple((r.name, r.details) for r in reports if r.details is not None))
 
 
 async def read_styles(engine: AsyncEngine, stats: InstallationStats,
@@ -161,7 +172,7 @@ EngineOf = Callable[[web.Request], AsyncEngine]
 
 def readyz_view(engine_of: EngineOf, rules: ReadinessRules) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def readyz(request: web.Request) -> web.Response:
-        readiness = await check_readiness(engine_of(request), rules)
+        readiness = with_probes(await check_readiness(engine_of(request), rules))
         if not readiness.ok:
             log.info("readyz: not ready: %s", "; ".join(f"{c.name}: {c.detail}" for c in readiness.checks if not c.ok))
         return web.json_response(readiness.as_json(), status=200 if readiness.ok else 503)

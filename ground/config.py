@@ -97,6 +97,11 @@ class Settings:
     discord_gateway_url: str = _setting("", "Discord gateway websocket URL override (tests and proxies); empty: discord.gg")
     discord_mod_role: str = _setting(
         "", "Discord role (id or name) whose members may hide faces and ban users from the chat; empty: nobody")
+    discord_shard_count: int = _setting(
+        0, "Discord shards of the whole bot, over all its processes; 0: the count Discord recommends, all in this process")
+    discord_shard_ids: str = _setting(
+        "", "the shards this process runs, ids and ranges such as 0-3 or 0,2,4-5 (each below "
+            "DREAMFACE_DISCORD_SHARD_COUNT, which must be set); empty: all of them")
     mod_login_max_failures: int = _setting(
         5, "failed moderator logins for one name from one address before each further try from there must wait "
            "(never for the name alone: the real moderator logs in from elsewhere)")
@@ -177,6 +182,9 @@ class Settings:
         except ValueError as exc:
             raise ConfigError(f"{PREFIX}TRUSTED_PROXIES must be comma-separated IP addresses or networks "
                               f"(127.0.0.1,10.0.0.0/8): {exc}") from None
+        if self.discord_shard_count < 0:
+            raise ConfigError(f"{PREFIX}DISCORD_SHARD_COUNT must be 0 or more, got {self.discord_shard_count!r}")
+        self.discord_shards   # raises ConfigError for bad DREAMFACE_DISCORD_SHARD_IDS
         if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.stylegan_device):
             raise ConfigError(f"{PREFIX}STYLEGAN_DEVICE must be cpu, cuda, cuda:N or mps, got {self.stylegan_device!r}")
 
@@ -191,8 +199,44 @@ class Settings:
         return tuple(ip_network(item.strip()) for item in self.trusted_proxies.split(",") if item.strip())
 
     @property
+    def discord_shards(self) -> tuple[int, ...] | None:
+        """The shard ids of DREAMFACE_DISCORD_SHARD_IDS, sorted (None: every shard of the count)."""
+        if not self.discord_shard_ids.strip():
+            return None
+        name = f"{PREFIX}DISCORD_SHARD_IDS"
+        if not self.discord_shard_count:
+            raise ConfigError(f"{name} needs {PREFIX}DISCORD_SHARD_COUNT (the shards of all processes together)")
+        try:
+            ids = parse_id_ranges(self.discord_shard_ids)
+        except ValueError:
+            raise ConfigError(f"{name} must be shard ids and ranges such as 0-3 or 0,2,4-5, "
+                              f"got {self.discord_shard_ids!r}") from None
+        beyond = [i for i in ids if i >= self.discord_shard_count]
+        if beyond:
+            raise ConfigError(f"{name}: shard {beyond[0]} does not exist with {PREFIX}DISCORD_SHARD_COUNT="
+                              f"{self.discord_shard_count} (ids are 0 to {self.discord_shard_count - 1})")
+        return ids
+
+    @property
     def queues(self) -> tuple[str, ...]:
         return tuple(q.strip() for q in self.worker_queues.split(",") if q.strip())
+
+
+MAX_ID_RANGE = 100_000   # ids in one range (Discord's largest bots run a few thousand shards)
+
+
+def parse_id_ranges(text: str) -> tuple[int, ...]:
+    """"0-3,6" → (0, 1, 2, 3, 6): comma-separated ids and inclusive ranges, sorted, each once."""
+    ids: set[int] = set()
+    for item in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", item)
+        if match is None:
+            raise ValueError(item)
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first or last - first >= MAX_ID_RANGE:
+            raise ValueError(item)
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
 
 
 def _convert(name: str, raw: str, kind: type) -> Any:

@@ -11,6 +11,12 @@
 Gateway intents: guilds, guild_messages, dm_messages, message_content (privileged: switch it
 on in the developer portal). Permissions in guild channels: Send Messages, Attach Files, Embed
 Links, Use Application Commands, Read Message History (replies quote the user's message).
+
+Sharded by discord.py (AutoShardedClient): one process runs all shards, or several processes
+each run some (DREAMFACE_DISCORD_SHARD_COUNT / _SHARD_IDS). A guild's events reach the process
+holding its shard, which has that guild's roles; direct messages reach shard 0. What needs no
+gateway works in any of them: results are sent over REST by whichever process's courier claims
+them, into progress messages remembered in the database (bot/delivery.py).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from bot.adapters import ChatCore
 from bot.delivery import Deliveries, MessageGone, Shown, Surface
 from bot.conversation.replies import say, say_both
 from bot.discord.endpoints import point_at
+from bot.discord.shards import ShardWatch, reported
 from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, message_nonce, outgoing
 from bot.discord.slash import face_commands
 from bot.messages import Incoming, Reply
@@ -46,6 +53,9 @@ INTENTS = discord.Intents(guilds=True, guild_messages=True, dm_messages=True, me
 
 # Discord accepts edits through an interaction's token for 15 minutes; stop a little earlier.
 INTERACTION_EDIT_SECONDS = 14 * 60
+# Discord's identify limit: max_concurrency buckets, one IDENTIFY each per 5 s (and a margin for
+# the time an IDENTIFY takes to arrive)
+IDENTIFY_SECONDS = 5.0 + 0.5
 
 Edit = Callable[[Outgoing], Awaitable[object]]
 
@@ -61,18 +71,54 @@ class Posted:
 Post = Callable[[Reply, Outgoing], Awaitable[Posted]]
 
 
-class DreamfaceClient(discord.Client):
-    """discord.py's client with the /face commands and the payload buttons; events go to the adapter."""
+class DreamfaceClient(discord.AutoShardedClient):
+    """discord.py's sharded client with the /face commands and the payload buttons; events go
+    to the adapter. It runs `shard_ids` of `shard_count` shards (None: Discord's recommended
+    count, all of them here); only the process holding shard 0 syncs the slash commands."""
 
-    def __init__(self, adapter: "DiscordAdapter") -> None:
-        super().__init__(intents=INTENTS)
+    def __init__(self, adapter: "DiscordAdapter", *, shard_count: int | None = None,
+                 shard_ids: Sequence[int] | None = None) -> None:
+        super().__init__(intents=INTENTS, shard_count=shard_count,
+                         shard_ids=None if shard_ids is None else list(shard_ids))
         self.adapter = adapter
         self.tree = app_commands.CommandTree(self)
+        self.max_concurrency = 1                  # IDENTIFYs Discord allows per bucket in 5 s
+        self._next_identify: dict[int, float] = {}
+        self.watch = ShardWatch()
+
+    @property
+    def syncs_commands(self) -> bool:
+        return self.shard_ids is None or 0 in self.shard_ids
 
     async def setup_hook(self) -> None:
+        # GET /gateway/bot: the recommended shard count (when none is configured) and max_concurrency
+        recommended, _, limits = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        self.watch.start(self.shard_count, tuple(self.shard_ids or range(self.shard_count)))
         self.tree.add_command(face_commands(self.adapter.on_command, self.adapter.regions))
         self.add_dynamic_items(PayloadButton)   # buttons sent before a restart keep working
-        await self.tree.sync()
+        if self.syncs_commands:   # once for the whole bot, not once per process
+            await self.tree.sync()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Discord's identify limit: shards share a bucket by shard_id % max_concurrency, and a
+        bucket takes one IDENTIFY per 5 seconds (discord.py's own hook waits 5 s before each)."""
+        bucket = (shard_id or 0) % self.max_concurrency
+        now = time.monotonic()
+        slot = max(now, self._next_identify.get(bucket, now))
+        self._next_identify[bucket] = slot + IDENTIFY_SECONDS
+        await asyncio.sleep(slot - now)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.watch.up(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.watch.up(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.watch.down(shard_id)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
@@ -97,8 +143,9 @@ class DiscordAdapter:
 
     async def run(self, stop: asyncio.Event) -> None:
         point_at(self.settings.discord_api_base, self.settings.discord_gateway_url)
-        client = self.client = DreamfaceClient(self)
-        async with client:
+        client = self.client = DreamfaceClient(self, shard_count=self.settings.discord_shard_count or None,
+                                               shard_ids=self.settings.discord_shards)
+        async with client, reported(client, client.watch):
             await client.login(self.settings.discord_token)
             await self.deliveries.restore()   # before any interaction can be answered
             tasks = [asyncio.create_task(client.connect(), name="discord gateway"),

@@ -10,6 +10,13 @@ press buttons and look at what Discord would show them.
         interaction = await ann.slash("describe", text="눈이 큰 둥근 얼굴")
         message = await discord_.until(lambda: interaction.response_message() …)
 
+Sharding as Discord does it: `/gateway/bot` recommends `shards` and sends `max_concurrency`; a
+session IDENTIFYs as shard [id, count] and gets the guilds with (guild_id >> 22) % count == id
+and their events (direct messages go to shard 0). Every IDENTIFY is recorded (`identified`); with
+`strict_identify`, one within 5 s of the last accepted one of its bucket (id % max_concurrency)
+is answered with an invalid session (op 9), as Discord does.
+`add_guild(shard=…)` makes a guild on a chosen shard; `cut_shard` keeps a shard off the gateway.
+
 It refuses what Discord refuses (and what the bot must therefore never send): custom_id over
 100 characters, more than 5 buttons in a row or 5 rows, content over 2000 characters, a
 nonce over 25, files over the attachment limit, an interaction answered twice or after 3
@@ -43,6 +50,7 @@ log = logging.getLogger(__name__)
 
 API = "/api/v10"
 INTERACTION_DEADLINE = 3.0           # seconds to acknowledge an interaction
+IDENTIFY_WINDOW = 5.0                # one IDENTIFY per bucket (shard_id % max_concurrency) per 5 s
 MAX_CONTENT = 2000
 MAX_CUSTOM_ID = 100
 MAX_ROWS = 5
@@ -79,10 +87,17 @@ def invalid(message: str) -> DiscordError:
 
 
 _ids = itertools.count(1_300_000_000_000_000_000)
+# guild ids step through the snowflake's timestamp part (bits 22 and up), which picks the shard
+_guild_ticks = itertools.count((1_300_000_000_000_000_000 >> 22) + 1_000_000)
 
 
 def snowflake() -> int:
     return next(_ids)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's rule: the shard that carries a guild's events."""
+    return (guild_id >> 22) % shard_count
 
 
 def _now_iso() -> str:
@@ -147,6 +162,14 @@ class FakeChannel:
 
 
 @dataclass
+class FakeGuild:
+    id: int
+    name: str
+    channel: FakeChannel                # its one text channel
+    roles: dict[int, str] = field(default_factory=dict)   # besides @everyone: id → name
+
+
+@dataclass
 class FakeInteraction:
     id: int
     token: str
@@ -159,6 +182,7 @@ class FakeInteraction:
     callback_type: int | None = None
     original_id: int | None = None      # the response message
     followup_ids: list[int] = field(default_factory=list)
+    shards: list[int] = field(default_factory=list)   # the shards whose sessions got it
 
 
 class FakeUser:
@@ -237,17 +261,21 @@ class RateLimiter:
 
 
 class FakeDiscord:
-    def __init__(self, *, attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT, token: str | None = None) -> None:
+    def __init__(self, *, attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT, token: str | None = None,
+                 shards: int = 1, max_concurrency: int = 1, required_shards: int = 1,
+                 strict_identify: bool = False) -> None:
         self.token = token or f"fake-{secrets.token_hex(12)}"
         self.bot_id = snowflake()
         self.application_id = self.bot_id
-        self.guild_id = snowflake()
         self.attachment_limit = attachment_limit
+        self.recommended_shards = shards          # what /gateway/bot recommends
+        self.max_concurrency = max_concurrency    # IDENTIFYs per 5 s, one per bucket
+        self.required_shards = required_shards    # fewer: the gateway closes with 4011 (sharding required)
+        self.strict_identify = strict_identify    # refuse IDENTIFYs over the limit, as Discord does
         self.channels: dict[int, FakeChannel] = {}
         self.messages: dict[int, list[FakeMessage]] = defaultdict(list)
         self.interactions: dict[int, FakeInteraction] = {}
         self.users: list[FakeUser] = []
-        self.roles: dict[int, str] = {}                 # guild roles besides @everyone: id → name
         self.commands: list[dict] = []                  # as synced by the bot
         self.limits = RateLimiter()
         self.requests: list[tuple[float, str, str, int]] = []   # (time, method, path, status)
@@ -255,8 +283,13 @@ class FakeDiscord:
         self.unmodelled: list[str] = []                         # routes the bot called that this fake lacks
         self.cdn_downloads: Counter[int] = Counter()           # attachment id → downloads
         self._uploads: list[FakeFile] = []                      # files attached to slash commands
-        self.identifies = 0
-        self.guild_channel = self._add_channel(FakeChannel(snowflake(), 0, self.guild_id, name="faces"))
+        self.identifies = 0                             # IDENTIFYs answered with READY
+        self.identified: list[tuple[float, int, int]] = []   # (monotonic time, shard id, shard count) of each
+        self.identify_refusals = 0                      # IDENTIFYs over the limit (answered with op 9)
+        self.cut_shards: set[int] = set()               # shards kept off the gateway (cut_shard)
+        self.guilds: dict[int, FakeGuild] = {}
+        self.guild = self.add_guild("dreamface test guild", guild_id=snowflake())
+        self.guild_id, self.guild_channel, self.roles = self.guild.id, self.guild.channel, self.guild.roles
         self._sessions: list["_GatewaySession"] = []
         self._changed = asyncio.Condition()
         self._holding = False                           # see hold_next_post
@@ -297,11 +330,38 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    def add_role(self, name: str) -> int:
-        """A guild role (give it to a user with `user.roles.append(id)` before the bot connects)."""
+    def add_role(self, name: str, guild: FakeGuild | None = None) -> int:
+        """A role in `guild` (default: the first one); give it to a user with `user.roles.append(id)`
+        before the bot connects."""
         role_id = snowflake()
-        self.roles[role_id] = name
+        (guild or self.guild).roles[role_id] = name
         return role_id
+
+    def add_guild(self, name: str, *, shard: int | None = None, of: int | None = None,
+                  guild_id: int | None = None) -> FakeGuild:
+        """A guild with one text channel ("faces"); every user is a member. `shard` and `of`: an
+        id that puts it on shard `shard` of `of` shards."""
+        if guild_id is None:
+            guild_id = next(_guild_ticks) << 22
+            while shard is not None and shard_of(guild_id, of) != shard:
+                guild_id = next(_guild_ticks) << 22
+        channel = self._add_channel(FakeChannel(snowflake(), 0, guild_id, name="faces"))
+        guild = self.guilds[guild_id] = FakeGuild(guild_id, name, channel)
+        return guild
+
+    def cut_shard(self, shard_id: int, cut: bool = True) -> None:
+        """Drop this shard's sessions and refuse it until `cut_shard(id, False)`: it cannot reconnect."""
+        if cut:
+            self.cut_shards.add(shard_id)
+            for session in self._sessions:
+                if session.shard[0] == shard_id:
+                    asyncio.get_running_loop().create_task(session.ws.close(code=4000))
+        else:
+            self.cut_shards.discard(shard_id)
+
+    def connected_shards(self) -> list[int]:
+        """Shard ids with an identified session, one entry per session."""
+        return sorted(s.shard[0] for s in self._sessions if s.identified)
 
     def add_user(self, name: str, locale: str = "en-US") -> FakeUser:
         user = FakeUser(self, name, locale)
@@ -393,6 +453,7 @@ class FakeDiscord:
         app = str(self.application_id)
         return [
             (r"/users/@me", "GET", self._me, True, None),
+            (r"/gateway/bot", "GET", self._gateway_bot, True, None),
             (r"/oauth2/applications/@me", "GET", self._application, True, None),
             (rf"/applications/{app}/commands", "PUT", self._sync_commands, True, None),
             (rf"/applications/{app}/commands", "GET", self._list_commands, True, None),
@@ -416,6 +477,11 @@ class FakeDiscord:
 
     async def _me(self, request: web.Request) -> web.Response:
         return _json(self.bot_json())
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return _json({"url": self.gateway_url, "shards": self.recommended_shards,
+                      "session_start_limit": {"total": 1000, "remaining": 1000 - self.identifies,
+                                              "reset_after": 86_400_000, "max_concurrency": self.max_concurrency}})
 
     async def _application(self, request: web.Request) -> web.Response:
         return _json({"id": str(self.application_id), "name": "dreamface", "icon": None, "description": "",
@@ -650,7 +716,8 @@ class FakeDiscord:
         message = self._new_message(channel_id, user.id, {"content": content}, files)
         data = self._message_json(message, author=user.json())
         if self.channels[channel_id].guild_id:   # guild messages carry the author's member data
-            data["member"] = {"roles": [str(r) for r in user.roles], "joined_at": _now_iso(), "deaf": False,
+            data["member"] = {"roles": self._roles_in(self.channels[channel_id].guild_id, user),
+                              "joined_at": _now_iso(), "deaf": False,
                               "mute": False, "flags": 0}
         if mention:
             data["mentions"] = [self.bot_json()]
@@ -702,20 +769,20 @@ class FakeDiscord:
         payload = {"id": str(interaction.id), "application_id": str(self.application_id), "type": kind,
                    "token": interaction.token, "version": 1, "data": data, "locale": user.locale,
                    "attachment_size_limit": self.attachment_limit, "app_permissions": "2248473465835073",
-                   "entitlements": [], "authorizing_integration_owners": {"0": str(self.guild_id)},
+                   "entitlements": [], "authorizing_integration_owners": {"0": str(channel.guild_id or self.guild_id)},
                    "channel_id": str(channel_id), "channel": self._channel_json(channel),
                    "context": 0 if channel.guild_id else 1}
         if channel.guild_id:
             payload.update(guild_id=str(channel.guild_id), guild_locale="en-US",
                            guild={"id": str(channel.guild_id), "locale": "en-US", "features": []},
-                           member={"user": user.json(), "roles": [str(r) for r in user.roles],
+                           member={"user": user.json(), "roles": self._roles_in(channel.guild_id, user),
                                    "joined_at": _now_iso(), "deaf": False,
                                    "mute": False, "flags": 0, "permissions": "2248473465835073"})
         else:
             payload["user"] = user.json()
         if message is not None:
             payload["message"] = self._message_json(message)
-        await self.dispatch("INTERACTION_CREATE", payload)
+        interaction.shards = await self.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
     def response_of(self, interaction: FakeInteraction) -> FakeMessage | None:
@@ -756,33 +823,41 @@ class FakeDiscord:
             data["webhook_id"] = str(self.application_id)
         return data
 
-    def _guild_json(self) -> dict:
-        members = [{"user": u.json(), "roles": [str(r) for r in u.roles], "joined_at": _now_iso(), "deaf": False,
+    def _roles_in(self, guild_id: int, user: FakeUser) -> list[str]:
+        return [str(r) for r in user.roles if r in self.guilds[guild_id].roles]
+
+    def _guild_json(self, guild: FakeGuild) -> dict:
+        members = [{"user": u.json(), "roles": self._roles_in(guild.id, u), "joined_at": _now_iso(), "deaf": False,
                     "mute": False, "flags": 0} for u in self.users]
         members.append({"user": self.bot_json(), "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False,
                         "flags": 0})
-        return {"id": str(self.guild_id), "name": "dreamface test guild", "icon": None, "owner_id": str(self.users[0].id)
+        return {"id": str(guild.id), "name": guild.name, "icon": None, "owner_id": str(self.users[0].id)
                 if self.users else str(self.bot_id), "region": "", "afk_timeout": 300, "verification_level": 0,
                 "default_message_notifications": 0, "explicit_content_filter": 0, "roles": [
-                    {"id": str(self.guild_id), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
+                    {"id": str(guild.id), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
                      "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}] + [
                     {"id": str(i), "name": n, "permissions": "0", "position": 1, "color": 0, "hoist": False,
-                     "managed": False, "mentionable": True, "flags": 0} for i, n in self.roles.items()],
+                     "managed": False, "mentionable": True, "flags": 0} for i, n in guild.roles.items()],
                 "emojis": [], "stickers": [], "features": [], "mfa_level": 0, "system_channel_id": None,
                 "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0, "large": False,
                 "member_count": len(members), "members": members, "voice_states": [], "presences": [],
-                "channels": [self._channel_json(c) for c in self.channels.values() if c.guild_id],
+                "channels": [self._channel_json(c) for c in self.channels.values() if c.guild_id == guild.id],
                 "threads": [], "stage_instances": [], "guild_scheduled_events": [], "unavailable": False,
                 "joined_at": _now_iso()}
 
     # --- the gateway ------------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: dict) -> None:
-        sessions = [s for s in self._sessions if s.identified]
+    async def dispatch(self, event: str, data: dict) -> list[int]:
+        """Send an event to the sessions of its guild's shard (shard 0 for direct messages);
+        returns the shard ids it went to."""
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+        sessions = [s for s in self._sessions if s.identified and s.carries(guild_id)]
         if not sessions:
-            raise AssertionError(f"no bot is connected to the gateway to receive {event}")
+            raise AssertionError(f"no bot is connected to the gateway to receive {event} "
+                                 f"(guild {guild_id}; shards connected: {self.connected_shards()})")
         for session in sessions:
             await session.dispatch(event, data)
+        return [session.shard[0] for session in sessions]
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         if request.query.get("compress") not in (None, "zlib-stream"):
@@ -813,14 +888,33 @@ class FakeDiscord:
         if data.get("token") != self.token:
             await session.ws.close(code=4004, message=b"Authentication failed.")
             return
-        session.intents = data.get("intents", 0)
+        shard_id, count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < count:
+            await session.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if count < self.required_shards:
+            await session.ws.close(code=4011, message=b"Sharding required.")
+            return
+        if shard_id in self.cut_shards:
+            await session.ws.close(code=4000, message=b"Unknown error.")
+            return
+        now, bucket = time.monotonic(), shard_id % self.max_concurrency
+        if self.strict_identify and any(now - t < IDENTIFY_WINDOW and i % self.max_concurrency == bucket
+                                        for t, i, _ in self.identified):
+            self.identify_refusals += 1
+            await session.send({"op": 9, "d": False})   # over the identify limit: invalid session
+            return
+        session.intents, session.shard = data.get("intents", 0), (shard_id, count)
         self.identifies += 1
+        self.identified.append((now, shard_id, count))
+        guilds = [g for g in self.guilds.values() if session.carries(g.id)]
         await session.dispatch("READY", {
-            "v": 10, "user": self.bot_json(), "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "v": 10, "user": self.bot_json(), "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": secrets.token_hex(16), "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0}, "private_channels": [],
-            "relationships": [], "presences": [], "shard": [0, 1]})
-        await session.dispatch("GUILD_CREATE", self._guild_json())
+            "relationships": [], "presences": [], "shard": [shard_id, count]})
+        for guild in guilds:
+            await session.dispatch("GUILD_CREATE", self._guild_json(guild))
         session.identified = True
         await self._notify()
 
@@ -833,6 +927,11 @@ class _GatewaySession:
         self.identified = False
         self.heartbeats = 0
         self.intents = 0
+        self.shard: tuple[int, int] = (0, 1)   # [id, count] as identified
+
+    def carries(self, guild_id: int | None) -> bool:
+        """Whether this session gets a guild's events (None: a direct message, shard 0's)."""
+        return self.shard[0] == (0 if guild_id is None else shard_of(guild_id, self.shard[1]))
 
     async def send(self, payload: dict) -> None:
         text = json.dumps(payload)
@@ -930,12 +1029,13 @@ def settings_for(fake: FakeDiscord, database_url: str, **overrides: Any):
 
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeDiscord, settings, *, size: int = 128, with_worker: bool = True,
-                      poll_seconds: float = 0.05) -> AsyncIterator[Any]:
-    """The real adapter (and an in-process worker) in this process, connected to `fake`."""
+                      poll_seconds: float = 0.05, secret: bytes | None = None) -> AsyncIterator[Any]:
+    """The real adapter (and an in-process worker) in this process, connected to `fake`.
+    `secret`: the key file's secret, the same for bots that stand for processes of one deployment."""
     from bot.discord.adapter import DiscordAdapter
     from dreamface.app import open_app
 
-    async with open_app(settings, with_worker=with_worker, size=size) as app:
+    async with open_app(settings, with_worker=with_worker, size=size, secret=secret) as app:
         adapter = DiscordAdapter(settings, app, poll_seconds=poll_seconds)
         stop = asyncio.Event()
         task = asyncio.create_task(adapter.run(stop))

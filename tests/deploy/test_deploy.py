@@ -22,7 +22,8 @@ from ground.config import describe
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 DOCKERFILES = [DEPLOY / "Dockerfile", DEPLOY / "Dockerfile.worker"]
-UNITS = [DEPLOY / "systemd" / "dreamface-chat.service", DEPLOY / "systemd" / "dreamface-worker@.service"]
+UNITS = [DEPLOY / "systemd" / "dreamface-chat.service", DEPLOY / "systemd" / "dreamface-worker@.service",
+         DEPLOY / "systemd" / "dreamface-discord@.service"]
 COMPOSE_ENV = {"POSTGRES_PASSWORD": "example", "DREAMFACE_CKPT": "ffhq-1024.pkl"}
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -135,7 +136,8 @@ def test_systemd_units_verify(tmp_path):
     for unit in UNITS:
         (tmp_path / unit.name).write_text(unit.read_text().replace("/opt/dreamface", str(prefix)))
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "dreamface-chat.service"),
-                             str(tmp_path / "dreamface-worker@.service").replace("@.", "@0.")],
+                             str(tmp_path / "dreamface-worker@.service").replace("@.", "@0."),
+                             str(tmp_path / "dreamface-discord@.service").replace("@.", "@0-3.")],
                             capture_output=True, text=True, cwd=tmp_path)
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if "dreamface" in line and "/etc/dreamface" not in line]

@@ -65,3 +65,27 @@ def test_a_backend_that_cannot_start_stops_the_command_with_one_line(tmp_path, c
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("dreamface: the stylegan backend cannot start:") and "ffhq.pkl" in last
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("env, shards", [
+    ({}, None),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8"}, None),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": "4-7"}, (4, 5, 6, 7)),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": " 6, 0-1,1 "}, (0, 1, 6)),
+])
+def test_discord_shard_ids_are_ids_and_ranges(env, shards):
+    assert Settings.from_env(env).discord_shards == shards
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DREAMFACE_DISCORD_SHARD_IDS": "0-3"}, "DREAMFACE_DISCORD_SHARD_IDS needs DREAMFACE_DISCORD_SHARD_COUNT"),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": "4-8"},
+     r"shard 8 does not exist with DREAMFACE_DISCORD_SHARD_COUNT=8 \(ids are 0 to 7\)"),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": "3-1"}, "ranges such as 0-3"),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": "a"}, "ranges such as 0-3"),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "8", "DREAMFACE_DISCORD_SHARD_IDS": "0-99999999999"}, "ranges such as 0-3"),
+    ({"DREAMFACE_DISCORD_SHARD_COUNT": "-1"}, "DREAMFACE_DISCORD_SHARD_COUNT must be 0 or more"),
+])
+def test_bad_discord_shards_name_the_variable(env, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
