@@ -224,6 +224,11 @@ class Status:
     """The user's jobs: position in line, running, or the generator being offline."""
 
 
+@dataclass(frozen=True)
+class WebLogin:
+    """A link that opens the web chat as this platform account (bot/login_links.py)."""
+
+
 # --- moderators only (the core checks who is asking) ---------------------------------------
 
 @dataclass(frozen=True)
@@ -262,7 +267,7 @@ class BanUser:
 
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
-           | Decline | Help | Status | HideFace | BanUser)
+           | Decline | Help | Status | WebLogin | HideFace | BanUser)
 
 
 # --- what the grammar returns when there is no Command -------------------------------------
@@ -308,6 +313,6 @@ INTENTS: dict[type, str] = {
     Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
-    Help: "help", Status: "status", HideFace: "hide", BanUser: "ban",
+    Help: "help", Status: "status", WebLogin: "web", HideFace: "hide", BanUser: "ban",
 }
 MODERATOR_INTENTS = frozenset({"hide", "ban"})

@@ -78,7 +78,9 @@ def embedded_settings(settings: Settings) -> Settings:
 def web_config(settings: Settings, options: RunOptions) -> WebConfig:
     poll = EMBEDDED_POLL_SECONDS if is_sqlite(settings.database_url) else 0.5
     return WebConfig(secret=load_or_create_secret(options.secret_file), courier_poll_seconds=poll,
-                     trusted_proxies=settings.trusted_proxy_networks)
+                     trusted_proxies=settings.trusted_proxy_networks,
+                     identities_per_hour=settings.web_identities_per_hour, tabs_per_user=settings.web_tabs_per_user,
+                     login=settings.web_login)
 
 
 def dashboard_config(settings: Settings, secret: bytes) -> DashboardConfig:

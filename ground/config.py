@@ -60,6 +60,16 @@ class Settings:
     trusted_proxies: str = _setting(
         "", "reverse proxies (comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose "
             "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none, the peer is the client")
+    web_identities_per_hour: int = _setting(
+        30, "most new web chat identities (browser cookies) one client address (an IPv6 /64) may get in an hour, "
+            "per web process; 0: no limit")
+    web_tabs_per_user: int = _setting(8, "most web chat websockets (tabs) one identity may hold open at once")
+    web_login: str = _setting(
+        "open", "who may use the web chat: open (any browser gets an identity) or link (only through a login link "
+                "the Telegram or Discord bot sends in a private chat: 'web' / '웹')")
+    web_public_url: str = _setting(
+        "", "the web chat's address as users open it (https://face.example.com/), for the bots' login links; "
+            "required with DREAMFACE_WEB_LOGIN=link")
     worker_batch_size: int = _setting(8, "most jobs a worker claims at once")
     worker_lease_seconds: float = _setting(30.0, "how long a claimed job stays owned without a heartbeat")
     worker_poll_seconds: float = _setting(0.5, "how often an idle worker looks for jobs")
@@ -143,7 +153,8 @@ class Settings:
         positive = ("web_port", "worker_batch_size", "worker_lease_seconds", "worker_poll_seconds",
                     "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds", "stylegan_max_batch",
                     "inversion_steps", "mod_login_max_failures", "mod_login_lockout_seconds",
-                    "mod_login_address_max_failures", "mod_login_delay_seconds", "mod_login_hash_threads")
+                    "mod_login_address_max_failures", "mod_login_delay_seconds", "mod_login_hash_threads",
+                    "web_tabs_per_user")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be greater than 0, got {getattr(self, name)!r}")
@@ -163,7 +174,7 @@ class Settings:
             if path and not os.path.isfile(path):
                 raise ConfigError(f"{PREFIX}{name.upper()}: no such file {path!r}")
         for name in ("photo_retention_seconds", "generation_retention_days", "user_rate_per_minute",
-                     "address_job_cap", "chat_job_cap"):
+                     "address_job_cap", "chat_job_cap", "web_identities_per_hour"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be 0 or more, got {getattr(self, name)!r}")
         for name in ("backend", "default_backend"):
@@ -177,6 +188,14 @@ class Settings:
                               f"got {self.telegram_admin_ids!r}")
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ConfigError(f"{PREFIX}TELEGRAM_WEBHOOK_SECRET must be set with {PREFIX}TELEGRAM_WEBHOOK_URL")
+        if self.web_login not in ("open", "link"):
+            raise ConfigError(f"{PREFIX}WEB_LOGIN must be 'open' or 'link', got {self.web_login!r}")
+        if self.web_public_url and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", self.web_public_url):
+            raise ConfigError(f"{PREFIX}WEB_PUBLIC_URL must be an http(s) address like https://face.example.com/, "
+                              f"got {self.web_public_url!r}")
+        if self.web_login == "link" and not self.web_public_url:
+            raise ConfigError(f"{PREFIX}WEB_PUBLIC_URL must be set with {PREFIX}WEB_LOGIN=link "
+                              "(the bots send links to it)")
         try:
             self.trusted_proxy_networks
         except ValueError as exc:

@@ -87,7 +87,7 @@ def _crowd(kind: str, platform: str, name: str, cap: int, secret: bytes) -> Crow
     return Crowd(kind, digest[:CROWD_KEY_CHARS], cap)
 
 
-def _address_name(address: str) -> str | None:
+def address_name(address: str) -> str | None:
     """The address as one crowd: IPv4 as it is, IPv6 by its /64; None for what is not an address."""
     try:
         parsed = ip_address(address.strip())
@@ -98,6 +98,14 @@ def _address_name(address: str) -> str | None:
             return str(parsed.ipv4_mapped)
         return str(ip_network(f"{parsed}/{IPV6_CROWD_PREFIX}", strict=False))
     return str(parsed)
+
+
+def address_key(platform: str, address: str, secret: bytes) -> str | None:
+    """The key of a client's address (an IPv6 /64 as one): the crowd its web users share, and
+    what a moderator's block of a banned web user's network holds (storage/network_bans.py).
+    None for what is not an address."""
+    name = address_name(address)
+    return None if name is None else _crowd("address", platform, name, 0, secret).key
 
 
 @dataclass(frozen=True)
@@ -119,8 +127,8 @@ class Limits:
         direct chat, or when that cap is off. Its key is an HMAC under `secret` (the server's,
         as for owner keys), so the jobs table names no address anyone could test guesses on."""
         if address is not None and self.address_job_cap:
-            name = _address_name(address)
-            return None if name is None else _crowd("address", platform, name, self.address_job_cap, secret)
+            key = address_key(platform, address, secret)
+            return None if key is None else Crowd("address", key, self.address_job_cap)
         if group_id is not None and self.chat_job_cap:
             return _crowd("chat", platform, group_id, self.chat_job_cap, secret)
         return None

@@ -26,6 +26,7 @@ from storage.jobkinds import JobKind, JobKinds
 from storage.worker import Done
 from storage.db import session_factory
 from storage.moderation import SESSION_IDLE, ModeratorSessions
+from storage.network_bans import NetworkBans
 from storage.privacy import SWEEP_BATCH, expire_generations, sweep_uploads
 from storage.queue import Enqueued, JobControl, JobRecord, Queue
 
@@ -89,6 +90,7 @@ class Cleanup:
                     break
         async with self.sessions() as session, session.begin():
             counts["sessions"] = await ModeratorSessions(session).end_expired(idle=SESSION_IDLE)
+            counts["network_blocks"] = await NetworkBans(session).end_expired()
         return counts
 
 

@@ -116,12 +116,14 @@ class FaceRepository:
     # --- users ---------------------------------------------------------------------------
 
     async def get_or_create_user(self, platform: str, platform_user_id: str, locale: str = "ko",
-                                 display_name: str | None = None, *, owner_key: str | None = None) -> UserRecord:
+                                 display_name: str | None = None, *, owner_key: str | None = None,
+                                 address_key: str | None = None) -> UserRecord:
         """The user for a platform identity, created on first contact. Safe when two messages
         from a new user arrive at once. A changed display name is updated, and so is a changed
         `owner_key` (storage.models.owner_key: after an upgrade or a new secret the stored one
         is rewritten at the user's next message); locale is only the initial one (the
-        conversation decides when it changes)."""
+        conversation decides when it changes). A web user's `address_key` (the key of the address
+        they write from, storage/network_bans.py) is kept when given."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         key = {} if owner_key is None else {"owner_key": owner_key}
         await self._session.execute(
@@ -137,6 +139,8 @@ class FaceRepository:
             user.display_name, changed = display_name, True
         if owner_key is not None and user.owner_key != owner_key:
             user.owner_key, changed = owner_key, True
+        if address_key is not None and user.address_key != address_key:
+            user.address_key, changed = address_key, True
         if changed:
             await self._session.flush()
         return _user_record(user)

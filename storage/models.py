@@ -67,6 +67,9 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     locale_chosen: Mapped[bool] = mapped_column(Boolean, default=False)  # set by "lang en"; else follow the platform
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # web users only: the key of the address they last wrote from (ground/limits.address_key, an
+    # HMAC, never the address), so a moderator can block that network along with the user
+    address_key: Mapped[str | None] = mapped_column(String(32))
     current_face_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("faces.id", use_alter=True, ondelete="SET NULL"))
     face_count: Mapped[int] = mapped_column(Integer, default=0)  # last per-user face number handed out
@@ -137,6 +140,21 @@ class ModerationEvent(Base):
     target_face_id: Mapped[int | None] = mapped_column(Id, ForeignKey("faces.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class NetworkBan(Base):
+    """A web chat network block until a time (storage/network_bans.py): either a network an
+    operator typed (CIDR), or the address key of a banned web user's last address."""
+    __tablename__ = "network_bans"
+    __table_args__ = (CheckConstraint("(network IS NULL) <> (address_key IS NULL)", name="ck_network_bans_one_target"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    network: Mapped[str | None] = mapped_column(String(64))       # e.g. 203.0.113.0/24, 2001:db8::/48
+    address_key: Mapped[str | None] = mapped_column(String(32))   # a banned user's users.address_key
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- queue tables (jobs, deliveries, workers): see storage/queue.py ---------------------------

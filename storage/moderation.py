@@ -38,7 +38,8 @@ REPORT = "report"   # the action a user's report writes (the in-chat report butt
 SEEN_RESOLUTION = timedelta(minutes=1)   # how finely a session's idle clock is kept
 SESSION_LIFETIME = timedelta(hours=12)   # a moderator session, absolute: log in again after this
 SESSION_IDLE = timedelta(hours=2)        # a session unused this long ends
-ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data")   # what ModerationActions writes
+ACTIONS = ("hide", "unhide", "flag", "unflag", "ban", "unban", "delete_data",   # what ModerationActions writes
+           "block", "unblock")                                                   # and storage/network_bans.py
 
 
 class ModeratorNameTaken(ValueError):
@@ -53,7 +54,7 @@ class UnknownTarget(LookupError):
     """No face or user with that id."""
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without a zone; every stored time is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
@@ -69,8 +70,8 @@ class ModeratorRecord:
 
 
 def _moderator_record(row: Moderator) -> ModeratorRecord:
-    return ModeratorRecord(row.id, row.name, _aware(row.created_at),
-                           None if row.last_login_at is None else _aware(row.last_login_at))
+    return ModeratorRecord(row.id, row.name, aware(row.created_at),
+                           None if row.last_login_at is None else aware(row.last_login_at))
 
 
 def check_moderator_name(name: str) -> str:
@@ -140,13 +141,13 @@ class ModeratorSessions:
         if row is None:
             return None
         stored, moderator = row
-        if _aware(stored.expires_at) <= now or _aware(stored.last_seen_at) + idle <= now:
+        if aware(stored.expires_at) <= now or aware(stored.last_seen_at) + idle <= now:
             await self.end(token_hash)
             return None
-        if now - _aware(stored.last_seen_at) >= SEEN_RESOLUTION:   # not a write per page view
+        if now - aware(stored.last_seen_at) >= SEEN_RESOLUTION:   # not a write per page view
             stored.last_seen_at = now
             await self._session.flush()
-        return SessionRecord(token_hash, _moderator_record(moderator), stored.csrf_token, _aware(stored.expires_at))
+        return SessionRecord(token_hash, _moderator_record(moderator), stored.csrf_token, aware(stored.expires_at))
 
     async def end(self, token_hash: str) -> bool:
         result = await self._session.execute(delete(ModeratorSession).where(ModeratorSession.token_hash == token_hash))
@@ -212,7 +213,7 @@ class LoginFailures:
     async def _recent(self, *where) -> tuple[int, datetime | None]:
         count, latest = (await self._session.execute(
             select(func.count(), func.max(ModeratorLoginFailure.failed_at)).where(*where))).one()
-        return count, None if latest is None else _aware(latest)
+        return count, None if latest is None else aware(latest)
 
     async def begin(self, name: str, address: str, *, now: datetime | None = None) -> timedelta | None:
         """Count an attempt; or, while the (name, address) pair or the address must still wait,
@@ -252,7 +253,7 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = f"{_aware(self.created_at).isoformat()}|{self.id}".encode()
+        raw = f"{aware(self.created_at).isoformat()}|{self.id}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -261,7 +262,7 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             moment, _, ident = raw.partition("|")
-            return cls(_aware(datetime.fromisoformat(moment)), int(ident))
+            return cls(aware(datetime.fromisoformat(moment)), int(ident))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValueError(f"not a page cursor: {text[:40]!r}") from exc
 
@@ -279,7 +280,7 @@ def _after(columns: tuple, cursor: Cursor | None):
     """Rows strictly older than the cursor, as one row comparison the index can seek to."""
     if cursor is None:
         return True
-    return tuple_(*columns) < tuple_(_aware(cursor.created_at), cursor.id)
+    return tuple_(*columns) < tuple_(aware(cursor.created_at), cursor.id)
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ def _select_entries():
 def _entry(row) -> LogEntry:
     values = list(row)
     values[8] = dict(values[8] or {})
-    values[17] = _aware(values[17])   # created_at
+    values[17] = aware(values[17])   # created_at
     return LogEntry(*values)
 
 
@@ -373,9 +374,9 @@ def _where(wanted: LogFilter) -> list:
     if wanted.operation is not None:
         conditions.append(Face.operation == wanted.operation)
     if wanted.since is not None:
-        conditions.append(Face.created_at >= _aware(wanted.since))
+        conditions.append(Face.created_at >= aware(wanted.since))
     if wanted.until is not None:
-        conditions.append(Face.created_at < _aware(wanted.until))
+        conditions.append(Face.created_at < aware(wanted.until))
     for column, value in ((Face.flagged, wanted.flagged), (Face.hidden, wanted.hidden)):
         if value is not None:
             conditions.append(column.is_(value))
@@ -469,7 +470,7 @@ class ModerationLog:
             if value is not None:
                 query = query.where(column == value)
         rows = (await self._session.execute(query)).all()
-        entries = [AuditEntry(r[0], r[1], r[2], r[3], _aware(r[4]), r[5], r[6], r[7], r[8]) for r in rows[:limit]]
+        entries = [AuditEntry(r[0], r[1], r[2], r[3], aware(r[4]), r[5], r[6], r[7], r[8]) for r in rows[:limit]]
         return Page(entries, entries[-1].cursor if len(rows) > limit else None)
 
 

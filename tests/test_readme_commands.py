@@ -201,6 +201,11 @@ SH_RUNS: dict[str, Run] = {
         Run("dreamface mod add alice          # asks for a password twice (or reads it from stdin); "
             "no web route creates moderators", stdin="a long enough password\n", check=prints("moderator alice added")),
     "dreamface mod list": Run("dreamface mod list", check=prints("alice")),
+    'dreamface mod block 203.0.113.0/24 --hours 24 --reason "identity farm"':
+        Run('dreamface mod block 203.0.113.0/24 --hours 24 --reason "identity farm"',
+            check=prints("blocked: 1", "203.0.113.0/24")),
+    "dreamface mod blocks": Run("dreamface mod blocks", check=prints("203.0.113.0/24", "identity farm")),
+    "dreamface mod unblock 1": Run("dreamface mod unblock 1", check=prints("block 1 lifted")),
 }
 # The webhook settings block: assignments, checked by the settings that read them.
 WEBHOOK_LINES = (

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import secrets
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import commands as c
+from bot import login_links
 from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
@@ -34,7 +36,7 @@ from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
 from facegen.latent import ratio_in_range
-from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits
+from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits, address_key
 from ground.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
 from storage.jobkinds import route_of
@@ -46,6 +48,7 @@ from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository, UserRecord
 from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_person_morph
 from storage.models import owner_key
+from storage.platforms import WEB
 from storage.moderation import ModerationActions, ModerationLog, UnknownTarget, file_report
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
@@ -108,12 +111,15 @@ class Conversation:
     def __init__(self, engine: AsyncEngine, *, default_backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
                  default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits(),
-                 moderators: Moderators = Moderators(), owner_secret: bytes | None = None) -> None:
+                 moderators: Moderators = Moderators(), owner_secret: bytes | None = None,
+                 web_url: str = "") -> None:
         """`owner_secret`: the server secret owner keys are HMACs under (storage.models.owner_key;
         `dreamface run` passes the web chat's key file). None: a random one for this object's
-        life, so buttons sent before a restart stop matching."""
+        life, so buttons sent before a restart stop matching. It also signs the web chat's login
+        links, sent to `web_url` (DREAMFACE_WEB_PUBLIC_URL; empty: no links)."""
         self.engine = engine
         self._owner_secret = owner_secret or secrets.token_bytes(32)
+        self.web_url = web_url
         self.limits = limits
         self.moderators = moderators
         self.sessions = session_factory(engine)
@@ -133,7 +139,7 @@ class Conversation:
             c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
             c.ChooseStyle: self._choose_style,
             c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
-            c.Decline: self._decline, c.Help: self._help, c.Status: self._status,
+            c.Decline: self._decline, c.Help: self._help, c.Status: self._status, c.WebLogin: self._web_login,
             c.HideFace: self._hide, c.BanUser: self._ban,
         }
 
@@ -221,8 +227,10 @@ class Conversation:
         async with self.sessions() as session, session.begin():
             repo, states = FaceRepository(session), ChatStates(session)
             key = self.owner_key(incoming.platform, incoming.user_id)
+            where = None if incoming.platform != WEB or incoming.address is None else \
+                address_key(WEB, incoming.address, self._owner_secret)   # for a block of a banned user's network
             user = await repo.get_or_create_user(incoming.platform, incoming.user_id, self._guess_locale(incoming),
-                                                 incoming.display_name, owner_key=key)
+                                                 incoming.display_name, owner_key=key, address_key=where)
             if hint and not user.locale_chosen and user.locale != hint:
                 await states.set_locale(user.id, hint, chosen=False)
                 user = replace(user, locale=hint)
@@ -693,6 +701,17 @@ class Conversation:
                 lines.append(say(turn.locale, "status_job_running", i=i))
         lines = lines or [say(turn.locale, "status_idle")]
         return [Reply("\n".join(lines + await self._generators(turn.locale)))]
+
+    async def _web_login(self, turn: Turn, cmd: c.WebLogin) -> list[Reply]:
+        """A login link for the web chat, only in a private chat: it signs in as this account."""
+        if turn.incoming.platform == WEB:
+            return [turn.reply("web_link_here")]
+        if not self.web_url:
+            return [turn.reply("web_link_off")]
+        if turn.incoming.group_id is not None:
+            return [turn.reply("web_link_private")]
+        token = login_links.make_token(self._owner_secret, turn.incoming.platform, turn.incoming.user_id, time.time())
+        return [turn.reply("web_link", link=login_links.link(self.web_url, token))]
 
     async def _generators(self, locale: str) -> list[str]:
         """Which styles have a worker up: the default style, and any other a worker serves now."""

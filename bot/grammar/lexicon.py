@@ -144,6 +144,8 @@ FIXED: dict[str, tuple[str, ...]] = {
              "도와", "명령어", "사용법", "뭐 할 수 있어", "메뉴"),
     "status": ("status", "queue", "progress", "where is my face", "is it done", "상태", "진행 상황", "진행상황",
                "대기열", "얼마나 걸려", "언제 돼", "다 됐어", "작업 상태"),
+    "web": ("web", "web chat", "web login", "web link", "login link", "open in browser", "browser", "웹",
+            "웹 채팅", "웹으로", "웹 로그인", "웹 링크", "로그인 링크", "브라우저", "브라우저로"),
     "me": ("me", "my face", "my photo", "use my photo", "use my face", "나", "내 얼굴", "내 사진", "제 사진",
            "제 얼굴", "셀카"),
 }
@@ -187,6 +189,7 @@ EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     "delete": {"en": ("delete my data",), "ko": ("내 데이터 삭제",)},
     "help": {"en": ("help",), "ko": ("도움말",)},
     "status": {"en": ("status",), "ko": ("상태",)},
+    "web": {"en": ("web",), "ko": ("웹",)},
 }
 # Words the fuzzy matcher compares against for intents whose phrases take arguments.
 KEYWORDS: dict[str, tuple[str, ...]] = {

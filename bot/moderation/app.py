@@ -49,13 +49,14 @@ from bot.moderation.cookies import (LOGIN_COOKIE, LOGIN_COOKIE_SECONDS, SESSION_
                                     set_cookie, token_hash)
 from bot.moderation.filters import BadQuery, kept, log_filter, page_cursor, parse_id
 from bot.moderation.html import CONTENT_SECURITY_POLICY
-from bot.moderation.pages import Links, Viewer, audit_page, face_page, log_page, login_page, message_page, user_page
+from bot.moderation.pages import NETWORK_BLOCK_CHOICES, Links, Viewer, audit_page, face_page, log_page, login_page, message_page, user_page
 from bot.moderation.passwords import ChecksBusy, PasswordChecks
 from storage.blobs import BlobData
 from storage.db import session_factory
 from storage.moderation import (MAX_REASON_CHARS, SESSION_IDLE, SESSION_LIFETIME, AuditEntry, LogEntry, LoginFailures,
                                 LoginLimits, ModerationActions, ModerationLog, ModeratorSessions, Moderators, SessionRecord,
                                 UnknownTarget)
+from storage.network_bans import NetworkBans
 from storage.queue import JobControl
 
 log = logging.getLogger(__name__)
@@ -512,13 +513,19 @@ async def _cancel_jobs(request: web.Request, user_id: int) -> int:
 
 async def user_ban(request: web.Request) -> web.Response:
     user_id, action = int(request.match_info["user_id"]), request.match_info["action"]
-    reason = _form_text(await request.post(), "reason")
+    form = await request.post()
+    reason = _form_text(form, "reason")
     if action == "ban" and not reason:
         return await _user_page(request, user_id, error="Say why this user is banned.", status=400)
+    block_hours = _form_text(form, "block_hours") or "0"
+    if not block_hours.isdigit() or int(block_hours) not in NETWORK_BLOCK_CHOICES:
+        return await _user_page(request, user_id, error="Choose how long to block the network.", status=400)
+    actor = request[SESSION].moderator.name
     try:
         async with _sessions(request)() as session, session.begin():
-            await ModerationActions(session, actor=request[SESSION].moderator.name).set_banned(
-                user_id, action == "ban", reason)
+            await ModerationActions(session, actor=actor).set_banned(user_id, action == "ban", reason)
+            if action == "ban" and int(block_hours):
+                await NetworkBans(session, actor).block_user_network(user_id, timedelta(hours=int(block_hours)), reason)
     except UnknownTarget:
         return _not_found(request, "such user")
     if action == "ban":

@@ -5,6 +5,12 @@ server's command line, and nowhere else (no web route creates or changes one). A
     dreamface mod add alice            asks for the password twice (hidden)
     echo "$PASSWORD" | dreamface mod add alice      reads it from stdin when that is not a terminal
     dreamface mod picture df-k3j9qa7fz2mcab12       or the PNG file itself: dreamface mod picture face.png
+
+And blocks of networks on the web chat (storage/network_bans.py):
+
+    dreamface mod block 203.0.113.0/24 --hours 24 --reason "identity farm"
+    dreamface mod blocks               the blocks in force
+    dreamface mod unblock 3            by the number `blocks` shows
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +27,7 @@ from bot.moderation.passwords import WeakPassword, check_password_rules, hash_pa
 from facegen.provenance import FACE_KEY, read_provenance
 from ground.config import Settings
 from storage.db import session_factory
+from storage.network_bans import BadNetwork, BlockRecord, NetworkBans, parse_network
 from storage.moderation import BadModeratorName, ModerationLog, ModeratorNameTaken, Moderators, check_moderator_name
 
 
@@ -34,6 +42,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     picture = sub.add_parser("picture", help="the face a picture shows: its provenance id (dreamface:face) or the PNG")
     picture.add_argument("picture", help="the id a picture carries (df-…), or a PNG file dreamface made")
     picture.set_defaults(func=picture_command)
+    block = sub.add_parser("block", help="close the web chat to an address or network (CIDR) for a time")
+    block.add_argument("network", help="an address or network, e.g. 203.0.113.7 or 203.0.113.0/24 or 2001:db8::/48")
+    block.add_argument("--hours", type=float, default=24.0, help="how long (default 24; at most a year)")
+    block.add_argument("--reason", default="", help="why, for the audit log")
+    block.set_defaults(func=block_command)
+    blocks = sub.add_parser("blocks", help="list the network blocks in force")
+    blocks.set_defaults(func=blocks_command)
+    unblock = sub.add_parser("unblock", help="lift a network block (its number from `dreamface mod blocks`)")
+    unblock.add_argument("block", type=int, help="the block's number")
+    unblock.set_defaults(func=unblock_command)
 
 
 def read_password(stdin: TextIO | None = None) -> str:
@@ -128,3 +146,49 @@ async def _picture(settings: Settings, wanted: str):
             return await ModerationLog(session).face_by_picture_id(wanted)
     finally:
         await engine.dispose()
+
+
+# --- network blocks ---------------------------------------------------------------------------
+
+CLI_ACTOR = "cli"   # who the audit log names for a block made on the server's command line
+
+
+async def _in_session(settings: Settings, work):
+    from storage.migrate import open_database
+    engine = await open_database(settings)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await work(NetworkBans(session, CLI_ACTOR))
+    finally:
+        await engine.dispose()
+
+
+def _show(block: BlockRecord) -> str:
+    return f"{block.id}\t{block.target}\tuntil {block.until:%Y-%m-%d %H:%M} UTC\tby {block.actor}\t{block.reason}"
+
+
+def block_command(args: argparse.Namespace) -> int:
+    try:
+        parse_network(args.network)
+        hours = timedelta(hours=args.hours)
+        block = asyncio.run(_in_session(Settings.from_env(),
+                                        lambda bans: bans.block_network(args.network, hours, args.reason)))
+    except (ValueError, OverflowError) as exc:   # BadNetwork, or --hours nan
+        print(f"dreamface mod block: {exc}", file=sys.stderr)
+        return 2
+    print(f"blocked: {_show(block)}")
+    return 0
+
+
+def blocks_command(args: argparse.Namespace) -> int:
+    for block in asyncio.run(_in_session(Settings.from_env(), lambda bans: bans.active())):
+        print(_show(block))
+    return 0
+
+
+def unblock_command(args: argparse.Namespace) -> int:
+    if not asyncio.run(_in_session(Settings.from_env(), lambda bans: bans.unblock(args.block))):
+        print(f"dreamface mod unblock: no block {args.block} (see `dreamface mod blocks`)", file=sys.stderr)
+        return 1
+    print(f"block {args.block} lifted")
+    return 0

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.moderation.html import esc, frame, hidden_field, post_form, when
 from storage.faces import UserRecord
 from storage.moderation import ACTIONS, REPORT, AuditEntry, LogEntry, Page
-from storage.platforms import PLATFORMS
+from storage.platforms import PLATFORMS, WEB
 
 OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "gallery")
 AUDIT_ACTIONS = (*ACTIONS, REPORT, "morph_real_person")
@@ -140,6 +140,9 @@ def _filters_form(links: Links, query: Mapping[str, str]) -> str:
             f'<button type="submit" id="apply-filters">filter</button> <a href="{esc(links.log())}">clear</a></form>')
 
 
+NETWORK_BLOCK_CHOICES = {0: "no time (user only)", 24: "24 hours", 168: "7 days", 720: "30 days"}   # hours
+
+
 def _reason_input(required: bool = False) -> str:
     return (f'<input name="reason" maxlength="500" placeholder="reason{"" if required else " (optional)"}"'
             f'{" required" if required else ""}>')
@@ -235,8 +238,13 @@ def user_page(viewer: Viewer, user: UserRecord, faces: list[LogEntry], audit: li
              f'<tr><th>first seen</th><td>{esc(when(user.created_at))}</td></tr>'
              f'<tr><th>status</th><td>{status}</td></tr></table>')
     ban = "unban" if user.banned else "ban"
+    # a web user can drop their cookie and come back: a ban may also close the web chat to their network
+    block = ("" if ban == "unban" or user.platform != WEB else
+             ' <label>and block their network for <select name="block_hours" id="block-hours">'
+             + "".join(f'<option value="{hours}">{label}</option>' for hours, label in NETWORK_BLOCK_CHOICES.items())
+             + "</select></label>")
     actions = (post_form(links.user_ban(user.id, ban), viewer.csrf,
-                         f'{_reason_input(required=ban == "ban")} <button type="submit" id="{ban}">{ban} this user</button>')
+                         f'{_reason_input(required=ban == "ban")}{block} <button type="submit" id="{ban}">{ban} this user</button>')
                + post_form(links.user_delete(user.id), viewer.csrf,
                            f'{_reason_input(required=True)} <label><input type="checkbox" name="confirm" value="yes" '
                            f'id="confirm-delete"> yes, delete every face, picture and saved name of this user</label> '

@@ -35,6 +35,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("gallery", "gallery", "합성할 수 있는 얼굴들", "faces to morph with"),
     SlashCommand("status", "status", "진행 상황", "what is running"),
     SlashCommand("cancel", "cancel", "작업 취소", "cancel my requests"),
+    SlashCommand("web", "web", "웹 채팅 로그인 링크", "a login link for the web chat"),
     SlashCommand("lang", "lang", "언어: /lang en, /lang ko", "language: /lang en, /lang ko"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

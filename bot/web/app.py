@@ -1,7 +1,9 @@
 """The web chat: an aiohttp application serving one chat page, its websocket and `/healthz`.
 
-    GET /          the chat page; issues the identity cookie on the first visit
-    GET /ws        the websocket (needs the cookie; same-origin only)
+    GET /          the chat page; issues the identity cookie on the first visit (at most
+                   `identities_per_hour` per client address; with login "link", never: see /login)
+    GET /login     a bot's login link (bot/login_links.py): the cookie of that account's identity
+    GET /ws        the websocket (needs the cookie; same-origin only; at most `tabs_per_user` each)
     GET /static/*  chat.js and chat.css
     GET /healthz   200 while this process can serve (connected users); 503 once a delivery loop
                    has stopped. It never touches the database: that is /readyz's question
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
@@ -25,13 +28,17 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import login_links
+from bot.login_links import is_login_key
 from bot.delivery import Deliveries, Shown, Surface
 from bot.conversation.replies import say_both
 from bot.messages import Incoming, Reply
 from bot.web.forwarded import Network, forwarded_middleware
 from bot.web.hub import Hub
 from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
-from bot.web.page import preferred_locale, render_page
+from bot.web.guard import Blocks, MintLimit
+from bot.web.page import TEXTS as PAGE_TEXTS
+from bot.web.page import preferred_locale, render_notice, render_page
 from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
                           parse_binary_frame, parse_text_frame, reply_frame)
 from storage.outbox import DeliveryRecord
@@ -72,6 +79,10 @@ class WebConfig:
     progress_poll_seconds: float = 0.5       # how often queued/working jobs are checked for a new state
     heartbeat_seconds: float = 25.0          # websocket ping interval (keeps proxies from closing it)
     trusted_proxies: tuple[Network, ...] = ()   # peers whose X-Forwarded-For/-Proto are believed (bot/web/forwarded.py)
+    identities_per_hour: int = 30            # new identities per client address (bot/web/guard.py); 0: no limit
+    tabs_per_user: int = 8                   # websockets one identity may hold open at once
+    login: str = "open"                      # "open": any browser gets an identity; "link": only a bot's login link
+    blocks_refresh_seconds: float = 5.0      # how soon a moderator's network block reaches this process
 
 
 CONFIG = web.AppKey("config", WebConfig)
@@ -80,6 +91,11 @@ CORE = web.AppKey("core", Core)
 HUB = web.AppKey("hub", Hub)
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 LOOPS = web.AppKey("loops", list)   # the courier and progress tasks, for /healthz
+MINTS = web.AppKey("mints", MintLimit)
+BLOCKS = web.AppKey("blocks", Blocks)
+# websocket close codes that tell chat.js not to reconnect (the notice before them says why)
+CLOSE_TOO_MANY_TABS = 4008
+CLOSE_BLOCKED = 4003
 
 
 def create_app(config: WebConfig, core: CoreFactory) -> web.Application:
@@ -90,10 +106,12 @@ def create_app(config: WebConfig, core: CoreFactory) -> web.Application:
     app[CONFIG] = config
     app[SIGNER] = CookieSigner(config.secret)
     app[HUB] = Hub()
+    app[MINTS] = MintLimit(config.identities_per_hour)
     app.cleanup_ctx.append(_core_ctx(core))
     app.cleanup_ctx.append(_delivery_ctx)
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/", chat_page)
+    app.router.add_get("/login", login_page)
     app.router.add_get("/ws", chat_socket)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", STATIC_DIR, append_version=True)
@@ -106,6 +124,8 @@ def _core_ctx(factory: CoreFactory) -> Callable[[web.Application], AsyncIterator
     async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         async with factory() as core:
             app[CORE] = core
+            config = app[CONFIG]
+            app[BLOCKS] = Blocks(core.engine, config.secret, refresh_seconds=config.blocks_refresh_seconds)
             yield
     return core_ctx
 
@@ -187,17 +207,66 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
 # --- views --------------------------------------------------------------------------------
 
 def identity_of(request: web.Request) -> Identity | None:
-    return request.app[SIGNER].verify(request.cookies.get(COOKIE_NAME))
+    """The cookie's identity; with login "link", only one a login link made."""
+    identity = request.app[SIGNER].verify(request.cookies.get(COOKIE_NAME))
+    if identity is not None and request.app[CONFIG].login == "link" and not is_login_key(identity.user_key):
+        return None
+    return identity
+
+
+def _html(text: str, status: int = 200, **headers: str) -> web.Response:
+    response = web.Response(text=text, status=status, content_type="text/html", headers=SECURITY_HEADERS)
+    response.headers.update({"Cache-Control": "no-store", **headers})
+    return response
+
+
+def _give_cookie(response: web.Response, request: web.Request, identity: Identity) -> None:
+    response.set_cookie(COOKIE_NAME, request.app[SIGNER].cookie_value(identity), max_age=COOKIE_MAX_AGE, path="/",
+                        httponly=True, samesite="Strict", secure=request.secure)
+
+
+async def _blocked_page(request: web.Request, locale: str) -> web.Response | None:
+    """The refusal a blocked network gets, or None."""
+    until = await request.app[BLOCKS].until(request.remote)
+    if until is None:
+        return None
+    log.info("web: refused a blocked network (%s until %s)", request.path, f"{until:%Y-%m-%d %H:%M}")
+    return _html(render_notice(locale, "blocked", until=f"{until:%Y-%m-%d %H:%M}"), 403)
 
 
 async def chat_page(request: web.Request) -> web.Response:
     locale = preferred_locale(request.headers.get("Accept-Language"))
-    response = web.Response(text=render_page(locale), content_type="text/html", headers=SECURITY_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    if identity_of(request) is None:
-        _, cookie = request.app[SIGNER].new_identity()
-        response.set_cookie(COOKIE_NAME, cookie, max_age=COOKIE_MAX_AGE, path="/", httponly=True,
-                            samesite="Strict", secure=request.secure)
+    refusal = await _blocked_page(request, locale)
+    if refusal is not None:
+        return refusal
+    if identity_of(request) is not None:
+        return _html(render_page(locale))
+    if request.app[CONFIG].login == "link":
+        return _html(render_notice(locale, "link_needed"), 401)
+    wait = request.app[MINTS].take(request.remote)
+    if wait:
+        log.info("web: too many new identities from one address; the next in %.0f s", wait)
+        return _html(render_notice(locale, "too_many_new", minutes=max(1, round(wait / 60))), 429,
+                     **{"Retry-After": str(int(wait))})
+    response = _html(render_page(locale))
+    identity, _ = request.app[SIGNER].new_identity()
+    _give_cookie(response, request, identity)
+    return response
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """A bot's login link: the cookie of that account's web identity, then on to the chat. The
+    chat is reached by a refresh from this page, not a redirect: a SameSite=Strict cookie is
+    not sent on a redirect that began on another site (the link was tapped in Telegram)."""
+    locale = preferred_locale(request.headers.get("Accept-Language"))
+    refusal = await _blocked_page(request, locale)
+    if refusal is not None:
+        return refusal
+    key = login_links.identity_key(request.app[CONFIG].secret, request.query.get("t"), time.time())
+    if key is None:
+        return _html(render_notice(locale, "link_bad"), 403)
+    response = _html(render_notice(locale, "signed_in", refresh_to="/"))
+    _give_cookie(response, request, Identity(key))
     return response
 
 
@@ -218,11 +287,19 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(heartbeat=app[CONFIG].heartbeat_seconds, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
     hub, conversation = app[HUB], app[CORE].conversation
+    page_locale = preferred_locale(request.headers.get("Accept-Language"))
     locale = preferred_locale(request.headers.get("Accept-Language"), default="")
     user = identity.user_key
+    if await app[BLOCKS].until(request.remote) is not None:
+        return await _refuse(socket, page_locale, "blocked_socket", CLOSE_BLOCKED)
+    if hub.tabs(user) >= app[CONFIG].tabs_per_user:
+        log.info("web: refused a websocket over the %d tabs of one identity", app[CONFIG].tabs_per_user)
+        return await _refuse(socket, page_locale, "too_many_tabs", CLOSE_TOO_MANY_TABS)
     hub.add(user, socket)
     try:
         async for frame in socket:
+            if await app[BLOCKS].until(request.remote) is not None:   # blocked while connected
+                return await _refuse(socket, page_locale, "blocked_socket", CLOSE_BLOCKED)
             if frame.type == WSMsgType.TEXT:
                 parse = parse_text_frame
             elif frame.type == WSMsgType.BINARY:
@@ -246,6 +323,13 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 await deliveries.post_replies(user, replies, lambda reply: deliveries.surface.post(user, reply))
     finally:
         hub.remove(user, socket)
+    return socket
+
+
+async def _refuse(socket: web.WebSocketResponse, locale: str, key: str, code: int) -> web.WebSocketResponse:
+    """Say why in a notice, then close with a code chat.js does not reconnect after."""
+    await socket.send_json(notice_frame(PAGE_TEXTS[locale][key]))
+    await socket.close(code=code, message=key.encode())
     return socket
 
 

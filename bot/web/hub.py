@@ -40,6 +40,9 @@ class Hub:
     def connected(self, user_key: str) -> bool:
         return bool(self._sockets.get(user_key))
 
+    def tabs(self, user_key: str) -> int:
+        return len(self._sockets.get(user_key, ()))
+
     def add(self, user_key: str, socket: web.WebSocketResponse) -> None:
         first = user_key not in self._sockets
         self._sockets.setdefault(user_key, set()).add(socket)

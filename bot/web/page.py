@@ -21,6 +21,15 @@ TEXTS = {
         "welcome": "Hi! Describe a face in your own words, or start from a random one. "
                    "Type \u201chelp\u201d for every command.",
         "chips": ["new face", "show eyes", "undo", "celebs", "help"],
+        "closed": "This tab was closed",
+        "too_many_new": "Too many new visitors from your network right now. Please try again in {minutes} min.",
+        "blocked": "The web chat is closed to your network until {until} UTC.",
+        "link_needed": "To use the web chat, message the dreamface bot on Telegram or Discord: send “web” "
+                       "in a private chat and open the link it sends you.",
+        "link_bad": "This login link has expired or is not valid. Send “web” to the bot for a new one.",
+        "signed_in": "Signed in. Opening the chat…",
+        "too_many_tabs": "Too many tabs of this chat are open. Close some and reload this one.",
+        "blocked_socket": "The web chat is closed to your network for now.",
     },
     "ko": {
         "title": "dreamface — 대화로 만드는 얼굴",
@@ -35,6 +44,15 @@ TEXTS = {
         "welcome": "안녕하세요! 떠오르는 얼굴을 말로 묘사하거나 랜덤 얼굴로 시작해 보세요. "
                    "\u201c도움말\u201d을 입력하면 모든 명령을 볼 수 있어요.",
         "chips": ["새 얼굴", "눈 보여줘", "되돌리기", "연예인 목록", "도움말"],
+        "closed": "이 탭은 닫혔어요",
+        "too_many_new": "지금 같은 네트워크에서 새 방문이 너무 많아요. {minutes}분 뒤에 다시 와 주세요.",
+        "blocked": "이 네트워크에서는 {until}(UTC)까지 웹 채팅을 쓸 수 없어요.",
+        "link_needed": "웹 채팅을 쓰려면 텔레그램이나 디스코드에서 dreamface 봇에게 개인 메시지로 “웹”이라고 "
+                       "보내고, 받은 링크를 열어 주세요.",
+        "link_bad": "로그인 링크가 만료됐거나 올바르지 않아요. 봇에게 “웹”이라고 보내서 새 링크를 받아 주세요.",
+        "signed_in": "로그인했어요. 채팅을 여는 중이에요…",
+        "too_many_tabs": "이 채팅이 열린 탭이 너무 많아요. 몇 개를 닫고 이 탭을 새로 고쳐 주세요.",
+        "blocked_socket": "지금은 이 네트워크에서 웹 채팅을 쓸 수 없어요.",
     },
 }
 
@@ -59,6 +77,29 @@ def preferred_locale(accept_language: str | None, default: str = "ko") -> str:
     return default
 
 
+def render_notice(locale: str, key: str, *, refresh_to: str | None = None, **values: object) -> str:
+    """A one-message page: why the chat is not shown (or, with `refresh_to`, where it goes next)."""
+    t = TEXTS[locale]
+    refresh = f'<meta http-equiv="refresh" content="0;url={escape(refresh_to)}">' if refresh_to else ""
+    return f"""<!doctype html>
+<html lang="{locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{refresh}
+<title>{escape(t["title"])}</title>
+<link rel="stylesheet" href="/static/chat.css">
+</head>
+<body>
+<header class="top">
+  <div class="brand"><span class="logo" aria-hidden="true">◐</span> dreamface</div>
+</header>
+<main class="log"><div class="notice">{escape(t[key].format(**values))}</div></main>
+</body>
+</html>
+"""
+
+
 def render_page(locale: str) -> str:
     t = TEXTS[locale]
     chips = "".join(f'<button type="button" class="chip" data-send="{escape(c)}">{escape(c)}</button>'
@@ -72,7 +113,7 @@ def render_page(locale: str) -> str:
 <link rel="stylesheet" href="/static/chat.css">
 <script src="/static/chat.js" defer></script>
 </head>
-<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}">
+<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}" data-closed="{escape(t["closed"])}">
 <header class="top">
   <div class="brand"><span class="logo" aria-hidden="true">◐</span> dreamface</div>
   <div class="tagline">{escape(t["tagline"])}</div>

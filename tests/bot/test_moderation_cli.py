@@ -98,3 +98,20 @@ def test_mod_picture_resolves_a_pictures_provenance_id_or_the_png_itself(mod_cli
     assert status == 1 and "no face carries" in err
     (tmp_path / "plain.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     assert mod_cli("picture", str(tmp_path / "plain.png"))[0] in (1, 2)
+
+
+def test_mod_block_closes_the_web_chat_to_a_network_and_unblock_opens_it(mod_cli):
+    status, out, _ = mod_cli("block", "203.0.113.77/24", "--hours", "12", "--reason", "identity farm")
+    assert status == 0 and "203.0.113.0/24" in out and "identity farm" in out
+    status, out, _ = mod_cli("blocks")
+    (line,) = out.splitlines()
+    number, network, until, actor, reason = line.split("\t")
+    assert (network, actor, reason) == ("203.0.113.0/24", "by cli", "identity farm") and until.endswith("UTC")
+    for bad in (["block", "everyone"], ["block", "0.0.0.0/0"], ["block", "10.0.0.0/8", "--hours", "0"],
+                ["block", "10.0.0.0/8", "--hours", "nan"]):
+        status, _, err = mod_cli(*bad)
+        assert status == 2 and err.startswith("dreamface mod block: "), (bad, err)
+    status, _, err = mod_cli("unblock", "999")
+    assert status == 1 and "no block 999" in err
+    assert mod_cli("unblock", number)[0] == 0
+    assert mod_cli("blocks")[1] == ""

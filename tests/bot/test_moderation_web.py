@@ -11,13 +11,14 @@ import re
 import pytest
 from aiohttp.test_utils import TestServer
 from PIL import Image
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
 from bot.moderation.app import PUBLIC_ROUTES
 from bot.moderation.cookies import LOGIN_COOKIE, SESSION_COOKIE, CookieKeys
 from storage.db import session_factory
+from storage.network_bans import NetworkBans
 from storage.models import Face, ModerationEvent, Moderator, ModeratorLoginFailure, ModeratorSession, User
 from moderation_client import (PASSWORD, ModClient, add_moderator, dashboard_app, seed)
 from web_fakes import SECRET
@@ -577,3 +578,26 @@ async def test_pages_escape_what_users_wrote(site, engine):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert "script-src" not in response.headers["Content-Security-Policy"]   # no script may run at all
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_banning_a_web_user_can_close_the_web_chat_to_their_network(site, engine):
+    _, seeded, client = site
+    browser = client()
+    await browser.login()
+    web_user, telegram_user = seeded.users["web-bo"], seeded.users["tg-ann"]
+    async with session_factory(engine)() as session, session.begin():   # what the core keeps of their address
+        await session.execute(update(User).where(User.id == web_user).values(address_key="k" * 32))
+    _, html = await browser.get(f"/mod/users/{telegram_user}")
+    assert 'name="block_hours"' not in html   # only a web user can shed an identity by dropping a cookie
+    _, html = await browser.get(f"/mod/users/{web_user}")
+    assert 'name="block_hours"' in html
+    response, _ = await browser.post(f"/mod/users/{web_user}/ban", {"reason": "farm", "block_hours": "99"})
+    assert response.status == 400 and not (await _user(engine, web_user)).banned
+    response, _ = await browser.post(f"/mod/users/{web_user}/ban", {"reason": "farm", "block_hours": "168"})
+    assert response.status == 200 and (await _user(engine, web_user)).banned
+    async with session_factory(engine)() as session:
+        (block,) = await NetworkBans(session).active()
+    assert block.address_key == "k" * 32 and block.actor == "alice"
+    assert timedelta(days=6, hours=23) < block.until - datetime.now(timezone.utc) <= timedelta(days=7)
+    _, audit = await browser.get("/mod/audit?action=block")
+    assert audit.count('class="audit"') == 1 and "the user&#x27;s network until" in audit

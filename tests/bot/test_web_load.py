@@ -27,7 +27,8 @@ ASKED = CAP + 1
 @pytest.mark.slow
 async def test_100_concurrent_users_get_their_own_replies_and_the_cap_is_enforced(tmp_path, migrated_templates):
     # all 100 users come from 127.0.0.1: the per-address cap is off, the per-user cap is under test
-    settings = settings_for(tmp_path, migrated_templates["sqlite"], user_job_cap=CAP, address_job_cap=0)
+    settings = settings_for(tmp_path, migrated_templates["sqlite"], user_job_cap=CAP, address_job_cap=0,
+                            web_identities_per_hour=0)   # every user here is 127.0.0.1
     # no worker at first, so every user's requests are still waiting when the cap is checked
     async with served(settings, with_worker=False) as server, contextlib.AsyncExitStack() as stack:
         url = str(server.make_url("/"))

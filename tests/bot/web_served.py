@@ -27,7 +27,7 @@ def settings_for(tmp_path: Path, template: str, **overrides) -> Settings:
 @contextlib.asynccontextmanager
 async def served(settings: Settings, *, with_worker: bool = True, size: int = 128) -> AsyncIterator[TestServer]:
     config = WebConfig(secret=b"web chat test secret of 32 bytes", courier_poll_seconds=POLL,
-                       progress_poll_seconds=0.1)
+                       progress_poll_seconds=0.1, identities_per_hour=settings.web_identities_per_hour)
     app = create_app(config, lambda: open_app(settings, with_worker=with_worker, size=size))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -64,6 +64,7 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
                DREAMFACE_WORKER_LEASE_SECONDS=str(LEASE), DREAMFACE_WORKER_BATCH_SIZE=str(BATCH),
                DREAMFACE_WORKER_POLL_SECONDS="0.2",
                DREAMFACE_ADDRESS_JOB_CAP="0",   # every web user here is 127.0.0.1: one address, no cap on it
+               DREAMFACE_WEB_IDENTITIES_PER_HOUR="0",   # nor on the identities it makes
                **extra)
     return env
 

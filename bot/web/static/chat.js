@@ -20,9 +20,14 @@
       status.textContent = document.body.dataset.online;
       status.classList.add("online");
     };
-    socket.onclose = () => {
-      status.textContent = document.body.dataset.offline;
+    socket.onclose = (event) => {
       status.classList.remove("online");
+      if (event.code >= 4000 && event.code < 5000) {
+        // the server said why in a notice (too many tabs, a blocked network): retrying would not help
+        status.textContent = document.body.dataset.closed;
+        return;
+      }
+      status.textContent = document.body.dataset.offline;
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10000);
     };
