@@ -1,4 +1,5 @@
-"""Periodic clean-up: expired photos, expired generations, ended moderator sessions.
+"""Periodic clean-up: expired photos, expired generations, ended moderator sessions, and blob
+files that no row names (storage/blobs.py sweep_orphan_files, one part of the tree a period).
 
 The scheduler (APScheduler, in every process that runs workers) only *enqueues*: one
 `maintenance.cleanup` job per period, with the period's number as its dedupe key and its
@@ -22,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ground.config import Settings
+from storage.blobs import BLOB_PARTS, sweep_orphan_files
 from storage.jobkinds import JobKind, JobKinds
 from storage.worker import Done
 from storage.db import session_factory
@@ -66,13 +68,14 @@ class Cleanup:
         self.generation_retention_days = generation_retention_days
 
     async def __call__(self, jobs: Sequence[JobRecord]) -> list[Done]:
-        counts = await self.run()
+        counts = await self.run(period=jobs[0].payload["period"])
         log.info("clean-up: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         return [Done(counts) for _ in jobs]
 
-    async def run(self) -> dict[str, int]:
+    async def run(self, period: int = 0) -> dict[str, int]:
+        """One clean-up; `period` (the job's period number) picks the part of the blob files swept."""
         now = await self.queue.now()
-        counts = {"photos": 0, "faces": 0, "jobs": 0, "pictures": 0, "sessions": 0}
+        counts = {"photos": 0, "faces": 0, "jobs": 0, "pictures": 0, "sessions": 0, "orphan files": 0}
         for _ in range(MAX_ROUNDS):
             async with self.sessions() as session, session.begin():
                 swept = await sweep_uploads(session, now=now, retention_seconds=self.photo_retention_seconds)
@@ -91,6 +94,8 @@ class Cleanup:
         async with self.sessions() as session, session.begin():
             counts["sessions"] = await ModeratorSessions(session).end_expired(idle=SESSION_IDLE)
             counts["network_blocks"] = await NetworkBans(session).end_expired()
+        async with self.sessions() as session:
+            counts["orphan files"] = await sweep_orphan_files(session, period % BLOB_PARTS)
         return counts
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.blobs import BlobData, add_blob, read_blob
-from storage.models import Blob, Face, Job, User
+from storage.blobs import BlobData, add_blob, delete_blobs, read_blob
+from storage.models import Face, Job, User
 
 
 class NotYourFace(ValueError):
@@ -230,9 +230,7 @@ class FaceRepository:
         await self._session.execute(
             update(User).where(User.id == user.id).values(current_face_id=None, display_name=None)
             .execution_options(synchronize_session=False))
-        their_images = select(Face.image_blob_id).where(Face.user_id == user.id).scalar_subquery()
-        images = (await self._session.execute(
-            delete(Blob).where(Blob.id.in_(their_images)).execution_options(synchronize_session=False))).rowcount
+        images = await delete_blobs(self._session, select(Face.image_blob_id).where(Face.user_id == user.id))
         faces = (await self._session.execute(
             delete(Face).where(Face.user_id == user.id).execution_options(synchronize_session=False))).rowcount
         return DeletedData(faces=faces, images=images)

@@ -18,9 +18,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.blobs import add_blob, delete_blob, replace_blob
+from storage.blobs import add_blob, delete_blob, delete_blobs, replace_blob
 from storage.faces import FaceRepository, UserRecord
-from storage.models import Blob, Face, GalleryCode, GalleryEntry, ModerationEvent
+from storage.models import Face, GalleryCode, GalleryEntry, ModerationEvent
 from storage.platforms import GALLERY_PLATFORM
 
 GALLERY_USER = "gallery"
@@ -151,7 +151,7 @@ class GalleryRepository:
             blob_ids = (await self._session.execute(
                 select(Face.image_blob_id).where(Face.id.in_(face_ids)))).scalars().all()
             await self._session.execute(delete(Face).where(Face.id.in_(face_ids)))
-            await self._session.execute(delete(Blob).where(Blob.id.in_([b for b in blob_ids if b is not None])))
+            await delete_blobs(self._session, [b for b in blob_ids if b is not None])
         await self._session.execute(delete(GalleryEntry).where(GalleryEntry.id == entry.id))
         if entry.source_blob_id is not None:
             await delete_blob(self._session, entry.source_blob_id)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
 from ground.config import Settings
+from storage.blobs import open_blob_store, with_blob_store
 from storage.db import create_engine, is_sqlite
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
@@ -90,9 +91,14 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 async def open_database(settings_or_url: Settings | str) -> AsyncEngine:
     """The engine every entry point uses, after the migration policy is applied: SQLite is
-    upgraded to head; PostgreSQL must already be at head or SchemaOutOfDate is raised."""
-    url = settings_or_url.database_url if isinstance(settings_or_url, Settings) else settings_or_url
-    engine = create_engine(url)
+    upgraded to head; PostgreSQL must already be at head or SchemaOutOfDate is raised. From
+    settings, it carries the configured blob store (storage/blobs.py); a missing or unwritable
+    DREAMFACE_BLOB_ROOT is a ConfigError."""
+    if isinstance(settings_or_url, Settings):
+        url, store = settings_or_url.database_url, open_blob_store(settings_or_url)   # a bad root stops us first
+    else:
+        url, store = settings_or_url, None
+    engine = with_blob_store(create_engine(url), store)
     try:
         status = await schema_status(engine)
         if not status.known:

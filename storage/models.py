@@ -77,14 +77,16 @@ class User(Base):
 
 
 class Blob(Base):
-    """Image bytes kept in the database (one durable store, no orphan files)."""
+    """An image: its bytes in `data`, or in the file at `location` under DREAMFACE_BLOB_ROOT
+    (storage/blobs.py). One row per file: no two rows name the same location."""
     __tablename__ = "blobs"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)         # NULL when the bytes are a file
+    location: Mapped[str | None] = mapped_column(String(128))       # ab/cd/<sha256>-<random>; NULL: in `data`
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -415,6 +417,7 @@ class ModeratorLoginFailure(Base):
 
 # The generation log pages newest first by (created_at, id); these keep its filtered pages and
 # the audit log fast at a million rows (bench figures in the report of the moderation work).
+Index("uq_blobs_location", Blob.location, unique=True)
 Index("ix_faces_user_created_at_id", Face.user_id, Face.created_at, Face.id)
 Index("ix_faces_flagged_created_at_id", Face.created_at, Face.id,
       sqlite_where=text("flagged"), postgresql_where=text("flagged"))

@@ -5,9 +5,9 @@
   (`sweep_uploads`); a photo no job ever took is swept after UNCLAIMED_UPLOAD_SECONDS.
 - Generations older than the configured retention expire (`expire_generations`): faces with
   their pictures, finished jobs with their replies and contact sheets. Gallery faces stay.
-- "Delete my data" (`erase_user`) removes every row and blob of the user; the only trace is
-  an audit record that names nobody. A banned user's row stays (with nothing else), so the
-  ban holds.
+- "Delete my data" (`erase_user`) removes every row and blob of the user (and blob files, once
+  the transaction commits: storage/blobs.py delete_blobs); the only trace is an audit record
+  that names nobody. A banned user's row stays (with nothing else), so the ban holds.
 
 Like FaceRepository, everything here works inside the caller's session and transaction.
 `now` is the database clock in seconds since the epoch (Queue.now()), as in the queue tables.
@@ -21,9 +21,10 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.blobs import delete_blobs
 from storage.chat_state import ChatStates
 from storage.faces import DeletedData, FaceRepository, UserRecord
-from storage.models import FINISHED_STATES, Blob, Delivery, Face, GalleryCode, Job, ModerationEvent, Upload, User
+from storage.models import FINISHED_STATES, Delivery, Face, GalleryCode, Job, ModerationEvent, Upload, User
 from storage.outbox import picture_of
 from storage.queries import CLOCK
 
@@ -47,8 +48,7 @@ async def attach_upload(session: AsyncSession, blob_id: int, job_id: int) -> Non
 
 async def drop_upload(session: AsyncSession, blob_id: int) -> bool:
     """Delete an uploaded photo now (its Upload row goes with the blob)."""
-    uploaded = select(Upload.blob_id).where(Upload.blob_id == blob_id)
-    return (await session.execute(delete(Blob).where(Blob.id.in_(uploaded)))).rowcount > 0
+    return await delete_blobs(session, select(Upload.blob_id).where(Upload.blob_id == blob_id)) > 0
 
 
 async def sweep_uploads(session: AsyncSession, *, now: float, retention_seconds: float) -> int:
@@ -61,7 +61,7 @@ async def sweep_uploads(session: AsyncSession, *, now: float, retention_seconds:
     ids = list((await session.execute(due)).scalars())
     if not ids:
         return 0
-    return (await session.execute(delete(Blob).where(Blob.id.in_(ids)))).rowcount
+    return await delete_blobs(session, ids)
 
 
 # --- generation retention --------------------------------------------------------------------------
@@ -89,9 +89,7 @@ async def expire_generations(session: AsyncSession, *, now: float, retention_day
     old_jobs = list((await session.execute(
         select(Job.id).where(Job.state.in_(FINISHED_STATES), Job.finished_at <= cutoff).limit(SWEEP_BATCH))).scalars())
     blob_ids |= await _delete_jobs(session, old_jobs)
-    pictures = 0
-    if blob_ids:
-        pictures = (await session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
+    pictures = await delete_blobs(session, blob_ids)
     return Expired(len(face_ids), len(old_jobs), pictures)
 
 
@@ -126,9 +124,7 @@ async def erase_user(session: AsyncSession, user: UserRecord, *, reason: str,
     jobs = list((await session.execute(select(Job.id).where(Job.user_id == user.id))).scalars())
     blob_ids = await _delete_jobs(session, jobs)
     blob_ids |= set((await session.execute(select(Upload.blob_id).where(Upload.user_id == user.id))).scalars())
-    pictures = 0
-    if blob_ids:
-        pictures = (await session.execute(delete(Blob).where(Blob.id.in_(blob_ids)))).rowcount
+    pictures = await delete_blobs(session, blob_ids)
     await session.execute(update(ModerationEvent).where(ModerationEvent.actor == f"user:{user.id}")
                           .values(actor=ERASED_ACTOR))
     if user.banned:

@@ -144,9 +144,42 @@ def migrated_database_url(db_kind, tmp_path, migrated_templates, request) -> str
 
 
 @pytest.fixture
-async def engine(migrated_database_url) -> AsyncIterator:
-    """An async engine on a database migrated to the current schema."""
+def blob_store(request, tmp_path):
+    """Where the `engine` fixture's image bytes go: the database (None, the default) or files
+    under a fresh root. A test or a module runs on both with `each_blob_store`."""
+    if getattr(request, "param", "database") == "database":
+        return None
+    from storage.blobs import FilesystemBlobStore
+    root = tmp_path / "blobs"
+    root.mkdir(mode=0o700)
+    return FilesystemBlobStore(root)
+
+
+each_blob_store = pytest.mark.parametrize("blob_store", ["database", "filesystem"], indirect=True)
+files_only = pytest.mark.parametrize("blob_store", ["filesystem"], indirect=True)
+
+
+def blob_files(store) -> set[str]:
+    """The locations of every file in a filesystem blob store (empty for the database)."""
+    if store is None:
+        return set()
+    return {str(path.relative_to(store.root)) for path in store.root.rglob("*") if path.is_file()}
+
+
+async def blob_files_without_rows(engine, store) -> set[str]:
+    """Files in the store that no blob row names: what a delete must not leave behind."""
+    from sqlalchemy import select
+    from storage.models import Blob
+    async with engine.connect() as conn:
+        named = set((await conn.execute(select(Blob.location).where(Blob.location.is_not(None)))).scalars())
+    return blob_files(store) - named
+
+
+@pytest.fixture
+async def engine(migrated_database_url, blob_store) -> AsyncIterator:
+    """An async engine on a database migrated to the current schema, carrying `blob_store`."""
+    from storage.blobs import with_blob_store
     from storage.db import create_engine
     eng = create_engine(migrated_database_url)
-    yield eng
+    yield with_blob_store(eng, blob_store)
     await eng.dispose()

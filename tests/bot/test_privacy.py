@@ -1,17 +1,21 @@
-"""Privacy through the chat core, on SQLite and PostgreSQL: an uploaded photo is deleted once
-its job is done; after "delete my data" no row and no blob of that user is left in ANY table
-(only an audit record that names nobody); the periodic clean-up is queued once per period and
-expires old photos, generations and moderator sessions."""
+"""Privacy through the chat core, on SQLite and PostgreSQL, with images in the database and in
+files: an uploaded photo is deleted once its job is done; after "delete my data" no row, blob or
+blob file of that user is left (only an audit record that names nobody); the periodic clean-up
+is queued once per period and expires old photos, generations (with their files) and moderator
+sessions, and sweeps orphan files."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from conftest import blob_files, blob_files_without_rows, each_blob_store
 from facegen.montage import MontageBackend
 from bot.conversation import Conversation
 from bot.gallery import ensure_default_gallery
@@ -20,6 +24,7 @@ from ground.config import Settings
 from storage.cleanup import CLEANUP, CLEANUP_KIND, Cleanup, cleanup_scheduler, enqueue_cleanup
 from storage.jobkinds import JobKinds
 from storage.base import Base
+from storage.blobs import ORPHAN_GRACE_SECONDS
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository, log_real_person_morph
@@ -31,6 +36,8 @@ from storage.queue import Queue
 PORTRAIT = (Path(__file__).resolve().parent.parent / "data" / "obama_official_portrait.jpg").read_bytes()
 ZED = "zed-4417"                      # a platform id no other value in the database contains
 ZED_NAME = "Zed Quillfeather"
+
+pytestmark = each_blob_store
 
 
 class Chat(ChatHarness):
@@ -51,12 +58,13 @@ def _pressed(replies, label: str) -> str:
     return next(b.payload for r in replies for row in r.buttons for b in row if b.label == label)
 
 
-async def test_an_uploaded_photo_is_deleted_when_its_job_is_done(engine):
+async def test_an_uploaded_photo_is_deleted_when_its_job_is_done(engine, blob_store):
     chat = Chat(engine)
     await chat.start("pia")
     replies = await chat.send("pia", photo=PORTRAIT, run=False)
     assert replies[0].kind == "progress"
     assert (await chat.count(Upload), await chat.count(Blob)) == (1, 1)
+    assert len(blob_files(blob_store)) == (1 if blob_store else 0)
     replies = await chat.send("pia", "history")
     assert await chat.count(Upload) == 0
     async with chat.sessions() as session:
@@ -64,9 +72,10 @@ async def test_an_uploaded_photo_is_deleted_when_its_job_is_done(engine):
         faces = (await session.execute(select(Face.code, Face.image_blob_id))).all()
     assert hashlib.sha256(PORTRAIT).hexdigest() not in blobs      # the photo is gone…
     assert len(faces) == 1 and faces[0].image_blob_id is not None  # …its latent code and picture stay
+    assert await blob_files_without_rows(engine, blob_store) == set()
 
 
-async def test_with_a_retention_the_clean_up_deletes_the_photo_later(engine):
+async def test_with_a_retention_the_clean_up_deletes_the_photo_later(engine, blob_store):
     chat = Chat(engine, photo_retention_seconds=3600)
     await chat.start("pia")
     await chat.send("pia", photo=PORTRAIT)
@@ -77,6 +86,7 @@ async def test_with_a_retention_the_clean_up_deletes_the_photo_later(engine):
     async with chat.sessions() as session, session.begin():
         assert await sweep_uploads(session, now=now + 3601, retention_seconds=3600) == 1
     assert await chat.count(Upload) == 0 and await chat.count(Blob) == 1   # the face's picture stays
+    assert len(blob_files(blob_store)) == (1 if blob_store else 0)
 
 
 async def _everything_about(chat: Chat, user_id: int) -> set[str]:
@@ -94,7 +104,7 @@ async def _everything_about(chat: Chat, user_id: int) -> set[str]:
     return hashes | {hashlib.sha256(PORTRAIT).hexdigest()}
 
 
-async def test_delete_my_data_leaves_no_row_or_blob_of_that_user_in_any_table(engine):
+async def test_delete_my_data_leaves_no_row_or_blob_of_that_user_in_any_table(engine, blob_store):
     await ensure_default_gallery(engine, MontageBackend())
     chat = Chat(engine, photo_retention_seconds=3600)   # so the photo is still there to delete
     for user in ("amy", ZED):
@@ -114,6 +124,7 @@ async def test_delete_my_data_leaves_no_row_or_blob_of_that_user_in_any_table(en
         await log_real_person_morph(session, zed.id, (await GalleryRepository(session).entries())[0])
     theirs = await _everything_about(chat, zed.id)
     assert len(theirs) >= 5 and sheet[-1].pictures
+    files_before = blob_files(blob_store)
 
     ask = await chat.send(ZED, "delete my data", run=False)
     done = await chat.send(ZED, button=_pressed(ask, "Yes, delete"))   # then the worker runs: nothing of theirs
@@ -137,6 +148,10 @@ async def test_delete_my_data_leaves_no_row_or_blob_of_that_user_in_any_table(en
         amy_faces = (await session.execute(select(func.count()).select_from(Face).join(User, User.id == Face.user_id)
                                            .where(User.platform_user_id == "amy"))).scalar()
     assert leftovers == []
+    assert await blob_files_without_rows(engine, blob_store) == set()   # their files went with their rows
+    if blob_store is not None:
+        assert len(files_before) - len(blob_files(blob_store)) >= 5
+        assert not any(location.split("/")[2][:64] in theirs for location in blob_files(blob_store))
     assert (ERASED_ACTOR, "delete_data", None) in audit            # the anonymized record of it
     assert amy_faces == 1                                           # another user's data is untouched
     again = await chat.send(ZED, "history")                         # back as a new user: the notice
@@ -166,7 +181,7 @@ async def test_clean_up_is_queued_once_per_period_by_any_number_of_processes(eng
     assert job.run_at > await queues[0].now()
 
 
-async def test_clean_up_expires_old_generations_and_ended_sessions(engine):
+async def test_clean_up_expires_old_generations_and_ended_sessions(engine, blob_store):
     await ensure_default_gallery(engine, MontageBackend())
     chat = Chat(engine)
     await chat.start("old")
@@ -183,8 +198,11 @@ async def test_clean_up_expires_old_generations_and_ended_sessions(engine):
                               .values(created_at=long_ago))   # gallery faces are old too, and stay
         mod = await Moderators(session).add("mia", "x")
         await ModeratorSessions(session).start(mod, "a" * 64, "c", lifetime=timedelta(hours=1), now=long_ago)
+    files_before = blob_files(blob_store)
     counts = await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=30).run()
     assert counts["faces"] == 1 and counts["sessions"] == 1
+    assert await blob_files_without_rows(engine, blob_store) == set()   # the expired picture's file too
+    assert len(blob_files(blob_store)) == max(len(files_before) - 1, 0)
     assert await chat.count(Face) == gallery_faces + 1
     assert await chat.count(ModeratorSession) == 0 and await chat.count(Moderator) == 1
     kept = await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0).run()
@@ -207,3 +225,16 @@ async def test_schedulers_in_several_processes_queue_one_clean_up_and_run_nothin
         await asyncio.sleep(0.2)
     jobs = await cleanup_jobs()
     assert len(jobs) == 1 and jobs[0].state == "queued"     # queued for the period's end; a worker runs it
+
+
+async def test_the_clean_up_sweeps_orphan_files_of_its_periods_part(engine, blob_store):
+    if blob_store is None:
+        assert (await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0).run())["orphan files"] == 0
+        return
+    orphan = await blob_store.write("7f" + "0" * 62, b"left by a process that died before its commit")
+    long_ago = time.time() - ORPHAN_GRACE_SECONDS - 1
+    os.utime(blob_store.root / orphan, (long_ago, long_ago))
+    cleanup = Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0)
+    assert (await cleanup.run(period=0x7e))["orphan files"] == 0      # another part of the tree
+    assert (await cleanup.run(period=256 + 0x7f))["orphan files"] == 1
+    assert blob_files(blob_store) == set()

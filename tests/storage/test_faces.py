@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from conftest import blob_files, blob_files_without_rows, each_blob_store
 from facegen.facecode import FaceCode
 from storage.blobs import BlobData
 from storage.db import create_engine, session_factory
@@ -128,7 +129,8 @@ async def test_another_users_face_cannot_be_a_parent_or_current(sessions):
     assert (await _in_tx(sessions, lambda r: r.get_user(bob.id))).face_count == 0  # nothing half-written
 
 
-async def test_deleting_a_users_data_removes_faces_and_images_but_keeps_the_ban(sessions, engine):
+@each_blob_store
+async def test_deleting_a_users_data_removes_faces_and_images_but_keeps_the_ban(sessions, engine, blob_store):
     async def build(repo: FaceRepository):
         gone = await repo.get_or_create_user("telegram", "1", display_name="Gone")
         stays = await repo.get_or_create_user("telegram", "2")
@@ -153,6 +155,8 @@ async def test_deleting_a_users_data_removes_faces_and_images_but_keeps_the_ban(
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(Face))).scalar_one() == 1
         assert (await conn.execute(select(func.count()).select_from(Blob))).scalar_one() == 1
+    assert len(blob_files(blob_store)) == (1 if blob_store else 0)   # the other user's picture
+    assert await blob_files_without_rows(engine, blob_store) == set()
 
     again = await _in_tx(sessions, lambda r: _add(r, user_now, seed=4))
     assert again.number == 3  # numbers are never reused, so old buttons cannot reach a new face

@@ -21,7 +21,8 @@ from storage.db import create_engine, normalize_url, session_factory
 from storage.gallery import GalleryRepository
 from storage.migrate import (SchemaOutOfDate, alembic_config, head_revision, open_database, schema_status,
                              upgrade_database)
-from storage.models import User
+from storage.blobs import BlobData, FilesystemBlobStore, add_blob, read_blob, with_blob_store
+from storage.models import Blob, User
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,6 +156,38 @@ async def test_gallery_entries_from_before_kept_photos_stay_and_cannot_be_refit(
             assert (await conn.execute(text("SELECT name FROM gallery_entries"))).scalars().all() == ["Old Star"]
     finally:
         await engine.dispose()
+
+
+async def test_blobs_from_before_files_stay_readable_under_the_filesystem_store(database_url, tmp_path):
+    """0008 lets a blob's bytes be a file: a blob stored earlier keeps its bytes in its row and
+    reads the same once DREAMFACE_BLOB_ROOT is set; new blobs go to files."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate(command.upgrade, "0006"))
+            await conn.execute(text("INSERT INTO blobs (sha256, content_type, size, data, created_at) "
+                                    "VALUES ('x', 'image/png', 3, :data, CURRENT_TIMESTAMP)"), {"data": b"old"})
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate(command.upgrade, "head"))
+        (tmp_path / "blobs").mkdir()
+        files = with_blob_store(engine, FilesystemBlobStore(tmp_path / "blobs"))
+        async with session_factory(files)() as session, session.begin():
+            old_id = (await session.execute(select(Blob.id))).scalar_one()
+            assert await read_blob(session, old_id) == BlobData(b"old", "image/png")
+            new_id = await add_blob(session, b"new", "image/png")
+        async with session_factory(files)() as session:
+            assert (await session.get(Blob, new_id)).data is None
+            assert (await read_blob(session, new_id)).data == b"new"
+    finally:
+        await engine.dispose()
+
+
+def _migrate(step, revision: str):
+    def run(sync) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = sync
+        step(config, revision)
+    return run
 
 
 # Each process waits for the same moment, then upgrades: the schema is created once.

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
+from conftest import blob_files, blob_files_without_rows, each_blob_store
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.models import Blob, Face, ModerationEvent, ModeratorSession, User
@@ -173,7 +174,8 @@ async def test_every_action_leaves_an_audit_row_with_who_what_and_why(engine):
     assert page.rows[0].target_user == "web:u1" and not user_row.banned
 
 
-async def test_deleting_a_users_data_keeps_the_user_ban_and_audit_rows(engine):
+@each_blob_store
+async def test_deleting_a_users_data_keeps_the_user_ban_and_audit_rows(engine, blob_store):
     ids = await seed(engine, [("web", "u1", "new", T0), ("web", "u1", "pick", T0), ("web", "u2", "new", T0)])
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
@@ -189,6 +191,8 @@ async def test_deleting_a_users_data_keeps_the_user_ban_and_audit_rows(engine):
         user = await session.get(User, u1)
         audit = (await ModerationLog(session).audit(user_id=u1)).rows
     assert faces == [ids[2]] and blobs == 1
+    assert len(blob_files(blob_store)) == (1 if blob_store else 0)   # u2's picture; u1's files are gone
+    assert await blob_files_without_rows(engine, blob_store) == set()
     assert user.banned
     assert [(e.actor, e.action) for e in audit] == [("alice", "delete_data"), ("alice", "ban"), ("alice", "hide")]
     assert audit[-1].target_face_id is None   # the face is gone; the record of hiding it stays
