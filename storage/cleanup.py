@@ -75,7 +75,8 @@ class Cleanup:
     async def run(self, period: int = 0) -> dict[str, int]:
         """One clean-up; `period` (the job's period number) picks the part of the blob files swept."""
         now = await self.queue.now()
-        counts = {"photos": 0, "faces": 0, "jobs": 0, "pictures": 0, "sessions": 0, "orphan files": 0}
+        counts = {"photos": 0, "faces": 0, "jobs": 0, "pictures": 0, "sessions": 0, "network_blocks": 0,
+                  "orphan_files": 0}
         for _ in range(MAX_ROUNDS):
             async with self.sessions() as session, session.begin():
                 swept = await sweep_uploads(session, now=now, retention_seconds=self.photo_retention_seconds)
@@ -95,7 +96,7 @@ class Cleanup:
             counts["sessions"] = await ModeratorSessions(session).end_expired(idle=SESSION_IDLE)
             counts["network_blocks"] = await NetworkBans(session).end_expired()
         async with self.sessions() as session:
-            counts["orphan files"] = await sweep_orphan_files(session, period % BLOB_PARTS)
+            counts["orphan_files"] = await sweep_orphan_files(session, period % BLOB_PARTS)
         return counts
 
 

@@ -229,12 +229,12 @@ async def test_schedulers_in_several_processes_queue_one_clean_up_and_run_nothin
 
 async def test_the_clean_up_sweeps_orphan_files_of_its_periods_part(engine, blob_store):
     if blob_store is None:
-        assert (await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0).run())["orphan files"] == 0
+        assert (await Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0).run())["orphan_files"] == 0
         return
     orphan = await blob_store.write("7f" + "0" * 62, b"left by a process that died before its commit")
     long_ago = time.time() - ORPHAN_GRACE_SECONDS - 1
     os.utime(blob_store.root / orphan, (long_ago, long_ago))
     cleanup = Cleanup(engine, photo_retention_seconds=0, generation_retention_days=0)
-    assert (await cleanup.run(period=0x7e))["orphan files"] == 0      # another part of the tree
-    assert (await cleanup.run(period=256 + 0x7f))["orphan files"] == 1
+    assert (await cleanup.run(period=0x7e))["orphan_files"] == 0      # another part of the tree
+    assert (await cleanup.run(period=256 + 0x7f))["orphan_files"] == 1
     assert blob_files(blob_store) == set()
