@@ -25,6 +25,7 @@ from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
 from facegen.handlers import store_gallery_face
 from storage.db import session_factory
 from storage.gallery import GalleryEntryRecord, GalleryNameTaken, GalleryRepository
+from storage.models import new_public_id
 
 
 async def ensure_default_gallery(engine: AsyncEngine, backend: Backend) -> int:
@@ -49,7 +50,7 @@ async def _seed_gallery(engine: AsyncEngine, backend: Backend) -> int:
                 entries.append(await repo.add_entry(face.name, list(face.aliases), face.source, fictional=True))
         for entry in entries:
             if entry.source.get("kind") != "photo" and entry.face_for(backend.name, backend.checkpoint_id) is None:
-                face = await asyncio.to_thread(draw_gallery_face, backend, entry.source)
+                face = await asyncio.to_thread(draw_gallery_face, backend, entry.source, public_id=new_public_id())
                 await store_gallery_face(session, entry, face)
                 added += 1
     return added
@@ -64,7 +65,7 @@ async def add_from_photo(engine: AsyncEngine, backend: Backend, name: str, alias
     image = load_photo(photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
     await asyncio.to_thread(find_single_face, image)
     source = {"kind": "photo", "seed": seed}
-    face = await asyncio.to_thread(draw_gallery_face, backend, source, image)
+    face = await asyncio.to_thread(draw_gallery_face, backend, source, image, public_id=new_public_id())
     async with session_factory(engine)() as session, session.begin():
         entry = await GalleryRepository(session).add_entry(name, aliases, source, fictional=False,
                                                            photo=(photo, _content_type(photo)))

@@ -17,6 +17,7 @@ What a backend may provide (each has a default here):
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
     unapplied / missing_edits   described attributes / edits it cannot honour (default: none)
     from_photo      a face fitted to a photo, with progress (default: refused as Unsupported)
+    photoreal       its pictures are photo-like, so they are JPEG files (default: False, PNG)
 `describe()` gives the plain-data `BackendInfo` the chat side validates and queues against.
 """
 
@@ -127,6 +128,8 @@ class Backend:
     layer_ranges: Mapping[str, slice]      # "coarse" / "middle" / "fine" → rows of W+
     regions: Sequence[str]                 # regions that can take a part donor (eyes, nose, …)
     label: str = ""                        # the operator's name for this style
+    photoreal: bool = False                # photo-like pictures: stored and sent as JPEG, not PNG
+                                           # (facegen.provenance.picture_format)
 
     # --- required ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from facegen.backend import Backend, PhotoFitOptions
 from facegen.facecode import FaceCode
-from facegen.provenance import encode_png
+from facegen.provenance import EncodedPicture, encode_picture
 
 SOURCE_KINDS = ("seed", "describe", "photo")
 PICTURE_SIZE = 256
@@ -50,19 +50,23 @@ def check_source(source: dict[str, Any]) -> None:
 class GalleryFace:
     """An entry's face computed for one model, not yet stored."""
     backend: str
-    model: str          # the backend's checkpoint id
+    model: str                # the backend's checkpoint id
     code: FaceCode
-    png: bytes          # the picture with its provenance chunks (the face id is stamped once stored)
+    public_id: str            # the id the face is stored under, which its picture already carries
+    picture: EncodedPicture   # with its provenance (facegen/provenance.py)
 
 
 def draw_gallery_face(backend: Backend, source: dict[str, Any], photo: Image.Image | None = None, *,
-                      options: PhotoFitOptions = PhotoFitOptions(), watermark: bool = False) -> GalleryFace:
+                      public_id: str, options: PhotoFitOptions = PhotoFitOptions(),
+                      watermark: bool = False) -> GalleryFace:
     """The entry's face and picture for `backend`, marked like every picture a worker draws
-    (kind "gallery", the backend and model). Slow for a photo on a StyleGAN: run it in a thread."""
+    (kind "gallery", the face's public id, the backend and model). Slow for a photo on a
+    StyleGAN: run it in a thread."""
     code = code_from_source(backend, source, photo, options=options)
     (image,) = backend.render([code], PICTURE_SIZE)
-    png = encode_png(image, kind="gallery", watermark=watermark, backend=backend.name, model=backend.checkpoint_id)
-    return GalleryFace(backend.name, backend.checkpoint_id, code, png)
+    picture = encode_picture(image, photoreal=backend.photoreal, kind="gallery", face_id=public_id,
+                             watermark=watermark, backend=backend.name, model=backend.checkpoint_id)
+    return GalleryFace(backend.name, backend.checkpoint_id, code, public_id, picture)
 
 
 def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Image | None = None, *,

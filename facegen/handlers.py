@@ -41,14 +41,15 @@ from facegen.candidates import render_candidate_sets, render_candidates
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
-from facegen.provenance import encode_png, stamp_face_id
+from facegen.provenance import EncodedPicture, encode_picture
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
 from facegen.sheet import contact_sheet
 from storage.worker import Done, Handler
-from storage.blobs import add_blob, read_blob, replace_blob
+from storage.blobs import add_blob, read_blob
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository
 from storage.gallery import GalleryEntryRecord, GalleryRepository
+from storage.models import new_public_id
 from storage.outbox import Destination, Outbox
 from storage.privacy import drop_upload
 from storage.queue import JobControl, JobRecord
@@ -172,6 +173,16 @@ def job_kinds(describe: Describe = described_by_loading) -> JobKinds:
 
 # --- handlers --------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Drawn:
+    """A face made in the render thread, ready to store: its picture already carries the public
+    id the face will be stored under (so it is encoded once, with its id)."""
+    code: FaceCode
+    public_id: str
+    picture: EncodedPicture
+    made: dict[str, Any]   # how it was made, kept with the face (e.g. the inversion's loss)
+
+
 @dataclass
 class _Inputs:
     parent: FaceRecord | None = None
@@ -184,11 +195,11 @@ class _Inputs:
 
 async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, face: GalleryFace, *,
                              worker_id: str | None = None) -> FaceRecord:
-    """Keep a gallery entry's face for its model (facegen.gallery.draw_gallery_face), its picture
-    stamped with the face id. Where another process kept one first, that face is returned."""
+    """Keep a gallery entry's face for its model (facegen.gallery.draw_gallery_face), under the
+    public id its picture carries. Where another process kept one first, that face is returned."""
     face_id = await GalleryRepository(session).add_face(
-        entry, backend=face.backend, checkpoint_id=face.model, code=face.code.to_bytes(), image=face.png,
-        stamp=stamp_face_id, worker_id=worker_id)
+        entry, backend=face.backend, checkpoint_id=face.model, code=face.code.to_bytes(), image=face.picture.data,
+        image_content_type=face.picture.content_type, public_id=face.public_id, worker_id=worker_id)
     return await FaceRepository(session).get_face_by_id(face_id)
 
 
@@ -203,7 +214,7 @@ def _destination(payload: Mapping[str, Any]) -> Destination:
 
 class FaceJobs:
     """Handlers for face.make and face.sheet on one database. Every picture carries the
-    provenance chunks (facegen/provenance.py); `watermark` adds the visible corner mark."""
+    provenance (facegen/provenance.py) in its backend's format; `watermark` adds the visible corner mark."""
 
     def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0,
                  photo_options: PhotoFitOptions = PhotoFitOptions(),   # DREAMFACE_INVERSION_STEPS, _LPIPS_VGG
@@ -268,8 +279,8 @@ class FaceJobs:
         try:
             photo = None if inputs.entry_photo is None else load_photo(
                 inputs.entry_photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-            inputs.fitted = draw_gallery_face(backend, inputs.entry.source, photo, options=self.photo_options,
-                                              watermark=self.watermark)
+            inputs.fitted = draw_gallery_face(backend, inputs.entry.source, photo, public_id=new_public_id(),
+                                              options=self.photo_options, watermark=self.watermark)
         except PhotoError as exc:   # the user sent no photo: say it is the gallery face that failed
             raise GalleryUnfit(f"gallery entry {inputs.entry.name!r}: {exc.message}") from exc
         return inputs.fitted.code
@@ -292,7 +303,7 @@ class FaceJobs:
         return [self._face_outcome(job, inputs, result) for job, inputs, result in zip(jobs, loaded, made)]
 
     def _make_codes(self, jobs: Sequence[JobRecord], loaded: Sequence[_Inputs | InputMissing]
-                    ) -> list[tuple[FaceCode, bytes] | Exception]:
+                    ) -> list[_Drawn | Exception]:
         results: list[Any] = []
         codes: dict[int, FaceCode] = {}
         for i, (job, inputs) in enumerate(zip(jobs, loaded)):
@@ -315,7 +326,7 @@ class FaceJobs:
             backend = load_backend(backend_name)
             images = backend.render([codes[i] for i in indices], size)
             for i, image in zip(indices, images):
-                results[i] = (codes[i], self._png(image, "face", backend), {})
+                results[i] = self._drawn(codes[i], image, backend)
         return results
 
     # -- face.photo
@@ -330,7 +341,7 @@ class FaceJobs:
         return outcomes
 
     def _fit_photo(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
-                   ) -> tuple[FaceCode, bytes, dict[str, Any]] | Exception:
+                   ) -> _Drawn | Exception:
         if isinstance(inputs, InputMissing):
             return inputs
         from facegen.photo import load_photo
@@ -343,13 +354,19 @@ class FaceJobs:
         except ValueError as exc:   # PhotoError (no face, several, cut off, too small), Unsupported
             return exc
         log.info("job %s: photo fitted by %s in %.1f s", job.id, backend.name, time.monotonic() - started)
-        png = self._png(backend.render([fitted.code], p["size"])[0], "face", backend)
-        return fitted.code, png, dict(fitted.made)
+        return self._drawn(fitted.code, backend.render([fitted.code], p["size"])[0], backend, dict(fitted.made))
 
-    def _png(self, image: Image.Image, kind: str, backend: Backend, face_id: str | None = None) -> bytes:
-        """The picture with its provenance: what it is, and the backend and model that drew it."""
-        return encode_png(image, kind=kind, face_id=face_id, watermark=self.watermark, backend=backend.name,
-                          model=backend.checkpoint_id)
+    def _drawn(self, code: FaceCode, image: Image.Image, backend: Backend,
+               made: dict[str, Any] | None = None) -> _Drawn:
+        """A new face's picture, encoded with the public id the face will be stored under."""
+        public_id = new_public_id()
+        return _Drawn(code, public_id, self._picture(image, "face", backend, public_id), made or {})
+
+    def _picture(self, image: Image.Image, kind: str, backend: Backend, face_id: str | None) -> EncodedPicture:
+        """The picture in the backend's format (facegen.provenance.picture_format) with its
+        provenance: what it is, which face, and the backend and model that drew it."""
+        return encode_picture(image, photoreal=backend.photoreal, kind=kind, face_id=face_id,
+                              watermark=self.watermark, backend=backend.name, model=backend.checkpoint_id)
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[float], None]:
         """A callback for the inversion thread: writes the fraction done from the event loop,
@@ -376,7 +393,7 @@ class FaceJobs:
         p = job.payload
         if isinstance(result, Exception):
             return self._error(job, result)
-        code, png, made = result   # made: how it was made, kept with the face (e.g. the inversion's loss)
+        drawn: _Drawn = result
         backend = load_backend(p["backend"])
 
         async def store(session: AsyncSession) -> None:
@@ -390,16 +407,16 @@ class FaceJobs:
             await self._photo_used(session, p)
             face = await repo.add_face(
                 user, parent=inputs.parent, other_parent=other, operation=p["operation"],
-                params={**p["params"], **made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
-                code=code.to_bytes(), image=png, job_id=job.id, worker_id=job.worker_id)
-            await replace_blob(session, face.image_blob_id, stamp_face_id(png, face.public_id))
+                params={**p["params"], **drawn.made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
+                code=drawn.code.to_bytes(), image=drawn.picture.data, image_content_type=drawn.picture.content_type,
+                public_id=drawn.public_id, job_id=job.id, worker_id=job.worker_id)
             await repo.set_current_face(user, face)
             await self.outbox.add(session, _destination(p), {
                 "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
                 "parent_number": None if inputs.parent is None else inputs.parent.number,
             }, job_id=job.id)
 
-        return Done({"operation": p["operation"], **made}, store)
+        return Done({"operation": p["operation"], **drawn.made}, store)
 
     # -- face.sheet
 
@@ -416,7 +433,7 @@ class FaceJobs:
         return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
 
     def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing]) -> list[Any]:
-        pictures: list[Any] = list(faces)   # InputMissing stays; the rest become PNGs or errors
+        pictures: list[Any] = list(faces)   # InputMissing stays; the rest become pictures or errors
         groups: dict[tuple[str, int], list[tuple[int, FaceCode, list[FaceCode]]]] = {}
         for i, (job, face) in enumerate(zip(jobs, faces)):
             if isinstance(face, InputMissing):
@@ -441,7 +458,7 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    pictures[i] = self._png(contact_sheet(images), "sheet", backend, face_id=faces[i].public_id)
+                    pictures[i] = self._picture(contact_sheet(images), "sheet", backend, faces[i].public_id)
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures
@@ -452,7 +469,7 @@ class FaceJobs:
         p = job.payload
 
         async def store(session: AsyncSession) -> None:
-            blob_id = await add_blob(session, picture, "image/png")
+            blob_id = await add_blob(session, picture.data, picture.content_type)
             await self.outbox.add(session, _destination(p), {
                 "type": "sheet", "face_number": face.number, "set": p["set"],
             }, job_id=job.id, picture=blob_id)

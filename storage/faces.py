@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.blobs import BlobData, add_blob, delete_blobs, read_blob
-from storage.models import Face, Job, User
+from storage.models import Face, Job, User, new_public_id
 
 
 class NotYourFace(ValueError):
@@ -162,10 +162,11 @@ class FaceRepository:
                        params: dict[str, Any], backend: str, checkpoint_id: str, code: bytes,
                        image: bytes, image_content_type: str = "image/png",
                        other_parent: FaceRecord | None = None, job_id: int | None = None,
-                       worker_id: str | None = None) -> FaceRecord:
+                       worker_id: str | None = None, public_id: str | None = None) -> FaceRecord:
         """Store a new face node with its image and give it the user's next number. The
         counter row is locked by the UPDATE until commit, so concurrent adds for one user
-        get distinct numbers on both databases."""
+        get distinct numbers on both databases. `public_id` is the one its picture already
+        carries (chosen with storage.models.new_public_id before encoding); None: a new one."""
         if parent is not None and parent.user_id != user.id:
             raise NotYourFace(f"face {parent.id} does not belong to user {user.id}")
         number = (await self._session.execute(
@@ -175,7 +176,7 @@ class FaceRepository:
         face = Face(
             user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
             checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id, worker_id=worker_id,
-            parent_id=None if parent is None else parent.id,
+            public_id=public_id or new_public_id(), parent_id=None if parent is None else parent.id,
             other_parent_id=None if other_parent is None else other_parent.id,
             hidden=False, flagged=False)
         self._session.add(face)

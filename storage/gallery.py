@@ -10,7 +10,6 @@ caller's session and transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.blobs import add_blob, delete_blob, delete_blobs, replace_blob
+from storage.blobs import add_blob, delete_blob, delete_blobs
 from storage.faces import FaceRepository, UserRecord
 from storage.models import Face, GalleryCode, GalleryEntry, ModerationEvent
 from storage.platforms import GALLERY_PLATFORM
@@ -103,12 +102,12 @@ class GalleryRepository:
         return _record(entry, {})
 
     async def add_face(self, entry: GalleryEntryRecord, *, backend: str, checkpoint_id: str, code: bytes,
-                       image: bytes, stamp: Callable[[bytes, str | None], bytes] | None = None,
+                       image: bytes, image_content_type: str = "image/png", public_id: str | None = None,
                        worker_id: str | None = None) -> int:
         """Store the entry's face for one backend and checkpoint; returns the face id. Where
         another process stored that face first (even while this one was computing it), the
-        first one's face id, and nothing is added. `stamp` gives the picture its final bytes
-        once the face is stored (its public id: the provenance chunk of facegen.provenance.stamp_face_id)."""
+        first one's face id, and nothing is added. `public_id`: the one its picture carries
+        (FaceRepository.add_face)."""
         stored = await self._face_id(entry.id, backend, checkpoint_id)
         if stored is not None:
             return stored
@@ -117,9 +116,8 @@ class GalleryRepository:
             async with self._session.begin_nested():   # a lost race undoes only this face
                 face = await FaceRepository(self._session).add_face(
                     owner, parent=None, operation="gallery", params={"entry": entry.name}, backend=backend,
-                    checkpoint_id=checkpoint_id, code=code, image=image, worker_id=worker_id)
-                if stamp is not None and face.image_blob_id is not None:
-                    await replace_blob(self._session, face.image_blob_id, stamp(image, face.public_id))
+                    checkpoint_id=checkpoint_id, code=code, image=image, image_content_type=image_content_type,
+                    public_id=public_id, worker_id=worker_id)
                 self._session.add(GalleryCode(entry_id=entry.id, backend=backend, checkpoint_id=checkpoint_id,
                                               face_id=face.id))
                 await self._session.flush()

@@ -198,7 +198,7 @@ class Conversation:
                 if face is None:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 try:
-                    image = (await read_blob(session, delivery.picture)).data
+                    image = await read_blob(session, delivery.picture)
                 except BlobNotFound:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
@@ -853,7 +853,7 @@ class Conversation:
             other = await repo.get_face_by_id(face.other_parent_id)
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
         style = self.styles.find(face.backend, face.checkpoint_id)   # unknown now: no region buttons
-        return face_reply(locale, key, face, None if image is None else image.data, style.regions if style else (),
+        return face_reply(locale, key, face, image, style.regions if style else (),
                           other=other, entry=entry, lead=lead, job_id=job_id,
                           redraw_in=self._redraw_in(locale, face))
 

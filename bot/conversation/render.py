@@ -16,6 +16,8 @@ from bot.conversation.names import display_name
 from bot.conversation.replies import region_name, say
 from bot.messages import Button, Picture, Reply
 from facegen.latent import ratio_in_range
+from facegen.provenance import filename
+from storage.blobs import BlobData
 from storage.faces import FaceRecord
 from storage.gallery import GalleryEntryRecord
 
@@ -80,7 +82,7 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
     return tuple(rows)
 
 
-def face_reply(locale: str, key: str, face: FaceRecord, image: bytes | None, regions: Sequence[str], *,
+def face_reply(locale: str, key: str, face: FaceRecord, image: BlobData | None, regions: Sequence[str], *,
                other: FaceRecord | None = None, entry: GalleryEntryRecord | None = None,
                lead: str | None = None, job_id: int | None = None,
                redraw_in: Sequence[tuple[str, str]] = ()) -> Reply:
@@ -88,15 +90,20 @@ def face_reply(locale: str, key: str, face: FaceRecord, image: bytes | None, reg
     text = face_text(locale, face, other, entry)
     if face.hidden:
         image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
-    pictures = () if image is None else (Picture(image, f"dreamface-{face.number}.png", as_file=True),)
+    pictures = () if image is None else (_picture(image, f"dreamface-{face.number}", as_file=True),)
     return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions, redraw_in),
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
 
-def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: bytes, job_id: int | None) -> Reply:
+def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: BlobData, job_id: int | None) -> Reply:
     code, tag = payloads.set_code(params), key[:payloads.TAG_CHARS]
     picks = [Button(str(k), payloads.encode(tag, "pk", face_number, code, k)) for k in range(1, params["n"] + 1)]
     rows = tuple(tuple(picks[i:i + PICKS_PER_ROW]) for i in range(0, len(picks), PICKS_PER_ROW))
     text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])
-    return Reply(text, (Picture(image, f"dreamface-{face_number}-{params['kind']}.png"),), rows,
+    return Reply(text, (_picture(image, f"dreamface-{face_number}-{params['kind']}"),), rows,
                  job_id=job_id, kind="result", extra={"face_number": face_number})
+
+
+def _picture(image: BlobData, stem: str, *, as_file: bool = False) -> Picture:
+    """A stored picture as sent, named for its format (a photoreal face is a .jpg, a drawing a .png)."""
+    return Picture(image.data, filename(stem, image.content_type), image.content_type, as_file)

@@ -78,14 +78,17 @@ def _file(picture: Picture) -> discord.File:
 
 
 def fit_picture(picture: Picture, limit: int) -> Picture:
-    """The picture as it is if it fits `limit` bytes; otherwise a JPEG, halved in size until it fits."""
+    """The picture as it is if it fits `limit` bytes; otherwise a JPEG, halved in size until it
+    fits, keeping the picture's provenance (its XMP packet and EXIF: facegen/provenance.py)."""
     if len(picture.data) <= limit:
         return picture
-    image = Image.open(io.BytesIO(picture.data)).convert("RGB")
+    source = Image.open(io.BytesIO(picture.data))
+    provenance = {key: source.info[key] for key in ("xmp", "exif") if source.info.get(key)}
+    image = source.convert("RGB")
     stem = picture.filename.rsplit(".", 1)[0]
     while True:
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=85)
+        image.save(buffer, "JPEG", quality=85, **provenance)
         if buffer.tell() <= limit or min(image.size) <= 16:
             return Picture(buffer.getvalue(), f"{stem}.jpg", "image/jpeg", picture.as_file)
         image = image.resize((image.width // 2, image.height // 2), Image.LANCZOS)

@@ -429,7 +429,7 @@ async def picture_lookup(request: web.Request) -> web.Response:
     wanted = request.query.get("id", "").strip()
     if not wanted:
         return _html(message_page(_viewer(request), "Find a picture", "Give the id a picture carries "
-                                  "(its dreamface:face text chunk), e.g. /mod/picture?id=df-…"), 400)
+                                  "(dreamface:face in its metadata), e.g. /mod/picture?id=df-…"), 400)
     async with _sessions(request)() as session:
         entry = await ModerationLog(session).face_by_picture_id(wanted[:64])
     if entry is None:

@@ -1,10 +1,10 @@
 """`dreamface mod add NAME` and `dreamface mod list`: moderator accounts are made here, on the
 server's command line, and nowhere else (no web route creates or changes one). And
-`dreamface mod picture`: which face a picture shows, from the id in its provenance chunk.
+`dreamface mod picture`: which face a picture shows, from the id in its provenance.
 
     dreamface mod add alice            asks for the password twice (hidden)
     echo "$PASSWORD" | dreamface mod add alice      reads it from stdin when that is not a terminal
-    dreamface mod picture df-k3j9qa7fz2mcab12       or the PNG file itself: dreamface mod picture face.png
+    dreamface mod picture df-k3j9qa7fz2mcab12       or the file itself: dreamface mod picture face.jpg (or .png)
 
 And blocks of networks on the web chat (storage/network_bans.py):
 
@@ -110,14 +110,16 @@ async def _list(settings: Settings):
 
 
 def picture_id(argument: str) -> str | None:
-    """The provenance id: read from the PNG when `argument` names a file, else the argument."""
+    """The provenance id: read from the picture (PNG, JPEG or WebP) when `argument` names a
+    file, else the argument."""
     path = Path(argument)
     if not path.is_file():
         return argument.strip()
     try:
-        return read_provenance(path.read_bytes()).get(FACE_KEY)
-    except (OSError, ValueError, SyntaxError) as exc:   # PIL raises SyntaxError for some broken PNGs
+        data = path.read_bytes()
+    except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
+    return read_provenance(data).get(FACE_KEY)   # none in a file that is no picture
 
 
 def picture_command(args: argparse.Namespace) -> int:

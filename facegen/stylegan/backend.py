@@ -57,6 +57,7 @@ def layer_ranges_for(generator: AnyGenerator) -> dict[str, slice]:
 
 class StyleGANBackend(Backend):
     name = "stylegan"
+    photoreal = True
     regions: Sequence[str] = REGIONS   # parts picked from grids, blended in feature space (blend.py)
 
     def __init__(self,

@@ -3,7 +3,6 @@ refusals, which the end-to-end tests rely on to catch what Discord would reject.
 
 from __future__ import annotations
 
-import io
 import json
 
 import aiohttp
@@ -15,6 +14,7 @@ from bot.discord.slash import command_text
 from bot.grammar import parse
 from bot import commands as c
 from bot.messages import Button, Picture, Reply
+from facegen.provenance import encode_picture, read_provenance
 from discord_fake import FakeDiscord
 
 
@@ -30,11 +30,11 @@ def test_slash_commands_become_text_the_grammar_reads_as_the_same_command():
 
 def test_a_picture_over_the_limit_is_sent_smaller_and_a_grid_keeps_its_rows():
     image = Image.effect_noise((512, 512), 80).convert("RGB")
-    png = io.BytesIO()
-    image.save(png, "PNG")
-    big = Picture(png.getvalue(), "dreamface-3.png", as_file=True)
+    png = encode_picture(image, photoreal=False, kind="face", face_id="df-k3j9qa7fz2mcab12")
+    big = Picture(png.data, "dreamface-3.png", as_file=True)
     fitted = fit_picture(big, 20_000)
     assert len(fitted.data) <= 20_000 < len(big.data) and fitted.filename == "dreamface-3.jpg"
+    assert read_provenance(fitted.data) == read_provenance(big.data)   # the smaller file keeps its provenance
     assert fit_picture(big, len(big.data)) is big
 
     picks = tuple(Button(str(k), f"d1:abcdef:pk:1:r.eyes.10.5:{k}") for k in range(1, 11))

@@ -26,13 +26,14 @@ from facegen.backends import load_backend
 from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
 from facegen.handlers import FaceJobs, store_gallery_face
 from facegen.montage.backend import MontageBackend
-from facegen.provenance import BACKEND_KEY, FACE_KEY, KIND_KEY, MODEL_KEY, read_provenance
+from facegen.provenance import (AI_SOURCE_TYPE, BACKEND_KEY, FACE_KEY, KIND_KEY, MODEL_KEY, SOURCE_TYPE_KEY,
+                                read_provenance)
 from storage.worker import Worker
 from storage.blobs import BlobNotFound, read_blob
 from storage.db import create_engine, session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryEntryRecord, GalleryRepository
-from storage.models import GalleryCode, ModerationEvent
+from storage.models import GalleryCode, ModerationEvent, new_public_id
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "facegen"))
 from stylegan_fixtures import served_tiny_stylegan  # noqa: E402
@@ -170,12 +171,15 @@ async def test_a_photoreal_user_morphs_with_an_entry_made_on_the_montage(engine,
         alice = await repo.get_or_create_user("web", "alice")
         morph = await repo.get_face_by_number(alice, 2)
         gallery_face = await repo.get_face_by_id(fitted)
-        chunks = read_provenance((await repo.face_image(gallery_face)).data)
+        picture, morph_picture = await repo.face_image(gallery_face), await repo.face_image(morph)
+        chunks = read_provenance(picture.data)
         logged = (await session.execute(select(ModerationEvent.action))).scalars().all()
     assert (morph.backend, morph.checkpoint_id, morph.other_parent_id) == ("stylegan", stylegan.checkpoint_id, fitted)
     assert (gallery_face.backend, gallery_face.checkpoint_id) == ("stylegan", stylegan.checkpoint_id)
     assert (chunks[KIND_KEY], chunks[FACE_KEY], chunks[BACKEND_KEY], chunks[MODEL_KEY]) == \
         ("gallery", gallery_face.public_id, "stylegan", stylegan.checkpoint_id)
+    assert picture.content_type == morph_picture.content_type == "image/jpeg"   # photoreal: JPEG files
+    assert picture.data.startswith(b"\xff\xd8") and chunks[SOURCE_TYPE_KEY] == AI_SOURCE_TYPE
     assert logged == (["morph_real_person"] if name == "Barack Obama" else [])
 
     # the next morph uses the kept face: no second fit
@@ -191,7 +195,8 @@ async def test_two_fits_at_once_keep_one_face(engine, migrated_database_url):
     finds the first one's face and uses it; one row, one face."""
     await ensure_default_gallery(engine, load_backend("montage"))
     sora = await entry_named(engine, "Sora Bae")
-    drawn = replace(draw_gallery_face(MontageBackend(), sora.source), model="another-checkpoint")   # a new model
+    drawn = replace(draw_gallery_face(MontageBackend(), sora.source, public_id=new_public_id()),
+                    model="another-checkpoint")   # a new model
     first_stored, first_may_commit = asyncio.Event(), asyncio.Event()
 
     async def fit(on, hold: bool) -> int:

@@ -69,28 +69,33 @@ def test_two_hashes_of_one_password_differ():
     assert not verify_password("same password!", "plain text") and not verify_password("x", "scrypt$1$2$3$4$5")
 
 
-async def _face_with_picture(url: str) -> tuple[int, str, bytes]:
-    """A face stored as the worker stores one: its PNG stamped with its public id."""
-    from facegen.provenance import encode_png, stamp_face_id
+async def _face_with_picture(url: str, photoreal: bool) -> tuple[int, str, bytes]:
+    """A face stored as the worker stores one: its picture (JPEG for a photoreal face, else PNG)
+    encoded with the public id the face is stored under."""
+    from facegen.provenance import encode_picture
     from PIL import Image
     from storage.faces import FaceRepository
-    png = encode_png(Image.new("RGB", (16, 16), "white"), kind="face")
+    from storage.models import new_public_id
+    public_id = new_public_id()
+    picture = encode_picture(Image.new("RGB", (16, 16), "white"), photoreal=photoreal, kind="face", face_id=public_id)
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session, session.begin():
             repo = FaceRepository(session)
             user = await repo.get_or_create_user("telegram", "4242", "en")
             face = await repo.add_face(user, parent=None, operation="new", params={}, backend="montage",
-                                       checkpoint_id="montage-2", code=b"code", image=png)
-        return face.id, face.public_id, stamp_face_id(png, face.public_id)
+                                       checkpoint_id="montage-2", code=b"code", image=picture.data,
+                                       image_content_type=picture.content_type, public_id=public_id)
+        return face.id, face.public_id, picture.data
     finally:
         await engine.dispose()
 
 
-def test_mod_picture_resolves_a_pictures_provenance_id_or_the_png_itself(mod_cli, tmp_path):
-    face_id, public_id, png = asyncio.run(_face_with_picture(mod_cli.url))
-    (tmp_path / "shared.png").write_bytes(png)
-    for argument in (public_id, str(tmp_path / "shared.png"), str(face_id)):   # the id, the file, an old picture's id
+@pytest.mark.parametrize("photoreal, name", [(False, "shared.png"), (True, "shared.jpg")])
+def test_mod_picture_resolves_a_pictures_provenance_id_or_the_file_itself(mod_cli, tmp_path, photoreal, name):
+    face_id, public_id, data = asyncio.run(_face_with_picture(mod_cli.url, photoreal))
+    (tmp_path / name).write_bytes(data)
+    for argument in (public_id, str(tmp_path / name), str(face_id)):   # the id, the file, an old picture's id
         status, out, err = mod_cli("picture", argument)
         assert status == 0 and out.startswith(f"face {face_id}\tuser ") and "(telegram:4242) #1" in out, (out, err)
         assert f"/mod/faces/{face_id}" in out

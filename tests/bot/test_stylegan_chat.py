@@ -108,3 +108,47 @@ async def test_an_edit_without_a_direction_is_answered_in_both_languages(engine,
         "params": {"edits": [{"field": "beard", "value": "full"}]},
         "reply_to": {"platform": "web", "chat_id": "chat-alice", "target": "alice"}}, user_id=alice.user_id)
     assert text(await chat.run_jobs("alice")) == "이 모델에는 '수염'을(를) 바꾸는 방향이 없어요. 바꿀 수 있는 것: 웃음"
+
+
+class RecordingBot:
+    """A telegram.Bot stand-in that records each call's method and file name."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None]] = []
+
+    def __getattr__(self, method: str):
+        async def call(*args, **kwargs):
+            self.sent.append((method, kwargs.get("filename")))
+        return call
+
+
+async def test_photoreal_pictures_are_jpeg_files_everywhere_and_drawn_ones_png(engine, stylegan_checkpoint):
+    """The format follows the backend that drew the picture (facegen.provenance.picture_format):
+    a StyleGAN face, its full-resolution file and its sheets are JPEG with their provenance and
+    reach each platform named .jpg with that type; a montage face stays PNG."""
+    from bot.discord.outgoing import outgoing
+    from bot.telegram.outgoing import send_reply
+    from bot.web.wire import reply_frame
+    from facegen.provenance import AI_SOURCE_TYPE, FACE_KEY, SOURCE_TYPE_KEY, read_provenance
+
+    chat = ChatHarness(engine)
+    await chat.start("alice")
+    (drawn,) = [p for r in await chat.send("alice", "new 1") for p in r.pictures]
+    await on_backend(chat, "stylegan")
+    face_reply = next(r for r in await chat.send("alice", "new 2") if r.pictures)
+    (sheet,) = [p for r in await chat.send("alice", "show eyes") for p in r.pictures]
+    (photo,) = face_reply.pictures
+
+    assert (drawn.filename, drawn.content_type, drawn.as_file) == ("dreamface-1.png", "image/png", True)
+    assert (photo.filename, photo.content_type, photo.as_file) == ("dreamface-2.jpg", "image/jpeg", True)
+    assert (sheet.filename, sheet.content_type) == ("dreamface-2-region.jpg", "image/jpeg")
+    meta = read_provenance(photo.data)
+    assert meta[FACE_KEY] == (await face_record(engine, "alice", 2)).public_id
+    assert meta[SOURCE_TYPE_KEY] == AI_SOURCE_TYPE and read_provenance(sheet.data)[FACE_KEY] == meta[FACE_KEY]
+
+    telegram = RecordingBot()
+    await send_reply(telegram, "42", face_reply)   # a photo with the buttons, then the file itself
+    assert telegram.sent == [("send_photo", "dreamface-2.jpg"), ("send_document", "dreamface-2.jpg")]
+    assert [f.filename for f in outgoing(face_reply).files] == ["dreamface-2.jpg"]
+    (image,) = reply_frame(face_reply, str)["images"]
+    assert (image["filename"], image["content_type"], image["as_file"]) == ("dreamface-2.jpg", "image/jpeg", True)

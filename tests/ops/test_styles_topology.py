@@ -12,7 +12,7 @@ of the installed `dreamface` command.
   their own faces. A trigger on the scratch database records every claim and finish of a job.
 
 Then: every stored face was rendered by the backend and model its tree is on, by a worker of
-that kind (the face row, its parents and the PNG's text chunks agree); every grid, variation,
+that kind (the face row, its parents and its picture's provenance agree); every grid, variation,
 morph and photo job was claimed and finished only by workers of its style. A StyleGAN worker
 SIGKILLed while it holds photo jobs: the other StyleGAN worker finishes them, never the montage
 worker. With every StyleGAN worker gone (the killed one stopped counting as up when its jobs
