@@ -140,13 +140,12 @@ async def test_replacing_bytes_writes_a_new_file_and_removes_the_old_one_on_comm
 
 
 @files_only
-async def test_removing_a_gallery_entry_removes_its_photo_and_stamped_face_files(engine, files):
+async def test_removing_a_gallery_entry_removes_its_photo_and_face_files(engine, files):
     async with session_factory(engine)() as session, session.begin():
         gallery = GalleryRepository(session)
         entry = await gallery.add_entry("Star", [], {"kind": "photo"}, fictional=False, photo=(b"photo", "image/jpeg"))
-        await gallery.add_face(entry, backend="montage", checkpoint_id="m", code=b"code", image=b"face",
-                               stamp=lambda image, public_id: image + public_id.encode())
-    assert len(blob_files(files)) == 2   # the photo and the stamped picture; the unstamped one is gone
+        await gallery.add_face(entry, backend="montage", checkpoint_id="m", code=b"code", image=b"face")
+    assert len(blob_files(files)) == 2   # the photo and the face's picture
     async with session_factory(engine)() as session, session.begin():
         assert await GalleryRepository(session).remove("Star")
     assert blob_files(files) == set()
