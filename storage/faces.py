@@ -14,7 +14,7 @@ typed or clicked, and by database id only for references the system made itself 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +99,10 @@ def _face_record(row) -> FaceRecord:
         worker_id=face.worker_id, public_id=face.public_id)
 
 
+def _number_if_own(face: FaceRecord | None, user: UserRecord) -> int | None:
+    return face.number if face is not None and face.user_id == user.id else None
+
+
 def _user_record(user: User) -> UserRecord:
     return UserRecord(
         id=user.id, platform=user.platform, platform_user_id=user.platform_user_id,
@@ -177,11 +181,14 @@ class FaceRepository:
             user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
             checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id, worker_id=worker_id,
             public_id=public_id or new_public_id(), parent_id=None if parent is None else parent.id,
-            other_parent_id=None if other_parent is None else other_parent.id,
-            hidden=False, flagged=False)
+            other_parent_id=None if other_parent is None else other_parent.id, hidden=False, flagged=False)
         self._session.add(face)
         await self._session.flush()
-        return await self._one(Face.id == face.id)
+        # every column is known here, so no read back: the parents' numbers as _select_faces joins
+        # them, and the time as the database gives it back (SQLite keeps no time zone)
+        created_at = face.created_at if self._dialect == "postgresql" else face.created_at.replace(tzinfo=None)
+        return replace(_face_record((face, None, None)), created_at=created_at,
+                       parent_number=_number_if_own(parent, user), other_parent_number=_number_if_own(other_parent, user))
 
     async def get_face_by_number(self, user: UserRecord, number: int) -> FaceRecord | None:
         """The user's face #number: the lookup for anything a user typed or clicked."""

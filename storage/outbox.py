@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage import queries as q
 from storage.db import session_factory
@@ -107,9 +108,18 @@ class Outbox:
         self.dialect = engine.dialect.name
         self.retry_base = retry_base
         self._sessions = session_factory(engine)
+        self._autocommit = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.dialect == "postgresql" else None)
 
-    async def _run(self, session: AsyncSession, query: q.Query, **params: Any):
+    async def _run(self, session: AsyncSession | AsyncConnection, query: q.Query, **params: Any):
         return await session.execute(query.for_dialect(self.dialect), params)
+
+    async def _rows(self, query: q.Query, **params: Any) -> list[Row]:
+        """One statement on its own: in autocommit on PostgreSQL (no BEGIN and COMMIT round
+        trips; the statement is atomic), in a transaction on SQLite (which takes the write lock)."""
+        connect = self.engine.begin() if self._autocommit is None else self._autocommit.connect()
+        async with connect as connection:
+            return (await self._run(connection, query, **params)).all()
 
     async def add(self, session: AsyncSession, destination: Destination, payload: dict[str, Any], *,
                   job_id: int | None = None, picture: int | None = None,
@@ -121,9 +131,7 @@ class Outbox:
             payload = {**payload, PICTURE: picture}
         await self._run(session, q.INSERT_DELIVERY, nonce=nonce, job_id=job_id, platform=destination.platform,
                         chat_id=destination.chat_id, target=destination.target, payload=payload,
-                        max_attempts=max_attempts)
-        if self.dialect == "postgresql":
-            await self._run(session, q.NOTIFY_DELIVERIES, platform=destination.platform)
+                        max_attempts=max_attempts)   # (and, on PostgreSQL, the wake-up: one statement)
         return nonce
 
     async def send_later(self, destination: Destination, payload: dict[str, Any], *,
@@ -134,20 +142,15 @@ class Outbox:
 
     async def claim(self, owner: str, routes: Routes, limit: int, lease_seconds: float) -> list[DeliveryRecord]:
         """Up to `limit` pending replies this process can deliver, oldest first, now sending under `owner`."""
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(
-                session, q.CLAIM_DELIVERIES, owner=owner, limit=limit, lease_seconds=lease_seconds,
-                platforms=list(routes.platforms), routes=[f"{p}|{t}" for p, t in routes.targets],
-            )).all()
+        rows = await self._rows(q.CLAIM_DELIVERIES, owner=owner, limit=limit, lease_seconds=lease_seconds,
+                                platforms=list(routes.platforms), routes=[f"{p}|{t}" for p, t in routes.targets])
         return sorted((DeliveryRecord.from_row(row) for row in rows), key=lambda d: (d.run_at, d.id))
 
     async def extend(self, owner: str, ids: Sequence[int], lease_seconds: float) -> frozenset[int]:
         """Extend leases; returns the ids this process no longer owns."""
         if not ids:
             return frozenset()
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.EXTEND_DELIVERY_LEASES, owner=owner, ids=list(ids),
-                                    lease_seconds=lease_seconds)).all()
+        rows = await self._rows(q.EXTEND_DELIVERY_LEASES, owner=owner, ids=list(ids), lease_seconds=lease_seconds)
         return frozenset(ids) - {row.id for row in rows}
 
     async def mark_sent(self, delivery: DeliveryRecord, owner: str) -> bool:
@@ -166,15 +169,11 @@ class Outbox:
 
     async def _finish(self, delivery: DeliveryRecord, owner: str, state: str, error: str | None,
                       delay: float) -> bool:
-        async with self._sessions() as session, session.begin():
-            row = (await self._run(session, q.FINISH_DELIVERY, id=delivery.id, owner=owner,
-                                   attempt=delivery.attempt, state=state, error=error, delay=delay)).first()
-        return row is not None
+        return bool(await self._rows(q.FINISH_DELIVERY, id=delivery.id, owner=owner, attempt=delivery.attempt,
+                                     state=state, error=error, delay=delay))
 
     async def rescue_expired(self) -> list[int]:
-        async with self._sessions() as session, session.begin():
-            rows = (await self._run(session, q.RESCUE_EXPIRED_DELIVERIES,
-                                    reason="lease expired: the chat process stopped responding")).all()
+        rows = await self._rows(q.RESCUE_EXPIRED_DELIVERIES, reason="lease expired: the chat process stopped responding")
         return [row.id for row in rows]
 
     async def get(self, delivery_id: int) -> DeliveryRecord | None:

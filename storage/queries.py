@@ -318,19 +318,19 @@ PRUNE_PROCESSES = Query(
 
 # --- deliveries (the outbox) --------------------------------------------------------------------
 
-INSERT_DELIVERY = Query(
-    "Add a pending reply for a destination.",
-    """INSERT INTO deliveries (nonce, job_id, platform, chat_id, target, payload, state, attempt, max_attempts,
-                               run_at, created_at)
+_INSERT_DELIVERY = """INSERT INTO deliveries (nonce, job_id, platform, chat_id, target, payload, state, attempt,
+                                         max_attempts, run_at, created_at)
        VALUES (:nonce, :job_id, :platform, :chat_id, :target, :payload, 'pending', 0, :max_attempts,
                {now}, {now})
-       RETURNING id""",
-    params={"payload": JSON()},
-)
+       RETURNING id, platform"""
 
-NOTIFY_DELIVERIES = Query(
-    "Wake listening chat processes of a platform when the transaction commits (PostgreSQL only).",
-    "SELECT pg_notify('dreamface_deliveries', :platform)",
+INSERT_DELIVERY = Query(
+    "Add a pending reply for a destination; on PostgreSQL the same statement wakes listening chat "
+    "processes of its platform when the transaction commits.",
+    _INSERT_DELIVERY,
+    postgresql=f"""WITH inserted AS ({_INSERT_DELIVERY})
+        SELECT id, pg_notify('dreamface_deliveries', platform) AS woke FROM inserted""",
+    params={"payload": JSON()},
 )
 
 _READY_DELIVERY = ("state = 'pending' AND run_at <= {now} AND (platform IN :platforms "

@@ -53,6 +53,13 @@ BENCHES = [
                                 r"^  \(NVIDIA's official code skipped: no --official PATH given\)$")),
     Bench("stylegan_memory.py", (r"^synthesis batch 1: peak live activations \d+ MiB",
                                  r"^inversion: the loss keeps \d+ MiB")),
+    Bench("worker_throughput.py", (r"^sqlite +zero-cost 1024 px png +4 jobs +\d+\.\d jobs/s  claim \d+\.\d\d",
+                                   r"^sqlite +zero-cost 1024 px none +4 jobs .* finalize \d+\.\d\d",
+                                   r"^sqlite +courier \(render_delivery\) +4 dlvs +\d+\.\d dlvs/s",
+                                   r"^sqlite +montage render-bound +\d+\.\d jobs/s"),
+          postgres=(r"^postgresql +zero-cost 1024 px none +4 jobs +\d+\.\d jobs/s",
+                    r"^postgresql +courier \(render_delivery\) +4 dlvs"),
+          no_postgres=(r"^\(PostgreSQL unreachable at .*: its rows skipped\)$",)),
     Bench("web_latency.py", (r"^  message → image delivered +p50 +\d+\.\d ms +p95 +\d+\.\d ms",
                              r"^  goal p50 < 300 ms: ")),
 ]
