@@ -80,22 +80,22 @@ async def test_each_face_keeps_its_own_image(sessions):
     assert await _in_tx(sessions, build) == (BlobData(b"png 1", "image/png"), BlobData(b"png 2", "image/png"))
 
 
-async def test_a_new_face_is_returned_as_it_reads_back_and_its_picture_is_stamped_once(sessions):
+async def test_a_new_face_is_returned_as_it_reads_back_with_the_public_id_its_picture_carries(sessions):
     """add_face builds its record without reading the face back: the record must be the one a
-    read gives (parents' numbers, the database's time), and `stamp` decides the stored bytes."""
+    read gives (parents' numbers, the database's time), under the public id it was given."""
     async def add(repo):
         user = await repo.get_or_create_user("web", "stamp")
         first = await _add(repo, user)
         second = await repo.add_face(
             user, parent=first, other_parent=first, operation="morph", params={"ratio": 0.5}, backend="montage",
-            checkpoint_id="montage-v1", code=_code(1), image=b"png", stamp=lambda data, public_id: data + public_id.encode())
+            checkpoint_id="montage-v1", code=_code(1), image=b"png", public_id="df-chosenbefore")
         return first, second
     first, second = await _in_tx(sessions, add)
     for made in (first, second):
         assert await _in_tx(sessions, lambda r: r.get_face_by_id(made.id)) == made
     assert (second.parent_number, second.other_parent_number) == (first.number, first.number)
-    image = await _in_tx(sessions, lambda r: r.face_image(second))
-    assert image.data == b"png" + second.public_id.encode()
+    assert second.public_id == "df-chosenbefore" and first.public_id.startswith("df-")
+    assert (await _in_tx(sessions, lambda r: r.face_image(second))).data == b"png"
 
 
 async def test_history_is_newest_first_and_leaves_out_hidden_faces(sessions, engine):
