@@ -46,6 +46,7 @@ class Picture:
     filename: str                      # e.g. "dreamface-12.png"
     content_type: str = "image/png"
     as_file: bool = False              # also offer it uncompressed (chat platforms recompress photos)
+    sheet: bool = False                # a numbered sheet to pick from: shown as wide as the chat allows
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ What a backend may provide (each has a default here):
     sample_truncated  a seed's face pulled toward the average by ψ (default: `sample`, then
                     facegen.latent.truncate; StyleGAN truncates inside its mapping, as NVIDIA's code does)
     render_region   repaint only a region for region candidates (default: render them whole)
+    region_box      where a region's candidates differ, for close-up grids (default: the whole picture)
     variations      children of a face (default: latent mutation around it)
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
     unapplied / missing_edits   described attributes / edits it cannot honour (default: none)
@@ -38,6 +39,8 @@ MAX_SIZE = 1024
 DEFAULT_SIZE = 512
 
 Progress = Callable[[float], None]   # a fraction done, 0 … 1
+UnitBox = tuple[float, float, float, float]   # (left, top, right, bottom) as shares of the picture's side
+WHOLE_PICTURE: UnitBox = (0.0, 0.0, 1.0, 1.0)
 
 
 class Unsupported(NotImplementedError, ValueError):
@@ -169,6 +172,11 @@ class Backend:
         """Candidates that differ from `code` only in `region` (a backend that can repaint
         just the region overrides this; the default draws each whole)."""
         return self.render(candidates, size)
+
+    def region_box(self, region: str) -> UnitBox:
+        """Where a region's candidates differ, as (left, top, right, bottom) shares of the
+        picture's side, for close-up grids (the default: the whole picture)."""
+        return WHOLE_PICTURE
 
     def variations(self, code: FaceCode, n: int, strength: float, seed: int) -> list[FaceCode]:
         """n children of the face: every latent (base and donors) mutated as

@@ -140,13 +140,14 @@ def parse(args: argparse.Namespace) -> int:
 
 def grid(args: argparse.Namespace) -> int:
     from facegen.candidates import region_candidates, render_candidates
-    from facegen.sheet import contact_sheet
+    from facegen.sheet import candidate_sheet
     backend = load_backend(args.backend)
     if not 1 <= args.count <= 25:
         raise CommandError(f"--count must be between 1 and 25, got {args.count}")
     code = backend.sample(args.seed)
     candidates = region_candidates(backend, code, args.region, n=args.count, seed=args.seed)
-    _save(contact_sheet(render_candidates(backend, code, candidates, args.region, args.size)), args.out)
+    _save(candidate_sheet(render_candidates(backend, code, candidates, args.region, args.size),
+                          backend.region_box(args.region)), args.out)
     return 0
 
 

@@ -12,7 +12,9 @@ Three kinds:
   running job's progress (at most once per `progress_interval`) for the chat's "drawing it
   now… 45%".
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
-  set) around the user's current face. Only the picture is stored; a pick replays the set.
+  set) around the user's current face: a region's candidates as close-ups of the region with
+  the whole face small under each (facegen.sheet.candidate_sheet). Only the picture is stored;
+  a pick replays the set.
 
 A request the models cannot satisfy (a photo with no face, a parent that was deleted) is not a
 crash to retry: the job completes with an `error` reply the chat localizes by its code.
@@ -34,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ground.config import BACKENDS, Settings
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions, UnitBox
 from storage import cleanup
 from facegen.backends import load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
@@ -43,7 +45,7 @@ from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import EncodedPicture, encode_picture
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
-from facegen.sheet import contact_sheet
+from facegen.sheet import candidate_sheet, drawn_side
 from storage.worker import Done, Handler
 from storage.blobs import add_blob, read_blob
 from storage.db import session_factory
@@ -445,7 +447,7 @@ class FaceJobs:
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 pictures[i] = exc
                 continue
-            groups.setdefault((p["backend"], min(p["size"], 256)), []).append((i, code, candidates))
+            groups.setdefault((p["backend"], drawn_side(p["size"], _region_box(p))), []).append((i, code, candidates))
         # the candidates of every sheet in the batch are drawn in one render call per backend and tile
         for (backend_name, tile), sheets in groups.items():
             backend = load_backend(backend_name)
@@ -458,7 +460,8 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    pictures[i] = self._picture(contact_sheet(images), "sheet", backend, faces[i].public_id)
+                    sheet = candidate_sheet(images, _region_box(jobs[i].payload))
+                    pictures[i] = self._picture(sheet, "sheet", backend, faces[i].public_id)
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures
@@ -495,6 +498,12 @@ class FaceJobs:
                                    "values": getattr(exc, "values", {})}, job_id=job.id)
 
         return Done({"error": code}, store)
+
+
+def _region_box(payload: Mapping[str, Any]) -> UnitBox | None:
+    """Where a sheet's region candidates differ (None: a whole-face set)."""
+    region = payload["set"].get("region")
+    return None if region is None else load_backend(payload["backend"]).region_box(region)
 
 
 class GalleryUnfit(ValueError):

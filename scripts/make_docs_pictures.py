@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/make_docs_pictures.py [--out docs]
 
-grid_eyes.png        10 eye candidates for one face, numbered as the chat shows them
+grid_eyes.png        10 eye candidates for one face, as close-ups numbered as the chat shows them
 morph_linear.png     A → B at λ = 0, .25, .5, .75, 1 (λ is A's share), in each morph mode
 morph_style.png
 morph_attribute.png
@@ -23,7 +23,7 @@ from facegen.attributes import Attributes  # noqa: E402
 from facegen.candidates import region_candidates, render_candidates  # noqa: E402
 from facegen.latent import MORPH_MODES, morph, remix  # noqa: E402
 from facegen.montage import MontageBackend  # noqa: E402
-from facegen.sheet import contact_sheet  # noqa: E402
+from facegen.sheet import candidate_sheet, contact_sheet, drawn_side  # noqa: E402
 
 SEED_SENTENCE = ("바가지 모양의 헤어 스타일이 촌스럽게 보이지만 내려간 눈꼬리와 살짝 올라간 입꼬리는 선한 이미지로 보여진다.\n"
                  " 중간 톤의 피부에 주름 없고 깔끔하게 정리된 수염은 건강하고 성실해 보이며 믿음이 가는 인상이다.")
@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     face = backend.from_attributes(Attributes(glasses=False, hair_style="short", beard="none", age_band="thirties",
                                               smile=0.0), seed=12)
     candidates = region_candidates(backend, face, "eyes", n=10, seed=3)
-    save(contact_sheet(render_candidates(backend, face, candidates, "eyes", 320), tile=320), "grid_eyes.png")
+    box = backend.region_box("eyes")
+    save(candidate_sheet(render_candidates(backend, face, candidates, "eyes", drawn_side(512, box)), box),
+         "grid_eyes.png")
 
     a = backend.from_attributes(Attributes(gender="female", hair_style="long", skin_tone="fair",
                                            hair_colour="black", glasses=False), seed=21)

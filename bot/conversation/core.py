@@ -27,7 +27,7 @@ from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
 from bot.conversation.progress import ProgressWording
-from bot.conversation.render import face_reply, sheet_reply
+from bot.conversation.render import face_reply, gallery_reply, sheet_reply
 from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
                                       region_name, say, style_label, style_name)
 from bot.grammar import parse
@@ -35,6 +35,7 @@ from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
+from facegen.gallery import gallery_sheet
 from facegen.latent import ratio_in_range
 from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits, address_key
 from ground.logging import pseudonym
@@ -593,11 +594,15 @@ class Conversation:
                    if style is not None and e.available_for(style.name, style.model_id)]
         if not entries:
             return [turn.reply("gallery_empty")]
-        lines = [say(turn.locale, "gallery_head")]
-        for e in entries:
-            line = f"• {e.name}" + (f" ({', '.join(e.aliases)})" if e.aliases else "")
-            lines.append(line + (f" · {say(turn.locale, 'gallery_fictional')}" if e.fictional else ""))
-        return [Reply("\n".join(lines))]
+        pictures: list[bytes | None] = []
+        async with self.sessions() as session:   # each entry's face in this style, else in any other
+            repo = FaceRepository(session)
+            for e in entries:
+                face_id = e.face_for(style.name, style.model_id) or next(iter(e.faces.values()), None)
+                face = None if face_id is None else await repo.get_face_by_id(face_id)
+                image = None if face is None else await repo.face_image(face)
+                pictures.append(None if image is None else image.data)
+        return [gallery_reply(turn.locale, turn.key, entries, await asyncio.to_thread(gallery_sheet, pictures))]
 
     async def _language(self, turn: Turn, cmd: c.SetLanguage) -> list[Reply]:
         async with self.sessions() as session, session.begin():
@@ -749,6 +754,11 @@ class Conversation:
             return await self._decline(turn, c.Decline())
         if press.verb == "st":
             return await self._style_pressed(turn, press)
+        if press.verb == "gm":   # a name on the gallery's sheet
+            entry = next((e for e in await self._gallery_entries() if e.id == press.value), None)
+            if entry is None:
+                raise Refused("error_face_gone")
+            return await self._morph(turn, c.Morph(c.GalleryName(entry.name)))
         face = await self._own_face(turn, press.face)
         if press.verb == "pk":
             try:

@@ -3,11 +3,14 @@
 Names are compared after NFKC, case folding and dropping spaces and punctuation; Hangul
 syllables are split into jamo so a one-letter slip ("소랴" for "소라") costs one letter, not a
 whole syllable; a trailing Korean particle the grammar left ("소라랑", "소라님") is tried off.
+Similarity is 1 − (edits ÷ the longer name's letters), where an edit is one letter added,
+dropped, changed, or two neighbours swapped: a typo costs one edit, while a different name
+("Obama" for "Sora Bae", "오바마" for "오할머니") costs most of its letters and is neither
+taken nor suggested.
 """
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from storage.gallery import GalleryEntryRecord
 
 MATCH_AT = 0.75      # similarity accepted as the same name (one jamo off in a two-syllable name)
-SUGGEST_AT = 0.5     # similarity worth a "did you mean"
+SUGGEST_AT = 0.6     # similarity worth a "did you mean" (two edits in a five-letter name)
 PARTICLES = ("이랑", "랑", "하고", "와", "과", "님", "씨", "이", "가", "을", "를", "의", "은", "는", "도")
 
 
@@ -41,7 +44,21 @@ def _variants(name: str) -> list[str]:
 
 
 def _similarity(a: str, b: str) -> float:
-    return 1.0 if a == b else difflib.SequenceMatcher(None, a, b).ratio()
+    return 1.0 - _edits(a, b) / max(len(a), len(b), 1)
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters added, dropped or changed, and neighbours swapped, to turn a into b (optimal
+    string alignment distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y)))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def match_name(name: str, entries: Sequence[GalleryEntryRecord]) -> NameMatch:

@@ -40,6 +40,7 @@ VERBS = {
     "mr": 2,    # morph the same two faces again: the morph's face number, ratio in percent
     "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
     "st": 2,    # choose a style (bot.conversation.styles.style_code): the face to redraw in it (0: none), the code
+    "gm": 1,    # morph the current face with a gallery entry: the entry's id (the gallery is public)
 }
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
 _WORD = re.compile(r"[a-z_]{1,16}")
@@ -57,7 +58,7 @@ class Press:
     owner: str
     verb: str
     face: int | None = None          # the owner's face number
-    value: int | None = None         # candidate number (pk) or ratio percent (mr)
+    value: int | None = None         # candidate number (pk), ratio percent (mr) or gallery entry id (gm)
     region: str | None = None        # sh: a region; None for variations
     set: dict[str, Any] | None = None   # pk: the candidate-set recipe (checked again by the core)
     key: str | None = None           # rp: the face owner's whole key (owner + the rest)
@@ -136,6 +137,8 @@ def decode(payload: str) -> Press:
         if not _STYLE_CODE.fullmatch(args[1]):
             raise BadPayload(f"not a style code: {args[1]!r}")
         return Press(owner, verb, face=_int(args[0]), style=args[1])
+    if verb == "gm":
+        return Press(owner, verb, value=_int(args[0]))
     if verb in ("rx", "un"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

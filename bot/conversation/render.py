@@ -23,6 +23,7 @@ from storage.gallery import GalleryEntryRecord
 
 GRID_BUTTON_REGIONS = ("eyes", "nose", "mouth")
 PICKS_PER_ROW = 5
+GALLERY_PER_ROW = 2   # names are long
 RATIO_STEP = 10   # percent, the ± buttons of a morph
 
 
@@ -95,15 +96,28 @@ def face_reply(locale: str, key: str, face: FaceRecord, image: BlobData | None, 
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
 
+def gallery_reply(locale: str, key: str, entries: Sequence[GalleryEntryRecord], sheet: bytes) -> Reply:
+    """The gallery as a numbered sheet of its faces, a line per name, and a morph button per name."""
+    tag = key[:payloads.TAG_CHARS]
+    lines = [say(locale, "gallery_head")]
+    for k, e in enumerate(entries, 1):
+        line = f"{k}. {e.name}" + (f" ({', '.join(e.aliases)})" if e.aliases else "")
+        lines.append(line + (f" · {say(locale, 'gallery_fictional')}" if e.fictional else ""))
+    lines.append(say(locale, "gallery_press"))
+    names = [Button(f"{k}. {display_name(e, locale)}", payloads.encode(tag, "gm", e.id)) for k, e in enumerate(entries, 1)]
+    rows = tuple(tuple(names[i:i + GALLERY_PER_ROW]) for i in range(0, len(names), GALLERY_PER_ROW))
+    return Reply("\n".join(lines), (Picture(sheet, "dreamface-gallery.png", sheet=True),), rows)
+
+
 def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: BlobData, job_id: int | None) -> Reply:
     code, tag = payloads.set_code(params), key[:payloads.TAG_CHARS]
     picks = [Button(str(k), payloads.encode(tag, "pk", face_number, code, k)) for k in range(1, params["n"] + 1)]
     rows = tuple(tuple(picks[i:i + PICKS_PER_ROW]) for i in range(0, len(picks), PICKS_PER_ROW))
     text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])
-    return Reply(text, (_picture(image, f"dreamface-{face_number}-{params['kind']}"),), rows,
+    return Reply(text, (_picture(image, f"dreamface-{face_number}-{params['kind']}", sheet=True),), rows,
                  job_id=job_id, kind="result", extra={"face_number": face_number})
 
 
-def _picture(image: BlobData, stem: str, *, as_file: bool = False) -> Picture:
+def _picture(image: BlobData, stem: str, *, as_file: bool = False, sheet: bool = False) -> Picture:
     """A stored picture as sent, named for its format (a photoreal face is a .jpg, a drawing a .png)."""
-    return Picture(image.data, filename(stem, image.content_type), image.content_type, as_file)
+    return Picture(image.data, filename(stem, image.content_type), image.content_type, as_file, sheet)

@@ -129,6 +129,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "gallery_head": {"ko": "합성할 수 있는 얼굴:", "en": "Faces you can morph with:"},
     "gallery_empty": {"ko": "아직 합성할 수 있는 얼굴이 없어요.", "en": "There are no faces to morph with yet."},
     "gallery_fictional": {"ko": "가상 인물", "en": "fictional"},
+    "gallery_press": {"ko": "이름을 누르면 지금 얼굴과 합성해요.", "en": "Press a name to morph it with your current face."},
     "language_set": {"ko": "이제 한국어로 말할게요.", "en": "I'll speak English from now on."},
     "delete_ask": {"ko": "내 얼굴, 사진, 저장한 이름을 모두 지울까요? 되돌릴 수 없어요.",
                    "en": "Delete all your faces, pictures and saved names? This can't be undone."},

@@ -90,7 +90,8 @@ def reply_frame(reply: Reply, job_token: Callable[[int], str]) -> dict[str, Any]
         "job_id": None if reply.job_id is None else job_token(reply.job_id),
         "text": reply.text,
         "images": [{"data": base64.b64encode(p.data).decode("ascii"), "content_type": p.content_type,
-                    "filename": p.filename, "as_file": p.as_file} for p in reply.pictures],
+                    "filename": p.filename, "as_file": p.as_file, "sheet": p.sheet}
+                   for p in reply.pictures],
         "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
     }
 

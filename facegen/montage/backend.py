@@ -9,13 +9,13 @@ import numpy as np
 from PIL import Image
 
 from facegen.attributes import Attributes, Edit
-from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, PhotoFitOptions, Progress
+from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, PhotoFitOptions, Progress, UnitBox
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.montage import attributes as montage_attributes
 from facegen.montage.canvas import Box
 from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode
-from facegen.montage.regions import REGIONS, pixel_boxes
+from facegen.montage.regions import REGIONS, pixel_boxes, region_box
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
 # Bump whenever the same FaceCode would be drawn differently.
@@ -43,6 +43,9 @@ class MontageBackend(Backend):
     def render(self, codes: Sequence[FaceCode], size: int = DEFAULT_SIZE) -> list[Image.Image]:
         check_size(size)
         return [render(decode(code), size) for code in codes]
+
+    def region_box(self, region: str) -> UnitBox:
+        return region_box(region)
 
     def render_region(self, code: FaceCode, codes: Sequence[FaceCode], region: str,
                       size: int = DEFAULT_SIZE) -> list[Image.Image]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import math
 
+from facegen.backend import WHOLE_PICTURE as WHOLE, UnitBox
 from facegen.montage.params import REGION_PARAMS
-
-UnitBox = tuple[float, float, float, float]
-WHOLE: UnitBox = (0.0, 0.0, 1.0, 1.0)
 
 # Grid regions first, in the order a user meets them.
 REGION_BOXES: dict[str, tuple[UnitBox, ...]] = {
@@ -35,6 +33,14 @@ REGIONS: tuple[str, ...] = tuple(REGION_BOXES)
 
 if set(REGIONS) != set(REGION_PARAMS):
     raise AssertionError(f"regions without boxes or parameters: {set(REGIONS) ^ set(REGION_PARAMS)}")
+
+
+def region_box(region: str) -> UnitBox:
+    """The one box around all of a region's boxes (both ears make one wide box)."""
+    boxes = REGION_BOXES.get(region)
+    if boxes is None:
+        raise ValueError(f"unknown region {region!r}; montage regions: {', '.join(REGIONS)}")
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def pixel_boxes(region: str, size: int) -> list[tuple[int, int, int, int]]:

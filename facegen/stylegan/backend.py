@@ -22,10 +22,11 @@ import torch
 from PIL import Image
 
 from facegen.attributes import Attributes, Edit
-from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, NoDirection, PhotoFitOptions, Progress, Unsupported
+from facegen.backend import (DEFAULT_SIZE, Backend, FittedFace, NoDirection, PhotoFitOptions, Progress, UnitBox,
+                              Unsupported)
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
-from facegen.stylegan.blend import REGIONS, PartBlender
+from facegen.stylegan.blend import REGIONS, PartBlender, region_box
 from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
 from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.loaders import AnyGenerator, load_networks, weights_digest
@@ -174,6 +175,9 @@ class StyleGANBackend(Backend):
         if size != self.resolution:
             images = [im.resize((size, size), Image.LANCZOS) for im in images]
         return images
+
+    def region_box(self, region: str) -> UnitBox:
+        return region_box(region)
 
     # --- attribute directions (directions.py) ----------------------------------------------
 

@@ -56,6 +56,20 @@ FEATHER_CUT = 3.0        # the mask is exactly 0 beyond this many σ
 MAX_BLEND_RESOLUTION = 64
 
 
+def region_box(region: str) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom, in image units) outside which the region's mask is 0:
+    its ellipses' bounds widened by the cut feather."""
+    try:
+        ellipses = REGION_SHAPES[region]
+    except KeyError:
+        raise ValueError(f"unknown region {region!r}; stylegan regions: {', '.join(REGIONS)}") from None
+    reach = FEATHER * FEATHER_CUT
+    return (max(0.0, min(cx - rx for cx, _, rx, _ in ellipses) - reach),
+            max(0.0, min(cy - ry for _, cy, _, ry in ellipses) - reach),
+            min(1.0, max(cx + rx for cx, _, rx, _ in ellipses) + reach),
+            min(1.0, max(cy + ry for _, cy, _, ry in ellipses) + reach))
+
+
 def region_mask(region: str, size: int, margin: float = 0.0, rate: float | None = None) -> np.ndarray:
     """The region's soft mask [size, size] in 0…1, sampled at the sample centres of a feature map
     that covers the image with `rate` samples per image width, `margin` samples beyond each
@@ -206,4 +220,4 @@ def mask_overlay(image: Image.Image, regions: Sequence[str] = REGIONS) -> Image.
 
 
 __all__ = ["REGIONS", "REGION_SHAPES", "PartBlender", "Split", "blend_split", "describe_split", "mask_overlay",
-           "region_mask"]
+           "region_box", "region_mask"]

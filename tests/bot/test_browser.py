@@ -152,3 +152,47 @@ def test_build_a_face_in_the_browser(driver, tmp_path):
         target = os.environ.get("DREAMFACE_WEB_SCREENSHOT")
         if target:
             Path(target).write_bytes(shot)
+
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+DESKTOP = {"width": 1000, "height": 1400, "deviceScaleFactor": 1, "mobile": False}
+
+
+def test_a_region_grid_on_a_phone_shows_each_candidate_at_least_120_css_px_wide(driver, tmp_path):
+    """Each eyes candidate is a close-up; at a 390-px viewport every close-up spans ≥ 120 CSS px.
+    With DREAMFACE_GRID_SCREENSHOTS=dir the grid is saved there at phone and desktop widths
+    (docs/grid_phone.png and docs/grid_desktop.png are made this way)."""
+    from facegen.backends import load_backend
+    from facegen.sheet import close_up_layout
+
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    with dreamface_run(tmp_path) as url:
+        driver.get(url)
+        page = ChatPage(driver)
+        page.wait.until(lambda d: "online" in d.find_element("id", "status").get_attribute("class"),
+                        message="the page never connected its websocket")
+        assert driver.execute_script("return window.innerWidth") == 390
+        page.type("새 얼굴")
+        page.wait_for_text("AI")
+        page.press("알겠어요")
+        page.wait_for_more_results(0)
+        page.type("눈 보여줘")
+        page.wait_for_more_results(1)
+        grid = page.results()[-1]
+        page.wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", grid))
+        natural_width, natural_height, shown_width = driver.execute_script(
+            "const r = arguments[0]; return [r.naturalWidth, r.naturalHeight, r.getBoundingClientRect().width]", grid)
+
+        layout = close_up_layout(10, load_backend("montage").region_box("eyes"))
+        assert (natural_width, natural_height) == layout.size          # the close-up sheet, as the worker lays it out
+        widths = [(cell.crop[2] - cell.crop[0]) * shown_width / natural_width for cell in layout.cells]
+        assert min(widths) >= 120, f"close-ups {min(widths):.0f} CSS px wide on a 390-px phone"
+        buttons = [b.text for b in grid.find_elements("xpath", "ancestor::div[contains(@class, 'bubble')]//button")]
+        assert buttons == [str(k) for k in range(1, 11)]                # a button per number on the sheet
+
+        target = os.environ.get("DREAMFACE_GRID_SCREENSHOTS")
+        if target:
+            for name, metrics in (("grid_phone.png", PHONE), ("grid_desktop.png", DESKTOP)):
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+                driver.execute_script("arguments[0].closest('.msg').scrollIntoView({block: 'start'})", grid)
+                Path(target, name).write_bytes(driver.get_screenshot_as_png())

@@ -18,7 +18,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.conversation import Conversation
-from bot.conversation.names import match_name
+from bot.conversation.names import NameMatch, match_name
 from bot.gallery import add_from_photo, ensure_default_gallery
 from chat_harness import ChatHarness
 from facegen.backend import PhotoFitOptions
@@ -46,6 +46,26 @@ ENTRIES = [GalleryEntryRecord(i, f.name, f.aliases, f.source, True, {}) for i, f
 @pytest.mark.parametrize("typed", ["Sora Bae", "sora", "SORA BAE", "소라", "소라랑", "배소라님", "소랴", "sora bea"])
 def test_names_match_in_both_scripts_with_particles_and_typos(typed):
     assert match_name(typed, ENTRIES).entry.name == "Sora Bae"
+
+
+@pytest.mark.parametrize("typed,name", [
+    ("Jnuo Kang", "Juno Kang"), ("강주너", "Juno Kang"), ("taeho", "Taeho Ryu"), ("류태호랑", "Taeho Ryu"),
+    ("Grandma", "Grandma Oh"), ("할머나", "Grandma Oh"), ("오할머니", "Grandma Oh")])
+def test_a_typo_still_finds_the_name(typed, name):
+    assert match_name(typed, ENTRIES).entry.name == name
+
+
+@pytest.mark.parametrize("typed", ["Obama", "Barack Obama", "오바마", "버락 오바마", "Trump", "도널드 트럼프", "김연아",
+                                   "Obma", "Bae", "Lee"])
+def test_a_different_name_is_neither_taken_nor_suggested(typed):
+    """'morph me with Obama' must not turn into 'did you mean Sora Bae?' (nor 오바마 into 오할머니)."""
+    assert match_name(typed, ENTRIES) == NameMatch(None, ())
+
+
+@pytest.mark.parametrize("typed,suggested", [("이소라", "Sora Bae"), ("준호", "Juno Kang"), ("Tae", "Taeho Ryu")])
+def test_a_near_name_is_suggested_not_taken(typed, suggested):
+    found = match_name(typed, ENTRIES)
+    assert found.entry is None and found.suggestions[0] == suggested
 
 
 def test_unknown_names_get_suggestions_or_nothing():
@@ -280,3 +300,52 @@ async def test_removing_a_photo_entry_deletes_its_kept_photo(engine):
     async with session_factory(engine)() as session:
         with pytest.raises(BlobNotFound):
             await read_blob(session, entry.source_blob_id)
+
+
+async def test_the_gallery_answers_with_a_numbered_sheet_of_its_faces_and_a_morph_button_each(engine):
+    await ensure_default_gallery(engine, MontageBackend())
+    chat = ChatHarness(engine)
+    await chat.announce("montage")
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    (reply,) = await chat.send("alice", "celebs")
+    names = sorted(f.name for f in FICTIONAL_FACES)   # the gallery lists its entries by name
+    assert reply.text.splitlines()[1].startswith(f"1. {names[0]} (")
+    assert reply.text.splitlines()[-1] == "Press a name to morph it with your current face."
+    (sheet,) = reply.pictures
+    assert sheet.sheet and Image.open(io.BytesIO(sheet.data)).size == (2 * 256 + 3 * 8, 2 * 256 + 3 * 8)  # 2 × 2 faces
+    assert read_provenance(sheet.data)[KIND_KEY] == "sheet"
+    buttons = [b for row in reply.buttons for b in row]
+    assert [b.label for b in buttons] == [f"{k}. {name}" for k, name in enumerate(names, 1)]
+
+    morphed = await chat.send("alice", button=buttons[2].payload)   # "3. Sora Bae"
+    assert "#2: morphed — you 50% · Sora Bae 50%" in text(morphed)   # the default ratio
+
+    await chat.send("alice", "언어 한국어")
+    (korean,) = await chat.send("alice", "연예인 목록")
+    assert [b.label for row in korean.buttons for b in row][2] == "3. 배소라"
+
+
+async def test_a_gallery_button_is_only_its_owners_and_a_removed_entry_is_answered(engine):
+    await ensure_default_gallery(engine, MontageBackend())
+    chat = ChatHarness(engine)
+    await chat.announce("montage")
+    for user in ("alice", "bob"):
+        await chat.start(user)
+        await chat.send(user, "new 1")
+    (reply,) = await chat.send("alice", "celebs")
+    sora = next(b for row in reply.buttons for b in row if b.label.endswith("Sora Bae"))
+    assert (await chat.send("bob", button=sora.payload))[0].kind == "error"    # not bob's button
+    async with session_factory(engine)() as session, session.begin():
+        await GalleryRepository(session).remove("Sora Bae")
+    assert text(await chat.send("alice", button=sora.payload)) == "That face no longer exists (it was deleted)."
+
+
+async def test_morph_with_an_unknown_name_is_not_corrected_to_another(engine):
+    await ensure_default_gallery(engine, MontageBackend())
+    chat = ChatHarness(engine)
+    await chat.announce("montage")
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    assert text(await chat.send("alice", "morph me with Obama")) == "I don't know 'Obama'. Say 'celebs' for the list."
+    assert "#2: morphed — you 50% · Sora Bae 50%" in text(await chat.send("alice", "morph me with Sora Bea"))

@@ -53,11 +53,12 @@ def test_parse_prints_attributes_and_unknown_words_as_json():
     assert {"purple", "horns"} <= set(parsed["unknown"])
 
 
-def test_grid_is_a_numbered_sheet_of_ten(tmp_path):
+def test_grid_is_a_numbered_sheet_of_ten_close_ups(tmp_path):
+    from facegen.montage.regions import region_box
+    from facegen.sheet import close_up_layout
     done = dreamface("grid", "--region", "eyes", "--seed", "42", "--size", "128", "--out", str(tmp_path / "g.png"))
     assert done.returncode == 0, done.stderr
-    sheet = Image.open(tmp_path / "g.png")
-    assert sheet.width > 4 * sheet.height / 2   # 5 across, 2 down
+    assert Image.open(tmp_path / "g.png").size == close_up_layout(10, region_box("eyes")).size   # 2 across, 5 down
 
 
 def test_morph_a_photo_with_a_seed(tmp_path):

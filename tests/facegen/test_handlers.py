@@ -5,6 +5,7 @@ pictures, and replies in the outbox. On SQLite and PostgreSQL."""
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -12,6 +13,7 @@ from facegen.facecode import FaceCode
 from facegen.handlers import MAKE, PHOTO, SHEET, FaceJobs, job_kinds
 from facegen.montage.backend import MontageBackend
 from facegen.recipes import candidate_set
+from facegen.sheet import close_up_layout
 from storage.worker import Worker
 from storage.blobs import add_blob, read_blob
 from storage.db import session_factory
@@ -70,7 +72,9 @@ async def test_sheet_then_pick_replays_the_candidate(engine, setup):
     (reply,) = await _replies(engine, sheet_job)
     async with sessions() as session:
         sheet = Image.open(io.BytesIO((await read_blob(session, reply["blob_id"])).data))
-    assert reply["type"] == "sheet" and sheet.width > sheet.height  # 5 × 2 contact sheet
+    box = MontageBackend().region_box("eyes")
+    layout = close_up_layout(10, box)
+    assert reply["type"] == "sheet" and sheet.size == layout.size   # ten close-ups of the eyes, 2 across
 
     pick_job = await _run(queue, worker, MAKE, user_id=user.id, operation="pick", parent_id=parent.id,
                           params={"set": grid, "number": 3})
@@ -80,6 +84,14 @@ async def test_sheet_then_pick_replays_the_candidate(engine, setup):
     expected = candidate_set(MontageBackend(), FaceCode.from_bytes(parent.code), grid)[2]
     assert FaceCode.from_bytes(picked.code) == expected
     assert picked.parent_id == parent.id and reply["parent_number"] == 1
+    # close-up 3 on the sheet (and no other) is the eyes of the face picking 3 made
+    async with sessions() as session:
+        face = Image.open(io.BytesIO((await FaceRepository(session).face_image(picked)).data)).convert("RGB")
+    crop = layout.cells[2].crop
+    eyes = face.crop(tuple(round(v * face.width) for v in box)).resize((crop[2] - crop[0], crop[3] - crop[1]))
+    distances = [np.abs(np.asarray(sheet.convert("RGB").crop(c.crop), dtype=np.int16)
+                        - np.asarray(eyes, dtype=np.int16)).mean() for c in layout.cells]
+    assert distances[2] < 1 and sorted(distances)[1] > 3 * distances[2]
 
 
 async def test_morph_records_both_parents(engine, setup):

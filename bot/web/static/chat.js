@@ -59,11 +59,9 @@
       const img = element("img");
       img.src = url;
       img.alt = image.filename;
-      img.onload = () => {
-        // contact sheets (numbered grids) are wide: give them the bubble's full width
-        if (img.naturalWidth > img.naturalHeight * 1.2) img.classList.add("sheet");
-        scrollDown();
-      };
+      // numbered sheets to pick from get the bubble's full width
+      if (image.sheet) img.classList.add("sheet");
+      img.onload = scrollDown;
       figure.appendChild(img);
       if (image.as_file) {
         const caption = element("figcaption");
