@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from bot.loops import repeat_until_stopped
 from bot.messages import Reply
 from storage.courier import Courier
-from storage.outbox import DeliveryRecord, Routes
+from storage.outbox import DeliveryFailed, DeliveryRecord, Routes
 from storage.progress_messages import ProgressMessageRecord, ProgressMessageStore
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ TURN_WAIT_SECONDS = 10.0      # how long a result waits for the turn that posts 
 SEND_WAIT_SECONDS = 30.0      # …and for that message, once its posting has begun
 RESULT_GRACE_SECONDS = 120.0  # a finished job's message waits this long for its result
 FORGET_SECONDS = 3600.0       # a progress message followed this long is let go
+# longest one result or progress edit may take to go out: past it the result is retried later
+# (the web also drops the tab, bot/web/hub.py). Above the bot libraries' own upload timeouts
+# (python-telegram-bot's is 20 s), so there it only catches a send that hangs.
+SEND_TIMEOUT_SECONDS = 30.0
 
 
 class MessageGone(Exception):
@@ -103,11 +107,12 @@ def _split(text: str) -> tuple[str, tuple[str, ...]]:
 class Deliveries:
     def __init__(self, conversation: "Conversation", surface: Surface, *, routes: Routes | None = None,
                  store: ProgressMessageStore | None = None, poll_seconds: float = 0.5,
-                 courier_poll_seconds: float = 0.5) -> None:
+                 courier_poll_seconds: float = 0.5, send_timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.conversation = conversation
         self.surface = surface
         self.store = store
         self.poll_seconds = poll_seconds
+        self.send_timeout = send_timeout
         self.courier = Courier(conversation.engine, routes or Routes(platforms=(surface.platform,)), self.send,
                                poll_seconds=courier_poll_seconds)
         self._followed: dict[int, _Followed] = {}
@@ -207,7 +212,12 @@ class Deliveries:
         replies = await self.conversation.render_delivery(delivery)
         job_id = next((reply.job_id for reply in replies if reply.job_id is not None), delivery.job_id)
         async with self._taken(job_id) as shown:
-            await self.surface.deliver(delivery, replies, shown)
+            try:
+                await asyncio.wait_for(self.surface.deliver(delivery, replies, shown), self.send_timeout)
+            except TimeoutError:
+                log.warning("%s: delivery %s got no answer within %g s; it is sent again later",
+                            self.surface.platform, delivery.id, self.send_timeout)
+                raise DeliveryFailed(f"no answer within {self.send_timeout:g} s") from None
 
     async def _turn_over(self, chat_id: str) -> None:
         async with self._settled:
@@ -275,8 +285,11 @@ class Deliveries:
             try:
                 if shown is None:
                     raise MessageGone("no longer editable")
-                if await shown.edit(followed.text(status)):
+                if await asyncio.wait_for(shown.edit(followed.text(status)), self.send_timeout):
                     followed.status = status
+            except TimeoutError:   # kept: the next round tries again
+                log.warning("%s progress: job %s's message took over %g s to edit", self.surface.platform, job_id,
+                            self.send_timeout)
             except MessageGone as exc:
                 log.info("%s progress: job %s's message is gone (%s)", self.surface.platform, job_id, exc)
                 self._followed.pop(job_id, None)

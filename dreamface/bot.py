@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -17,7 +16,8 @@ from aiohttp import web
 from bot.adapters import ADAPTERS, mount_webhooks, running_adapters
 from bot.web.identity import load_or_create_secret
 from dreamface.run import DEFAULT_SECRET_FILE, SECRET_FILE_HELP
-from dreamface.serving import serve_until_signal
+from dreamface.health import ops_listener
+from dreamface.serving import listening, serve_until_signal
 from ground.config import Settings
 from ground.logging import configure as configure_logging
 
@@ -54,7 +54,9 @@ async def _serve(settings: Settings, platform: str, stop: asyncio.Event, *, with
             web_app = web.Application()   # the webhook routes, if any, on the web host and port
             options = mount_webhooks(web_app, settings, [platform])
             if options:
-                await stack.enter_async_context(serving(web_app, settings.web_host, settings.web_port))
+                await stack.enter_async_context(listening(web_app, settings.web_host, settings.web_port))
+                log.info("serving webhooks on %s:%s", settings.web_host, settings.web_port)
+            await stack.enter_async_context(ops_listener(settings, lambda _request: app.engine, _alive))
             await stack.enter_async_context(running_adapters(settings, app, [platform], options))
             log.info("dreamface %s bot running; Ctrl-C stops it", platform)
             await stop.wait()
@@ -64,13 +66,6 @@ async def _serve(settings: Settings, platform: str, stop: asyncio.Event, *, with
     return 0
 
 
-@contextlib.asynccontextmanager
-async def serving(web_app: web.Application, host: str, port: int) -> AsyncIterator[None]:
-    runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-        log.info("serving webhooks on %s:%s", host, port)
-        yield
-    finally:
-        await runner.cleanup()
+async def _alive(request: web.Request) -> web.Response:
+    """The bot's liveness on DREAMFACE_OPS_PORT: it answers while the process runs."""
+    return web.json_response({"ok": True})

@@ -20,15 +20,21 @@ says the generator is offline), so turning it unready would only take every chat
 the load balancer at once. Each style (those users may choose, and the default) is listed with
 its live workers and queued jobs; `ready` is "at least one live worker serves it".
 
-The web chat mounts /readyz and /metrics beside its own /healthz (bot/web/app.py); a
-`dreamface worker` serves all three on DREAMFACE_WORKER_METRICS_PORT (`worker_ops_app`).
+Where they answer (the figures are the operator's, not the public's):
+    the web port       /healthz to anyone; /readyz and /metrics only to this host itself or a caller
+                       with DREAMFACE_OPS_TOKEN (`mount_ops_routes`)
+    DREAMFACE_OPS_PORT all three, to whoever reaches DREAMFACE_OPS_HOST (`ops_app`; `dreamface run`
+                       and `dreamface bot`)
+    a worker           all three on DREAMFACE_WORKER_METRICS_PORT (`worker_ops_app`)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,6 +44,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.web.forwarded import from_this_host
+from dreamface.serving import listening
+from ground.config import Settings
 from storage.jobkinds import route_of
 from ground import probes
 from ground.metrics import CONTENT_TYPE, process_metrics
@@ -58,6 +67,10 @@ class ReadinessRules:
 
 
 WORKER_RULES = ReadinessRules(need_workers=False)
+
+
+def chat_rules(settings: Settings) -> ReadinessRules:
+    return ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds, default_backend=settings.default_backend)
 
 
 @dataclass(frozen=True)
@@ -261,10 +274,55 @@ def _metrics_response(body: bytes) -> web.Response:
     return response
 
 
-def mount_ops_routes(app: web.Application, engine_of: EngineOf, rules: ReadinessRules) -> None:
-    """/readyz and /metrics on the chat side's web server (it has its own /healthz)."""
-    app.router.add_get("/readyz", readyz_view(engine_of, rules))
-    app.router.add_get("/metrics", installation_metrics_view(engine_of, rules))
+View = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def operator_only(view: View, token: str) -> View:
+    """`view` for this host itself (container and systemd probes, a local Prometheus) and for
+    callers sending `Authorization: Bearer <token>` (when a token is set); 403 for the rest.
+    The default suits every probe that runs beside the process, and exposes nothing to the
+    internet through the web port, even through a proxy that is not in DREAMFACE_TRUSTED_PROXIES."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").encode(errors="replace")
+        if from_this_host(request) or (token and hmac.compare_digest(given, expected)):
+            return await view(request)
+        raise web.HTTPForbidden(reason=f"{request.path} answers only this host, DREAMFACE_OPS_TOKEN "
+                                       "and DREAMFACE_OPS_PORT")
+    return guarded
+
+
+def mount_ops_routes(app: web.Application, engine_of: EngineOf, rules: ReadinessRules, token: str = "") -> None:
+    """/readyz and /metrics on the chat side's web server (it has its own /healthz), for the operator only."""
+    app.router.add_get("/readyz", operator_only(readyz_view(engine_of, rules), token))
+    app.router.add_get("/metrics", operator_only(installation_metrics_view(engine_of, rules), token))
+
+
+def ops_app(healthz: View, readyz: View, metrics: View) -> web.Application:
+    """The operator listener: /healthz, /readyz and /metrics to whoever reaches its address."""
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def chat_ops_app(engine_of: EngineOf, rules: ReadinessRules, healthz: View) -> web.Application:
+    """DREAMFACE_OPS_PORT of a chat process; `healthz` is its own liveness."""
+    return ops_app(healthz, readyz_view(engine_of, rules), installation_metrics_view(engine_of, rules))
+
+
+@contextlib.asynccontextmanager
+async def ops_listener(settings: Settings, engine_of: EngineOf, healthz: View) -> AsyncIterator[None]:
+    """A chat process's operator listener on DREAMFACE_OPS_HOST:DREAMFACE_OPS_PORT (nothing when
+    the port is 0); OSError when it cannot listen there."""
+    if not settings.ops_port:
+        yield
+        return
+    async with listening(chat_ops_app(engine_of, chat_rules(settings), healthz), settings.ops_host, settings.ops_port):
+        log.info("operator endpoints on %s:%d", settings.ops_host, settings.ops_port)
+        yield
 
 
 def worker_ops_app(engine: AsyncEngine, loop_task: asyncio.Task,
@@ -274,8 +332,4 @@ def worker_ops_app(engine: AsyncEngine, loop_task: asyncio.Task,
         alive = not loop_task.done()
         return web.json_response({"ok": alive}, status=200 if alive else 503)
 
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz_view(lambda _request: engine, rules))
-    app.router.add_get("/metrics", process_metrics_view)
-    return app
+    return ops_app(healthz, readyz_view(lambda _request: engine, rules), process_metrics_view)

@@ -20,10 +20,10 @@ from aiohttp import web
 
 from bot.adapters import mount_webhooks
 from bot.moderation.app import DashboardConfig, mount_dashboard
-from bot.web.app import CORE, WebConfig, create_app
+from bot.web.app import CORE, WebConfig, create_app, liveness
 from bot.web.identity import DEFAULT_SECRET_FILE, load_or_create_secret
 from ground.config import Settings
-from dreamface.health import ReadinessRules, mount_ops_routes
+from dreamface.health import chat_rules, mount_ops_routes, ops_listener
 from ground.logging import configure as configure_logging
 from dreamface.serving import serve_until_signal
 from storage.db import is_sqlite
@@ -103,10 +103,12 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
                                                          config.secret))
     adapter_options = mount_webhooks(app, settings)   # Telegram's webhook, when configured
     mount_dashboard(app, dashboard_config(settings, config.secret), lambda: app[CORE].engine)
-    mount_ops_routes(app, lambda request: request.app[CORE].engine,
-                     ReadinessRules(max_queue_age=settings.ready_max_queue_age_seconds,
-                                    default_backend=settings.default_backend))
+    mount_ops_routes(app, lambda request: request.app[CORE].engine, chat_rules(settings), settings.ops_token)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
+
+    async def healthz(_request: web.Request) -> web.Response:   # the chat's own, on DREAMFACE_OPS_PORT
+        return liveness(app)
+
     try:
         await runner.setup()   # opens the database (migration policy), the worker and the courier
     except SchemaOutOfDate as exc:
@@ -120,12 +122,19 @@ async def serve(settings: Settings, options: RunOptions, *, stop: asyncio.Event 
             print(f"dreamface run: cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
                   "set DREAMFACE_WEB_PORT or --port to another port", file=sys.stderr)
             return 2
-        stop = stop or asyncio.Event()
-        worker = "an in-process worker" if options.with_worker else "no worker (jobs wait for `dreamface worker`)"
-        print(f"dreamface is running with {worker}.\n"
-              f"Open {page_url(options.host, options.port)} in a browser. Press Ctrl-C to stop.", file=out, flush=True)
-        await stop.wait()
-        print("dreamface: stopping…", file=out, flush=True)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(ops_listener(settings, lambda _request: app[CORE].engine, healthz))
+            except OSError as exc:
+                print(f"dreamface run: cannot listen on {settings.ops_host}:{settings.ops_port} ({exc.strerror or exc}); "
+                      "set DREAMFACE_OPS_PORT to another port", file=sys.stderr)
+                return 2
+            stop = stop or asyncio.Event()
+            worker = "an in-process worker" if options.with_worker else "no worker (jobs wait for `dreamface worker`)"
+            print(f"dreamface is running with {worker}.\n"
+                  f"Open {page_url(options.host, options.port)} in a browser. Press Ctrl-C to stop.", file=out, flush=True)
+            await stop.wait()
+            print("dreamface: stopping…", file=out, flush=True)
     finally:
         await runner.cleanup()
     print("dreamface: stopped.", file=out, flush=True)

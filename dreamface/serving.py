@@ -16,8 +16,11 @@ process group gets it once from the sender and once more from make, which passes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DUPLICATE_SECONDS = 1.0
@@ -53,3 +56,15 @@ async def _with_stop_signals(serve: Callable[[asyncio.Event], Awaitable[int]]) -
 def _restore_default_handlers(loop: asyncio.AbstractEventLoop) -> None:
     for signum in STOP_SIGNALS:
         loop.remove_signal_handler(signum)
+
+
+@contextlib.asynccontextmanager
+async def listening(web_app: web.Application, host: str | None, port: int) -> AsyncIterator[None]:
+    """`web_app` served on host:port for the length of the block (OSError: cannot listen there)."""
+    runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield
+    finally:
+        await runner.cleanup()

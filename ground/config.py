@@ -134,6 +134,13 @@ class Settings:
         "", "key of the pseudonymous user ids in logs; give every process the same one to follow a user "
             "across them (empty: a random key per process)")
     worker_metrics_port: int = _setting(0, "port of a dreamface worker's /healthz, /readyz and /metrics (0: off)")
+    ops_port: int = _setting(
+        0, "port of a chat process's operator listener: /healthz, /readyz and /metrics for probes and scrapes "
+           "from other hosts (0: off; the web port answers /readyz and /metrics only to this host either way)")
+    ops_host: str = _setting("127.0.0.1", "address the operator listener (DREAMFACE_OPS_PORT) listens on")
+    ops_token: str = _setting(
+        "", "bearer token (16+ visible characters) that also lets other hosts read /readyz and /metrics on the "
+            "web port (Authorization: Bearer <token>); empty: only this host")
     ready_max_queue_age_seconds: float = _setting(
         120.0, "the chat side's /readyz turns unready when a ready job that a live worker serves has waited "
                "longer than this")
@@ -166,8 +173,12 @@ class Settings:
         if self.ready_max_queue_age_seconds <= 0:
             raise ConfigError(f"{PREFIX}READY_MAX_QUEUE_AGE_SECONDS must be greater than 0, "
                               f"got {self.ready_max_queue_age_seconds!r}")
-        if not 0 <= self.worker_metrics_port <= 65535:
-            raise ConfigError(f"{PREFIX}WORKER_METRICS_PORT must be a port (0: off), got {self.worker_metrics_port!r}")
+        for name in ("worker_metrics_port", "ops_port"):
+            if not 0 <= getattr(self, name) <= 65535:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be a port (0: off), got {getattr(self, name)!r}")
+        if self.ops_token and not re.fullmatch(r"[\x21-\x7e]{16,}", self.ops_token):
+            raise ConfigError(f"{PREFIX}OPS_TOKEN must be at least 16 visible ASCII characters, no spaces "
+                              "(e.g. from `openssl rand -hex 32`)")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

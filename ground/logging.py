@@ -135,7 +135,7 @@ class JsonFormatter(logging.Formatter):
 
 def secrets_of(settings: Settings) -> list[str]:
     """The configured values that must never appear in a log."""
-    secrets = [settings.telegram_token, settings.discord_token, settings.log_pseudonym_key]
+    secrets = [settings.telegram_token, settings.discord_token, settings.log_pseudonym_key, settings.ops_token]
     password = make_url(settings.database_url).password
     if password:
         secrets.append(str(password))

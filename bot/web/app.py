@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import login_links
 from bot.login_links import is_login_key
-from bot.delivery import Deliveries, Shown, Surface
+from bot.delivery import SEND_TIMEOUT_SECONDS, Deliveries, Shown, Surface
 from bot.conversation.replies import say_both
 from bot.messages import Incoming, Reply
 from bot.web.forwarded import Network, forwarded_middleware
@@ -83,6 +83,7 @@ class WebConfig:
     tabs_per_user: int = 8                   # websockets one identity may hold open at once
     login: str = "open"                      # "open": any browser gets an identity; "link": only a bot's login link
     blocks_refresh_seconds: float = 5.0      # how soon a moderator's network block reaches this process
+    send_timeout_seconds: float = SEND_TIMEOUT_SECONDS   # a tab that takes no result in this time is dropped
 
 
 CONFIG = web.AppKey("config", WebConfig)
@@ -165,7 +166,8 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     core, hub, config = app[CORE], app[HUB], app[CONFIG]
     deliveries = app[DELIVERIES] = Deliveries(core.conversation, WebSurface(hub, app[SIGNER]), routes=hub.routes,
                                               poll_seconds=config.progress_poll_seconds,
-                                              courier_poll_seconds=config.courier_poll_seconds)
+                                              courier_poll_seconds=config.courier_poll_seconds,
+                                              send_timeout=config.send_timeout_seconds)
     hub.on_change = lambda routes: setattr(deliveries.courier, "routes", routes)
     stop = asyncio.Event()
     app[LOOPS] = deliveries.start(stop)   # nothing to restore: a tab that reconnects gets results from the outbox
@@ -295,7 +297,7 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if hub.tabs(user) >= app[CONFIG].tabs_per_user:
         log.info("web: refused a websocket over the %d tabs of one identity", app[CONFIG].tabs_per_user)
         return await _refuse(socket, page_locale, "too_many_tabs", CLOSE_TOO_MANY_TABS)
-    hub.add(user, socket)
+    hub.add(user, socket, request.transport)
     try:
         async for frame in socket:
             if await app[BLOCKS].until(request.remote) is not None:   # blocked while connected
@@ -347,9 +349,12 @@ def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, l
 
 
 async def healthz(request: web.Request) -> web.Response:
+    return liveness(request.app)
+
+
+def liveness(app: web.Application) -> web.Response:
     """Liveness: restart me or not. A database outage is not a reason to restart a chat process
     (it rides it out), so the database is left to /readyz (dreamface/health.py)."""
-    app = request.app
     stopped = [task.get_name() for task in app.get(LOOPS, ()) if task.done()]
     if stopped:
         return web.json_response({"ok": False, "error": f"stopped: {', '.join(stopped)}"}, status=503)

@@ -66,6 +66,18 @@ def client_of(request: web.BaseRequest, trusted: tuple[Network, ...]) -> tuple[s
     return client, scheme
 
 
+# headers a proxy adds; their presence means the peer is relaying someone else's request
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
+def from_this_host(request: web.BaseRequest) -> bool:
+    """Whether the client (after `forwarded_middleware`) is this host itself, asking directly: a
+    loopback address and no proxy header, since a proxy on this host that is not trusted
+    arrives from loopback too, relaying someone else."""
+    client = _address(request.remote or "")
+    return client is not None and client.is_loopback and not any(name in request.headers for name in PROXY_HEADERS)
+
+
 def forwarded_middleware(trusted: tuple[Network, ...]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """A middleware giving every request its client's address and scheme (see `client_of`)."""
 

@@ -26,7 +26,8 @@ NOBODY = ""
 
 class Hub:
     def __init__(self) -> None:
-        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        # each tab's socket, with the connection under it (to drop a tab that stopped reading)
+        self._sockets: dict[str, dict[web.WebSocketResponse, asyncio.BaseTransport | None]] = {}
         self.on_change: Callable[[Routes], None] = lambda routes: None
 
     @property
@@ -43,9 +44,10 @@ class Hub:
     def tabs(self, user_key: str) -> int:
         return len(self._sockets.get(user_key, ()))
 
-    def add(self, user_key: str, socket: web.WebSocketResponse) -> None:
+    def add(self, user_key: str, socket: web.WebSocketResponse,
+            transport: asyncio.BaseTransport | None = None) -> None:
         first = user_key not in self._sockets
-        self._sockets.setdefault(user_key, set()).add(socket)
+        self._sockets.setdefault(user_key, {})[socket] = transport
         if first:
             self.on_change(self.routes)
 
@@ -53,15 +55,15 @@ class Hub:
         sockets = self._sockets.get(user_key)
         if sockets is None:
             return
-        sockets.discard(socket)
+        sockets.pop(socket, None)
         if not sockets:
             del self._sockets[user_key]
             self.on_change(self.routes)
 
     async def send(self, user_key: str, frame: dict[str, Any]) -> int:
         """Send a frame to every open tab of one user; returns how many took it."""
-        sockets = [s for s in self._sockets.get(user_key, ()) if not s.closed]
-        results = await asyncio.gather(*(s.send_json(frame) for s in sockets), return_exceptions=True)
+        tabs = [(s, t) for s, t in self._sockets.get(user_key, {}).items() if not s.closed]
+        results = await asyncio.gather(*(self._send_to_tab(s, t, frame) for s, t in tabs), return_exceptions=True)
         sent = 0
         for result in results:
             if isinstance(result, (ConnectionError, RuntimeError)):   # the tab closed meanwhile
@@ -71,6 +73,20 @@ class Hub:
             else:
                 sent += 1
         return sent
+
+    @staticmethod
+    async def _send_to_tab(socket: web.WebSocketResponse, transport: asyncio.BaseTransport | None,
+                           frame: dict[str, Any]) -> None:
+        try:
+            await socket.send_json(frame)
+        except asyncio.CancelledError:
+            # a send timeout (bot/delivery.py) gave up on a tab that stopped reading: part of the
+            # frame may sit in its buffer, so the tab is dropped (abort: close() would wait for that
+            # buffer to drain) and the result goes out again when the user reconnects
+            if transport is not None and not transport.is_closing():
+                log.warning("web: dropped a tab that took no frame in time (it stopped reading)")
+                transport.abort()
+            raise
 
     def require(self, user_key: str | None) -> None:
         """Raise DeliveryFailed (retried later) unless the user has a tab open here."""
@@ -86,6 +102,6 @@ class Hub:
                 raise DeliveryFailed("every tab of the user closed while sending")
 
     async def close_all(self, message: str) -> None:
-        sockets = [s for group in self._sockets.values() for s in group]
+        sockets = [s for tabs in self._sockets.values() for s in tabs]
         await asyncio.gather(*(s.close(code=1001, message=message.encode()) for s in sockets),
                              return_exceptions=True)

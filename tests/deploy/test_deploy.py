@@ -87,6 +87,9 @@ def test_compose_starts_postgres_then_migrations_then_chat_and_gpu_workers():
         assert "/readyz" in " ".join(service["healthcheck"]["test"])
         assert service["environment"]["DREAMFACE_DATABASE_URL"].startswith("postgresql://dreamface:")
     assert chat["command"][:3] == ["dreamface", "run", "--no-worker"] and "0.0.0.0" in chat["command"]
+    # probes and scrapes reach the chat on its operator port, never through the published web port
+    assert chat["environment"]["DREAMFACE_OPS_PORT"] in " ".join(chat["healthcheck"]["test"])
+    assert not any(chat["environment"]["DREAMFACE_OPS_PORT"] in port for port in chat["ports"])
     assert worker["command"] == ["dreamface", "worker"]
     assert "/readyz" in " ".join(worker["healthcheck"]["test"]) and worker["environment"][
         "DREAMFACE_WORKER_METRICS_PORT"] in " ".join(worker["healthcheck"]["test"])

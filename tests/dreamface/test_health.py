@@ -9,7 +9,9 @@ import asyncio
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.web.forwarded import forwarded_middleware
 from dreamface.health import ReadinessRules, mount_ops_routes
 from storage.jobkinds import JobKind, JobKinds
 from storage.db import create_engine
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "storage"))
 from test_outage import CuttableProxy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
-from web_process import dreamface_run  # noqa: E402
+from web_process import dreamface_run, free_port  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_workers import DRAWN, PHOTOREAL, announce, route  # noqa: E402
@@ -165,3 +168,43 @@ def test_dreamface_run_serves_readyz_and_metrics_beside_the_chat(tmp_path):
     assert (style["backend"], style["default"], style["workers"], style["ready"]) == ("montage", True, 1, True)
     assert 'dreamface_live_processes{kind="worker"} 1.0' in metrics
     assert f'dreamface_style_workers{{backend="montage",label="",model="{style["model"]}"}} 1.0' in metrics
+
+
+TOKEN = "0123456789abcdef-operator"
+
+
+async def test_the_web_port_answers_readyz_and_metrics_only_to_this_host_or_the_operator_token(engine):
+    # the test client is on loopback; 127.0.0.1 as a trusted proxy lets a request name another client
+    app = web.Application(middlewares=[forwarded_middleware((ip_network("127.0.0.1/32"),))])
+    mount_ops_routes(app, lambda _request: engine, ReadinessRules(need_workers=False), TOKEN)
+    async with TestClient(TestServer(app)) as client:
+        for path in ("/readyz", "/metrics"):
+            assert (await client.get(path)).status == 200                      # this host: probes, a local scrape
+            internet = {"X-Forwarded-For": "203.0.113.7"}
+            assert (await client.get(path, headers=internet)).status == 403    # a client through the proxy
+            wrong = {**internet, "Authorization": "Bearer " + TOKEN[:-1] + "X"}
+            assert (await client.get(path, headers=wrong)).status == 403
+            right = {**internet, "Authorization": "Bearer " + TOKEN}
+            assert (await client.get(path, headers=right)).status == 200       # a remote load balancer, Prometheus
+    # a proxy on this host that is not trusted: its peer is loopback, but it relays someone else
+    app = web.Application(middlewares=[forwarded_middleware(())])
+    mount_ops_routes(app, lambda _request: engine, ReadinessRules(need_workers=False))
+    async with TestClient(TestServer(app)) as client:
+        for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+            assert (await client.get("/metrics", headers={header: "for=203.0.113.7"})).status == 403
+        assert (await client.get("/metrics")).status == 200
+
+
+def test_dreamface_run_serves_the_operator_port_and_refuses_strangers_on_the_web_port(tmp_path):
+    ops = free_port()
+    with dreamface_run(tmp_path, env={"DREAMFACE_OPS_PORT": str(ops),
+                                      "DREAMFACE_TRUSTED_PROXIES": "127.0.0.1"}) as url:
+        for path in ("healthz", "readyz", "metrics"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{ops}/{path}", timeout=10) as response:
+                assert response.status == 200, path
+        stranger = urllib.request.Request(url + "metrics", headers={"X-Forwarded-For": "203.0.113.7"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(stranger, timeout=10)
+        assert refused.value.code == 403 and b"DREAMFACE_OPS_TOKEN" in refused.value.read()
+        with urllib.request.urlopen(url + "healthz", timeout=10) as response:   # liveness stays public
+            assert response.status == 200
