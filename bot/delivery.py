@@ -150,7 +150,8 @@ class Deliveries:
         """Follow the progress messages an earlier process posted (before any result arrives)."""
         if self.store is None:
             return
-        for record in await self.store.shown():
+        live = await self.courier.presence.live("chat")   # their messages are theirs to edit
+        for record in await self.store.shown(followed_by=live):
             followed = self._reopened(record)
             if followed is not None:
                 self._followed.setdefault(record.job_id, followed)
@@ -198,7 +199,8 @@ class Deliveries:
             if followed.shown is not None and followed.shown.message_id is not None and self.store is not None:
                 # recorded at once: the only window left in which a kill strands the message (its
                 # result then comes as a new one) is between the platform accepting it and this write
-                await self.store.remember(reply.job_id, chat_id, followed.shown.message_id, reply.text)
+                await self.store.remember(reply.job_id, chat_id, followed.shown.message_id, reply.text,
+                                          process=self.courier.owner)
         finally:
             followed.posted.set()
 

@@ -372,6 +372,7 @@ class ShownProgress(Base):
     message_id: Mapped[str] = mapped_column(String(64))    # the platform's id of the message
     text: Mapped[str] = mapped_column(Text)                # what it said when sent
     created_at: Mapped[float] = mapped_column(Epoch)
+    process: Mapped[str | None] = mapped_column(String(128))   # the chat process that posted and follows it
 
 
 # --- moderator accounts, their sessions and the moderation log's indexes: see storage/moderation.py ---
