@@ -225,6 +225,12 @@ class Status:
 
 
 @dataclass(frozen=True)
+class SmallTalk:
+    """A greeting or thanks: answered friendly, nothing changes."""
+    kind: Literal["hello", "thanks"]
+
+
+@dataclass(frozen=True)
 class WebLogin:
     """A link that opens the web chat as this platform account (bot/login_links.py)."""
 
@@ -267,7 +273,7 @@ class BanUser:
 
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
-           | Decline | Help | Status | WebLogin | HideFace | BanUser)
+           | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser)
 
 
 # --- what the grammar returns when there is no Command -------------------------------------
@@ -313,6 +319,6 @@ INTENTS: dict[type, str] = {
     Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
-    Help: "help", Status: "status", WebLogin: "web", HideFace: "hide", BanUser: "ban",
+    Help: "help", Status: "status", SmallTalk: "smalltalk", WebLogin: "web", HideFace: "hide", BanUser: "ban",
 }
 MODERATOR_INTENTS = frozenset({"hide", "ban"})

@@ -28,6 +28,8 @@ class Incoming:
     roles: tuple[str, ...] = ()       # Discord: the sender's role ids and names in this guild (in-chat moderators)
     address: str | None = None        # web: the client's address (through trusted proxies); its users share a job cap
     group_id: str | None = None       # a Telegram group's or Discord guild's id; its users share a job cap
+    from_menu: bool = False           # the text stands for a menu command (a Telegram /command, a Discord slash
+                                      # command): its words say nothing of the user's language
 
 
 @dataclass(frozen=True)

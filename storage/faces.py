@@ -177,11 +177,14 @@ class FaceRepository:
             update(User).where(User.id == user.id).values(face_count=User.face_count + 1)
             .returning(User.face_count).execution_options(synchronize_session=False))).scalar_one()
         blob_id = await add_blob(self._session, image, image_content_type)
+        inherited = any(p is not None and p.hidden for p in (parent, other_parent))
         face = Face(
             user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
             checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id, worker_id=worker_id,
             public_id=public_id or new_public_id(), parent_id=None if parent is None else parent.id,
-            other_parent_id=None if other_parent is None else other_parent.id, hidden=False, flagged=False)
+            other_parent_id=None if other_parent is None else other_parent.id,
+            # made from a face the moderators hid (the job ran while they hid it): hidden too, and for review
+            hidden=inherited, flagged=inherited)
         self._session.add(face)
         await self._session.flush()
         # every column is known here, so no read back: the parents' numbers as _select_faces joins
@@ -228,6 +231,20 @@ class FaceRepository:
             return []
         found = {f.id: f for f in await self._many(_select_faces().where(Face.id.in_(ids)))}
         return [found[i] for i in ids if i in found]
+
+    async def morph_base(self, face: FaceRecord) -> FaceRecord:
+        """"Me" in a morph: the face the morph chain ending at `face` started from, the nearest
+        ancestor (or `face` itself) that is not a morph; a morph's first parent is its "me"
+        side. So a second typed morph re-morphs that face rather than compounding the first,
+        and the share a reply states is the true one (DESIGN.md)."""
+        seen = {face.id}
+        while face.operation == "morph" and face.parent_id is not None and face.parent_id not in seen:
+            parent = await self.get_face_by_id(face.parent_id)
+            if parent is None:   # deleted: the chain starts here now
+                break
+            seen.add(parent.id)
+            face = parent
+        return face
 
     async def face_image(self, face: FaceRecord) -> BlobData | None:
         return None if face.image_blob_id is None else await read_blob(self._session, face.image_blob_id)

@@ -288,6 +288,7 @@ class LogFilter:
     """What the generation log shows. None means "any"."""
     platform: str | None = None
     user_id: int | None = None
+    platform_user_id: str | None = None   # with `platform`: the user as the log shows them ("telegram:42")
     operation: str | None = None
     since: datetime | None = None      # inclusive
     until: datetime | None = None      # exclusive
@@ -371,6 +372,8 @@ def _where(wanted: LogFilter) -> list:
         conditions.append(User.platform == wanted.platform)
     if wanted.user_id is not None:
         conditions.append(Face.user_id == wanted.user_id)
+    if wanted.platform_user_id is not None:
+        conditions.append(User.platform_user_id == wanted.platform_user_id)
     if wanted.operation is not None:
         conditions.append(Face.operation == wanted.operation)
     if wanted.since is not None:

@@ -141,6 +141,7 @@ class Conversation:
             c.ChooseStyle: self._choose_style,
             c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
             c.Decline: self._decline, c.Help: self._help, c.Status: self._status, c.WebLogin: self._web_login,
+            c.SmallTalk: self._small_talk,
             c.HideFace: self._hide, c.BanUser: self._ban,
         }
 
@@ -162,7 +163,7 @@ class Conversation:
 
     async def _handle(self, incoming: Incoming, photo_problem: PhotoError | None) -> list[Reply]:
         turn = await self._begin(incoming, keep_photo=photo_problem is None)
-        if turn.user.banned:
+        if turn.user.banned and not self._erasing(turn):   # deleting one's data is always possible
             return turn.error("banned")
         if photo_problem is not None:   # expected bad input: one line, no stack
             log.info("refused a photo from user %s: %s (%s)", pseudonym(turn.user.id), photo_problem.code,
@@ -220,8 +221,9 @@ class Conversation:
     # --- a turn -------------------------------------------------------------------------------
 
     def _guess_locale(self, incoming: Incoming) -> str:
-        """A new user's language: the platform's hint, else the script they wrote in."""
-        return _locale_of(incoming.locale) or locale_of_script(incoming.text) or self.default_locale
+        """A new user's language (as in _begin: the script they wrote in, else the platform's hint)."""
+        script = None if incoming.from_menu else locale_of_script(incoming.text)
+        return script or _locale_of(incoming.locale) or self.default_locale
 
     async def _begin(self, incoming: Incoming, *, keep_photo: bool) -> Turn:
         hint = _locale_of(incoming.locale)
@@ -232,15 +234,32 @@ class Conversation:
                 address_key(WEB, incoming.address, self._owner_secret)   # for a block of a banned user's network
             user = await repo.get_or_create_user(incoming.platform, incoming.user_id, self._guess_locale(incoming),
                                                  incoming.display_name, owner_key=key, address_key=where)
-            if hint and not user.locale_chosen and user.locale != hint:
-                await states.set_locale(user.id, hint, chosen=False)
-                user = replace(user, locale=hint)
+            # the reply language: the user's choice ("lang en"), else the script of what they
+            # wrote, else the platform's hint, else what it was
+            wanted = (None if incoming.from_menu else locale_of_script(incoming.text)) or hint
+            if wanted and not user.locale_chosen and user.locale != wanted:
+                await states.set_locale(user.id, wanted, chosen=False)
+                user = replace(user, locale=wanted)
             state = await states.get(user.id)
             keep_photo = keep_photo and incoming.photo is not None and not user.banned   # nor a banned user's
             photo = await add_blob(session, incoming.photo, "image/jpeg") if keep_photo else None
             if photo is not None:
                 await keep_upload(session, photo, user.id)   # deleted once its job is done
         return Turn(incoming, user, state, user.locale, key, photo)
+
+    def _erasing(self, turn: Turn) -> bool:
+        """The message asks to delete the user's data, or answers that question."""
+        asked = (turn.state.pending or {}).get("kind") == "delete"
+        if turn.incoming.button is not None:
+            try:
+                press = payloads.decode(turn.incoming.button)
+            except payloads.BadPayload:
+                return False
+            return asked and press.owner == turn.tag and press.verb in ("yes", "no")
+        if turn.incoming.text is None:
+            return False
+        parsed = parse(turn.incoming.text, turn.locale)
+        return isinstance(parsed, c.DeleteMyData) or (asked and isinstance(parsed, c.Confirm | c.Decline))
 
     async def _notice(self, turn: Turn) -> list[Reply]:
         """First use: the notice, once, until the user acknowledges it; the message waits."""
@@ -327,7 +346,10 @@ class Conversation:
     # --- resolving faces: the sender's own, or the gallery's --------------------------------
 
     def _style_of(self, face: FaceRecord) -> BackendInfo:
-        """The model a face was made by: every later step of it runs there."""
+        """The model a face was made by: every later step of it runs there. A face a moderator
+        hid has no later steps: building on it would make a visible near-copy."""
+        if face.hidden:
+            raise Refused("hidden_face", number=face.number)
         style = self.styles.find(face.backend, face.checkpoint_id)
         if style is None:
             raise Refused("style_gone", number=face.number, model=face.checkpoint_id)
@@ -436,10 +458,13 @@ class Conversation:
     async def _morph(self, turn: Turn, cmd: c.Morph) -> list[Reply]:
         if isinstance(cmd.target, c.GalleryName):
             self._check_words(turn, cmd.target.name)
-        me = await self._current(turn, missing="need_photo")
+        async with self.sessions() as session:
+            me = await FaceRepository(session).morph_base(await self._current(turn, missing="need_photo"))
         entry = None
         if isinstance(cmd.target, c.FaceRef):
             other = await self._own_face(turn, cmd.target.number)
+            if other.hidden:
+                raise Refused("hidden_face", number=other.number)
             if (other.backend, other.checkpoint_id) != (me.backend, me.checkpoint_id):
                 raise Refused("mixed_backends", number=other.number, backend=self._face_style_name(turn.locale, other, me),
                               current_number=me.number, current=self._face_style_name(turn.locale, me, other))
@@ -707,6 +732,9 @@ class Conversation:
         lines = lines or [say(turn.locale, "status_idle")]
         return [Reply("\n".join(lines + await self._generators(turn.locale)))]
 
+    async def _small_talk(self, turn: Turn, cmd: c.SmallTalk) -> list[Reply]:
+        return [turn.reply(f"small_talk_{cmd.kind}")]
+
     async def _web_login(self, turn: Turn, cmd: c.WebLogin) -> list[Reply]:
         """A login link for the web chat, only in a private chat: it signs in as this account."""
         if turn.incoming.platform == WEB:
@@ -844,9 +872,11 @@ class Conversation:
         if face.operation != "morph" or not ratio_in_range(percent / 100):
             return turn.error("bad_button")
         async with self.sessions() as session:
-            parents = await FaceRepository(session).parents(face)
+            repo = FaceRepository(session)
+            parents = await repo.parents(face)
             me = next((p for p in parents if p.id == face.parent_id), None)
             other = next((p for p in parents if p.id == face.other_parent_id), None)
+            me = None if me is None else await repo.morph_base(me)   # a morph made before the rule
             entry = None if other is None else await GalleryRepository(session).entry_for_face(other.id)
         if me is None or other is None or me.user_id != turn.user.id:
             raise Refused("error_face_gone")

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from bot.conversation.josa import attach_particles
+
 from facegen.backend import BackendInfo
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -139,6 +141,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "no": {"ko": "아니요", "en": "No"},
     "status_job_queued": {"ko": "• 요청 {i}: 대기 {place}번째", "en": "• request {i}: #{place} in line"},
     "status_job_running": {"ko": "• 요청 {i}: 만드는 중", "en": "• request {i}: being made now"},
+    "small_talk_hello": {"ko": "안녕하세요! 떠오르는 얼굴을 편하게 말로 묘사하거나 '새 얼굴'로 시작해 보세요.",
+                         "en": "Hi! Describe the face you have in mind in your own words, or start with 'new face'."},
+    "small_talk_thanks": {"ko": "천만에요! 더 바꾸고 싶은 데가 있으면 말씀해 주세요.",
+                          "en": "You're welcome! Tell me if there's anything else to change."},
     "web_link": {"ko": "웹 채팅 로그인 링크예요 (10분 동안 쓸 수 있어요):\n{link}\n이 링크는 내 계정으로 들어가니 다른 사람에게 보내지 마세요.",
                  "en": "Your web chat login link (works for 10 minutes):\n{link}\nIt signs in as you, so don't share it."},
     "web_link_private": {"ko": "로그인 링크는 저와의 개인 대화에서만 보내요. 저에게 '웹'이라고 직접 보내 주세요.",
@@ -214,6 +220,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "숨기기: /hide {face_id} · 차단: /ban {user_id}",
                    "en": "Face {face_id} (user {user_id}'s #{number}, {reports} report(s)). "
                          "Hide: /hide {face_id} · ban: /ban {user_id}"},
+    "hidden_face": {"ko": "#{number}은 운영진이 숨긴 얼굴이라 더 바꾸거나 합성할 수 없어요. 다른 얼굴로 해 볼까요?",
+                    "en": "The moderators hid #{number}, so it can't be changed or morphed any more. Try another face?"},
     "face_hidden": {"ko": "(운영진이 이 얼굴의 그림을 숨겼어요.)", "en": "(The moderators hid this face's picture.)"},
     "only_moderators": {"ko": "죄송해요. 그건 운영진만 할 수 있어요.", "en": "Sorry, only moderators can do that."},
     "invalid_bad_target": {
@@ -263,8 +271,10 @@ OPERATION_NAMES: dict[str, dict[str, str]] = {
 
 
 def say(locale: str, key: str, **values: object) -> str:
-    """The text for `key` in `locale` ("ko" | "en"), with its {placeholders} filled."""
-    return TEXTS[key][locale].format(**values)
+    """The text for `key` in `locale` ("ko" | "en"), with its {placeholders} filled (and in
+    Korean each particle in the form the word before it takes: bot/conversation/josa.py)."""
+    text = TEXTS[key][locale].format(**values)
+    return attach_particles(text) if locale == "ko" else text
 
 
 def say_both(key: str, **values: object) -> str:

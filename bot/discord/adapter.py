@@ -182,7 +182,7 @@ class DiscordAdapter:
             return Posted(lambda later: message.edit(**later.for_edit()), message.id)
 
         incoming = self._incoming(interaction.user, interaction.channel_id, interaction.guild_id, text=text,
-                                  photo=photo, locale=locale)
+                                  photo=photo, locale=locale, from_menu=True)
         replies = await self._answer(incoming, [first], more, interaction.filesize_limit, INTERACTION_EDIT_SECONDS)
         if not replies:
             await interaction.delete_original_response()   # nothing to say: no "thinking…" left behind

@@ -57,6 +57,7 @@ _FIXED_COMMANDS: dict[str, c.Command] = {
     "redo": c.Redo(), "history": c.History(), "cancel": c.Cancel(), "gallery": c.Gallery(),
     "delete": c.DeleteMyData(), "confirm": c.Confirm(), "decline": c.Decline(), "help": c.Help(),
     "status": c.Status(), "me": c.Me(), "web": c.WebLogin(),
+    "hello": c.SmallTalk("hello"), "thanks": c.SmallTalk("thanks"),
 }
 _KO_OBJ = r"(?:을|를|은|는|도|이|가)?"
 # A Korean number slot: counter forms and Sino-Korean (세, 이, 오) only right before 번.

@@ -8,7 +8,7 @@ server (`dreamface run` serves both on one port; see `mount_dashboard`).
                                            address, behind a trusted proxy: bot/web/forwarded.py —
                                            and 429 at once while the password checks are all taken)
     POST /mod/logout                       end the session
-    GET  /mod/                             the generation log: thumbnails, filters, keyset pages
+    GET  /mod/                             the generation log: thumbnails, filters, keyset pages (/mod: here)
     GET  /mod/api/generations              the same as JSON
     GET  /mod/picture?id=…                 the face a picture's provenance id names (its public id, or
                                            the database id of a picture made before issue #23)
@@ -62,7 +62,7 @@ from storage.queue import JobControl
 log = logging.getLogger(__name__)
 
 DASHBOARD_PATH = "/mod"
-PUBLIC_ROUTES = frozenset({"login", "login_post"})
+PUBLIC_ROUTES = frozenset({"login", "login_post", "bare"})
 PAGE_ROUTES = frozenset({"log", "face", "user", "audit", "picture"})    # a browser without a session is sent to log in
 THUMBNAIL_PIXELS = 96
 BUSY_RETRY_SECONDS = 5   # Retry-After while every password check is taken
@@ -137,6 +137,7 @@ def create_dashboard(config: DashboardConfig, engine: EngineSource) -> web.Appli
     r.add_post("/login", login, name="login_post")
     r.add_post("/logout", logout, name="logout")
     r.add_get("/", generations, name="log")
+    r.add_get("", to_log, name="bare")   # /mod, typed without its slash
     r.add_get("/api/generations", generations_json, name="api_generations")
     r.add_get("/picture", picture_lookup, name="picture")
     r.add_get(r"/faces/{face_id:\d+}", face_view, name="face")
@@ -509,6 +510,10 @@ async def user_view(request: web.Request) -> web.Response:
 async def _cancel_jobs(request: web.Request, user_id: int) -> int:
     """Stop the user's queued and running jobs (a running one stops at its next heartbeat)."""
     return await JobControl(request.app[ENGINE]()).cancel_user_jobs(user_id, "cancelled by a moderator")
+
+
+async def to_log(request: web.Request) -> web.Response:
+    raise web.HTTPFound(DASHBOARD_PATH + "/")
 
 
 async def user_ban(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from storage.models import MAX_ID
 from storage.moderation import Cursor, LogFilter
+from storage.platforms import PLATFORMS
 
 FILTER_KEYS = ("platform", "user", "operation", "since", "until", "flagged", "reported", "hidden")
 MAX_WORD_CHARS = 32
@@ -43,14 +44,22 @@ def _yes_no(query: Mapping[str, str], key: str) -> bool | None:
     raise BadQuery(f"{key}: yes, no or empty, not {value[:20]!r}")
 
 
-def _user_id(query: Mapping[str, str]) -> int | None:
+def _user(query: Mapping[str, str]) -> dict[str, object]:
+    """The user filter, as either the dashboard's user id or the "platform:id" the log shows
+    beside each face (telegram:42, web:Xy…)."""
     value = query.get("user", "").strip()
     if not value:
-        return None
+        return {}
+    platform, colon, platform_user_id = value.split()[0].partition(":")   # "discord:42 (cy)": the name is not needed
+    if colon:
+        if platform not in PLATFORMS or not platform_user_id or len(platform_user_id) > 64:
+            raise BadQuery(f"user: a user id, or platform:id as the log shows it ({', '.join(PLATFORMS)}), "
+                           f"not {value[:40]!r}")
+        return {"platform": platform, "platform_user_id": platform_user_id}
     number = parse_id(value)
     if number is None:
-        raise BadQuery(f"user: a user id (a number up to {MAX_ID}), not {value[:20]!r}")
-    return number
+        raise BadQuery(f"user: a user id (a number up to {MAX_ID}) or platform:id, not {value[:20]!r}")
+    return {"user_id": number}
 
 
 def parse_id(text: str) -> int | None:
@@ -65,7 +74,11 @@ def parse_id(text: str) -> int | None:
 def log_filter(query: Mapping[str, str]) -> LogFilter:
     """`until` names a day and includes it: the filter ends at the next midnight (UTC)."""
     until = _day(query, "until")
-    return LogFilter(platform=_word(query, "platform"), user_id=_user_id(query), operation=_word(query, "operation"),
+    user = _user(query)
+    platform = _word(query, "platform")
+    if platform is not None and user.get("platform", platform) != platform:
+        raise BadQuery(f"user {query['user'].strip()[:40]!r} is not on platform {platform!r}")
+    return LogFilter(**{"platform": platform, **user}, operation=_word(query, "operation"),
                      since=_day(query, "since"), until=None if until is None else until + timedelta(days=1),
                      flagged=_yes_no(query, "flagged"), reported=_yes_no(query, "reported"),
                      hidden=_yes_no(query, "hidden"))

@@ -127,7 +127,8 @@ def _filters_form(links: Links, query: Mapping[str, str]) -> str:
         return esc(query.get(key, ""))
     fields = [
         ("platform", _select("platform", [("", "any"), *((p, p) for p in PLATFORMS)], query.get("platform", ""))),
-        ("user id", f'<input name="user" id="filter-user" size="6" value="{value("user")}">'),
+        ("user", f'<input name="user" id="filter-user" size="14" placeholder="id or telegram:42" '
+                 f'value="{value("user")}">'),
         ("operation", _select("operation", [("", "any"), *((o, o) for o in OPERATIONS)], query.get("operation", ""))),
         ("from (UTC)", f'<input type="date" name="since" id="filter-since" value="{value("since")}">'),
         ("to (UTC)", f'<input type="date" name="until" id="filter-until" value="{value("until")}">'),

@@ -114,7 +114,7 @@ class TelegramAdapter:
         name, _, addressee = word[1:].partition("@")
         if addressee and addressee.lower() != (self.bot.username or "").lower():
             return   # /new@another_bot in a group
-        await self.converse(update, incoming(update, text=command_text(name, args)))
+        await self.converse(update, incoming(update, text=command_text(name, args), from_menu=True))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any text in a private chat; in groups, text that mentions or answers the bot."""

@@ -225,12 +225,20 @@ def words(text: str) -> list[Word]:
             out[-1].text += piece.text          # one unknown word split by Kiwi: 보라 + 색
             last_piece = piece
             continue
-        word = Word(piece.lemma if piece.kind == "predicate" else piece.text, entry)
+        word = Word(_as_written(text, piece) if piece.kind == "predicate" else piece.text, entry)
         if piece.kind == "predicate":
             word.back_first = piece.ending != "ETM" or _after_subject(pieces, piece)
         out.append(word)
         last_piece = piece
     return out
+
+
+def _as_written(text: str, piece: _Piece) -> str:
+    """A predicate as the user wrote it (the whole word with its ending: 빛나는, 안녕하세요),
+    which is how a reply names a word it did not understand, never its dictionary form."""
+    start = text.rfind(" ", 0, piece.start) + 1
+    end = text.find(" ", piece.end)
+    return text[start:end if end >= 0 else len(text)].strip(".,!?~ ")
 
 
 def _after_subject(pieces: list[_Piece], piece: _Piece) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +13,8 @@ from bot.conversation import Conversation, payloads
 from bot.conversation.replies import STYLE_NAMES, say_both
 from bot.gallery import ensure_default_gallery
 from chat_harness import ChatHarness
+from facegen.facecode import FaceCode
+from facegen.latent import morph
 from facegen.montage.backend import MontageBackend
 from bot.messages import Incoming
 from ground.config import BACKENDS
@@ -19,6 +22,7 @@ from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository
 from storage.models import ModerationEvent
+from storage.moderation import ModerationActions
 
 
 class Harness(ChatHarness):
@@ -116,6 +120,58 @@ async def test_morph_rules(chat):
     assert "you 50% · Sora Bae 50%" in text(await chat.send("alice", "morph me with 소라")), "default ratio 0.5"
 
 
+async def test_typed_and_pressed_morphs_start_from_the_same_me_and_state_the_true_shares(chat):
+    """A second typed morph re-morphs "me" (the face the morph chain started from) instead of
+    compounding the first, like the ±0.1 and flip buttons; checked on the stored latents."""
+    await chat.start("alice")
+    await chat.send("alice", "new 1")                                     # #1: me
+    assert "you 70% · Sora Bae 30%" in text(await chat.send("alice", "morph me with sora at 0.7"))   # #2
+    again = await chat.send("alice", "morph me with sora at 0.3")         # #3: from #1, not from #2
+    assert "you 30% · Sora Bae 70%" in text(again)
+    assert "you 70% · Sora Bae 30%" in text(await chat.send("alice", button=buttons(again)["Flip (70%)"]))  # #4
+    await chat.send("alice", "more smile")                                # #5: an edit starts a new chain
+    assert "you 60% · Sora Bae 40%" in text(await chat.send("alice", "morph me with sora at 0.6"))  # #6
+    async with session_factory(chat.engine)() as session:
+        repo = FaceRepository(session)
+        alice = await repo.get_or_create_user("web", "alice")
+        faces = {n: await repo.get_face_by_number(alice, n) for n in range(1, 7)}
+        sora = await repo.get_face_by_id(faces[2].other_parent_id)
+    for number, me, ratio in ((2, 1, 0.7), (3, 1, 0.3), (4, 1, 0.7), (6, 5, 0.6)):
+        made = faces[number]
+        assert made.parent_id == faces[me].id and made.other_parent_id == sora.id, number
+        expected = morph(FaceCode.from_bytes(faces[me].code), FaceCode.from_bytes(sora.code), ratio, "linear")
+        assert np.allclose(FaceCode.from_bytes(made.code).base, expected.base, atol=1e-6), number
+
+
+async def test_a_face_the_moderators_hid_has_no_descendants(chat):
+    await chat.start("alice")
+    await chat.send("alice", "new 1")
+    await chat.send("alice", "more smile")   # #2
+    await chat.send("alice", "new 3")        # #3
+    async with session_factory(chat.engine)() as session, session.begin():
+        alice = await FaceRepository(session).get_or_create_user("web", "alice")
+        hidden = await FaceRepository(session).get_face_by_number(alice, 2)
+        await ModerationActions(session, "mod").set_hidden(hidden.id, True, "real person")
+    await chat.send("alice", "back to 2")
+    for attempt in ("more smile", "show eyes", "remix", "morph me with sora at 0.5"):
+        assert "The moderators hid #2" in text(await chat.send("alice", attempt)), attempt
+    await chat.send("alice", "back to 3")
+    assert "The moderators hid #2" in text(await chat.send("alice", "morph with #2 at 0.5"))
+    async with session_factory(chat.engine)() as session:
+        assert [f.number for f in await FaceRepository(session).history(alice, include_hidden=True)] == [3, 2, 1]
+
+
+async def test_greetings_and_thanks_get_a_friendly_answer_and_unknown_words_are_echoed_as_written(chat):
+    await chat.start("alice")
+    assert text(await chat.send("alice", "hello")).startswith("Hi! Describe the face")
+    assert text(await chat.send("alice", "thank you")).startswith("You're welcome!")
+    await chat.send("alice", "lang ko")
+    assert text(await chat.send("alice", "안녕하세요")).startswith("안녕하세요! 떠오르는 얼굴을")
+    assert text(await chat.send("alice", "고마워요")).startswith("천만에요!")
+    said = text(await chat.send("alice", "눈이 반짝반짝 빛나는 보라색 뿔"))
+    assert "빛나는" in said and "빛나다" not in said
+
+
 async def test_faces_of_another_checkpoint_are_not_mixed(chat):
     await chat.start("alice")
     await chat.send("alice", "new 1")
@@ -188,8 +244,8 @@ async def test_first_use_notice_is_shown_once_and_holds_the_message(chat):
 
 async def test_made_up_words_are_named_back(chat):
     await chat.start("erin")
-    said = text(await chat.send("erin", "보라색 뿔이 난 얼굴"))
-    assert "보라색" in said and "뿔" in said and "Try:" in said
+    said = text(await chat.send("erin", "보라색 뿔이 난 얼굴"))   # written in Korean: answered in Korean
+    assert "'보라색, 뿔'은 아직 모르는 말이에요" in said and "이렇게 말해 보세요" in said
     said = text(await chat.send("erin", "a man with glasses and purple horns"))
     assert "purple, horns" in said and "#1" in said            # the rest of the description is still drawn
 

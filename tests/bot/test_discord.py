@@ -84,7 +84,7 @@ async def test_a_korean_session_from_description_to_undo(migrated_database_url):
             assert remixed.content == "#5: #4에서 스타일 2번을 골랐어요."
 
             undone = await answer_of(fake, await ann.slash("undo"))
-            assert undone.content.startswith("#4(으)로 되돌렸어요.\n#4: 합성했어요")
+            assert undone.content.startswith("#4로 되돌렸어요.\n#4: 합성했어요")
             assert undone.images and undone.files[0].filename == "dreamface-4.png"
 
         assert all(after < 3.0 for after in fake.interaction_acks())

@@ -36,20 +36,20 @@ async def test_a_dm_from_a_first_contact_is_answered_in_the_language_it_was_writ
             assert sam_notice.content.startswith("Welcome!") and sam_notice.button_rows == [["Got it"]]
             assert jimin_notice.content.startswith("반가워요!") and jimin_notice.button_rows == [["알겠어요"]]
 
-            # once stored, the language holds for text in the other script …
+            # after that, each message is answered in the script it is written in …
             before = len(sam.bot_messages())
             await sam.say("ok")                      # acknowledges the notice; the held "help" follows
             assert (await _next_text(fake, sam, before)).startswith("Thanks!")
             await fake.until(lambda: any(m.content.startswith("What I can do:") for m in sam.bot_messages()))
             before = len(sam.bot_messages())
             await sam.say("도움말")
-            assert (await _next_text(fake, sam, before)).startswith("What I can do:")
+            assert (await _next_text(fake, sam, before)).startswith("할 수 있는 것")
 
-            # … a slash command's locale (Korean, for sam) replaces a guess …
+            # … a slash command is a menu entry, not writing: its locale (Korean, for sam) decides …
             assert (await answer_of(fake, await sam.slash("help"))).content.startswith("할 수 있는 것")
             before = len(sam.bot_messages())
             await sam.say("help")
-            assert (await _next_text(fake, sam, before)).startswith("할 수 있는 것")
+            assert (await _next_text(fake, sam, before)).startswith("What I can do:")
 
             # … and a language the user chose outranks every hint
             before = len(jimin.bot_messages())

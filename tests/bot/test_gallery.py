@@ -268,7 +268,7 @@ async def test_an_old_photo_entry_without_its_photo_is_refused_clearly(engine, s
     assert "Sora Bae" in listed and "Old Star" not in listed
     await chat.send("alice", "언어 한국어")
     assert text(await chat.send("alice", "나랑 올드스타 합성")) == (
-        "올드스타은(는) 아직 사진 같은 얼굴과는 합성할 수 없어요. 운영자가 사진을 다시 등록해야 해요. "
+        "올드스타는 아직 사진 같은 얼굴과는 합성할 수 없어요. 운영자가 사진을 다시 등록해야 해요. "
         "그동안 다른 이름과 합성해 보세요('연예인 목록').")
     async with session_factory(engine)() as session:
         assert (await session.execute(select(ModerationEvent))).scalars().all() == []   # nothing was queued

@@ -3,6 +3,8 @@ send (text, photo or a button), and nothing is queued or stored; unbanned, they 
 
 from __future__ import annotations
 
+from bot.conversation.josa import attach_particles
+
 from sqlalchemy import func, select
 
 from bot.conversation import Conversation
@@ -123,19 +125,19 @@ async def test_telegram_admins_hide_and_unhide_faces_by_id_in_both_languages(eng
     assert _texts(await group.send("bo", text="ban @ann")) == [("error", say("en", "only_moderators"))]
 
     hidden = await group.send(ADMIN, "ko", text=f"숨기기 {face} 스팸 그림")
-    assert _texts(hidden) == [("message", f"얼굴 {face}을(를) 숨겼어요 (사용자 {(await _owner(engine, face))}의 #1).")]
+    assert _texts(hidden) == [("message", attach_particles(f"얼굴 {face}을(를) 숨겼어요 (사용자 {(await _owner(engine, face))}의 #1)."))]
     assert _texts(await group.send(ADMIN, "ko", text=f"{face}번 숨겨 줘")) == [
-        ("message", f"얼굴 {face}은(는) 이미 숨겨져 있어요.")]
+        ("message", attach_particles(f"얼굴 {face}은(는) 이미 숨겨져 있어요."))]
     # the owner going back to the hidden face sees the text, not the picture
     back = await group.send("ann", text="back to 1")
     assert not back[0].pictures and say("en", "face_hidden") in back[0].text
 
     assert _texts(await group.send(ADMIN, "ko", text=f"/unhide {face} 실수였어요")) == [
-        ("message", f"얼굴 {face}을(를) 다시 보이게 했어요.")]
+        ("message", attach_particles(f"얼굴 {face}을(를) 다시 보이게 했어요."))]
     assert (await group.send("ann", text="back to 1"))[0].pictures
     assert _texts(await group.send(ADMIN, "ko", text="숨기기 987654321")) == [
         ("error", say("ko", "mod_no_face", face_id=987654321))]
-    assert (await group.send(ADMIN, "ko", text="ban @ann"))[0].text == say("ko", "invalid_bad_target", value="@ann")
+    assert (await group.send(ADMIN, "ko", text="차단 @ann"))[0].text == say("ko", "invalid_bad_target", value="@ann")
 
     owner = await _owner(engine, face)
     assert [e for e in await _events(engine) if e[1] in ("hide", "unhide")] == [
@@ -173,8 +175,8 @@ async def test_discord_moderators_ban_and_unban_by_mention_or_dashboard_id(engin
     assert _texts(banned) == [("message", f"User {ann.id} (discord:4101, Ann) is banned; 1 waiting request(s) cancelled.")]
     assert _texts(await group.send(ANN_DC, platform="discord", text="new 3")) == [("error", say("en", "banned"))]
     assert "was already banned" in (await group.send(CY_DC, text=f"/ban {ann.id}", **mod))[0].text
-    assert _texts(await group.send(CY_DC, text="차단 해제 discord:4101 소명 확인", **mod)) == [
-        ("message", f"User {ann.id} (discord:4101, Ann) is no longer banned.")]
+    assert _texts(await group.send(CY_DC, text="차단 해제 discord:4101 소명 확인", **mod)) == [   # written in Korean
+        ("message", f"사용자 {ann.id}(discord:4101, Ann)의 차단을 풀었어요.")]
     assert [r.kind for r in await group.send(ANN_DC, platform="discord", text="new 3")] == ["progress", "result"]
     assert _texts(await group.send(CY_DC, text="ban discord:nobody", **mod)) == [
         ("error", "There's no such user: discord:nobody")]
@@ -228,3 +230,29 @@ async def test_anyone_shown_a_face_can_report_it_once_and_moderators_see_it(engi
 async def _user_id(engine, key: str, platform: str = "telegram") -> int:
     async with session_factory(engine)() as session:
         return (await FaceRepository(session).get_or_create_user(platform, key)).id
+
+
+async def test_a_banned_user_can_still_delete_their_data(engine):
+    conversation = Conversation(engine, size=64)
+
+    async def send(**what) -> str:
+        return "\n".join(r.text for r in await conversation.handle(Incoming("telegram", "ann", "chat-ann", locale="en",
+                                                                            **what)))
+
+    await send(text="hi")
+    await send(text="ok")
+    async with session_factory(engine)() as session, session.begin():   # a face of theirs (no worker runs here)
+        repo = FaceRepository(session)
+        await repo.add_face(await repo.get_or_create_user("telegram", "ann"), parent=None, operation="new",
+                            params={}, backend="montage", checkpoint_id="m", code=b"code", image=b"png")
+    await _set_banned(engine, "telegram", "ann", True)
+    assert await send(text="new 2") == say("en", "banned")
+    assert await send(text="yes") == say("en", "banned")   # nothing was asked: a bare yes is still refused
+    asked = await conversation.handle(Incoming("telegram", "ann", "chat-ann", locale="en", text="delete my data"))
+    assert asked[0].text == say("en", "delete_ask")
+    yes = next(b.payload for row in asked[0].buttons for b in row if b.label == say("en", "yes"))
+    assert (await send(button=yes)).startswith("Done: deleted 1 faces")
+    async with session_factory(engine)() as session:
+        user = await FaceRepository(session).get_or_create_user("telegram", "ann")
+    assert user.banned   # the row stays, so the ban holds
+    assert await send(text="new 3") == say("en", "banned")

@@ -3,6 +3,8 @@ discord.py against the protocol-level fake, with a guild role for moderators."""
 
 from __future__ import annotations
 
+from bot.conversation.josa import attach_particles
+
 import re
 
 from sqlalchemy import select
@@ -44,14 +46,14 @@ async def test_a_guild_moderator_hides_a_face_anyone_there_reported(migrated_dat
 
             await bob.say(f"hide {face_id}", channel=guild, mention=True)
             assert (await answer_to(bob, "Sorry")).content == "Sorry, only moderators can do that."
-            await cy.say(f"hide {face_id}")   # a DM has no guild roles
+            await cy.say(f"숨기기 {face_id}")   # a DM has no guild roles
             assert (await fake.until(lambda: next((m for m in cy.bot_messages() if "운영진만" in m.content), None)))
 
             await cy.say(f"숨기기 {face_id} 신고 확인함", channel=guild, mention=True)
-            assert (await answer_to(cy, f"얼굴 {face_id}을")).content == f"얼굴 {face_id}을(를) 숨겼어요 (사용자 {ann_id}의 #1)."
+            assert (await answer_to(cy, attach_particles(f"얼굴 {face_id}을(를) 숨겼"))).content == attach_particles(f"얼굴 {face_id}을(를) 숨겼어요 (사용자 {ann_id}의 #1).")
             await cy.say(f"ban <@{ann.id}> 반복 신고", channel=guild, mention=True)
             banned = await answer_to(cy, f"사용자 {ann_id}(")
-            assert banned.content == f"사용자 {ann_id}(discord:{ann.id}, ann)을(를) 차단했어요. 기다리던 요청 0건도 취소했어요."
+            assert banned.content == f"사용자 {ann_id}(discord:{ann.id}, ann)을 차단했어요. 기다리던 요청 0건도 취소했어요."
 
             async with session_factory(bot.app.engine)() as session:
                 events = (await session.execute(select(ModerationEvent).order_by(ModerationEvent.id))).scalars().all()

@@ -3,6 +3,8 @@ python-telegram-bot against the local Bot API server (tests/bot/telegram_fake.py
 
 from __future__ import annotations
 
+from bot.conversation.josa import attach_particles
+
 import asyncio
 import re
 
@@ -50,7 +52,7 @@ async def test_a_group_member_reports_a_face_and_an_admin_hides_it(tmp_path):
                 await bob.send(f"/hide {face_id}", chat=group)
                 await wait_until(lambda: any(m.words == say("en", "only_moderators") for m in fake.bot_messages(group)), 10)
                 await admin.send(f"/hide {face_id} 신고 확인", chat=group)   # Telegram's /hide reaches the core as "hide …"
-                await wait_until(lambda: any(m.words.startswith(f"얼굴 {face_id}을(를) 숨겼어요")
+                await wait_until(lambda: any(m.words.startswith(attach_particles(f"얼굴 {face_id}을(를) 숨겼어요"))
                                              for m in fake.bot_messages(group)), 10)
             finally:
                 stop.set()

@@ -85,7 +85,7 @@ async def test_every_dashboard_route_answers_401_or_sends_to_login_without_a_ses
     dashboard, seeded, client = site
     requests = every_request(dashboard, seeded)
     protected = [r for r in requests if r[2] not in PUBLIC_ROUTES]
-    assert {r[2] for r in requests} - {r[2] for r in protected} == {"login", "login_post"}
+    assert {r[2] for r in requests} - {r[2] for r in protected} == {"login", "login_post", "bare"}   # bare: /mod → /mod/
     assert len(protected) >= 20   # pages, pictures, JSON and every action, HEAD included
 
     forged = CookieKeys(b"some other key, 32 bytes long...").new_token()[1]
@@ -509,6 +509,14 @@ async def test_the_log_filters_and_pages_like_its_links_say(site, engine):
     assert 'value="telegram" selected' in html   # the form shows the filter in use
     _, html = await browser.get(f"/mod/?user={seeded.users['dc-cy']}")
     assert _rows(html) == seeded.faces["dc-cy"]
+    shown = re.search(r'>(discord:[^<·]+?)(?: ·|<)', html).group(1).strip()   # the user as the log shows them
+    _, html = await browser.get(f"/mod/?user={shown}")
+    assert _rows(html) == seeded.faces["dc-cy"]
+    for wrong in (f"/mod/?user={shown}&platform=web", "/mod/?user=myspace:1"):
+        response, html = await browser.get(wrong)
+        assert response.status == 400 and "user" in html
+    response, _ = await browser.get("/mod", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == "/mod/"
     _, html = await browser.get("/mod/?since=2026-11-21")
     assert "No generations match" in html
     response, html = await browser.get("/mod/?since=yesterday")

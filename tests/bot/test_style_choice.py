@@ -129,10 +129,10 @@ async def test_korean_names_choose_styles(engine, stylegan_checkpoint):
     assert text(listed) == "새 얼굴을 어떤 화풍으로 그릴지 골라 주세요. 지금은 그림체예요."
     assert list(buttons(listed)) == ["✓ 그림체", "사진처럼"]
     assert text(await chat.send("minji", "사진처럼 바꿔줘")) == \
-        "이제 새 얼굴은 사진처럼(으)로 그려요. '새 얼굴'이나 묘사로 시작해 보세요."
+        "이제 새 얼굴은 사진처럼으로 그려요. '새 얼굴'이나 묘사로 시작해 보세요."
     await chat.send("minji", "새 얼굴")
     assert (await face(engine, "minji", 1)).backend == "stylegan"
-    assert text(await chat.send("minji", "그림체로 바꿔줘")).startswith("이제 새 얼굴은 그림체(으)로")
+    assert text(await chat.send("minji", "그림체로 바꿔줘")).startswith("이제 새 얼굴은 그림체로")
     assert text(await chat.send("minji", "화풍 애니")) == "'애니' 화풍은 없어요. 고를 수 있는 화풍: 그림체, 사진처럼"
     assert "• 화풍: 그림체, 사진처럼 ('화풍 사진처럼'처럼 골라요)" in text(await chat.send("minji", "도움말"))
 

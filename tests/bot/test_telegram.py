@@ -150,7 +150,7 @@ async def test_a_whole_session_in_korean(telegram: Running):
     count = len(minsu.inbox())
     await minsu.press(remixed, "되돌리기")
     back = await minsu.wait_for(lambda m: m.photo is not None, after=count)
-    assert back.caption.startswith("#4(으)로 되돌렸어요.\n#4: 합성했어요"), back.caption
+    assert back.caption.startswith("#4로 되돌렸어요.\n#4: 합성했어요"), back.caption
     assert back.edits == []
 
     assert fake.rejected == [], "Telegram refused nothing"

@@ -127,7 +127,7 @@ class Browser:
         await self._next()   # the held "help"
         if self.style == "montage":   # new faces are photoreal unless a user chooses otherwise
             await self.client.say("그림체로 바꿔줘")
-            assert (await self._next())["text"].startswith("이제 새 얼굴은 그림체(으)로 그려요"), self.name
+            assert (await self._next())["text"].startswith("이제 새 얼굴은 그림체로 그려요"), self.name
 
     async def request(self, send: Callable[[], Awaitable[None]]) -> dict:
         """Sends; returns the "on it" reply of the job that started (failing on a refusal)."""

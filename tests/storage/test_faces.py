@@ -212,3 +212,18 @@ async def test_two_first_messages_at_once_create_one_user(migrated_database_url,
         for eng in engines:
             await eng.dispose()
     assert len({u.id for u in users}) == 1
+
+
+async def test_a_face_made_from_a_hidden_one_is_hidden_and_flagged_for_review(sessions):
+    """A job that ran while the moderators hid its parent (or the face it morphed with) must not
+    give the owner a visible near-copy."""
+    from dataclasses import replace
+
+    async def add(repo):
+        user = await repo.get_or_create_user("web", "hider")
+        shown, hidden = await _add(repo, user, seed=1), replace(await _add(repo, user, seed=2), hidden=True)
+        return (await _add(repo, user, shown, seed=3), await _add(repo, user, hidden, operation="edit", seed=4),
+                await _add(repo, user, shown, operation="morph", other_parent=hidden, seed=5))
+    plain, edited, morphed = await _in_tx(sessions, add)
+    assert (plain.hidden, plain.flagged) == (False, False)
+    assert (edited.hidden, edited.flagged) == (morphed.hidden, morphed.flagged) == (True, True)
