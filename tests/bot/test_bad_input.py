@@ -238,6 +238,7 @@ async def _run_corpus(engine, locale: str) -> list[str]:
 
         await send(text="hi")
         await send(button=payloads.encode(payloads.owner_tag(conversation.owner_key("telegram", user)), "ack"))
+        await send(text=f"lang {locale}")   # chosen: the language holds whatever script the input is in
         before = await _counts(engine)
         button = None if case.button is None else case.button.replace(OWN, payloads.owner_tag(conversation.owner_key("telegram", user)))
         try:

@@ -239,4 +239,4 @@ async def test_the_web_link_command_explains_itself_where_it_cannot_help(sqlite_
     assert "설정되지 않았어요" in await say("telegram", "웹")
     await say("web", "도움말")
     await say("web", "네")
-    assert "이미 웹 채팅에 있어요" in await say("web", "web")
+    assert "이미 웹 채팅에 있어요" in await say("web", "웹")
