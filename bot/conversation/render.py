@@ -101,7 +101,9 @@ def gallery_reply(locale: str, key: str, entries: Sequence[GalleryEntryRecord], 
     tag = key[:payloads.TAG_CHARS]
     lines = [say(locale, "gallery_head")]
     for k, e in enumerate(entries, 1):
-        line = f"{k}. {e.name}" + (f" ({', '.join(e.aliases)})" if e.aliases else "")
+        first = display_name(e, locale)   # the name in the user's language leads, the others follow
+        others = [n for n in (e.name, *e.aliases) if n != first]
+        line = f"{k}. {first}" + (f" ({', '.join(others)})" if others else "")
         lines.append(line + (f" · {say(locale, 'gallery_fictional')}" if e.fictional else ""))
     lines.append(say(locale, "gallery_press"))
     names = [Button(f"{k}. {display_name(e, locale)}", payloads.encode(tag, "gm", e.id)) for k, e in enumerate(entries, 1)]

@@ -77,9 +77,9 @@ def test_english_session_covers_every_intent_and_keeps_the_tree(tmp_path):
                      "#6: #5 edited.", "Now on #5.", "Forward again to #5.", "Saved #5 as 'smiley'.",
                      "Loaded 'smiley': #5.", "#8: your description.", "Send me a photo of your face first",
                      "#9: made from your photo.", "#10: morphed — you 40% · #1 60%", "Your faces (newest first):",
-                     "Sora Bae (배소라", "Generator: online", "You have nothing waiting.", "What I can do:",
+                     "Sora Bae (배소라", "Ready to draw faces now.", "You have nothing waiting.", "What I can do:",
                      "The last set was remix, not eyes", 'I don\'t know "blorp" yet. Try:', "이제 한국어로 말할게요.",
-                     "생성기: 켜져 있어요"):
+                     "지금 바로 얼굴을 그릴 수 있어요"):
         assert expected in said, expected
     # every face reply carries its picture, written under --out, with the full-size file
     images = [path for r in replies for path in r["images"]]

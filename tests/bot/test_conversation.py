@@ -209,7 +209,7 @@ async def test_job_cap_offline_and_cancel(engine):
     chat = Harness(engine, cap=2)
     await chat.start("alice")
     first = await chat.send("alice", "new 1", run=False)
-    assert "generator is offline" in text(first)
+    assert "Drawing is paused right now" in text(first)
     await chat.send("alice", "new 2", run=False)
     assert "You already have 2 requests waiting" in text(await chat.send("alice", "new 3", run=False))
     assert "request 1: #1 in line" in text(await chat.send("alice", "status", run=False))
@@ -295,4 +295,4 @@ async def test_status_says_which_styles_have_a_generator_up(engine):
     await say(text="hi")
     await say(button=payloads.encode(owner, "ack"))
     [status] = await say(text="status")
-    assert status.splitlines()[-2:] == ["Generator (photoreal): offline", "Generator (drawn): online (1)"]
+    assert status.splitlines()[-2:] == ["Drawing in the photoreal style is paused for now.", "Ready to draw in the drawn style now."]

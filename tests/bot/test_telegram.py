@@ -341,7 +341,7 @@ async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart
             await acknowledged(user)
             asked = await user.send("새 얼굴")
             progress = await user.wait_for(lambda m: m.photo is not None, timeout=30)
-            assert progress.caption.startswith("지금은 생성기가 꺼져 있어요"), progress.caption
+            assert progress.caption.startswith("지금은 얼굴 그리기가 잠시 멈춰 있어요"), progress.caption
             # the update is handled once its offset is saved (a kill just before would repeat it)
             engine = create_engine(url)
             try:

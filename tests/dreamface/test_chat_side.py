@@ -76,7 +76,7 @@ async def test_a_chat_process_loads_no_model_and_queues_photoreal_requests(tmp_p
         async with ChatClient(url, accept_language="en") as me:
             await acknowledge_notice(me, "new")
             assert (await me.receive())["text"] == \
-                "No generator for photoreal faces has started yet; please try again in a little while."
+                "I can't draw photoreal faces just yet; please try again in a little while."
 
             # a worker of that model announces itself, then stops: the model is known, no worker is up
             worker = ProcessInfo("worker", ("default", "slow"), ("stylegan/" + PHOTOREAL.model_id, "stylegan"),
@@ -87,7 +87,7 @@ async def test_a_chat_process_loads_no_model_and_queues_photoreal_requests(tmp_p
             await me.say("new")
             waiting = await me.receive()
             assert waiting["kind"] == "progress" and waiting["text"] == \
-                "The generator is offline right now; your request will run as soon as it's back."
+                "Drawing is paused right now; I'll make this as soon as it's back."
         async with session_factory(engine)() as session:
             [job] = (await session.execute(select(Job))).scalars().all()
         assert (job.route, job.state, job.payload["model"]) == (f"stylegan/{PHOTOREAL.model_id}", "queued",
