@@ -66,12 +66,20 @@ async def run(args: argparse.Namespace) -> None:
         await worker.run(stop)
     else:
         log = open(Path(args.logdir) / f"sent-{os.getpid()}.log", "a", buffering=1)
+        marks = open(Path(args.logdir) / f"marked-{os.getpid()}.log", "a", buffering=1)
 
         async def send(delivery):
             log.write(f"{delivery.nonce}\n")
             log.flush()
 
         courier = Courier(engine, Routes(("telegram",)), send, lease_seconds=args.lease, poll_seconds=0.1)
+        mark_sent = courier.outbox.mark_sent
+
+        async def marked(delivery, owner):   # what was sent and recorded: never the send-to-mark window
+            await mark_sent(delivery, owner)
+            marks.write(f"{delivery.nonce}\n")
+            marks.flush()
+        courier.outbox.mark_sent = marked
         await courier.run(stop)
     await engine.dispose()
 
