@@ -52,6 +52,17 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class Tile:
+    """One face of a history shown as pictures: its thumbnail, what the step did, and the button
+    that goes back there. Chats that show a picture per button (the web chat) show tiles; the
+    others send the reply's one contact sheet and its buttons instead."""
+    caption: str                       # "#8 눈 3번 고르기"
+    button: Button
+    picture: Picture | None = None     # None: hidden by a moderator
+    current: bool = False              # the face the user is on now
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     pictures: tuple[Picture, ...] = ()
@@ -59,6 +70,7 @@ class Reply:
     job_id: int | None = None           # a progress message the adapter may edit in place
     kind: str = "message"               # message | progress | result | error | notice
     extra: dict = field(default_factory=dict, compare=False)
+    tiles: tuple[Tile, ...] = ()        # a history's faces, each with its button (see Tile)
 
     @property
     def private(self) -> bool:

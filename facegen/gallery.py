@@ -9,7 +9,6 @@ morphing works out of the box; real people's faces are only what an operator add
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from PIL import Image
 from facegen.backend import Backend, PhotoFitOptions
 from facegen.facecode import FaceCode
 from facegen.provenance import EncodedPicture, encode_picture
-from facegen.sheet import WHOLE_FACE_SIDE, candidate_sheet
+from facegen.sheet import picture_sheet
 
 SOURCE_KINDS = ("seed", "describe", "photo")
 PICTURE_SIZE = 256
@@ -91,7 +90,4 @@ def code_from_source(backend: Backend, source: dict[str, Any], photo: Image.Imag
 def gallery_sheet(pictures: Sequence[bytes | None]) -> bytes:
     """The gallery's faces as one numbered sheet to pick from, 1…N in the order given (a PNG);
     an entry with no picture yet is a blank tile."""
-    blank = Image.new("RGB", (WHOLE_FACE_SIDE, WHOLE_FACE_SIDE), (225, 225, 225))
-    images = [blank if p is None else Image.open(io.BytesIO(p)).convert("RGB") for p in pictures]
-    sheet = candidate_sheet([im.resize(blank.size, Image.LANCZOS) for im in images])
-    return encode_picture(sheet, photoreal=False, kind="sheet").data
+    return picture_sheet(pictures)

@@ -6,10 +6,14 @@ whole face small under it (`close_up_sheet`); whole-face candidates (variations,
 regions that cover most of the face) as whole faces. Both come in `CANDIDATE_COLUMNS` columns:
 a phone shows a sheet about 300 CSS px wide (the web chat at a 390-px viewport; Telegram and
 Discord alike), and two columns keep each close-up at least 120 px wide there.
+
+`picture_sheet` lays stored pictures out the same way (the gallery, a user's history), and
+`thumbnail` makes one small.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from facegen.backend import UnitBox
+from facegen.provenance import encode_picture
 
 BACKGROUND = (250, 250, 250)
 BADGE = (24, 24, 28)
@@ -30,6 +35,8 @@ FACE_SHARE = 1 / 3          # the small whole face's side, as a share of the clo
 CLOSE_UP_GAP = 14           # px between cells and around the sheet
 CLOSE_UP_PAD = 4            # px between a close-up and the strip under it
 WHOLE_FACE_SIDE = 256       # px: the side candidates are drawn at for whole-face sheets
+THUMBNAIL_SIDE = 160        # px: a face in a history (2× the 80 CSS px the web chat shows it at)
+BLANK = (225, 225, 225)     # a tile with no picture
 CLOSE_UP_SIDE = 512         # …and for close-ups, so the enlarged part stays sharp
 
 Rect = tuple[int, int, int, int]   # (left, top, right, bottom) in pixels of the sheet
@@ -159,3 +166,23 @@ def candidate_sheet(images: Sequence[Image.Image], box: UnitBox | None = None) -
 
 def _size(rect: Rect) -> tuple[int, int]:
     return rect[2] - rect[0], rect[3] - rect[1]
+
+
+def picture_sheet(pictures: Sequence[bytes | None], labels: Sequence[str] | None = None,
+                  columns: int = CANDIDATE_COLUMNS) -> bytes:
+    """Stored pictures (encoded files) as one numbered sheet of whole faces (a PNG), 1…N in the
+    order given or with `labels` ("#12"); a missing picture is a blank tile."""
+    images = [_decoded(p, WHOLE_FACE_SIDE) for p in pictures]
+    sheet = contact_sheet(images, columns=min(columns, len(images)), labels=labels)
+    return encode_picture(sheet, photoreal=False, kind="sheet").data
+
+
+def thumbnail(picture: bytes) -> bytes:
+    """A stored picture made small (a PNG), for a list of faces."""
+    return encode_picture(_decoded(picture, THUMBNAIL_SIDE), photoreal=False, kind="sheet").data
+
+
+def _decoded(picture: bytes | None, side: int) -> Image.Image:
+    if picture is None:
+        return Image.new("RGB", (side, side), BLANK)
+    return Image.open(io.BytesIO(picture)).convert("RGB").resize((side, side), Image.LANCZOS)

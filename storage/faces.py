@@ -149,6 +149,13 @@ class FaceRepository:
             await self._session.flush()
         return _user_record(user)
 
+    async def find_user(self, platform: str, platform_user_id: str) -> UserRecord | None:
+        """The user of a platform identity, if they have written before (nobody is created)."""
+        user = (await self._session.execute(
+            select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
+            .execution_options(populate_existing=True))).scalar_one_or_none()
+        return None if user is None else _user_record(user)
+
     async def get_user(self, user_id: int) -> UserRecord | None:
         user = await self._session.get(User, user_id, populate_existing=True)
         return None if user is None else _user_record(user)

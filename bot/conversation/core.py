@@ -27,15 +27,16 @@ from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
 from bot.conversation.progress import ProgressWording
-from bot.conversation.render import face_reply, gallery_reply, sheet_reply
-from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, operation_name,
-                                      region_name, say, style_label, style_name)
+from bot.conversation.render import face_reply, gallery_reply, history_reply, sheet_reply
+from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, region_name, say,
+                                      style_label, style_name)
 from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen.backend import DEFAULT_SIZE, BackendInfo
 from facegen.gallery import gallery_sheet
+from facegen.sheet import picture_sheet, thumbnail
 from facegen.latent import ratio_in_range
 from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits, address_key
 from ground.logging import pseudonym
@@ -64,7 +65,9 @@ GRID_SIZE = 10
 REMIX_SIZE = 4
 VARIATION_STRENGTH = 0.35
 MAX_EDITS = 8
-HISTORY_LINES = 20
+HISTORY_FACES = 12       # faces a history shows (lines, pictures and buttons)
+HISTORY_COLUMNS = 3      # of its contact sheet
+RESTORED_FACES = 4       # the current face and its nearest ancestors, shown again when a web chat reopens
 MAX_FACE_NUMBER = 2**31 - 1   # faces.number is a 32-bit integer
 MAX_ID = 2**63 - 1            # database ids are 64-bit
 REDRAWABLE = ("new", "describe")   # first faces that can be drawn again in another style from their recipe
@@ -217,6 +220,27 @@ class Conversation:
         async with self.sessions() as session, session.begin():
             user = await FaceRepository(session).get_or_create_user(platform, platform_user_id, self.default_locale)
             return await ChatStates(session).unfinished_jobs(user.id)
+
+    async def restore(self, platform: str, platform_user_id: str) -> list[Reply]:
+        """Where a returning user left off, for a chat page opened again (the web chat keeps no
+        log of its own): the current face's nearest ancestors, oldest first, then the current face,
+        each with its buttons. Empty for a user with no face (nobody is created by asking)."""
+        await self.styles.refresh()
+        async with self.sessions() as session, session.begin():
+            repo = FaceRepository(session)
+            user = await repo.find_user(platform, platform_user_id)
+            face = None if user is None or user.banned else await repo.current_face(user)
+            if face is None:
+                return []
+            chain = [face]
+            while len(chain) < RESTORED_FACES and chain[-1].parent_number is not None:
+                parent = await repo.get_face_by_number(user, chain[-1].parent_number)
+                if parent is None:   # expired
+                    break
+                chain.append(parent)
+            key = self.owner_key(platform, platform_user_id)
+            replies = [await self._face_reply(session, user.locale, key, f) for f in reversed(chain)]
+        return [Reply(say(user.locale, "restored"), kind="notice"), *replies]
 
     # --- a turn -------------------------------------------------------------------------------
 
@@ -566,24 +590,20 @@ class Conversation:
         return await self._go_to(turn, await self._own_face(turn, cmd.number), "now_on", ())
 
     async def _history(self, turn: Turn, cmd: c.History) -> list[Reply]:
+        """The recent faces as lines, a contact sheet and a button each (render.history_reply)."""
         async with self.sessions() as session:
-            repo = FaceRepository(session)
-            faces = await repo.history(turn.user, limit=HISTORY_LINES)
+            repo, gallery = FaceRepository(session), GalleryRepository(session)
+            faces = await repo.history(turn.user, limit=HISTORY_FACES)
             current = await repo.current_face(turn.user)
             names = await ChatStates(session).saved_names(turn.user.id)
+            entries = {f.id: entry for f in faces if f.operation == "morph" and f.other_parent_id is not None
+                       and (entry := await gallery.entry_for_face(f.other_parent_id)) is not None}
+            pictures = [None if image is None else image.data for image in [await repo.face_image(f) for f in faces]]
         if not faces:
             return [turn.reply("history_empty")]
-        lines = [say(turn.locale, "history_head")]
-        for face in faces:
-            line = f"#{face.number} {operation_name(turn.locale, face.operation)}"
-            if face.parent_number is not None:
-                line += f" ← #{face.parent_number}"
-            if face.id in names:
-                line += " · " + ", ".join(f"'{n}'" for n in names[face.id])
-            if current is not None and face.id == current.id:
-                line += "  " + say(turn.locale, "history_current")
-            lines.append(line)
-        return [Reply("\n".join(lines), extra={"faces": [f.number for f in faces]})]
+        sheet, thumbnails = await asyncio.to_thread(_history_pictures, pictures, [f"#{f.number}" for f in faces])
+        return [history_reply(turn.locale, turn.key, faces, None if current is None else current.id, entries, names,
+                              sheet, thumbnails)]
 
     async def _save(self, turn: Turn, cmd: c.Save) -> list[Reply]:
         self._check_words(turn, cmd.name)
@@ -800,6 +820,8 @@ class Conversation:
             return await self._remix_set(turn, face, "fine", REMIX_SIZE)
         if press.verb == "un":
             return await self._undo_from(turn, face)
+        if press.verb == "bk":
+            return await self._go_to(turn, face, "now_on", ())
         return await self._morph_again(turn, face, press.value)
 
     async def _report(self, turn: Turn, press: payloads.Press) -> list[Reply]:
@@ -888,13 +910,12 @@ class Conversation:
                           job_id: int | None = None) -> Reply:
         repo = FaceRepository(session)
         image = await repo.face_image(face)
-        other = entry = None
+        entry = None
         if face.operation == "morph" and face.other_parent_id is not None:
-            other = await repo.get_face_by_id(face.other_parent_id)
             entry = await GalleryRepository(session).entry_for_face(face.other_parent_id)
         style = self.styles.find(face.backend, face.checkpoint_id)   # unknown now: no region buttons
         return face_reply(locale, key, face, image, style.regions if style else (),
-                          other=other, entry=entry, lead=lead, job_id=job_id,
+                          entry=entry, lead=lead, job_id=job_id,
                           redraw_in=self._redraw_in(locale, face))
 
 
@@ -909,6 +930,12 @@ def _style_named(locale: str, choices: list[BackendInfo], cmd: c.ChooseStyle) ->
         if wanted in {squash(n) for n in names if n}:
             return style
     return next((style for style in choices if style.name == cmd.style), None)
+
+
+def _history_pictures(pictures: list[bytes | None], labels: list[str]) -> tuple[bytes, list[bytes | None]]:
+    """A history's contact sheet and each face's thumbnail, from the stored pictures (a thread's work)."""
+    return (picture_sheet(pictures, labels, columns=HISTORY_COLUMNS),
+            [None if p is None else thumbnail(p) for p in pictures])
 
 
 async def _photo_problem(data: bytes) -> PhotoError | None:

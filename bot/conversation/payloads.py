@@ -37,6 +37,7 @@ VERBS = {
     "sh": 2,    # show candidates around a face: face number, region or "*" for variations
     "rx": 1,    # remix set around a face
     "un": 1,    # undo from a face (go to its parent)
+    "bk": 1,    # back to a face: its number (a history's buttons)
     "mr": 2,    # morph the same two faces again: the morph's face number, ratio in percent
     "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
     "st": 2,    # choose a style (bot.conversation.styles.style_code): the face to redraw in it (0: none), the code
@@ -139,6 +140,6 @@ def decode(payload: str) -> Press:
         return Press(owner, verb, face=_int(args[0]), style=args[1])
     if verb == "gm":
         return Press(owner, verb, value=_int(args[0]))
-    if verb in ("rx", "un"):
+    if verb in ("rx", "un", "bk"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

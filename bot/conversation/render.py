@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from bot.conversation import payloads
 from bot.conversation.names import display_name
-from bot.conversation.replies import region_name, say
-from bot.messages import Button, Picture, Reply
+from bot.conversation.replies import attribute_name, operation_name, region_name, say
+from bot.messages import Button, Picture, Reply, Tile
 from facegen.latent import ratio_in_range
 from facegen.provenance import filename
 from storage.blobs import BlobData
@@ -23,6 +23,8 @@ from storage.gallery import GalleryEntryRecord
 
 GRID_BUTTON_REGIONS = ("eyes", "nose", "mouth")
 PICKS_PER_ROW = 5
+HISTORY_PER_ROW = 4
+DESCRIPTION_CHARS = 24   # of a description, quoted in a history line
 GALLERY_PER_ROW = 2   # names are long
 RATIO_STEP = 10   # percent, the ± buttons of a morph
 
@@ -39,20 +41,85 @@ def set_label(locale: str, params: dict) -> str:
     return say(locale, "what_variations" if params["kind"] == "variations" else "what_remix")
 
 
-def face_text(locale: str, face: FaceRecord, other: FaceRecord | None, entry: GalleryEntryRecord | None) -> str:
+def morph_partner(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
+    """Who a morph blended the user's face with: the gallery entry's name, or the user's own #n."""
+    if entry is not None:
+        return display_name(entry, locale)
+    return "?" if face.other_parent_number is None else f"#{face.other_parent_number}"
+
+
+def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
     op, p = face.operation, face.params
     if op == "pick":
         return say(locale, "made_pick", number=face.number, parent=face.parent_number,
                    what=set_label(locale, p["set"]), k=p["number"])
     if op == "morph":
-        other_name = (display_name(entry, locale) if entry is not None
-                      else f"#{other.number}" if other is not None and other.user_id == face.user_id else "?")
-        return say(locale, "made_morph", number=face.number, shares=shares_text(locale, p["ratio"], other_name))
+        return say(locale, "made_morph", number=face.number,
+                   shares=shares_text(locale, p["ratio"], morph_partner(locale, face, entry)))
     if op in ("remix", "edit") and face.parent_number is not None:
         return say(locale, f"made_{op}", number=face.number, parent=face.parent_number)
     if op in ("new", "describe", "photo"):
         return say(locale, f"made_{op}", number=face.number)
     return say(locale, "made_face", number=face.number)
+
+
+def step_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
+    """What one step did, short: "눈 3번 고르기", "morph 70% Sora Bae", "edit: smile, no glasses"."""
+    op, p = face.operation, face.params
+    if op == "pick":
+        return say(locale, "step_pick", what=set_label(locale, p["set"]), k=p["number"])
+    if op == "morph":
+        return say(locale, "step_morph", me=round(p["ratio"] * 100), other=morph_partner(locale, face, entry))
+    if op == "edit" and p.get("edits"):
+        return say(locale, "step_edit", what=", ".join(_edit_text(locale, e) for e in p["edits"]))
+    if op == "describe" and p.get("text"):
+        text = p["text"] if len(p["text"]) <= DESCRIPTION_CHARS else p["text"][:DESCRIPTION_CHARS - 1] + "…"
+        return say(locale, "step_describe", text=text)
+    return operation_name(locale, op)
+
+
+def _edit_text(locale: str, edit: dict) -> str:
+    name = attribute_name(locale, edit["field"])
+    if edit.get("value") is False:
+        return say(locale, "step_off", what=name)
+    if edit.get("value") not in (None, True):
+        return f"{name} {str(edit['value']).replace('_', ' ')}"
+    amount = edit.get("amount") or 0
+    return name + (" +" if amount > 0 else " −" if amount < 0 else "")
+
+
+def history_line(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
+    """One face in the history: "#8 눈 3번 고르기 ← #3"."""
+    line = f"#{face.number} {step_text(locale, face, entry)}"
+    return line if face.parent_number is None else f"{line} ← #{face.parent_number}"
+
+
+def history_reply(locale: str, key: str, faces: Sequence[FaceRecord], current_id: int | None,
+                  entries: dict[int, GalleryEntryRecord], names: dict[int, list[str]], sheet: bytes,
+                  thumbnails: Sequence[bytes | None]) -> Reply:
+    """The history, newest first: a line per face (with its saved names, and which is current),
+    one contact sheet of their pictures numbered #n with a "#n" button each that goes back there,
+    and the same as tiles for chats that show a picture per button. `entries`: the gallery faces
+    morphs blended in, by face id; `names`: saved names by face id; `thumbnails`: each face's
+    small picture (None: it has none)."""
+    tag = key[:payloads.TAG_CHARS]
+    lines = [say(locale, "history_head")]
+    for face in faces:
+        line = history_line(locale, face, entries.get(face.id))
+        if face.id in names:
+            line += " · " + ", ".join(f"'{n}'" for n in names[face.id])
+        if face.id == current_id:
+            line += "  " + say(locale, "history_current")
+        lines.append(line)
+    lines.append(say(locale, "history_press"))
+    buttons = [Button(f"#{f.number}", payloads.encode(tag, "bk", f.number)) for f in faces]
+    rows = tuple(tuple(buttons[i:i + HISTORY_PER_ROW]) for i in range(0, len(buttons), HISTORY_PER_ROW))
+    tiles = tuple(Tile(f"#{f.number} {step_text(locale, f, entries.get(f.id))}", button,
+                       None if thumb is None else Picture(thumb, f"dreamface-{f.number}-small.png"),
+                       current=f.id == current_id)
+                  for f, button, thumb in zip(faces, buttons, thumbnails))
+    return Reply("\n".join(lines), (Picture(sheet, "dreamface-history.png", sheet=True),), rows, tiles=tiles,
+                 extra={"faces": [f.number for f in faces]})
 
 
 def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str],
@@ -84,11 +151,11 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
 
 
 def face_reply(locale: str, key: str, face: FaceRecord, image: BlobData | None, regions: Sequence[str], *,
-               other: FaceRecord | None = None, entry: GalleryEntryRecord | None = None,
-               lead: str | None = None, job_id: int | None = None,
+               entry: GalleryEntryRecord | None = None, lead: str | None = None, job_id: int | None = None,
                redraw_in: Sequence[tuple[str, str]] = ()) -> Reply:
-    """A hidden face (a moderator's action) is shown without its picture."""
-    text = face_text(locale, face, other, entry)
+    """A hidden face (a moderator's action) is shown without its picture. `entry`: the gallery
+    face a morph blended in."""
+    text = face_text(locale, face, entry)
     if face.hidden:
         image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
     pictures = () if image is None else (_picture(image, f"dreamface-{face.number}", as_file=True),)

@@ -3,7 +3,8 @@
     GET /          the chat page; issues the identity cookie on the first visit (at most
                    `identities_per_hour` per client address; with login "link", never: see /login)
     GET /login     a bot's login link (bot/login_links.py): the cookie of that account's identity
-    GET /ws        the websocket (needs the cookie; same-origin only; at most `tabs_per_user` each)
+    GET /ws        the websocket (needs the cookie; same-origin only; at most `tabs_per_user` each);
+                   /ws?restore=1 first sends where the user left off (a page opened again)
     GET /static/*  chat.js and chat.css
     GET /healthz   200 while this process can serve (connected users); 503 once a delivery loop
                    has stopped. It never touches the database: that is /readyz's question
@@ -40,7 +41,7 @@ from bot.web.guard import Blocks, MintLimit
 from bot.web.page import TEXTS as PAGE_TEXTS
 from bot.web.page import preferred_locale, render_notice, render_page
 from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
-                          parse_binary_frame, parse_text_frame, reply_frame)
+                          parse_binary_frame, parse_text_frame, reply_frame, restore_frame)
 from storage.outbox import DeliveryRecord
 from storage.platforms import WEB as PLATFORM
 
@@ -61,6 +62,7 @@ class Conversation(Protocol):
     async def handle(self, incoming: Incoming) -> list[Reply]: ...
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]: ...
     async def job_progress(self, job_ids: Sequence[int]) -> dict[int, Reply | None]: ...
+    async def restore(self, platform: str, platform_user_id: str) -> list[Reply]: ...
 
 
 class Core(Protocol):
@@ -297,6 +299,10 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if hub.tabs(user) >= app[CONFIG].tabs_per_user:
         log.info("web: refused a websocket over the %d tabs of one identity", app[CONFIG].tabs_per_user)
         return await _refuse(socket, page_locale, "too_many_tabs", CLOSE_TOO_MANY_TABS)
+    if request.query.get("restore") == "1":   # a page opened again: where the user left off, before any result
+        restored = await conversation.restore(PLATFORM, user)
+        if restored:
+            await socket.send_json(restore_frame(restored, lambda job_id: app[SIGNER].job_token(user, job_id)))
     hub.add(user, socket, request.transport)
     try:
         async for frame in socket:
@@ -306,6 +312,9 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
                 parse = parse_text_frame
             elif frame.type == WSMsgType.BINARY:
                 parse = parse_binary_frame
+            elif frame.type == WSMsgType.ERROR:   # aiohttp has closed the socket already (1009 for a frame too big)
+                log.info("web: closed a websocket: %s", frame.data)
+                continue
             else:
                 continue
             try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from html import escape
 
 from bot.commands import LOCALES
+from bot.web.wire import MAX_PHOTO_BYTES
+from ground.limits import MAX_TEXT_CHARS
 
 TEXTS = {
     "en": {
@@ -30,6 +32,10 @@ TEXTS = {
         "signed_in": "Signed in. Opening the chat…",
         "too_many_tabs": "Too many tabs of this chat are open. Close some and reload this one.",
         "blocked_socket": "The web chat is closed to your network for now.",
+        "not_sent": "not sent yet: it goes when the connection is back",
+        "photo_too_big": "That photo is too big: photos can be up to {mb} MB. Nothing was sent.",
+        "text_too_long": "That message is too long: up to {chars} characters. Your text is still in the box.",
+        "frame_too_big": "The last thing you sent was over {mb} MB, so the connection was closed. Reconnecting…",
     },
     "ko": {
         "title": "dreamface — 대화로 만드는 얼굴",
@@ -53,6 +59,10 @@ TEXTS = {
         "signed_in": "로그인했어요. 채팅을 여는 중이에요…",
         "too_many_tabs": "이 채팅이 열린 탭이 너무 많아요. 몇 개를 닫고 이 탭을 새로 고쳐 주세요.",
         "blocked_socket": "지금은 이 네트워크에서 웹 채팅을 쓸 수 없어요.",
+        "not_sent": "아직 안 보냈어요. 다시 연결되면 보낼게요",
+        "photo_too_big": "사진이 너무 커요. {mb} MB까지 보낼 수 있어요. 아무것도 보내지 않았어요.",
+        "text_too_long": "메시지가 너무 길어요. {chars}자까지 보낼 수 있어요. 쓴 글은 입력창에 그대로 있어요.",
+        "frame_too_big": "보낸 것이 {mb} MB를 넘어서 연결이 끊겼어요. 다시 연결하고 있어요…",
     },
 }
 
@@ -101,7 +111,14 @@ def render_notice(locale: str, key: str, *, refresh_to: str | None = None, **val
 
 
 def render_page(locale: str) -> str:
+    """The chat page. Its limits (and what to say about them) travel as data attributes, so
+    chat.js checks a message and a photo against the server's own numbers before sending."""
     t = TEXTS[locale]
+    mb = MAX_PHOTO_BYTES // (1024 * 1024)
+    limits = {"photo-max": str(MAX_PHOTO_BYTES), "not-sent": t["not_sent"],
+              "photo-too-big": t["photo_too_big"].format(mb=mb), "frame-too-big": t["frame_too_big"].format(mb=mb),
+              "text-too-long": t["text_too_long"].format(chars=MAX_TEXT_CHARS)}
+    data = " ".join(f'data-{name}="{escape(value)}"' for name, value in limits.items())
     chips = "".join(f'<button type="button" class="chip" data-send="{escape(c)}">{escape(c)}</button>'
                     for c in t["chips"])
     return f"""<!doctype html>
@@ -113,7 +130,8 @@ def render_page(locale: str) -> str:
 <link rel="stylesheet" href="/static/chat.css">
 <script src="/static/chat.js" defer></script>
 </head>
-<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}" data-closed="{escape(t["closed"])}">
+<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}" data-closed="{escape(t["closed"])}"
+ {data}>
 <header class="top">
   <div class="brand"><span class="logo" aria-hidden="true">◐</span> dreamface</div>
   <div class="tagline">{escape(t["tagline"])}</div>
@@ -131,7 +149,7 @@ def render_page(locale: str) -> str:
         d="M9 4 7.5 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.5L15 4H9zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z"/></svg>
         {escape(t["photo"])}</span>
     </label>
-    <input id="text" name="text" type="text" maxlength="4000" placeholder="{escape(t["placeholder"])}" autofocus>
+    <input id="text" name="text" type="text" maxlength="{MAX_TEXT_CHARS}" placeholder="{escape(t["placeholder"])}" autofocus>
     <button id="send" type="submit">{escape(t["send"])}</button>
   </form>
 </footer>

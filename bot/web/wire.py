@@ -5,8 +5,15 @@ Browser → server: a JSON text frame `{"type": "text", "text": …}` or `{"type
 ignored: who is speaking comes from the cookie, never from a message.
 
 Server → browser: `{"type": "reply", …}` (a core Reply: text, inline images, button rows, and
-the user's opaque token of the job whose progress message it updates) or `{"type": "notice", …}` (the transport's own
-remarks: a frame it could not read, a photo too large).
+the user's opaque token of the job whose progress message it updates; a history's faces as
+tiles, a picture and a button each, in place of its contact sheet), `{"type": "restore",
+"replies": […]}` (where a reopened page left off: reply frames, sent first when the page asks
+with /ws?restore=1) or `{"type": "notice", …}` (the transport's own remarks: a frame it could not
+read, a photo too large).
+
+A frame over MAX_FRAME_BYTES cannot be answered: aiohttp closes the socket with code 1009
+(message too big) before the application sees it. The page checks a photo's size before it sends
+it, and says why if the socket is closed with that code anyway.
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import Reply
+from bot.messages import Button, Picture, Reply
+from ground.limits import MAX_TEXT_CHARS
 
-MAX_TEXT_CHARS = 4000
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024   # under ground.limits.PHOTO_MAX_BYTES: the socket's own limit
 MAX_FRAME_BYTES = MAX_PHOTO_BYTES + 64 * 1024
 
 
@@ -89,11 +96,24 @@ def reply_frame(reply: Reply, job_token: Callable[[int], str]) -> dict[str, Any]
         "kind": reply.kind,
         "job_id": None if reply.job_id is None else job_token(reply.job_id),
         "text": reply.text,
-        "images": [{"data": base64.b64encode(p.data).decode("ascii"), "content_type": p.content_type,
-                    "filename": p.filename, "as_file": p.as_file, "sheet": p.sheet}
-                   for p in reply.pictures],
-        "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
+        "images": [] if reply.tiles else [_image(p) for p in reply.pictures],
+        "buttons": [] if reply.tiles else [[_button(b) for b in row] for row in reply.buttons],
+        "tiles": [{"caption": t.caption, "button": _button(t.button), "current": t.current,
+                   "image": None if t.picture is None else _image(t.picture)} for t in reply.tiles],
     }
+
+
+def restore_frame(replies: list[Reply], job_token: Callable[[int], str]) -> dict[str, Any]:
+    return {"type": "restore", "replies": [reply_frame(r, job_token) for r in replies]}
+
+
+def _image(picture: Picture) -> dict[str, Any]:
+    return {"data": base64.b64encode(picture.data).decode("ascii"), "content_type": picture.content_type,
+            "filename": picture.filename, "as_file": picture.as_file, "sheet": picture.sheet}
+
+
+def _button(button: Button) -> dict[str, str]:
+    return {"label": button.label, "payload": button.payload}
 
 
 def notice_frame(text: str) -> dict[str, Any]:

@@ -107,6 +107,10 @@ class ChatPage:
         ActionChains(self.driver).move_to_element(self._find_all("#text")[0]).perform()
         self.driver.execute_script("document.getElementById('log').scrollTop = 1e9")
 
+    def wait_online(self) -> None:
+        self.wait.until(lambda d: "online" in d.find_element("id", "status").get_attribute("class"),
+                        message="the page never connected its websocket")
+
     def press(self, label: str) -> None:
         buttons = [b for b in self._find_all(".log .msg.bot .buttons button") if b.text == label]
         assert buttons, f"no button {label!r} on the page"
@@ -196,3 +200,100 @@ def test_a_region_grid_on_a_phone_shows_each_candidate_at_least_120_css_px_wide(
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
                 driver.execute_script("arguments[0].closest('.msg').scrollIntoView({block: 'start'})", grid)
                 Path(target, name).write_bytes(driver.get_screenshot_as_png())
+
+
+def _started(driver, url: str) -> ChatPage:
+    """The page open and connected, past the first-use notice, with face #1 made."""
+    driver.get(url)
+    page = ChatPage(driver)
+    page.wait_online()
+    page.type("새 얼굴")
+    page.wait_for_text("AI")
+    page.press("알겠어요")
+    assert "#1" in page.wait_for_more_results(0)
+    return page
+
+
+def test_nothing_is_lost_a_reload_restores_offline_typing_waits_and_a_big_photo_is_refused(driver, tmp_path):
+    # every socket the page opens, so the test can drop one (emulated offline closes no open socket)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.sockets = [];
+        window.WebSocket = class extends WebSocket {
+          constructor(...args) { super(...args); window.sockets.push(this); }
+        };"""})
+    with dreamface_run(tmp_path) as url:
+        page = _started(driver, url)
+        page.type("눈 보여줘")
+        page.wait_for_more_results(1)
+        page.press("3")
+        assert "#2" in page.wait_for_more_results(2)
+
+        # a reload: the current face and its ancestor come back, with their buttons
+        driver.refresh()
+        page.wait_online()
+        page.wait_for_text("지난번에 만들던 얼굴이에요")
+        page.wait.until(lambda _: len(page.results()) == 2, message=f"not restored: {page.last_texts()}")
+        assert [t.split("\n")[0] for t in page.last_texts(2)] == ["#1: 새 얼굴이에요.", "#2: #1에서 눈 3번을 골랐어요."]
+        assert "되돌리기" in page.last_texts(1)[0]
+
+        # typed while offline: kept in a bubble marked "not sent", and sent once the socket is back
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
+                                                                    "downloadThroughput": -1, "uploadThroughput": -1})
+        driver.execute_script("window.sockets.at(-1).close()")   # the connection drops; reconnecting fails while offline
+        page.wait.until(lambda d: "online" not in d.find_element("id", "status").get_attribute("class"),
+                        message="the page never noticed it was offline")
+        page.type("새 얼굴 7")
+        waiting = page._find_all(".msg.me.waiting")
+        assert len(waiting) == 1 and "아직 안 보냈어요" in waiting[0].text
+        assert driver.find_element("id", "text").get_attribute("value") == ""
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                    "downloadThroughput": -1, "uploadThroughput": -1})
+        assert "#3" in page.wait_for_more_results(2)
+        assert page._find_all(".msg.me.waiting") == [] and page._find_all(".msg.me .mark") == []
+
+        # a photo over the socket's limit: refused in the page, saying the limit, and nothing sent
+        big = tmp_path / "big.png"
+        big.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(11 * 1024 * 1024))
+        mine = len(page._find_all(".msg.me"))
+        driver.find_element("id", "photo").send_keys(str(big))
+        page.wait.until(lambda _: page._find_all(".notice"), message="no notice for a photo too big")
+        assert "사진이 너무 커요. 10 MB까지" in page._find_all(".notice")[-1].text
+        assert len(page._find_all(".msg.me")) == mine
+        assert driver.find_element("id", "text").get_attribute("maxlength") == "1000"   # ground.limits.MAX_TEXT_CHARS
+
+
+def test_the_history_shows_a_thumbnail_per_face_each_a_button_back_there(driver, tmp_path):
+    """With DREAMFACE_HISTORY_SCREENSHOTS=dir the history is saved there at phone and desktop
+    widths (docs/history_phone.png and docs/history_desktop.png are made this way)."""
+    with dreamface_run(tmp_path) as url:
+        page = _started(driver, url)
+        page.type("눈 보여줘")
+        page.wait_for_more_results(1)
+        page.press("3")
+        page.wait_for_more_results(2)
+        page.type("나랑 소라 0.7로 합성")
+        page.wait_for_more_results(3)
+        page.type("더 웃게")
+        page.wait_for_more_results(4)
+        page.type("기록")
+        page.wait.until(lambda _: page._find_all(".tiles .tile"), message=f"no history tiles: {page.last_texts()}")
+        tiles = page._find_all(".tiles .tile")
+        assert [t.text for t in tiles] == ["#4 고치기: 웃음 +", "#3 합성 70% 배소라", "#2 눈 3번 고르기", "#1 새 얼굴"]
+        assert all(t.find_element("css selector", "img").get_attribute("naturalWidth") != "0" for t in tiles)
+        assert "current" in tiles[0].get_attribute("class")
+        assert "#2 눈 3번 고르기 ← #1" in page.last_texts(1)[0]
+
+        target = os.environ.get("DREAMFACE_HISTORY_SCREENSHOTS")
+        if target:
+            for name, metrics in (("history_phone.png", PHONE), ("history_desktop.png", DESKTOP)):
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+                driver.execute_script("arguments[0].closest('.msg').scrollIntoView({block: 'end'})", tiles[0])
+                Path(target, name).write_bytes(driver.get_screenshot_as_png())
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        before = len(page.results())
+        page._find_all(".tiles .tile")[2].click()                       # #2: back there
+        page.wait_for_text("#2(으)로 왔어요")
+        assert len(page.results()) > before                             # with its picture and buttons again
+        assert "#2: #1에서 눈 3번을 골랐어요." in page.last_texts(1)[0]

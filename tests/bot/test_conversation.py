@@ -296,3 +296,52 @@ async def test_status_says_which_styles_have_a_generator_up(engine):
     await say(button=payloads.encode(owner, "ack"))
     [status] = await say(text="status")
     assert status.splitlines()[-2:] == ["Drawing in the photoreal style is paused for now.", "Ready to draw in the drawn style now."]
+
+
+async def test_history_says_what_each_step_did_beside_a_sheet_with_a_button_per_face(chat):
+    from PIL import Image
+    import io
+    await chat.start("hana")
+    await chat.send("hana", "new 1")                                    # 1
+    await chat.send("hana", "show eyes")
+    await chat.send("hana", "3")                                        # 2 = eyes 3 of #1
+    await chat.send("hana", "morph me with Sora at 0.7")                # 3
+    await chat.send("hana", "more smile")                               # 4
+    await chat.send("hana", "save smiley")
+    (history,) = await chat.send("hana", "history")
+    assert history.text.split("\n")[:5] == [
+        "Your faces (newest first):", "#4 edit: smile + ← #3 · 'smiley'  ← current",
+        "#3 morph 70% Sora Bae ← #2", "#2 eyes 3 ← #1", "#1 new"]
+    (sheet,) = history.pictures
+    assert sheet.sheet and Image.open(io.BytesIO(sheet.data)).size[0] > Image.open(io.BytesIO(sheet.data)).size[1]
+    assert [b.label for row in history.buttons for b in row] == ["#4", "#3", "#2", "#1"]
+    assert [t.caption for t in history.tiles] == ["#4 edit: smile +", "#3 morph 70% Sora Bae", "#2 eyes 3", "#1 new"]
+    assert [t.current for t in history.tiles] == [True, False, False, False] and all(t.picture for t in history.tiles)
+
+    back = await chat.send("hana", button=buttons([history])["#2"])    # a face's button: back there
+    assert back[0].text.startswith("Now on #2.") and back[0].pictures
+    async with session_factory(chat.engine)() as session:
+        repo = FaceRepository(session)
+        assert (await repo.current_face(await repo.find_user("web", "hana"))).number == 2
+    assert "You have no face" in text(await chat.send("bob", button=buttons([history])["#2"].replace(
+        payloads.owner_tag(chat.conversation.owner_key("web", "hana")),
+        payloads.owner_tag(chat.conversation.owner_key("web", "bob")))))   # bob has no #2
+
+    await chat.send("hana", "lang ko")
+    (korean,) = await chat.send("hana", "기록")
+    assert korean.text.split("\n")[1:5] == [
+        "#4 고치기: 웃음 + ← #3 · 'smiley'", "#3 합성 70% 배소라 ← #2", "#2 눈 3번 고르기 ← #1  ← 지금", "#1 새 얼굴"]
+
+
+async def test_a_reopened_chat_gets_the_current_face_and_its_ancestors_back(chat):
+    assert await chat.conversation.restore("web", "nobody") == []      # a first visit: nothing, nobody created
+    async with session_factory(chat.engine)() as session:
+        assert await FaceRepository(session).find_user("web", "nobody") is None
+    await chat.start("ivy")
+    for step in ("new 1", "more smile", "older", "add glasses", "no glasses"):   # 1 … 5, a chain
+        await chat.send("ivy", step)
+    await chat.send("ivy", "back to 4")
+    restored = await chat.conversation.restore("web", "ivy")
+    assert restored[0].kind == "notice" and restored[0].text == "Here's where you left off."
+    assert [r.extra["face_number"] for r in restored[1:]] == [1, 2, 3, 4]   # oldest first, the current last
+    assert all(r.pictures and r.buttons for r in restored[1:])

@@ -184,3 +184,24 @@ async def test_a_repeated_delivery_is_dropped_by_its_nonce_and_a_blocked_user_en
             with pytest.raises(DeliveryFailed) as failed:
                 await bot.send(delivery)
             assert failed.value.permanent and "Cannot send messages to this user" in failed.value.reason
+
+
+async def test_history_is_one_contact_sheet_with_a_button_per_face(sqlite_url):
+    async with FakeDiscord() as fake:
+        bob = fake.add_user("bob", locale="en-US")
+        async with running_bot(fake, settings_for(fake, sqlite_url)):
+            await acknowledged_notice(fake, bob, await bob.slash("help"))
+            first = await result_of(fake, await bob.slash("new"))
+            await result_of(fake, await bob.press(first, "Eyes"))
+            picked = await result_of(fake, await bob.slash("pick", region="eyes", number=3))
+            assert picked.content == "#2: eyes 3 picked for #1."
+
+            await bob.say("history")
+            history = await fake.until(lambda: next((m for m in bob.bot_messages() if m.content.startswith("Your")), None))
+            assert history.content.split("\n")[1:3] == ["#2 eyes 3 ← #1  ← current", "#1 new"]
+            assert [f.filename for f in history.images] == ["dreamface-history.png"]   # one sheet, numbered #2 and #1
+            assert history.button_rows == [["#2", "#1"]]
+
+            back = await answer_of(fake, await bob.press(history, "#1"))
+            assert back.content.startswith("Now on #1.") and "#1: a new face." in back.content and back.images
+        assert fake.refusals == [] and fake.unmodelled == []

@@ -67,7 +67,7 @@ async def test_each_face_stays_on_its_model_and_morphs_across_styles_are_refused
 
     await on_backend(chat, "stylegan")
     history = text(await chat.send("alice", "history"))
-    assert "#1 new" in history and "#2 pick ← #1" in history
+    assert "#1 new" in history and "#2 eyes 3 ← #1" in history
     back = await chat.send("alice", "back to 1")
     assert images(first) and images(back) == images(first), "an old face shows its stored picture, not a re-render"
     assert "#3: #1 edited." in text(await chat.send("alice", "more smile"))       # still a montage face

@@ -382,3 +382,33 @@ async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart
     assert progress.photo != placeholder and progress.labels[:3] == ["눈", "코", "입"]
     assert [m.words for m in user.inbox()[seen:]] == [""], "the result in place, then its file, once"
     assert not any("꺼져 있어요" in m.words for m in user.inbox())
+
+
+async def test_history_is_one_contact_sheet_with_a_button_per_face(telegram: Running):
+    from PIL import Image
+    import io
+    minsu = telegram.fake.user("민수", language_code="ko")
+    await acknowledged(minsu)
+    count = len(minsu.inbox())
+    await minsu.send("/new 5")
+    first = await result_of(minsu, count)
+    count = len(minsu.inbox())
+    await minsu.press(first, "눈")
+    grid = await result_of(minsu, count)
+    count = len(minsu.inbox())
+    await minsu.press(grid, "3")
+    await result_of(minsu, count)
+
+    count = len(minsu.inbox())
+    await minsu.send("기록")
+    history = await minsu.wait_for(lambda m: m.photo is not None and "내 얼굴" in m.words, after=count)
+    assert history.caption.split("\n")[1:3] == ["#2 눈 3번 고르기 ← #1  ← 지금", "#1 새 얼굴"]
+    assert [[b["text"] for b in row] for row in history.keyboard] == [["#2", "#1"]]
+    sheet = Image.open(io.BytesIO(history.photo))
+    assert sheet.width > sheet.height                  # the two faces side by side, numbered #2 and #1
+
+    count = len(minsu.inbox())
+    await minsu.press(history, "#1")
+    back = await minsu.wait_for(lambda m: m.photo is not None, after=count)
+    assert back.caption.startswith("#1(으)로 왔어요") and "#1: 새 얼굴" in back.caption
+    assert telegram.fake.rejected == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import shutil
 import stat
@@ -18,7 +19,8 @@ from bot.messages import Reply
 from bot.web.app import DELIVERIES, LOOPS
 from bot.web.identity import COOKIE_NAME, CookieSigner, Identity, load_or_create_secret
 from bot.web.page import preferred_locale
-from bot.web.wire import MAX_PHOTO_BYTES
+from bot.web.wire import MAX_FRAME_BYTES, MAX_PHOTO_BYTES
+from ground.limits import MAX_TEXT_CHARS
 from storage.db import create_engine
 from storage.outbox import Destination, Outbox
 from web_fakes import SECRET, browser, fake_app
@@ -173,6 +175,39 @@ async def test_bad_frames_get_a_notice_and_the_socket_stays_usable(served):
     assert all(i.photo is None for i in core.conversation.seen)
     await socket.send_json({"type": "text", "text": "still here"})
     assert (await receive(socket))["text"] == f"{key} said still here"
+
+
+async def test_text_over_the_chats_limit_gets_a_notice_naming_it(served):
+    _, core, new_browser = served
+    client, _ = await new_browser()
+    socket = await client.ws_connect("/ws")
+    await socket.send_json({"type": "text", "text": "x" * (MAX_TEXT_CHARS + 1)})
+    assert f"{MAX_TEXT_CHARS} characters" in (await receive(socket, "notice"))["text"]
+    assert core.conversation.seen == []
+
+
+async def test_a_frame_over_the_sockets_limit_is_logged_and_closed_with_a_code_the_page_explains(served, caplog):
+    _, core, new_browser = served
+    client, _ = await new_browser()
+    socket = await client.ws_connect("/ws")
+    with caplog.at_level("INFO", logger="bot.web.app"):
+        with contextlib.suppress(ConnectionError):   # the server may close before the last bytes are written
+            await socket.send_bytes(b"\0" * (MAX_FRAME_BYTES + 1))
+        closed = await socket.receive(timeout=TIMEOUT)
+    assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG   # chat.js says why
+    (line,) = [r for r in caplog.records if r.name == "bot.web.app"]
+    assert line.levelname == "INFO" and "exceeds limit" in line.getMessage()
+    assert core.conversation.seen == []
+
+
+async def test_a_reopened_page_gets_where_it_left_off_first(served):
+    _, _, new_browser = served
+    client, key = await new_browser()
+    socket = await client.ws_connect("/ws?restore=1")
+    restored = await socket.receive_json(timeout=TIMEOUT)
+    assert restored["type"] == "restore" and [r["text"] for r in restored["replies"]] == [f"welcome back, {key}"]
+    again = await client.ws_connect("/ws")   # a reconnect keeps its page: nothing is sent again
+    await nothing_arrives(again)
 
 
 # --- results through the outbox, live progress ----------------------------------------------

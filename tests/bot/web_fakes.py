@@ -52,6 +52,9 @@ class EchoConversation:
     async def job_progress(self, job_ids: list[int]) -> dict[int, Reply | None]:
         return {job: self.progress.get(job) for job in job_ids}
 
+    async def restore(self, platform: str, platform_user_id: str) -> list[Reply]:
+        return [Reply(f"welcome back, {platform_user_id}", kind="notice")]
+
 
 @dataclass
 class FakeCore:

@@ -1,4 +1,6 @@
 // dreamface web chat: a websocket carries messages both ways; no framework, no build step.
+// Nothing is lost silently: what is typed offline waits, marked, and goes on reconnect; a photo
+// or text over the server's limits (the page's data attributes) is refused here with a notice.
 "use strict";
 
 (function () {
@@ -7,6 +9,9 @@
   const input = document.getElementById("text");
   const photo = document.getElementById("photo");
   const status = document.getElementById("status");
+  const limits = document.body.dataset;
+  const waiting = [];           // frames typed while offline, each with its "not sent" bubble, in order
+  let opened = false;           // a page that has connected once keeps its log: only its first socket restores
   const progress = new Map();   // job token (this page's own name of a job) -> the message its updates replace
   const finished = new Set();   // jobs whose result arrived: a late progress update is dropped
   let socket = null;
@@ -14,20 +19,28 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(`${scheme}//${location.host}/ws`);
+    socket = new WebSocket(`${scheme}//${location.host}/ws${opened ? "" : "?restore=1"}`);
     socket.onopen = () => {
+      opened = true;
       retryDelay = 500;
-      status.textContent = document.body.dataset.online;
+      status.textContent = limits.online;
       status.classList.add("online");
+      while (waiting.length && socket.readyState === WebSocket.OPEN) {
+        const { frame, message } = waiting.shift();
+        socket.send(frame);
+        message.classList.remove("waiting");
+        message.querySelector(".mark").remove();
+      }
     };
     socket.onclose = (event) => {
       status.classList.remove("online");
       if (event.code >= 4000 && event.code < 5000) {
         // the server said why in a notice (too many tabs, a blocked network): retrying would not help
-        status.textContent = document.body.dataset.closed;
+        status.textContent = limits.closed;
         return;
       }
-      status.textContent = document.body.dataset.offline;
+      if (event.code === 1009) notice(limits.frameTooBig);   // a frame over the socket's limit
+      status.textContent = limits.offline;
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10000);
     };
@@ -73,6 +86,7 @@
       }
       bubble.appendChild(figure);
     }
+    if (reply.tiles && reply.tiles.length) bubble.appendChild(tilesFor(reply.tiles));
     if (reply.buttons.length) {
       const rows = element("div", "buttons");
       for (const row of reply.buttons) {
@@ -91,10 +105,38 @@
     return bubble;
   }
 
+  // a history: a thumbnail per face with what its step did, each a button that goes back there
+  function tilesFor(tiles) {
+    const grid = element("div", "tiles");
+    for (const tile of tiles) {
+      const node = element("button", tile.current ? "tile current" : "tile");
+      node.type = "button";
+      node.dataset.payload = tile.button.payload;
+      if (tile.image) {
+        const img = element("img");
+        img.src = imageFrom(tile.image);
+        img.alt = tile.caption;
+        node.appendChild(img);
+      }
+      node.appendChild(element("span", "", tile.caption));
+      node.onclick = () => press(tile.button);
+      grid.appendChild(node);
+    }
+    return grid;
+  }
+
+  function notice(text) {
+    log.appendChild(element("div", "notice", text));
+    scrollDown();
+  }
+
   function receive(frame) {
     if (frame.type === "notice") {
-      log.appendChild(element("div", "notice", frame.text));
-      scrollDown();
+      notice(frame.text);
+      return;
+    }
+    if (frame.type === "restore") {
+      for (const reply of frame.replies) receive(reply);
       return;
     }
     if (frame.job_id !== null) {
@@ -125,26 +167,45 @@
     return message;
   }
 
-  function send(frame) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(typeof frame === "string" || frame instanceof ArrayBuffer ? frame : JSON.stringify(frame));
+  // sends a frame now, or keeps it (marked "not sent") until the socket is open again
+  function send(frame, message) {
+    frame = frame instanceof ArrayBuffer ? frame : JSON.stringify(frame);
+    if (socket && socket.readyState === WebSocket.OPEN && !waiting.length) {
+      socket.send(frame);
+      return;
+    }
+    message.classList.add("waiting");
+    message.querySelector(".bubble").appendChild(element("div", "mark", limits.notSent));
+    waiting.push({ frame, message });
+  }
+
+  // false: refused here (too long), so the text stays in the box
+  function say(text) {
+    text = text.trim();
+    if (!text) return true;
+    if (text.length > input.maxLength) {
+      notice(limits.textTooLong);
+      return false;
+    }
+    send({ type: "text", text: text }, mine(text));
     return true;
   }
 
-  function say(text) {
-    text = text.trim();
-    if (text && send({ type: "text", text: text })) mine(text);
-  }
-
   function press(button) {
-    if (send({ type: "button", payload: button.payload })) mine(button.label);
+    send({ type: "button", payload: button.payload }, mine(button.label));
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    say(input.value);
-    input.value = "";
+    if (say(input.value)) input.value = "";
     input.focus();
+  });
+
+  // the box takes at most maxlength characters; a longer paste is cut there, so say so
+  input.addEventListener("paste", (event) => {
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const kept = input.value.length - (input.selectionEnd - input.selectionStart);
+    if (kept + pasted.length > input.maxLength) notice(limits.textTooLong);
   });
 
   for (const chip of document.querySelectorAll(".chip")) {
@@ -155,14 +216,17 @@
     const file = photo.files[0];
     photo.value = "";
     if (!file) return;
-    const data = await file.arrayBuffer();
-    if (!send(data)) return;
+    if (file.size > Number(limits.photoMax)) {
+      notice(limits.photoTooBig);
+      return;
+    }
     const message = mine("");
     const img = element("img");
     img.src = URL.createObjectURL(file);
     img.alt = file.name;
     img.onload = scrollDown;
     message.querySelector(".bubble").replaceChildren(img);
+    send(await file.arrayBuffer(), message);
   });
 
   connect();
