@@ -294,6 +294,6 @@ def test_the_history_shows_a_thumbnail_per_face_each_a_button_back_there(driver,
 
         before = len(page.results())
         page._find_all(".tiles .tile")[2].click()                       # #2: back there
-        page.wait_for_text("#2(으)로 왔어요")
+        page.wait_for_text("#2로 왔어요")
         assert len(page.results()) > before                             # with its picture and buttons again
         assert "#2: #1에서 눈 3번을 골랐어요." in page.last_texts(1)[0]

@@ -410,5 +410,5 @@ async def test_history_is_one_contact_sheet_with_a_button_per_face(telegram: Run
     count = len(minsu.inbox())
     await minsu.press(history, "#1")
     back = await minsu.wait_for(lambda m: m.photo is not None, after=count)
-    assert back.caption.startswith("#1(으)로 왔어요") and "#1: 새 얼굴" in back.caption
+    assert back.caption.startswith("#1로 왔어요") and "#1: 새 얼굴" in back.caption
     assert telegram.fake.rejected == []
