@@ -21,9 +21,13 @@ same payload, per-user cap checked), 4 per user, before the clock starts; the wo
 DREAMFACE_WORKER_BATCH_SIZE's default, 8) then runs in this process from "go" until its last job
 is settled. Stage times come from timers wrapped around the production functions in this
 process (nothing in the code is changed): claim (JobControl.claim), payload (FaceJobs._load_all),
-render (Backend.render), encode (FaceJobs._picture), finalize (a batch's settling, wall clock:
-the transactions run up to 4 at once), and inside finalize: outbox (Outbox.add); "other" is the rest of the wall clock (the loop, waits, thread hand-offs).
-Statements are SQL statements sent per job (SQLite's BEGIN IMMEDIATE included, COMMIT not).
+render (Backend.render), encode (FaceJobs._picture, summed over the threads that encode a batch's
+pictures side by side), finalize (a batch's settling, wall clock: encoding the pictures, then one
+transaction), and inside finalize: outbox (Outbox.add_many); "other" is the rest of the wall
+clock (the loop, waits, thread hand-offs). A batch settles while the next one is claimed and
+handled, so the stages can add up to more than the wall clock and "other" goes negative.
+Statements are SQL statements sent per job (SQLite's BEGIN IMMEDIATE included, COMMIT not; a
+multi-row statement sent with many rows' values counts once). --batch-size sets the worker's.
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ class Stages:
                     return original(*args, **kwargs)
                 finally:
                     self.seconds[stage] += time.perf_counter() - start
+                    if after is not None:
+                        after()
         setattr(owner, attr, timed)
         self._undo.append((owner, attr, original if had_own else None))
 
@@ -174,7 +180,7 @@ async def prepare(url: str, jobs: int, size: int) -> None:
 
 # --- the worker ---------------------------------------------------------------------------------
 
-async def run_worker(url: str, config: Config, jobs: int) -> dict:
+async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> dict:
     """Drain the queued jobs with one Worker; jobs/s and ms per job per stage."""
     from facegen.provenance import EncodedPicture
     from facegen.backends import load_backend
@@ -185,7 +191,7 @@ async def run_worker(url: str, config: Config, jobs: int) -> dict:
     engine = create_engine(url)
     backend = load_backend("montage")
     faces = FaceJobs(engine)
-    worker = Worker(engine, faces.handlers(), batch_size=BATCH_SIZE, poll_seconds=0.05,
+    worker = Worker(engine, faces.handlers(), batch_size=batch_size, poll_seconds=0.05,
                     **worker_routes([backend.describe()]))
     stages = Stages()
     settled, finished = 0, asyncio.Event()
@@ -208,10 +214,10 @@ async def run_worker(url: str, config: Config, jobs: int) -> dict:
     stages.wrap(faces, "_load_all", "payload")
     stages.wrap(backend, "render", "render")
     stages.wrap(faces, "_picture", "encode")
-    stages.wrap(faces.outbox, "add", "outbox")
+    stages.wrap(faces.outbox, "add_many", "outbox")
     stages.wrap(worker, "_handle", "handle")
-    stages.wrap(worker, "process_batch", "batch")
-    stages.wrap(worker, "_settle", "settle", after=one_settled)
+    stages.wrap(worker, "_settle_handled", "settle")
+    stages.wrap(worker, "_settled", "settled", after=one_settled)
     try:
         await worker.queue.now()   # connected
         stages.count_statements(engine)
@@ -227,8 +233,10 @@ async def run_worker(url: str, config: Config, jobs: int) -> dict:
         await engine.dispose()
     s = stages.seconds
     per_job = {name: 1000 * s[name] / jobs for name in ("claim", "payload", "render", "encode", "outbox")}
-    per_job["finalize"] = 1000 * (s["batch"] - s["handle"]) / jobs
-    per_job["other"] = 1000 * (elapsed - s["claim"] - s["batch"]) / jobs + 1000 * (
+    per_job["finalize"] = 1000 * s["settle"] / jobs
+    # the rest of the wall clock; the settling of one batch overlaps the next one's claim and
+    # handling, so the stages can add up to more than the wall clock and this goes negative
+    per_job["other"] = 1000 * (elapsed - s["claim"] - s["handle"] - s["settle"]) / jobs + 1000 * (
         s["handle"] - s["payload"] - s["render"] - s["encode"]) / jobs
     if SHOW_STATEMENTS:
         print("\n".join(stages.statement_lines(jobs)))
@@ -287,14 +295,15 @@ async def run_courier(url: str, deliveries: int) -> dict:
 
 # --- one measurement ----------------------------------------------------------------------------
 
-def measure(database: str, config: Config, jobs: int, admin_url: str, courier: bool) -> tuple[dict, dict | None]:
+def measure(database: str, config: Config, jobs: int, admin_url: str, courier: bool,
+            batch_size: int) -> tuple[dict, dict | None]:
     with contextlib.ExitStack() as stack:
         if database == "sqlite":
             url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
         else:
             url = stack.enter_context(scratch_database(admin_url))
         asyncio.run(prepare(url, jobs, config.size))
-        worker = asyncio.run(run_worker(url, config, jobs))
+        worker = asyncio.run(run_worker(url, config, jobs, batch_size))
         delivered = asyncio.run(run_courier(url, jobs)) if courier else None
     return worker, delivered
 
@@ -311,6 +320,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated rows to run, e.g. 'zero-cost 1024 px none'")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL admin connection (scratch databases beside it)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="the worker's batch size")
     parser.add_argument("--smoke", action="store_true", help="4 jobs a row, one run: checks the script")
     parser.add_argument("--statements", action="store_true", help="also list the SQL statements per job, by time")
     args = parser.parse_args()
@@ -324,12 +334,14 @@ def main() -> None:
         print(f"({no_postgres}: its rows skipped)")
         databases.remove("postgresql")
     configs = [c for c in CONFIGS if not args.only or c.label in args.only.split(",")]
-    print(f"one worker process, batch size {BATCH_SIZE}, {args.runs} run(s) a row (medians), {os.cpu_count()} CPUs; "
+    print(f"one worker process, batch size {args.batch_size}, {args.runs} run(s) a row (medians), "
+          f"{os.cpu_count()} CPUs; "
           "ms per job (per delivery for the courier)")
     for database in databases:
         for config in configs:
             jobs = args.png_jobs if (config.renderer, config.encode) == ("zero-cost", "png") else args.jobs
-            results = [measure(database, config, jobs, args.admin_url, courier=config.encode == "none")
+            results = [measure(database, config, jobs, args.admin_url, courier=config.encode == "none",
+                               batch_size=args.batch_size)
                        for _ in range(args.runs)]
             w = median_of([worker for worker, _ in results])
             rates = ", ".join(f"{worker['rate']:.0f}" for worker, _ in results)

@@ -46,10 +46,10 @@ from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import EncodedPicture, encode_picture
 from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
 from facegen.sheet import candidate_sheet, drawn_side
-from storage.worker import Done, Handler
+from storage.worker import Batched, Done, Handler
 from storage.blobs import add_blob, read_blob
 from storage.db import session_factory
-from storage.faces import FaceRecord, FaceRepository
+from storage.faces import FaceRecord, FaceRepository, NewFace
 from storage.gallery import GalleryEntryRecord, GalleryRepository
 from storage.models import new_public_id
 from storage.outbox import Destination, Outbox
@@ -175,14 +175,17 @@ def job_kinds(describe: Describe = described_by_loading) -> JobKinds:
 
 # --- handlers --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass
 class _Drawn:
-    """A face made in the render thread, ready to store: its picture already carries the public
-    id the face will be stored under (so it is encoded once, with its id)."""
+    """A face made in the render thread. Its picture is encoded later (`encode`, in a thread
+    while the worker renders the next batch), with the public id the face will be stored under
+    (so it is encoded once, with its id)."""
     code: FaceCode
     public_id: str
-    picture: EncodedPicture
+    image: Image.Image
+    backend: Backend
     made: dict[str, Any]   # how it was made, kept with the face (e.g. the inversion's loss)
+    picture: EncodedPicture | None = None
 
 
 @dataclass
@@ -360,9 +363,8 @@ class FaceJobs:
 
     def _drawn(self, code: FaceCode, image: Image.Image, backend: Backend,
                made: dict[str, Any] | None = None) -> _Drawn:
-        """A new face's picture, encoded with the public id the face will be stored under."""
-        public_id = new_public_id()
-        return _Drawn(code, public_id, self._picture(image, "face", backend, public_id), made or {})
+        """A new face, its picture to be encoded with the public id it will be stored under."""
+        return _Drawn(code, new_public_id(), image, backend, made or {})
 
     def _picture(self, image: Image.Image, kind: str, backend: Backend, face_id: str | None) -> EncodedPicture:
         """The picture in the backend's format (facegen.provenance.picture_format) with its
@@ -396,29 +398,40 @@ class FaceJobs:
         if isinstance(result, Exception):
             return self._error(job, result)
         drawn: _Drawn = result
-        backend = load_backend(p["backend"])
 
-        async def store(session: AsyncSession) -> None:
-            repo = FaceRepository(session)
+        async def encode() -> None:   # Pillow's encoders release the GIL: a batch's pictures encode side by side
+            drawn.picture = await asyncio.to_thread(self._picture, drawn.image, "face", drawn.backend, drawn.public_id)
+            drawn.image = None
+
+        return Done({"operation": p["operation"], **drawn.made}, Batched(self._store_faces, (job, inputs, drawn)),
+                    prepare=encode)
+
+    async def _store_faces(self, session: AsyncSession, made: Sequence[tuple[JobRecord, _Inputs, _Drawn]]) -> None:
+        """Store a batch's new faces with their images and replies, each made its user's current
+        face, in a few multi-row statements (FaceRepository.add_faces, Outbox.add_many)."""
+        new = []
+        for job, inputs, drawn in made:
+            p = job.payload
+            backend = load_backend(p["backend"])
             other = inputs.other
             if inputs.fitted is not None:   # kept even if the user is gone: the next morph needs no fit
                 other = await store_gallery_face(session, inputs.entry, inputs.fitted, worker_id=job.worker_id)
-            user = await repo.get_user(p["user_id"])
-            if user is None:   # the user deleted their data meanwhile: nothing to store
-                return
-            await self._photo_used(session, p)
-            face = await repo.add_face(
-                user, parent=inputs.parent, other_parent=other, operation=p["operation"],
+            new.append(NewFace(
+                user_id=p["user_id"], parent=inputs.parent, other_parent=other, operation=p["operation"],
                 params={**p["params"], **drawn.made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=drawn.code.to_bytes(), image=drawn.picture.data, image_content_type=drawn.picture.content_type,
-                public_id=drawn.public_id, job_id=job.id, worker_id=job.worker_id)
-            await repo.set_current_face(user, face)
-            await self.outbox.add(session, _destination(p), {
-                "type": "face", "face_id": face.id, "number": face.number, "operation": p["operation"],
+                public_id=drawn.public_id, job_id=job.id, worker_id=job.worker_id))
+        faces = await FaceRepository(session).add_faces(new)
+        replies = []
+        for (job, inputs, _), face in zip(made, faces):
+            if face is None:   # the user deleted their data meanwhile: nothing stored
+                continue
+            await self._photo_used(session, job.payload)
+            replies.append((_destination(job.payload), {
+                "type": "face", "face_id": face.id, "number": face.number, "operation": job.payload["operation"],
                 "parent_number": None if inputs.parent is None else inputs.parent.number,
-            }, job_id=job.id)
-
-        return Done({"operation": p["operation"], **drawn.made}, store)
+            }, job.id))
+        await self.outbox.add_many(session, replies)
 
     # -- face.sheet
 

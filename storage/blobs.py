@@ -43,11 +43,11 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import Select, delete, event, select, update
+from sqlalchemy import Select, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ground.config import ConfigError, PREFIX, Settings
@@ -270,6 +270,21 @@ async def add_blob(session: AsyncSession, data: bytes, content_type: str) -> int
     session.add(blob)
     await session.flush()
     return blob.id
+
+
+async def add_blobs(session: AsyncSession, pictures: Sequence[tuple[bytes, str]]) -> list[int]:
+    """`add_blob` for many (bytes, content type) pairs in one multi-row insert; their ids, in order."""
+    rows = []
+    for data, content_type in pictures:
+        if "/" not in content_type:
+            raise ValueError(f"content type must look like 'image/png', got {content_type!r}")
+        data = bytes(data)
+        in_row, location, sha256 = await _store_bytes(session, data)
+        rows.append(dict(sha256=sha256, content_type=content_type, size=len(data), data=in_row, location=location))
+    if not rows:
+        return []
+    result = await session.execute(insert(Blob).returning(Blob.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
 
 
 async def read_blob(session: AsyncSession, blob_id: int) -> BlobData:

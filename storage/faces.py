@@ -14,17 +14,18 @@ typed or clicked, and by database id only for references the system made itself 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.blobs import BlobData, add_blob, delete_blobs, read_blob
-from storage.models import Face, Job, User, new_public_id
+from storage.blobs import BlobData, add_blob, add_blobs, delete_blobs, read_blob
+from storage.models import Face, Job, User, new_public_id, utcnow
 
 
 class NotYourFace(ValueError):
@@ -66,6 +67,24 @@ class FaceRecord:
     created_at: datetime
     worker_id: str | None = None     # the worker process that rendered it (None: made in the chat process)
     public_id: str | None = None     # what its pictures carry (storage.models.new_public_id); None: made before
+
+
+@dataclass(frozen=True)
+class NewFace:
+    """One face for `FaceRepository.add_faces`: `add_face`'s arguments, with the user by id."""
+    user_id: int
+    parent: FaceRecord | None
+    other_parent: FaceRecord | None
+    operation: str
+    params: dict[str, Any]
+    backend: str
+    checkpoint_id: str
+    code: bytes
+    image: bytes
+    image_content_type: str
+    public_id: str
+    job_id: int | None = None
+    worker_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +218,58 @@ class FaceRepository:
         created_at = face.created_at if self._dialect == "postgresql" else face.created_at.replace(tzinfo=None)
         return replace(_face_record((face, None, None)), created_at=created_at,
                        parent_number=_number_if_own(parent, user), other_parent_number=_number_if_own(other_parent, user))
+
+    async def add_faces(self, new: Sequence[NewFace]) -> list[FaceRecord | None]:
+        """Store many new faces (a worker's batch), each as `add_face` does and made its user's
+        current face, in four statements whatever their number: the users read and locked (in id
+        order, so two batches never wait on each other in a circle), the images, the faces, then
+        every user's counter and current face. None for a face whose user is gone."""
+        user_ids = sorted({face.user_id for face in new})
+        counts = dict((await self._session.execute(
+            select(User.id, User.face_count).where(User.id.in_(user_ids)).order_by(User.id)
+            .with_for_update())).all())
+        kept = [face for face in new if face.user_id in counts]
+        for face in kept:
+            if face.parent is not None and face.parent.user_id != face.user_id:
+                raise NotYourFace(f"face {face.parent.id} does not belong to user {face.user_id}")
+        blob_ids = await add_blobs(self._session, [(face.image, face.image_content_type) for face in kept])
+        created_at = utcnow()
+        rows = []
+        for face, blob_id in zip(kept, blob_ids):
+            counts[face.user_id] += 1
+            rows.append(dict(
+                user_id=face.user_id, number=counts[face.user_id], operation=face.operation,
+                params=dict(face.params), backend=face.backend, checkpoint_id=face.checkpoint_id,
+                code=bytes(face.code), image_blob_id=blob_id, job_id=face.job_id, worker_id=face.worker_id,
+                public_id=face.public_id, parent_id=None if face.parent is None else face.parent.id,
+                other_parent_id=None if face.other_parent is None else face.other_parent.id,
+                hidden=False, flagged=False, created_at=created_at))
+        face_ids = list((await self._session.execute(
+            insert(Face).returning(Face.id, sort_by_parameter_order=True), rows)).scalars()) if rows else []
+        current = {row["user_id"]: face_id for row, face_id in zip(rows, face_ids)}   # each user's last
+        if current:
+            await self._session.execute(update(User), [
+                {"id": user_id, "face_count": counts[user_id], "current_face_id": face_id}
+                for user_id, face_id in sorted(current.items())])
+        shown_at = created_at if self._dialect == "postgresql" else created_at.replace(tzinfo=None)
+        made = iter(zip(rows, face_ids))
+        out: list[FaceRecord | None] = []
+        for face in new:
+            if face.user_id not in counts:
+                out.append(None)
+                continue
+            row, face_id = next(made)
+            out.append(FaceRecord(
+                id=face_id, user_id=face.user_id, number=row["number"], parent_id=row["parent_id"],
+                other_parent_id=row["other_parent_id"],
+                parent_number=face.parent.number if face.parent is not None else None,
+                other_parent_number=(face.other_parent.number if face.other_parent is not None
+                                     and face.other_parent.user_id == face.user_id else None),
+                operation=face.operation, params=row["params"], backend=face.backend,
+                checkpoint_id=face.checkpoint_id, code=row["code"], image_blob_id=row["image_blob_id"],
+                job_id=face.job_id, hidden=False, flagged=False, created_at=shown_at,
+                worker_id=face.worker_id, public_id=face.public_id))
+        return out
 
     async def get_face_by_number(self, user: UserRecord, number: int) -> FaceRecord | None:
         """The user's face #number: the lookup for anything a user typed or clicked."""

@@ -111,8 +111,9 @@ class Outbox:
         self._autocommit = (engine.execution_options(isolation_level="AUTOCOMMIT")
                             if self.dialect == "postgresql" else None)
 
-    async def _run(self, session: AsyncSession | AsyncConnection, query: q.Query, **params: Any):
-        return await session.execute(query.for_dialect(self.dialect), params)
+    async def _run(self, session: AsyncSession | AsyncConnection, query: q.Query,
+                   many: Sequence[dict[str, Any]] | None = None, **params: Any):
+        return await session.execute(query.for_dialect(self.dialect), params if many is None else many)
 
     async def _rows(self, query: q.Query, **params: Any) -> list[Row]:
         """One statement on its own: in autocommit on PostgreSQL (no BEGIN and COMMIT round
@@ -133,6 +134,17 @@ class Outbox:
                         chat_id=destination.chat_id, target=destination.target, payload=payload,
                         max_attempts=max_attempts)   # (and, on PostgreSQL, the wake-up: one statement)
         return nonce
+
+    async def add_many(self, session: AsyncSession,
+                       replies: Sequence[tuple[Destination, dict[str, Any], int | None]], *,
+                       max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        """`add` for many (destination, payload, job id) replies at once (a worker's batch): one
+        statement sent with every reply's values (executemany)."""
+        if replies:
+            await self._run(session, q.INSERT_DELIVERY, [   # (on PostgreSQL each row wakes its platform)
+                dict(nonce=uuid.uuid4().hex, job_id=job_id, platform=destination.platform,
+                     chat_id=destination.chat_id, target=destination.target, payload=payload,
+                     max_attempts=max_attempts) for destination, payload, job_id in replies])
 
     async def send_later(self, destination: Destination, payload: dict[str, Any], *,
                          job_id: int | None = None) -> str:

@@ -226,6 +226,37 @@ FINISH_JOB = Query(
     params={"result": JSON(none_as_null=True), "final": Boolean(), "delay": Double()},
 )
 
+# many jobs' transitions in one statement: each job's outcome is a row of the JSON array :outcomes
+# ({id, attempt, state, result, error, delay, refund, final}, as FINISH_JOB's parameters), read
+# as a table (json_each on SQLite, json_to_recordset on PostgreSQL) and joined to its job
+_FINISH_JOBS_SET = """state = v.state, result = v.result, error = v.error,
+              run_at = {now} + v.delay, attempt = jobs.attempt - v.refund,
+              finished_at = CASE WHEN v.final THEN {now} ELSE NULL END,
+              worker_id = NULL, lease_expires_at = NULL"""
+_FINISH_JOBS_WHERE = ("jobs.id = v.id AND jobs.state = 'running' AND jobs.worker_id = :worker_id "
+                      "AND jobs.attempt = v.attempt")
+
+FINISH_JOBS = Query(
+    "FINISH_JOB for a batch: the same guard per job, each with its own transition; returns the jobs "
+    "that were still ours (the others were rescued or cancelled meanwhile and changed nothing).",
+    f"""UPDATE jobs SET {_FINISH_JOBS_SET}
+       FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.attempt') AS attempt,
+                    json_extract(value, '$.state') AS state, json_extract(value, '$.result') AS result,
+                    json_extract(value, '$.error') AS error, json_extract(value, '$.delay') AS delay,
+                    json_extract(value, '$.refund') AS refund, json_extract(value, '$.final') AS final
+             FROM json_each(:outcomes)) AS v
+       WHERE {_FINISH_JOBS_WHERE}
+       RETURNING id""",
+    postgresql=f"""WITH finished AS (
+           UPDATE jobs SET {_FINISH_JOBS_SET}
+           FROM json_to_recordset(CAST(:outcomes AS json)) AS v(id bigint, attempt integer, state text,
+                result json, error text, delay double precision, refund integer, final boolean)
+           WHERE {_FINISH_JOBS_WHERE}
+           RETURNING jobs.id, jobs.state, jobs.queue)
+        SELECT id, CASE WHEN state = 'queued' THEN pg_notify('dreamface_jobs', queue) END AS woke
+        FROM finished""",
+)
+
 # a queued job is cancelled at once; a running one is flagged for its worker's next heartbeat
 _CANCEL_SET = """state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
               finished_at = CASE WHEN state = 'queued' THEN {now} ELSE finished_at END,

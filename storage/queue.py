@@ -268,6 +268,20 @@ class JobControl:
                 raise JobLost(job.id)
             yield session
 
+    @asynccontextmanager
+    async def finalize_many(self, settled: Sequence[tuple[JobRecord, Transition]], worker_id: str
+                            ) -> AsyncIterator[tuple[AsyncSession, frozenset[int]]]:
+        """`finalize` for a batch in one transaction and one statement (queries.FINISH_JOBS): yields
+        the session and the ids of the jobs that were still ours. The others (rescued or cancelled
+        meanwhile) changed nothing, and the caller must not write their results."""
+        outcomes = [_finish_params(job, worker_id, transition) for job, transition in settled]
+        for row in outcomes:
+            del row["worker_id"]
+        async with self._sessions() as session, session.begin():
+            rows = await self._run(session, q.FINISH_JOBS, worker_id=worker_id,
+                                   outcomes=json.dumps(outcomes, separators=(",", ":")))
+            yield session, frozenset(row.id for row in rows)
+
     async def finish(self, job: JobRecord, worker_id: str, transition: Transition) -> bool:
         """`finalize` without extra writes (one statement); False when the job was no longer ours."""
         return bool(await self._rows(q.FINISH_JOB, **_finish_params(job, worker_id, transition)))

@@ -9,6 +9,16 @@ A handler takes a batch of claimed jobs of one kind and returns one outcome per 
 face node, its image and the replies), `RetryLater(reason)` or `Fail(reason)`. A plain function
 runs in a thread so heartbeats go on during CPU work; a coroutine function is awaited. A
 handler that raises retries its jobs with backoff, then fails them with the error recorded.
+
+A batch settles in one transaction: one guarded finish for all its jobs (queries.FINISH_JOBS),
+then the writes of the jobs that were still ours; a write that is `Batched(many, item)` is done
+together with the batch's others of the same `many` (one multi-row insert instead of one per
+job). When that transaction fails for any reason but an outage, each job settles in a
+transaction of its own, so one bad write costs only its own job an attempt.
+
+The loop is a small pipeline: while batch N settles (and its pictures are written), the worker
+claims and handles batch N+1, so a GPU renders while the CPU stores. At most SETTLING_BATCHES
+batches settle at once; when the queue is empty or the worker stops, they finish first.
 """
 
 from __future__ import annotations
@@ -35,7 +45,9 @@ from storage.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 Write = Callable[[AsyncSession], Awaitable[None]]
-SETTLE_CONCURRENCY = 4   # finalize transactions of one batch in flight at once (stays inside the pool)
+WriteMany = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+SETTLING_BATCHES = 1   # batches settling at once (while the next one is claimed and handled)
+SETTLE_CONCURRENCY = 4   # per-job finalize transactions in flight at once (the fallback; stays inside the pool)
 # the job state a transition leads to → the outcome dreamface_jobs_finished_total counts
 OUTCOME_OF_STATE = {"done": "done", "failed": "failed", "queued": "retried", "cancelled": "cancelled"}
 
@@ -44,6 +56,20 @@ OUTCOME_OF_STATE = {"done": "done", "failed": "failed", "queued": "retried", "ca
 class Done:
     result: dict[str, Any] = field(default_factory=dict)
     write: Write | None = None   # extra writes committed with the result, or not at all
+    # work for the result that needs no database (e.g. encoding its picture): run before the
+    # write, while the worker handles the next batch; if it raises, the job is retried
+    prepare: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A write that can be done together with the same batch's others of the same `many`: the
+    worker calls `many(session, [item, ...])` once for them all; alone, `many(session, [item])`."""
+    many: WriteMany
+    item: Any
+
+    async def __call__(self, session: AsyncSession) -> None:
+        await self.many(session, [self.item])
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,7 @@ class Fail:
 
 
 Outcome = Done | RetryLater | Fail
+Handled = tuple[list[JobRecord], list[Outcome | BaseException], float]   # one kind's jobs, outcomes, start
 Handler = Callable[[Sequence[JobRecord]], Union[Sequence[Outcome], Awaitable[Sequence[Outcome]]]]
 
 
@@ -91,10 +118,11 @@ class Worker:
         self.queue = JobControl(engine)   # a worker never enqueues, so it needs no kinds
         self.presence = Presence(engine)
         self._engine = engine
-        self._in_flight: dict[int, JobRecord] = {}
-        self._batch_started = time.monotonic()
+        self._in_flight: dict[int, JobRecord] = {}   # claimed and not settled yet (handled or settling)
         self._cancel_requested: set[int] = set()
-        self._settling = asyncio.Semaphore(SETTLE_CONCURRENCY)
+        self._finishing: set[int] = set()   # being finished: their settling, not the heartbeat, says if lost
+        self._settling: set[asyncio.Task] = set()    # batches being settled in the background
+        self._one_by_one = asyncio.Semaphore(SETTLE_CONCURRENCY)
 
     @property
     def id(self) -> str:
@@ -111,10 +139,26 @@ class Worker:
                                       presence=self.presence, owner=self.id, what=f"worker {self.id}")
 
     async def _claim_and_run(self, stop: asyncio.Event) -> int:
-        batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds, self.routes)
-        if batch:
-            await self._run_until_stopped(batch, stop)
-        return len(batch)
+        """Claim and handle a batch, leaving it to settle in the background while the next one
+        is claimed; with nothing claimed, or stopping, wait until every batch has settled."""
+        claimed = 0
+        try:
+            batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds, self.routes)
+            claimed = len(batch)
+            if batch:
+                await self._run_until_stopped(batch, stop)
+        finally:
+            if stop.is_set() or not claimed:
+                await self._settled_down_to(0)
+        return claimed
+
+    async def _settled_down_to(self, batches: int) -> None:
+        """Wait until at most `batches` batches are settling; a settling that failed raises here."""
+        while len(self._settling) > batches:
+            done, _ = await asyncio.wait(self._settling, return_when=asyncio.FIRST_COMPLETED)
+            self._settling -= done
+            for task in done:
+                task.result()
 
     async def run_once(self) -> int:
         """Claim one batch and run it to the end; returns how many jobs were claimed."""
@@ -124,49 +168,122 @@ class Worker:
         return len(batch)
 
     async def _run_until_stopped(self, batch: list[JobRecord], stop: asyncio.Event) -> None:
-        task = asyncio.create_task(self.process_batch(batch))
+        """Handle the batch and start its settling; a stop past the grace releases it instead."""
+        task = asyncio.create_task(self._handle_batch(batch))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        if task.done() or self.shutdown_grace is None:
-            await task
-            return
-        done, _ = await asyncio.wait({task}, timeout=self.shutdown_grace)
-        if done:
-            await task
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        for job in list(self._in_flight.values()):
+        if not task.done() and self.shutdown_grace is not None:
+            await asyncio.wait({task}, timeout=self.shutdown_grace)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await self._release([job for job in batch if self._in_flight.get(job.id) is job])
+                return
+        handled = await task
+        await self._settled_down_to(SETTLING_BATCHES - 1)
+        self._settling.add(asyncio.create_task(self._settle_handled(handled)))
+
+    async def _release(self, jobs: Sequence[JobRecord]) -> None:
+        """Back in line without counting the attempt (a stop past its grace)."""
+        for job in jobs:
             await retry_while_unavailable(lambda job=job: self.queue.finish(job, self.id, Transition.released()),
                                           f"release job {job.id}", give_up_after=self.lease_seconds)
-        self._in_flight.clear()
+            self._in_flight.pop(job.id, None)
 
     # --- one batch --------------------------------------------------------------------------
 
     async def process_batch(self, batch: Sequence[JobRecord]) -> None:
-        # _in_flight holds the jobs not yet settled; a shutdown past its grace releases those
-        self._in_flight = {job.id: job for job in batch}
-        self._batch_started = time.monotonic()
+        """Handle a batch and settle it."""
+        await self._settle_handled(await self._handle_batch(batch))
+
+    async def _handle_batch(self, batch: Sequence[JobRecord]) -> list[Handled]:
+        """Run the handlers, one call per kind: (jobs, their outcomes, when they started) per kind."""
+        # _in_flight holds the jobs not yet settled; a shutdown past its grace releases this batch's
+        self._in_flight.update((job.id, job) for job in batch)
+        started = time.monotonic()
         by_kind: dict[str, list[JobRecord]] = {}
         for job in batch:
             by_kind.setdefault(job.kind, []).append(job)
             metrics.JOB_QUEUE_WAIT.labels(job.kind).observe(max(0.0, (job.started_at or job.run_at) - job.run_at))
+        handled = []
         for kind, jobs in by_kind.items():
             metrics.BATCH_SIZE.labels(kind).observe(len(jobs))
             with log_context(job_id=",".join(str(job.id) for job in jobs)):
-                outcomes = await self._handle(kind, jobs)
-            # each job settles in its own transaction; running them side by side lets the
-            # database commit them together instead of one flush per job
-            await asyncio.gather(*(self._settle_if_ours(job, outcome) for job, outcome in zip(jobs, outcomes)))
-        self._in_flight = {}
+                handled.append((jobs, await self._handle(kind, jobs), started))
+        return handled
 
-    async def _settle_if_ours(self, job: JobRecord, outcome: Outcome | BaseException) -> None:
-        async with self._settling:
+    async def _settle_handled(self, handled: list[Handled]) -> None:
+        for jobs, outcomes, started in handled:
+            await self._settle_batch(jobs, outcomes, started)
+
+    async def _settle_batch(self, jobs: Sequence[JobRecord], outcomes: Sequence[Outcome | BaseException],
+                            started: float) -> None:
+        """Prepare the outcomes (side by side), then store them in one transaction; where that
+        fails (not an outage, which is waited out), job by job."""
+        outcomes = await asyncio.gather(*(self._prepared(job, outcome) for job, outcome in zip(jobs, outcomes)))
+        ours = [(job, outcome, self._transition(job, outcome))   # not lost to a rescue meanwhile
+                for job, outcome in zip(jobs, outcomes) if self._in_flight.get(job.id) is job]
+        if not ours:
+            return
+        ids = {job.id for job, _, _ in ours}
+        self._finishing |= ids
+        try:
+            finished = await retry_while_unavailable(lambda: self._store_together(ours), f"finish jobs {sorted(ids)}")
+        except Exception:
+            log.exception("worker %s: storing jobs %s together failed; storing them one by one",
+                          self.id, [job.id for job, _, _ in ours])
+            await asyncio.gather(*(self._settle_alone(job, outcome, started) for job, outcome, _ in ours))
+            return
+        finally:
+            self._finishing -= ids
+        for job, _, transition in ours:
+            if job.id not in finished:
+                log.info("worker %s: job %s was rescued or cancelled before it finished; result dropped",
+                         self.id, job.id)
+            self._settled(job, OUTCOME_OF_STATE[transition.state] if job.id in finished else "lost", started)
+
+    async def _prepared(self, job: JobRecord, outcome: Outcome | BaseException) -> Outcome | BaseException:
+        if not isinstance(outcome, Done) or outcome.prepare is None:
+            return outcome
+        try:
+            await outcome.prepare()
+        except Exception as exc:   # like a handler that raised: the job is retried
+            log.exception("worker %s: preparing the result of job %s failed", self.id, job.id)
+            return exc
+        return outcome
+
+    async def _store_together(self, ours: Sequence[tuple[JobRecord, Outcome | BaseException, Transition]]
+                              ) -> frozenset[int]:
+        """One transaction: the guarded finish of every job, then the writes of those still ours."""
+        async with self.queue.finalize_many([(job, transition) for job, _, transition in ours], self.id) as (
+                session, finished):
+            writes = [outcome.write for job, outcome, transition in ours
+                      if job.id in finished and transition.state == "done" and isinstance(outcome, Done)
+                      and outcome.write is not None]
+            together: dict[WriteMany, list[Any]] = {}
+            for write in writes:
+                if isinstance(write, Batched):
+                    together.setdefault(write.many, []).append(write.item)
+            for many, items in together.items():
+                await many(session, items)
+            for write in writes:
+                if not isinstance(write, Batched):
+                    await write(session)
+        return finished
+
+    def _settled(self, job: JobRecord, counted: str, started: float) -> None:
+        """A job left this worker (done, failed, retried, cancelled or lost): forget it, count it."""
+        self._in_flight.pop(job.id, None)
+        self._cancel_requested.discard(job.id)
+        metrics.JOBS_FINISHED.labels(job.kind, counted).inc()
+        metrics.JOB_RUN.labels(job.kind).observe(time.monotonic() - started)
+
+    async def _settle_alone(self, job: JobRecord, outcome: Outcome | BaseException, started: float) -> None:
+        async with self._one_by_one:
             if self._in_flight.get(job.id) is job:   # not lost to a rescue meanwhile
-                await self._settle(job, outcome)
-                self._in_flight.pop(job.id, None)
+                await self._settle(job, outcome, started)
 
     async def _handle(self, kind: str, jobs: list[JobRecord]) -> list[Outcome | BaseException]:
         handler = self.handlers.get(kind)
@@ -200,12 +317,12 @@ class Worker:
         return Transition.retryable(job, f"handler returned {outcome!r}, not Done/RetryLater/Fail",
                                     base=self.retry_base)
 
-    async def _settle(self, job: JobRecord, outcome: Outcome | BaseException) -> None:
+    async def _settle(self, job: JobRecord, outcome: Outcome | BaseException, started: float) -> None:
+        """Store one job's outcome in a transaction of its own."""
         user = None if job.user_id is None else pseudonym(job.user_id)
         with log_context(job_id=job.id, user=user):
             counted = await self._store_outcome(job, outcome)
-        metrics.JOBS_FINISHED.labels(job.kind, counted).inc()
-        metrics.JOB_RUN.labels(job.kind).observe(time.monotonic() - self._batch_started)
+        self._settled(job, counted, started)
 
     async def _store_outcome(self, job: JobRecord, outcome: Outcome | BaseException) -> str:
         """Store the outcome (with the handler's writes), waiting out database outages; returns
@@ -264,5 +381,7 @@ class Worker:
         still = [job_id for job_id, job in asked.items() if self._in_flight.get(job_id) is job]
         self._cancel_requested |= lease.cancel_requested.intersection(still)
         for job_id in lease.lost.intersection(still):
+            if job_id in self._finishing:   # finished by its settling meanwhile, or found lost there
+                continue
             log.warning("worker %s: lost job %s (lease rescued); its result will be dropped", self.id, job_id)
             self._in_flight.pop(job_id, None)

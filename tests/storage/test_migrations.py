@@ -295,3 +295,24 @@ async def test_unusable_database_url_is_a_clear_config_error(bad, db_cli, capsys
         await open_database(Settings.from_env({"DREAMFACE_DATABASE_URL": bad}))
     assert await asyncio.to_thread(db_cli, bad, "upgrade") == 2
     assert "DREAMFACE_DATABASE_URL" in capsys.readouterr().err
+
+
+async def test_pictures_are_stored_without_a_compression_try_on_postgresql(database_url):
+    """0010: JPEG and PNG bytes are compressed already; PostgreSQL keeps them out of line
+    without trying pglz first (EXTERNAL), and back to its default on a downgrade."""
+    engine = create_engine(database_url)
+    storage = text("SELECT CAST(attstorage AS text) FROM pg_attribute "
+                   "WHERE attrelid = 'blobs'::regclass AND attname = 'data'")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate(command.upgrade, "head"))
+        if engine.dialect.name != "postgresql":
+            return   # SQLite has no such setting: the revision is a no-op there
+        async with engine.connect() as conn:
+            assert (await conn.execute(storage)).scalar_one() == "e"
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate(command.downgrade, "0009"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(storage)).scalar_one() == "x"
+    finally:
+        await engine.dispose()
