@@ -130,6 +130,12 @@ def _user_record(user: User) -> UserRecord:
         created_at=user.created_at)
 
 
+def _hidden_by_descent(parent: FaceRecord | None, other_parent: FaceRecord | None) -> bool:
+    """A face made from one the moderators hid (its job ran while they hid it) is hidden too,
+    and flagged for review: no visible near-copy of a hidden face."""
+    return any(p is not None and p.hidden for p in (parent, other_parent))
+
+
 class FaceRepository:
     """Users and faces, read and written in the caller's transaction (nothing here commits)."""
 
@@ -203,7 +209,7 @@ class FaceRepository:
             update(User).where(User.id == user.id).values(face_count=User.face_count + 1)
             .returning(User.face_count).execution_options(synchronize_session=False))).scalar_one()
         blob_id = await add_blob(self._session, image, image_content_type)
-        inherited = any(p is not None and p.hidden for p in (parent, other_parent))
+        inherited = _hidden_by_descent(parent, other_parent)
         face = Face(
             user_id=user.id, number=number, operation=operation, params=dict(params), backend=backend,
             checkpoint_id=checkpoint_id, code=bytes(code), image_blob_id=blob_id, job_id=job_id, worker_id=worker_id,
@@ -243,7 +249,8 @@ class FaceRepository:
                 code=bytes(face.code), image_blob_id=blob_id, job_id=face.job_id, worker_id=face.worker_id,
                 public_id=face.public_id, parent_id=None if face.parent is None else face.parent.id,
                 other_parent_id=None if face.other_parent is None else face.other_parent.id,
-                hidden=False, flagged=False, created_at=created_at))
+                hidden=_hidden_by_descent(face.parent, face.other_parent),
+                flagged=_hidden_by_descent(face.parent, face.other_parent), created_at=created_at))
         face_ids = list((await self._session.execute(
             insert(Face).returning(Face.id, sort_by_parameter_order=True), rows)).scalars()) if rows else []
         current = {row["user_id"]: face_id for row, face_id in zip(rows, face_ids)}   # each user's last
@@ -267,7 +274,7 @@ class FaceRepository:
                                      and face.other_parent.user_id == face.user_id else None),
                 operation=face.operation, params=row["params"], backend=face.backend,
                 checkpoint_id=face.checkpoint_id, code=row["code"], image_blob_id=row["image_blob_id"],
-                job_id=face.job_id, hidden=False, flagged=False, created_at=shown_at,
+                job_id=face.job_id, hidden=row["hidden"], flagged=row["flagged"], created_at=shown_at,
                 worker_id=face.worker_id, public_id=face.public_id))
         return out
 

@@ -219,6 +219,8 @@ async def test_a_face_made_from_a_hidden_one_is_hidden_and_flagged_for_review(se
     give the owner a visible near-copy."""
     from dataclasses import replace
 
+    from storage.faces import NewFace
+
     async def add(repo):
         user = await repo.get_or_create_user("web", "hider")
         shown, hidden = await _add(repo, user, seed=1), replace(await _add(repo, user, seed=2), hidden=True)
@@ -227,3 +229,13 @@ async def test_a_face_made_from_a_hidden_one_is_hidden_and_flagged_for_review(se
     plain, edited, morphed = await _in_tx(sessions, add)
     assert (plain.hidden, plain.flagged) == (False, False)
     assert (edited.hidden, edited.flagged) == (morphed.hidden, morphed.flagged) == (True, True)
+
+    async def add_batch(repo):   # a worker's batch goes through add_faces: the same rule
+        user = await repo.get_or_create_user("web", "hider")
+        hidden = replace(await _add(repo, user, seed=6), hidden=True)
+        made = await repo.add_faces([NewFace(user.id, parent, None, "edit", {}, "montage", "montage-v1", _code(7),
+                                             b"png", "image/png", f"df-batch{n}") for n, parent in ((1, hidden), (2, None))])
+        stored = [await repo.get_face_by_id(face.id) for face in made]
+        return made, stored
+    made, stored = await _in_tx(sessions, add_batch)
+    assert [(f.hidden, f.flagged) for f in made] == [(f.hidden, f.flagged) for f in stored] == [(True, True), (False, False)]
