@@ -111,6 +111,17 @@ def _locale_of(hint: str | None) -> str | None:
     return base if base in c.LOCALES else None
 
 
+MAX_HELD = 10   # messages kept while the first-use notice waits to be acknowledged (the latest ones)
+
+
+def _held(pending: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages waiting for the notice (a state written before several were kept holds one)."""
+    if pending.get("kind") != "notice":
+        return []
+    held = pending.get("held") or []
+    return [held] if isinstance(held, dict) else list(held)
+
+
 class Conversation:
     def __init__(self, engine: AsyncEngine, *, default_backend: str = "montage", size: int = DEFAULT_SIZE,
                  user_job_cap: int = DEFAULT_USER_JOB_CAP, job_expiry_seconds: float = DEFAULT_EXPIRY_SECONDS,
@@ -291,26 +302,30 @@ class Conversation:
         if pending.get("kind") == "notice" and turn.incoming.text is not None \
                 and isinstance(parse(turn.incoming.text, turn.locale), c.Confirm):
             return await self._acknowledge(turn)
-        held = {"text": turn.incoming.text, "photo_blob_id": turn.photo_blob_id}
+        held = _held(pending) + [{"text": turn.incoming.text, "photo_blob_id": turn.photo_blob_id}]
         async with self.sessions() as session, session.begin():
-            await ChatStates(session).update(turn.user.id, pending={"kind": "notice", "held": held})
+            await ChatStates(session).update(turn.user.id, pending={"kind": "notice", "held": held[-MAX_HELD:]})
         button = Button(say(turn.locale, "notice_button"), payloads.encode(turn.tag, "ack"))
         return [turn.reply("notice", buttons=((button,),))]
 
     async def _acknowledge(self, turn: Turn) -> list[Reply]:
-        pending = turn.state.pending or {}
-        held = pending.get("held") if pending.get("kind") == "notice" else None
+        """The thanks, then every message that waited for the notice, in the order sent."""
+        held = _held(turn.state.pending or {})
         async with self.sessions() as session, session.begin():
             await ChatStates(session).update(turn.user.id, pending=None, notice_acknowledged=True)
         replies = [turn.reply("notice_thanks")]
-        if held and (held.get("text") or held.get("photo_blob_id")):
-            later = replace(turn, incoming=replace(turn.incoming, text=held.get("text"), photo=None, button=None),
-                            state=replace(turn.state, pending=None, notice_acknowledged=True),
-                            photo_blob_id=held.get("photo_blob_id"))
+        state = replace(turn.state, pending=None, notice_acknowledged=True)
+        for message in held:
+            if not (message.get("text") or message.get("photo_blob_id")):
+                continue
+            later = replace(turn, incoming=replace(turn.incoming, text=message.get("text"), photo=None, button=None),
+                            state=state, photo_blob_id=message.get("photo_blob_id"))
             try:
                 replies += await self._message(later)
-            except Refused as refusal:   # the thanks still goes out, then why the held message can't run
+            except Refused as refusal:   # the thanks still goes out, then why this message can't run
                 replies += later.error(refusal.key, **refusal.values)
+            async with self.sessions() as session:   # the next one sees what this one changed
+                state = await ChatStates(session).get(turn.user.id)
         return replies
 
     async def _message(self, turn: Turn) -> list[Reply]:
