@@ -251,7 +251,8 @@ class Conversation:
                 chain.append(parent)
             key = self.owner_key(platform, platform_user_id)
             replies = [await self._face_reply(session, user.locale, key, f) for f in reversed(chain)]
-        return [Reply(say(user.locale, "restored"), kind="notice"), *replies]
+        chosen = {"locale": user.locale} if user.locale_chosen else {}   # the page speaks the language chosen
+        return [Reply(say(user.locale, "restored"), kind="notice", extra=chosen), *replies]
 
     # --- a turn -------------------------------------------------------------------------------
 
@@ -667,7 +668,7 @@ class Conversation:
     async def _language(self, turn: Turn, cmd: c.SetLanguage) -> list[Reply]:
         async with self.sessions() as session, session.begin():
             await ChatStates(session).set_locale(turn.user.id, cmd.locale, chosen=True)
-        return [Reply(say(cmd.locale, "language_set"))]
+        return [Reply(say(cmd.locale, "language_set"), extra={"locale": cmd.locale})]   # the web page follows
 
     async def _delete_ask(self, turn: Turn, cmd: c.DeleteMyData) -> list[Reply]:
         async with self.sessions() as session, session.begin():

@@ -39,7 +39,7 @@ from bot.web.hub import Hub
 from bot.web.identity import COOKIE_MAX_AGE, COOKIE_NAME, CookieSigner, Identity
 from bot.web.guard import Blocks, MintLimit
 from bot.web.page import TEXTS as PAGE_TEXTS
-from bot.web.page import preferred_locale, render_notice, render_page
+from bot.web.page import chrome, preferred_locale, render_notice, render_page
 from bot.web.wire import (MAX_FRAME_BYTES, BadFrame, ButtonPress, PhotoUpload, TextMessage, notice_frame,
                           parse_binary_frame, parse_text_frame, reply_frame, restore_frame)
 from storage.outbox import DeliveryRecord
@@ -143,7 +143,7 @@ class WebSurface(Surface):
         self.signer = signer   # turns job ids into the user's own opaque tokens (no global id reaches a user)
 
     def _frame(self, user_key: str, reply: Reply) -> dict:
-        return reply_frame(reply, lambda job_id: self.signer.job_token(user_key, job_id))
+        return with_chrome(reply_frame(reply, lambda job_id: self.signer.job_token(user_key, job_id)), [reply])
 
     def following(self, chat_id: str) -> bool:
         return self.hub.connected(chat_id)   # a reconnecting tab gets the result from the outbox
@@ -302,7 +302,8 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
     if request.query.get("restore") == "1":   # a page opened again: where the user left off, before any result
         restored = await conversation.restore(PLATFORM, user)
         if restored:
-            await socket.send_json(restore_frame(restored, lambda job_id: app[SIGNER].job_token(user, job_id)))
+            await socket.send_json(with_chrome(restore_frame(restored, lambda job_id: app[SIGNER].job_token(user, job_id)),
+                                               restored))
     hub.add(user, socket, request.transport)
     try:
         async for frame in socket:
@@ -342,6 +343,12 @@ async def _refuse(socket: web.WebSocketResponse, locale: str, key: str, code: in
     await socket.send_json(notice_frame(PAGE_TEXTS[locale][key]))
     await socket.close(code=code, message=key.encode())
     return socket
+
+
+def with_chrome(frame: dict, replies: Sequence[Reply]) -> dict:
+    """The frame, with the page's texts in a language one of its replies switched to ("lang en")."""
+    locale = next((r.extra["locale"] for r in replies if r.extra.get("locale") in PAGE_TEXTS), None)
+    return frame if locale is None else {**frame, "chrome": chrome(locale)}
 
 
 def _incoming(user_key: str, message: TextMessage | ButtonPress | PhotoUpload, locale: str | None,

@@ -110,14 +110,28 @@ def render_notice(locale: str, key: str, *, refresh_to: str | None = None, **val
 """
 
 
+def page_words(locale: str) -> dict[str, str]:
+    """What the page says around the chat in `locale`, by the data attribute that carries it
+    (chat.js reads them, and swaps them all when the user switches language with "lang en")."""
+    t = TEXTS[locale]
+    mb = MAX_PHOTO_BYTES // (1024 * 1024)
+    return {"online": t["online"], "offline": t["offline"], "closed": t["closed"], "not-sent": t["not_sent"],
+            "photo-too-big": t["photo_too_big"].format(mb=mb), "frame-too-big": t["frame_too_big"].format(mb=mb),
+            "text-too-long": t["text_too_long"].format(chars=MAX_TEXT_CHARS)}
+
+
+def chrome(locale: str) -> dict[str, object]:
+    """Everything a language switch changes on an open page: its words and the chrome's texts."""
+    t = TEXTS[locale]
+    return {"lang": locale, "words": page_words(locale), "tagline": t["tagline"], "placeholder": t["placeholder"],
+            "send": t["send"], "photo": t["photo"], "photo_title": t["photo_title"], "chips": t["chips"]}
+
+
 def render_page(locale: str) -> str:
     """The chat page. Its limits (and what to say about them) travel as data attributes, so
     chat.js checks a message and a photo against the server's own numbers before sending."""
     t = TEXTS[locale]
-    mb = MAX_PHOTO_BYTES // (1024 * 1024)
-    limits = {"photo-max": str(MAX_PHOTO_BYTES), "not-sent": t["not_sent"],
-              "photo-too-big": t["photo_too_big"].format(mb=mb), "frame-too-big": t["frame_too_big"].format(mb=mb),
-              "text-too-long": t["text_too_long"].format(chars=MAX_TEXT_CHARS)}
+    limits = {"photo-max": str(MAX_PHOTO_BYTES), **page_words(locale)}
     data = " ".join(f'data-{name}="{escape(value)}"' for name, value in limits.items())
     chips = "".join(f'<button type="button" class="chip" data-send="{escape(c)}">{escape(c)}</button>'
                     for c in t["chips"])
@@ -130,8 +144,7 @@ def render_page(locale: str) -> str:
 <link rel="stylesheet" href="/static/chat.css">
 <script src="/static/chat.js" defer></script>
 </head>
-<body data-online="{escape(t["online"])}" data-offline="{escape(t["offline"])}" data-closed="{escape(t["closed"])}"
- {data}>
+<body {data}>
 <header class="top">
   <div class="brand"><span class="logo" aria-hidden="true">◐</span> dreamface</div>
   <div class="tagline">{escape(t["tagline"])}</div>
@@ -147,7 +160,7 @@ def render_page(locale: str) -> str:
       <input id="photo" type="file" accept="image/*" hidden>
       <span><svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor"
         d="M9 4 7.5 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.5L15 4H9zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z"/></svg>
-        {escape(t["photo"])}</span>
+        <span id="photo-label">{escape(t["photo"])}</span></span>
     </label>
     <input id="text" name="text" type="text" maxlength="{MAX_TEXT_CHARS}" placeholder="{escape(t["placeholder"])}" autofocus>
     <button id="send" type="submit">{escape(t["send"])}</button>

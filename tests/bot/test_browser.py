@@ -297,3 +297,31 @@ def test_the_history_shows_a_thumbnail_per_face_each_a_button_back_there(driver,
         page.wait_for_text("#2로 왔어요")
         assert len(page.results()) > before                             # with its picture and buttons again
         assert "#2: #1에서 눈 3번을 골랐어요." in page.last_texts(1)[0]
+
+
+def test_switching_language_in_the_chat_switches_the_page_too(driver, tmp_path):
+    """A Korean browser; the user types "lang en": the header, chips, placeholder and buttons of
+    the page follow at once, and a reload comes back in English (the restore carries the choice)."""
+    with dreamface_run(tmp_path) as url:
+        driver.get(url)
+        page = ChatPage(driver)
+        page.wait_online()
+        assert driver.find_element("id", "text").get_attribute("placeholder").startswith("얼굴을 묘사")
+        page.type("새 얼굴")
+        page.wait_for_text("AI")
+        page.press("알겠어요")
+        page.wait_for_more_results(0)
+        page.type("lang en")
+        page.wait_for_text("I'll speak English")
+
+        def english(d) -> bool:
+            chips = [c.text for c in d.find_elements("css selector", ".chips .chip")]
+            return (d.find_element("id", "text").get_attribute("placeholder").startswith("Describe a face")
+                    and d.find_element("id", "send").text == "Send" and "new face" in chips
+                    and d.find_element("tag name", "html").get_attribute("lang") == "en")
+        page.wait.until(english, message="the page's own words stayed Korean")
+        driver.find_elements("css selector", ".chips .chip")[0].click()   # "new face", sent by the new chip
+        page.wait_for_more_results(1)
+        driver.refresh()
+        page.wait_online()
+        page.wait.until(english, message="a reload went back to the browser's Korean")

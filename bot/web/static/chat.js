@@ -130,7 +130,30 @@
     scrollDown();
   }
 
+  // "lang en" / "언어 한국어" (or a returning user's chosen language): the page's own words follow
+  function applyChrome(chrome) {
+    document.documentElement.lang = chrome.lang;
+    for (const [name, text] of Object.entries(chrome.words)) {
+      document.body.setAttribute(`data-${name}`, text);
+    }
+    document.querySelector(".tagline").textContent = chrome.tagline;
+    input.placeholder = chrome.placeholder;
+    document.getElementById("send").textContent = chrome.send;
+    document.getElementById("photo-label").textContent = chrome.photo;
+    document.querySelector("label.photo").title = chrome.photo_title;
+    status.textContent = status.classList.contains("online") ? limits.online : limits.offline;
+    const chips = document.querySelector(".chips");
+    chips.replaceChildren(...chrome.chips.map((text) => {
+      const chip = element("button", "chip", text);
+      chip.type = "button";
+      chip.dataset.send = text;
+      chip.addEventListener("click", () => say(text));
+      return chip;
+    }));
+  }
+
   function receive(frame) {
+    if (frame.chrome) applyChrome(frame.chrome);
     if (frame.type === "notice") {
       notice(frame.text);
       return;
