@@ -123,11 +123,12 @@ class ChatStates:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    async def unfinished_jobs(self, user_id: int) -> list[int]:
-        """The user's queued or running job ids, oldest first."""
-        rows = await self._session.execute(
-            select(Job.id).where(Job.user_id == user_id, Job.state.in_(UNFINISHED_STATES)).order_by(Job.id))
-        return list(rows.scalars())
+    async def unfinished_jobs(self, user_id: int, kinds: tuple[str, ...] = ()) -> list[int]:
+        """The user's queued or running job ids (of `kinds`, where given), oldest first."""
+        query = select(Job.id).where(Job.user_id == user_id, Job.state.in_(UNFINISHED_STATES))
+        if kinds:
+            query = query.where(Job.kind.in_(kinds))
+        return list((await self._session.execute(query.order_by(Job.id))).scalars())
 
     # --- forgetting -------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import commands as c
 from bot import login_links
@@ -82,6 +82,7 @@ class Turn:
     locale: str
     key: str                   # storage.models.owner_key of the sender
     photo_blob_id: int | None = None
+    held: bool = False         # a message that waited for the face being drawn (see _chain)
 
     @property
     def tag(self) -> str:
@@ -112,6 +113,14 @@ def _locale_of(hint: str | None) -> str | None:
 
 
 MAX_HELD = 10   # messages kept while the first-use notice waits to be acknowledged (the latest ones)
+
+
+# what applies to the current face: sent while a new one is being drawn, it waits for it
+ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.EditAttribute, c.Undo, c.Save)
+
+
+def _chained(pending: dict[str, Any]) -> list[str]:
+    return list(pending.get("held") or []) if pending.get("kind") == "chain" else []
 
 
 def _held(pending: dict[str, Any]) -> list[dict[str, Any]]:
@@ -195,7 +204,8 @@ class Conversation:
     async def render_delivery(self, delivery: DeliveryRecord) -> list[Reply]:
         """A job's result (an outbox delivery) as the user's localized replies: read in one
         transaction from the job's owner and what the delivery names (the face, or the sheet's
-        face number and picture)."""
+        face number and picture). After a face (or a failure to make one), the first message
+        that waited for it runs (see _chain) and its replies follow."""
         payload = delivery.payload
         await self.styles.refresh()   # (a face's buttons offer the styles served now)
         async with self.sessions() as session, session.begin():
@@ -204,11 +214,6 @@ class Conversation:
             if user is None:
                 return []   # the user's data was deleted meanwhile
             locale, key = user.locale, self.owner_key(user.platform, user.platform_user_id)
-            if payload.get("type") == "face":
-                face = await repo.get_face_by_id(payload["face_id"])
-                if face is None or face.user_id != user.id:
-                    return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
-                return [await self._face_reply(session, locale, key, face, job_id=delivery.job_id)]
             if payload.get("type") == "sheet":
                 face = await repo.get_face_by_number(user, payload["face_number"])   # drawn around it
                 if face is None:
@@ -219,12 +224,24 @@ class Conversation:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
                 return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
+            made = await self._made_reply(session, locale, key, user, delivery)
+        return [made] + await self._after_drawing(user, delivery)
+
+    async def _made_reply(self, session: AsyncSession, locale: str, key: str, user: UserRecord,
+                          delivery: DeliveryRecord) -> Reply:
+        """A face job's result: the face, or why it could not be made."""
+        payload = delivery.payload
+        if payload.get("type") == "face":
+            face = await FaceRepository(session).get_face_by_id(payload["face_id"])
+            if face is None or face.user_id != user.id:
+                return Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)
+            return await self._face_reply(session, locale, key, face, job_id=delivery.job_id)
         code = payload.get("code", "other")
         if code == "no_direction" and payload.get("values"):
             text = say(locale, "no_direction", **direction_values(locale, **payload["values"]))
-            return [Reply(text, kind="error", job_id=delivery.job_id)]
+            return Reply(text, kind="error", job_id=delivery.job_id)
         key = f"error_{code}" if f"error_{code}" in TEXTS else "error_other"
-        return [Reply(say(locale, key), kind="error", job_id=delivery.job_id)]
+        return Reply(say(locale, key), kind="error", job_id=delivery.job_id)
 
     async def pending_jobs(self, platform: str, platform_user_id: str) -> list[int]:
         """The user's queued or running job ids (empty for an unknown user)."""
@@ -343,7 +360,46 @@ class Conversation:
                 key = "not_understood_words"
             return turn.error(key, suggestions=listing(turn.locale, list(parsed.suggestions)),
                               words=", ".join(parsed.unknown_words))
+        if isinstance(parsed, ON_CURRENT_FACE) and not turn.held and await self._drawing(turn.user.id):
+            return await self._chain(turn)
         return await self._commands[type(parsed)](turn, parsed)
+
+    # --- messages that race: a change sent while the face it changes is still being drawn ------
+
+    async def _drawing(self, user_id: int) -> bool:
+        """Whether a job that makes the user's next current face is queued or running."""
+        async with self.sessions() as session:
+            return bool(await ChatStates(session).unfinished_jobs(user_id, kinds=(MAKE, PHOTO)))
+
+    async def _chain(self, turn: Turn) -> list[Reply]:
+        """Hold the message until the face being drawn is done, then apply it to that face (the
+        one the user's previous command makes), not to the old one on a side branch."""
+        held = _chained(turn.state.pending or {}) + [turn.incoming.text]
+        if len(held) > MAX_HELD:
+            return turn.error("chain_full", max=MAX_HELD)
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, pending={"kind": "chain", "held": held})
+        return [turn.reply("chained")]
+
+    async def _after_drawing(self, user: UserRecord, delivery: DeliveryRecord) -> list[Reply]:
+        """When a face is done (or failed), the first message that waited for it runs; the
+        next waits for the face that one makes, so they apply in the order sent."""
+        lock = self._turn_locks.setdefault((user.platform, user.platform_user_id), asyncio.Lock())
+        async with lock:
+            async with self.sessions() as session, session.begin():
+                states = ChatStates(session)
+                state = await states.get(user.id)
+                held = _chained(state.pending or {})
+                if not held:
+                    return []
+                await states.update(user.id, pending={"kind": "chain", "held": held[1:]} if held[1:] else None)
+            incoming = Incoming(platform=user.platform, user_id=user.platform_user_id, chat_id=delivery.chat_id,
+                                target=delivery.target, text=held[0])
+            turn = replace(await self._begin(incoming, keep_photo=False), held=True)
+            try:
+                return await self._message(turn)
+            except Refused as refusal:
+                return turn.error(refusal.key, **refusal.values)
 
     # --- jobs ---------------------------------------------------------------------------------
 

@@ -172,6 +172,32 @@ async def test_greetings_and_thanks_get_a_friendly_answer_and_unknown_words_are_
     assert "빛나는" in said and "빛나다" not in said
 
 
+async def test_changes_sent_while_a_face_is_drawn_apply_to_it_in_order(chat):
+    """Two edits sent before the first face arrives: each waits for the face before it, so the
+    result is one chain #1 ← #2 ← #3 with both changes, nothing lost on a side branch."""
+    await chat.start("jae")
+    await chat.send("jae", "new 1", run=False)         # #1 queued, not drawn yet
+    assert "I'll apply this to it" in text(await chat.send("jae", "more smile", run=False))
+    assert "I'll apply this to it" in text(await chat.send("jae", "add glasses", run=False))
+    said = text(await chat.run_jobs("jae"))            # #1 arrives, then the smile is queued for it
+    assert "#1: a new face." in said
+    said = text(await chat.run_jobs("jae"))            # #2 (the smile) arrives, then the glasses for it
+    assert "#2: #1 edited." in said
+    said = text(await chat.run_jobs("jae"))
+    assert "#3: #2 edited." in said
+    async with session_factory(chat.engine)() as session:
+        repo = FaceRepository(session)
+        jae = await repo.get_or_create_user("web", "jae")
+        made = [await repo.get_face_by_number(jae, n) for n in (1, 2, 3)]
+    assert [f.parent_number for f in made] == [None, 1, 2]
+    assert [e["field"] for f in made[1:] for e in f.params["edits"]] == ["smile", "glasses"]
+    assert "You have no face #4" in text(await chat.send("jae", "back to 4"))   # nothing else was made
+    # a grid asked for while a face is drawn is drawn around that face
+    await chat.send("jae", "new 2", run=False)         # #4
+    assert "I'll apply this to it" in text(await chat.send("jae", "show eyes", run=False))
+    assert "Pick 1–10: eyes for #4." in text(await chat.run_jobs("jae") + await chat.run_jobs("jae"))
+
+
 async def test_faces_of_another_checkpoint_are_not_mixed(chat):
     await chat.start("alice")
     await chat.send("alice", "new 1")
