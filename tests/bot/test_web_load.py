@@ -46,7 +46,7 @@ async def test_100_concurrent_users_get_their_own_replies_and_the_cap_is_enforce
         for replies in immediate:
             assert [r["kind"] for r in replies] == ["progress"] * CAP + ["error"] * (ASKED - CAP)
             assert all(f"You already have {CAP} requests waiting" in r["text"] for r in replies[CAP:])
-            assert all("offline" in r["text"] for r in replies[:CAP])   # and no worker is running yet
+            assert all("Drawing is paused" in r["text"] for r in replies[:CAP])   # and no worker is running yet
 
         engine = server.app[CORE].engine
         worker = Worker(engine, handlers.load(settings, engine), queues=WORKER_QUEUES,
