@@ -225,7 +225,8 @@ class Conversation:
                 await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
                 return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
             made = await self._made_reply(session, locale, key, user, delivery)
-        return [made] + await self._after_drawing(user, delivery)
+            waiting = _chained((await ChatStates(session).get(user.id)).pending or {})
+        return [made] + (await self._after_drawing(user, delivery) if waiting else [])
 
     async def _made_reply(self, session: AsyncSession, locale: str, key: str, user: UserRecord,
                           delivery: DeliveryRecord) -> Reply:

@@ -48,7 +48,7 @@ async def test_a_result_is_rendered_in_one_transaction_from_what_its_delivery_na
     assert face[-1].text.startswith("#1: a new face.") and face[-1].pictures
     assert sheet[-1].text.startswith("Pick 1–10") and sheet[-1].pictures
     assert chat.renders == [
-        ("face", 1, ["SELECT"] * 3),                         # owner, face, picture
+        ("face", 1, ["SELECT"] * 4),                         # owner, face, picture, messages waiting for it
         ("sheet", 1, ["SELECT"] * 3 + ["INSERT", "UPDATE"]),  # owner, face, picture; the set shown
     ]
     picked = await chat.send("ann", "3")                     # the set shown is the one picked from
