@@ -14,11 +14,37 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# SQLSTATEs of a database that cannot be reached right now: class 08 (connection exception: the
+# server closed the connection, or a new one failed on the way), and a server shutting down or
+# starting (57P01–57P03)
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE a driver error carries (asyncpg: `sqlstate`, psycopg: `pgcode`), found on the
+    error, the DBAPI error it wraps, or what caused those."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 8:
+        current = todo.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(code, str):
+            return code
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return None
+
+
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated
+        # a connection that broke under a statement is invalidated; one that broke while being
+        # made (a restart, a proxy coming back) is not, and says so in its SQLSTATE
+        code = _sqlstate(exc)
+        return exc.connection_invalidated or (code is not None and code.startswith(UNAVAILABLE_SQLSTATES))
     return isinstance(exc, (OSError, TimeoutError))
 
 

@@ -134,3 +134,21 @@ async def test_workers_and_couriers_ride_out_a_database_outage(scratch_postgres,
     print(f"\noutage with {at_cut[0]} jobs open; {len(ids)} jobs done, {len(sent)} sends; "
           f"{stderr.count('database unavailable')} waits logged")
     await engine.dispose()
+
+
+def test_a_connection_that_breaks_while_being_made_counts_as_an_outage():
+    """Seen in the outage test: asyncpg's "connection was closed in the middle of operation"
+    raised while the pool makes a new connection (the proxy coming back) is not flagged as an
+    invalidated connection, yet it is the database being unreachable, not a bug to stop on."""
+    from asyncpg.exceptions import ConnectionDoesNotExistError, UniqueViolationError
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.outage import is_unavailable
+
+    def wrapped(cause: BaseException) -> DBAPIError:
+        driver_error = Exception("connection was closed in the middle of operation")
+        driver_error.__cause__ = cause
+        return DBAPIError("SELECT 1", {}, driver_error, connection_invalidated=False)
+
+    assert is_unavailable(wrapped(ConnectionDoesNotExistError("connection was closed in the middle of operation")))
+    assert not is_unavailable(wrapped(UniqueViolationError("duplicate key value")))   # a real error stays one
