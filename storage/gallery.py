@@ -156,8 +156,10 @@ class GalleryRepository:
         return True
 
 
-async def log_real_person_morph(session: AsyncSession, user_id: int, entry: GalleryEntryRecord) -> None:
-    """Morphs with real people (entries an operator added from photos) are logged for moderators."""
+async def log_real_person_morph(session: AsyncSession, user_id: int, entry: GalleryEntryRecord,
+                                job_id: int | None = None) -> None:
+    """Morphs with real people (entries an operator added from photos) are logged for moderators,
+    with the request, so the audit log links the face it made once it exists."""
     session.add(ModerationEvent(actor=f"user:{user_id}", action="morph_real_person", target_user_id=user_id,
-                                reason=f"morph with gallery entry {entry.name!r}"))
+                                reason=f"morph with gallery entry {entry.name!r}", job_id=job_id))
     await session.flush()

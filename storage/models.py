@@ -121,7 +121,7 @@ class Face(Base):
     worker_id: Mapped[str | None] = mapped_column(String(64))           # the process that rendered it
     code: Mapped[bytes] = mapped_column(LargeBinary)               # FaceCode.to_bytes()
     image_blob_id: Mapped[int | None] = mapped_column(Id, ForeignKey("blobs.id", ondelete="SET NULL"))
-    job_id: Mapped[int | None] = mapped_column(Id)
+    job_id: Mapped[int | None] = mapped_column(Id, index=True)   # the job that made it
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -142,6 +142,7 @@ class ModerationEvent(Base):
     target_face_id: Mapped[int | None] = mapped_column(Id, ForeignKey("faces.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    job_id: Mapped[int | None] = mapped_column(Id)   # the request it logged (a real-person morph): finds the face made
 
 
 class NetworkBan(Base):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from ipaddress import IPv6Address, ip_address, ip_network
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import and_, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -459,13 +459,16 @@ class ModerationLog:
     async def audit(self, *, after: Cursor | None = None, limit: int = 50, action: str | None = None,
                     actor: str | None = None, user_id: int | None = None,
                     face_id: int | None = None) -> Page[AuditEntry]:
-        target_face = aliased(Face)
+        target_face, made = aliased(Face), aliased(Face)
         query = (select(ModerationEvent.id, ModerationEvent.actor, ModerationEvent.action, ModerationEvent.reason,
                         ModerationEvent.created_at, ModerationEvent.target_user_id,
                         User.platform + ":" + User.platform_user_id,
-                        ModerationEvent.target_face_id, target_face.number)
+                        func.coalesce(ModerationEvent.target_face_id, made.id),
+                        func.coalesce(target_face.number, made.number))
                  .outerjoin(User, User.id == ModerationEvent.target_user_id)
                  .outerjoin(target_face, target_face.id == ModerationEvent.target_face_id)
+                 # a logged request (a real-person morph) names the face it made once that exists
+                 .outerjoin(made, and_(ModerationEvent.target_face_id.is_(None), made.job_id == ModerationEvent.job_id))
                  .where(_after((ModerationEvent.created_at, ModerationEvent.id), after))
                  .order_by(ModerationEvent.created_at.desc(), ModerationEvent.id.desc()).limit(limit + 1))
         for column, value in ((ModerationEvent.action, action), (ModerationEvent.actor, actor),

@@ -591,7 +591,7 @@ class Conversation:
                                       params={"ratio": ratio, "mode": mode})
         if entry is not None and not entry.fictional and replies[0].kind == "progress":
             async with self.sessions() as session, session.begin():
-                await log_real_person_morph(session, turn.user.id, entry)
+                await log_real_person_morph(session, turn.user.id, entry, job_id=replies[0].job_id)
         return replies
 
     async def _remix(self, turn: Turn, cmd: c.Remix) -> list[Reply]:

@@ -22,7 +22,7 @@ from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.gallery import GalleryRepository
 from storage.models import ModerationEvent
-from storage.moderation import ModerationActions
+from storage.moderation import ModerationActions, ModerationLog
 
 
 class Harness(ChatHarness):
@@ -228,7 +228,12 @@ async def test_real_person_morphs_are_logged(chat):
     assert "you 50% · Real Person 50%" in text(await chat.send("alice", "morph me with 실제인물"))
     async with session_factory(chat.engine)() as session:
         logged = (await session.execute(select(ModerationEvent))).scalars().all()
+        (audit,) = (await ModerationLog(session).audit()).rows
+        alice = await FaceRepository(session).get_or_create_user("web", "alice")
+        made = await FaceRepository(session).get_face_by_number(alice, 3)
     assert [(e.action, e.reason) for e in logged] == [("morph_real_person", "morph with gallery entry 'Real Person'")]
+    # the audit log names the face the request made (#3: the morph with the real person)
+    assert (audit.action, audit.target_face_id, audit.target_face_number) == ("morph_real_person", made.id, 3)
 
 
 async def test_job_cap_offline_and_cancel(engine):
