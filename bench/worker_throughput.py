@@ -180,6 +180,25 @@ async def prepare(url: str, jobs: int, size: int) -> None:
 
 # --- the worker ---------------------------------------------------------------------------------
 
+async def timed_run(run, finished: asyncio.Event, stages: "Stages", engine) -> float:
+    """Run a loop (`run(stop)`: a worker's or a courier's) from "go" until `finished`; the wall
+    clock in seconds. Counts the statements meanwhile, then undoes the stage timers and closes
+    the engine."""
+    try:
+        stages.count_statements(engine)
+        stop = asyncio.Event()
+        started = time.perf_counter()
+        task = asyncio.create_task(run(stop))
+        await finished.wait()
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await task
+        return elapsed
+    finally:
+        stages.restore()
+        await engine.dispose()
+
+
 async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> dict:
     """Drain the queued jobs with one Worker; jobs/s and ms per job per stage."""
     from facegen.provenance import EncodedPicture
@@ -218,19 +237,8 @@ async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> di
     stages.wrap(worker, "_handle", "handle")
     stages.wrap(worker, "_settle_handled", "settle")
     stages.wrap(worker, "_settled", "settled", after=one_settled)
-    try:
-        await worker.queue.now()   # connected
-        stages.count_statements(engine)
-        stop = asyncio.Event()
-        started = time.perf_counter()
-        task = asyncio.create_task(worker.run(stop))
-        await finished.wait()
-        elapsed = time.perf_counter() - started
-        stop.set()
-        await task
-    finally:
-        stages.restore()
-        await engine.dispose()
+    await worker.queue.now()   # connected
+    elapsed = await timed_run(worker.run, finished, stages, engine)
     s = stages.seconds
     per_job = {name: 1000 * s[name] / jobs for name in ("claim", "payload", "render", "encode", "outbox")}
     per_job["finalize"] = 1000 * s["settle"] / jobs
@@ -272,19 +280,8 @@ async def run_courier(url: str, deliveries: int) -> dict:
     stages.wrap(courier.outbox, "claim", "claim")
     stages.wrap(courier, "send", "render")
     stages.wrap(courier.outbox, "mark_sent", "mark", after=one_marked)
-    try:
-        await conversation.styles.refresh()
-        stages.count_statements(engine)
-        stop = asyncio.Event()
-        started = time.perf_counter()
-        task = asyncio.create_task(courier.run(stop))
-        await finished.wait()
-        elapsed = time.perf_counter() - started
-        stop.set()
-        await task
-    finally:
-        stages.restore()
-        await engine.dispose()
+    await conversation.styles.refresh()
+    elapsed = await timed_run(courier.run, finished, stages, engine)
     if SHOW_STATEMENTS:
         print("\n".join(stages.statement_lines(deliveries)))
     s = stages.seconds
