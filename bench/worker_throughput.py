@@ -28,6 +28,12 @@ clock (the loop, waits, thread hand-offs). A batch settles while the next one is
 handled, so the stages can add up to more than the wall clock and "other" goes negative.
 Statements are SQL statements sent per job (SQLite's BEGIN IMMEDIATE included, COMMIT not; a
 multi-row statement sent with many rows' values counts once). --batch-size sets the worker's.
+
+--adaptive N also measures each row with the batch size adapting (storage/batch_sizer.py),
+starting at --batch-size, up to N, interleaved with the fixed runs, and prints the ratio and the
+mean batch claimed (the sizer needs a few hundred jobs to climb: use --jobs 1000 or more):
+
+    .venv/bin/python bench/worker_throughput.py --databases postgresql --only "zero-cost 1024 px none" --jobs 1500 --adaptive 32
 """
 
 from __future__ import annotations
@@ -199,7 +205,7 @@ async def timed_run(run, finished: asyncio.Event, stages: "Stages", engine) -> f
         await engine.dispose()
 
 
-async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> dict:
+async def run_worker(url: str, config: Config, jobs: int, batch_size: int, max_batch_size: int | None) -> dict:
     """Drain the queued jobs with one Worker; jobs/s and ms per job per stage."""
     from facegen.provenance import EncodedPicture
     from facegen.backends import load_backend
@@ -210,9 +216,17 @@ async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> di
     engine = create_engine(url)
     backend = load_backend("montage")
     faces = FaceJobs(engine)
-    worker = Worker(engine, faces.handlers(), batch_size=batch_size, poll_seconds=0.05,
-                    **worker_routes([backend.describe()]))
+    worker = Worker(engine, faces.handlers(), batch_size=batch_size, max_batch_size=max_batch_size,
+                    poll_seconds=0.05, **worker_routes([backend.describe()]))
     stages = Stages()
+    claimed: list[int] = []
+    observe = worker.sizer.observe
+
+    def counted(asked: int, got: int, *rest) -> None:
+        claimed.append(got)
+        observe(asked, got, *rest)
+
+    worker.sizer.observe = counted
     settled, finished = 0, asyncio.Event()
 
     def one_settled() -> None:
@@ -248,7 +262,8 @@ async def run_worker(url: str, config: Config, jobs: int, batch_size: int) -> di
         s["handle"] - s["payload"] - s["render"] - s["encode"]) / jobs
     if SHOW_STATEMENTS:
         print("\n".join(stages.statement_lines(jobs)))
-    return {"rate": jobs / elapsed, "statements": stages.statements / jobs, **per_job}
+    return {"rate": jobs / elapsed, "statements": stages.statements / jobs, "batch": jobs / max(1, len(claimed)),
+            "last_batch": worker.batch_size, **per_job}
 
 
 # --- the courier --------------------------------------------------------------------------------
@@ -293,14 +308,14 @@ async def run_courier(url: str, deliveries: int) -> dict:
 # --- one measurement ----------------------------------------------------------------------------
 
 def measure(database: str, config: Config, jobs: int, admin_url: str, courier: bool,
-            batch_size: int) -> tuple[dict, dict | None]:
+            batch_size: int, max_batch_size: int | None = None) -> tuple[dict, dict | None]:
     with contextlib.ExitStack() as stack:
         if database == "sqlite":
             url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
         else:
             url = stack.enter_context(scratch_database(admin_url))
         asyncio.run(prepare(url, jobs, config.size))
-        worker = asyncio.run(run_worker(url, config, jobs, batch_size))
+        worker = asyncio.run(run_worker(url, config, jobs, batch_size, max_batch_size))
         delivered = asyncio.run(run_courier(url, jobs)) if courier else None
     return worker, delivered
 
@@ -318,6 +333,8 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL admin connection (scratch databases beside it)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="the worker's batch size")
+    parser.add_argument("--adaptive", type=int, metavar="N", default=0,
+                        help="also measure each row with the batch adapting from --batch-size up to N")
     parser.add_argument("--smoke", action="store_true", help="4 jobs a row, one run: checks the script")
     parser.add_argument("--statements", action="store_true", help="also list the SQL statements per job, by time")
     args = parser.parse_args()
@@ -355,6 +372,21 @@ def main() -> None:
                 print(f"{database:<11} {'courier (render_delivery)':<24} {jobs:>4} dlvs {c['rate']:>7.1f} dlvs/s  "
                       f"claim {c['claim']:.2f}  render {c['render']:.2f}  mark {c['mark']:.2f}  "
                       f"other {c['other']:.2f}  statements {c['statements']:.1f}", flush=True)
+            if args.adaptive:
+                compare_adaptive(database, config, jobs, args, fixed=[worker for worker, _ in results])
+
+
+def compare_adaptive(database: str, config: Config, jobs: int, args: argparse.Namespace, fixed: list[dict]) -> None:
+    """The same row with the batch adapting, run as many times; the fixed runs came just before."""
+    adaptive = [measure(database, config, jobs, args.admin_url, courier=False, batch_size=args.batch_size,
+                        max_batch_size=args.adaptive)[0] for _ in range(args.runs)]
+    f, a = median_of(fixed), median_of(adaptive)
+    rates = ", ".join(f"{run['rate']:.0f}" for run in adaptive)
+    label = f"adaptive {args.batch_size}..{args.adaptive}"
+    print(f"{database:<11} {label:<24} {jobs:>4} jobs {a['rate']:>7.1f} jobs/s  "
+          f"mean batch {a['batch']:.1f} (last {a['last_batch']:.0f}) against {f['batch']:.1f}  "
+          f"adaptive ÷ fixed: {a['rate'] / f['rate']:.2f}  "
+          f"(runs: {rates} jobs/s)", flush=True)
 
 
 if __name__ == "__main__":

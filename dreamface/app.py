@@ -65,7 +65,8 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
         if with_worker:   # only a process that runs a worker loads a model (DREAMFACE_BACKEND)
             await ensure_default_gallery(engine, load_backend(settings.backend))
             worker = Worker(engine, handlers.load(settings, engine), queues=WORKER_QUEUES,
-                            batch_size=settings.worker_batch_size, lease_seconds=settings.worker_lease_seconds,
+                            batch_size=settings.worker_batch_size,
+                            max_batch_size=settings.worker_max_batch_size, lease_seconds=settings.worker_lease_seconds,
                             poll_seconds=settings.worker_poll_seconds,
                             **handlers.worker_routes(handlers.served(settings)))
             await worker.presence.beat(worker.process)   # online before the first message asks

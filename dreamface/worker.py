@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("worker", help="run an inference worker: claim jobs, render, store results")
     parser.add_argument("--queues", help="comma-separated queues to serve (default: DREAMFACE_WORKER_QUEUES)")
-    parser.add_argument("--batch-size", type=int, help="most jobs per batch (default: DREAMFACE_WORKER_BATCH_SIZE)")
+    parser.add_argument("--batch-size", type=int,
+                        help="jobs per batch to start with (default: DREAMFACE_WORKER_BATCH_SIZE)")
+    parser.add_argument("--max-batch-size", type=int,
+                        help="most jobs per batch; the batch adapts up to it (default: DREAMFACE_WORKER_MAX_BATCH_SIZE)")
     parser.set_defaults(func=run_command)
 
 
@@ -36,10 +39,11 @@ def run_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     queues = tuple(q.strip() for q in args.queues.split(",") if q.strip()) if args.queues else settings.queues
     configure_logging(settings)
-    return serve_until_signal(lambda stop: _serve(settings, queues, args.batch_size or settings.worker_batch_size, stop))
+    batch = (args.batch_size or settings.worker_batch_size, args.max_batch_size or settings.worker_max_batch_size)
+    return serve_until_signal(lambda stop: _serve(settings, queues, batch, stop))
 
 
-async def _serve(settings: Settings, queues: Sequence[str], batch_size: int, stop: asyncio.Event) -> int:
+async def _serve(settings: Settings, queues: Sequence[str], batch: tuple[int, int], stop: asyncio.Event) -> int:
     from storage.migrate import SchemaOutOfDate, open_database
     try:
         engine = await open_database(settings)
@@ -50,7 +54,7 @@ async def _serve(settings: Settings, queues: Sequence[str], batch_size: int, sto
     from storage.cleanup import cleanup_scheduler
     try:
         models = served(settings)
-        worker = Worker(engine, load(settings, engine), queues=queues, batch_size=batch_size,
+        worker = Worker(engine, load(settings, engine), queues=queues, batch_size=batch[0], max_batch_size=batch[1],
                         lease_seconds=settings.worker_lease_seconds, poll_seconds=settings.worker_poll_seconds,
                         **worker_routes(models))
         log.info("worker %s serving %s on %s", worker.id, ", ".join(f"{m.name} {m.model_id}" for m in models),

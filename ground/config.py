@@ -70,7 +70,12 @@ class Settings:
     web_public_url: str = _setting(
         "", "the web chat's address as users open it (https://face.example.com/), for the bots' login links; "
             "required with DREAMFACE_WEB_LOGIN=link")
-    worker_batch_size: int = _setting(8, "most jobs a worker claims at once")
+    worker_batch_size: int = _setting(
+        8, "jobs a worker claims at once to start with; the batch then adapts to what the worker sustains, "
+           "between 1 and DREAMFACE_WORKER_MAX_BATCH_SIZE")
+    worker_max_batch_size: int = _setting(
+        32, "most jobs a worker claims at once (a model splits a batch into chunks that fit its device's memory); "
+            "set it to DREAMFACE_WORKER_BATCH_SIZE for a fixed batch size")
     worker_lease_seconds: float = _setting(30.0, "how long a claimed job stays owned without a heartbeat")
     worker_poll_seconds: float = _setting(0.5, "how often an idle worker looks for jobs")
     worker_queues: str = _setting("default,slow", "comma-separated queues a worker serves")
@@ -160,8 +165,8 @@ class Settings:
         return settings
 
     def _validate(self) -> None:
-        positive = ("web_port", "worker_batch_size", "worker_lease_seconds", "worker_poll_seconds",
-                    "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds", "stylegan_max_batch",
+        positive = ("web_port", "worker_batch_size", "worker_max_batch_size", "worker_lease_seconds",
+                    "worker_poll_seconds", "user_job_cap", "job_expiry_seconds", "cleanup_period_seconds", "stylegan_max_batch",
                     "inversion_steps", "mod_login_max_failures", "mod_login_lockout_seconds",
                     "mod_login_address_max_failures", "mod_login_delay_seconds", "mod_login_hash_threads",
                     "web_tabs_per_user")

@@ -6,6 +6,8 @@ Counted by this process (counters and histograms; sum them over instances):
     dreamface_job_queue_wait_seconds{kind}           from a job becoming ready to a worker claiming it
     dreamface_job_run_seconds{kind}                  from the claim to its outcome being stored
     dreamface_batch_size{kind}                       jobs per handler call
+    dreamface_worker_batch_target                    jobs the worker's next claim asks for (adapts
+                                                     to the throughput; storage/batch_sizer.py)
     dreamface_render_batch_size{backend}             faces per forward pass of a model (a batch
                                                      split to fit in memory counts once per chunk)
     dreamface_render_batch_limit{backend}            most faces per forward pass now (lowered
@@ -49,6 +51,7 @@ JOB_RUN = Histogram("dreamface_job_run_seconds", "Seconds from a job's claim to 
                     ["kind"], buckets=_SECONDS)
 BATCH_SIZE = Histogram("dreamface_batch_size", "Jobs per handler call", ["kind"],
                        buckets=(1, 2, 4, 8, 16, 32, 64))
+WORKER_BATCH_TARGET = Gauge("dreamface_worker_batch_target", "Jobs the worker's next claim asks for")
 RENDER_BATCH = Histogram("dreamface_render_batch_size", "Faces per forward pass of a model", ["backend"],
                          buckets=(1, 2, 4, 8, 16, 32, 64, 128))
 RENDER_BATCH_LIMIT = Gauge("dreamface_render_batch_limit", "Most faces per forward pass now", ["backend"])

@@ -18,7 +18,9 @@ transaction of its own, so one bad write costs only its own job an attempt.
 
 The loop is a small pipeline: while batch N settles (and its pictures are written), the worker
 claims and handles batch N+1, so a GPU renders while the CPU stores. At most SETTLING_BATCHES
-batches settle at once; when the queue is empty or the worker stops, they finish first.
+batches settle at once; when the queue is empty or the worker stops, they finish first. How many
+jobs a claim asks for adapts, between 1 and max_batch_size, to the throughput the handler and
+the settling sustain together (storage/batch_sizer.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ground import metrics
 from ground.logging import log_context, pseudonym
+from storage.batch_sizer import BatchSizer
 from storage.claim_loop import claim_until_stopped
 from storage.outage import is_unavailable, retry_while_unavailable
 from storage.presence import Presence, ProcessInfo
@@ -96,7 +99,8 @@ def _is_async(handler: Handler) -> bool:
 class Worker:
     def __init__(self, engine: AsyncEngine, handlers: Mapping[str, Handler], *,
                  queues: Sequence[str] = ("default",),
-                 batch_size: int = 8,
+                 batch_size: int = 8,              # jobs a claim asks for, to start with
+                 max_batch_size: int | None = None,  # the batch adapts up to this; None: fixed at batch_size
                  lease_seconds: float = 30.0,      # a silent worker's jobs are rescued after this
                  poll_seconds: float = 0.5,        # idle wait between looks (LISTEN/NOTIFY wakes sooner)
                  retry_base: float = 2.0,          # first retry delay; doubles per attempt
@@ -107,7 +111,8 @@ class Worker:
                  process: ProcessInfo | None = None) -> None:
         self.handlers = dict(handlers)
         self.queues = tuple(queues)
-        self.batch_size = batch_size
+        self.sizer = BatchSizer(batch_size, max(batch_size, max_batch_size or batch_size),
+                                minimum=1 if max_batch_size else batch_size)
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.retry_base = retry_base
@@ -128,6 +133,11 @@ class Worker:
     def id(self) -> str:
         return self.process.id
 
+    @property
+    def batch_size(self) -> int:
+        """How many jobs the next claim asks for."""
+        return self.sizer.size
+
     # --- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -142,11 +152,14 @@ class Worker:
         """Claim and handle a batch, leaving it to settle in the background while the next one
         is claimed; with nothing claimed, or stopping, wait until every batch has settled."""
         claimed = 0
+        asked, started = self.batch_size, time.monotonic()
         try:
-            batch = await self.queue.claim(self.id, self.queues, self.batch_size, self.lease_seconds, self.routes)
+            batch = await self.queue.claim(self.id, self.queues, asked, self.lease_seconds, self.routes)
             claimed = len(batch)
             if batch:
-                await self._run_until_stopped(batch, stop)
+                handler_seconds = await self._run_until_stopped(batch, stop)
+                self.sizer.observe(asked, claimed, time.monotonic() - started, handler_seconds)
+                metrics.WORKER_BATCH_TARGET.set(self.sizer.size)
         finally:
             if stop.is_set() or not claimed:
                 await self._settled_down_to(0)
@@ -167,8 +180,10 @@ class Worker:
             await self.process_batch(batch)
         return len(batch)
 
-    async def _run_until_stopped(self, batch: list[JobRecord], stop: asyncio.Event) -> None:
-        """Handle the batch and start its settling; a stop past the grace releases it instead."""
+    async def _run_until_stopped(self, batch: list[JobRecord], stop: asyncio.Event) -> float:
+        """Handle the batch and start its settling; a stop past the grace releases it instead.
+        Returns the seconds spent handling it."""
+        started = time.monotonic()
         task = asyncio.create_task(self._handle_batch(batch))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -180,10 +195,12 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 await self._release([job for job in batch if self._in_flight.get(job.id) is job])
-                return
+                return time.monotonic() - started
         handled = await task
+        handler_seconds = time.monotonic() - started
         await self._settled_down_to(SETTLING_BATCHES - 1)
         self._settling.add(asyncio.create_task(self._settle_handled(handled)))
+        return handler_seconds
 
     async def _release(self, jobs: Sequence[JobRecord]) -> None:
         """Back in line without counting the attempt (a stop past its grace)."""

@@ -163,3 +163,30 @@ async def test_without_a_grace_a_stop_settles_every_claimed_job(engine):
     assert "running" not in states and states.count("done") >= 2
     for job_id, state in zip(ids, states):
         assert len(await replies_of(outbox, job_id)) == (1 if state == "done" else 0)
+
+
+async def test_with_a_fixed_cost_per_batch_the_worker_claims_bigger_batches(engine):
+    """A handler that pays 40 ms per call whatever the batch (a forward pass): the worker, asked
+    to start at 2 jobs a claim, climbs to its maximum, and every job is done once."""
+    queue, outbox = Queue(engine, kinds()), Outbox(engine)
+    ids = [(await queue.enqueue("square", {"x": x})).id for x in range(160)]
+    calls: list[list[int]] = []
+    done = reply_writes(outbox)
+
+    async def square(jobs):
+        calls.append([job.id for job in jobs])
+        await asyncio.sleep(0.04)
+        return [done(job) for job in jobs]
+
+    worker = Worker(engine, {"square": square}, batch_size=2, max_batch_size=16, poll_seconds=0.02)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + 60
+    while sum(map(len, calls)) < len(ids) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    sizes = [len(call) for call in calls]
+    assert sizes[0] == 2 and max(sizes) == 16
+    assert sorted(i for call in calls for i in call) == ids
+    assert {(await queue.get(i)).state for i in ids} == {"done"}
