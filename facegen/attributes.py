@@ -18,6 +18,11 @@ HairColour = Literal["black", "brown", "blond", "red", "grey", "white"]
 SkinTone = Literal["fair", "medium", "tan", "dark"]
 Beard = Literal["none", "stubble", "moustache", "goatee", "full"]
 FaceShape = Literal["oval", "round", "square", "long", "heart", "v"]
+EyeColour = Literal["dark", "brown", "hazel", "green", "blue", "grey"]
+BrowShape = Literal["straight", "arched", "angled"]
+Hairline = Literal["straight", "m_shaped", "receding", "widows_peak"]
+# where a mole (beauty spot) or a scar sits; the renderer picks the side when none is said
+MarkPlace = Literal["under_eye", "eye", "brow", "forehead", "cheek", "nose", "mouth", "chin"]
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "gender": Gender.__args__,
@@ -27,10 +32,19 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "skin_tone": SkinTone.__args__,
     "beard": Beard.__args__,
     "face_shape": FaceShape.__args__,
+    "eye_colour": EyeColour.__args__,
+    "brow_shape": BrowShape.__args__,
+    "hairline": Hairline.__args__,
+    "beard_colour": HairColour.__args__,
 }
 DEGREES = ("eye_size", "eye_tilt", "eye_spacing", "nose_size", "nose_length", "mouth_width",
-           "lip_fullness", "mouth_corners", "smile", "brow_thickness", "jaw_width", "wrinkles")
-FLAGS = ("double_eyelid", "glasses", "beard_tidy")
+           "lip_fullness", "mouth_corners", "smile", "brow_thickness", "jaw_width", "wrinkles",
+           "forehead_height", "forehead_width", "cheekbones", "cheek_fullness", "eye_depth", "nose_bridge",
+           "ear_size", "freckles")
+FLAGS = ("double_eyelid", "glasses", "beard_tidy", "dimples")
+# marks with places: a tuple of MarkPlace values; () says "none" ("no moles")
+MARKS = ("moles", "scars")
+MARK_PLACES: tuple[str, ...] = MarkPlace.__args__
 
 
 @dataclass
@@ -58,6 +72,22 @@ class Attributes:
     beard: Beard | None = None
     beard_tidy: bool | None = None
     glasses: bool | None = None
+    # issue #14's vocabulary: what composite systems ask witnesses about
+    forehead_height: float | None = None    # 이마: -1 low … +1 high (넓은 이마 in Korean is mostly this)
+    forehead_width: float | None = None     # -1 narrow … +1 broad
+    cheekbones: float | None = None         # 광대: -1 flat … +1 prominent
+    cheek_fullness: float | None = None     # 볼살: -1 hollow … +1 full
+    eye_depth: float | None = None          # -1 protruding … +1 deep-set (움푹한 눈)
+    eye_colour: EyeColour | None = None
+    brow_shape: BrowShape | None = None     # 일자 눈썹 straight, arched, angled
+    nose_bridge: float | None = None        # 콧대: -1 low/flat … +1 high (오똑한 코)
+    beard_colour: HairColour | None = None  # facial hair apart from the hair (흰 수염)
+    ear_size: float | None = None
+    hairline: Hairline | None = None        # M자 이마 m_shaped, receding
+    freckles: float | None = None           # 주근깨: 0 none … 1 many; negation gives 0
+    dimples: bool | None = None             # 보조개
+    moles: tuple[MarkPlace, ...] | None = None   # 점 / beauty spots, by place; () none
+    scars: tuple[MarkPlace, ...] | None = None   # 흉터, by place; () none
 
     def specified(self) -> dict[str, Any]:
         """Only the fields that were said, for JSON output and comparisons in tests."""
