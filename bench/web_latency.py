@@ -38,13 +38,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(workdir: Path, extra_env: dict[str, str] | None = None,
+                 code: Path = REPO) -> tuple[subprocess.Popen, str]:
+    """`dreamface run` from `code` (a checkout) in `workdir`; the process and the chat's address."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
     # one user sends every request: the default rate limit (20 a minute) would refuse most of them
-    env |= {"DREAMFACE_WEB_PORT": str(port), "DREAMFACE_USER_RATE_PER_MINUTE": "0", "PYTHONPATH": str(REPO)}
+    env |= {"DREAMFACE_WEB_PORT": str(port), "DREAMFACE_USER_RATE_PER_MINUTE": "0", "PYTHONPATH": str(code)}
+    env |= extra_env or {}
     log = open(workdir / "run.log", "w")
     child = subprocess.Popen([sys.executable, "-m", "dreamface.cli", "run"], cwd=workdir, env=env,
                              stdout=log, stderr=subprocess.STDOUT)

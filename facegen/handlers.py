@@ -448,7 +448,8 @@ class FaceJobs:
         return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
 
     def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing]) -> list[Any]:
-        pictures: list[Any] = list(faces)   # InputMissing stays; the rest become pictures or errors
+        """Each job's sheet image (encoded later, in the settling stage), or its error."""
+        pictures: list[Any] = list(faces)   # InputMissing stays; the rest become images or errors
         groups: dict[tuple[str, int], list[tuple[int, FaceCode, list[FaceCode]]]] = {}
         for i, (job, face) in enumerate(zip(jobs, faces)):
             if isinstance(face, InputMissing):
@@ -473,24 +474,29 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    sheet = candidate_sheet(images, _region_box(jobs[i].payload))
-                    pictures[i] = self._picture(sheet, "sheet", backend, faces[i].public_id)
+                    pictures[i] = candidate_sheet(images, _region_box(jobs[i].payload))
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures
 
-    def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, picture: Any) -> Done:
-        if isinstance(picture, Exception):
-            return self._error(job, picture)
+    def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, sheet: Any) -> Done:
+        if isinstance(sheet, Exception):
+            return self._error(job, sheet)
         p = job.payload
+        picture: EncodedPicture | None = None
+
+        async def encode() -> None:   # off the render thread, like a face's picture
+            nonlocal picture
+            picture = await asyncio.to_thread(self._picture, sheet, "sheet", load_backend(p["backend"]), face.public_id)
 
         async def store(session: AsyncSession) -> None:
+            assert picture is not None
             blob_id = await add_blob(session, picture.data, picture.content_type)
             await self.outbox.add(session, _destination(p), {
                 "type": "sheet", "face_number": face.number, "set": p["set"],
             }, job_id=job.id, picture=blob_id)
 
-        return Done({"set": p["set"]["kind"]}, store)
+        return Done({"set": p["set"]["kind"]}, store, prepare=encode)
 
     async def _photo_used(self, session: AsyncSession, payload: Mapping[str, Any]) -> None:
         """With no retention the photo goes with the job's result; otherwise the clean-up

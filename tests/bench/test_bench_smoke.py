@@ -60,6 +60,8 @@ BENCHES = [
           postgres=(r"^postgresql +zero-cost 1024 px none +4 jobs +\d+\.\d jobs/s",
                     r"^postgresql +courier \(render_delivery\) +4 dlvs"),
           no_postgres=(r"^\(PostgreSQL unreachable at .*: its rows skipped\)$",)),
+    Bench("web_load.py", (r"^  delivered 4/4, lost 0; \d+\.\d faces/s end to end",
+                          r"^  message → face: p50 \d+ ms")),
     Bench("web_latency.py", (r"^  message → image delivered +p50 +\d+\.\d ms +p95 +\d+\.\d ms",
                              r"^  goal p50 < 300 ms: ")),
 ]
