@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from facegen.attributes import Description, Edit
+from facegen.describe.intent import Request
 from facegen.latent import MORPH_MODES, MorphMode, ratio_in_range
 
 Locale = Literal["ko", "en"]
@@ -60,9 +61,20 @@ class NewFace:
 
 @dataclass(frozen=True)
 class Describe:
-    """A face from a description; `text` as the user wrote it, `description` as parsed."""
-    text: str
-    description: Description
+    """Words about a face: a description ("a round face with big eyes", "blonde", "smile"), or
+    a new face asked for ("describe …", "new …", "새 얼굴 …"). `request` holds both readings (a
+    new face, a refinement); the core picks one with facegen.describe.intent.decide, knowing
+    the current face."""
+    request: Request
+
+    @property
+    def text(self) -> str:
+        """The words about the face, as written (without "describe", "new", …)."""
+        return self.request.text
+
+    @property
+    def description(self) -> Description:
+        return self.request.description
 
 
 @dataclass(frozen=True)
@@ -113,10 +125,14 @@ class Remix:
 
 @dataclass(frozen=True)
 class EditAttribute:
-    """A relative change to the current face ("more smile", "안경 씌워줘"). `also` holds the
-    further edits of a message that asks for several ("더 웃고 안경 씌워줘"), in order."""
-    edit: Edit
-    also: tuple[Edit, ...] = ()
+    """Words that ask for a change ("more smile", "make eyes bigger and add glasses", "안경
+    씌워줘"): decided like Describe, and a change never starts a new face. `edits` are all the
+    message asks for, applied as one step."""
+    request: Request
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        return self.request.edits
 
 
 @dataclass(frozen=True)

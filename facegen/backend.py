@@ -115,8 +115,9 @@ class BackendInfo:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
 
 
-# every attribute an edit or a description may name
-VOCABULARY: tuple[str, ...] = tuple(f.name for f in fields(Attributes))
+# every attribute an edit or a description may name, and "age": an edit's step through the age
+# bands ("older", Edit("age", amount=+1)), which a description says as an age band
+VOCABULARY: tuple[str, ...] = (*(f.name for f in fields(Attributes)), "age")
 
 
 class Backend:

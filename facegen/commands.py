@@ -133,8 +133,14 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def parse(args: argparse.Namespace) -> int:
-    from facegen.describe import parse_description
-    print(json.dumps(parse_description(args.text, args.lang).to_json(), ensure_ascii=False, indent=2))
+    """The description, and what the same words do to a current face in the chat
+    (facegen.describe.intent): the edits of a refinement, and whether they ask for a new face
+    or for a change."""
+    from dataclasses import asdict
+    from facegen.describe.intent import read_request
+    request = read_request(args.text, locale=args.lang)
+    print(json.dumps({**request.description.to_json(), "edits": [asdict(e) for e in request.edits],
+                      "new_face": request.new_face, "change": request.change}, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -8,8 +8,11 @@ Operations that make one face (a node of the user's history tree):
     pick      {set: <candidate set>, number}    the parent's candidate `number` (1-based)
     morph     {ratio, mode}                     parent = "me", other = the second face
     remix     {layers, seed}                    fresh latents in one layer group
-    edit      {edits: [{field, amount, value}]}
+    edit      {edits: [{field, amount, value}]} 1 to MAX_EDITS, applied in order as one step
     photo     {seed}                            from the user's photo (Backend.from_photo fits it)
+Kept with the face, not used to make it: `skipped` (describe, edit: the words the parser did not
+understand, said with the result) and `previous` (new, describe, photo: the id of the face that
+was current when this one was asked for, where undo goes back to).
 Candidate sets (drawn as one numbered contact sheet, picked later by number):
     {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
     {kind: "remix", layers, n, seed}
@@ -32,6 +35,7 @@ from ground.limits import MAX_TEXT_CHARS
 FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo")
 NEEDS_PARENT = ("pick", "morph", "remix", "edit")
 SET_KINDS = ("region", "variations", "remix")
+MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
 MAX_SEED = 2**31 - 1
 
@@ -100,9 +104,27 @@ def _clean_edit(raw: Any) -> dict[str, Any]:
     return {"field": raw["field"], "amount": _float(raw, "amount", -3.0, 3.0, 0.0), "value": raw.get("value")}
 
 
+def _kept(params: Mapping[str, Any], operation: str) -> dict[str, Any]:
+    """What is kept with the face beside its recipe (see the module docstring)."""
+    kept: dict[str, Any] = {}
+    if operation in ("describe", "edit") and params.get("skipped"):
+        words = params["skipped"]
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words) \
+                or sum(len(w) for w in words) > MAX_TEXT_CHARS:
+            raise RecipeError(f"skipped must be a list of words, at most {MAX_TEXT_CHARS} characters in all")
+        kept["skipped"] = list(words)
+    if operation in ("new", "describe", "photo") and params.get("previous") is not None:
+        kept["previous"] = _int(params, "previous", 1, 2**63 - 1)
+    return kept
+
+
 def clean_face_params(operation: str, params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     """The recipe's parameters, checked and normalized; raises RecipeError."""
     _choice({"operation": operation}, "operation", FACE_OPERATIONS)
+    return {**_recipe(operation, params, model), **_kept(params, operation)}
+
+
+def _recipe(operation: str, params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     seed = {"seed": _int(params, "seed", 0, MAX_SEED, 0)}
     if operation in ("new", "photo"):
         return seed
@@ -120,8 +142,8 @@ def clean_face_params(operation: str, params: Mapping[str, Any], model: BackendI
     if operation == "remix":
         return {"layers": _choice(params, "layers", model.layer_groups, "fine"), **seed}
     edits = params.get("edits")
-    if not isinstance(edits, list) or not 1 <= len(edits) <= 8:
-        raise RecipeError("edits must be a list of 1 to 8 edits")
+    if not isinstance(edits, list) or not 1 <= len(edits) <= MAX_EDITS:
+        raise RecipeError(f"edits must be a list of 1 to {MAX_EDITS} edits")
     return {"edits": [_clean_edit(e) for e in edits]}
 
 

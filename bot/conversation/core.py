@@ -34,7 +34,9 @@ from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
+from facegen.attributes import Edit
 from facegen.backend import DEFAULT_SIZE, BackendInfo
+from facegen.describe.intent import Identity, NewDescribedFace, Request, decide, identity_after, identity_of
 from facegen.gallery import gallery_sheet
 from facegen.sheet import picture_sheet, thumbnail
 from facegen.latent import ratio_in_range
@@ -43,7 +45,7 @@ from ground.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
 from storage.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
-from facegen.recipes import MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
+from facegen.recipes import MAX_EDITS, MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
 from storage.blobs import BlobNotFound, add_blob, read_blob
 from storage.chat_state import ChatStateRecord, ChatStates, ShownSet
 from storage.db import session_factory
@@ -64,13 +66,14 @@ DEFAULT_RATIO = 0.5
 GRID_SIZE = 10
 REMIX_SIZE = 4
 VARIATION_STRENGTH = 0.35
-MAX_EDITS = 8
 HISTORY_FACES = 12       # faces a history shows (lines, pictures and buttons)
 HISTORY_COLUMNS = 3      # of its contact sheet
 RESTORED_FACES = 4       # the current face and its nearest ancestors, shown again when a web chat reopens
 MAX_FACE_NUMBER = 2**31 - 1   # faces.number is a 32-bit integer
 MAX_ID = 2**63 - 1            # database ids are 64-bit
 REDRAWABLE = ("new", "describe")   # first faces that can be drawn again in another style from their recipe
+MAX_LINEAGE = 50   # steps walked back to find what words said about the current face's person
+SAME_PERSON = ("edit", "pick", "remix")   # steps that keep who the face is (a morph or a new face does not)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,20 @@ MAX_HELD = 10   # messages kept while the first-use notice waits to be acknowled
 
 
 # what applies to the current face: sent while a new one is being drawn, it waits for it
-ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.EditAttribute, c.Undo, c.Save)
+ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.Undo, c.Save)
+
+
+def _waits_for_face(parsed: c.Parsed) -> bool:
+    """Whether the message applies to the face being drawn, so waits for it. Words about a face
+    may refine it (facegen.describe.intent.decide), unless they ask for a new face."""
+    if isinstance(parsed, c.Describe | c.EditAttribute):
+        return not parsed.request.new_face
+    return isinstance(parsed, ON_CURRENT_FACE)
+
+
+def _skipped_note(locale: str, words: Sequence[str] | None) -> str | None:
+    """"(I skipped words I don't know: …)", or None when every word was understood."""
+    return say(locale, "describe_unknown", words=", ".join(words)) if words else None
 
 
 def _chained(pending: dict[str, Any]) -> list[str]:
@@ -157,8 +173,8 @@ class Conversation:
         self._rng = rng or random.SystemRandom()
         self._turn_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._commands = {
-            c.NewFace: self._new, c.Describe: self._describe, c.ShowCandidates: self._show, c.Pick: self._pick,
-            c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._edit, c.Me: self._me,
+            c.NewFace: self._new, c.Describe: self._about_face, c.ShowCandidates: self._show, c.Pick: self._pick,
+            c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._about_face, c.Me: self._me,
             c.Undo: self._undo, c.Redo: self._redo, c.History: self._history, c.BackTo: self._back_to,
             c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
             c.ChooseStyle: self._choose_style,
@@ -236,7 +252,8 @@ class Conversation:
             face = await FaceRepository(session).get_face_by_id(payload["face_id"])
             if face is None or face.user_id != user.id:
                 return Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)
-            return await self._face_reply(session, locale, key, face, job_id=delivery.job_id)
+            lead = _skipped_note(locale, face.params.get("skipped"))   # with the face, not only on the progress
+            return await self._face_reply(session, locale, key, face, lead=lead, job_id=delivery.job_id)
         code = payload.get("code", "other")
         if code == "no_direction" and payload.get("values"):
             text = say(locale, "no_direction", **direction_values(locale, **payload["values"]))
@@ -361,7 +378,7 @@ class Conversation:
                 key = "not_understood_words"
             return turn.error(key, suggestions=listing(turn.locale, list(parsed.suggestions)),
                               words=", ".join(parsed.unknown_words))
-        if isinstance(parsed, ON_CURRENT_FACE) and not turn.held and await self._drawing(turn.user.id):
+        if _waits_for_face(parsed) and not turn.held and await self._drawing(turn.user.id):
             return await self._chain(turn)
         return await self._commands[type(parsed)](turn, parsed)
 
@@ -480,11 +497,47 @@ class Conversation:
         return face
 
     async def _current(self, turn: Turn, missing: str = "need_face") -> FaceRecord:
-        async with self.sessions() as session:
-            face = await FaceRepository(session).current_face(turn.user)
+        face = await self._current_or_none(turn)
         if face is None:
             raise Refused(missing)
         return face
+
+    async def _current_or_none(self, turn: Turn) -> FaceRecord | None:
+        async with self.sessions() as session:
+            return await FaceRepository(session).current_face(turn.user)
+
+    async def _new_face_params(self, turn: Turn, params: dict[str, Any]) -> dict[str, Any]:
+        """A new face's recipe with the face current now, where undo goes back to."""
+        face = await self._current_or_none(turn)
+        return params if face is None else {**params, "previous": face.id}
+
+    async def _known_person(self, turn: Turn, face: FaceRecord) -> Identity:
+        """Who the face is, as far as words said (facegen.describe.intent.Identity): the
+        description its history started from, changed by the edits since. A random face, a
+        photo or a morph says nothing."""
+        edits: list[list[Edit]] = []
+        async with self.sessions() as session:
+            repo = FaceRepository(session)
+            for _ in range(MAX_LINEAGE):
+                if face.operation == "describe":
+                    known = identity_of(face.params.get("attributes") or {})
+                    break
+                if face.operation not in SAME_PERSON or face.parent_id is None:
+                    known = Identity()
+                    break
+                if face.operation == "edit":
+                    edits.append([Edit(e["field"], e.get("amount") or 0.0, e.get("value"))
+                                  for e in face.params["edits"]])
+                parent = await repo.get_face_by_id(face.parent_id)
+                if parent is None or parent.user_id != turn.user.id:
+                    known = Identity()
+                    break
+                face = parent
+            else:
+                known = Identity()
+        for step in reversed(edits):
+            known = identity_after(known, step)
+        return known
 
     async def _gallery_entries(self) -> list[GalleryEntryRecord]:
         async with self.sessions() as session:
@@ -502,19 +555,30 @@ class Conversation:
         if cmd.seed is not None and cmd.seed > MAX_SEED:
             raise Refused("seed_too_big", max=MAX_SEED, seed=cmd.seed)
         seed = self._seed() if cmd.seed is None else cmd.seed
-        return await self._enqueue(turn, MAKE, self._new_face_style(turn), operation="new", params={"seed": seed})
+        params = await self._new_face_params(turn, {"seed": seed})
+        return await self._enqueue(turn, MAKE, self._new_face_style(turn), operation="new", params=params)
 
-    async def _describe(self, turn: Turn, cmd: c.Describe) -> list[Reply]:
-        unknown = cmd.description.unknown
-        lead = say(turn.locale, "describe_unknown", words=", ".join(unknown)) if unknown else None
+    async def _about_face(self, turn: Turn, cmd: c.Describe | c.EditAttribute) -> list[Reply]:
+        """Words about a face: a new face, or a refinement of the current one, as
+        facegen.describe.intent.decide says knowing who the current face is."""
+        face = await self._current_or_none(turn)
+        decision = decide(cmd.request, None if face is None else await self._known_person(turn, face))
+        if face is None or isinstance(decision, NewDescribedFace):
+            return await self._describe(turn, cmd.request)
+        return await self._refine(turn, face, decision.edits, cmd.request)
+
+    async def _describe(self, turn: Turn, request: Request) -> list[Reply]:
+        lead = _skipped_note(turn.locale, request.skipped)
         style = self._new_face_style(turn)
-        unapplied = style.unapplied(cmd.description.attributes)
+        unapplied = style.unapplied(request.description.attributes)
         if unapplied:   # a model that cannot show some of the words (a checkpoint without those directions)
             names = listing(turn.locale, [attribute_name(turn.locale, a) for a in unapplied])
             lead = "\n".join(filter(None, [lead, say(turn.locale, "describe_unapplied", attributes=names)]))
-        self._check_words(turn, cmd.text)
-        params = {"text": cmd.text[:MAX_TEXT_CHARS], "attributes": cmd.description.attributes.specified(), "seed": self._seed()}
-        return await self._enqueue(turn, MAKE, style, lead, operation="describe", params=params)
+        self._check_words(turn, request.text)
+        params = {"text": request.text[:MAX_TEXT_CHARS], "attributes": request.description.attributes.specified(),
+                  "seed": self._seed(), "skipped": request.skipped}
+        return await self._enqueue(turn, MAKE, style, lead, operation="describe",
+                                   params=await self._new_face_params(turn, params))
 
     async def _show(self, turn: Turn, cmd: c.ShowCandidates) -> list[Reply]:
         return await self._sheet(turn, await self._current(turn), cmd.region)
@@ -605,23 +669,29 @@ class Conversation:
         params = {"kind": "remix", "layers": layers, "n": count, "seed": self._seed()}
         return await self._enqueue(turn, SHEET, self._style_of(face), face_id=face.id, set=params)
 
-    async def _edit(self, turn: Turn, cmd: c.EditAttribute) -> list[Reply]:
-        edits = [cmd.edit, *cmd.also]
+    async def _refine(self, turn: Turn, face: FaceRecord, edits: Sequence[Edit], request: Request) -> list[Reply]:
+        """Every edit the message asks for, as one step on the current face (one undo goes back)."""
+        if not edits:   # words about the face, but none this chat can draw yet ("handsome")
+            note = _skipped_note(turn.locale, request.skipped)
+            raise Refused("nothing_to_change", number=face.number, skipped=f"\n{note}" if note else "")
         if len(edits) > MAX_EDITS:
             raise Refused("too_many_edits", max=MAX_EDITS)
-        face = await self._current(turn)
         style = self._style_of(face)
         missing = style.missing_edits(edits)
         if missing:   # said now, not after a job: this model cannot change it
             raise Refused("no_direction", **direction_values(turn.locale, missing[0], list(style.edits)))
-        params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits]}
-        return await self._enqueue(turn, MAKE, style, operation="edit", parent_id=face.id, params=params)
+        self._check_words(turn, request.text)
+        params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits],
+                  "skipped": request.skipped}
+        return await self._enqueue(turn, MAKE, style, _skipped_note(turn.locale, request.skipped), operation="edit",
+                                   parent_id=face.id, params=params)
 
     async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
         if turn.photo_blob_id is None:
             raise Refused("need_photo")
         replies = await self._enqueue(turn, PHOTO, self._new_face_style(turn), operation="photo",
-                                      photo_blob_id=turn.photo_blob_id, params={"seed": self._seed()})
+                                      photo_blob_id=turn.photo_blob_id,
+                                      params=await self._new_face_params(turn, {"seed": self._seed()}))
         async with self.sessions() as session, session.begin():
             if replies[0].job_id is not None:
                 await attach_upload(session, turn.photo_blob_id, replies[0].job_id)
@@ -639,10 +709,14 @@ class Conversation:
                                            lead=say(turn.locale, lead_key, number=face.number))]
 
     async def _undo_from(self, turn: Turn, face: FaceRecord) -> list[Reply]:
-        if face.parent_number is None:
+        """Back to the face before: the parent of a step, or the face that was current when a
+        new face was asked for."""
+        before = face.parent_id if face.parent_id is not None else face.params.get("previous")
+        async with self.sessions() as session:
+            found = None if before is None else await FaceRepository(session).get_face_by_id(before)
+        if found is None or found.user_id != turn.user.id:
             raise Refused("nothing_to_undo", number=face.number)
-        parent = await self._own_face(turn, face.parent_number)
-        return await self._go_to(turn, parent, "undone", (*turn.state.redo, face.id))
+        return await self._go_to(turn, found, "undone", (*turn.state.redo, face.id))
 
     async def _undo(self, turn: Turn, cmd: c.Undo) -> list[Reply]:
         return await self._undo_from(turn, await self._current(turn))
@@ -799,7 +873,9 @@ class Conversation:
         if face.parent_id is not None or face.operation not in REDRAWABLE:
             return turn.error("bad_button")
         lead = say(turn.locale, "style_redraw", style=style_label(turn.locale, style))
-        return await self._enqueue(turn, MAKE, style, lead, operation=face.operation, params=dict(face.params))
+        recipe = {k: v for k, v in face.params.items() if k not in ("skipped", "previous")}
+        return await self._enqueue(turn, MAKE, style, lead, operation=face.operation,
+                                   params=await self._new_face_params(turn, recipe))
 
     def _redraw_in(self, locale: str, face: FaceRecord) -> list[tuple[str, str]]:
         """The other styles a first face (a new or described one) can be drawn in again."""

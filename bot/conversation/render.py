@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.conversation import payloads
 from bot.conversation.names import display_name
-from bot.conversation.replies import attribute_name, operation_name, region_name, say
+from bot.conversation.replies import attribute_name, change_text, operation_name, region_name, say
 from bot.messages import Button, Picture, Reply, Tile
 from facegen.latent import ratio_in_range
 from facegen.provenance import filename
@@ -56,8 +56,11 @@ def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
     if op == "morph":
         return say(locale, "made_morph", number=face.number,
                    shares=shares_text(locale, p["ratio"], morph_partner(locale, face, entry)))
-    if op in ("remix", "edit") and face.parent_number is not None:
-        return say(locale, f"made_{op}", number=face.number, parent=face.parent_number)
+    if op == "edit" and face.parent_number is not None:
+        return say(locale, "made_edit", number=face.number, parent=face.parent_number,
+                   changes=", ".join(change_text(locale, e) for e in p.get("edits", ())))
+    if op == "remix" and face.parent_number is not None:
+        return say(locale, "made_remix", number=face.number, parent=face.parent_number)
     if op in ("new", "describe", "photo"):
         return say(locale, f"made_{op}", number=face.number)
     return say(locale, "made_face", number=face.number)
@@ -140,7 +143,7 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
     grid.append(Button(say(locale, "btn_variations"), payloads.encode(tag, "sh", n, "*")))
     rows.append(tuple(grid))
     last = [Button(say(locale, "btn_remix"), payloads.encode(tag, "rx", n))]
-    if face.parent_number is not None:
+    if face.parent_number is not None or face.params.get("previous") is not None:   # a new face: back to the one before
         last.append(Button(say(locale, "btn_undo"), payloads.encode(tag, "un", n)))
     last.append(Button(say(locale, "btn_report"), payloads.report(key, n)))
     rows.append(tuple(last))

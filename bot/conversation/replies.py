@@ -93,6 +93,10 @@ TEXTS: dict[str, dict[str, str]] = {
                       "en": "A set holds at most {max} faces; {count} is too many."},
     "too_many_edits": {"ko": "한 번에 {max}가지까지 바꿀 수 있어요.", "en": "I can make at most {max} changes at once."},
     "describe_unknown": {"ko": "(모르는 말은 건너뛰었어요: {words})", "en": "(I skipped words I don't know: {words})"},
+    "nothing_to_change": {"ko": "#{number}에서 무엇을 바꿀지 모르겠어요. '더 웃게', '안경 씌워줘', '금발'처럼 말해 "
+                                "보세요.{skipped}",
+                          "en": "I couldn't tell what to change on #{number}. Try 'more smile', 'add glasses' or "
+                                "'blonde'.{skipped}"},
     # --- what the grammar could not take ----------------------------------------------------
     "invalid_ratio_out_of_range": {"ko": "'{value}'은(는) 0~100% 밖이에요. 0과 1 사이(또는 0~100%)로 말해 주세요.",
                                    "en": "'{value}' is outside 0–100%. Give a share between 0 and 1 (or 0–100%)."},
@@ -175,13 +179,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "help_styles": {"ko": "• 화풍: {choices} ('화풍 {example}'처럼 골라요)",
                     "en": "• styles: {choices} (choose with 'art style {example}')"},
     "help": {
-        "ko": "할 수 있는 것:\n• 새 얼굴 / 랜덤 / 새 얼굴 42\n• 묘사 <설명> (그냥 설명만 써도 돼요)\n"
+        "ko": "할 수 있는 것:\n• 새 얼굴 / 랜덤 / 새 얼굴 42\n• 묘사 <설명>, 새 얼굴 <설명>: 설명대로 새 얼굴\n"
+              "• 금발, 미소, 더 웃게, 나이 들게, 안경 씌워줘: 지금 얼굴 고치기\n"
               "• 눈 보여줘, 코 후보, 변형 → 3번\n• 사진 보내기 → 나랑 소라 0.7로 합성\n"
-              "• 스타일 바꿔줘, 더 웃게, 안경 씌워줘\n• 되돌리기, 다시 하기, 기록, 5번으로, 저장 <이름>, 불러오기 <이름>\n"
+              "• 스타일 바꿔줘\n• 되돌리기, 다시 하기, 기록, 5번으로, 저장 <이름>, 불러오기 <이름>\n"
               "• 취소, 상태, 연예인 목록, 언어 영어, 내 데이터 삭제",
-        "en": "What I can do:\n• new / random / new 42\n• describe <text> (or just write a description)\n"
+        "en": "What I can do:\n• new / random / new 42\n• describe <text>, new <text>: a new face from words\n"
+              "• blonde, smile, more smile, a bit older, add glasses: change the face you have\n"
               "• show eyes, nose?, variations → 3\n• send a photo → morph me with Sora at 0.7\n"
-              "• remix style, more smile, add glasses\n• undo, redo, history, back to 5, save <name>, load <name>\n"
+              "• remix style\n• undo, redo, history, back to 5, save <name>, load <name>\n"
               "• cancel, status, celebs, lang ko, delete my data",
     },
     # --- results ---------------------------------------------------------------------------
@@ -190,7 +196,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "made_pick": {"ko": "#{number}: #{parent}에서 {what} {k}번을 골랐어요.", "en": "#{number}: {what} {k} picked for #{parent}."},
     "made_morph": {"ko": "#{number}: 합성했어요 — {shares}", "en": "#{number}: morphed — {shares}"},
     "made_remix": {"ko": "#{number}: #{parent}의 스타일을 바꿨어요.", "en": "#{number}: #{parent} remixed."},
-    "made_edit": {"ko": "#{number}: #{parent}을(를) 고쳤어요.", "en": "#{number}: #{parent} edited."},
+    "made_edit": {"ko": "#{number}: #{parent}을(를) 고쳤어요 ({changes}).", "en": "#{number}: #{parent} edited ({changes})."},
+    # what one change did, in a reply: "older", "no glasses", "hair colour blond" (see change_text)
+    "change_older": {"ko": "나이 들게", "en": "older"},
+    "change_younger": {"ko": "젊게", "en": "younger"},
+    "change_a_bit": {"ko": "조금 {what}", "en": "a bit {what}"},
+    "change_on": {"ko": "{what} 추가", "en": "with {what}"},
+    "change_set": {"ko": "{what} {value}", "en": "{what} {value}"},
     "made_photo": {"ko": "#{number}: 사진으로 만든 얼굴이에요.", "en": "#{number}: made from your photo."},
     "made_face": {"ko": "#{number}", "en": "#{number}"},
     "shares": {"ko": "나 {me}% · {other} {them}%", "en": "you {me}% · {other} {them}%"},
@@ -334,11 +346,95 @@ ATTRIBUTE_NAMES: dict[str, dict[str, str]] = {
     "smile": {"ko": "웃음", "en": "smile"}, "skin_tone": {"ko": "피부색", "en": "skin tone"},
     "wrinkles": {"ko": "주름", "en": "wrinkles"}, "beard": {"ko": "수염", "en": "beard"},
     "beard_tidy": {"ko": "수염 정리", "en": "beard tidiness"}, "glasses": {"ko": "안경", "en": "glasses"},
+    "forehead_height": {"ko": "이마 높이", "en": "forehead height"},
+    "forehead_width": {"ko": "이마 너비", "en": "forehead width"}, "cheekbones": {"ko": "광대", "en": "cheekbones"},
+    "cheek_fullness": {"ko": "볼살", "en": "cheeks"}, "eye_depth": {"ko": "눈 깊이", "en": "eye depth"},
+    "eye_colour": {"ko": "눈동자 색", "en": "eye colour"}, "brow_shape": {"ko": "눈썹 모양", "en": "brow shape"},
+    "nose_bridge": {"ko": "콧대", "en": "nose bridge"}, "beard_colour": {"ko": "수염 색", "en": "beard colour"},
+    "ear_size": {"ko": "귀 크기", "en": "ear size"}, "hairline": {"ko": "헤어라인", "en": "hairline"},
+    "freckles": {"ko": "주근깨", "en": "freckles"}, "dimples": {"ko": "보조개", "en": "dimples"},
+    "moles": {"ko": "점", "en": "moles"}, "scars": {"ko": "흉터", "en": "scars"},
+}
+
+# A degree changed up or down, as a reply says it: field → language → (up, down).
+CHANGE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "smile": {"ko": ("더 웃게", "덜 웃게"), "en": ("more smile", "less smile")},
+    "mouth_corners": {"ko": ("입꼬리 올리게", "입꼬리 내리게"), "en": ("mouth corners up", "mouth corners down")},
+    "eye_tilt": {"ko": ("눈꼬리 올리게", "눈꼬리 내리게"), "en": ("eye corners up", "eye corners down")},
+    "eye_size": {"ko": ("눈 크게", "눈 작게"), "en": ("bigger eyes", "smaller eyes")},
+    "eye_spacing": {"ko": ("눈 사이 넓게", "눈 사이 좁게"), "en": ("eyes further apart", "eyes closer together")},
+    "nose_size": {"ko": ("코 크게", "코 작게"), "en": ("bigger nose", "smaller nose")},
+    "nose_length": {"ko": ("코 길게", "코 짧게"), "en": ("longer nose", "shorter nose")},
+    "mouth_width": {"ko": ("입 크게", "입 작게"), "en": ("wider mouth", "narrower mouth")},
+    "lip_fullness": {"ko": ("입술 도톰하게", "입술 얇게"), "en": ("fuller lips", "thinner lips")},
+    "brow_thickness": {"ko": ("눈썹 진하게", "눈썹 가늘게"), "en": ("thicker brows", "thinner brows")},
+    "jaw_width": {"ko": ("턱 넓게", "턱 좁게"), "en": ("wider jaw", "narrower jaw")},
+    "wrinkles": {"ko": ("주름 많게", "주름 적게"), "en": ("more wrinkles", "fewer wrinkles")},
+    "hair_length": {"ko": ("머리 길게", "머리 짧게"), "en": ("longer hair", "shorter hair")},
+    "forehead_height": {"ko": ("이마 높게", "이마 낮게"), "en": ("higher forehead", "lower forehead")},
+    "forehead_width": {"ko": ("이마 넓게", "이마 좁게"), "en": ("broader forehead", "narrower forehead")},
+    "cheekbones": {"ko": ("광대 도드라지게", "광대 밋밋하게"), "en": ("higher cheekbones", "flatter cheekbones")},
+    "cheek_fullness": {"ko": ("볼살 통통하게", "볼살 홀쭉하게"), "en": ("fuller cheeks", "hollower cheeks")},
+    "eye_depth": {"ko": ("눈 움푹하게", "눈 덜 움푹하게"), "en": ("deeper-set eyes", "less deep-set eyes")},
+    "nose_bridge": {"ko": ("콧대 높게", "콧대 낮게"), "en": ("higher nose bridge", "lower nose bridge")},
+    "ear_size": {"ko": ("귀 크게", "귀 작게"), "en": ("bigger ears", "smaller ears")},
+    "freckles": {"ko": ("주근깨 많게", "주근깨 적게"), "en": ("more freckles", "fewer freckles")},
+}
+
+_COLOURS = {"black": "검은색", "brown": "갈색", "blond": "금발", "red": "빨간색", "grey": "회색", "white": "흰색"}
+_PLACES = {"under_eye": "눈 밑", "eye": "눈가", "brow": "눈썹", "forehead": "이마", "cheek": "볼", "nose": "코",
+           "mouth": "입가", "chin": "턱"}
+# The Korean names of attribute values (English says the value itself, "_" read as a space).
+VALUE_NAMES_KO: dict[str, dict[str, str]] = {
+    "gender": {"male": "남자", "female": "여자"},
+    "age_band": {"child": "어린이", "teen": "10대", "twenties": "20대", "thirties": "30대", "middle": "중년",
+                 "senior": "노년"},
+    "hair_style": {"bowl": "바가지 머리", "bob": "단발", "long": "긴 머리", "short": "짧은 머리", "buzz": "삭발",
+                   "bald": "대머리", "curly": "곱슬머리", "wavy": "웨이브", "ponytail": "포니테일", "bun": "올림머리",
+                   "side_part": "옆 가르마", "bangs": "앞머리"},
+    "hair_colour": _COLOURS, "beard_colour": _COLOURS,
+    "skin_tone": {"fair": "밝은 톤", "medium": "중간 톤", "tan": "구릿빛", "dark": "어두운 톤"},
+    "beard": {"none": "없음", "stubble": "짧은 수염", "moustache": "콧수염", "goatee": "염소수염", "full": "덥수룩하게"},
+    "face_shape": {"oval": "계란형", "round": "둥근형", "square": "각진형", "long": "긴 형", "heart": "하트형",
+                   "v": "V라인"},
+    "eye_colour": {"dark": "검은색", "brown": "갈색", "hazel": "헤이즐", "green": "초록색", "blue": "파란색",
+                   "grey": "회색"},
+    "brow_shape": {"straight": "일자", "arched": "아치형", "angled": "각진 모양"},
+    "hairline": {"straight": "일자", "m_shaped": "M자", "receding": "올라간 모양", "widows_peak": "뾰족한 모양"},
+    "moles": _PLACES, "scars": _PLACES,
 }
 
 
 def attribute_name(locale: str, name: str) -> str:
     return ATTRIBUTE_NAMES.get(name, {}).get(locale, name.replace("_", " "))
+
+
+def value_name(locale: str, name: str, value: object) -> str:
+    """An attribute's value as people say it: "금발", "blond", "side part"."""
+    if locale == "ko" and str(value) in VALUE_NAMES_KO.get(name, {}):
+        return VALUE_NAMES_KO[name][str(value)]
+    return str(value).replace("_", " ")
+
+
+def change_text(locale: str, edit: dict) -> str:
+    """What one stored edit ({field, amount, value}) did, short: "더 웃게", "no glasses",
+    "hair colour blond", "a bit older"."""
+    name, amount, value = edit["field"], edit.get("amount") or 0, edit.get("value")
+    what = attribute_name(locale, name)
+    if name == "age":
+        said = say(locale, "change_older" if amount > 0 else "change_younger")
+        return say(locale, "change_a_bit", what=said) if abs(amount) < 1 else said
+    if value is True:
+        return say(locale, "change_on", what=what)
+    if value is False or value == 0 or value == "none" or value == () or value == []:
+        return say(locale, "step_off", what=what)
+    if isinstance(value, (list, tuple)):
+        return say(locale, "change_set", what=what, value=", ".join(value_name(locale, name, v) for v in value))
+    if isinstance(value, str):
+        return say(locale, "change_set", what=what, value=value_name(locale, name, value))
+    direction = value if isinstance(value, (int, float)) else amount   # a degree set, or stepped
+    up, down = CHANGE_WORDS.get(name, {}).get(locale, (f"{what} +", f"{what} −"))
+    return up if direction > 0 else down
 
 
 def direction_values(locale: str, attribute: str, available: list[str]) -> dict[str, str]:

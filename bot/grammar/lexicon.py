@@ -154,17 +154,6 @@ FIXED: dict[str, tuple[str, ...]] = {
            "제 얼굴", "셀카"),
 }
 
-# What makes text that names features an edit of the current face rather than a description
-# of a new one: in English every clause opens with a relative or imperative word ("more smile",
-# "add glasses and bigger eyes"; but "a man with no beard" and "no double eyelids, narrow eyes"
-# describe); Korean says 더 / 덜 anywhere or ends with a change verb or an adverb ending
-# ("더 웃게", "나이 들게", "안경 씌워", "수염 없애").
-EDIT_CUES_EN = r"^(?:(?:a|an|the)\s+)?(?:more|less|fewer|add|remove|no|without|make|give|put|take|" \
-               r"get\s+rid\s+of|stop|older|younger|bigger|smaller|wider|narrower|longer|shorter|darker|" \
-               r"lighter|thicker|thinner|fuller|rounder|happier|sadder)\b"
-EN_CLAUSE_BREAK = r"\s*(?:[,.;]|\band\b|\bthen\b)\s*"
-EDIT_CUES_KO = r"(?<![가-힣])(?:더|덜|조금\s*더)(?![가-힣])|(?:게|없애|빼|떼|씌워|벗겨|달아|붙여|넣어|바꿔|길러|밀어)$"
-
 FIXED_AFTER = r"(?:보여|보기|알려|볼래|목록|리스트)"
 
 # Example commands per intent in each language: what NotUnderstood suggests and Help lists.

@@ -2,9 +2,10 @@
 
 Each rule reads the whole message (anchored at both ends), so a description that happens to
 contain "눈" and "20" ("눈이 큰 20대 여자") never turns into a pick. Rules run in the order of
-RULES; the first that returns something wins. The last two hand the text to facegen.describe
-(an edit of the current face when the wording asks for a change, else a description when it
-names any feature); what nothing takes becomes NotUnderstood with suggestions.
+RULES; the first that returns something wins. The last hands the text to facegen.describe.intent:
+words that name any feature become a Describe (or an EditAttribute when they ask for a change),
+and the core decides with the current face whether they refine it or make a new face; what
+nothing takes becomes NotUnderstood with suggestions.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from bot.grammar.numbers import EN_ORDINALS, INT_ALONE, INT_COUNTED, to_int
 from bot.grammar.suggest import suggest
 from bot.grammar.text import MAX_TEXT_CHARS, normalize, strip_politeness, words_regex
 from facegen.attributes import Description
-from facegen.describe import parse_description, parse_edits
+from facegen.describe import parse_description
+from facegen.describe.intent import read_request
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def _describe(m: Message, locale: str) -> c.Parsed | None:
     text = (found["text"] or "").strip()
     if not strip_politeness(text):
         return c.InvalidArgument("describe", "missing_text")
-    return c.Describe(text, _describe_text(text, locale))
+    return c.Describe(read_request(text, new_face=True))
 
 
 def _fixed(m: Message, locale: str) -> c.Parsed | None:
@@ -318,30 +320,15 @@ def _morph(m: Message, locale: str) -> c.Parsed | None:
     return parse_morph(m.core)
 
 
-_EDIT_CUE_EN = re.compile(lexicon.EDIT_CUES_EN, re.IGNORECASE)
-_EDIT_CUE_KO = re.compile(lexicon.EDIT_CUES_KO)
-_EN_CLAUSE_BREAK = re.compile(lexicon.EN_CLAUSE_BREAK, re.IGNORECASE)
-
-
-def _asks_for_change(core: str) -> bool:
-    if _EDIT_CUE_KO.search(core):
-        return True
-    clauses = [clause for clause in _EN_CLAUSE_BREAK.split(core) if clause]
-    return bool(clauses) and all(_EDIT_CUE_EN.search(clause) for clause in clauses)
-
-
-def _edit(m: Message, locale: str) -> c.Parsed | None:
-    """An edit of the current face when the wording asks for a change (see lexicon.EDIT_CUES_*)."""
-    if not _asks_for_change(m.core):
+def _about_a_face(m: Message, locale: str) -> c.Parsed | None:
+    """Words that name features, marks, colours or impressions: a change asked for ("more
+    smile", "안경 씌워줘") or a description ("blonde", "a round face with big eyes"). Whether
+    they refine the current face or make a new one is the core's call, with the current face
+    (facegen.describe.intent.decide)."""
+    request = read_request(m.text)
+    if not request.says_anything:
         return None
-    edits = parse_edits(m.text, None)
-    return c.EditAttribute(edits[0], tuple(edits[1:])) if edits else None
-
-
-def _free_description(m: Message, locale: str) -> c.Parsed | None:
-    description = _describe_text(m.text, locale)
-    said = description.attributes.specified() or description.impressions
-    return c.Describe(m.text, description) if said else None
+    return c.EditAttribute(request) if request.change and not request.new_face else c.Describe(request)
 
 
 def _describe_text(text: str, locale: str) -> Description:
@@ -352,7 +339,7 @@ def _describe_text(text: str, locale: str) -> Description:
 Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
     _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix, _style,
-    _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _edit, _free_description,
+    _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _about_a_face,
 )
 
 

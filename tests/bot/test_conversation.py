@@ -182,9 +182,9 @@ async def test_changes_sent_while_a_face_is_drawn_apply_to_it_in_order(chat):
     said = text(await chat.run_jobs("jae"))            # #1 arrives, then the smile is queued for it
     assert "#1: a new face." in said
     said = text(await chat.run_jobs("jae"))            # #2 (the smile) arrives, then the glasses for it
-    assert "#2: #1 edited." in said
+    assert "#2: #1 edited (more smile)." in said
     said = text(await chat.run_jobs("jae"))
-    assert "#3: #2 edited." in said
+    assert "#3: #2 edited (with glasses)." in said
     async with session_factory(chat.engine)() as session:
         repo = FaceRepository(session)
         jae = await repo.get_or_create_user("web", "jae")

@@ -115,9 +115,11 @@ def test_every_intent_in_both_languages(text, expected):
     ("나이 들게", "age", +1), ("나이 들게 해줘", "age", +1), ("더 젊게", "age", -1), ("눈 더 크게", "eye_size", +1),
 ])
 def test_degree_edits(text, field, sign):
+    """Words that ask for a change step the degree (the core applies them to the current face)."""
     result = parse(text, "en")
     assert isinstance(result, EditAttribute)
-    assert result.edit.field == field and result.edit.amount * sign > 0
+    (edit,) = result.edits
+    assert edit.field == field and edit.amount * sign > 0 and edit.value is None
 
 
 @pytest.mark.parametrize("text,field,value", [
@@ -127,13 +129,38 @@ def test_degree_edits(text, field, sign):
 def test_value_edits(text, field, value):
     result = parse(text, "ko")
     assert isinstance(result, EditAttribute)
-    assert (result.edit.field, result.edit.value) == (field, value)
+    assert [(e.field, e.value) for e in result.edits] == [(field, value)]
 
 
 def test_a_message_with_several_edits_keeps_them_all():
     result = parse("더 웃고 안경 씌워줘", "ko")
     assert isinstance(result, EditAttribute)
-    assert {result.edit.field, *(e.field for e in result.also)} == {"smile", "glasses"}
+    assert {e.field for e in result.edits} == {"smile", "glasses"}
+
+
+@pytest.mark.parametrize("text,edits", [
+    ("smile", [("smile", 0.7)]), ("미소", [("smile", 0.7)]), ("blonde", [("hair_colour", "blond")]),
+    ("금발", [("hair_colour", "blond")]), ("금발로", [("hair_colour", "blond")]),
+    ("곱슬머리", [("hair_style", "curly")]), ("curly hair", [("hair_style", "curly")]),
+    ("big eyes", [("eye_size", 0.7)]),
+])
+def test_features_named_plainly_are_a_description_that_sets_each_one(text, edits):
+    """Rule changed (issue #14): a bare feature is a Describe; on a current face it refines it,
+    each feature set to what was said (a degree to the degree said, not stepped)."""
+    result = parse(text, "en")
+    assert isinstance(result, Describe) and not result.request.new_face
+    assert [(e.field, e.value) for e in result.request.edits] == edits
+
+
+@pytest.mark.parametrize("text,words", [
+    ("new: a smiling woman", "a smiling woman"), ("new smiling woman", "smiling woman"),
+    ("another person with red hair", "with red hair"), ("새 얼굴 금발 여자", "금발 여자"),
+    ("금발 여자로 새로 만들어줘", "금발 여자"), ("describe a round face", "a round face"),
+    ("묘사 눈이 큰 둥근 얼굴", "눈이 큰 둥근 얼굴"),
+])
+def test_words_that_ask_for_a_new_face_are_a_description_of_one(text, words):
+    result = parse(text, "en")
+    assert isinstance(result, Describe) and result.request.new_face and result.text == words
 
 
 @pytest.mark.parametrize("text,expected_attributes", [
@@ -170,7 +197,7 @@ def test_every_description_of_the_description_test_sets_reads_as_a_description(l
 @pytest.mark.parametrize("text", ["more smile and add glasses", "bigger eyes and a smaller nose"])
 def test_every_clause_asking_for_a_change_makes_an_edit(text):
     result = parse(text, "en")
-    assert isinstance(result, EditAttribute) and len(result.also) == 1
+    assert isinstance(result, EditAttribute) and len(result.edits) == 2
 
 
 @pytest.mark.parametrize("text", ["describe", "묘사", "describe:   "])

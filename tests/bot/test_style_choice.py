@@ -79,7 +79,7 @@ async def test_a_first_face_can_be_drawn_again_in_the_other_style_and_the_choice
 
     await chat.send("alice", "new 8")
     assert (await face(engine, "alice", 3)).backend == "stylegan", "the chosen style is kept for new faces"
-    described = text(await chat.send("alice", "a round face with big eyes"))
+    described = text(await chat.send("alice", "describe a round face with big eyes"))   # plain words would refine #3
     assert "#4" in described and (await face(engine, "alice", 4)).backend == "stylegan"
 
     # a later step is not a first face: no redraw button on a pick

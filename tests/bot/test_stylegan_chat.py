@@ -70,7 +70,7 @@ async def test_each_face_stays_on_its_model_and_morphs_across_styles_are_refused
     assert "#1 new" in history and "#2 eyes 3 ← #1" in history
     back = await chat.send("alice", "back to 1")
     assert images(first) and images(back) == images(first), "an old face shows its stored picture, not a re-render"
-    assert "#3: #1 edited." in text(await chat.send("alice", "more smile"))       # still a montage face
+    assert "#3: #1 edited (more smile)." in text(await chat.send("alice", "more smile"))       # still a montage face
     assert "#4: eyes 2 picked for #3" in text(await chat.send("alice", "show eyes") + await chat.send("alice", "2"))
     assert {(await face_record(engine, "alice", n)).backend for n in (3, 4)} == {"montage"}
 
@@ -79,7 +79,7 @@ async def test_each_face_stays_on_its_model_and_morphs_across_styles_are_refused
     assert new.backend == "stylegan" and new.worker_id is not None
     assert "Pick 1–10: eyes for #5." in text(await chat.send("alice", "show eyes"))
     assert "#6: eyes 7 picked for #5" in text(await chat.send("alice", "7"))
-    assert "#7: #6 edited." in text(await chat.send("alice", "more smile"))
+    assert "#7: #6 edited (more smile)." in text(await chat.send("alice", "more smile"))
     assert (await face_record(engine, "alice", 7)).backend == "stylegan"
     assert text(await chat.send("alice", "morph with #2 at 0.5")) == \
         "#2 is a drawn face and #7 a photoreal one: faces of different styles can't be morphed together."
@@ -97,7 +97,7 @@ async def test_an_edit_without_a_direction_is_answered_in_both_languages(engine,
         "This model has no direction for 'glasses'. It can change: smile"
     await chat.send("alice", "언어 한국어")
     assert text(await chat.send("alice", "안경 씌워줘")) == "이 모델에는 '안경'을 바꾸는 방향이 없어요. 바꿀 수 있는 것: 웃음"
-    described = text(await chat.send("alice", "안경 쓴 웃는 얼굴"))
+    described = text(await chat.send("alice", "묘사 안경 쓴 웃는 얼굴"))   # a new face: a refinement would refuse
     assert "(이 모델에는 방향이 없어 반영하지 못했어요: 안경)" in described and "묘사한 얼굴이에요" in described
 
     # a job that reaches the worker anyway (a chat process with other directions) gets the same answer
