@@ -2,10 +2,12 @@
 
     .venv/bin/python scripts/describe_accuracy.py [--show-errors] [FILE.json ...]
 
-With no files it reads tests/facegen/descriptions_ko.json and descriptions_en.json. A file
-holds {"descriptions": [{"text", "attributes", "impressions"?}], "not_understood": [...]}.
-A degree counts as right within ±0.15 of the expected value. Recall: expected fields parsed
-right; precision: parsed fields that were expected and right.
+With no files it reads tests/facegen/descriptions_ko.json and descriptions_en.json, and the
+edit requests in tests/facegen/edits.json. A description file holds {"descriptions": [{"text",
+"attributes", "impressions"?, "unknown"?}], "not_understood": [...]}; an edit file holds
+{"edits": [{"text", "edits": [{"field", "amount" | "value"}]}]}. A degree counts as right within
+±0.15 of the expected value; marks (lists of places) are compared as sets. Recall: expected
+fields parsed right; precision: parsed fields that were expected and right.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from facegen.describe import detect_locale, parse_description, warm_up  # noqa: E402
+from facegen.describe import detect_locale, parse_description, parse_edits, warm_up  # noqa: E402
 
 DEFAULT_SETS = [ROOT / "tests/facegen/descriptions_ko.json", ROOT / "tests/facegen/descriptions_en.json"]
+EDIT_SETS = [ROOT / "tests/facegen/edits.json"]
 TOLERANCE = 0.15
 
 
 def same(expected: object, got: object) -> bool:
     if isinstance(expected, bool) or isinstance(got, bool):
         return expected is got
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        return set(expected) == set(got)
     if isinstance(expected, (int, float)) and isinstance(got, (int, float)):
         return abs(expected - got) <= TOLERANCE
     return expected == got
@@ -97,6 +102,23 @@ def evaluate(paths: list[Path]) -> Report:
     return report
 
 
+def evaluate_edits(paths: list[Path]) -> tuple[int, int, list[str]]:
+    """(requests whose edits all came back right and in order, requests, the wrong ones)."""
+    right, total, errors = 0, 0, []
+    for path in paths:
+        for case in json.loads(path.read_text(encoding="utf-8"))["edits"]:
+            total += 1
+            got = [(e.field, "amount", e.amount) if e.value is None else (e.field, "value", e.value)
+                   for e in parse_edits(case["text"])]
+            wanted = [(e["field"], "amount", e["amount"]) if "amount" in e else (e["field"], "value", e["value"])
+                      for e in case["edits"]]
+            if len(got) == len(wanted) and all(g[:2] == w[:2] and same(w[2], g[2]) for g, w in zip(got, wanted)):
+                right += 1
+            else:
+                errors.append(f"{case['text']}\n    expected {wanted}\n    got      {got}")
+    return right, total, errors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
@@ -114,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all':<16}{total.expected:>9}{total.parsed:>8}{total.right:>7}{total.recall:>8.0%}"
           f"{total.precision:>11.0%}")
     print(f"descriptions fully right: {report.exact}/{report.total}")
+    edits_right, edits_total, edit_errors = evaluate_edits(EDIT_SETS if not args.files else [])
+    if edits_total:
+        print(f"edit requests fully right: {edits_right}/{edits_total}")
     print(f"made-up words missed: {len(report.unknown_misses)}")
     print(f"Korean analyser build and first analysis (once per process): {build_seconds:.2f} s")
     for language, seconds in sorted(report.seconds_by_language.items()):
@@ -122,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
               f"median {1000 * ordered[len(ordered) // 2]:.2f} ms, max {1000 * ordered[-1]:.2f} ms "
               f"over {len(seconds)} descriptions")
     if args.show_errors:
-        for line in report.errors + report.unknown_misses:
+        for line in report.errors + report.unknown_misses + edit_errors:
             print(line)
     return 0
 

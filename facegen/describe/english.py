@@ -4,14 +4,16 @@ Lower-cases, splits "doesn't" into does + n't and "he's" into he + 's, drops pos
 matches listed phrases ("bowl cut", "a bit", "corners of the eyes") before single words,
 reads ages ("twenty-five-year-old", "about 40 years old", "in his 30s"), and splits
 hyphenated words nobody listed ("purple-haired" → purple + hair). An adjective right after
-a copula ("eyes are big", "turn up") describes the noun before it.
+a copula ("eyes are big", "turn up") or right after its noun ("make eyes bigger, nose smaller")
+describes the noun before it; nouns joined by and / or are marked as a list ("no scars or moles").
 """
 
 from __future__ import annotations
 
 import re
 
-from facegen.describe.lexicon import FILLER, LINK, Copula, Degree, Entry, Impression, Modifier, Negator, age_head
+from facegen.describe.lexicon import (FILLER, LINK, PARTS, Comparative, Copula, Degree, Entry, Head, Impression,
+                                      Modifier, Negator, age_head)
 from facegen.describe.lexicon_en import EN, NUMBER_WORDS, lemma_candidates, lookup_with_form
 from facegen.describe.resolve import Word
 
@@ -23,7 +25,8 @@ YEAR_WORDS = {"year", "years", "yr", "yrs", "yo"}
 DEGREE_BEFORE_ADJECTIVE = {"pretty": 0.85}     # "pretty big eyes" vs "a pretty woman"
 MAX_PHRASE = 5
 DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "my", "your", "our", "this", "that", "these",
-               "those", "any", "some"}
+               "those", "any", "some", "him", "them", "me", "us"}     # and object pronouns: give him a beard
+CONJUNCTIONS = {"and": "and", "or": "or", "nor": "or"}
 
 
 def _split(raw: str) -> list[str]:
@@ -47,9 +50,14 @@ def _starts_phrase(parts: list[str]) -> bool:
 
 
 def tokens(text: str) -> list[str]:
-    out: list[str] = []
+    return [token for token, _, _ in spans(text)]
+
+
+def spans(text: str) -> list[tuple[str, int, int]]:
+    """Tokens with where each came from in the text (a split word's parts share its span)."""
+    out: list[tuple[str, int, int]] = []
     for match in TOKEN.finditer(text.replace("’", "'").replace("‘", "'")):
-        out.extend(_split(match.group()))
+        out.extend((part, match.start(), match.end()) for part in _split(match.group()))
     return out
 
 
@@ -80,8 +88,15 @@ def _age(tokens_: list[str], i: int) -> tuple[Word | None, int]:
             j += 2
     elif j < len(tokens_) and tokens_[j] == "something":
         value, j = value + 5, j + 1
+    elif j < len(tokens_) and _counts_a_part(tokens_[j]):
+        return Word(tokens_[i], FILLER), j      # one eye, two moles: a count, not an age
     entry = age_head(value)
     return Word(" ".join(tokens_[i:j]), entry if entry is not None else FILLER), j
+
+
+def _counts_a_part(token: str) -> bool:
+    entry, _ = lookup_with_form(token)
+    return isinstance(entry, Head) and entry.part != "person"
 
 
 def _phrase(tokens_: list[str], i: int) -> tuple[Entry | None, int]:
@@ -98,39 +113,51 @@ def _phrase(tokens_: list[str], i: int) -> tuple[Entry | None, int]:
 
 def words(text: str) -> list[Word]:
     """English text → resolver words."""
-    toks = tokens(text)
+    located = spans(text)
+    toks = [token for token, _, _ in located]
     out: list[Word] = []
     i = 0
     while i < len(toks):
-        tok = toks[i]
+        tok, start = toks[i], located[i][1]
         if tok in BOUNDARIES:
-            out.append(Word(tok, FILLER, boundary=True))
+            out.append(Word(tok, FILLER, boundary=True, start=start, end=located[i][2]))
             i += 1
             continue
         if tok == ",":
-            out.append(Word(tok, LINK, comma=True))
+            out.append(Word(tok, LINK, comma=True, start=start, end=located[i][2]))
             i += 1
             continue
         entry, j = _phrase(toks, i)
         if entry is not None:
-            out.append(Word(" ".join(toks[i:j]), entry))
+            out.append(Word(" ".join(toks[i:j]), entry, start=start, end=located[j - 1][2]))
             i = j
             continue
         age, j = _age(toks, i)
         if age is not None:
+            age.start, age.end = start, located[j - 1][2]
             out.append(age)
             i = j
             continue
         entry, comparative = lookup_with_form(tok)
-        out.append(Word(tok, entry, comparative=comparative, determiner=tok in DETERMINERS))
+        out.append(Word(tok, entry, comparative=comparative, determiner=tok in DETERMINERS, start=start,
+                        end=located[i][2]))
         i += 1
     _settle_roles(out)
+    _mark_lists(out)
     return out
+
+
+def _skip_back(out: list[Word], k: int, kinds: tuple[type, ...]) -> int:
+    j = k - 1
+    while j >= 0 and isinstance(out[j].entry, kinds) and not out[j].boundary:
+        j -= 1
+    return j
 
 
 def _settle_roles(out: list[Word]) -> None:
     """Choices that depend on neighbours: "pretty big" is a degree; an adjective after a
-    copula (skipping degree words and negators) describes the noun before it."""
+    copula (skipping degree words and negators) describes the noun before it, and so does one
+    right after a noun it fits when no noun follows it ("eyes bigger, nose smaller")."""
     for k, word in enumerate(out):
         following = out[k + 1] if k + 1 < len(out) else None
         if word.text in DEGREE_BEFORE_ADJECTIVE and isinstance(word.entry, Impression) \
@@ -139,8 +166,27 @@ def _settle_roles(out: list[Word]) -> None:
     for k, word in enumerate(out):
         if not isinstance(word.entry, Modifier):
             continue
-        j = k - 1
-        while j >= 0 and isinstance(out[j].entry, (Degree, Negator)) and not out[j].boundary:
-            j -= 1
-        word.back_first = j >= 0 and isinstance(out[j].entry, Copula) and not out[j].boundary
+        j = _skip_back(out, k, (Degree, Negator, Comparative))
+        before = out[j] if j >= 0 and not out[j].boundary else None
+        following = out[k + 1] if k + 1 < len(out) else None
+        after_copula = before is not None and isinstance(before.entry, Copula)
+        after_its_noun = (before is not None and isinstance(before.entry, Head) and not before.determiner
+                          and (before.entry.part in word.entry.effects or PARTS[before.entry.part].mark)
+                          and not (following is not None and isinstance(following.entry, (Head, Modifier))))
+        word.back_first = after_copula or after_its_noun
+        if after_copula and j > 0 and isinstance(out[j - 1].entry, Head):
+            out[j - 1].subject = True           # "her chin is prominent" speaks of the chin
+        elif after_its_noun:
+            before.subject = True
 
+
+def _mark_lists(out: list[Word]) -> None:
+    """A noun followed by and / or and another noun is listed with it."""
+    for k, word in enumerate(out):
+        if not isinstance(word.entry, Head) or k + 1 >= len(out) or out[k + 1].text not in CONJUNCTIONS:
+            continue
+        j = k + 2
+        while j < len(out) and out[j].determiner:
+            j += 1
+        if j < len(out) and isinstance(out[j].entry, Head):
+            word.joined = CONJUNCTIONS[out[k + 1].text]

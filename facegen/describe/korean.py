@@ -7,8 +7,10 @@ use and reused. Morphemes are regrouped into words a lexicon can name:
 - a noun or root followed by 하다 / 되다 / 스럽다 / 지다 becomes one predicate (깔끔하다, 주름지다);
 - a predicate stem becomes its dictionary form (올라가 → 올라가다) and remembers its ending:
   an adnominal ending (ETM, "-ㄴ/-는") makes it describe the noun after it unless the noun
-  before it is marked as the subject (눈이 큰 남자);
-- numbers with 대 / 살 / 세 become ages (20대, 서른 살).
+  before it is its subject (눈이 큰 남자, or with the particle dropped: 턱 각진 얼굴);
+- numbers with 대 / 살 / 세 become ages (20대, 서른 살);
+- particles become hints: 에 marks a place (입가에 점), 와 / 과 / 이나 and X도 Y도 join two nouns
+  (눈과 코가 크고), and 위 / 아래 are directions only with 로 (아래로 처진), else positions (눈 밑에).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import threading
 from dataclasses import dataclass
 
 from facegen.describe import lexicon_en
-from facegen.describe.lexicon import FILLER, LINK, Entry, Head, S, Table, age_band_of
-from facegen.describe.lexicon_ko import KO, USER_PREDICATES, USER_WORDS
+from facegen.describe.lexicon import FILLER, LINK, Entry, Head, Modifier, S, Table, age_band_of
+from facegen.describe.lexicon_ko import BEFORE_ITS_NOUN, DIRECTIONS, KO, USER_PREDICATES, USER_WORDS
 from facegen.describe.resolve import Word
 
 _kiwi = None
@@ -29,6 +31,9 @@ NOUNISH = {"NNG", "NNP", "NNB", "XR", "SL", "SH", "NR", "MAG", "MAJ", "MM", "IC"
 PREDICATES = {"VV", "VA", "VX", "VCP", "VCN"}
 SUFFIXES = {"XSA", "XSV", "XSM"}
 SUBJECT_PARTICLES = {"JKS", "JX"}
+PLACE_PARTICLES = {"에"}
+TOWARD_PARTICLES = {"로", "으로"}
+OR_PARTICLES = {"나", "이나"}
 AGE_UNITS = {"대": "decade", "살": "years", "세": "years"}
 
 NATIVE_TENS = {"열": 10, "스물": 20, "스무": 20, "서른": 30, "마흔": 40, "쉰": 50, "예순": 60, "일흔": 70,
@@ -92,6 +97,7 @@ class _Piece:
     end: int
     ending: str | None = None   # first ending tag after a predicate (ETM, EC, EF)
     particle: str | None = None # particle tag after a noun (JKS, JX, JKO, …)
+    particle_form: str = ""     # … and the particle itself (에, 와, 도)
     entry: Entry | None = None
 
 
@@ -123,6 +129,7 @@ def _pieces(text: str) -> list[_Piece]:
         elif tag.startswith("J"):
             if pieces and pieces[-1].particle is None:
                 pieces[-1].particle = tag
+                pieces[-1].particle_form = tok.form
         elif tag.startswith("E"):
             if pieces and pieces[-1].kind == "predicate" and pieces[-1].ending is None and tag != "EP":
                 pieces[-1].ending = tag
@@ -142,6 +149,15 @@ def _pieces(text: str) -> list[_Piece]:
             pieces[-1].lemma += tok.form
         i += 1
     return pieces
+
+
+def _adverbial(piece: _Piece) -> None:
+    """Kiwi sometimes reads an adverbial -게 form as a noun (눈 크게, 코 높게): read it as the
+    predicate it comes from."""
+    stem = piece.lemma[:-1]
+    if piece.kind == "noun" and piece.lemma.endswith("게") and piece.lemma not in KO.words \
+            and _lookup(stem + "다") is not None:
+        piece.lemma, piece.kind, piece.ending = stem + "다", "predicate", "EC"
 
 
 def _number(tokens, i: int, pieces: list[_Piece]) -> int:
@@ -190,6 +206,7 @@ def _noun(tokens, i: int, pieces: list[_Piece], prefix: str) -> int:
             j += 1
     text = prefix + "".join(t.form for t in tokens[i:best_k])
     pieces.append(_Piece(text, lemma, kind, start - len(prefix), end))
+    _adverbial(pieces[-1])
     return j
 
 
@@ -209,13 +226,13 @@ def words(text: str) -> list[Word]:
     pieces = _pieces(text)
     out: list[Word] = []
     last_piece: _Piece | None = None
-    for piece in pieces:
+    for index, piece in enumerate(pieces):
         if piece.kind == "boundary":
-            out.append(Word(piece.text, FILLER, boundary=True))
+            out.append(Word(piece.text, FILLER, boundary=True, start=piece.start, end=piece.end))
             last_piece = None
             continue
         if piece.kind == "comma":
-            out.append(Word(piece.text, LINK, comma=True))
+            out.append(Word(piece.text, LINK, comma=True, start=piece.start, end=piece.end))
             last_piece = None
             continue
         entry = _entry(piece)
@@ -223,14 +240,41 @@ def words(text: str) -> list[Word]:
             entry = FILLER          # unlisted adverbs (그냥, 딱) carry no face content
         if entry is None and out and out[-1].entry is None and last_piece and last_piece.end == piece.start:
             out[-1].text += piece.text          # one unknown word split by Kiwi: 보라 + 색
+            out[-1].end = piece.end
             last_piece = piece
             continue
-        word = Word(_as_written(text, piece) if piece.kind == "predicate" else piece.text, entry)
+        if piece.lemma in DIRECTIONS and piece.particle_form in TOWARD_PARTICLES:
+            entry = DIRECTIONS[piece.lemma]     # 아래로 처진: a direction, not a place
+        word = Word(_as_written(text, piece) if piece.kind == "predicate" else piece.text, entry,
+                    start=piece.start, end=piece.end)
         if piece.kind == "predicate":
-            word.back_first = piece.ending != "ETM" or _after_subject(pieces, piece)
+            word.back_first = piece.ending != "ETM" or _after_subject(pieces, index)
+            word.adnominal = piece.ending == "ETM"
+        elif piece.lemma in BEFORE_ITS_NOUN:
+            word.back_first = True              # 수염 없이: about the noun before it
+        elif isinstance(entry, Modifier) and ((index and _is_subject(pieces[index - 1]))
+                                              or piece.particle_form in TOWARD_PARTICLES):
+            word.back_first = True              # 수염은 흰색, 회색으로 바꿔줘: said of the noun before it
+        word.locative = piece.particle == "JKB" and piece.particle_form in PLACE_PARTICLES
+        word.subject = _is_subject(piece)
+        word.joined = _joined(pieces, index)
         out.append(word)
         last_piece = piece
     return out
+
+
+def _joined(pieces: list[_Piece], index: int) -> str | None:
+    """"and" / "or" when the noun at index is listed with the next noun (눈과 코, 흉터나 점, 안경도 수염도)."""
+    piece = pieces[index]
+    if piece.kind != "noun":
+        return None
+    if piece.particle == "JC":
+        return "or" if piece.particle_form in OR_PARTICLES else "and"
+    if piece.particle_form == "도":
+        following = next((p for p in pieces[index + 1:] if p.kind == "noun"), None)
+        if following is not None and following.particle_form == "도":
+            return "and"
+    return None
 
 
 def _as_written(text: str, piece: _Piece) -> str:
@@ -241,13 +285,28 @@ def _as_written(text: str, piece: _Piece) -> str:
     return text[start:end if end >= 0 else len(text)].strip(".,!?~ ")
 
 
-def _after_subject(pieces: list[_Piece], piece: _Piece) -> bool:
-    """Whether the nearest noun before this adnominal predicate is marked as its subject
-    (눈이 큰 남자): then the predicate describes that noun, not the one after it."""
-    index = pieces.index(piece)
-    for earlier in reversed(pieces[:index]):
-        if earlier.kind in ("boundary", "comma"):
+def _is_subject(piece: _Piece) -> bool:
+    return piece.kind == "noun" and piece.particle in SUBJECT_PARTICLES and _entry(piece) is not FILLER
+
+
+def _after_subject(pieces: list[_Piece], index: int) -> bool:
+    """Whether this adnominal predicate describes the noun before it rather than the one after:
+    that noun is marked as its subject (눈이 큰 남자), or stands right before it with its particle
+    dropped and no adnominal of its own (턱 각진 얼굴, but not 큰 눈 작은 코). A predicate in
+    between has taken that subject already (주근깨가 많은 빨간 머리)."""
+    for k in range(index - 1, -1, -1):
+        earlier = pieces[k]
+        if earlier.kind in ("boundary", "comma", "predicate"):
             return False
-        if earlier.kind == "noun" and isinstance(_entry(earlier), Head):
-            return earlier.particle in SUBJECT_PARTICLES
+        entry = _entry(earlier)
+        if earlier.kind == "noun" and (isinstance(entry, Head) or entry is None):
+            if earlier.particle in SUBJECT_PARTICLES:
+                return True
+            return earlier.particle is None and k == index - 1 and not _has_adnominal(pieces, k)
     return False
+
+
+def _has_adnominal(pieces: list[_Piece], index: int) -> bool:
+    before = pieces[index - 1] if index else None
+    return before is not None and (before.ending == "ETM"
+                                   or (before.kind == "noun" and isinstance(_entry(before), Modifier)))

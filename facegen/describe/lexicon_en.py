@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from facegen.describe import lexicon as L
 from facegen.describe.lexicon import (COPULA, FILLER, LINK, PLAIN, SLIGHT, VERY, Comparative, Degree, Entry,
-                                      Negator, S, Table, head, mod, person)
+                                      Negator, Position, S, Table, head, mod, person)
 
 EN = Table()
 add = EN.add
@@ -42,8 +42,14 @@ add(L.CHILDLIKE, "childlike", "little")
 # ---- face, jaw ------------------------------------------------------------------------------
 add(head("face"), "face", "visage", "features", "feature", "face shape", "profile", "facial")
 add(head("jaw"), "jaw", "jawline", "chin", "jaws")
-add(head("cheeks"), "cheek", "cheekbone")
-add(head("forehead"), "forehead", "temple")
+add(head("cheeks"), "cheek", "apple cheeks")
+add(head("cheekbones"), "cheekbone", "cheek bone")
+add(head("forehead"), "forehead", "temple", "brow line")
+add(head("hairline"), "hairline", "hair line")
+add(head("hairline", S("hairline", "widows_peak")), "widow peak", "widows peak", "widow's peak")
+add(L.RECEDING, "receding", "recede", "receded")
+add(L.M_SHAPED, "m-shaped", "m shaped")
+add(head("ears"), "ear", "earlobe", "ear lobe")
 add(L.OVAL, "oval", "egg-shaped", "egg shaped", "oval-shaped")
 add(L.ROUND, "round", "rounded", "moon")
 add(mod(default="face", face=S("face_shape", "round")), "round-faced")
@@ -52,12 +58,12 @@ add(L.HEART, "heart-shaped", "heart shaped", "heart")
 add(L.V_SHAPE, "v-shaped", "v shaped", "v-line", "v line", "tapered", "triangular")
 add(L.POINTED, "pointed", "pointy", "sharp")
 add(L.CHUBBY, "chubby", "plump-faced", "fleshy", "puffy")
-EN.words["sharp"] = mod(impression="sharp", nose=S("nose_length", L.SLIGHT), jaw=S("face_shape", "v"))
+EN.words["sharp"] = L.vary(L.sharp_look("sharp"), nose=S("nose_length", L.SLIGHT), jaw=S("face_shape", "v"))
 add(L.WIDE, "wide", "broad", "strong")
 add(L.NARROW, "narrow", "weak")
 
 # ---- hair -----------------------------------------------------------------------------------
-add(head("hair"), "hair", "haircut", "hairstyle", "hairdo", "locks", "mane", "hairline")
+add(head("hair"), "hair", "haircut", "hairstyle", "hairdo", "locks", "mane")
 add(head("hair", S("hair_style", "bowl")), "bowl cut", "bowl", "bowl haircut", "pudding bowl", "mushroom cut",
     "bowl-cut")
 add(head("hair", S("hair_style", "bob")), "bob", "bob cut", "bobbed", "lob")
@@ -73,9 +79,9 @@ add(head("hair", S("hair_style", "bun")), "bun", "topknot", "top knot", "updo", 
 add(head("hair", S("hair_style", "side_part")), "side part", "side parting", "side-part", "side-parted",
     "parted", "part", "parting", "comb-over", "combover")
 add(head("hair", S("hair_style", "bangs")), "bangs", "fringe", "bang")
-add(head("hair", S("hair_colour", "blond")), "blonde", "blond", "blondes")
+add(head("hair", S("hair_colour", "blond")), "blondes")
 add(head("hair", S("hair_colour", "brown")), "brunette", "brunet")
-add(head("hair", S("hair_colour", "red")), "redhead", "ginger")
+add(head("hair", S("hair_colour", "red")), "redhead")
 add(L.CURLY, "curly", "curled", "frizzy", "kinky", "coily")
 add(L.WAVY, "wavy", "waved")
 add(L.STRAIGHT, "straight", "sleek", "silky", "thick-haired")
@@ -98,13 +104,18 @@ add(L.TAN, "tan", "tanned", "bronzed", "suntanned", "sun-tanned", "sunburnt", "s
 add(L.DARK_SKIN, "dark-skinned", "ebony", "swarthy")
 add(L.MEDIUM_SKIN, "medium", "olive", "beige", "medium-toned", "average", "moderate", "caramel", "honey")
 add(L.BROWN, "brown", "chestnut", "auburn-brown", "mousy", "mousey", "hazel")
-add(L.BLOND, "platinum", "sandy", "strawberry-blond", "flaxen", "yellow")
+add(L.BLOND, "platinum", "sandy", "strawberry-blond", "flaxen", "yellow", "blonde", "blond")
+add(L.BLUE, "blue", "ice-blue", "sky-blue", "azure")
+add(L.GREEN, "green", "emerald", "jade")
+add(L.HAZEL, "hazel")
+# ginger: red hair, or a red beard; alone, a redhead
+add(mod(default="hair", hair=S("hair_colour", "red"), beard=S("beard_colour", "red")), "ginger")
 add(L.RED, "red", "auburn", "copper-red", "reddish", "ginger-haired", "red-haired", "fiery", "orange")
 add(L.GREY, "grey", "gray", "silver", "greying", "graying", "salt-and-pepper", "salt and pepper", "grizzled",
     "silvery", "grey-haired", "gray-haired", "white-haired", "silver-haired", "hoary")
 
 # ---- eyes, brows ----------------------------------------------------------------------------
-add(head("eyes"), "eye", "gaze", "eyeball")
+add(head("eyes"), "eye", "gaze", "eyeball", "eye colour", "eye color", "eyed")     # eyed: blue-eyed
 add(head("eye_corners"), "eye corner", "outer corner of the eye", "corners of the eyes")
 add(head("eye_spacing"), "space between the eyes", "distance between the eyes", "spacing", "eye spacing")
 add(head("corners"), "corner")
@@ -113,7 +124,7 @@ add(head("double_eyelid", S("double_eyelid", False)), "monolid", "monolids", "si
     "hooded", "single-lidded")
 add(head("brows"), "brow", "eyebrow", "eye brow")
 add(L.UP, "up", "upward", "upwards", "upturned", "uptilted", "upswept", "turned-up", "cat-like", "catlike",
-    "slanted", "slanting", "raised", "rise", "lift", "lifted", "tilted up", "higher")
+    "slanted", "slanting", "raised", "rise", "lift", "lifted", "tilted up")
 add(mod(eyes=(), quiet=True), "almond", "almond-shaped")
 add(L.DOWN, "down", "downward", "downwards", "downturned", "down-turned", "turned-down", "lower", "lowered")
 add(L.DROOPY, "droopy", "drooping", "droop", "sleepy", "sad-looking", "sagging", "hang", "puppy", "puppy-dog",
@@ -125,12 +136,17 @@ add(L.THICK, "thick", "heavy", "bold", "full-bodied", "dense", "strong-browed")
 add(L.ROUGH, "bushy", "shaggy", "scruffy", "unkempt", "messy", "wild", "untidy", "straggly", "overgrown",
     "tousled", "disheveled", "dishevelled", "rough", "ragged")
 add(L.LIGHT_BROWS, "sparse", "faint", "thin-browed", "plucked", "arched-thin")
-add(mod(brows=(), quiet=True), "arched", "arch", "curved")
+add(L.ARCHED, "arched", "arch", "curved", "high-arched", "arching")
+add(L.ANGLED, "angled", "peaked")
 
 # ---- nose, mouth ----------------------------------------------------------------------------
 add(head("nose"), "nose", "bridge", "nostril", "nose bridge", "nose tip", "tip")
-add(L.HIGH_NOSE, "high", "high-bridged", "prominent", "tall", "defined", "roman", "greek", "aquiline")
-add(L.FLAT_NOSE, "flat", "low", "flat-bridged", "snub", "stubby")
+add(L.HIGH, "high", "high-bridged", "tall", "defined", "roman", "greek", "aquiline")
+add(L.LOW, "low", "low-bridged", "low-set")
+add(L.FLAT, "flat", "flat-bridged", "flattened", "level")
+add(L.SNUB_NOSE, "snub", "stubby", "snub-nosed")
+add(L.PROTRUDING, "protruding", "protrude", "bulging", "bulge", "bulgy", "prominent", "pronounced", "stick out",
+    "sticking out", "stuck out", "sticky-out", "jutting", "pop-eyed", "bug-eyed")
 add(L.HOOKED_NOSE, "hooked", "hook", "beaked", "crooked")
 add(L.BULBOUS_NOSE, "bulbous", "fleshy-tipped", "knobbly", "potato")
 add(L.BUTTON_NOSE, "button", "cute-button")
@@ -145,8 +161,8 @@ add(L.TINY, "tiny", "minuscule", "miniature", "teeny")
 add(L.LONG, "long", "elongated", "lengthy", "longish")
 add(L.SHORT, "short", "shortish", "stumpy")
 add(L.FULL, "full", "plump", "pouty", "luscious", "lush", "puffy-lipped", "fleshy-lipped", "thick-lipped")
-add(L.THIN, "thin", "slim", "slender", "narrow-faced", "gaunt", "lean", "skinny", "hollow", "sunken",
-    "thin-lipped")
+add(L.THIN, "thin", "slim", "slender", "narrow-faced", "gaunt", "lean", "skinny", "thin-lipped")
+add(L.SUNKEN, "hollow", "sunken", "hollowed", "sunk")
 
 # ---- skin, wrinkles -------------------------------------------------------------------------
 add(head("skin"), "skin", "complexion", "skin tone", "tone", "skintone", "skin colour", "skin color", "colouring",
@@ -160,6 +176,13 @@ EN.words["wrinkle-free"] = mod(default="wrinkles", wrinkles=L.ABSENT, skin=S("wr
 add(L.DEEP, "deep", "deep-set", "deeply")
 add(L.FINE, "fine", "faint-lined", "slight-lined")
 add(L.MANY, "many", "lots", "plenty", "numerous")
+add(head("freckles"), "freckle")
+add(head("dimples"), "dimple")
+add(head("moles"), "mole", "beauty mark", "beauty spot", "birthmark", "beauty-mark", "beauty-spot", "birth mark")
+add(head("scars"), "scar", "scarring", "gash")
+add(L.FRECKLED, "freckled", "freckly", "freckle-faced")
+add(L.SCARRED, "scarred", "scar-faced")
+add(L.DIMPLED, "dimpled")
 
 # ---- beard, glasses -------------------------------------------------------------------------
 add(head("beard"), "beard", "facial hair", "sideburn", "mutton chops", "muttonchops", "whisker", "chin beard")
@@ -169,7 +192,7 @@ add(head("beard", S("beard", "goatee")), "goatee", "van dyke", "soul patch", "ch
 add(head("beard", S("beard", "stubble")), "stubble", "five o'clock shadow", "five-o'clock shadow",
     "5 o'clock shadow", "shadow", "scruff")
 add(L.STUBBLY, "stubbly", "unshaven", "unshaved", "bristly", "scratchy")
-add(L.BEARDED, "bearded", "bewhiskered")
+add(head("beard"), "bearded", "bewhiskered")     # a noun, so red-bearded is a red beard
 add(L.TIDY, "neat", "neatly", "trimmed", "groomed", "well-groomed", "tidy", "tidily", "well-kept",
     "manicured", "clipped-neat", "short-trimmed", "kempt", "sculpted", "well-trimmed")
 EN.words["neat"] = mod(impression="neat", beard=S("beard_tidy", True), hair=(), brows=())
@@ -190,7 +213,8 @@ add(FILLER, "with")
 add(L.SMILING, "smiling", "grinning", "beaming", "smiley", "smiles", "laughing", "laugh", "smirking")
 EN.words["smile"] = head("smile")
 add(L.FROWNING, "frowning", "frown", "scowling", "scowl", "grimacing", "grimace", "pouting", "sulky", "glum")
-add(L.EXPRESSIONLESS, "expressionless", "blank", "neutral", "deadpan", "straight-faced", "poker-faced")
+add(L.EXPRESSIONLESS, "expressionless", "blank", "neutral", "deadpan", "straight-faced", "poker-faced",
+    "unsmiling")
 
 # ---- degrees, negation, comparison ----------------------------------------------------------
 add(Degree(SLIGHT), "slightly", "slight", "a bit", "a little", "a touch", "somewhat", "kind of", "sort of",
@@ -213,20 +237,26 @@ add(COPULA, "is", "are", "was", "were", "be", "been", "being", "look", "looks", 
 # ---- fillers --------------------------------------------------------------------------------
 add(LINK, "and", "shape", "shaped", "style", "styled", "type", "colored", "coloured", "color", "colour",
     "toned", "-looking", "set", "looking")
-add(FILLER, "a", "an", "the", "their", "its", "my", "your", "our", "this", "that", "these", "those",
-    "of", "in", "on", "at", "to", "for", "by", "from", "as", "who", "whom", "whose", "which", "what",
-    "has", "have", "had", "do", "does", "did", "person", "someone", "somebody", "people", "one", "appearance",
-    "around", "near", "over", "under", "above", "below", "across", "also", "both", "each", "any",
-    "where", "when", "then", "just", "probably", "maybe", "perhaps", "like", "year", "years", "old-ish",
-    "about", "roughly", "approximately", "around", "aged", "i", "me", "we", "us", "it", "they", "them", "there",
-    "here", "please", "can", "could", "would", "will", "should", "want", "wants", "show", "draw", "create",
-    "generate", "picture", "portrait", "image", "photo", "very", "but", "or", "yet", "while", "though",
-    "although", "overall", "generally", "usually", "typical", "typically", "slight", "outer", "inner", "upper",
-    "lower", "edge", "side", "sides", "both", "either", "between", "along", "into", "onto", "out", "off",
-    "up", "than", "other", "another", "same", "expression", "look", "vibe", "impression", "air", "aura",
-    "sort", "bit", "lot", "tad", "touch", "if", "within", "toward",
-    "towards", "back", "front", "top", "bottom", "middle", "center", "centre", "well", "all", "change",
-    "let", "something", "ish", "yr", "yrs", "together", "almost", "nearly", "early", "late", "mid", "covered", "framed-by")
+add(FILLER, "a", "an", "the", "their", "its", "my", "your", "our", "this", "that", "these", "those", "of", "to",
+    "for", "from", "as", "who", "whom", "whose", "which", "what", "has", "have", "had", "do", "does", "did",
+    "person", "someone", "somebody", "people", "one", "appearance", "also", "both", "each", "any", "where", "when",
+    "then", "just", "probably", "maybe", "perhaps", "like", "year", "years", "old-ish", "about", "roughly",
+    "approximately", "aged", "i", "me", "we", "us", "it", "they", "them", "there", "here", "please", "can", "could",
+    "would", "will", "should", "want", "wants", "show", "draw", "create", "generate", "picture", "portrait",
+    "image", "photo", "very", "but", "or", "yet", "while", "though", "although", "overall", "generally", "usually",
+    "typical", "typically", "slight", "outer", "inner", "upper", "lower", "edge", "side", "sides", "either", "into",
+    "onto", "out", "off", "up", "than", "other", "another", "same", "expression", "look", "vibe", "impression",
+    "air", "aura", "sort", "bit", "lot", "tad", "touch", "if", "within", "toward", "towards", "back", "front",
+    "top", "bottom", "middle", "center", "centre", "well", "all", "change", "let", "something", "ish", "yr", "yrs",
+    "together", "almost", "nearly", "early", "late", "mid", "covered", "framed-by", "left", "right", "suspect",
+    "witness", "at all", "except", "saw", "see", "seen", "noticed", "remember", "recall", "think", "thought",
+    "guess", "say", "said", "described", "couple", "a couple of", "several", "pair", "visible", "noticeable",
+    "obvious", "small-ish")
+# position words tie a mark to its place (a mole under her eye); they are never directions
+add(Position(below=True), "under", "below", "beneath", "underneath")
+add(Position(), "above", "over", "on", "by", "near", "beside", "next to", "close to", "around", "across", "at",
+    "along", "through", "between", "in", "next", "running down", "running across", "running through",
+    "running along", "across from")
 EN.words.update({w: e for w, e in (("up", L.UP), ("little", L.CHILDLIKE), ("quite", Degree(0.85)),
                                    ("slight", Degree(SLIGHT)), ("very", Degree(VERY)), ("look", COPULA),
                                    ("aged", FILLER), ("has", L.HAVE), ("have", L.HAVE), ("lower", L.DOWN))})
@@ -256,6 +286,11 @@ EN.words["soft"] = mod(impression="soft", hair=(), skin=(), beard=())
 EN.words["strong"] = mod(impression="strong", jaw=S("jaw_width", PLAIN), brows=S("brow_thickness", PLAIN),
                          nose=S("nose_size", L.SLIGHT))
 EN.words["happy"] = mod(impression="happy", default=None, smile=S("smile", PLAIN), face=S("smile", PLAIN))
+# impressions whose look is known
+for word in ("fierce", "piercing", "steely", "sharp-eyed", "hawk-eyed"):
+    EN.words[word] = L.sharp_look(word)
+for word in ("serious", "stern", "solemn", "grave", "serious-looking"):
+    EN.words[word] = L.serious_look(word)
 
 NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,

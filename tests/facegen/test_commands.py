@@ -53,6 +53,13 @@ def test_parse_prints_attributes_and_unknown_words_as_json():
     assert {"purple", "horns"} <= set(parsed["unknown"])
 
 
+def test_parse_shows_marks_with_their_places_and_the_beard_colour():
+    done = dreamface("parse", "눈 밑에 점이 있고 주근깨가 많은 할아버지, 흰 수염")
+    attributes = json.loads(done.stdout)["attributes"]
+    assert attributes["moles"] == ["under_eye"] and attributes["freckles"] == 1.0
+    assert attributes["beard"] == "full" and attributes["beard_colour"] == "white"
+
+
 def test_grid_is_a_numbered_sheet_of_ten_close_ups(tmp_path):
     from facegen.montage.regions import region_box
     from facegen.sheet import close_up_layout

@@ -56,7 +56,7 @@ def test_seed_sentence_parses_fully():
 def test_sets_are_large_enough():
     for language in ("ko", "en"):
         data = json.loads((HERE / f"descriptions_{language}.json").read_text(encoding="utf-8"))
-        assert len(data["descriptions"]) >= 35
+        assert len(data["descriptions"]) >= 100
         assert len(data["not_understood"]) >= 5
 
 
@@ -70,7 +70,11 @@ def test_every_attribute_reaches_the_bar_over_both_sets():
 
 @pytest.mark.parametrize("case", _cases("descriptions"), ids=lambda c: c["text"][:40])
 def test_set_descriptions_leave_nothing_unread(case):
-    assert parse_description(case["text"]).unknown == []
+    """Only the words a case expects to be named back are (키 in a witness's "키는 컸고")."""
+    unknown = parse_description(case["text"]).unknown
+    expected = case.get("unknown", [])
+    assert all(any(word in u for word in expected) for u in unknown), unknown
+    assert all(any(word in u for u in unknown) for word in expected), unknown
 
 
 @pytest.mark.parametrize("case", _cases("not_understood"), ids=lambda c: c["text"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from facegen.attributes import DEGREES, ENUMS, FLAGS, Description
+from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Description
 from facegen.describe import parse_description, parse_edit
 from facegen.describe.lexicon_en import EN
 from facegen.describe.lexicon_ko import KO
@@ -23,9 +23,11 @@ def _check(d: Description) -> None:
             assert value in ENUMS[name], (name, value)
         elif name in FLAGS:
             assert isinstance(value, bool)
+        elif name in MARKS:
+            assert isinstance(value, tuple) and set(value) <= set(MARK_PLACES), (name, value)
         else:
             assert name in DEGREES or name == "hair_length"
-            low = 0.0 if name == "wrinkles" else -1.0
+            low = 0.0 if name in ("wrinkles", "freckles") else -1.0
             assert low <= value <= 1.0, (name, value)
     assert all(isinstance(w, str) and w for w in d.unknown)
 
