@@ -52,7 +52,8 @@ class Degree:
 
 @dataclass(frozen=True)
 class Negator:
-    scope: str                          # "next" (안, not), "prev" (않다, 아니다), "head" (no, without)
+    scope: str                          # "next" (안, not), "prev" (않다, 아니다), "head" (no, without),
+                                        # "prev_head" (glasses off: the noun before it)
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,7 @@ add(Degree(VERY), "very", "really", "extremely", "super", "so", "too", "strongly
 add(Comparative(1), "more", "bit more", "even")
 add(Comparative(-1), "less", "fewer", "reduce", "decrease", "tone down", "soften")
 add(Negator("next"), "not", "n't", "never", "hardly", "nt", "non", "stop", "quit", "stops", "stopped")
+add(Negator("prev_head"), "off")
 add(Negator("head"), "no", "without", "none", "zero", "lack", "lacking", "minus", "sans", "nor")
 add(COPULA, "is", "are", "was", "were", "be", "been", "being", "look", "looks", "looked", "looking", "seem",
     "seems", "appear", "appears", "feel", "feels", "'s", "'re", "get", "gets", "getting", "turn", "turns",
@@ -245,7 +246,7 @@ add(FILLER, "a", "an", "the", "their", "its", "my", "your", "our", "this", "that
     "would", "will", "should", "want", "wants", "show", "draw", "create", "generate", "picture", "portrait",
     "image", "photo", "very", "but", "or", "yet", "while", "though", "although", "overall", "generally", "usually",
     "typical", "typically", "slight", "outer", "inner", "upper", "lower", "edge", "side", "sides", "either", "into",
-    "onto", "out", "off", "up", "than", "other", "another", "same", "expression", "look", "vibe", "impression",
+    "onto", "out", "up", "take", "than", "other", "another", "same", "expression", "look", "vibe", "impression",
     "air", "aura", "sort", "bit", "lot", "tad", "touch", "if", "within", "toward", "towards", "back", "front",
     "top", "bottom", "middle", "center", "centre", "well", "all", "change", "let", "something", "ish", "yr", "yrs",
     "together", "almost", "nearly", "early", "late", "mid", "covered", "framed-by", "left", "right", "suspect",

@@ -143,6 +143,8 @@ class _Resolver:
             j = _scan(words, i, -1, (Modifier,), (Degree, Filler), 3)
             if j is None:
                 j = _scan(words, i, -1, (Head,), (Degree, Filler, Copula), 3)
+        elif scope == "prev_head":
+            j = _scan(words, i, -1, (Head,), (Degree, Filler), 3)
         else:
             j = _scan(words, i, 1, (Head,), (Modifier, Degree, Filler), 4)
             if j is not None:       # "no scars or moles": every noun of the list
