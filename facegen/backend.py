@@ -15,6 +15,8 @@ What a backend may provide (each has a default here):
     render_region   repaint only a region for region candidates (default: render them whole)
     region_box      where a region's candidates differ, for close-up grids (default: the whole picture)
     variations      children of a face (default: latent mutation around it)
+    remix           a layer group drawn afresh, keeping the attributes the user asked for
+                    (default: facegen.latent.remix, keeping nothing it cannot tell apart)
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
     unapplied / missing_edits   described attributes / edits it cannot honour (default: none)
     from_photo      a face fitted to a photo, with progress (default: refused as Unsupported)
@@ -33,7 +35,7 @@ from PIL import Image
 
 from facegen.attributes import Attributes, Edit
 from facegen.facecode import FaceCode
-from facegen.latent import truncate
+from facegen.latent import remix, truncate
 
 MAX_SIZE = 1024
 DEFAULT_SIZE = 512
@@ -190,6 +192,13 @@ class Backend:
             noise = self.sample(child_seed).base * np.float32(strength)
             children.append(FaceCode(keep * code.base + noise, {r: keep * w + noise for r, w in code.parts.items()}))
         return children
+
+    def remix(self, code: FaceCode, seed: int, layers: slice, keep: Iterable[str] = ()) -> FaceCode:
+        """The face with the W+ rows `layers` replaced by those of `sample(seed)` (a style
+        remix), except that what shows the attributes named in `keep` (Attributes fields and
+        "age": what the user described or edited) stays as it was, where the backend can tell
+        what shows them. The default keeps nothing: a latent cannot say where an attribute lives."""
+        return remix(code, self.sample(seed).base, layers)
 
     def edit_names(self) -> list[str]:
         """What `edit` and `from_attributes` can change: attribute names ("smile"), or

@@ -44,7 +44,8 @@ from facegen.facecode import FaceCode, FaceCodeError
 from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import EncodedPicture, encode_picture
-from facegen.recipes import NEEDS_PARENT, RecipeError, candidate_set, clean_face_params, clean_set, make_face
+from facegen.recipes import (NEEDS_PARENT, RecipeError, asked, candidate_set, clean_face_params, clean_set,
+                             make_face, wants_keep)
 from facegen.sheet import candidate_sheet, drawn_side
 from storage.worker import Batched, Done, Handler
 from storage.blobs import add_blob, read_blob
@@ -59,6 +60,7 @@ from storage.queue import JobControl, JobRecord
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 1.0   # seconds between progress writes of one running job
+MAX_LINEAGE = 500         # faces read back through a history for what a remix keeps
 MAKE = "face.make"
 PHOTO = "face.photo"
 SHEET = "face.sheet"
@@ -196,6 +198,7 @@ class _Inputs:
     entry: GalleryEntryRecord | None = None   # a gallery entry to fit for this model (the other face)
     entry_photo: bytes | None = None          # …its kept photo, for a photo entry
     fitted: GalleryFace | None = None         # …its face, once fitted in the render thread
+    keep: tuple[str, ...] = ()                # what a remix of the parent keeps (recipes.asked)
 
 
 async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, face: GalleryFace, *,
@@ -206,6 +209,17 @@ async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, f
         entry, backend=face.backend, checkpoint_id=face.model, code=face.code.to_bytes(), image=face.picture.data,
         image_content_type=face.picture.content_type, public_id=face.public_id, worker_id=worker_id)
     return await FaceRepository(session).get_face_by_id(face_id)
+
+
+async def _asked(repo: FaceRepository, face: FaceRecord | None) -> tuple[str, ...]:
+    """What the user asked for along the face's history, read back parent by parent
+    (recipes.asked): a remix of the face keeps it."""
+    lineage, seen = [], set()
+    while face is not None and face.id not in seen and len(lineage) < MAX_LINEAGE:
+        seen.add(face.id)
+        lineage.append((face.operation, face.params))
+        face = None if face.parent_id is None else await repo.get_face_by_id(face.parent_id)
+    return asked(lineage)
 
 
 def _code(record: FaceRecord | None) -> FaceCode | None:
@@ -250,6 +264,8 @@ class FaceJobs:
         # the parent is always the user's own; the other face of a morph may be a gallery face
         inputs = _Inputs(parent=await self._face(repo, payload.get("parent_id"), payload["user_id"]),
                          other=await self._face(repo, payload.get("other_id"), None))
+        if wants_keep(payload["operation"], payload["params"]):
+            inputs.keep = await _asked(repo, inputs.parent)
         if payload.get("gallery_entry_id") is not None:
             await self._load_entry(session, payload, inputs)
         if payload.get("photo_blob_id") is not None:
@@ -319,7 +335,8 @@ class FaceJobs:
             try:
                 backend = load_backend(p["backend"])
                 other = self._fit_entry(backend, inputs) if inputs.entry is not None else _code(inputs.other)
-                codes[i] = make_face(backend, p["operation"], p["params"], parent=_code(inputs.parent), other=other)
+                codes[i] = make_face(backend, p["operation"], p["params"], parent=_code(inputs.parent), other=other,
+                                     keep=inputs.keep)
                 results.append(None)
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 results.append(exc)
@@ -436,18 +453,22 @@ class FaceJobs:
     # -- face.sheet
 
     async def sheet(self, jobs: Sequence[JobRecord]) -> list[Done]:
-        loaded = []
+        loaded, keeps = [], []
         async with self.sessions() as session:
             repo = FaceRepository(session)
             for job in jobs:
                 try:
-                    loaded.append(await self._face(repo, job.payload["face_id"], job.payload["user_id"]))
+                    face = await self._face(repo, job.payload["face_id"], job.payload["user_id"])
                 except InputMissing as exc:
-                    loaded.append(exc)
-        pictures = await asyncio.to_thread(self._draw_sheets, jobs, loaded)
+                    face = exc
+                loaded.append(face)
+                remixes = job.payload["set"]["kind"] == "remix" and not isinstance(face, InputMissing)
+                keeps.append(await _asked(repo, face) if remixes else ())
+        pictures = await asyncio.to_thread(self._draw_sheets, jobs, loaded, keeps)
         return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
 
-    def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing]) -> list[Any]:
+    def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing],
+                     keeps: Sequence[tuple[str, ...]]) -> list[Any]:
         """Each job's sheet image (encoded later, in the settling stage), or its error."""
         pictures: list[Any] = list(faces)   # InputMissing stays; the rest become images or errors
         groups: dict[tuple[str, int], list[tuple[int, FaceCode, list[FaceCode]]]] = {}
@@ -457,7 +478,7 @@ class FaceJobs:
             p = job.payload
             try:
                 code = FaceCode.from_bytes(face.code)
-                candidates = candidate_set(load_backend(p["backend"]), code, p["set"])
+                candidates = candidate_set(load_backend(p["backend"]), code, p["set"], keeps[i])
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 pictures[i] = exc
                 continue

@@ -16,17 +16,20 @@ was current when this one was asked for, where undo goes back to).
 Candidate sets (drawn as one numbered contact sheet, picked later by number):
     {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
     {kind: "remix", layers, n, seed}
+A remix (a face or a set) keeps what the user asked for along the face's history (`asked`):
+the worker reads it from the stored faces and passes it as `keep`, so a pick replays the set
+it picked from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 
 from facegen import latent
-from facegen.attributes import ENUMS, Attributes, Edit
+from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Attributes, Edit
 from facegen.backend import Backend, BackendInfo
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
@@ -38,6 +41,8 @@ SET_KINDS = ("region", "variations", "remix")
 MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
 MAX_SEED = 2**31 - 1
+# what every description decides, said or not: these appear only when asked for (see asked)
+DECIDED_BY_DESCRIPTIONS = ("glasses", "beard")
 
 
 class RecipeError(ValueError):
@@ -92,16 +97,38 @@ def _clean_attributes(raw: Any) -> dict[str, Any]:
     unknown = set(raw) - known
     if unknown:
         raise RecipeError(f"unknown attributes: {', '.join(sorted(unknown))}")
+    out = dict(raw)
     for name, value in raw.items():
-        if name in ENUMS and value is not None and value not in ENUMS[name]:
+        if value is None:
+            continue
+        if name in ENUMS and value not in ENUMS[name]:
             raise RecipeError(f"{name} must be one of {', '.join(ENUMS[name])}, got {value!r}")
-    return dict(raw)
+        if name in DEGREES:
+            _float(raw, name, -1.0, 1.0)
+        if name in FLAGS and not isinstance(value, bool):
+            raise RecipeError(f"{name} must be true or false, got {value!r}")
+        if name in MARKS:
+            out[name] = _places(name, value)
+    return out
+
+
+def _places(name: str, value: Any) -> list[str]:
+    """Mark places as a list (JSON keeps no tuples), each known, each once."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise RecipeError(f"{name} must be a list of places ({', '.join(MARK_PLACES)}), got {value!r}")
+    unknown = [place for place in value if place not in MARK_PLACES]
+    if unknown:
+        raise RecipeError(f"{name} can sit at {', '.join(MARK_PLACES)}, not {', '.join(map(str, unknown))}")
+    return list(dict.fromkeys(value))
 
 
 def _clean_edit(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("field"), str):
         raise RecipeError(f"an edit needs a field name, got {raw!r}")
-    return {"field": raw["field"], "amount": _float(raw, "amount", -3.0, 3.0, 0.0), "value": raw.get("value")}
+    value = raw.get("value")
+    if raw["field"] in MARKS and value is not None:
+        value = _places(raw["field"], value)
+    return {"field": raw["field"], "amount": _float(raw, "amount", -3.0, 3.0, 0.0), "value": value}
 
 
 def _kept(params: Mapping[str, Any], operation: str) -> dict[str, Any]:
@@ -149,20 +176,43 @@ def _recipe(operation: str, params: Mapping[str, Any], model: BackendInfo) -> di
 
 # --- making faces ----------------------------------------------------------------------------
 
-def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any]) -> list[FaceCode]:
-    """The faces of a candidate set, in the order their numbers show."""
+def asked(lineage: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[str, ...]:
+    """What the user asked for along a face's history: `lineage` is (operation, params) of the
+    face, its parent, and so on back to its first face. Every field a description said (and
+    the accessories it decided by not saying them) and every field an edit changed, once each;
+    a remix keeps them (Backend.remix)."""
+    out: dict[str, None] = {}
+    for operation, params in lineage:
+        if operation == "describe":
+            said = [name for name, value in params.get("attributes", {}).items() if value is not None]
+            out.update(dict.fromkeys([*said, *DECIDED_BY_DESCRIPTIONS]))
+        elif operation == "edit":
+            out.update(dict.fromkeys(e["field"] for e in params.get("edits", [])))
+    return tuple(out)
+
+
+def wants_keep(operation: str, params: Mapping[str, Any]) -> bool:
+    """Whether making this face remixes its parent (and so needs `asked` of the parent's history)."""
+    return operation == "remix" or (operation == "pick" and params["set"]["kind"] == "remix")
+
+
+def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any],
+                  keep: Iterable[str] = ()) -> list[FaceCode]:
+    """The faces of a candidate set, in the order their numbers show; a remix set keeps the
+    attributes named in `keep` (see asked)."""
     n, seed = params["n"], params["seed"]
     if params["kind"] == "region":
         return region_candidates(backend, parent, params["region"], n=n, seed=seed)
     if params["kind"] == "variations":
         return variations(backend, parent, n=n, strength=params["strength"], seed=seed)
-    layers = backend.layer_ranges[params["layers"]]
-    return [latent.remix(parent, backend.sample(seed * 1000 + i).base, layers) for i in range(n)]
+    layers, keep = backend.layer_ranges[params["layers"]], tuple(keep)
+    return [backend.remix(parent, seed * 1000 + i, layers, keep) for i in range(n)]
 
 
 def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, parent: FaceCode | None = None,
-              other: FaceCode | None = None) -> FaceCode:
-    """Apply a cleaned recipe (see clean_face_params)."""
+              other: FaceCode | None = None, keep: Iterable[str] = ()) -> FaceCode:
+    """Apply a cleaned recipe (see clean_face_params); a remix, or a pick from a remix set, keeps
+    the attributes named in `keep` (see asked)."""
     if operation in NEEDS_PARENT and parent is None:
         raise RecipeError(f"{operation} needs a current face")
     if operation == "new":
@@ -170,13 +220,13 @@ def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, pa
     if operation == "describe":
         return backend.from_attributes(Attributes(**params["attributes"]), params["seed"])
     if operation == "pick":
-        return candidate_set(backend, parent, params["set"])[params["number"] - 1]
+        return candidate_set(backend, parent, params["set"], keep)[params["number"] - 1]
     if operation == "morph":
         if other is None:
             raise RecipeError("morph needs a second face")
         return latent.morph(parent, other, params["ratio"], params["mode"])
     if operation == "remix":
-        return latent.remix(parent, backend.sample(params["seed"]).base, backend.layer_ranges[params["layers"]])
+        return backend.remix(parent, params["seed"], backend.layer_ranges[params["layers"]], keep)
     if operation == "edit":
         code = parent
         for e in params["edits"]:

@@ -9,6 +9,11 @@ morph_attribute.png
 remix.png            one face with its coarse / middle / fine layers redrawn from fresh seeds
 random_faces.png     20 random faces (seeds 0–19)
 seed_sentence.png    the face from the seed paper's sentence (facegen.describe)
+remix_described.png  that face and five style (fine-layer) remixes of it, which keep what the sentence said
+marks.png            issue #14's marks, close up: freckles, a mole and a scar at each place, dimples
+features.png         issue #14's features at both ends (forehead, cheekbones, cheeks, eye depth, nose
+                     bridge, ears), the brow shapes and hairlines, eye and beard colours
+age_bands.png        one woman and one man described at each age band, child to senior
 """
 
 from __future__ import annotations
@@ -19,16 +24,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from facegen.attributes import Attributes  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+from facegen.attributes import MARK_PLACES, Attributes  # noqa: E402
 from facegen.candidates import region_candidates, render_candidates  # noqa: E402
 from facegen.latent import MORPH_MODES, morph, remix  # noqa: E402
 from facegen.montage import MontageBackend  # noqa: E402
+from facegen.recipes import asked  # noqa: E402
 from facegen.sheet import candidate_sheet, contact_sheet, drawn_side  # noqa: E402
 
 SEED_SENTENCE = ("바가지 모양의 헤어 스타일이 촌스럽게 보이지만 내려간 눈꼬리와 살짝 올라간 입꼬리는 선한 이미지로 보여진다.\n"
                  " 중간 톤의 피부에 주름 없고 깔끔하게 정리된 수염은 건강하고 성실해 보이며 믿음이 가는 인상이다.")
 TILE = 256
 RATIOS = (0.0, 0.25, 0.5, 0.75, 1.0)
+FACE_BOX = (0.1, 0.07, 0.9, 0.87)  # the face without hair ends and clothes, for close-ups
+# the plain faces the feature pictures change one thing on
+PLAIN_MAN = dict(gender="male", age_band="twenties", skin_tone="fair", hair_colour="black", hair_style="short",
+                 smile=-0.2)
+PLAIN_WOMAN = dict(gender="female", age_band="twenties", skin_tone="medium", hair_colour="brown",
+                   hair_style="ponytail", smile=-0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,9 +88,73 @@ def main(argv: list[str] | None = None) -> int:
     description = parse_description(SEED_SENTENCE)
     if description.unknown:
         print("seed sentence: not understood:", description.unknown)
-    (seed_face,) = backend.render([backend.from_attributes(description.attributes, seed=3)], 512)
+    described = backend.from_attributes(description.attributes, seed=3)
+    (seed_face,) = backend.render([described], 512)
     save(seed_face, "seed_sentence.png")
+    keep = asked([("describe", {"attributes": description.attributes.specified()})])
+    fine = backend.layer_ranges["fine"]
+    remixes = [described] + [backend.remix(described, 200 + k, fine, keep) for k in range(5)]
+    labels = ["said", *(f"fine {k + 1}" for k in range(5))]
+    save(contact_sheet(backend.render(remixes, TILE), columns=6, labels=labels), "remix_described.png")
+
+    save(described_sheet(backend, marks(), columns=6), "marks.png")
+    save(described_sheet(backend, features(), columns=6), "features.png")
+    bands = ("child", "teen", "twenties", "thirties", "middle", "senior")
+    save(described_sheet(backend, [(f"{band} {who}", dict(gender=gender, age_band=band, skin_tone="fair",
+                                                           hair_style="short" if gender == "male" else "ponytail"), 5)
+                                   for who, gender in (("F", "female"), ("M", "male")) for band in bands], columns=6),
+         "age_bands.png")
     return 0
+
+
+def described_sheet(backend: MontageBackend, faces: list[tuple[str, dict, int]], columns: int) -> Image.Image:
+    """Close-ups of described faces, (label, Attributes fields, seed) each, captioned above the
+    picture so no label hides a hairline or a mark."""
+    pictures = backend.render([backend.from_attributes(Attributes(**fields), seed) for _, fields, seed in faces], 512)
+    crops = [picture.crop(tuple(round(v * 512) for v in FACE_BOX)).resize((TILE, TILE), Image.LANCZOS)
+             for picture in pictures]
+    gap, caption = 6, 26
+    rows = -(-len(crops) // columns)
+    sheet = Image.new("RGB", (columns * (TILE + gap) + gap, rows * (TILE + caption + gap) + gap), (250, 250, 250))
+    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=17)
+    for i, (crop, (label, _, _)) in enumerate(zip(crops, faces)):
+        x, y = gap + (i % columns) * (TILE + gap), gap + (i // columns) * (TILE + caption + gap)
+        draw.text((x + TILE / 2, y + caption / 2), label, font=font, fill=(24, 24, 28), anchor="mm")
+        sheet.paste(crop, (x, y + caption))
+    return sheet
+
+
+def marks() -> list[tuple[str, dict, int]]:
+    out = [("plain", PLAIN_MAN, 4), ("freckles .5", {**PLAIN_MAN, "freckles": 0.5}, 4),
+           ("freckles 1", {**PLAIN_MAN, "freckles": 1.0}, 4), ("dimples", {**PLAIN_MAN, "dimples": True}, 4),
+           ("dimples smiling", {**PLAIN_MAN, "dimples": True, "smile": 0.8}, 4),
+           ("freckles dark skin", {**PLAIN_WOMAN, "skin_tone": "dark", "freckles": 1.0}, 6)]
+    out += [(f"mole {place}", {**PLAIN_MAN, "moles": (place,)}, 4) for place in MARK_PLACES]
+    out += [(f"scar {place}", {**PLAIN_WOMAN, "scars": (place,)}, 6) for place in MARK_PLACES]
+    out += [("moles, scar dark", {**PLAIN_WOMAN, "skin_tone": "dark", "moles": ("cheek", "mouth"),
+                                  "scars": ("brow",)}, 6),
+            ("all marks", {**PLAIN_WOMAN, "moles": ("under_eye", "chin"), "scars": ("cheek",), "freckles": 0.6,
+                           "dimples": True}, 6)]
+    return out
+
+
+def features() -> list[tuple[str, dict, int]]:
+    out = []
+    for field, low, high in (("forehead_height", "low", "high"), ("forehead_width", "narrow", "broad"),
+                             ("cheekbones", "flat", "prominent"), ("cheek_fullness", "hollow", "full"),
+                             ("eye_depth", "protruding", "deep-set"), ("nose_bridge", "low", "high"),
+                             ("ear_size", "small", "big")):
+        name = field.replace("_", " ")
+        out += [(f"{name} {low}", {**PLAIN_MAN, field: -1.0}, 4), (f"{name} {high}", {**PLAIN_MAN, field: 1.0}, 4)]
+    out += [(f"brows {shape}", {**PLAIN_MAN, "brow_shape": shape, "brow_thickness": 0.7}, 4)
+            for shape in ("straight", "arched", "angled")]
+    out += [(f"hairline {shape}", {**PLAIN_MAN, "hairline": shape}, 4)
+            for shape in ("straight", "m_shaped", "receding", "widows_peak")]
+    out += [(f"{colour} eyes", {**PLAIN_WOMAN, "eye_colour": colour}, 6)
+            for colour in ("dark", "brown", "hazel", "green", "blue", "grey")]
+    out += [("black hair, white beard", {**PLAIN_MAN, "beard": "full", "beard_colour": "white"}, 4),
+            ("black hair, red beard", {**PLAIN_MAN, "beard": "goatee", "beard_colour": "red"}, 4)]
+    return out
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 
 import numpy as np
@@ -11,10 +11,10 @@ from PIL import Image
 from facegen.attributes import Attributes, Edit
 from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, PhotoFitOptions, Progress, UnitBox
 from facegen.facecode import FaceCode
-from facegen.latent import default_layer_ranges
+from facegen.latent import default_layer_ranges, remix
 from facegen.montage import attributes as montage_attributes
 from facegen.montage.canvas import Box
-from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode
+from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode, keep_params
 from facegen.montage.regions import REGIONS, pixel_boxes, region_box
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
@@ -74,6 +74,11 @@ class MontageBackend(Backend):
                     picture.paste(patch.crop(local), box[:2])
                 out.append(picture)
         return out
+
+    def remix(self, code: FaceCode, seed: int, layers: slice, keep: Iterable[str] = ()) -> FaceCode:
+        """Fresh rows `layers`, except the parameters that show the kept attributes (a bearded,
+        medium-skinned, unlined face described so stays so, whatever else the remix changes)."""
+        return keep_params(code, remix(code, self.sample(seed).base, layers), montage_attributes.params_of(keep))
 
     def from_attributes(self, attributes: Attributes, seed: int) -> FaceCode:
         return montage_attributes.from_attributes(self.sample(seed), attributes, seed)

@@ -16,6 +16,14 @@ _HAIR_RAMP = np.array([(226, 204, 150), (176, 132, 82), (104, 70, 44), (52, 38, 
 _RED_HAIR = np.array((160, 72, 36), float)
 _GREY_HAIR = np.array((196, 194, 190), float)
 _IRIS_RAMP = np.array([(48, 30, 22), (92, 62, 38), (104, 112, 80), (96, 132, 160)], float)
+# an eye colour said in words (MontageParams.eye_colour), in place of the sampled ramp's
+EYE_COLOURS: dict[str, Colour] = {"dark": (40, 26, 20), "brown": (100, 62, 34), "hazel": (128, 98, 50),
+                                  "green": (78, 128, 70), "blue": (76, 128, 186), "grey": (136, 144, 152)}
+# a beard colour said apart from the hair (MontageParams.beard_colour): (darkness, red, grey) as
+# the hair parameters would give it
+BEARD_SHADES: dict[str, tuple[float, float, float]] = {
+    "black": (0.97, -1.0, -2.0), "brown": (0.62, -1.0, -2.0), "blond": (0.14, -1.0, -2.0),
+    "red": (0.45, 0.85, -2.0), "grey": (0.6, -1.0, 0.6), "white": (0.6, -1.0, 0.97)}
 
 
 def _ramp(ramp: np.ndarray, t: float) -> np.ndarray:
@@ -36,6 +44,14 @@ def scale(c: Colour, k: float) -> Colour:
     return _rgb(np.asarray(c, float) * k)
 
 
+def _hair(darkness: float, red: float, grey: float) -> np.ndarray:
+    hair = _ramp(_HAIR_RAMP, darkness)
+    red = positive(red) * (1 - 0.6 * darkness)
+    hair = hair * (1 - red) + _RED_HAIR * red
+    grey = positive(grey)
+    return hair * (1 - grey) + (_GREY_HAIR + 40 * grey) * grey
+
+
 class Palette:
     def __init__(self, p: MontageParams) -> None:
         skin = _ramp(_SKIN_RAMP, p.skin_tone)
@@ -47,17 +63,14 @@ class Palette:
         self.highlight = _rgb(skin + (255 - skin) * 0.35)
         self.skin_light = _rgb(skin + (255 - skin) * 0.3 + np.array([4.0, 4.0, 8.0]))
 
-        hair = _ramp(_HAIR_RAMP, p.hair_darkness)
-        red = positive(p.hair_red) * (1 - 0.6 * p.hair_darkness)
-        hair = hair * (1 - red) + _RED_HAIR * red
-        grey = positive(p.hair_grey)
-        hair = hair * (1 - grey) + (_GREY_HAIR + 40 * grey) * grey
-        self.hair = _rgb(hair)
-        self.hair_dark = _rgb(hair * 0.62)
-        self.hair_light = _rgb(hair + (255 - hair) * 0.22)
+        hair = _hair(p.hair_darkness, p.hair_red, p.hair_grey)
+        self.hair, self.hair_dark, self.hair_light = _rgb(hair), _rgb(hair * 0.62), _rgb(hair + (255 - hair) * 0.22)
         self.brow = _rgb(hair * 0.8)
+        beard = hair if p.beard_colour is None else _hair(*BEARD_SHADES[p.beard_colour])
+        self.beard, self.beard_dark = _rgb(beard), _rgb(beard * 0.62)
+        self.beard_light = _rgb(beard + (255 - beard) * 0.22)
 
-        self.iris = _rgb(_ramp(_IRIS_RAMP, p.iris_colour))
+        self.iris = _rgb(_ramp(_IRIS_RAMP, p.iris_colour)) if p.eye_colour is None else EYE_COLOURS[p.eye_colour]
         self.eye_white = (236, 232, 228)
         lip = skin * np.array([0.86, 0.62, 0.62]) * (1 - 0.35 * p.lip_colour) + np.array((176, 52, 64)) * 0.35 * p.lip_colour
         self.lip = _rgb(lip)

@@ -4,7 +4,8 @@ Layout in canvas units (0..1, y down): the eye line is fixed at EYE_LINE and the
 on CX; every feature is placed from the face width and its own region's parameters only, so a
 region's parameters never move pixels outside that region's box (see regions.py).
 Painting order (STEPS, at the end): hair behind the head, neck and clothes, ears, the shaded
-face, age lines, nose, eyes, brows, beard, mouth, moustache, hair in front, glasses. Each step
+face, age lines, nose, eyes, brows, skin marks (freckles, moles, scars), beard, mouth, moustache,
+hair in front, glasses. Each step
 declares which regions it reads, so a region's candidates recompute only those steps
 (`redraw`) and repaint only the region's box (`RegionPainter`).
 """
@@ -20,7 +21,7 @@ from PIL import Image
 from facegen.backend import MAX_SIZE
 from facegen.montage.canvas import Box, Canvas, Op, Sketch, shade_cell
 from facegen.montage.palette import BACKGROUND, Palette, mix, scale
-from facegen.montage.params import MontageParams, positive
+from facegen.montage.params import MARK_PLACES, MontageParams, positive
 from facegen.montage.shapes import bezier, ellipse, hermite, mirror, quad, rotate, stroke, taper
 
 CX = 0.5
@@ -30,12 +31,15 @@ CHEEK_Y = EYE_LINE + 0.06
 SKULL_RY = 0.22
 HAIRLINE_END_Y = 0.31    # hairline meets the temples here whatever its shape
 NECK_TOP = 0.6           # hidden behind the face; nothing below the neck is drawn above it
+CHEEK_BULGE = 0.016      # how far full (+) or hollow (−) cheeks move the contour, at most
 MIN_SIZE = 16
 
 # Fixed pseudo-random jitter for hair strands and rough beards: the same for every face, so
 # morphs never flicker.
 _JITTER = np.random.default_rng(7).uniform(-1.0, 1.0, size=(64, 4))
 _TUFTS = np.random.default_rng(11).uniform(0.0, 1.0, size=97)
+# Freckles, in the order they appear as there are more: (across −1 … 1, down 0 … 1, size 0 … 1).
+_FRECKLES = np.random.default_rng(13).uniform((-1.0, 0.0, 0.0), (1.0, 1.0, 1.0), size=(90, 3))
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def head(p: MontageParams) -> Head:
     ht = hc * p.forehead_width
     crown = ellipse(CX, TEMPLE_Y, ht, SKULL_RY, 20, -np.pi / 2, 0.0)
     crown = np.vstack([crown, [CX + ht, TEMPLE_Y]])
-    bulge = 0.004 + 0.008 * p.cheekbones
+    bulge = 0.016 * p.cheekbones
     temple_to_cheek = hermite((CX + ht, TEMPLE_Y), (0.25, 1), (CX + hc + bulge, CHEEK_Y), (0, 1), 10)
     chin_y = EYE_LINE + p.face_length
     cheek = np.array([CX + hc + bulge, CHEEK_Y])
@@ -80,8 +84,11 @@ def head(p: MontageParams) -> Head:
     a = p.jaw_angle
     arrive = (1 - a) * smooth + a * np.array([-0.15, 1.0])
     leave = (1 - a) * smooth + a * towards_corner
+    cheek_to_jaw = hermite(cheek, (0, 1), gonion, arrive, 12)
+    # full cheeks round the contour out between cheekbone and jaw, hollow ones pull it in
+    cheek_to_jaw[:, 0] += CHEEK_BULGE * p.cheek_fullness * np.sin(np.linspace(0.0, np.pi, 12))
     lower = np.concatenate([
-        hermite(cheek, (0, 1), gonion, arrive, 12),
+        cheek_to_jaw,
         hermite(gonion, leave, corner, (-1, 0.45 - 0.3 * a), 10)[1:],
         hermite(corner, (-1, 0.45 - 0.3 * a), chin, (-1, 0), 8)[1:],
     ])
@@ -266,11 +273,16 @@ def _hairline(p: MontageParams, h: Head) -> np.ndarray:
         y = p.hairline_height + drop * a ** 4
     elif shape == "round":
         y = p.hairline_height + drop * a ** 2
-    elif shape == "peak":
+    elif shape == "widows_peak":
         y = p.hairline_height + drop * a ** 2.5 + 0.022 * np.clip(1 - a / 0.22, 0, 1) ** 1.5
-    else:  # receding: the temples climb back (a bump that vanishes at the centre and the ends)
+    else:  # m_shaped: the temples climb back (a bump that vanishes at the centre and the ends)
         y = p.hairline_height + 0.01 + (drop - 0.01) * a ** 4 - 0.4 * a ** 2 * (1 - a)
-    return np.stack([CX + u * h.ht * 0.9, y], axis=1)
+    # a receding hairline: the whole line goes back, the temple corners furthest; the ends stay
+    r = p.hairline_recession
+    y = y - r * (0.05 + 0.05 * a ** 2) * (1 - a ** 8)
+    x = CX + u * h.ht * 0.9
+    crown = TEMPLE_Y - SKULL_RY * np.sqrt(1 - (x - CX) ** 2 / h.ht ** 2)
+    return np.stack([x, np.maximum(y, crown + 0.015)], axis=1)   # never past the top of the head
 
 
 def _cap(p: MontageParams, h: Head, vol: float, side_y: float) -> np.ndarray:
@@ -426,7 +438,7 @@ def _neck_and_clothes(c: Sketch, p: MontageParams, h: Head, col: Palette) -> Non
 def _ears(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     top = EYE_LINE - 0.012
     bottom = top + p.ear_size
-    out = 0.026 + 0.02 * p.ear_protrusion
+    out = (0.026 + 0.02 * p.ear_protrusion) * p.ear_size / 0.11   # bigger ears stand out further too
     x0 = CX + h.hc - 0.012
     ear = np.concatenate([
         bezier((x0, top + 0.01), (x0 + out * 0.6, top - 0.012), (x0 + out * 1.1, top + 0.004), (x0 + out, top + 0.35 * p.ear_size)),
@@ -449,11 +461,16 @@ def _ears(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
 def _face_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     c.shade_line(h.outline, 0.42, 0.045)
     c.highlight(ellipse(CX, 0.29, h.ht * 0.5, 0.05, 16), 0.35)
+    full = p.cheek_fullness
     for sgn in (1, -1):
+        # the hollow under the cheekbone: deeper under prominent cheekbones, filled by full cheeks
         hollow = ellipse(CX + sgn * h.hc * 0.72, EYE_LINE + 0.115, 0.05, 0.022 + 0.01 * p.cheekbones, 16)
-        c.shade(rotate(hollow, (CX + sgn * h.hc * 0.72, EYE_LINE + 0.115), -20 * sgn), 0.15 + 0.25 * p.cheekbones)
+        c.shade(rotate(hollow, (CX + sgn * h.hc * 0.72, EYE_LINE + 0.115), -20 * sgn),
+                (0.05 + 0.4 * p.cheekbones) * (1 - 0.6 * full))
         c.shade(ellipse(CX + sgn * h.ht * 0.92, TEMPLE_Y + 0.02, 0.03, 0.05, 12), 0.25)
-        c.highlight(ellipse(CX + sgn * h.hc * 0.55, EYE_LINE + 0.065, 0.04, 0.02, 12), 0.22 + 0.2 * p.cheekbones)
+        c.highlight(ellipse(CX + sgn * h.hc * 0.6, EYE_LINE + 0.065, 0.045, 0.02, 12), 0.08 + 0.48 * p.cheekbones)
+        if full > 0:
+            c.highlight(ellipse(CX + sgn * h.hc * 0.5, EYE_LINE + 0.1, 0.05, 0.032, 12), 0.25 * full)
     chin_y = h.chin_y
     c.shade(ellipse(CX, chin_y - 0.004, h.fw * 0.2, 0.016, 16), 0.25)
     c.highlight(ellipse(CX, chin_y - 0.035, h.fw * 0.09, 0.014, 12), 0.3)
@@ -475,11 +492,14 @@ def _eye_geometry(p: MontageParams, h: Head) -> tuple[np.ndarray, np.ndarray, np
 
 def _eye_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     upper, lower, almond, ex, ey, ew = _eye_geometry(p, h)
+    deep = p.eye_depth   # deep-set eyes sit in the brow's shadow; protruding ones catch light on the lid
     for flip in (lambda pts: pts, mirror):
-        c.shade(flip(ellipse(ex, ey - 0.012, ew * 0.78, 0.034, 20)), 0.30)
-        c.shade(flip(ellipse(ex - ew * 0.6, ey - 0.004, ew * 0.2, 0.02, 12)), 0.25)
+        c.shade(flip(ellipse(ex, ey - 0.012, ew * 0.78, 0.034, 20)), 0.30 + 0.3 * deep)
+        c.shade(flip(ellipse(ex - ew * 0.6, ey - 0.004, ew * 0.2, 0.02, 12)), 0.25 + 0.15 * deep)
         lid = np.concatenate([upper, (upper + np.array([0, -0.012]))[::-1]])
-        c.shade(flip(lid), 0.22, soft=False)
+        c.shade(flip(lid), 0.22 + 0.2 * deep, soft=False)
+        if deep < 0:
+            c.highlight(flip(ellipse(ex + 0.05 * ew, ey - 0.016, ew * 0.4, 0.01, 12)), -0.5 * deep)
 
 
 def _nose_geometry(p: MontageParams, h: Head) -> tuple[float, float, float]:
@@ -491,11 +511,12 @@ def _nose_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     for sgn in (1, -1):
         side = np.array([[CX + sgn * bw, EYE_LINE - 0.02], [CX + sgn * (bw + 0.012), EYE_LINE - 0.02],
                          [CX + sgn * (nw * 0.75 + 0.008), tip_y - 0.03], [CX + sgn * nw * 0.7, tip_y - 0.03]])
-        c.shade(side, 0.22 + 0.22 * p.nose_bridge)
+        c.shade(side, 0.1 + 0.4 * p.nose_bridge)
         c.shade(ellipse(CX + sgn * nw * 1.02, tip_y - 0.006, 0.012, 0.016, 12), 0.35, soft=False)
     c.shade(ellipse(CX, tip_y + 0.018, nw * 0.8, 0.012, 16), 0.55)
+    # a high bridge: lit down its ridge, shadowed at its sides; a low one barely modelled
     c.highlight(np.array([[CX - 0.006, EYE_LINE - 0.01], [CX + 0.006, EYE_LINE - 0.01],
-                          [CX + 0.012, tip_y - 0.01], [CX - 0.012, tip_y - 0.01]]), 0.35)
+                          [CX + 0.012, tip_y - 0.01], [CX - 0.012, tip_y - 0.01]]), 0.15 + 0.45 * p.nose_bridge)
 
 
 def _mouth_geometry(p: MontageParams, h: Head):
@@ -523,6 +544,12 @@ def _mouth_geometry(p: MontageParams, h: Head):
     return seam, low_seam, upper, lower, my, mw, gap
 
 
+def _dimple_centre(p: MontageParams, h: Head, sgn: int) -> tuple[float, float]:
+    """Where a dimple sits: beside the mouth corner on side `sgn`, a little below it."""
+    my, mw = EYE_LINE + p.mouth_drop, p.mouth_width * h.fw / 2
+    return CX + sgn * (mw + 0.026), my + 0.006 - 0.011 * p.mouth_corners - 0.006 * p.smile
+
+
 def _mouth_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     seam, low_seam, upper, lower, my, mw, gap = _mouth_geometry(p, h)
     c.shade(ellipse(CX, my + gap + p.lower_lip + 0.016, mw * 0.55, 0.012, 16), 0.4)
@@ -530,9 +557,12 @@ def _mouth_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
         c.shade(ellipse(CX + sgn * mw * 1.05, my - 0.002, 0.01, 0.012, 10), 0.3, soft=False)
     c.shade(np.array([[CX - 0.008, my - p.upper_lip - 0.03], [CX - 0.004, my - p.upper_lip - 0.03],
                       [CX - 0.006, my - p.upper_lip], [CX - 0.012, my - p.upper_lip]]), 0.2, soft=False)
+    if p.dimples:
+        for sgn in (1, -1):
+            c.shade(ellipse(*_dimple_centre(p, h, sgn), 0.008, 0.016, 10), 0.5 + 0.3 * positive(p.smile), soft=False)
 
 
-def _fold(h: Head, sgn: int) -> np.ndarray:
+def fold_line(h: Head, sgn: int) -> np.ndarray:
     """The smile line from beside the nose to past the mouth corner (nominal positions)."""
     return quad((CX + sgn * h.fw * 0.15, EYE_LINE + 0.11), (CX + sgn * h.fw * 0.25, EYE_LINE + 0.16),
                 (CX + sgn * h.fw * 0.235, EYE_LINE + 0.225), 12)
@@ -542,8 +572,9 @@ def _line_shading(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     k = positive(p.wrinkles)
     bags = positive(p.eye_bags)
     for sgn in (1, -1):
-        fold = _fold(h, sgn)
-        c.shade(stroke(fold, taper(len(fold), 0.01 + 0.01 * k)), 0.12 + 0.3 * k, soft=False)
+        fold = fold_line(h, sgn)
+        if k > 0:   # smile lines deepen with age; young faces have none
+            c.shade(stroke(fold, taper(len(fold), 0.008 + 0.012 * k)), 0.42 * k, soft=False)
         if bags > 0:
             arc = ellipse(CX + sgn * h.fw * 0.22, EYE_LINE + 0.018, h.fw * 0.085, 0.022, 12, 0.35, np.pi - 0.35)
             c.shade(stroke(arc, taper(len(arc), 0.012)), 0.3 * bags, soft=False)
@@ -570,8 +601,10 @@ def _age_lines(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
                 ray = quad(ray[0], (ray[0] + ray[1]) / 2, ray[1], 6)
                 c.polygon(stroke(ray, taper(6, 0.0025 * k + 0.001, 0.1, 0.8)), crease)
     for sgn in (1, -1):
-        fold = _fold(h, sgn)
-        c.polygon(stroke(fold, taper(len(fold), 0.0015 + 0.003 * k, 0.3, 0.5)), mix(col.skin, col.line, 0.25 + 0.5 * k))
+        fold = fold_line(h, sgn)
+        if k > 0.05:
+            c.polygon(stroke(fold, taper(len(fold), 0.001 + 0.0035 * k, 0.3, 0.5)),
+                      mix(col.skin, col.line, 0.2 + 0.55 * k))
         if bags > 0.2:
             arc = ellipse(CX + sgn * h.fw * 0.22, EYE_LINE + 0.02, h.fw * 0.08, 0.024, 12, 0.4, np.pi - 0.4)
             c.polygon(stroke(arc, taper(12, 0.0012 + 0.002 * bags)), mix(col.skin, col.line, 0.3 + 0.4 * bags))
@@ -579,6 +612,64 @@ def _age_lines(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
             marionette = quad((CX + sgn * h.fw * 0.19, EYE_LINE + 0.225), (CX + sgn * h.fw * 0.2, EYE_LINE + 0.25),
                               (CX + sgn * h.fw * 0.18, EYE_LINE + 0.275), 8)
             c.polygon(stroke(marionette, taper(8, 0.003 * k)), crease)
+
+
+# Where moles and scars sit, on the image's right side (the left mirrors it): x from the centre
+# in face widths, y from the eye line; a scar runs along (dx, dy) through that point, in canvas
+# units. Fixed places, so a mark moves with the face's width only.
+MARK_SPOTS: dict[str, tuple[float, float]] = {
+    "under_eye": (0.25, 0.055), "eye": (0.40, -0.012), "brow": (0.25, -0.095), "forehead": (0.13, -0.15),
+    "cheek": (0.31, 0.105), "nose": (0.065, 0.07), "mouth": (0.2, 0.152), "chin": (0.1, 0.272),
+}
+SCARS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {   # (centre, run)
+    "under_eye": ((0.24, 0.062), (0.042, 0.016)), "eye": ((0.41, 0.0), (0.014, 0.04)),
+    "brow": ((0.22, -0.055), (0.01, 0.05)), "forehead": ((0.12, -0.14), (0.06, -0.016)),
+    "cheek": ((0.3, 0.1), (0.036, 0.055)), "nose": ((0.0, 0.035), (0.045, 0.01)),
+    "mouth": ((0.15, 0.156), (0.006, 0.036)), "chin": ((0.06, 0.27), (0.05, 0.005)),
+}
+
+
+def mark_spot(h: Head, place: str, side: str) -> tuple[float, float]:
+    """Where a mole at `place` on `side` ("left" / "right" of the picture) is drawn."""
+    x, y = MARK_SPOTS[place]
+    return CX + (1 if side == "right" else -1) * x * h.fw, EYE_LINE + y
+
+
+def _marks(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
+    """Freckles, moles and scars: drawn over brows and lines, under beards, hair and glasses."""
+    freckles = p.freckles
+    if freckles > 0:
+        dot = mix(col.skin, col.line, 0.3 + 0.3 * freckles)
+        for u, v, size in _FRECKLES[:round(len(_FRECKLES) * freckles)]:
+            # a band over the nose and the upper cheeks, higher toward the nose
+            x, y = CX + u * h.fw * 0.34, EYE_LINE + 0.04 + 0.07 * v + 0.02 * abs(u)
+            r = 0.0016 + 0.0014 * size
+            c.polygon(ellipse(x, y, r, r * 0.85, 8), dot)
+    mole = mix(col.line, (42, 28, 22), 0.55)
+    for place in MARK_PLACES:
+        side = getattr(p, f"mole_{place}")
+        if side is not None:
+            x, y = mark_spot(h, place, side)
+            c.polygon(ellipse(x, y, 0.0058, 0.0052, 12), mole)
+    for place in MARK_PLACES:
+        side = getattr(p, f"scar_{place}")
+        if side is not None:
+            _scar(c, h, col, place, 1 if side == "right" else -1)
+
+
+def _scar(c: Sketch, h: Head, col: Palette, place: str, sgn: int) -> None:
+    """A healed cut: a pale raised line with darker edges and stitch marks across it."""
+    (x, y), (dx, dy) = SCARS[place]
+    centre, run = np.array([CX + sgn * x * h.fw, EYE_LINE + y]), np.array([sgn * dx, dy])
+    bend = np.array([-run[1], run[0]]) * 0.15
+    line = quad(centre - run / 2, centre + bend, centre + run / 2, 10)
+    edge = mix(col.skin, col.line, 0.75)
+    c.polygon(stroke(line, taper(10, 0.01, 0.2, 0.2, 0.4)), edge)
+    c.polygon(stroke(line, taper(10, 0.0055, 0.2, 0.2, 0.3)), mix(col.skin, (238, 196, 192), 0.6))
+    across = np.array([-run[1], run[0]]) / np.linalg.norm(run) * 0.0075
+    for t in (0.25, 0.5, 0.75):
+        point = line[round(t * 9)]
+        c.line(np.array([point - across, point + across]), edge, 0.002)
 
 
 def _nose(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
@@ -595,7 +686,8 @@ def _nose(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     tip = quad((CX - nw * 0.3, tip_y + 0.006), (CX, tip_y + 0.004 + tip_r * 0.8), (CX + nw * 0.3, tip_y + 0.006), 10)
     c.polygon(stroke(tip, taper(10, 0.0025)), mix(col.skin, col.line, 0.6))
     bridge = quad((CX - bw * 1.0, EYE_LINE - 0.005), (CX - bw * 1.05, tip_y - 0.05), (CX - nw * 0.6, tip_y - 0.032), 12)
-    c.polygon(stroke(bridge, taper(12, 0.0022 + 0.001 * p.nose_bridge, 0.5, 0.5)), mix(col.skin, col.line, 0.45))
+    c.polygon(stroke(bridge, taper(12, 0.0018 + 0.0016 * p.nose_bridge, 0.5, 0.5)),
+              mix(col.skin, col.line, 0.25 + 0.4 * p.nose_bridge))
 
 
 def _eyes(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
@@ -619,6 +711,10 @@ def _eyes(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
             crease = upper[2:-1] + np.array([0.0, -eh * 0.5])
             crease = crease + np.stack([np.zeros(len(crease)), np.linspace(0.003, 0.0, len(crease))], axis=1)
             c.polygon(stroke(flip(crease), taper(len(crease), 0.0028, 0.3, 0.3)), col.line)
+        if p.eye_depth > 0.2:   # deep-set: the socket's rim shows as a fold between lid and brow
+            rim = upper[1:] + np.array([0.0, -eh * 0.8 - 0.008])
+            c.polygon(stroke(flip(rim), taper(len(rim), 0.0035 * p.eye_depth, 0.3, 0.3)),
+                      mix(col.skin, col.line, 0.3 + 0.5 * p.eye_depth))
         if p.lashes > 0.35:
             for k in range(5):
                 base = upper[9 + k if 9 + k < len(upper) else -1]
@@ -631,8 +727,12 @@ def _brows(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     length = p.brow_length * h.fw
     y0 = EYE_LINE - p.brow_raise
     outer = (inner_x + length, y0 - np.tan(np.radians(p.brow_tilt)) * length)
-    peak = (inner_x + length * 0.62, min(y0, outer[1]) - 0.006 - 0.018 * p.brow_arch)
+    peak = (inner_x + length * 0.62, min(y0, outer[1]) - 0.006 - 0.026 * p.brow_arch)
     spine = quad((inner_x, y0), (peak[0], peak[1] - 0.004), outer, 18)
+    if p.brow_angle > 0:   # angled: two straight runs meeting in a corner where the curve peaks
+        apex = spine[8] + np.array([0.0, -0.008])
+        angled = np.concatenate([np.linspace((inner_x, y0), apex, 11), np.linspace(apex, outer, 8)[1:]])
+        spine = (1 - p.brow_angle) * spine + p.brow_angle * angled
     widths = taper(18, p.brow_thickness, 0.08, 0.75, 0.3)
     shape = stroke(spine, widths)
     for flip in (lambda pts: pts, mirror):
@@ -687,26 +787,26 @@ def _shag(outline: np.ndarray, amount: float, tufts: int = 130) -> tuple[np.ndar
 
 
 def _hair_patch(c: Sketch, p: MontageParams, h: Head, col: Palette, shape: np.ndarray) -> None:
-    """A beard or moustache in hair colour; short beards let some skin through.
+    """A beard or moustache in its colour (the hair's unless said); short beards let skin through.
 
     Trimmed: the clean outline it is given and a fine, even grain. Untrimmed: a shaggy outline
     of tufts with stray hairs poking out, a coarse speckle and light hairs through it."""
-    fill = mix(col.hair, col.skin, 0.3 * (1 - p.beard_length))
+    fill = mix(col.beard, col.skin, 0.3 * (1 - p.beard_length))
     if p.beard_tidy:
         c.polygon(shape, fill)
-        c.texture(shape, col.hair_dark, 0.7, max(1, round(c.units(0.001))))
+        c.texture(shape, col.beard_dark, 0.7, max(1, round(c.units(0.001))))
         return
     shape, normal = _shag(shape, 0.008 + 0.006 * p.beard_length)
     c.polygon(shape, fill)
-    c.texture(shape, col.hair_dark, 1.0, max(1, round(c.units(0.004))))
+    c.texture(shape, col.beard_dark, 1.0, max(1, round(c.units(0.004))))
     for point, out in zip(shape[::2], normal[::2]):
-        c.line(np.array([point - out * 0.004, point + out * 0.005]), col.hair_dark, 0.0016)
+        c.line(np.array([point - out * 0.004, point + out * 0.005]), col.beard_dark, 0.0016)
     with c.clipped(shape):
         for k in range(24):
             j = _JITTER[(k + 20) % len(_JITTER)]
             x = CX + h.fw * 0.45 * j[0]
             y = EYE_LINE + 0.17 + 0.13 * abs(j[1])
-            c.line(np.array([[x, y], [x + 0.008 * j[2], y + 0.02 + 0.012 * p.beard_length]]), col.hair_light, 0.0018)
+            c.line(np.array([[x, y], [x + 0.008 * j[2], y + 0.02 + 0.012 * p.beard_length]]), col.beard_light, 0.0018)
 
 
 def _beard(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
@@ -714,8 +814,8 @@ def _beard(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     L = p.beard_length
     if p.beard == "stubble":
         grain = max(1, round(c.units(0.0025)))
-        c.texture(_beard_area(h, 0.0), col.hair_dark, 0.55 + 0.45 * L, grain)
-        c.texture(_moustache_shape(h, 0.0), col.hair_dark, 0.6 + 0.4 * L, grain)
+        c.texture(_beard_area(h, 0.0), col.beard_dark, 0.55 + 0.45 * L, grain)
+        c.texture(_moustache_shape(h, 0.0), col.beard_dark, 0.6 + 0.4 * L, grain)
     elif p.beard == "full":
         # a trimmed beard follows the jaw; an untrimmed one grows out from it
         _hair_patch(c, p, h, col, _beard_area(h, 0.004 + (0.008 if p.beard_tidy else 0.03) * L))
@@ -753,8 +853,13 @@ def _mouth(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     c.polygon(shine, mix(col.lip, (255, 255, 255), 0.25))
     c.polygon(stroke(lower[2:-2], taper(len(lower) - 4, 0.0018, 0.3, 0.3)), mix(col.lip, col.lip_dark, 0.4))
     for sgn, corner in ((-1, seam[0]), (1, seam[-1])):
-        dimple = np.array([corner, corner + np.array([sgn * 0.008, -0.004 * p.mouth_corners])])
-        c.polygon(stroke(dimple, [0.0025, 0.0008]), col.line)
+        corner_line = np.array([corner, corner + np.array([sgn * 0.008, -0.004 * p.mouth_corners])])
+        c.polygon(stroke(corner_line, [0.0025, 0.0008]), col.line)
+        if p.dimples:   # 보조개: a short curved dent beside each corner, deeper in a smile
+            x, y = _dimple_centre(p, h, sgn)
+            dent = quad((x - sgn * 0.003, y - 0.016), (x + sgn * 0.008, y), (x - sgn * 0.001, y + 0.014), 10)
+            c.polygon(stroke(dent, taper(10, 0.004 + 0.002 * positive(p.smile), 0.3, 0.3)),
+                      mix(col.skin, col.line, 0.65 + 0.3 * positive(p.smile)))
 
 
 # -- glasses ----------------------------------------------------------------------------------
@@ -824,6 +929,7 @@ STEPS: tuple[Step, ...] = (
     _step(_nose, "nose", "face", "skin"),
     _step(_eyes, "eyes", "face", "skin"),
     _step(_brows, "brows", "face", "hair"),
+    _step(_marks, "lines", "face", "skin"),
     _step(_beard, "facial_hair", "face", "jaw", "hair", "skin"),
     _step(_mouth, "mouth", "face", "skin"),
     _step(_moustache, "facial_hair", "face", "hair", "skin"),

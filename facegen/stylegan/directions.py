@@ -14,7 +14,13 @@ Two sources, no extra networks:
   that names one of facegen.attributes' fields or an alias (eyeglasses → glasses, male →
   gender, …); other names are kept as they are and listed, but no chat intent reaches them.
   Sign: positive means more of the attribute: older, smiling, male (InterFaceGAN's
-  convention), wearing glasses, bearded.
+  convention), wearing glasses, bearded, freckled, with moles or scars (a direction cannot say
+  where: `moles.npy` is "more moles" wherever they were asked for).
+  Enum fields: gender, age_band (as `age`) and beard sit on one direction each; hair colour,
+  style, skin tone and face shape take a direction per value (`blond.npy` or
+  `hair_colour_blond.npy`); eye colour, brow shape, hairline and beard colour only the prefixed
+  name (`eye_colour_blue.npy`, `brow_shape_arched.npy`, `hairline_receding.npy`,
+  `beard_colour_white.npy`), since their values (brown, grey, straight …) name other things too.
 - **Closed-form directions** (SeFa, "Closed-Form Factorization of Latent Semantics in GANs"):
   the eigenvectors of AᵀA, A the style affine weights of every synthesis layer stacked (each
   output row scaled to unit length), largest eigenvalue first. They have no names; they are
@@ -58,9 +64,15 @@ ENUM_TARGETS: dict[str, dict[str, float]] = {
 }
 # Fields whose direction has another name.
 FIELD_DIRECTION = {"age_band": "age"}
-FLAGS = ("glasses", "double_eyelid", "beard_tidy")
-# Enum fields with a direction per value ("blond", "hair_colour_blond", …).
+FLAGS = ("glasses", "double_eyelid", "beard_tidy", "dimples")
+# Degrees from 0 (none) to 1, and marks (a tuple of places: any place is "more of them").
+ONE_SIDED = ("wrinkles", "freckles")
+MARK_FIELDS = ("moles", "scars")
+# Enum fields with a direction per value ("blond", "hair_colour_blond", …) …
 VALUE_FIELDS = ("hair_colour", "hair_style", "skin_tone", "face_shape")
+# … and those whose values are only named with the field ("eye_colour_blue", never "blue"):
+# brown and grey are hair colours too, straight a brow shape and a hairline.
+PREFIXED_VALUE_FIELDS = ("eye_colour", "brow_shape", "hairline", "beard_colour")
 
 
 class DirectionError(ValueError):
@@ -96,6 +108,8 @@ def attribute_names() -> set[str]:
     names = {f.name for f in fields(Attributes)} | {"age"} | set(ALIASES)
     for value_field in VALUE_FIELDS:
         names |= set(_enum_values(value_field)) | {f"{value_field}_{v}" for v in _enum_values(value_field)}
+    for value_field in PREFIXED_VALUE_FIELDS:
+        names |= {f"{value_field}_{v}" for v in _enum_values(value_field)}
     return names
 
 
@@ -224,6 +238,8 @@ def needed(field: str, value: object = None) -> list[str]:
     """Names of the directions that can carry one field (any of them will do), best first."""
     if field in VALUE_FIELDS:
         return [] if value is None else [str(value), f"{field}_{value}"]
+    if field in PREFIXED_VALUE_FIELDS:
+        return [] if value is None else [f"{field}_{value}"]
     return [FIELD_DIRECTION.get(field, field)]
 
 
@@ -233,9 +249,13 @@ def _target(field: str, value: object) -> float:
         if str(value) not in ENUM_TARGETS[field]:
             raise ValueError(f"{field} must be one of {', '.join(ENUM_TARGETS[field])}, not {value!r}")
         return ENUM_TARGETS[field][str(value)]
-    if field in FLAGS or field in VALUE_FIELDS:
-        return 1.0 if (value is True or field in VALUE_FIELDS) else -1.0
-    if field == "wrinkles":
+    if field in VALUE_FIELDS or field in PREFIXED_VALUE_FIELDS:
+        return 1.0
+    if field in FLAGS:
+        return 1.0 if value is True else -1.0
+    if field in MARK_FIELDS:
+        return 1.0 if value else -1.0      # some places: marked; none: clear
+    if field in ONE_SIDED:
         return 2.0 * float(value) - 1.0   # 0 none … 1 deep
     return float(value)
 
@@ -256,7 +276,7 @@ class Directions:
         carries, and "field=value" for each value of a per-value field that has one."""
         out = []
         for f in fields(Attributes):
-            if f.name in VALUE_FIELDS:
+            if f.name in VALUE_FIELDS or f.name in PREFIXED_VALUE_FIELDS:
                 out += [f"{f.name}={v}" for v in ENUMS[f.name] if self.find(f.name, v) is not None]
             elif self.find(f.name) is not None:
                 out.append(f.name)

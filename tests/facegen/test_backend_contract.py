@@ -114,6 +114,17 @@ def test_edits_move_the_face_and_an_edit_it_cannot_make_is_refused_by_name(backe
             assert refused.value.values["attribute"] == field and "smile" in refused.value.values["available"]
 
 
+def test_a_remix_draws_its_layer_group_afresh_and_leaves_the_other_rows(backend):
+    face = backend.sample(7)
+    for group, rows in backend.layer_ranges.items():
+        remixed = backend.remix(face, 3, rows, keep=("smile", "skin_tone"))
+        outside = np.ones(backend.num_ws, bool)
+        outside[rows] = False
+        assert np.array_equal(remixed.base[outside], face.base[outside]), group
+        assert (remixed != face) == bool(range(backend.num_ws)[rows]), group   # (a tiny model's group may be empty)
+        assert remixed == backend.remix(face, 3, rows, keep=("smile", "skin_tone"))
+
+
 def test_variations_stay_at_strength_zero_and_spread_with_strength(backend):
     face = backend.sample(7)
     assert all(child == face for child in backend.variations(face, 3, 0.0, seed=1))

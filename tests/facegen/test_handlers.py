@@ -11,6 +11,7 @@ from PIL import Image
 
 from facegen.facecode import FaceCode
 from facegen.handlers import MAKE, PHOTO, SHEET, FaceJobs, job_kinds
+from facegen.montage import decode
 from facegen.montage.backend import MontageBackend
 from facegen.recipes import candidate_set
 from facegen.sheet import close_up_layout
@@ -92,6 +93,33 @@ async def test_sheet_then_pick_replays_the_candidate(engine, setup):
     distances = [np.abs(np.asarray(sheet.convert("RGB").crop(c.crop), dtype=np.int16)
                         - np.asarray(eyes, dtype=np.int16)).mean() for c in layout.cells]
     assert distances[2] < 1 and sorted(distances)[1] > 3 * distances[2]
+
+
+async def test_a_style_remix_keeps_what_the_description_and_the_edits_asked_for(engine, setup):
+    """Issue #14: a style remix of a described bearded man kept neither the beard, nor the skin
+    tone, nor the smooth skin. The worker reads what was asked back through the history."""
+    sessions, user, queue, worker = setup
+    said = {"beard": "full", "beard_tidy": True, "skin_tone": "medium", "wrinkles": 0.0, "hair_style": "bowl"}
+    await _run(queue, worker, MAKE, user_id=user.id, operation="describe", params={"text": "…", "attributes": said,
+                                                                                     "seed": 3})
+    async with sessions() as session:
+        described = await FaceRepository(session).get_face_by_number(user, 1)
+    await _run(queue, worker, MAKE, user_id=user.id, operation="edit", parent_id=described.id,
+               params={"edits": [{"field": "moles", "value": ["under_eye"]}]})
+    async with sessions() as session:
+        edited = await FaceRepository(session).get_face_by_number(user, 2)
+    remix_set = {"kind": "remix", "layers": "fine", "n": 4, "seed": 11}
+    await _run(queue, worker, SHEET, user_id=user.id, face_id=edited.id, set=remix_set)
+    for number in range(1, 5):
+        job = await _run(queue, worker, MAKE, user_id=user.id, operation="pick", parent_id=edited.id,
+                         params={"set": remix_set, "number": number})
+        (reply,) = await _replies(engine, job)
+        async with sessions() as session:
+            picked = await FaceRepository(session).get_face_by_number(user, reply["number"])
+        p, before = decode(FaceCode.from_bytes(picked.code)), decode(FaceCode.from_bytes(edited.code))
+        assert (p.beard, p.beard_tidy, p.skin_tone, p.wrinkles, p.mole_under_eye, p.glasses) == (
+            before.beard, True, before.skin_tone, before.wrinkles, before.mole_under_eye, False)
+        assert p.hair_darkness != before.hair_darkness or p.clothes_hue != before.clothes_hue   # still a remix
 
 
 async def test_morph_records_both_parents(engine, setup):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facegen.attributes import ENUMS, Attributes, Edit
+from facegen.attributes import ENUMS, MARK_PLACES, Attributes, Edit
 from facegen.montage import MontageBackend, decode
 from facegen.montage.attributes import EDITABLE, SKIN_TONES
-from facegen.montage.params import SPECS, position, positive, with_params
-from facegen.montage.render import CX, EYE_LINE
+from facegen.latent import remix
+from facegen.montage.params import PARAMS, SPECS, position, positive, with_params
+from facegen.montage.render import CX, EYE_LINE, fold_line, head
 
 BACKEND = MontageBackend()
 SIZE = 256
@@ -33,16 +34,63 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
 # -- parameters -------------------------------------------------------------------------------
 
 def test_unspecified_attributes_come_from_the_seed():
-    assert face(3) == BACKEND.sample(3)
+    # everything but the accessories, which nobody asked for (see below)
+    assert face(3) == with_params(BACKEND.sample(3), {"glasses": False, "beard": "none"})
     assert decode(face(3, glasses=True)).eye_size == decode(BACKEND.sample(3)).eye_size
 
 
-@pytest.mark.parametrize("field", ["hair_style", "beard", "face_shape", "skin_tone", "hair_colour", "age_band", "gender"])
+UNASKED = [{}, {"gender": "male"}, {"gender": "female", "age_band": "twenties"}, {"age_band": "senior"},
+           {"gender": "male", "hair_style": "bowl", "skin_tone": "medium", "smile": 0.4},
+           {"face_shape": "square", "eye_colour": "blue", "cheekbones": 0.7}]
+
+
+@pytest.mark.parametrize("said", UNASKED)
+def test_accessories_and_marks_appear_only_when_asked_for(said):
+    """Issue #14: about one described face in four wore glasses nobody asked for."""
+    for seed in range(40):
+        p = decode(face(seed, **said))
+        assert p.glasses is False and p.beard == "none" and p.freckles == 0 and p.dimples is False, seed
+        assert all(getattr(p, f"{kind}_{place}") is None for kind in ("mole", "scar") for place in MARK_PLACES)
+    # …while a random new face still may wear them
+    assert any(decode(BACKEND.sample(seed)).glasses for seed in range(40))
+    assert any(decode(BACKEND.sample(seed)).beard != "none" for seed in range(40))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_unasked_glasses_leave_no_dark_frame_around_the_eyes(seed):
+    """The same in pixels: the eye band of a described face is no darker than its face without
+    glasses, where the seed alone draws them."""
+    sampled = next(s for s in range(seed * 100, seed * 100 + 50) if decode(BACKEND.sample(s)).glasses)
+    described = crop(face(sampled, gender="female", hair_style="ponytail"), EYE_BAND)
+    bare = crop(with_params(face(sampled, gender="female", hair_style="ponytail"), {"glasses": False}), EYE_BAND)
+    assert np.array_equal(described, bare)
+
+
+def test_said_accessories_and_marks_appear():
+    p = decode(face(4, glasses=True, beard="goatee", freckles=0.6, dimples=True, moles=("mouth", "chin"),
+                    scars=("brow",)))
+    assert p.glasses and p.beard == "goatee" and p.freckles == pytest.approx(0.6) and p.dimples
+    assert {p.mole_mouth, p.mole_chin, p.scar_brow} <= {"left", "right"} and p.mole_cheek is None
+    assert decode(face(4, beard_colour="white")).beard != "none"          # "흰 수염": a white beard, so a beard
+
+
+@pytest.mark.parametrize("field", ["hair_style", "beard", "face_shape", "skin_tone", "hair_colour", "age_band",
+                                   "gender", "eye_colour", "brow_shape", "hairline", "beard_colour"])
 def test_every_enum_value_is_honoured(field):
     for value in ENUMS[field]:
         for seed in (1, 2):
             p = decode(face(seed, **{field: value}))
-            if field == "hair_style":
+            if field in ("eye_colour", "beard_colour"):
+                assert getattr(p, field) == value
+            elif field == "brow_shape":
+                assert {"straight": p.brow_arch < 0.05 and p.brow_angle == 0, "arched": p.brow_arch > 0.95,
+                        "angled": p.brow_angle > 0.95}[value]
+            elif field == "hairline":
+                assert (p.hairline_shape, p.hairline_recession > 0.5) == {
+                    "straight": ("straight", False), "m_shaped": ("m_shaped", False),
+                    "widows_peak": ("widows_peak", False), "receding": ("m_shaped", True)}[value]
+                assert p.hair_style in ("short", "buzz", "ponytail", "bun")   # a style that shows it
+            elif field == "hair_style":
                 assert p.hair_style == value
             elif field == "beard":
                 assert p.beard == value
@@ -71,18 +119,28 @@ def test_every_enum_value_is_honoured(field):
     ("nose_size", ["nose_width", "nose_tip"]), ("nose_length", ["nose_length"]), ("mouth_width", ["mouth_width"]),
     ("lip_fullness", ["upper_lip", "lower_lip"]), ("mouth_corners", ["mouth_corners"]), ("smile", ["smile"]),
     ("brow_thickness", ["brow_thickness"]), ("jaw_width", ["jaw_width"]), ("hair_length", ["hair_length"]),
+    ("forehead_height", ["-hairline_height"]), ("forehead_width", ["forehead_width"]), ("cheekbones", ["cheekbones"]),
+    ("cheek_fullness", ["cheek_fullness"]), ("eye_depth", ["eye_depth"]), ("nose_bridge", ["nose_bridge"]),
+    ("ear_size", ["ear_size"]),
 ])
 def test_degrees_set_their_parameters(field, params):
+    """A "-" says the parameter runs the other way: a high forehead is a hairline high up."""
     for degree in (-1.0, -0.35, 0.35, 0.7, 1.0):
         p = decode(face(9, **{field: degree}))
         for name in params:
-            assert position(SPECS[name], getattr(p, name)) == pytest.approx(degree, abs=0.01), name
+            sign = -1 if name.startswith("-") else 1
+            value = getattr(p, name.lstrip("-"))
+            assert sign * position(SPECS[name.lstrip("-")], value) == pytest.approx(degree, abs=0.01), name
+        edited = decode(BACKEND.edit(face(9, **{field: degree}), Edit(field, amount=-0.3)))
+        name = params[0].lstrip("-")
+        assert abs(position(SPECS[name], getattr(edited, name)) - position(SPECS[name], getattr(p, name))) \
+            == pytest.approx(0.3 if degree > -0.7 else degree + 1, abs=0.01)
 
 
 def test_flags_and_wrinkles():
     for value in (True, False):
-        p = decode(face(4, glasses=value, double_eyelid=value, beard_tidy=value))
-        assert p.glasses is value and p.double_eyelid is value and p.beard_tidy is value
+        p = decode(face(4, glasses=value, double_eyelid=value, beard_tidy=value, dimples=value))
+        assert p.glasses is value and p.double_eyelid is value and p.beard_tidy is value and p.dimples is value
     assert positive(decode(face(4, wrinkles=0.0)).wrinkles) == 0
     assert positive(decode(face(4, wrinkles=1.0)).wrinkles) > 0.9
     assert 0 < positive(decode(face(4, wrinkles=0.35)).wrinkles) < positive(decode(face(4, wrinkles=0.7)).wrinkles)
@@ -147,6 +205,43 @@ def test_edits_follow_part_donors():
     before, after = decode(code), decode(edited)
     assert position(SPECS["mouth_width"], after.mouth_width) == pytest.approx(
         min(1.0, position(SPECS["mouth_width"], before.mouth_width) + 0.4), abs=0.01)
+
+
+def test_mark_edits_add_places_and_an_empty_list_clears_them():
+    code = face(6, moles=("cheek",))
+    side = decode(code).mole_cheek
+    more = decode(BACKEND.edit(code, Edit("moles", value=("under_eye", "chin"))))
+    assert (more.mole_cheek, more.mole_under_eye is not None, more.mole_chin is not None, more.mole_nose) == (
+        side, True, True, None)
+    assert more.scar_cheek is None                       # moles and scars are kept apart
+    cleared = decode(BACKEND.edit(BACKEND.edit(code, Edit("moles", value=("nose",))), Edit("moles", value=())))
+    assert all(getattr(cleared, f"mole_{place}") is None for place in MARK_PLACES)
+    scarred = decode(BACKEND.edit(code, Edit("scars", value=["brow"])))    # a list from JSON works too
+    assert scarred.scar_brow in ("left", "right") and scarred.mole_cheek == side
+    with pytest.raises(ValueError, match="can sit at"):
+        BACKEND.edit(code, Edit("moles", value=("elbow",)))
+    with pytest.raises(ValueError, match="takes places"):
+        BACKEND.edit(code, Edit("scars", value="cheek"))
+
+
+def test_freckles_step_and_a_zero_clears_them():
+    code = face(6, freckles=0.4)
+    assert decode(BACKEND.edit(code, Edit("freckles", amount=0.3))).freckles == pytest.approx(0.7)
+    assert decode(BACKEND.edit(code, Edit("freckles", value=0))).freckles == 0
+    assert decode(BACKEND.edit(face(6), Edit("freckles", amount=0.5))).freckles == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("field, value, param, expected", [
+    ("dimples", True, "dimples", True), ("eye_colour", "green", "eye_colour", "green"),
+    ("brow_shape", "angled", "brow_angle", 1.0), ("hairline", "receding", "hairline_shape", "m_shaped"),
+    ("beard_colour", "grey", "beard_colour", "grey"),
+])
+def test_new_enum_and_flag_edits_take_their_value_and_change_only_that(field, value, param, expected):
+    code = face(8, beard="full", glasses=True, hair_style="short")
+    before, after = decode(code), decode(BACKEND.edit(code, Edit(field, value=value)))
+    assert getattr(after, param) == expected
+    assert (after.beard, after.glasses, after.eye_size, after.skin_tone) == (before.beard, True, before.eye_size,
+                                                                             before.skin_tone)
 
 
 @pytest.mark.parametrize("bad", [Edit("horns", amount=1), Edit("beard", value="braided"), Edit("glasses")])
@@ -262,3 +357,104 @@ def test_a_broad_smile_shows_teeth():
         grin = mouth(face(seed, smile=1.0, beard="none"))
         bright = lambda px: int((px.min(axis=2) > 200).sum())  # noqa: E731
         assert bright(grin) > bright(closed) + 20
+
+
+# -- age bands --------------------------------------------------------------------------------
+
+BANDS = ENUMS["age_band"]          # child … senior, youngest first
+AGE_SIZE = 384
+
+
+def aged(gender: str, band: str, seed: int):
+    """A described face of one band, its hair off the forehead and nothing over the features."""
+    return face(seed, gender=gender, age_band=band, hair_style="short" if gender == "male" else "ponytail")
+
+
+def age_luminance(code) -> np.ndarray:
+    (image,) = BACKEND.render([code], AGE_SIZE)
+    return luminance(np.asarray(image, dtype=np.float64))
+
+
+def fold_depth(code) -> float:
+    """How much darker the nasolabial folds are than the skin 0.012 to either side of them,
+    along the middle of each fold (the renderer's fold_line), both sides summed."""
+    lum, h = age_luminance(code), head(decode(code))
+    depth = 0.0
+    for sgn in (1, -1):
+        line = fold_line(h, sgn)[3:9]
+        along = np.gradient(line, axis=0)
+        across = np.stack([-along[:, 1], along[:, 0]], axis=1) / np.linalg.norm(along, axis=1, keepdims=True) * 0.012
+        at = lambda points: np.mean([lum[round(y * AGE_SIZE), round(x * AGE_SIZE)] for x, y in points])  # noqa: E731
+        depth += (at(line + across) + at(line - across)) / 2 - at(line)
+    return depth
+
+
+def line_darkness(code) -> float:
+    """Forehead lines, crow's feet and eye bags: in a box where each would be, how far pixels
+    fall below the box's median skin, averaged (a plain box of skin gives about 0)."""
+    lum, fw = age_luminance(code), head(decode(code)).fw
+    boxes = {(-0.15, 0.15, 0.285, 0.335): (1,),                                   # forehead
+             (0.39, 0.42, EYE_LINE + 0.003, EYE_LINE + 0.03): (1, -1),            # crow's feet
+             (0.18, 0.26, EYE_LINE + 0.035, EYE_LINE + 0.055): (1, -1)}           # under the eyes
+    total = 0.0
+    for (x0, x1, y0, y1), sides in boxes.items():
+        for sgn in sides:
+            left, right = sorted((CX + sgn * x0 * fw, CX + sgn * x1 * fw))
+            patch = lum[round(y0 * AGE_SIZE):round(y1 * AGE_SIZE), round(left * AGE_SIZE):round(right * AGE_SIZE)]
+            total += (np.median(patch) - patch).clip(0).mean()
+    return total
+
+
+@pytest.mark.parametrize("gender", ["female", "male"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ageing_grows_band_by_band_and_young_faces_have_no_folds(gender, seed):
+    """Issue #14: a described "young woman" was drawn with deep nasolabial folds that read 45+."""
+    folds = {band: fold_depth(aged(gender, band, seed)) for band in BANDS}
+    lines = {band: line_darkness(aged(gender, band, seed)) for band in BANDS}
+    for band in ("child", "teen", "twenties"):
+        assert abs(folds[band]) < 4, (band, folds)                   # no folds at all
+        assert abs(lines[band] - lines["twenties"]) < 1.5, (band, lines)
+    assert folds["twenties"] + 8 < folds["thirties"] < folds["middle"] - 8 < folds["senior"] - 16, folds
+    assert lines["thirties"] < lines["middle"] - 4 < lines["senior"] - 8, lines
+
+
+def test_proportions_age_with_the_band():
+    for seed in (1, 2):
+        p = {band: decode(aged("female", band, seed)) for band in BANDS}
+        assert p["child"].eye_size > p["twenties"].eye_size and p["child"].face_length < p["twenties"].face_length
+        lips = [p[band].upper_lip + p[band].lower_lip for band in ("thirties", "middle", "senior")]
+        ears = [p[band].ear_size for band in ("thirties", "middle", "senior")]
+        cheeks = [p[band].cheek_fullness for band in BANDS]
+        assert lips == sorted(lips, reverse=True) and ears == sorted(ears) and cheeks == sorted(cheeks, reverse=True)
+
+
+# -- style remix ------------------------------------------------------------------------------
+
+SEED_SENTENCE = {"hair_style": "bowl", "eye_tilt": -0.7, "mouth_corners": 0.35, "skin_tone": "medium", "wrinkles": 0.0,
+                 "beard_tidy": True}
+
+
+@pytest.mark.parametrize("layers", ["coarse", "middle", "fine"])
+def test_a_style_remix_keeps_every_described_attribute(layers):
+    """Issue #14: a style remix of the seed sentence's bearded man took the beard off, changed
+    the skin tone and added age lines. What was said stays; the rest of the layers change."""
+    described = face(7, **SEED_SENTENCE, moles=("cheek",), eye_colour="hazel")
+    asked = [*SEED_SENTENCE, "moles", "eye_colour", "glasses", "beard"]
+    before = decode(described)
+    changed = set()
+    for seed in range(8):
+        after = decode(BACKEND.remix(described, 500 + seed, BACKEND.layer_ranges[layers], asked))
+        assert (after.hair_style, after.skin_tone, after.wrinkles, after.beard, after.beard_tidy, after.glasses,
+                after.mouth_corners, after.eye_tilt, after.mole_cheek, after.eye_colour) == (
+                before.hair_style, before.skin_tone, before.wrinkles, before.beard, True, False,
+                before.mouth_corners, before.eye_tilt, before.mole_cheek, "hazel")
+        changed |= {spec.name for spec in PARAMS if getattr(after, spec.name) != getattr(before, spec.name)}
+    rows = range(BACKEND.num_ws)[BACKEND.layer_ranges[layers]]
+    assert changed and all(SPECS[name].row in rows for name in changed)
+
+
+def test_a_remix_that_keeps_nothing_is_the_plain_latent_remix():
+    code = face(7, **SEED_SENTENCE)
+    fine = BACKEND.layer_ranges["fine"]
+    assert BACKEND.remix(code, 3, fine) == remix(code, BACKEND.sample(3).base, fine)
+    assert any(decode(BACKEND.remix(code, seed, fine)).beard != decode(code).beard for seed in range(8))

@@ -153,6 +153,36 @@ def test_describe_applies_the_directions_it_has_and_names_the_rest(backend):
     assert backend.from_attributes(Attributes(glasses=True), seed=8) == backend.sample(8)
 
 
+def test_issue_14s_attributes_have_direction_names_and_marks_do_not_break_them(tmp_path):
+    """Every new field can be named by a direction file; marks (tuples of places) and the enums
+    whose values name other things (brown eyes, not brown hair) reach only their own."""
+    folder = tmp_path / "directions"
+    folder.mkdir()
+    names = ["forehead_height", "forehead_width", "cheekbones", "cheek_fullness", "eye_depth", "nose_bridge",
+             "ear_size", "freckles", "dimples", "moles", "scars", "eye_colour_blue", "brow_shape_arched",
+             "hairline_receding", "beard_colour_white", "brown"]
+    for k, name in enumerate(names):
+        interfacegan_file(folder / f"{name}.npy", 10 + k)
+    assert {parse_file_name(Path(f"stylegan_ffhq_{name}_w_boundary.npy"))[0] for name in names} == set(names)
+    backend = StyleGANBackend(tiny_sg2(), directions=str(folder))
+    assert set(backend.edit_names()) >= {*names[:11], "eye_colour=blue", "brow_shape=arched", "hairline=receding",
+                                         "beard_colour=white", "hair_colour=brown"}
+    assert "eye_colour=brown" not in backend.edit_names()          # brown.npy is the hair's
+    code = backend.sample(2)
+    moles = backend.directions.named["moles"]
+    marked = backend.edit(code, Edit("moles", value=("under_eye", "mouth")))
+    assert moles.position(marked.base) == pytest.approx(1.0, abs=1e-4)
+    assert moles.position(backend.edit(code, Edit("moles", value=())).base) == pytest.approx(-1.0, abs=1e-4)
+    assert backend.directions.named["freckles"].position(backend.edit(code, Edit("freckles", value=0.0)).base) \
+        == pytest.approx(-1.0, abs=1e-4)
+    described = Attributes(scars=("cheek",), eye_colour="blue", eye_depth=0.7, dimples=True, hairline="m_shaped")
+    assert backend.unapplied(described) == ["hairline"]
+    face = backend.from_attributes(described, seed=4)
+    assert backend.directions.named["eye_colour_blue"].position(face.base) > 0.5   # later edits move it a little
+    with pytest.raises(NoDirection):
+        backend.edit(code, Edit("eye_colour", value="brown"))
+
+
 @pytest.mark.parametrize("make", [tiny_sg2, tiny_sg3], ids=["sg2", "sg3"])
 def test_closed_form_directions_are_the_style_weights_principal_axes(make):
     generator = make()
