@@ -255,7 +255,8 @@ FULL = mod(lips=S("lip_fullness", PLAIN), mouth=S("lip_fullness", PLAIN), cheeks
 THICK = mod(brows=S("brow_thickness", PLAIN), lips=S("lip_fullness", PLAIN), double_eyelid=PRESENT, beard=(),
             hair=())
 THIN = mod(brows=S("brow_thickness", -PLAIN), lips=S("lip_fullness", -PLAIN), face=S("face_shape", "v"),
-           nose=S("nose_size", -SLIGHT), cheeks=S("cheek_fullness", -PLAIN), hair=(), beard=())
+           nose=S("nose_size", -SLIGHT), cheeks=S("cheek_fullness", -PLAIN), hair=(), beard=(),
+           person=S("cheek_fullness", -PLAIN))   # 마른 남자, a thin woman: the face shows it in the cheeks
 LIGHT_BROWS = mod(brows=S("brow_thickness", -PLAIN))
 ARCHED = mod(brows=S("brow_shape", "arched"), default="brows")
 ANGLED = mod(brows=S("brow_shape", "angled"), default="brows")

@@ -214,18 +214,20 @@ class _Resolver:
         return not any(w.boundary for w in self.words[low:high])
 
     # --- where marks sit ---
-    def _position(self, j: int) -> Position | None:
+    def _position(self, j: int) -> tuple[Position, bool] | None:
         """The position word tying the noun at j to a place: after it (눈 밑), or before it past
-        determiners and side words (under her left eye); a locative particle (입가에) counts too."""
+        determiners and side words (under her left eye); a locative particle (입가에) counts too.
+        With it, whether it came before the noun: then the mark was said before the place (a
+        scar across his brow), else after it (눈썹에 흉터)."""
         words = self.words
         if j + 1 < len(words) and _is(words[j + 1], Position):
-            return words[j + 1].entry
+            return words[j + 1].entry, False
         if words[j].locative or self._mark_follows(j):
-            return Position()
+            return Position(), False
         for k in range(j - 1, -1, -1):
             w = words[k]
             if _is(w, Position):
-                return w.entry
+                return w.entry, True
             if not (w.determiner or (_is(w, Filler) and not w.entry.link)) or w.boundary:
                 return None
         return None
@@ -240,9 +242,11 @@ class _Resolver:
         """Each noun said as a place goes to the nearest mark in its sentence (눈 밑에 점, a scar
         on his chin); nouns listed with it go along (freckles across her nose and cheeks)."""
         placed: dict[int, str | None] = {}
+        mark_first: dict[int, bool] = {}     # the place's mark is more likely said before it
         for j, w in enumerate(self.words):
-            if w.boundary or not (w.entry is None or self.part[j]) or (position := self._position(j)) is None:
+            if w.boundary or not (w.entry is None or self.part[j]) or (found := self._position(j)) is None:
                 continue
+            position, mark_first[j] = found
             if w.entry is None:
                 placed[j] = None        # 목에 점, a mole on her neck: somewhere no face shows
                 continue
@@ -257,7 +261,8 @@ class _Resolver:
             near = [k for k in marks if self._same_sentence(j, k)]
             if not near:
                 continue
-            mark = min(near, key=lambda k: (abs(k - j), k < j))
+            # the nearest mark; on a tie, the one on the side the wording puts it
+            mark = min(near, key=lambda k: (abs(k - j), (k < j) != mark_first.get(j, False)))
             self.places.setdefault(mark, [])
             if placed[j] not in self.places[mark]:
                 self.places[mark].append(placed[j])

@@ -167,3 +167,19 @@ def test_edit_set(case):
     got = parse_edits(case["text"])
     assert [(e.field, e.value) for e in got] == [(e.field, e.value) for e in expected]
     assert [e.amount for e in got] == pytest.approx([e.amount for e in expected], abs=0.02)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the place between two marks-or-beards goes to the side the wording puts the mark on
+    ("an older guy with a scar across his left eyebrow and a salt-and-pepper beard",
+     {"scars": ("brow",), "beard": "full", "beard_colour": "grey"}),
+    ("a beard and a scar on his chin", {"scars": ("chin",), "beard": "full"}),
+    ("눈썹에 흉터가 있고 수염이 난 남자", {"scars": ("brow",), "beard": "full"}),
+    # a thin person shows it in the cheeks
+    ("마른 중년 남성", {"cheek_fullness": -0.7, "age_band": "middle"}),
+    ("a skinny old man", {"cheek_fullness": -0.7, "age_band": "senior"}),
+])
+def test_places_and_builds_said_in_passing(text, expected):
+    said = parse_description(text).attributes.specified()
+    assert {k: said.get(k) for k in expected} == expected
+    assert not parse_description(text).unknown
