@@ -1,0 +1,99 @@
+"""The StyleGAN2-ADA objective on our networks (facegen.stylegan: networks2.Generator, discriminator.Discriminator).
+
+Written from "Analyzing and Improving the Image Quality of StyleGAN" (Karras et al. 2020) and
+"Training Generative Adversarial Networks with Limited Data" (Karras et al. 2020):
+
+- non-saturating logistic loss: G minimises softplus(−D(G(z))); D minimises
+  softplus(D(G(z))) + softplus(−D(x));
+- R1: (γ/2)·‖∇ₓD(x)‖² on real images;
+- path-length regularisation: for y ~ N(0, I)/√(H·W), the length of Jᵀy = ∇_w (G(w)·y), averaged over
+  the rows of W+, is pulled toward a running mean `a` with weight `pl_weight`; `a` moves toward
+  each batch's mean length by `pl_decay`, on half the batch (`pl_batch_shrink`);
+- style mixing: with probability `style_mixing_prob` the rows of W+ from a random cutoff on
+  come from a second latent;
+- the generator's average w follows the training latents (β = `w_avg_beta`), for truncation.
+
+Randomness (mixing, per-pixel noise, the path-length direction) is drawn from `generator`, or
+from torch's global generator when None, in the order the reference implementation draws it,
+so both give the same numbers from the same seed. ADA's augmentation is not applied yet.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from facegen.stylegan.discriminator import Discriminator
+from facegen.stylegan.networks2 import Generator
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    r1_gamma: float = 10.0            # R1 weight γ (0 = no R1); NVIDIA's "auto" uses 0.0002·R²/batch
+    style_mixing_prob: float = 0.9    # chance a generated batch mixes two latents (0 = never)
+    pl_weight: float = 2.0            # path-length weight (0 = no path-length regularisation)
+    pl_batch_shrink: int = 2          # the path-length term runs on batch // this
+    pl_decay: float = 0.01            # how fast the running mean of path lengths moves
+    w_avg_beta: float = 0.995         # how slowly the average w follows training (1 = frozen)
+
+
+class StyleGAN2Loss(nn.Module):
+    """The four terms the training phases minimise; each returns a per-picture loss [N]. Call
+    them as the phases do, with the trained network taking gradients (the path length
+    differentiates through G's W+, so G must)."""
+
+    def __init__(self, G: Generator, D: Discriminator, settings: LossSettings = LossSettings()) -> None:
+        super().__init__()
+        self.G, self.D, self.settings = G, D, settings
+        self.register_buffer("pl_mean", torch.zeros([]))
+
+    def run_G(self, z: torch.Tensor, generator: torch.Generator | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pictures and the W+ that drew them, with style mixing and random per-pixel noise."""
+        mapping = self.G.mapping
+        ws = mapping(z)
+        with torch.no_grad():
+            mapping.w_avg.copy_(ws[:, 0].mean(dim=0).lerp(mapping.w_avg, self.settings.w_avg_beta))
+        if self.settings.style_mixing_prob > 0:
+            num_ws = ws.shape[1]
+            cutoff = int(torch.randint(1, num_ws, [], generator=generator))
+            if float(torch.rand([], generator=generator)) >= self.settings.style_mixing_prob:
+                cutoff = num_ws   # no mixing this time (the second latent is drawn all the same)
+            other = mapping(torch.randn(z.shape, generator=generator))
+            ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
+        return self.G.synthesis(ws, noise_mode="random", generator=generator), ws
+
+    def g_main(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Non-saturating G loss: −log σ(D(G(z)))."""
+        img, _ = self.run_G(z, generator)
+        return F.softplus(-self.D(img)).flatten()
+
+    def g_path_length(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """pl_weight · (|Jᵀy| − a)² on the first batch // pl_batch_shrink latents; updates `a`."""
+        s = self.settings
+        img, ws = self.run_G(z[: max(z.shape[0] // s.pl_batch_shrink, 1)], generator)
+        y = torch.randn(img.shape, generator=generator) / math.sqrt(img.shape[2] * img.shape[3])
+        (grad,) = torch.autograd.grad((img * y).sum(), ws, create_graph=True)
+        lengths = grad.square().sum(dim=2).mean(dim=1).sqrt()
+        # The mean includes this batch and stays in the graph, as in the reference code: its
+        # gradient carries a pl_decay-sized term through the batch mean.
+        mean = self.pl_mean.lerp(lengths.mean(), s.pl_decay)
+        self.pl_mean.copy_(mean.detach())
+        return (lengths - mean).square() * s.pl_weight
+
+    def d_main(self, z: torch.Tensor, real: torch.Tensor, generator: torch.Generator | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """D loss on generated pictures (−log(1 − σ(D(G(z))))) and on real ones (−log σ(D(x)))."""
+        with torch.no_grad():
+            img, _ = self.run_G(z, generator)
+        return F.softplus(self.D(img)).flatten(), F.softplus(-self.D(real)).flatten()
+
+    def d_r1(self, real: torch.Tensor) -> torch.Tensor:
+        """(γ/2)·‖∇ₓD(x)‖² per real picture."""
+        real = real.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.D(real).sum(), real, create_graph=True)
+        return grad.square().sum(dim=[1, 2, 3]) * (self.settings.r1_gamma / 2)
