@@ -156,8 +156,8 @@ ROW_RUNS: dict[str, list[Run]] = {
             check=json_lines(4, 2)),
         Run("dreamface chat --lang ko --no-worker", stdin="도움말\n네\n", check=prints("고마워요")),
     ],
-    "dreamface worker [--queues default,slow] [--batch-size N]": [
-        Run("dreamface worker --queues default,slow --batch-size 4", serves="worker"),
+    "dreamface worker [--queues default,slow] [--batch-size N] [--max-batch-size N]": [
+        Run("dreamface worker --queues default,slow --batch-size 4 --max-batch-size 16", serves="worker"),
         Run("dreamface worker", serves="worker"),
     ],
     "dreamface db upgrade / dreamface db check": [Run("dreamface db upgrade"), Run("dreamface db check")],
@@ -187,6 +187,11 @@ ROW_RUNS: dict[str, list[Run]] = {
     "dreamface mod add NAME / dreamface mod list": [
         Run("dreamface mod add alice", stdin="a long enough password\n", check=prints("moderator alice added")),
         Run("dreamface mod list", check=prints("alice"))],
+    "dreamface dataset montage OUT --count N --res R [--seed S]": [
+        Run("dreamface dataset montage ds --count 4 --res 32",
+            check=lambda scratch, output: (scratch / "ds" / "dataset.json").is_file()),
+        Run("dreamface dataset montage ds.zip --count 4 --res 32 --seed 7",
+            check=lambda scratch, output: (scratch / "ds.zip").stat().st_size > 0)],
 }
 
 # Lines of ```sh blocks → how each runs (as written, inside the command).
