@@ -236,6 +236,12 @@ class Help:
 
 
 @dataclass(frozen=True)
+class DescribeFace:
+    """"describe my face" / "내 얼굴 설명해줘": the current face in words (its recipe's words,
+    written by the worker: facegen.describe.back)."""
+
+
+@dataclass(frozen=True)
 class Status:
     """The user's jobs: position in line, running, or the generator being offline."""
 
@@ -289,7 +295,7 @@ class BanUser:
 
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
-           | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser)
+           | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser | DescribeFace)
 
 
 # --- what the grammar returns when there is no Command -------------------------------------
@@ -336,5 +342,6 @@ INTENTS: dict[type, str] = {
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
     Help: "help", Status: "status", SmallTalk: "smalltalk", WebLogin: "web", HideFace: "hide", BanUser: "ban",
+    DescribeFace: "describe_face",
 }
 MODERATOR_INTENTS = frozenset({"hide", "ban"})

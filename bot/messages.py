@@ -49,6 +49,7 @@ class Picture:
     content_type: str = "image/png"
     as_file: bool = False              # also offer it uncompressed (chat platforms recompress photos)
     sheet: bool = False                # a numbered sheet to pick from: shown as wide as the chat allows
+    alt: str = ""                      # what it shows, in words (a face's words): alt text, captions
 
 
 @dataclass(frozen=True)

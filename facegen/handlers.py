@@ -28,7 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image
@@ -40,6 +40,7 @@ from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoF
 from storage import cleanup
 from facegen.backends import load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
+from facegen.describe.back import face_words
 from facegen.facecode import FaceCode, FaceCodeError
 from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
@@ -199,6 +200,8 @@ class _Inputs:
     entry_photo: bytes | None = None          # …its kept photo, for a photo entry
     fitted: GalleryFace | None = None         # …its face, once fitted in the render thread
     keep: tuple[str, ...] = ()                # what a remix of the parent keeps (recipes.asked)
+    lineage: list[tuple[str, dict[str, Any]]] = field(default_factory=list)   # the parent's history, newest first
+    partner: str | None = None                # a morph's gallery entry, by name
 
 
 async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, face: GalleryFace, *,
@@ -211,15 +214,28 @@ async def store_gallery_face(session: AsyncSession, entry: GalleryEntryRecord, f
     return await FaceRepository(session).get_face_by_id(face_id)
 
 
-async def _asked(repo: FaceRepository, face: FaceRecord | None) -> tuple[str, ...]:
-    """What the user asked for along the face's history, read back parent by parent
-    (recipes.asked): a remix of the face keeps it."""
+async def _lineage(repo: FaceRepository, face: FaceRecord | None) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, params) of the face and its parents, read back parent by parent: what the
+    user asked for along it (recipes.asked) and what words say it is (describe.back)."""
     lineage, seen = [], set()
     while face is not None and face.id not in seen and len(lineage) < MAX_LINEAGE:
         seen.add(face.id)
         lineage.append((face.operation, face.params))
         face = None if face.parent_id is None else await repo.get_face_by_id(face.parent_id)
-    return asked(lineage)
+    return lineage
+
+
+async def _asked(repo: FaceRepository, face: FaceRecord | None) -> tuple[str, ...]:
+    """What the user asked for along the face's history: a remix of the face keeps it."""
+    return asked(await _lineage(repo, face))
+
+
+def _words(p: Mapping[str, Any], inputs: _Inputs) -> dict[str, str]:
+    """What the new face is, in words in both languages, from its recipe and its parent's
+    history (facegen.describe.back.face_words); a morph names its two faces."""
+    me = "?" if inputs.parent is None else f"#{inputs.parent.number}"
+    other = inputs.partner or ("?" if inputs.other is None else f"#{inputs.other.number}")
+    return face_words([(p["operation"], p["params"]), *inputs.lineage], me=me, other=other)
 
 
 def _code(record: FaceRecord | None) -> FaceCode | None:
@@ -264,8 +280,9 @@ class FaceJobs:
         # the parent is always the user's own; the other face of a morph may be a gallery face
         inputs = _Inputs(parent=await self._face(repo, payload.get("parent_id"), payload["user_id"]),
                          other=await self._face(repo, payload.get("other_id"), None))
+        inputs.lineage = await _lineage(repo, inputs.parent)
         if wants_keep(payload["operation"], payload["params"]):
-            inputs.keep = await _asked(repo, inputs.parent)
+            inputs.keep = asked(inputs.lineage)
         if payload.get("gallery_entry_id") is not None:
             await self._load_entry(session, payload, inputs)
         if payload.get("photo_blob_id") is not None:
@@ -282,6 +299,7 @@ class FaceJobs:
         entry = await GalleryRepository(session).get(payload["gallery_entry_id"])
         if entry is None or not entry.refittable:   # removed, or its photo since (the chat checked)
             raise InputMissing("face_gone", "that gallery entry is gone or can no longer be fitted")
+        inputs.partner = entry.name
         face_id = entry.face_for(backend.name, backend.checkpoint_id)
         if face_id is not None:
             inputs.other = await self._face(FaceRepository(session), face_id, None)
@@ -435,7 +453,7 @@ class FaceJobs:
                 other = await store_gallery_face(session, inputs.entry, inputs.fitted, worker_id=job.worker_id)
             new.append(NewFace(
                 user_id=p["user_id"], parent=inputs.parent, other_parent=other, operation=p["operation"],
-                params={**p["params"], **drawn.made}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
+                params={**p["params"], **drawn.made, "words": _words(p, inputs)}, backend=backend.name, checkpoint_id=backend.checkpoint_id,
                 code=drawn.code.to_bytes(), image=drawn.picture.data, image_content_type=drawn.picture.content_type,
                 public_id=drawn.public_id, job_id=job.id, worker_id=job.worker_id))
         faces = await FaceRepository(session).add_faces(new)

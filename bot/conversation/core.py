@@ -27,7 +27,7 @@ from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
 from bot.conversation.progress import ProgressWording
-from bot.conversation.render import face_reply, gallery_reply, history_reply, sheet_reply
+from bot.conversation.render import face_reply, face_words, gallery_reply, history_reply, sheet_reply
 from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, region_name, say,
                                       style_label, style_name)
 from bot.grammar import parse
@@ -180,6 +180,7 @@ class Conversation:
             c.ChooseStyle: self._choose_style,
             c.SetLanguage: self._language, c.DeleteMyData: self._delete_ask, c.Confirm: self._confirm,
             c.Decline: self._decline, c.Help: self._help, c.Status: self._status, c.WebLogin: self._web_login,
+            c.DescribeFace: self._describe_face,
             c.SmallTalk: self._small_talk,
             c.HideFace: self._hide, c.BanUser: self._ban,
         }
@@ -886,6 +887,11 @@ class Conversation:
             return []
         return [(style_label(locale, s), style_code(s)) for s in choices
                 if (s.name, s.model_id) != (face.backend, face.checkpoint_id)]
+
+    async def _describe_face(self, turn: Turn, cmd: c.DescribeFace) -> list[Reply]:
+        """The current face in the words the worker wrote when it made it."""
+        face = await self._current(turn)
+        return [turn.reply("face_words", number=face.number, words=face_words(turn.locale, face))]
 
     async def _status(self, turn: Turn, cmd: c.Status) -> list[Reply]:
         async with self.sessions() as session:

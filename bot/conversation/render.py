@@ -15,6 +15,7 @@ from bot.conversation import payloads
 from bot.conversation.names import display_name
 from bot.conversation.replies import attribute_name, change_text, operation_name, region_name, say
 from bot.messages import Button, Picture, Reply, Tile
+from facegen.describe.back import generic_words
 from facegen.latent import ratio_in_range
 from facegen.provenance import filename
 from storage.blobs import BlobData
@@ -161,7 +162,8 @@ def face_reply(locale: str, key: str, face: FaceRecord, image: BlobData | None, 
     text = face_text(locale, face, entry)
     if face.hidden:
         image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
-    pictures = () if image is None else (_picture(image, f"dreamface-{face.number}", as_file=True),)
+    pictures = () if image is None else (_picture(image, f"dreamface-{face.number}", as_file=True,
+                                                  alt=face_words(locale, face)),)
     return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions, redraw_in),
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
@@ -190,6 +192,13 @@ def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: Bl
                  job_id=job_id, kind="result", extra={"face_number": face_number})
 
 
-def _picture(image: BlobData, stem: str, *, as_file: bool = False, sheet: bool = False) -> Picture:
+def face_words(locale: str, face: FaceRecord) -> str:
+    """What the face is, in words: written by the worker when it made the face
+    (facegen.describe.back); a face made before that is just "a face"."""
+    words = face.params.get("words") or {}
+    return words.get(locale) or generic_words(locale)
+
+
+def _picture(image: BlobData, stem: str, *, as_file: bool = False, sheet: bool = False, alt: str = "") -> Picture:
     """A stored picture as sent, named for its format (a photoreal face is a .jpg, a drawing a .png)."""
-    return Picture(image.data, filename(stem, image.content_type), image.content_type, as_file, sheet)
+    return Picture(image.data, filename(stem, image.content_type), image.content_type, as_file, sheet, alt)

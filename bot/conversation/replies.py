@@ -168,6 +168,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "web_link_here": {"ko": "이미 웹 채팅에 있어요.", "en": "You're already in the web chat."},
     "web_link_off": {"ko": "이 서비스는 웹 채팅 주소가 설정되지 않았어요.", "en": "This service has no web chat address set up."},
     "status_idle": {"ko": "기다리는 요청이 없어요.", "en": "Nothing waiting."},
+    "face_words": {"ko": "#{number}: {words}", "en": "#{number}: {words}"},
     "status_online": {"ko": "지금 바로 얼굴을 그릴 수 있어요.", "en": "Ready to draw faces now."},
     "status_offline": {"ko": "지금은 얼굴 그리기가 잠시 멈춰 있어요.", "en": "Drawing is paused for now."},
     "status_style_online": {"ko": "{style} 얼굴: 지금 바로 그릴 수 있어요.", "en": "Ready to draw in the {style} style now."},

@@ -21,6 +21,7 @@ from bot.messages import Picture, Reply
 MAX_CONTENT = 2000          # characters in a message
 DEFAULT_FILE_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES   # where no interaction says otherwise
 MAX_NONCE = 25              # characters Discord accepts in a message nonce
+MAX_DESCRIPTION = 1024      # characters in an attachment's description (its alt text)
 
 
 class PayloadButton(discord.ui.DynamicItem[discord.ui.Button], template=re.compile(r"(?P<payload>.+)", re.S)):
@@ -74,7 +75,9 @@ def _view(reply: Reply) -> discord.ui.View | None:
 
 
 def _file(picture: Picture) -> discord.File:
-    return discord.File(io.BytesIO(picture.data), filename=picture.filename)
+    """The picture as an attachment; its words (a face's) are the attachment's description."""
+    return discord.File(io.BytesIO(picture.data), filename=picture.filename,
+                        description=picture.alt[:MAX_DESCRIPTION] or None)
 
 
 def fit_picture(picture: Picture, limit: int) -> Picture:
@@ -90,7 +93,7 @@ def fit_picture(picture: Picture, limit: int) -> Picture:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=85, **provenance)
         if buffer.tell() <= limit or min(image.size) <= 16:
-            return Picture(buffer.getvalue(), f"{stem}.jpg", "image/jpeg", picture.as_file)
+            return Picture(buffer.getvalue(), f"{stem}.jpg", "image/jpeg", picture.as_file, picture.sheet, picture.alt)
         image = image.resize((image.width // 2, image.height // 2), Image.LANCZOS)
 
 

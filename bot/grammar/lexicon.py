@@ -108,6 +108,9 @@ THIS_FACE = ("this", "it", "this one", "this face", "face", "이거", "이것", 
 LOAD_EN = r"(?:load|restore)"
 LOAD_KO = r"(?:불러오기|불러와|불러오|열기|열어)"
 DESCRIBE = r"(?:describe|description|묘사|설명)"
+# Asking for the current face in words ("describe my face", "내 얼굴 설명해줘"): read before DESCRIBE.
+DESCRIBE_FACE_EN = r"(?:describe|description\s+of)\s+(?:my|this|the|the\s+current|my\s+current)\s+(?:face|one)"
+DESCRIBE_FACE_KO = r"(?:(?:내|제|이|지금|현재)\s*)?얼굴\s*(?:을|를)?\s*(?:설명|묘사)(?:해)?"
 LANGUAGE = r"(?:lang|language|locale|speak|in|언어|말)"
 LANGUAGE_KO_AFTER = r"(?:(?:로|으로)?\s*(?:바꿔|변경|말해|대화|설정|해)?)"
 HELP_EN = r"(?:help(?:\s+(?:with|on))?|how\s+(?:do\s+i|to|does)|what\s+is)"
@@ -161,6 +164,7 @@ FIXED_AFTER = r"(?:보여|보기|알려|볼래|목록|리스트)"
 EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     "new": {"en": ("new", "random", "new 42"), "ko": ("새 얼굴", "랜덤", "아무나")},
     "describe": {"en": ("describe a round face with big eyes",), "ko": ("묘사 눈이 큰 둥근 얼굴",)},
+    "describe_face": {"en": ("describe my face",), "ko": ("내 얼굴 설명해줘",)},
     "show": {"en": ("show eyes", "show nose", "variations"), "ko": ("눈 보여줘", "코 후보", "변형")},
     "pick": {"en": ("pick eyes 3", "eyes 3", "3"), "ko": ("눈 3번", "3번", "눈 3번 골라줘")},
     "morph": {"en": ("morph me with <name> at 0.7", "morph with #12 at 0.4"),

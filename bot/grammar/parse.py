@@ -93,6 +93,14 @@ def _describe(m: Message, locale: str) -> c.Parsed | None:
     return c.Describe(read_request(text, new_face=True))
 
 
+_DESCRIBE_FACE = [_compile(lexicon.DESCRIBE_FACE_EN), _compile(lexicon.DESCRIBE_FACE_KO)]
+
+
+def _describe_face(m: Message, locale: str) -> c.Parsed | None:
+    """"describe my face", "이 얼굴 설명해줘": the current face in words, not a new description."""
+    return c.DescribeFace() if any(p.match(m.core) or p.match(m.text) for p in _DESCRIBE_FACE) else None
+
+
 def _fixed(m: Message, locale: str) -> c.Parsed | None:
     for intent, pattern in _FIXED.items():
         if pattern.match(m.core) or pattern.match(m.text):
@@ -338,7 +346,7 @@ def _describe_text(text: str, locale: str) -> Description:
 
 Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
-    _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix, _style,
+    _describe_face, _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix, _style,
     _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _about_a_face,
 )
 

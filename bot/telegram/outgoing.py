@@ -51,7 +51,7 @@ async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
             await bot.send_message(chat_id, text, reply_markup=markup if i == len(texts) - 1 else None)
         return
     first, *others = reply.pictures
-    caption = reply.text
+    caption = with_words(reply.text, first)
     if len(caption) > CAPTION_MAX:
         await send_reply(bot, chat_id, Reply(caption))
         caption = ""
@@ -59,6 +59,12 @@ async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
     for picture in others:
         await _send_picture(bot, chat_id, picture, "", None)
     await send_files(bot, chat_id, reply.pictures)
+
+
+def with_words(caption: str, picture: Picture) -> str:
+    """The caption with the picture's words (a face's) on a new line, where they still fit."""
+    longer = f"{caption}\n{picture.alt}" if caption else picture.alt
+    return longer if picture.alt and len(longer) <= CAPTION_MAX else caption
 
 
 async def _send_picture(bot: Bot, chat_id: str, picture: Picture, caption: str,
@@ -89,7 +95,7 @@ async def replace_progress(bot: Bot, chat_id: str, message_id: int, reply: Reply
         return
     if reply.pictures:
         picture = reply.pictures[0]
-        media = InputMediaPhoto(picture.data, caption=reply.text or None, filename=picture.filename)
+        media = InputMediaPhoto(picture.data, caption=with_words(reply.text, picture) or None, filename=picture.filename)
         await bot.edit_message_media(media, chat_id=chat_id, message_id=message_id, reply_markup=markup)
         await send_files(bot, chat_id, reply.pictures)
     else:

@@ -109,7 +109,7 @@ def restore_frame(replies: list[Reply], job_token: Callable[[int], str]) -> dict
 
 def _image(picture: Picture) -> dict[str, Any]:
     return {"data": base64.b64encode(picture.data).decode("ascii"), "content_type": picture.content_type,
-            "filename": picture.filename, "as_file": picture.as_file, "sheet": picture.sheet}
+            "filename": picture.filename, "as_file": picture.as_file, "sheet": picture.sheet, "alt": picture.alt}
 
 
 def _button(button: Button) -> dict[str, str]:

@@ -308,6 +308,7 @@ TIED_BACK = mod(hair=S("hair_style", "ponytail"))
 CROPPED = mod(hair=(S("hair_style", "short"), S("hair_length", -PLAIN)), default="hair", beard=())
 RECEDING = mod(default="hairline", **_on(("hairline", "hair", "forehead"), (S("hairline", "receding"),)))
 M_SHAPED = mod(default="hairline", **_on(("hairline", "hair", "forehead"), (S("hairline", "m_shaped"),)))
+WIDOWS_PEAK = mod(default="hairline", **_on(("hairline", "hair", "forehead"), (S("hairline", "widows_peak"),)))
 
 # Skin surface, wrinkles and marks
 WRINKLED = mod(default="wrinkles", wrinkles=PRESENT, face=S("wrinkles", PLAIN), skin=S("wrinkles", PLAIN))

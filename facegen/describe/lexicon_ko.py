@@ -56,6 +56,7 @@ add(head("forehead"), "이마")
 add(head("hairline"), "헤어라인", "이마선", "이마라인", "앞머리라인", "머리라인", "앞이마선")
 add(head("ears"), "귀", "귓바퀴", "귓불", "양귀")
 add(L.M_SHAPED, "M자", "m자", "엠자", "M자형")
+add(L.WIDOWS_PEAK, "V자", "v자", "브이자", "V자형")
 add(L.RECEDING, "밀리다", "후퇴하다")      # 이마선이 뒤로 밀린
 # 이마가 훤한: an open, high forehead
 add(L.vary(L.BRIGHT, forehead=S("forehead_height", PLAIN)), "훤하다")
@@ -172,6 +173,8 @@ add(L.LONG, "길다", "기다랗다", "길쭉")
 add(L.SHORT, "짧다", "짤막하다")
 add(L.WIDE_KO, "넓다", "넓적하다", "퍼지다", "벌어지다")
 add(L.NARROW_KO, "좁다", "좁장하다")
+add(L.WIDE, "널찍하다")          # 널찍한 이마: broad from side to side
+add(L.NARROW, "좁다랗다")
 add(L.THIN, "얇다", "홀쭉하다", "마르다", "가냘프다", "날씬하다", "갸냘프다", "야위다", "수척하다")
 add(L.FULL, "통통")
 

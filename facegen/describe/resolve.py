@@ -209,6 +209,10 @@ class _Resolver:
                 self.part[i] = owners[self.part[best[1]]]
                 self.used[i] = self.used[best[1]] = True    # "the corners of her mouth": the mouth said whose
 
+    def _comma_between(self, i: int, j: int) -> bool:
+        low, high = sorted((i, j))
+        return any(w.comma or w.text.lower() == "and" for w in self.words[low:high])
+
     def _same_sentence(self, i: int, j: int) -> bool:
         low, high = sorted((i, j))
         return not any(w.boundary for w in self.words[low:high])
@@ -261,8 +265,10 @@ class _Resolver:
             near = [k for k in marks if self._same_sentence(j, k)]
             if not near:
                 continue
-            # the nearest mark; on a tie, the one on the side the wording puts it
-            mark = min(near, key=lambda k: (abs(k - j), (k < j) != mark_first.get(j, False)))
+            # the nearest mark not parted from the place by a comma or "and" (a mole on the cheek
+            # and a scar …); on a tie, the one on the side the wording puts it
+            mark = min(near, key=lambda k: (self._comma_between(j, k), abs(k - j),
+                                            (k < j) != mark_first.get(j, False)))
             self.places.setdefault(mark, [])
             if placed[j] not in self.places[mark]:
                 self.places[mark].append(placed[j])

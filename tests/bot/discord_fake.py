@@ -57,6 +57,7 @@ MAX_ROWS = 5
 MAX_PER_ROW = 5
 MAX_NONCE = 25
 MAX_FILES = 10
+MAX_ATTACHMENT_DESCRIPTION = 1024
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
 GLOBAL_PER_SECOND = 50
 EPHEMERAL = 1 << 6
@@ -110,6 +111,7 @@ class FakeFile:
     data: bytes
     content_type: str = "application/octet-stream"
     id: int = field(default_factory=snowflake)
+    description: str | None = None      # the attachment's alt text (payload_json's attachments[n])
 
     @property
     def size(self) -> int:
@@ -558,7 +560,11 @@ class FakeDiscord:
                 index = re.fullmatch(r"files\[(\d+)\]", key)
                 if index is not None:
                     data = value.file.read()
-                    files.append(FakeFile(value.filename, data, value.content_type))
+                    said = next((a for a in body.get("attachments", ()) if str(a.get("id")) == index[1]), {})
+                    if len(said.get("description") or "") > MAX_ATTACHMENT_DESCRIPTION:
+                        raise invalid(f"attachments[{index[1]}].description: at most 1024 characters")
+                    files.append(FakeFile(value.filename, data, value.content_type,
+                                          description=said.get("description")))
         elif request.can_read_body:
             body = await request.json()
         else:

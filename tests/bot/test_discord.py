@@ -62,6 +62,7 @@ async def test_a_korean_session_from_description_to_undo(migrated_database_url):
             assert described.states[0].startswith("만들고 있어요") and described.states[-1] == described.content
             assert described.button_rows == [["눈", "코", "입", "변형"], ["스타일 바꾸기", "🚩 신고"]]
             assert [f.filename for f in described.files] == ["dreamface-1.png"]
+            assert described.files[0].description == "둥근 얼굴, 큰 눈"    # its words: the attachment's alt text
 
             grid = await result_of(fake, await ann.press(described, "눈"))
             assert grid.content == "#1의 눈 후보예요. 1~10 중에 골라 주세요."

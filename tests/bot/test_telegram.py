@@ -103,6 +103,7 @@ async def test_a_whole_session_in_korean(telegram: Running):
     thanks = await minsu.wait_for(lambda m: "고마워요" in m.words)
     described = await result_of(minsu, count)
     assert described.photo is not None and described.caption.startswith("#1: 묘사한 얼굴")
+    assert described.caption.endswith("\n30대 남자, 둥근 얼굴, 큰 눈"), described.caption   # its words, where they fit
     assert described.labels[:4] == ["눈", "코", "입", "변형"]
     assert described.edits[-1:] in ([], ["editMessageMedia"])   # a placeholder replaced, unless the face came first
     document = await minsu.wait_for(lambda m: m.document is not None)
@@ -378,7 +379,7 @@ async def test_results_made_while_the_bot_was_killed_arrive_once_after_a_restart
             await asyncio.to_thread(bot.wait, 30)
         assert bot.returncode == 0, (tmp_path / "bot2.log").read_text()
     # the killed process's placeholder became the result: nothing is left saying "offline"
-    assert progress.caption == "#1: 새 얼굴이에요." and progress.edits == ["editMessageMedia"]
+    assert progress.caption.startswith("#1: 새 얼굴이에요.\n무작위 얼굴 (시드 ") and progress.edits == ["editMessageMedia"]
     assert progress.photo != placeholder and progress.labels[:3] == ["눈", "코", "입"]
     assert [m.words for m in user.inbox()[seen:]] == [""], "the result in place, then its file, once"
     assert not any("꺼져 있어요" in m.words for m in user.inbox())

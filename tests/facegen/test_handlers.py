@@ -61,6 +61,7 @@ async def test_new_face_lands_in_history_with_picture_and_reply(engine, setup):
     assert image.size == (128, 128)
     assert FaceCode.from_bytes(face.code) == MontageBackend().sample(42)
     assert (face.backend, face.checkpoint_id, face.operation) == ("montage", MontageBackend.checkpoint_id, "new")
+    assert face.params["words"] == {"en": "a random face (seed 42)", "ko": "무작위 얼굴 (시드 42)"}
 
 
 async def test_sheet_then_pick_replays_the_candidate(engine, setup):
@@ -108,6 +109,12 @@ async def test_a_style_remix_keeps_what_the_description_and_the_edits_asked_for(
                params={"edits": [{"field": "moles", "value": ["under_eye"]}]})
     async with sessions() as session:
         edited = await FaceRepository(session).get_face_by_number(user, 2)
+    # the worker wrote what each face is, in words: the description, then with the edit
+    assert described.params["words"]["en"] == ("a face with a bowl cut, olive skin, no wrinkles and "
+                                               "a trimmed beard")
+    assert edited.params["words"] == {
+        "en": "a face with a bowl cut, olive skin, no wrinkles, a mole under the eye and a trimmed beard",
+        "ko": "바가지 머리, 중간톤 피부, 주름 없음, 눈 밑에 점, 정리된 턱수염"}
     remix_set = {"kind": "remix", "layers": "fine", "n": 4, "seed": 11}
     await _run(queue, worker, SHEET, user_id=user.id, face_id=edited.id, set=remix_set)
     for number in range(1, 5):
@@ -120,6 +127,7 @@ async def test_a_style_remix_keeps_what_the_description_and_the_edits_asked_for(
         assert (p.beard, p.beard_tidy, p.skin_tone, p.wrinkles, p.mole_under_eye, p.glasses) == (
             before.beard, True, before.skin_tone, before.wrinkles, before.mole_under_eye, False)
         assert p.hair_darkness != before.hair_darkness or p.clothes_hue != before.clothes_hue   # still a remix
+        assert picked.params["words"] == edited.params["words"]
 
 
 async def test_morph_records_both_parents(engine, setup):
@@ -135,6 +143,7 @@ async def test_morph_records_both_parents(engine, setup):
     async with sessions() as session:
         morph = await FaceRepository(session).get_face_by_number(user, reply["number"])
     assert (morph.parent_id, morph.other_parent_id, morph.params["ratio"]) == (me.id, other.id, 0.7)
+    assert morph.params["words"] == {"en": "a morph of #1 (70%) and #2 (30%)", "ko": "#1 70% · #2 30% 합성 얼굴"}
 
 
 async def test_photo_with_two_faces_gets_an_error_reply(engine, setup):
@@ -157,6 +166,9 @@ async def test_photo_makes_a_face_on_the_slow_queue(engine, setup):
     assert (await queue.get(job)).queue == "slow"
     (reply,) = await _replies(engine, job)
     assert (reply["type"], reply["operation"], reply["number"]) == ("face", "photo", 1)
+    async with sessions() as session:
+        face = await FaceRepository(session).get_face_by_number(user, 1)
+    assert face.params["words"] == {"en": "a face made from your photo", "ko": "보내 주신 사진으로 만든 얼굴"}
 
 
 async def test_deleted_parent_gets_an_error_reply(engine, setup):

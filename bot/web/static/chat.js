@@ -71,7 +71,7 @@
       const figure = element("figure");
       const img = element("img");
       img.src = url;
-      img.alt = image.filename;
+      img.alt = image.alt || image.filename;
       // numbered sheets to pick from get the bubble's full width
       if (image.sheet) img.classList.add("sheet");
       img.onload = scrollDown;
