@@ -106,7 +106,7 @@ EXAMPLES = [
                 eye_tilt=-0.35, freckles=0.35, moles=("under_eye",)),
      "a woman in her twenties with very long curly red hair, slightly downturned eyes, a few freckles "
      "and a mole under the eye",
-     "20대 여자, 아주 긴 빨간 곱슬머리, 살짝 처진 눈, 약간의 주근깨, 눈 밑에 점"),
+     "20대 여자, 아주 기다란 빨간 곱슬머리, 살짝 처진 눈, 약간의 주근깨, 눈 밑에 점"),
     (Attributes(gender="male", age_band="senior", wrinkles=1.0, beard="full", beard_colour="white",
                 beard_tidy=True, smile=0.7),
      "an old man with a smile, deep wrinkles and a trimmed white beard",
