@@ -66,9 +66,11 @@ class NoDirection(Unsupported):
 class PhotoFitOptions:
     """How hard a backend may work to fit a photo: the most optimisation steps
     (DREAMFACE_INVERSION_STEPS) and a perceptual-loss weights file (DREAMFACE_LPIPS_VGG).
-    A backend that fits in one shot ignores both."""
+    A backend that fits in one shot ignores both. `caricature`: how much to exaggerate what
+    differs from the average face (0 none, 1 doubles it), where the backend can."""
     steps: int = 500
     lpips_vgg: str = ""
+    caricature: float = 0.0
 
 
 @dataclass(frozen=True)

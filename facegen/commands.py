@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ground.config import BACKENDS
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, PhotoFitOptions
 from facegen.backends import OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
 from facegen.facecode import FaceCode
 from facegen.latent import MORPH_MODES, LatentError, morph
@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--seed", type=int, default=None, help="random face for this seed (default 0)")
     source.add_argument("--describe", metavar="TEXT", help="a description in Korean or English")
+    source.add_argument("--photo", metavar="PATH", type=Path, help="a photo with one face: the face made from it")
+    _caricature_option(p)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--trunc", type=float, default=1.0,
                    help="truncation ψ of a --seed face: pulled toward the average face (1 = none, 0 = the average)")
@@ -56,8 +58,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("b", metavar="B", help="seed or photo path")
     p.add_argument("--ratio", type=float, default=0.5, help="share of A, between 0 and 1")
     p.add_argument("--mode", choices=MORPH_MODES, default="linear")
+    _caricature_option(p)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_guard(morph_command))
+
+
+def _caricature_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--caricature", type=float, default=0.0, metavar="S",
+                   help="for a face made from a photo: exaggerate how it differs from the average face "
+                        "(0 none, 1 twice as much)")
 
 
 def _common(size: int | None = DEFAULT_SIZE) -> argparse.ArgumentParser:
@@ -92,28 +101,40 @@ def _save(image, path: Path) -> None:
     print(path)
 
 
-def face_from_argument(backend, value: str, seed: int = 0) -> FaceCode:
+def face_from_argument(backend, value: str, seed: int = 0, caricature: float = 0.0) -> FaceCode:
     """An integer is a seed; anything else must be a photo with exactly one usable face."""
     try:
         return backend.sample(int(value))
     except ValueError:
         pass
-    path = Path(value)
+    return face_from_photo(backend, Path(value), seed, caricature)
+
+
+def face_from_photo(backend, path: Path, seed: int = 0, caricature: float = 0.0) -> FaceCode:
+    """The face the backend makes from the photo at `path` (the chat's photo job does the same)."""
     if not path.is_file():
-        raise CommandError(f"{value!r} is neither a seed nor a photo file")
+        raise CommandError(f"{str(path)!r} is neither a seed nor a photo file")
+    if caricature < 0:
+        raise CommandError(f"--caricature must be 0 or more, got {caricature}")
     from facegen.photo import PhotoError, load_photo
     try:
         image = load_photo(path.read_bytes(), max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-        return backend.from_photo(image, seed).code
+        fitted = backend.from_photo(image, seed, options=PhotoFitOptions(caricature=caricature))
     except PhotoError as exc:
         raise CommandError(f"{path}: {exc}") from None
+    if "likeness" in fitted.made:
+        print(f"likeness to the photo: {fitted.made['likeness']:.2f} (face descriptor distance; "
+              f"under 0.6 reads as the same person)", file=sys.stderr)
+    return fitted.code
 
 
 def generate(args: argparse.Namespace) -> int:
     """One face at the backend's own resolution unless --size asks otherwise; a description's
     words the parser did not know, and attributes this model cannot show, are named on stderr."""
-    if args.describe is not None and args.trunc != 1:
-        raise CommandError("--trunc applies to a face from --seed, not to --describe")
+    if (args.describe is not None or args.photo is not None) and args.trunc != 1:
+        raise CommandError("--trunc applies to a face from --seed, not to --describe or --photo")
+    if args.photo is None and args.caricature:
+        raise CommandError("--caricature applies to a face made from --photo")
     given = {override.name: getattr(args, override.name) for override in _overrides()
              if getattr(args, override.name) is not None}
     backend = build_backend(args.backend, **given)
@@ -125,6 +146,8 @@ def generate(args: argparse.Namespace) -> int:
         code = backend.from_attributes(description.attributes, seed=args.seed or 0)
         if left := backend.unapplied(description.attributes):
             print(f"no direction on this model for: {', '.join(left)} (left as drawn)", file=sys.stderr)
+    elif args.photo is not None:
+        code = face_from_photo(backend, args.photo, args.seed or 0, args.caricature)
     else:
         code = backend.sample_truncated(args.seed or 0, args.trunc)
     (image,) = backend.render([code], args.size or backend.resolution)
@@ -159,8 +182,8 @@ def grid(args: argparse.Namespace) -> int:
 
 def morph_command(args: argparse.Namespace) -> int:
     backend = load_backend(args.backend)
-    a = face_from_argument(backend, args.a, seed=1)
-    b = face_from_argument(backend, args.b, seed=2)
+    a = face_from_argument(backend, args.a, seed=1, caricature=args.caricature)
+    b = face_from_argument(backend, args.b, seed=2, caricature=args.caricature)
     (image,) = backend.render([morph(a, b, args.ratio, args.mode)], args.size)
     _save(image, args.out)
     return 0

@@ -7,10 +7,12 @@ Three kinds:
   job's model yet names the entry (`gallery_entry_id`): the worker fits the entry with its own
   backend first, from its seed, description or kept photo, and keeps that face for everyone.
 - `face.photo`: the same from the user's photo, on the slow queue, so it never holds up quick
-  renders: the backend fits the photo (Backend.from_photo: the montage measures landmarks in
-  ~0.5 s, a StyleGAN aligns and inverts in seconds to minutes), one job at a time, writing the
-  running job's progress (at most once per `progress_interval`) for the chat's "drawing it
-  now… 45%".
+  renders: the backend fits the photo (Backend.from_photo: the montage measures the face, then
+  fits it for likeness with a face recogniser in about 8 s on 2 cores; a StyleGAN aligns and
+  inverts in seconds to minutes), one job at a time, writing the running job's progress (at
+  most once per `progress_interval`) for the chat's "drawing it now… 45%". What the fit keeps
+  with the face (`FittedFace.made`) is plain numbers, such as the montage's likeness distance;
+  the photo's face descriptor never leaves the render thread.
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
   set) around the user's current face: a region's candidates as close-ups of the region with
   the whole face small under each (facegen.sheet.candidate_sheet). Only the picture is stored;

@@ -70,8 +70,8 @@ class _Models:
 _MODELS = _Models()
 
 
-def predictor_path() -> Path:
-    """The 68-point model inside the face-recognition-models package.
+def model_path(filename: str) -> Path:
+    """A dlib model file inside the face-recognition-models package.
 
     Found without importing the package: its __init__ imports pkg_resources, which recent
     setuptools no longer ships.
@@ -79,10 +79,15 @@ def predictor_path() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("face-recognition-models is not installed (pip install face-recognition-models)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "models" / PREDICTOR_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / filename
     if not path.is_file():
-        raise RuntimeError(f"landmark model missing: {path}")
+        raise RuntimeError(f"dlib model missing: {path}")
     return path
+
+
+def predictor_path() -> Path:
+    """The 68-point model."""
+    return model_path(PREDICTOR_FILE)
 
 
 def find_faces(image: Image.Image, upsample: int = 1) -> list[DetectedFace]:

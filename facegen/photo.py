@@ -1,4 +1,5 @@
-"""A user's photo ("me"): decode it safely, find exactly one usable face, sample its colours.
+"""A user's photo ("me"): decode it safely, find exactly one usable face, sample its colours,
+measure its hair, and seed what is not measured from its pixels.
 
 Every refusal is a `PhotoError` with a machine-readable `code` (the chat localizes by code)
 and a short English message for logs and the CLI.
@@ -6,6 +7,7 @@ and a short English message for logs and the CLI.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ground.limits import PHOTO_FORMATS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.landmarks import BROWS, NOSE_TIP, DetectedFace, find_faces
+from facegen.landmarks import BROWS, CHIN, EYE_LEFT, EYE_RIGHT, NOSE_TIP, DetectedFace, find_faces
 
 ALLOWED_FORMATS = PHOTO_FORMATS
 MIN_FACE_PX = 80          # narrower faces carry too little detail to measure
@@ -118,6 +120,15 @@ def find_single_face(image: Image.Image) -> DetectedFace:
     return face
 
 
+def content_seed(image: Image.Image) -> int:
+    """A seed taken from the photo's pixels: the same picture always gives the same seed, for
+    what a fit does not measure. A copy re-encoded with other pixels (a recompressed upload)
+    gives another."""
+    digest = hashlib.blake2b(image.convert("RGB").tobytes(), digest_size=4, person=b"dreamface")
+    digest.update(f"{image.width}x{image.height}".encode())
+    return int.from_bytes(digest.digest(), "big")
+
+
 @dataclass(frozen=True)
 class PhotoColours:
     skin: Colour            # median of both cheek patches
@@ -164,9 +175,15 @@ def _disk(pixels: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
 
 
 def _hair_colour(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> Colour | None:
+    found = _find_hair(pixels, p, skin)
+    return None if found is None else found[0]
+
+
+def _find_hair(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> tuple[Colour, float] | None:
+    """(hair colour, hairline row) found by walking up the forehead, or None."""
     brows = p[BROWS]
     brow_top = float(brows[:, 1].min())
-    third = float(p[NOSE_TIP, 1] - brows[:, 1].mean())
+    third = _third(p)
     # the middle 60% of the brows' span: inside the head even where the hair is short at the sides
     span_left, span_right = float(brows[:, 0].min()), float(brows[:, 0].max())
     inset = 0.2 * (span_right - span_left)
@@ -189,7 +206,96 @@ def _hair_colour(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> Colour 
     band = band[np.linalg.norm(band - skin, axis=1) > SKIN_DISTANCE]   # skin showing through
     if len(band) == 0:
         return None
-    return _as_colour(np.median(band, axis=0))
+    return _as_colour(np.median(band, axis=0)), float(top + hairline)
+
+
+def _third(p: np.ndarray) -> float:
+    """The face's lower third (brows → nose tip) in pixels: the unit of the hair search."""
+    return float(p[NOSE_TIP, 1] - p[BROWS][:, 1].mean())
+
+
+@dataclass(frozen=True)
+class HairMeasure:
+    """What the photo shows of the hair (None where no hair was found above the forehead).
+
+    hairline: how far the hairline lies above the top of the brows, in face thirds;
+    length: how far down hair hangs beside the face, from the eye line, in units of the eye
+    line → chin distance: short hair ends above about 0.3 (the ears show), hair to the jaw
+    near 1, longer hair beyond; HAIR_LENGTH_LIMIT at most.
+    """
+    colour: Colour | None
+    hairline: float | None
+    length: float | None
+
+
+# Hanging hair is looked for in a strip beside each cheek (from HAIR_STRIP[0] to HAIR_STRIP[1]
+# face widths outside the jaw line), walking down from the first row with hair (which must lie
+# between HAIR_START and HAIR_FOUND_BY, in eye → chin units from the eye line, or the hair is
+# short) until neither side shows hair for HAIR_GAP. A strip is hair where its colour is within
+# HAIR_DISTANCE of the hair's and nearer to it than to the background further out
+# (BACKGROUND_STRIP): a plain background that the hair sampler took for hair (above a bald
+# head) is not long hair.
+HAIR_STRIP = (0.02, 0.14)
+BACKGROUND_STRIP = (0.4, 0.55)
+HAIR_DISTANCE = 40.0        # RGB distance from the hair colour within which a strip row is hair
+HAIR_GAP = 0.15
+HAIR_LENGTH_LIMIT = 2.0
+HAIR_START = -0.4           # above the eye line, at the temples
+HAIR_FOUND_BY = 0.3         # about the middle of the ears
+JAW_LEFT_UPPER, JAW_RIGHT_UPPER = slice(0, 5), slice(12, 17)   # ear level → jaw angle, each side
+
+
+def measure_hair(image: Image.Image, face: DetectedFace, colours: PhotoColours) -> HairMeasure:
+    """The hair's colour (as sampled), its hairline, and its length beside the face.
+
+    Limits: a background of the hair's colour right beside the head reads as long hair; long
+    hair tucked behind the shoulders, or tied back, reads as short; a hood or scarf reads as
+    hair. Hair is found only where `sample_colours` found a hair colour.
+    """
+    if colours.hair is None:
+        return HairMeasure(None, None, None)
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
+    p = np.asarray(face.points, np.float64)
+    found = _find_hair(pixels, p, np.asarray(colours.skin, np.float64))
+    hairline = None if found is None else (float(p[BROWS][:, 1].min()) - found[1]) / _third(p)
+    return HairMeasure(colours.hair, hairline, _hair_length(pixels, p, np.asarray(colours.hair, np.float64)))
+
+
+def _hair_length(pixels: np.ndarray, p: np.ndarray, hair: np.ndarray) -> float:
+    """Walk down beside the cheeks from the temples: the lowest row before a gap of no hair."""
+    height, width = pixels.shape[:2]
+    face_width = float(np.linalg.norm(p[16] - p[0]))
+    eye_y = float((p[EYE_LEFT, 1].mean() + p[EYE_RIGHT, 1].mean()) / 2)
+    unit = float(p[CHIN, 1]) - eye_y
+    gap = max(2, round(HAIR_GAP * unit))
+
+    def colour_at(row: int, edge: float, outward: float, strip: tuple[float, float]) -> np.ndarray:
+        """The median colour of a strip of the row (the image's outermost column where it lies outside)."""
+        x0, x1 = sorted(max(0, min(width - 1, round(edge + outward * d * face_width))) for d in strip)
+        return np.median(pixels[row, x0:x1 + 1], axis=0)
+
+    def hair_at(row: int, edge: float, outward: float) -> bool:
+        near = colour_at(row, edge, outward, HAIR_STRIP)
+        off_hair = float(np.linalg.norm(near - hair))
+        beyond = colour_at(row, edge, outward, BACKGROUND_STRIP)
+        return off_hair <= HAIR_DISTANCE and off_hair < float(np.linalg.norm(near - beyond))
+
+    lowest, misses = None, 0
+    for row in range(max(0, round(eye_y + HAIR_START * unit)), min(height, round(eye_y + HAIR_LENGTH_LIMIT * unit))):
+        hair_here = False
+        for side, outward in ((p[JAW_LEFT_UPPER], -1.0), (p[JAW_RIGHT_UPPER], 1.0)):
+            order = np.argsort(side[:, 1])    # below the jaw angle the strip stays at its x
+            edge = float(np.interp(row, side[order, 1], side[order, 0]))
+            hair_here |= hair_at(row, edge, outward)
+        if hair_here:
+            lowest, misses = (row - eye_y) / unit, 0
+        elif lowest is None and (row - eye_y) / unit > HAIR_FOUND_BY:
+            break
+        elif lowest is not None:
+            misses += 1
+            if misses >= gap:
+                break
+    return HAIR_START if lowest is None else float(lowest)
 
 
 def _as_colour(values: np.ndarray) -> Colour:

@@ -88,10 +88,14 @@ class MontageBackend(Backend):
 
     def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
                    progress: Progress | None = None) -> FittedFace:
-        """The photo's landmarks and colours measured and matched (photo_fit.py); about half a
-        second, so no progress is reported and `options` do not apply."""
+        """The photo measured, then fitted for likeness (photo_fit.py): several seconds, with
+        progress. The same photo always gives the same face: what is not measured is seeded
+        from the photo's pixels, so `seed` and `options.steps` do not apply; `options.caricature`
+        does. Kept with the face: the likeness (descriptor distance to the photo), never the
+        photo's descriptor."""
         from facegen.montage.photo_fit import fit_photo   # loads dlib's models: only when asked
-        return FittedFace(fit_photo(photo, self, seed).code)
+        fit = fit_photo(photo, self, caricature_strength=options.caricature, progress=progress)
+        return FittedFace(fit.code, {} if fit.likeness is None else {"likeness": round(fit.likeness, 3)})
 
 
 def _window(boxes: list[Box], size: int) -> Box | None:

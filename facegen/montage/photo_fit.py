@@ -1,9 +1,17 @@
-"""A user's photo → a montage FaceCode ("me"), by measuring the face.
+"""A user's photo → a montage FaceCode ("me"): measured, then fitted for likeness.
 
-The photo's landmark measurements (facegen.landmarks) and colours (facegen.photo) are turned
-into montage parameters through a calibration table made by rendering montage faces across
-each parameter's range and measuring them with the same landmark model
-(scripts/calibrate_photo_fit.py regenerates it):
+Two steps, both deterministic (the same photo always gives the same face):
+1. measured fit: the photo's landmark measurements (facegen.landmarks), colours and hair
+   (facegen.photo) are turned into montage parameters through a calibration table made by
+   rendering montage faces across each parameter's range and measuring them the same way
+   (scripts/calibrate_photo_fit.py regenerates it);
+2. identity fit (identity_fit.py): from there, CMA-ES moves the parameters so that dlib's
+   face recogniser takes the render for the person in the photo, with the measured geometry,
+   colours and hair as a prior it cannot leave. The photo's descriptor lives only inside
+   `fit_photo`; the fit keeps only the distance (`PhotoFit.likeness`).
+An optional caricature then exaggerates how the face differs from the average face.
+
+The measured fit:
 
 - geometry: a linear model measurements ≈ intercept + slope · knobs, fitted on random
   renders. A photo's knobs solve that model by box-bounded least squares (each measurement
@@ -19,8 +27,13 @@ longer faces, wider noses and mouths). One bias remains: the landmark model read
 outer corners as raised (about 0.02 face widths at 0°, where photos measure about 0), and a
 drawn tilt moves that reading only a third as much as geometry would; the tilt range reaches
 down to −14° and the fit gets within about 0.005.
-Hair style, ears, brows' shape, iris colour and clothes are not measured; they come from the
-seed. Beards and glasses are left off: they are the user's to add.
+Hair: its colour, its hairline's height and how far it hangs beside the face are measured
+(facegen.photo.measure_hair); short hair is drawn "short", hanging hair as the bob or long
+style whose rendered length measures nearest. Everything else that is not measured (ears,
+brows' shape, iris colour, clothes, hairline shape, and cues of gender and age such as lashes,
+lip colour and lines, for which no measure could be validated here) comes from a seed taken
+from the photo's pixels (facegen.photo.content_seed), so a re-upload of the same photo is the
+same face. Beards and glasses are left off: they are the user's to add.
 Skin colour is corrected for exposure before matching: the cheek colour is scaled so that the
 eye whites would measure SCLERA_LUMA (`exposure_corrected_skin`). A bright portrait of darker
 skin and a dim portrait of fair skin then order the right way round (Obama's and Biden's
@@ -45,10 +58,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from facegen.facecode import FaceCode
+from facegen.identity import descriptor
 from facegen.landmarks import EYE_LEFT, EYE_RIGHT, DetectedFace, FaceMeasurements, find_faces, measure
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
+from facegen.montage.identity_fit import Progress, caricature, fit_identity, free_parameters
 from facegen.montage.params import SPECS, from_position, position
-from facegen.photo import Colour, PhotoColours, find_single_face, sample_colours
+from facegen.photo import (Colour, HairMeasure, PhotoColours, content_seed, find_single_face, measure_hair,
+                           sample_colours)
 
 TABLE_PATH = Path(__file__).with_name("photo_fit_table.json")
 MEASURES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FaceMeasurements))
@@ -80,6 +96,10 @@ PLAIN = {"beard": "none", "glasses": False, "fringe_length": 0.0}
 # Hair styles whose fringe hides the brows (the brows are measured) are swapped for this one.
 BROW_HIDING_STYLES = ("bowl", "bangs")
 CLEAR_STYLE = "short"
+# Hair that ends above this (measure_hair's length: eye line 0, chin 1) is drawn CLEAR_STYLE;
+# longer hair takes the HANGING_STYLES entry of the calibration whose length measures nearest.
+SHORT_HAIR_BELOW = 0.3
+HANGING_STYLES = ("bob", "long")
 
 SKIN_KNOBS = ("skin_tone", "skin_warmth")
 HAIR_KNOBS = ("hair_darkness", "hair_grey", "hair_red")
@@ -91,6 +111,11 @@ MIN_SCLERA_PIXELS = 40
 LUMA = np.array([0.299, 0.587, 0.114])
 RIDGE = 0.02                 # pull toward the average face, against the weighted misfit
 REFINE_STEPS = 2
+MEASURED_SHARE = 0.1         # of a fit's progress: the measured fit; the identity fit has the rest
+# What each measured parameter was measured as (identity_fit.PRIOR_WIDTH: how far it may move).
+MEASURED_AS = ({name: "geometry" for names in KNOBS.values() for name in names}
+               | {name: "colour" for name in SKIN_KNOBS + HAIR_KNOBS}
+               | {"hair_length": "hair", "hairline_height": "hair"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,8 @@ class FitTable:
     residual: np.ndarray               # [measures] std of the linear model's error
     skin: tuple[tuple[tuple[float, ...], Colour], ...]   # ((skin_tone, skin_warmth), cheek colour)
     hair: tuple[tuple[tuple[float, ...], Colour], ...]   # ((darkness, grey, red), hair colour)
+    hair_length: tuple[tuple[str, float, float], ...]     # (style, hair_length, measured length)
+    hairline: tuple[tuple[float, float], ...]             # (hairline_height, measured hairline)
 
     def to_json(self) -> dict:
         return {
@@ -113,6 +140,8 @@ class FitTable:
             "spread": self.spread.round(6).tolist(), "residual": self.residual.round(6).tolist(),
             "skin": [[list(k), list(c)] for k, c in self.skin],
             "hair": [[list(k), list(c)] for k, c in self.hair],
+            "hair_length": [[style, round(v, 4), round(m, 4)] for style, v, m in self.hair_length],
+            "hairline": [[round(v, 4), round(m, 4)] for v, m in self.hairline],
         }
 
     @classmethod
@@ -123,13 +152,16 @@ class FitTable:
             checkpoint_id=data["checkpoint_id"], knobs=tuple(data["knobs"]), measures=tuple(data["measures"]),
             intercept=np.array(data["intercept"], float), slope=np.array(data["slope"], float),
             spread=np.array(data["spread"], float), residual=np.array(data["residual"], float),
-            skin=colours(data["skin"]), hair=colours(data["hair"]))
+            skin=colours(data["skin"]), hair=colours(data["hair"]),
+            hair_length=tuple((str(style), float(v), float(m)) for style, v, m in data.get("hair_length", ())),
+            hairline=tuple((float(v), float(m)) for v, m in data.get("hairline", ())))
 
 
 @lru_cache(maxsize=1)
 def load_table(path: Path = TABLE_PATH) -> FitTable:
     table = FitTable.from_json(json.loads(path.read_text()))
-    if table.checkpoint_id != CHECKPOINT_ID or table.knobs != tuple(KNOBS) or table.measures != MEASURES:
+    if (table.checkpoint_id != CHECKPOINT_ID or table.knobs != tuple(KNOBS) or table.measures != MEASURES
+            or not table.hair_length or not table.hairline):
         raise RuntimeError(f"{path.name} was calibrated for {table.checkpoint_id} with other knobs or "
                            f"measures; run scripts/calibrate_photo_fit.py")
     return table
@@ -235,38 +267,88 @@ def colour_params(table: FitTable, colours: PhotoColours, skin: Colour | None = 
     """Colour parameters for the photo's colours; `skin` overrides the sampled skin colour
     (the exposure-corrected one)."""
     changes: dict[str, object] = dict(zip(SKIN_KNOBS, nearest_colour_knobs(table.skin, skin or colours.skin)))
-    if colours.hair is None:
-        changes["hair_style"] = "bald"   # or a hairline out of view: see photo.sample_colours
-    else:
+    if colours.hair is not None:
         changes.update(zip(HAIR_KNOBS, nearest_colour_knobs(table.hair, colours.hair)))
+    return changes
+
+
+def hair_params(table: FitTable, hair: HairMeasure) -> dict[str, object]:
+    """Hair style, length and hairline for what the photo shows of the hair."""
+    if hair.colour is None:
+        return {"hair_style": "bald"}   # or a hairline out of view: see photo.sample_colours
+    changes: dict[str, object] = {"hair_style": CLEAR_STYLE}
+    if hair.length is not None and hair.length >= SHORT_HAIR_BELOW:
+        style, length, _ = min((e for e in table.hair_length if e[0] in HANGING_STYLES),
+                               key=lambda e: abs(e[2] - hair.length))
+        changes.update(hair_style=style, hair_length=length)
+    if hair.hairline is not None:
+        heights, measured = np.array(table.hairline).T
+        order = np.argsort(measured)   # a higher hairline measures more, at a smaller height (y)
+        changes["hairline_height"] = float(np.interp(hair.hairline, measured[order], heights[order]))
     return changes
 
 
 @dataclass(frozen=True)
 class PhotoFit:
     code: FaceCode
-    params: MontageParams
+    params: MontageParams               # the face returned (after the identity fit and any caricature)
+    measured: MontageParams             # the measured fit, before the identity fit
     target: FaceMeasurements            # the photo's
-    achieved: FaceMeasurements | None   # measured on the fitted face's render (None: not rendered)
+    achieved: FaceMeasurements | None   # measured on the measured fit's render (None: not rendered)
     colours: PhotoColours               # as sampled from the photo
     skin: Colour                        # the skin colour matched: colours.skin corrected for exposure
+    hair: HairMeasure
+    likeness: float | None              # descriptor distance render ↔ photo (None: no identity fit)
+    measured_likeness: float | None     # …of the measured fit
 
 
-def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
+def fit_photo(image: Image.Image, backend: MontageBackend, *, evaluations: int | None = None,
+              caricature_strength: float = 0.0, progress: Progress | None = None,
               refine_steps: int = REFINE_STEPS, table: FitTable | None = None) -> PhotoFit:
-    """The montage face closest to the one face in `image` (raises facegen.photo.PhotoError).
+    """The montage face of the one face in `image` (raises facegen.photo.PhotoError).
 
-    After the model's first guess, `refine_steps` closed-loop corrections each render and
-    measure once (about 0.15 s each on 2 cores); the best-measuring render tried is returned.
+    The measured fit takes about a second: after the model's first guess, `refine_steps`
+    closed-loop corrections each render and measure once, and the best-measuring render
+    tried is kept. The identity fit then scores `evaluations` renders (None: its EVALUATIONS,
+    about 0.15 s each on 2 cores; 0 skips it), reporting the fraction done to `progress`.
     """
     if not isinstance(backend, MontageBackend):
         raise TypeError(f"photo fitting needs the montage backend, not {getattr(backend, 'name', backend)!r}")
     table = table or load_table()
     face = find_single_face(image)
+    seed = content_seed(image)
+    measured = _measured_fit(image, face, backend, seed, refine_steps, table)
+    if progress is not None:
+        progress(MEASURED_SHARE)
+    params, likeness, measured_likeness = measured.params, None, None
+    if evaluations != 0:
+        goal = measures_vector(measured.target)
+
+        def misfit(m: FaceMeasurements) -> float:
+            return float(np.sqrt(np.mean(((measures_vector(m) - goal) / table.spread) ** 2)))
+
+        def identity_progress(fraction: float) -> None:
+            if progress is not None:
+                progress(MEASURED_SHARE + (1.0 - MEASURED_SHARE) * fraction)
+
+        fitted = fit_identity(measured.params, descriptor(image, face.box), free_parameters(MEASURED_AS, PLAIN),
+                              misfit, evaluations=evaluations, progress=identity_progress)
+        params, likeness, measured_likeness = fitted.params, fitted.likeness, fitted.start_likeness
+    if caricature_strength:
+        params = caricature(params, caricature_strength)
+    return dataclasses.replace(measured, code=encode(params, backend.sample(seed)), params=params,
+                               likeness=likeness, measured_likeness=measured_likeness)
+
+
+def _measured_fit(image: Image.Image, face: DetectedFace, backend: MontageBackend, seed: int,
+                  refine_steps: int, table: FitTable) -> PhotoFit:
+    """The landmark, colour and hair fit, closed-loop refined."""
     target = measure(face)
     colours = sample_colours(image, face)
+    hair = measure_hair(image, face, colours)
     skin = exposure_corrected_skin(colours.skin, sclera_luma(image, face))
-    start = dataclasses.replace(calibration_face(backend, seed), **colour_params(table, colours, skin))
+    start = dataclasses.replace(calibration_face(backend, seed), **colour_params(table, colours, skin),
+                                **hair_params(table, hair))
 
     goal = measures_vector(target)
     x = solve_knobs(table, goal)
@@ -287,5 +369,5 @@ def fit_photo(image: Image.Image, backend: MontageBackend, seed: int, *,
         x = solve_knobs(table, goal, offset)
         params = with_knobs(start, dict(zip(table.knobs, x)))
     _, params, achieved = best
-    return PhotoFit(code=encode(params, backend.sample(seed)), params=params, target=target,
-                    achieved=achieved, colours=colours, skin=skin)
+    return PhotoFit(code=encode(params, backend.sample(seed)), params=params, measured=params, target=target,
+                    achieved=achieved, colours=colours, skin=skin, hair=hair, likeness=None, measured_likeness=None)

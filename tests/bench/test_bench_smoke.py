@@ -34,6 +34,13 @@ class Bench:
 
 
 BENCHES = [
+    Bench("likeness.py", (r"^obama +identity +\d\.\d{3} +\d\.\d{3} +\d\.\d{3} \(biden +\) +(yes|no) +\d+\.\ds$",
+                          r"^measured +rank-1 \d/4 +own photo 2 mean \d\.\d{3} .* made faces apart median \d\.\d{3}",
+                          r"^identity +rank-1 \d/4 +own photo 2 mean \d\.\d{3}",
+                          r"^caricature 1\.0 +rank-1 \d/4",
+                          r"^known parameters \(2 montage people\): .* \d\.\d{3} after the identity fit$",
+                          r"^same photo x2: 1 distinct face\(s\)$",
+                          r"^time per fit, identity: mean \d+\.\d s, max \d+\.\d s")),
     Bench("login_flood.py", (r"^idle +render 512 px +p50 +\d+\.\d ms", r"^after +render 512 px .*logins answered: ",
                              r"^before +render 512 px .*logins answered: ", r"^p50 / idle p50: after \d+\.\d\d, before ")),
     Bench("moderation_log.py", (),

@@ -79,6 +79,16 @@ def test_morph_a_photo_with_a_seed(tmp_path):
     assert not np.array_equal(outs["1"], outs["0"])
 
 
+def test_generate_from_a_photo_is_the_pure_fit_that_morph_at_ratio_one_gives(tmp_path):
+    photo = str(DATA / "biden_official_portrait.jpg")
+    made = dreamface("generate", "--photo", photo, "--size", "128", "--out", str(tmp_path / "g.png"))
+    assert made.returncode == 0, made.stderr
+    assert "likeness to the photo: 0." in made.stderr
+    morphed = dreamface("morph", photo, "1", "--ratio", "1.0", "--size", "128", "--out", str(tmp_path / "m.png"))
+    assert morphed.returncode == 0, morphed.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "g.png")), np.asarray(Image.open(tmp_path / "m.png")))
+
+
 @pytest.mark.parametrize("args, message", [
     (["morph", "1", "2", "--ratio", "1.5"], "ratio must be between 0 and 1, got 1.5"),
     (["morph", "1", "2", "--mode", "sideways"], "invalid choice"),
@@ -90,6 +100,8 @@ def test_morph_a_photo_with_a_seed(tmp_path):
     (["generate", "--seed", "1", "--noise-mode", "random"], "--noise-mode does not apply to the montage backend"),
     (["generate", "--seed", "1", "--ckpt", "ffhq.pkl"], "--ckpt does not apply to the montage backend (only to stylegan)"),
     (["generate", "--describe", "a smiling man", "--trunc", "0.5"], "--trunc applies to a face from --seed"),
+    (["generate", "--seed", "1", "--caricature", "0.5"], "--caricature applies to a face made from --photo"),
+    (["morph", str(DATA / "obama_official_portrait.jpg"), "1", "--caricature", "-1"], "--caricature must be 0 or more"),
 ])
 def test_bad_input_gets_one_clear_line(tmp_path, args, message):
     done = dreamface(*args, "--out", str(tmp_path / "x.png"))

@@ -169,6 +169,10 @@ async def test_photo_makes_a_face_on_the_slow_queue(engine, setup):
     async with sessions() as session:
         face = await FaceRepository(session).get_face_by_number(user, 1)
     assert face.params["words"] == {"en": "a face made from your photo", "ko": "보내 주신 사진으로 만든 얼굴"}
+    # kept with the face: how near it came to the photo, never the photo's descriptor (biometric data)
+    assert 0.0 < face.params["likeness"] < 1.0
+    assert not any(isinstance(v, list) for v in face.params.values())
+    assert all(isinstance(v, str) for v in face.params["words"].values())
 
 
 async def test_deleted_parent_gets_an_error_reply(engine, setup):

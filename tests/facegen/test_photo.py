@@ -1,7 +1,9 @@
-"""The "me" photo path: every way a photo is refused, EXIF rotation, colour sampling."""
+"""The "me" photo path: every way a photo is refused, EXIF rotation, colour sampling, the hair,
+the seed a photo gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
 import zlib
@@ -14,7 +16,8 @@ import pytest
 from PIL import Image
 
 from facegen.landmarks import find_faces
-from facegen.photo import MIN_FACE_PX, PhotoError, find_single_face, load_photo, sample_colours
+from facegen.photo import (MIN_FACE_PX, PhotoError, content_seed, find_single_face, load_photo, measure_hair,
+                           sample_colours)
 
 TESTDATA = Path(__file__).resolve().parents[1] / "data"
 LIMITS = {"max_bytes": 8_000_000, "max_pixels": 12_000_000}
@@ -232,3 +235,40 @@ def test_colours_are_plain_int_triples(obama):
         assert isinstance(colour, tuple) and len(colour) == 3
         assert all(isinstance(v, int) and 0 <= v <= 255 for v in colour)
     assert np.isfinite(luminance(colours.skin))
+
+
+# --- hair and the photo's seed ----------------------------------------------------------------
+
+def test_short_hair_measures_short_with_its_hairline_above_the_brows(obama, biden):
+    for image in (obama, biden):
+        face = find_single_face(image)
+        hair = measure_hair(image, face, sample_colours(image, face))
+        assert hair.length is not None and hair.length < 0.3            # ends above the middle of the ears
+        assert hair.hairline is not None and 0.5 < hair.hairline < 1.5   # face thirds above the brows
+
+
+def test_hair_painted_down_beside_the_face_measures_long(obama):
+    face = find_single_face(obama)
+    colours = sample_colours(obama, face)
+    long_hair = obama.copy()
+    p = face.points
+    width = int(p[16, 0] - p[0, 0])
+    below_chin = int(p[8, 1] + 0.5 * (p[8, 1] - p[36:48, 1].mean()))
+    for x in (int(p[0, 0]) - width // 5, int(p[16, 0])):   # curtains of the hair's colour beside each cheek
+        long_hair.paste(colours.hair, (x, int(p[19, 1]), x + width // 5, below_chin))
+    assert measure_hair(long_hair, face, colours).length > 1.2
+
+
+def test_a_bald_head_has_no_hair_to_measure(obama):
+    face = find_single_face(obama)
+    colours = sample_colours(obama, face)
+    hair = measure_hair(obama, face, dataclasses.replace(colours, hair=None))
+    assert (hair.colour, hair.hairline, hair.length) == (None, None, None)
+
+
+def test_a_photo_seeds_by_its_pixels(obama):
+    again = load(raw("obama_official_portrait.jpg"))
+    assert content_seed(again) == content_seed(obama)
+    touched = obama.copy()
+    touched.putpixel((0, 0), (0, 0, 0))
+    assert content_seed(touched) != content_seed(obama)

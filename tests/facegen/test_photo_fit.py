@@ -1,20 +1,29 @@
-"""Photo → montage FaceCode: the round trip photo → code → render → measure."""
+"""Photo → montage FaceCode: the round trip photo → code → render → measure, the identity-guided
+fit, the caricature, and what a fit keeps."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from facegen.backend import PhotoFitOptions
+from facegen.identity import descriptor, distance
 from facegen.landmarks import find_faces, measure
 from facegen.montage import MontageBackend, encode
+from facegen.montage.identity_fit import OFF_REGIONS, POPULATION, PRIOR_WIDTH, caricature, free_parameters
+from facegen.montage.params import PARAMS, SPECS, position
 from facegen.photo import PhotoError, find_single_face, load_photo, sample_colours
-from facegen.montage.photo_fit import (KNOBS, MEASURES, PhotoFit, calibration_face, exposure_corrected_skin, fit_photo,
-                               load_table, measures_vector, sclera_luma, to_lab)
+from facegen.montage.photo_fit import (KNOBS, MEASURED_AS, MEASURES, PLAIN, PhotoFit, calibration_face,
+                                       exposure_corrected_skin, fit_photo, load_table, measures_vector, sclera_luma,
+                                       to_lab)
 
 TESTDATA = Path(__file__).resolve().parents[1] / "data"
 SEED = 1
+EVALUATIONS = 16   # of the identity fit, in these tests (48 in use)
 
 # Largest |render − photo| allowed per measurement (units of face width; face_aspect a ratio).
 # Worst seen over seeds 1–5 on both portraits with montage-2 was 0.022, 0.019, 0.007, 0.007,
@@ -44,7 +53,14 @@ def backend() -> MontageBackend:
 
 @pytest.fixture(scope="module")
 def fits(backend) -> dict[str, PhotoFit]:
-    return {who: fit_photo(photo(f"{who}_official_portrait.jpg"), backend, SEED) for who in ("obama", "biden")}
+    """The measured fits (no identity step): what the landmark, colour and hair tables give."""
+    return {who: fit_photo(photo(f"{who}_official_portrait.jpg"), backend, evaluations=0) for who in ("obama", "biden")}
+
+
+@pytest.fixture(scope="module")
+def identity_fits(backend) -> dict[str, PhotoFit]:
+    return {who: fit_photo(photo(f"{who}_official_portrait.jpg"), backend, evaluations=EVALUATIONS)
+            for who in ("obama", "biden")}
 
 
 def rms(measured: np.ndarray, target: np.ndarray) -> float:
@@ -119,12 +135,18 @@ def test_exposure_correction_ignores_how_bright_the_photo_is(gain):
     assert np.linalg.norm(to_lab(corrected(exposed)) - to_lab(corrected(image))) < 6.0  # ΔE*ab
 
 
-def test_unmeasured_traits_come_from_the_seed_and_extras_stay_off(backend):
-    image = photo("obama_official_portrait.jpg")
-    one, other = (fit_photo(image, backend, seed, refine_steps=0) for seed in (1, 2))
-    assert one.params.beard == "none" and not one.params.glasses
-    assert (one.params.clothes_hue, one.params.iris_colour) != (other.params.clothes_hue, other.params.iris_colour)
-    assert backend.from_photo(image, 1).code == backend.from_photo(image, 1).code, "deterministic"
+def test_unmeasured_traits_come_from_the_photo_and_extras_stay_off(backend, fits):
+    obama, biden = fits["obama"], fits["biden"]
+    assert obama.params.beard == "none" and not obama.params.glasses
+    # what is not measured is seeded from the photo's pixels: another photo, other traits
+    assert (obama.params.clothes_hue, obama.params.iris_colour) != (biden.params.clothes_hue, biden.params.iris_colour)
+
+
+def test_the_same_photo_sent_five_times_gives_the_same_face(backend):
+    data = (TESTDATA / "obama_official_portrait.jpg").read_bytes()
+    # each upload is decoded anew and comes with another job seed, as the chat sends them
+    codes = {backend.from_photo(load_photo(data), seed).code.to_bytes() for seed in (1, 2, 3, 4, 5)}
+    assert len(codes) == 1
 
 
 def test_the_calibration_matches_the_renderer_and_moves_the_right_way():
@@ -151,4 +173,109 @@ def test_only_the_montage_backend_can_fit_a_photo():
     class OtherBackend:
         name = "stylegan"
     with pytest.raises(TypeError):
-        fit_photo(photo("obama_official_portrait.jpg"), OtherBackend(), SEED)
+        fit_photo(photo("obama_official_portrait.jpg"), OtherBackend())
+
+
+# --- hair ----------------------------------------------------------------------------------------
+
+def test_short_hair_in_the_portraits_is_drawn_short(fits):
+    for fit in fits.values():
+        assert fit.hair.length is not None and fit.hair.length < 0.3
+        assert fit.params.hair_style == "short"
+
+
+@pytest.mark.parametrize("style, length, darkness", [
+    ("short", 0.5, 0.95), ("bob", 0.2, 0.3), ("bob", 0.9, 0.9), ("long", 0.1, 0.6), ("long", 0.9, 0.2)])
+def test_hair_length_and_colour_follow_a_render_with_known_hair(backend, style, length, darkness):
+    truth = dataclasses.replace(calibration_face(backend, 7), hair_style=style, hair_length=length,
+                                hair_darkness=darkness, hair_grey=-1.0, hair_red=-1.0)
+    picture = Image.new("RGB", (640, 700), (205, 205, 210))
+    picture.paste(backend.render([encode(truth)], 480)[0], (70, 120))   # another size and framing than calibration's
+    fit = fit_photo(picture, backend, evaluations=0)
+    assert fit.params.hair_style == style
+    if style != "short":          # short styles have no length to draw
+        assert abs(fit.params.hair_length - length) < 0.3
+    assert abs(fit.params.hair_darkness - darkness) < 0.15
+
+
+def test_a_hairline_higher_in_the_photo_is_drawn_higher(backend):
+    def fitted_hairline(height: float) -> float:
+        truth = dataclasses.replace(calibration_face(backend, 7), hair_style="short", hairline_height=height)
+        return fit_photo(backend.render([encode(truth)], 512)[0], backend, evaluations=0).params.hairline_height
+    assert fitted_hairline(0.205) < fitted_hairline(0.265) - 0.03   # y grows downward
+
+
+# --- the identity-guided fit ---------------------------------------------------------------------
+
+def test_the_identity_fit_draws_the_face_nearer_to_the_person(identity_fits):
+    for fit in identity_fits.values():
+        assert fit.likeness < fit.measured_likeness
+
+
+def test_the_identity_fit_comes_nearer_to_the_persons_other_photo(backend, identity_fits):
+    # photos the fit never saw, and made faces scored at another size than the fit's. (Nearer to
+    # the person's other photo than to the other person's is the goal, and not met for both
+    # people yet: bench/likeness.py reports it.)
+    others = {"obama": descriptor(photo("obama_podium.jpg")), "biden": descriptor(photo("biden_smiling.jpg"))}
+    for who, fit in identity_fits.items():
+        measured, guided = (descriptor(backend.render([code], 400)[0]) for code in (encode(fit.measured), fit.code))
+        assert distance(guided, others[who]) < distance(measured, others[who]), who
+
+
+def test_the_identity_fit_keeps_what_was_measured(identity_fits):
+    table = load_table()
+    for fit in identity_fits.values():
+        for name, measured_as in MEASURED_AS.items():
+            moved = abs(position(SPECS[name], getattr(fit.params, name))
+                        - position(SPECS[name], getattr(fit.measured, name)))
+            assert moved <= 2.0 * PRIOR_WIDTH[measured_as] + 1e-6, name
+        for name in ("hair_style", "beard", "glasses", "clothes_hue"):
+            assert getattr(fit.params, name) == getattr(fit.measured, name)
+        # the landmarks still measure near the photo's
+        (face,) = find_faces(MontageBackend().render([fit.code])[0])
+        assert rms(measures_vector(measure(face)), measures_vector(fit.target)) <= MAX_RMS + 0.3
+
+
+def test_the_optimiser_does_not_depend_on_numpys_global_generator(backend):
+    image = photo("biden_official_portrait.jpg")
+    np.random.seed(1)
+    first = fit_photo(image, backend, evaluations=POPULATION).code
+    np.random.seed(2)
+    assert fit_photo(image, backend, evaluations=POPULATION).code == first
+
+
+def test_a_fit_reports_its_progress_and_keeps_no_descriptor(backend):
+    heard: list[float] = []
+    fitted = backend.from_photo(photo("obama_official_portrait.jpg"), SEED, progress=heard.append)
+    assert heard == sorted(heard) and heard[-1] == pytest.approx(1.0) and len(heard) >= 2
+    # the photo's descriptor is biometric data: only the distance is kept with the face
+    assert set(fitted.made) == {"likeness"} and isinstance(fitted.made["likeness"], float)
+
+
+def test_every_continuous_parameter_of_the_face_is_free_to_the_fit():
+    free = free_parameters(MEASURED_AS, PLAIN)
+    expected = {s.name for s in PARAMS if not s.categorical and s.region not in OFF_REGIONS} - set(PLAIN)
+    assert set(free) == expected     # a parameter added to the montage joins without a change here
+    assert free["skin_tone"] < free["face_width"] < free["nose_bridge"]
+
+
+# --- caricature ----------------------------------------------------------------------------------
+
+def test_a_caricature_exaggerates_the_shape_and_keeps_the_colours(backend, fits):
+    params = fits["biden"].params
+    assert caricature(params, 0.0) == params
+    strong = caricature(params, 1.0)
+    for name in ("face_width", "eye_spacing", "nose_length", "mouth_width"):
+        before, after = (position(SPECS[name], getattr(p, name)) for p in (params, strong))
+        assert after == pytest.approx(float(np.clip(2 * before, -1, 1)), abs=1e-9)
+    for name in ("skin_tone", "hair_darkness", "hair_length", "clothes_hue"):
+        assert getattr(strong, name) == getattr(params, name)
+    with pytest.raises(ValueError):
+        caricature(params, -0.5)
+
+
+def test_a_caricature_can_be_asked_for_with_the_photo(backend):
+    image = photo("obama_official_portrait.jpg")
+    plain = backend.from_photo(image, SEED)
+    strong = backend.from_photo(image, SEED, options=PhotoFitOptions(caricature=0.8))
+    assert plain.code != strong.code

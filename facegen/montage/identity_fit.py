@@ -1,0 +1,146 @@
+"""The identity-guided step of the photo fit: from the measured face, move the montage
+parameters so that a face recogniser (facegen.identity) takes the render for the person in
+the photo, without leaving what was measured.
+
+Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
+
+    distance(render, photo) + GEOMETRY_WEIGHT · landmark misfit + PRIOR_WEIGHT · mean(z²)
+
+- distance: between the render's and the photo's 128-d descriptors;
+- landmark misfit: the RMS of the photo's landmark measurements against the render's, in
+  units of their spread over montage faces (what the measured fit minimises);
+- z: each parameter's move from the measured face in units of its prior width (PRIOR_WIDTH:
+  narrow for measured colours and hair, wider for measured geometry, widest for what nothing
+  measured). Moves are also bounded to MAX_MOVE widths, so however the recogniser answers,
+  the skin and hair stay the photo's and the geometry near it.
+A candidate in which the detector finds no face scores NO_FACE.
+
+The optimiser is CMA-ES (the `cma` package) with a fixed population, evaluation count and
+random generator seed, so the same photo always gives the same face. Its parameters are
+every continuous montage parameter outside OFF_REGIONS and `fixed`: a parameter added to the
+montage joins with the unmeasured width, with no change here.
+
+The caricature (`caricature`) pushes the shape parameters away from the average face (the
+middle of each range) by a strength: 0 leaves the face, 1 doubles every difference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from facegen.identity import descriptors, distance
+from facegen.landmarks import FaceMeasurements, find_faces, measure
+from facegen.montage.params import PARAMS, SPECS, MontageParams, from_position, position
+from facegen.montage.render import render
+
+FIT_SIZE = 256            # side of the renders scored; the face is ~120 px, near the 150-px chip
+EVALUATIONS = 48          # candidates scored per fit besides the start (about 0.15 s each on 2 cores)
+POPULATION = 8            # candidates per CMA-ES generation
+OPTIMISER_SEED = 2024
+STEP = 0.5                # CMA-ES's first step, in prior widths
+MAX_MOVE = 2.0            # the farthest a parameter may move, in prior widths
+GEOMETRY_WEIGHT = 0.05    # per unit of landmark RMS misfit (the measured fit leaves ~0.5–0.9)
+PRIOR_WEIGHT = 0.02       # per unit of mean squared move
+NO_FACE = 2.0             # the score of a render in which no face is found
+OFF_REGIONS = ("clothes", "glasses", "facial_hair")   # not the person's face: left as they are
+# Prior widths in position units (a range's whole span is 2): what was measured moves least.
+PRIOR_WIDTH = {"colour": 0.1, "hair": 0.15, "geometry": 0.3, "unmeasured": 0.5}
+# The shape parameters a caricature exaggerates: rows below the colours (params.PARAMS rows:
+# 0 face, 1 forehead and hair, 2 eyes and nose, 3 mouth, 4 brows and ears), hair excepted.
+COLOUR_ROW = 5
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class IdentityFit:
+    params: MontageParams
+    likeness: float           # descriptor distance of the result's render to the photo's
+    start_likeness: float     # …of the measured face's render
+    evaluations: int
+
+
+def free_parameters(measured: Mapping[str, str], fixed: Collection[str] = ()) -> dict[str, float]:
+    """Each parameter the fit may move, with its prior width. `measured` names what each
+    measured parameter was measured as (a PRIOR_WIDTH key); the rest are "unmeasured"."""
+    return {spec.name: PRIOR_WIDTH[measured.get(spec.name, "unmeasured")] for spec in PARAMS
+            if not spec.categorical and spec.region not in OFF_REGIONS and spec.name not in fixed}
+
+
+def with_positions(params: MontageParams, positions: Mapping[str, float]) -> MontageParams:
+    return dataclasses.replace(params, **{name: from_position(SPECS[name], v) for name, v in positions.items()})
+
+
+def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, float],
+                 misfit: Callable[[FaceMeasurements], float], *, evaluations: int | None = None,
+                 progress: Progress | None = None) -> IdentityFit:
+    """The parameters in `widths` moved from `start` so the render's descriptor nears `target`
+    (the photo's); `misfit` scores a render's landmark measurements against the photo's.
+    `evaluations` (None: EVALUATIONS) candidates are scored, in whole generations, after the
+    start itself; `progress` hears the fraction done after each generation."""
+    generations = (EVALUATIONS if evaluations is None else evaluations) // POPULATION
+    names = list(widths)
+    width = np.array([widths[n] for n in names])
+    origin = np.array([position(SPECS[n], getattr(start, n)) for n in names])
+
+    def candidate(z: np.ndarray) -> MontageParams:
+        return with_positions(start, dict(zip(names, np.clip(origin + width * z, -1.0, 1.0))))
+
+    def score(zs: list[np.ndarray]) -> list[tuple[float, float]]:
+        """(score, descriptor distance) of each candidate: one descriptor call per generation."""
+        images = [render(candidate(z), FIT_SIZE) for z in zs]
+        found = [find_faces(image, upsample=0) for image in images]
+        scored = [i for i, faces in enumerate(found) if faces]
+        codes = descriptors([images[i] for i in scored], [found[i][0].box for i in scored])
+        out = [(NO_FACE, NO_FACE)] * len(zs)
+        for i, code in zip(scored, codes):
+            d = distance(code, target)
+            prior = GEOMETRY_WEIGHT * misfit(measure(found[i][0])) + PRIOR_WEIGHT * float(np.mean(zs[i] ** 2))
+            out[i] = (d + prior, d)
+        return out
+
+    zero = np.zeros(len(names))
+    ((best_score, start_likeness),) = score([zero])
+    best = (best_score, start_likeness, zero)
+    optimiser = _optimiser(origin, width)
+    for generation in range(generations):
+        zs = optimiser.ask()
+        results = score(zs)
+        optimiser.tell(zs, [s for s, _ in results])
+        for z, (s, d) in zip(zs, results):
+            if s < best[0]:
+                best = (s, d, np.asarray(z))
+        if progress is not None:
+            progress((generation + 1) / generations)
+    return IdentityFit(candidate(best[2]), likeness=best[1], start_likeness=start_likeness,
+                       evaluations=1 + generations * POPULATION)
+
+
+def _optimiser(origin: np.ndarray, width: np.ndarray):
+    """CMA-ES over moves in prior widths, bounded by MAX_MOVE and by each parameter's range,
+    drawing from its own generator (not numpy's global one), quiet, writing no files."""
+    with warnings.catch_warnings():   # cma warns at import that matplotlib (for its plots) is absent
+        warnings.simplefilter("ignore")
+        import cma
+    rng = np.random.default_rng(OPTIMISER_SEED)
+    lower = np.maximum(-MAX_MOVE, (-1.0 - origin) / width)
+    upper = np.minimum(MAX_MOVE, (1.0 - origin) / width)
+    return cma.CMAEvolutionStrategy(np.zeros(len(origin)), STEP, {
+        "popsize": POPULATION, "bounds": [list(lower), list(upper)],
+        "randn": lambda *shape: rng.standard_normal(shape), "seed": np.nan,
+        "verbose": -9, "verb_log": 0, "verb_disp": 0})
+
+
+def caricature(params: MontageParams, strength: float) -> MontageParams:
+    """Each shape parameter's distance from the middle of its range (the average face) scaled
+    by 1 + strength, within the range."""
+    if strength < 0:
+        raise ValueError(f"caricature strength must be 0 or more, got {strength}")
+    shape = [s.name for s in PARAMS if not s.categorical and s.row < COLOUR_ROW
+             and s.region not in (*OFF_REGIONS, "hair")]
+    return with_positions(params, {n: (1.0 + strength) * position(SPECS[n], getattr(params, n)) for n in shape})
