@@ -35,6 +35,8 @@ def command_text(command: str, **options: object) -> str:
         return f"art style {given['name']}" if "name" in given else "styles"
     if command in ("new", "remix", "undo", "history", "help"):
         return command
+    if command == "words":
+        return "describe my face"
     raise ValueError(f"no /face {command}")
 
 
@@ -72,6 +74,10 @@ def face_commands(on_command: OnCommand, regions: Sequence[str]) -> app_commands
     async def morph(interaction: discord.Interaction, name: app_commands.Range[str, 1, 100],
                     ratio: app_commands.Range[float, RATIO_MIN, RATIO_MAX] | None = None, mode: str | None = None) -> None:
         await on_command(interaction, command_text("morph", name=name, ratio=ratio, mode=mode), None)
+
+    @face.command(name="words", description="지금 얼굴을 말로 · the current face in words")
+    async def words(interaction: discord.Interaction) -> None:
+        await on_command(interaction, command_text("words"), None)
 
     @face.command(name="remix", description="스타일 바꾸기 · restyled versions to pick from")
     async def remix(interaction: discord.Interaction) -> None:

@@ -31,6 +31,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("undo", "undo", "되돌리기", "undo"),
     SlashCommand("redo", "redo", "다시 하기", "redo"),
     SlashCommand("history", "history", "내 얼굴 기록", "my faces"),
+    SlashCommand("words", "describe my face", "지금 얼굴을 말로 설명", "the current face in words"),
     SlashCommand("style", "art style", "화풍 고르기: /style 그림체", "drawing style: /style photo"),
     SlashCommand("gallery", "gallery", "합성할 수 있는 얼굴들", "faces to morph with"),
     SlashCommand("status", "status", "진행 상황", "what is running"),

@@ -26,6 +26,7 @@ def test_slash_commands_become_text_the_grammar_reads_as_the_same_command():
     assert parse(command_text("morph", name="#2", ratio=None, mode=None), "en") == c.Morph(c.FaceRef(2))
     assert isinstance(parse(command_text("describe", text="눈이 큰 둥근 얼굴"), "ko"), c.Describe)
     assert parse(command_text("show", region="nose"), "en") == c.ShowCandidates("nose")
+    assert isinstance(parse(command_text("words"), "en"), c.DescribeFace)
 
 
 def test_a_picture_over_the_limit_is_sent_smaller_and_a_grid_keeps_its_rows():

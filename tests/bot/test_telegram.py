@@ -413,3 +413,17 @@ async def test_history_is_one_contact_sheet_with_a_button_per_face(telegram: Run
     back = await minsu.wait_for(lambda m: m.photo is not None, after=count)
     assert back.caption.startswith("#1로 왔어요") and "#1: 새 얼굴" in back.caption
     assert telegram.fake.rejected == []
+
+
+def test_every_menu_command_without_arguments_is_understood_or_asks_for_them():
+    """The Telegram menu's commands, tapped bare: each is a command, or for /describe and
+    /morph a clear "needs an argument" reply; bare /lang gets a suggestion naming "lang en"."""
+    from bot import commands as c
+    from bot.grammar.parse import parse
+    from bot.telegram.commands import COMMANDS, command_text
+    bare = {command.name: parse(command_text(command.name, []), "en") for command in COMMANDS}
+    assert isinstance(bare["words"], c.DescribeFace)
+    assert isinstance(bare["describe"], c.InvalidArgument) and isinstance(bare["morph"], c.InvalidArgument)
+    assert "lang en" in bare["lang"].suggestions
+    assert all(not isinstance(parsed, (c.NotUnderstood, c.InvalidArgument)) for name, parsed in bare.items()
+               if name not in {"describe", "morph", "lang"})
