@@ -187,7 +187,7 @@ ROW_RUNS: dict[str, list[Run]] = {
     "dreamface mod add NAME / dreamface mod list": [
         Run("dreamface mod add alice", stdin="a long enough password\n", check=prints("moderator alice added")),
         Run("dreamface mod list", check=prints("alice"))],
-    "dreamface dataset montage OUT --count N --res R [--seed S]": [
+    "dreamface dataset montage PATH --count N --res N [--seed N]": [
         Run("dreamface dataset montage ds --count 4 --res 32",
             check=lambda scratch, output: (scratch / "ds" / "dataset.json").is_file()),
         Run("dreamface dataset montage ds.zip --count 4 --res 32 --seed 7",
