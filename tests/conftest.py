@@ -25,6 +25,18 @@ REPO = Path(__file__).resolve().parent.parent
 TESTDATA = Path(__file__).resolve().parent / "data"
 
 
+# Multi-process and load tests with time bounds: `make test` runs them alone, after the rest
+# has run a worker per core, so their bounds measure dreamface and not the other tests.
+SERIAL = ("tests/ops/", "tests/storage/test_crash.py", "tests/storage/test_outage.py",
+          "tests/bot/test_web_load.py", "tests/bot/test_discord_load.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
+
+
 def _admin_connect():
     import psycopg
     return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)

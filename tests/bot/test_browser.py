@@ -98,7 +98,11 @@ class ChatPage:
                         message=f"no message with {fragment!r}: {self.last_texts()}")
 
     def last_texts(self, n: int = 4) -> list[str]:
-        return [m.text for m in self.bot_messages()[-n:]]
+        """The texts of the last n bot messages, read in one script: the page may re-render a
+        message between finding it and reading it (a stale element), and these texts also go
+        into wait messages, which are built before the wait starts."""
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('.log .msg.bot')].slice(-arguments[0]).map(m => m.innerText)", n)
 
     def settle_for_screenshot(self) -> None:
         """A tall window showing most of the conversation, the pointer off the buttons."""
@@ -147,8 +151,8 @@ def test_build_a_face_in_the_browser(driver, tmp_path):
         assert "70%" in morphed and "30%" in morphed    # both shares, mine first
 
         page.type("되돌리기")
-        page.wait_for_text("#3")                       # back to my photo face, the morph's parent
-        assert "되돌렸어요" in page.last_texts(1)[0]
+        page.wait_for_text("되돌렸어요")
+        assert "#3" in page.last_texts(1)[0]          # back to my photo face, the morph's parent
 
         page.settle_for_screenshot()
         shot = driver.get_screenshot_as_png()
