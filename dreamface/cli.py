@@ -15,7 +15,7 @@ COMMAND_MODULES = [
     "storage.commands",   # db upgrade, db check
     "facegen.commands",   # generate, parse, grid, morph
     "facegen.stylegan.commands",  # convert
-    "facegen.training.commands",  # dataset montage
+    "facegen.training.commands",  # dataset montage, train
     "dreamface.worker",   # worker
     "bot.gallery",        # gallery add, list, remove
     "dreamface.chat",     # chat

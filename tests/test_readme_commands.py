@@ -4,7 +4,7 @@ Every line of every ```sh block and every command of the Commands table is eithe
 listed in NOT_RUN with the reason. Table rows show placeholders (`A B`, `NAME`, `[--no-worker]`,
 `ko|en`, `"…"`); each row maps to concrete commands that must be instances of the row as
 written (checked against a pattern made from the row) and run in a scratch directory that holds
-real files for the placeholders: a photo, a tiny StyleGAN checkpoint. Long-running commands
+real files for the placeholders: a photo, a tiny StyleGAN checkpoint, a tiny training set. Long-running commands
 (`run`, `worker`, `bot …`) are started, checked for health, then stopped with SIGTERM; every
 command must end with exit status 0 and no traceback."""
 
@@ -74,7 +74,8 @@ def table_rows() -> list[tuple[str, ...]]:
 
 
 PLACEHOLDERS = {"A": r"\S+", "B": r"\S+", "N": r"\d+", "NAME": r"\S+", "PATH": r"\S+", "DIR": r"\S+",
-                "IN.pkl": r"\S+\.pkl", "OUT.safetensors": r"\S+\.safetensors", '"…"': r'"[^"]+"'}
+                "IN.pkl": r"\S+\.pkl", "OUT.safetensors": r"\S+\.safetensors", '"…"': r'"[^"]+"',
+                "X": r"\d+(?:\.\d+)?"}
 
 
 def row_pattern(template: str) -> re.Pattern:
@@ -142,6 +143,13 @@ def parsed_json(scratch: Path, output: str) -> None:
     assert parsed["attributes"], parsed
 
 
+def files_at(*names: str) -> Check:
+    def check(scratch: Path, output: str) -> None:
+        for name in names:
+            assert (scratch / name).is_file(), name
+    return check
+
+
 def webhook_settings(scratch: Path, output: str) -> None:
     url, secret = output.split()
     assert url.startswith("https://") and re.fullmatch(r"[0-9a-f]{64}", secret), output
@@ -192,6 +200,13 @@ ROW_RUNS: dict[str, list[Run]] = {
             check=lambda scratch, output: (scratch / "ds" / "dataset.json").is_file()),
         Run("dreamface dataset montage ds.zip --count 4 --res 32 --seed 7",
             check=lambda scratch, output: (scratch / "ds.zip").stat().st_size > 0)],
+    "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
+    "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--metrics none]": [
+        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --seed 3 "
+            "--cbase 64 --cmax 16 --tick 0.004 --snap 1 --keep 1 --metrics none",
+            check=files_at("run/snapshot-000000004.safetensors", "run/snapshot-000000004.state", "run/stats.jsonl")),
+        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.008 --resume run/snapshot-000000004.state",
+            check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png"))],
 }
 
 # Lines of ```sh blocks → how each runs (as written, inside the command).
@@ -211,6 +226,14 @@ SH_RUNS: dict[str, Run] = {
             check=prints("blocked: 1", "203.0.113.0/24")),
     "dreamface mod blocks": Run("dreamface mod blocks", check=prints("203.0.113.0/24", "identity farm")),
     "dreamface mod unblock 1": Run("dreamface mod unblock 1", check=prints("block 1 lifted")),
+    "dreamface dataset montage faces --count 16 --res 16": Run("dreamface dataset montage faces --count 16 --res 16"),
+    "dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64":
+        Run("dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64",
+            check=prints("model: run/snapshot-000000016.safetensors")),
+    "DREAMFACE_STYLEGAN_CKPT=run/snapshot-000000016.safetensors dreamface generate --backend stylegan --seed 1 "
+    "--out trained.png":
+        Run("DREAMFACE_STYLEGAN_CKPT=run/snapshot-000000016.safetensors dreamface generate --backend stylegan "
+            "--seed 1 --out trained.png", check=image_at("trained.png")),
 }
 # The webhook settings block: assignments, checked by the settings that read them.
 WEBHOOK_LINES = (
@@ -270,10 +293,19 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def tiny_training_set(tmp_path_factory) -> Path:
+    from facegen.training.montage_dataset import write_montage_dataset
+    path = tmp_path_factory.mktemp("data") / "faces16"
+    write_montage_dataset(path, 8, 16)
+    return path
+
+
 @pytest.fixture
-def scratch(tmp_path, tiny_checkpoint) -> Path:
+def scratch(tmp_path, tiny_checkpoint, tiny_training_set) -> Path:
     shutil.copy(PHOTO, tmp_path / "photo.jpg")
     shutil.copy(tiny_checkpoint, tmp_path / "tiny.pkl")
+    shutil.copytree(tiny_training_set, tmp_path / "faces16")
     return tmp_path
 
 

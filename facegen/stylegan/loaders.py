@@ -386,15 +386,20 @@ def nvidia_to_rosinality(generator: Generator) -> dict[str, torch.Tensor]:
 # --- safetensors ------------------------------------------------------------------------------
 
 def save_safetensors(generator: AnyGenerator, path: str | Path, discriminator: Discriminator | None = None) -> None:
+    """Write `safetensors_bytes` to `path`."""
+    Path(path).write_bytes(safetensors_bytes(generator, discriminator))
+
+
+def safetensors_bytes(generator: AnyGenerator, discriminator: Discriminator | None = None) -> bytes:
     """Weights plus a JSON header naming the architecture and its constructor kwargs; the
     discriminator's, when given, under D_PREFIX with its kwargs in the header too."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
     meta: dict[str, Any] = {"format": SAFETENSORS_FORMAT, "arch": generator.arch, "init_kwargs": generator.init_kwargs}
     tensors = {k: v.detach().contiguous().clone() for k, v in generator.state_dict().items()}
     if discriminator is not None:
         meta["discriminator_kwargs"] = discriminator.init_kwargs
         tensors.update({D_PREFIX + k: v.detach().contiguous().clone() for k, v in discriminator.state_dict().items()})
-    save_file(tensors, str(path), metadata={METADATA_KEY: json.dumps(meta)})
+    return save(tensors, metadata={METADATA_KEY: json.dumps(meta)})
 
 
 def _read_safetensors(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -1,4 +1,7 @@
-"""Training-set commands: `dreamface dataset montage OUT --count N --res R [--seed S]`."""
+"""Training commands: `dreamface dataset montage OUT --count N --res R [--seed S]` and
+`dreamface train --data D --out RUN --res R --kimg K [...]` (facegen/training/loop.py).
+
+torch is imported inside the commands, so registering them costs nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +20,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="face i is the montage face of seed S + i (default 0)")
     p.set_defaults(func=montage)
 
+    t = subparsers.add_parser("train", help="train (or fine-tune) a StyleGAN2 on a dataset; the run's "
+                                            "snapshots serve as DREAMFACE_STYLEGAN_CKPT")
+    t.add_argument("--data", type=Path, required=True, help="training set: a folder or zip in NVIDIA's layout")
+    t.add_argument("--out", type=Path, required=True, help="run folder, new or empty (or the folder of --resume)")
+    t.add_argument("--res", type=int, required=True, help="the set's side in pixels, a power of two")
+    t.add_argument("--kimg", type=float, required=True,
+                   help="train until this many thousand pictures in all (fractions too: 0.064 is 64)")
+    t.add_argument("--resume", type=Path, help="a snapshot's .state: go on exactly; a .safetensors or NVIDIA "
+                                               ".pkl: fine-tune it (its licence carries over)")
+    # None = the resolution's automatic value (or, resuming, the snapshot's)
+    t.add_argument("--batch", type=int, help="pictures per step (default: NVIDIA's auto, min(4096 / res, 32))")
+    t.add_argument("--gamma", type=float, help="R1 weight (default: 0.0002 · res² / auto batch)")
+    t.add_argument("--mirror", action="store_true", default=None, help="also train on left-right flips")
+    t.add_argument("--seed", type=int, help="initial weights, latents and data order (default 0)")
+    t.add_argument("--cbase", type=int, help="feature maps: min(cbase / side, cmax) per layer (default: auto, "
+                                             "16384 below 512 px)")
+    t.add_argument("--cmax", type=int, help="most feature maps in a layer (default 512)")
+    t.add_argument("--tick", type=float, default=4.0, help="kimg between progress lines (default 4)")
+    t.add_argument("--snap", type=int, default=50, help="ticks between snapshots (default 50; the last always)")
+    t.add_argument("--keep", type=int, default=0, help="keep the newest N snapshots' state and model "
+                                                      "files (default 0: all; sample grids always stay)")
+    t.add_argument("--metrics", choices=["none"], default="none",
+                   help="metrics while training: none yet (Fréchet distance and PPL are to come)")
+    t.set_defaults(func=train)
+
 
 def montage(args: argparse.Namespace) -> int:
     from facegen.training.montage_dataset import write_montage_dataset
@@ -26,4 +54,19 @@ def montage(args: argparse.Namespace) -> int:
         print(f"dreamface dataset montage: {exc}", file=sys.stderr)
         return 2
     print(f"{args.out}: {args.count} montage faces at {args.res} px (seeds {args.seed}–{args.seed + args.count - 1})")
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    from facegen.training.dataset import DatasetError
+    from facegen.training.loop import train as run
+    from facegen.training.options import TrainingError
+    choices = dict(batch=args.batch, gamma=args.gamma, mirror=args.mirror, seed=args.seed,
+                   channel_base=args.cbase, channel_max=args.cmax)
+    try:
+        run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
+            tick_kimg=args.tick, snap=args.snap, keep=args.keep)
+    except (TrainingError, DatasetError, OSError) as exc:
+        print(f"dreamface train: {exc}", file=sys.stderr)
+        return 2
     return 0

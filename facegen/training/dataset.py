@@ -6,11 +6,13 @@ images (captions.jsonl, dataset.json) are ignored.
 Every image is checked when the set is opened (readable, and all the same square
 power-of-two size and channel count) so a bad file fails before training starts, named.
 Images come out as uint8 tensors [C, H, W] (grey images keep one channel; everything else is
-converted to RGB).
+converted to RGB). `digest` identifies the set's content (names and bytes of its images), so a
+resumed run can tell that it sees the pictures it was trained on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -52,7 +54,7 @@ class ImageDataset:
         self.names = sorted(n for n in names if Path(n).suffix.lower() in suffixes)
         if not self.names:
             raise DatasetError(f"{self.path}: no images in it")
-        self.shape = self._check_images()
+        self.shape, self.digest = self._check_images()
         self.labels = self._read_labels(set(names))
 
     # --- what training asks -------------------------------------------------------------------
@@ -78,9 +80,16 @@ class ImageDataset:
             raise DatasetError(f"{self._where(name)}: changed since the set was opened")
         return torch.from_numpy(array.transpose(2, 0, 1).copy())
 
-    def batch(self, indices) -> torch.Tensor:
-        """The images at `indices` as uint8 [N, C, H, W]."""
-        return torch.stack([self[int(i)] for i in indices])
+    def batch(self, indices, mirror: bool = False) -> torch.Tensor:
+        """The images at `indices` as uint8 [N, C, H, W]. With `mirror` the set is twice as long:
+        index len + i is image i flipped left to right (NVIDIA's --mirror)."""
+        out = []
+        for i in map(int, indices):
+            if mirror and i >= len(self):
+                out.append(self[i - len(self)].flip(2))
+            else:
+                out.append(self[i])
+        return torch.stack(out)
 
     def close(self) -> None:
         if self._zip is not None:
@@ -103,10 +112,10 @@ class ImageDataset:
             return self._zip.read(name)
         return (self.path / name).read_bytes()
 
-    def _open(self, name: str, decode: bool) -> Image.Image:
+    def _open(self, name: str, decode: bool, data: bytes | None = None) -> Image.Image:
         """The image as L or RGB; `decode=False` only reads the header and verifies the file."""
         try:
-            data = self._read_bytes(name)
+            data = self._read_bytes(name) if data is None else data
             img = Image.open(io.BytesIO(data))
             if not decode:
                 img.verify()   # checksums and truncation, without decoding the pixels
@@ -116,11 +125,19 @@ class ImageDataset:
             raise DatasetError(f"{self._where(name)}: not a readable image ({exc})") from None
         return img if img.mode in ("L", "RGB") else img.convert("RGB")
 
-    def _check_images(self) -> tuple[int, int, int]:
+    def _check_images(self) -> tuple[tuple[int, int, int], str]:
+        """The set's shape [C, H, W] and content digest; DatasetError at the first bad image."""
         shape = None
         first = None
+        digest = hashlib.sha256()
         for name in self.names:
-            img = self._open(name, decode=False)
+            try:
+                data = self._read_bytes(name)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise DatasetError(f"{self._where(name)}: not a readable image ({exc})") from None
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+            img = self._open(name, decode=False, data=data)
             width, height = img.size
             channels = 1 if img.mode == "L" else 3
             if width != height or width < 4 or width & (width - 1):
@@ -131,7 +148,7 @@ class ImageDataset:
             elif (channels, height, width) != shape:
                 raise DatasetError(f"{self._where(name)}: {width}×{height}×{channels}, but {first} is "
                                    f"{shape[2]}×{shape[1]}×{shape[0]}; all images must have one size")
-        return shape
+        return shape, digest.hexdigest()[:16]
 
     def _read_labels(self, names: set[str]) -> np.ndarray | None:
         if LABELS_FILE not in names:

@@ -1,0 +1,89 @@
+"""What one training run is: the networks' shape and the recipe's numbers, with the defaults
+stylegan2-ada-pytorch's `--cfg=auto` picks for a resolution on one GPU.
+
+The `auto` rule, as NVIDIA's train.py states it (here with one device):
+
+    batch      min(4096 / R, 32)             (64 px and below: 32; 128: 32; 256: 16; 1024: 4)
+    mbstd      min(batch, 4)                 pictures per minibatch-standard-deviation group
+    channels   base 16384 below 512 px, 32768 from 512 px; at most 512 per layer
+    lr         0.0025, 0.002 at 1024 px
+    γ (R1)     0.0002 · R² / batch
+    EMA        batch · 10 / 32 kimg half-life, ramped up over the first 5 % of the images seen
+    mapping    2 layers; z and w of 512
+
+`--batch` changes only the batch, as in NVIDIA's code: γ, the EMA and the group size stay those
+of the automatic batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
+
+
+class TrainingError(ValueError):
+    """A run that cannot start or go on; the message says why in one line."""
+
+
+def check_resolution(resolution: int) -> None:
+    if resolution < MIN_RESOLUTION or resolution > MAX_RESOLUTION or resolution & (resolution - 1):
+        raise TrainingError(f"--res must be a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
+                            f"not {resolution}")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    resolution: int                      # side of the pictures, the dataset's
+    batch: int                           # pictures per step
+    gamma: float                         # R1 weight γ
+    ema_kimg: float                      # half-life of G's moving average, in thousands of pictures
+    mbstd_group: int                     # D's minibatch-std group size (the batch must split into groups)
+    lr: float = 0.0025                   # Adam learning rate of both networks
+    ema_rampup: float | None = 0.05      # EMA half-life at most this share of the pictures seen; None = none
+    mirror: bool = False                 # also train on left-right flipped pictures
+    seed: int = 0                        # initial weights, latents, noise and data order
+    # the networks (fixed by a checkpoint when fine-tuning or resuming)
+    z_dim: int = 512
+    w_dim: int = 512
+    map_layers: int = 2
+    channel_base: int = 16384            # feature maps at side r: min(channel_base / r, channel_max)
+    channel_max: int = 512
+    conv_clamp: float | None = 256         # activation clamp (NVIDIA's, for half precision)
+
+    def __post_init__(self) -> None:
+        check_resolution(self.resolution)
+        if self.batch < 1:
+            raise TrainingError(f"--batch must be at least 1, not {self.batch}")
+        group = min(self.mbstd_group, self.batch)
+        if self.batch % group:
+            raise TrainingError(f"--batch {self.batch} does not split into the discriminator's groups of "
+                                f"{self.mbstd_group} pictures; use a multiple of {self.mbstd_group}")
+        if self.gamma < 0:
+            raise TrainingError(f"--gamma must not be negative, not {self.gamma}")
+
+    def generator_kwargs(self, img_channels: int) -> dict[str, Any]:
+        return dict(z_dim=self.z_dim, w_dim=self.w_dim, img_resolution=self.resolution, img_channels=img_channels,
+                    mapping_kwargs=dict(num_layers=self.map_layers),
+                    synthesis_kwargs=dict(channel_base=self.channel_base, channel_max=self.channel_max,
+                                          conv_clamp=self.conv_clamp))
+
+    def discriminator_kwargs(self, img_channels: int) -> dict[str, Any]:
+        return dict(img_resolution=self.resolution, img_channels=img_channels, channel_base=self.channel_base,
+                    channel_max=self.channel_max, conv_clamp=self.conv_clamp, mbstd_group_size=self.mbstd_group)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def auto_options(resolution: int, **overrides: Any) -> TrainingOptions:
+    """NVIDIA's `auto` configuration for one device at `resolution`, then `overrides` (None values
+    are ignored; `batch` changes the batch alone, see the module docstring)."""
+    check_resolution(resolution)
+    batch = max(min(4096 // resolution, 32), 1)
+    auto = TrainingOptions(
+        resolution=resolution, batch=batch, gamma=0.0002 * resolution ** 2 / batch, ema_kimg=batch * 10 / 32,
+        mbstd_group=min(batch, 4), lr=0.002 if resolution >= 1024 else 0.0025,
+        channel_base=32768 if resolution >= 512 else 16384)
+    return replace(auto, **{k: v for k, v in overrides.items() if v is not None})
