@@ -14,9 +14,10 @@ Three kinds:
   with the face (`FittedFace.made`) is plain numbers, such as the montage's likeness distance;
   the photo's face descriptor never leaves the render thread.
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
-  set) around the user's current face: a region's candidates as close-ups of the region with
-  the whole face small under each (facegen.sheet.candidate_sheet). Only the picture is stored;
-  a pick replays the set.
+  set, breeding round) around the user's current face (a breeding round: its anchor face): a
+  region's candidates as close-ups of the region with the whole face small under each, a
+  breeding round as one array of whole faces (facegen.sheet.candidate_sheet). Only the picture
+  is stored; a pick replays the set.
 
 A request the models cannot satisfy (a photo with no face, a parent that was deleted) is not a
 crash to retry: the job completes with an `error` reply the chat localizes by its code.
@@ -515,7 +516,8 @@ class FaceJobs:
                 try:
                     images = drawn[k] if drawn is not None else render_candidates(
                         backend, code, cands, jobs[i].payload["set"].get("region"), tile)
-                    pictures[i] = candidate_sheet(images, _region_box(jobs[i].payload))
+                    pictures[i] = candidate_sheet(images, _region_box(jobs[i].payload),
+                                                  array=jobs[i].payload["set"]["kind"] == "breed")
                 except (RecipeError, FaceCodeError, ValueError) as exc:
                     pictures[i] = exc
         return pictures

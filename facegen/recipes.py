@@ -15,7 +15,9 @@ understand, said with the result) and `previous` (new, describe, photo: the id o
 was current when this one was asked for, where undo goes back to).
 Candidate sets (drawn as one numbered contact sheet, picked later by number):
     {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
-    {kind: "remix", layers, n, seed}
+    {kind: "remix", layers, n, seed} ·
+    {kind: "breed", round, n, seed, strength, locks, edits, chosen, previous}: a breeding round
+    around the anchor face, nesting the rounds before it (facegen.breeding)
 A remix (a face or a set) keeps what the user asked for along the face's history (`asked`):
 the worker reads it from the stored faces and passes it as `keep`, so a pick replays the set
 it picked from.
@@ -28,7 +30,7 @@ from dataclasses import fields
 from typing import Any
 
 
-from facegen import latent
+from facegen import breeding, latent
 from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Attributes, Edit
 from facegen.backend import Backend, BackendInfo
 from facegen.candidates import region_candidates, variations
@@ -37,7 +39,7 @@ from ground.limits import MAX_TEXT_CHARS
 
 FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo")
 NEEDS_PARENT = ("pick", "morph", "remix", "edit")
-SET_KINDS = ("region", "variations", "remix")
+SET_KINDS = ("region", "variations", "remix", "breed")
 MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
 MAX_SEED = 2**31 - 1
@@ -79,6 +81,8 @@ def _choice(params: Mapping[str, Any], key: str, choices: tuple[str, ...], defau
 def clean_set(params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     """A candidate set's parameters for this model (its regions and layer groups), checked."""
     kind = _choice(params, "kind", SET_KINDS)
+    if kind == "breed":
+        return _clean_round(params, model)
     out: dict[str, Any] = {"kind": kind, "n": _int(params, "n", 1, MAX_SET_SIZE, 10),
                            "seed": _int(params, "seed", 0, MAX_SEED, 0)}
     if kind == "region":
@@ -88,6 +92,41 @@ def clean_set(params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     else:
         out["layers"] = _choice(params, "layers", model.layer_groups, "fine")
     return out
+
+
+def _clean_round(params: Mapping[str, Any], model: BackendInfo, number: int | None = None) -> dict[str, Any]:
+    """A breeding round (facegen.breeding), and the rounds it nests, checked; `number` is the
+    round the set must be (its successor's round − 1), so the nesting is at most MAX_ROUNDS deep."""
+    _choice(params, "kind", ("breed",))
+    if number is not None and params.get("round") != number:
+        raise RecipeError(f"round {number + 1} must nest round {number}, got round {params.get('round')!r}")
+    out: dict[str, Any] = {"kind": "breed", "round": _int(params, "round", 1, breeding.MAX_ROUNDS),
+                           "n": _int(params, "n", breeding.MIN_ARRAY, breeding.MAX_ARRAY),
+                           "seed": _int(params, "seed", 0, MAX_SEED), "strength": _float(params, "strength", 0.0, 1.0)}
+    locks = params.get("locks", [])
+    if not isinstance(locks, list) or len(set(map(str, locks))) != len(locks):
+        raise RecipeError(f"locks must be a list of regions, each once, got {locks!r}")
+    unknown = [region for region in locks if region not in model.regions]
+    if unknown:
+        raise RecipeError(f"cannot lock {', '.join(map(repr, unknown))}; regions: {', '.join(model.regions)}")
+    out["locks"] = list(locks)
+    edits = params.get("edits", [])
+    if not isinstance(edits, list) or len(edits) > MAX_EDITS:
+        raise RecipeError(f"edits must be a list of at most {MAX_EDITS} edits")
+    out["edits"] = [_clean_edit(e) for e in edits]
+    previous, chosen = params.get("previous"), params.get("chosen", [])
+    if out["round"] == 1:
+        if previous is not None or chosen != []:
+            raise RecipeError("round 1 is bred from the anchor face: no previous round, nothing chosen")
+        return {**out, "chosen": [], "previous": None}
+    if not isinstance(previous, Mapping):
+        raise RecipeError(f"round {out['round']} needs the previous round")
+    previous = _clean_round(previous, model, out["round"] - 1)
+    try:
+        out["chosen"] = breeding.check_chosen(chosen, previous["n"])
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
+    return {**out, "previous": previous}
 
 
 def _clean_attributes(raw: Any) -> dict[str, Any]:
@@ -201,6 +240,8 @@ def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any],
     """The faces of a candidate set, in the order their numbers show; a remix set keeps the
     attributes named in `keep` (see asked)."""
     n, seed = params["n"], params["seed"]
+    if params["kind"] == "breed":
+        return breeding.breed(backend, parent, params)
     if params["kind"] == "region":
         return region_candidates(backend, parent, params["region"], n=n, seed=seed)
     if params["kind"] == "variations":

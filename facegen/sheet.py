@@ -7,6 +7,10 @@ regions that cover most of the face) as whole faces. Both come in `CANDIDATE_COL
 a phone shows a sheet about 300 CSS px wide (the web chat at a 390-px viewport; Telegram and
 Discord alike), and two columns keep each close-up at least 120 px wide there.
 
+A breeding array (facegen.breeding) is shown whole, as EvoFIT shows its arrays: whole faces in
+`array_columns(n)` columns, the most nearly square grid with full rows (9 as 3 × 3, 12 as 4 × 3,
+16 as 4 × 4, 18 as 6 × 3), so the whole array fits one look and every number stays legible.
+
 `picture_sheet` lays stored pictures out the same way (the gallery, a user's history), and
 `thumbnail` makes one small.
 """
@@ -45,6 +49,13 @@ Rect = tuple[int, int, int, int]   # (left, top, right, bottom) in pixels of the
 def default_columns(n: int) -> int:
     """5 across for 10 (5 × 2), 5 × 4 for 20; small sets in one row."""
     return n if n <= 5 else 5 if n <= 25 else math.ceil(math.sqrt(n))
+
+
+def array_columns(n: int) -> int:
+    """Columns of a breeding array of n faces: at least √n (no taller than wide), at most two
+    more, the fewest that fill every row; ⌈√n⌉ when none does."""
+    least = math.ceil(math.sqrt(n))
+    return next((c for c in range(least, least + 3) if n % c == 0), least)
 
 
 def contact_sheet(images: Sequence[Image.Image], columns: int | None = None, tile: int | None = None,
@@ -156,9 +167,12 @@ def close_up_sheet(images: Sequence[Image.Image], box: UnitBox, columns: int = C
     return sheet
 
 
-def candidate_sheet(images: Sequence[Image.Image], box: UnitBox | None = None) -> Image.Image:
+def candidate_sheet(images: Sequence[Image.Image], box: UnitBox | None = None, *, array: bool = False) -> Image.Image:
     """The numbered sheet a user picks from: close-ups of the region `box` where it is a
-    small part of the face, else whole faces (see the module's docstring)."""
+    small part of the face, else whole faces; `array`: a breeding array, whole faces in
+    `array_columns` columns (see the module's docstring)."""
+    if array:
+        return contact_sheet(images, columns=array_columns(len(images)))
     if is_close_up(box):
         return close_up_sheet(images, box)
     return contact_sheet(images, columns=min(CANDIDATE_COLUMNS, len(images)))

@@ -1,6 +1,6 @@
 """Regenerate the montage pictures under docs/ (run from the repository root):
 
-    .venv/bin/python scripts/make_docs_pictures.py [--out docs]
+    .venv/bin/python scripts/make_docs_pictures.py [--out docs] [--only NAME.png ...]
 
 grid_eyes.png        10 eye candidates for one face, as close-ups numbered as the chat shows them
 morph_linear.png     A → B at λ = 0, .25, .5, .75, 1 (λ is A's share), in each morph mode
@@ -14,6 +14,10 @@ marks.png            issue #14's marks, close up: freckles, a mole and a scar at
 features.png         issue #14's features at both ends (forehead, cheekbones, cheeks, eye depth, nose
                      bridge, ears), the brow shapes and hairlines, eye and beard colours
 age_bands.png        one woman and one man described at each age band, child to senior
+breed_telegram.png   issue #21's breeding arrays at each platform's size, as the chat shows them: Telegram's
+breed_web.png        9 (3 × 3) bred from 3 chosen of the first 9; the web's 12 (4 × 3) bred from 3
+breed_discord.png    chosen; Discord's 18 (6 × 3), a third round with the eyes kept (locked), all around
+                     one described face (each sheet's face 1 is the best-liked face, carried over)
 photo_likeness.png   two portraits (tests/data, public domain) → the measured fit → the identity-guided
                      fit → caricatures 0.5 and 1, each with its descriptor distance to the photo
 """
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
+from facegen import breeding  # noqa: E402
 from facegen.attributes import MARK_PLACES, Attributes  # noqa: E402
 from facegen.candidates import region_candidates, render_candidates  # noqa: E402
 from facegen.latent import MORPH_MODES, morph, remix  # noqa: E402
@@ -51,14 +56,19 @@ PORTRAITS = Path(__file__).resolve().parent.parent / "tests" / "data"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--only", nargs="+", metavar="NAME.png", help="make only these pictures")
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     backend = MontageBackend()
 
+    def wanted(name: str) -> bool:
+        return not args.only or name in args.only
+
     def save(image, name: str) -> None:
-        image.save(out / name, optimize=True)
-        print(out / name, f"{image.width}×{image.height}")
+        if wanted(name):
+            image.save(out / name, optimize=True)
+            print(out / name, f"{image.width}×{image.height}")
 
     # a plain face so the eyes read clearly: no glasses, no fringe over the brows
     face = backend.from_attributes(Attributes(glasses=False, hair_style="short", beard="none", age_band="thirties",
@@ -107,8 +117,28 @@ def main(argv: list[str] | None = None) -> int:
                                                            hair_style="short" if gender == "male" else "ponytail"), 5)
                                    for who, gender in (("F", "female"), ("M", "male")) for band in bands], columns=6),
          "age_bands.png")
-    save(photo_likeness(backend), "photo_likeness.png")
+    for name, sheet in breeding_arrays(backend).items():
+        save(sheet, name)
+    if wanted("photo_likeness.png"):
+        save(photo_likeness(backend), "photo_likeness.png")
     return 0
+
+
+def breeding_arrays(backend: MontageBackend) -> dict[str, Image.Image]:
+    """Breeding sheets at each platform's size, as the sheet job draws them (facegen.breeding)."""
+    anchor = backend.from_attributes(Attributes(gender="female", age_band="thirties", hair_style="long",
+                                                hair_colour="brown", glasses=False), seed=8)
+
+    def sheet(round_set: dict) -> Image.Image:
+        faces = breeding.breed(backend, anchor, round_set)
+        return candidate_sheet(backend.render(faces, drawn_side(512, None)), array=True)
+
+    # the choices a witness of "a woman in her thirties with long brown hair" made, best-liked first
+    telegram = breeding.next_round(breeding.first_round(breeding.TELEGRAM_ARRAY, 1), [5, 1, 8], 2)
+    web = breeding.next_round(breeding.first_round(breeding.WEB_ARRAY, 3), [2, 12, 7], 4)
+    discord = breeding.first_round(breeding.DISCORD_ARRAY, 5)
+    discord = breeding.next_round(breeding.next_round(discord, [3, 4, 17, 11], 6), [8, 12], 7, locks=["eyes"])
+    return {"breed_telegram.png": sheet(telegram), "breed_web.png": sheet(web), "breed_discord.png": sheet(discord)}
 
 
 def described_sheet(backend: MontageBackend, faces: list[tuple[str, dict, int]], columns: int) -> Image.Image:

@@ -14,7 +14,7 @@ from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges, remix
 from facegen.montage import attributes as montage_attributes
 from facegen.montage.canvas import Box
-from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode, keep_params
+from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode, keep_params, said_params
 from facegen.montage.regions import REGIONS, pixel_boxes, region_box
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
@@ -74,6 +74,14 @@ class MontageBackend(Backend):
                     picture.paste(patch.crop(local), box[:2])
                 out.append(picture)
         return out
+
+    def variations(self, code: FaceCode, n: int, strength: float, seed: int) -> list[FaceCode]:
+        """The default mutation, except that what a description or an edit switched on (marks, an
+        eye or beard colour said, freckles: dormant parameters, see params.py) stays as it was:
+        the mutation's pull toward the average would wear them away (a blue iris said turning
+        green, a red beard blond), and random faces never show them anyway."""
+        said = said_params(code)
+        return [keep_params(code, child, said) for child in super().variations(code, n, strength, seed)]
 
     def remix(self, code: FaceCode, seed: int, layers: slice, keep: Iterable[str] = ()) -> FaceCode:
         """Fresh rows `layers`, except the parameters that show the kept attributes (a bearded,

@@ -347,6 +347,12 @@ def encode(params: MontageParams, base: FaceCode | None = None) -> FaceCode:
     return FaceCode(latent)
 
 
+def said_params(code: FaceCode) -> list[str]:
+    """The dormant parameters this face shows (past DORMANT_EDGE in the latent they are read
+    from): only a description or an edit puts them there."""
+    return [s.name for s in PARAMS if s.dormant and abs(float(code.part(s.region)[s.row, s.channel])) > DORMANT_EDGE]
+
+
 def keep_params(code: FaceCode, changed: FaceCode, names: Iterable[str]) -> FaceCode:
     """`changed` with the named parameters' slots as `code` holds them, in the base and in every
     part donor (the two faces have the same donors, as a remix of `code` has)."""
