@@ -142,6 +142,66 @@ class Me:
     the core asks for a photo when there is none."""
 
 
+# --- breeding (issue #21): select several faces of an array, breed the next one --------------
+
+def _numbers(numbers: tuple[int, ...]) -> None:
+    _require(all(n >= 1 for n in numbers), f"faces are numbered from 1, got {numbers}")
+    _require(len(set(numbers)) == len(numbers), f"a face is selected once, got {numbers}")
+
+
+@dataclass(frozen=True)
+class Breed:
+    """Start breeding around the current face ("breed", "교배"): an array of whole faces to
+    select several from; the selected ones are bred into the next array (facegen.breeding)."""
+
+
+@dataclass(frozen=True)
+class Select:
+    """The faces of the breeding array that look most like the person ("3 5 7", "3번 5번 골라"),
+    best-liked first; it replaces the selection."""
+    numbers: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        _require(bool(self.numbers), "select at least one face")
+        _numbers(self.numbers)
+
+
+@dataclass(frozen=True)
+class NextRound:
+    """Breed the next array from the selected faces ("next", "다음"); `numbers` select them first
+    ("다음 1 3 5")."""
+    numbers: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        _numbers(self.numbers)
+
+
+@dataclass(frozen=True)
+class Done:
+    """Keep one face of the breeding array as the current face ("done 3", "이걸로"); None: the face
+    selected, or the best-liked of several."""
+    number: int | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.number is None or self.number >= 1, f"faces are numbered from 1, got {self.number}")
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Regions that are right already stay as they are while breeding ("keep the eyes", "눈은
+    그대로"); `locked` False lets them change again ("unlock eyes"; no regions: all of them)."""
+    regions: tuple[str, ...] = ()
+    locked: bool = True
+
+    def __post_init__(self) -> None:
+        _require(bool(self.regions) or not self.locked, "lock which regions?")
+
+
+@dataclass(frozen=True)
+class StopBreeding:
+    """Stop breeding ("stop breeding", "교배 그만"); the current face stays."""
+
+
 # --- history --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -295,7 +355,8 @@ class BanUser:
 
 Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
-           | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser | DescribeFace)
+           | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser | DescribeFace | Breed | Select
+           | NextRound | Done | Lock | StopBreeding)
 
 
 # --- what the grammar returns when there is no Command -------------------------------------
@@ -303,7 +364,7 @@ Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttr
 InvalidReason = Literal[
     "ratio_out_of_range",     # a morph ratio outside [0, 1]: "1.5", "130%", "11할"
     "shares_do_not_add_up",   # "나 70% 아이유 40%"
-    "number_out_of_range",    # a face or candidate number below 1: "pick 0", "back to 0"
+    "number_out_of_range",    # a face or candidate number below 1: "pick 0", "back to 0", "select 0 3"
     "count_out_of_range",     # a set of fewer than 1: "remix 0"
     "missing_target",         # a morph with nobody to morph with
     "missing_name",           # save / load without a name
@@ -342,6 +403,7 @@ INTENTS: dict[type, str] = {
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
     Help: "help", Status: "status", SmallTalk: "smalltalk", WebLogin: "web", HideFace: "hide", BanUser: "ban",
-    DescribeFace: "describe_face",
+    DescribeFace: "describe_face", Breed: "breed", Select: "select", NextRound: "next", Done: "done", Lock: "lock",
+    StopBreeding: "stop_breeding",
 }
 MODERATOR_INTENTS = frozenset({"hide", "ban"})

@@ -64,14 +64,36 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Menu:
+    """Several numbered items chosen at once (a breeding array's faces), for chats that have a
+    multi-select menu (Discord): shown in place of the reply's first `rows` rows of buttons, which
+    toggle one item each where there is no menu. Choosing sends `menu_payload(payload, numbers)`."""
+    payload: str                       # the press, less the numbers chosen
+    size: int                          # items 1…size
+    chosen: tuple[int, ...]            # in the order chosen
+    placeholder: str                   # what the menu says while nothing is chosen
+    rows: int                          # the toggle rows it stands for
+    most: int                          # items chosen at once, at most
+
+
+def menu_payload(payload: str, numbers: list[str] | tuple[int, ...]) -> str:
+    """A menu's press: its payload and the numbers chosen, "…:3.5.7" ("…:-" for none)."""
+    return f"{payload}:{'.'.join(str(n) for n in numbers) or '-'}"
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     pictures: tuple[Picture, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()   # rows of buttons
     job_id: int | None = None           # a progress message the adapter may edit in place
-    kind: str = "message"               # message | progress | result | error | notice
+    # message | progress | result | error | notice | update: the new text and buttons of the message
+    # whose button was pressed (a toggle ticked), edited in place; shown as a new message where
+    # nothing was pressed
+    kind: str = "message"
     extra: dict = field(default_factory=dict, compare=False)
     tiles: tuple[Tile, ...] = ()        # a history's faces, each with its button (see Tile)
+    menu: Menu | None = None            # the first rows of buttons as one multi-select menu (see Menu)
 
     @property
     def private(self) -> bool:

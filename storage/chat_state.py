@@ -1,6 +1,8 @@
 """Per-user chat state: what the conversation core remembers between messages.
 
     last set shown   the candidate set a bare "3" picks from (the face it was drawn around + its recipe)
+    breeding         the breeding array being bred (issue #21): its round, the faces selected in it, and
+                     the locks; it outlives other sets shown between its rounds (a grid, variations)
     pending          the question awaiting yes / no (delete my data, the first-use notice)
     redo             faces undone, most recent last; a new step clears it
     notice           whether the first-use notice was acknowledged
@@ -34,6 +36,32 @@ class ShownSet:
 
 
 @dataclass(frozen=True)
+class Breeding:
+    """Breeding around face `face_id` (the user's #face_number): the round shown last (a
+    facegen.breeding round, its params), the faces selected in it (numbers, best-liked first), and
+    the regions kept as they are. `params` is None once it is over (done, stopped): the locks stay
+    for the next breeding."""
+    face_id: int | None = None
+    face_number: int | None = None
+    params: dict[str, Any] | None = None
+    chosen: tuple[int, ...] = ()
+    locks: tuple[str, ...] = ()
+
+    @property
+    def live(self) -> bool:
+        return self.params is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"face_id": self.face_id, "face_number": self.face_number, "set": self.params,
+                "chosen": list(self.chosen), "locks": list(self.locks)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Breeding":
+        return cls(data.get("face_id"), data.get("face_number"), data.get("set"), tuple(data.get("chosen") or ()),
+                   tuple(data.get("locks") or ()))
+
+
+@dataclass(frozen=True)
 class ChatStateRecord:
     user_id: int
     last_set: ShownSet | None = None
@@ -41,6 +69,7 @@ class ChatStateRecord:
     redo: tuple[int, ...] = ()
     notice_acknowledged: bool = False
     style: str | None = None
+    breeding: Breeding = Breeding()
 
 
 _UNSET: Any = object()
@@ -64,11 +93,12 @@ class ChatStates:
             user_id=user_id,
             last_set=None if last is None else ShownSet(last["face_id"], last["face_number"], dict(last["set"])),
             pending=None if row.pending is None else dict(row.pending),
-            redo=tuple(row.redo or ()), notice_acknowledged=row.notice_acknowledged, style=row.style)
+            redo=tuple(row.redo or ()), notice_acknowledged=row.notice_acknowledged, style=row.style,
+            breeding=Breeding() if row.breeding is None else Breeding.from_json(row.breeding))
 
     async def update(self, user_id: int, *, last_set: ShownSet | None = _UNSET, pending: dict | None = _UNSET,
                      redo: tuple[int, ...] = _UNSET, notice_acknowledged: bool = _UNSET,
-                     style: str | None = _UNSET) -> None:
+                     style: str | None = _UNSET, breeding: Breeding = _UNSET) -> None:
         """Change only the fields given; creates the row on first use (safe under concurrency)."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         await self._session.execute(
@@ -86,6 +116,8 @@ class ChatStates:
             values["notice_acknowledged"] = notice_acknowledged
         if style is not _UNSET:
             values["style"] = style
+        if breeding is not _UNSET:
+            values["breeding"] = breeding.to_json()
         if values:
             await self._session.execute(
                 update(ChatState).where(ChatState.user_id == user_id).values(**values)

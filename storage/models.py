@@ -307,6 +307,7 @@ class ChatState(Base):
     redo: Mapped[list[int]] = mapped_column(JSON, default=list)     # face ids undone, most recent last
     notice_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
     style: Mapped[str | None] = mapped_column(String(160))          # the route of the style chosen for new faces
+    breeding: Mapped[dict[str, Any] | None] = mapped_column(JSON)   # storage.chat_state.Breeding: round, selection, locks
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

@@ -27,13 +27,14 @@ from bot.conversation import payloads
 from bot.conversation.moderators import Moderators
 from bot.conversation.names import display_name, match_name
 from bot.conversation.progress import ProgressWording
-from bot.conversation.render import face_reply, face_words, gallery_reply, history_reply, sheet_reply
-from bot.conversation.replies import (TEXTS, attribute_name, direction_values, listing, region_name, say,
-                                      style_label, style_name)
+from bot.conversation.render import breed_reply, face_reply, face_words, gallery_reply, history_reply, sheet_reply
+from bot.conversation.replies import (TEXTS, attribute_name, change_text, direction_values, listing, region_name,
+                                      say, style_label, style_name)
 from bot.grammar import parse
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
+from facegen import breeding
 from facegen.attributes import Edit
 from facegen.backend import DEFAULT_SIZE, BackendInfo
 from facegen.describe.intent import Identity, NewDescribedFace, Request, decide, identity_after, identity_of
@@ -47,12 +48,12 @@ from storage.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_EDITS, MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
 from storage.blobs import BlobNotFound, add_blob, read_blob
-from storage.chat_state import ChatStateRecord, ChatStates, ShownSet
+from storage.chat_state import Breeding, ChatStateRecord, ChatStates, ShownSet
 from storage.db import session_factory
 from storage.faces import FaceRecord, FaceRepository, UserRecord
 from storage.gallery import GalleryEntryRecord, GalleryRepository, log_real_person_morph
 from storage.models import owner_key
-from storage.platforms import WEB
+from storage.platforms import DISCORD, TELEGRAM, WEB
 from storage.moderation import ModerationActions, ModerationLog, UnknownTarget, file_report
 from storage.outbox import DeliveryRecord
 from storage.presence import Presence
@@ -74,6 +75,8 @@ MAX_ID = 2**63 - 1            # database ids are 64-bit
 REDRAWABLE = ("new", "describe")   # first faces that can be drawn again in another style from their recipe
 MAX_LINEAGE = 50   # steps walked back to find what words said about the current face's person
 SAME_PERSON = ("edit", "pick", "remix")   # steps that keep who the face is (a morph or a new face does not)
+# faces in a breeding array, by where it is shown (the terminal: as Telegram)
+ARRAY_SIZES = {TELEGRAM: breeding.TELEGRAM_ARRAY, DISCORD: breeding.DISCORD_ARRAY, WEB: breeding.WEB_ARRAY}
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ MAX_HELD = 10   # messages kept while the first-use notice waits to be acknowled
 
 
 # what applies to the current face: sent while a new one is being drawn, it waits for it
-ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.Undo, c.Save)
+ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.Undo, c.Save, c.Breed)
 
 
 def _waits_for_face(parsed: c.Parsed) -> bool:
@@ -183,6 +186,8 @@ class Conversation:
             c.DescribeFace: self._describe_face,
             c.SmallTalk: self._small_talk,
             c.HideFace: self._hide, c.BanUser: self._ban,
+            c.Breed: self._breed, c.Select: self._select, c.NextRound: self._next_round, c.Done: self._done,
+            c.Lock: self._lock, c.StopBreeding: self._stop_breeding,
         }
 
     def owner_key(self, platform: str, platform_user_id: str) -> str:
@@ -239,7 +244,13 @@ class Conversation:
                     image = await read_blob(session, delivery.picture)
                 except BlobNotFound:
                     return [Reply(say(locale, "error_face_gone"), kind="error", job_id=delivery.job_id)]
-                await ChatStates(session).update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
+                states = ChatStates(session)
+                await states.update(user.id, last_set=ShownSet(face.id, face.number, payload["set"]))
+                if payload["set"]["kind"] == "breed":   # with what was selected in it already
+                    bred = (await states.get(user.id)).breeding
+                    chosen = bred.chosen if bred.params == payload["set"] else ()
+                    return [breed_reply(locale, key, face.number, payload["set"], chosen, image=image,
+                                        job_id=delivery.job_id)]
                 return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
             made = await self._made_reply(session, locale, key, user, delivery)
             waiting = _chained((await ChatStates(session).get(user.id)).pending or {})
@@ -566,6 +577,8 @@ class Conversation:
         decision = decide(cmd.request, None if face is None else await self._known_person(turn, face))
         if face is None or isinstance(decision, NewDescribedFace):
             return await self._describe(turn, cmd.request)
+        if self._array_in_front(turn):   # a whole-face scale ("older"): every face of the array
+            return await self._adjust_array(turn, decision.edits, cmd.request)
         return await self._refine(turn, face, decision.edits, cmd.request)
 
     async def _describe(self, turn: Turn, request: Request) -> list[Reply]:
@@ -596,6 +609,8 @@ class Conversation:
         return await self._enqueue(turn, SHEET, style, face_id=face.id, set=params)
 
     async def _pick(self, turn: Turn, cmd: c.Pick) -> list[Reply]:
+        if cmd.region is None and self._array_in_front(turn):   # "3" in a breeding array selects it
+            return await self._select(turn, c.Select((cmd.number,)))
         shown = turn.state.last_set
         if shown is None:
             raise Refused("no_set")
@@ -672,6 +687,14 @@ class Conversation:
 
     async def _refine(self, turn: Turn, face: FaceRecord, edits: Sequence[Edit], request: Request) -> list[Reply]:
         """Every edit the message asks for, as one step on the current face (one undo goes back)."""
+        style = self._edits_allowed(turn, face, edits, request)
+        params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits],
+                  "skipped": request.skipped}
+        return await self._enqueue(turn, MAKE, style, _skipped_note(turn.locale, request.skipped), operation="edit",
+                                   parent_id=face.id, params=params)
+
+    def _edits_allowed(self, turn: Turn, face: FaceRecord, edits: Sequence[Edit], request: Request) -> BackendInfo:
+        """The model that makes the edits, once it is clear it can; raises Refused saying why not."""
         if not edits:   # words about the face, but none this chat can draw yet ("handsome")
             note = _skipped_note(turn.locale, request.skipped)
             raise Refused("nothing_to_change", number=face.number, skipped=f"\n{note}" if note else "")
@@ -682,10 +705,7 @@ class Conversation:
         if missing:   # said now, not after a job: this model cannot change it
             raise Refused("no_direction", **direction_values(turn.locale, missing[0], list(style.edits)))
         self._check_words(turn, request.text)
-        params = {"edits": [{"field": e.field, "amount": e.amount, "value": e.value} for e in edits],
-                  "skipped": request.skipped}
-        return await self._enqueue(turn, MAKE, style, _skipped_note(turn.locale, request.skipped), operation="edit",
-                                   parent_id=face.id, params=params)
+        return style
 
     async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
         if turn.photo_blob_id is None:
@@ -699,6 +719,186 @@ class Conversation:
             else:   # refused (cap, rate): the photo has no job to serve, so it is not kept
                 await drop_upload(session, turn.photo_blob_id)
         return replies
+
+    # --- breeding (issue #21): select several faces of an array, breed the next array ------------
+    # The array is a candidate set of kind "breed" (facegen.breeding) drawn around the face
+    # breeding started from (the anchor); the chat state keeps the round shown last, the faces
+    # selected in it and the locks (storage.chat_state.Breeding). Nothing else is stored: "done"
+    # is a pick from the round, whose parameters nest every round before it.
+
+    def _array_in_front(self, turn: Turn) -> bool:
+        """Whether the breeding array is the set the user sees last (no grid shown since), so a
+        bare number selects in it, "undo" goes back a round and "older" changes every face."""
+        shown = turn.state.last_set
+        return turn.state.breeding.live and shown is not None and shown.params.get("kind") == "breed"
+
+    def _breeding(self, turn: Turn) -> Breeding:
+        if not turn.state.breeding.live:
+            raise Refused("not_breeding")
+        return turn.state.breeding
+
+    async def _anchor(self, turn: Turn, bred: Breeding) -> FaceRecord:
+        """The face the array is bred around."""
+        async with self.sessions() as session:
+            face = await FaceRepository(session).get_face_by_id(bred.face_id)
+        if face is None or face.user_id != turn.user.id:
+            raise Refused("error_face_gone")
+        return face
+
+    def _chosen(self, bred: Breeding, numbers: Sequence[int]) -> tuple[int, ...]:
+        """Numbers selected in the array, checked against its size and the most that breed."""
+        n = bred.params["n"]
+        wrong = next((k for k in numbers if not 1 <= k <= n), None)
+        if wrong is not None:
+            raise Refused("pick_range", n=n, number=wrong)
+        if len(numbers) > breeding.MAX_PARENTS:
+            raise Refused("breed_too_many", max=breeding.MAX_PARENTS)
+        return tuple(numbers)
+
+    async def _show_array(self, turn: Turn, anchor: FaceRecord, params: dict[str, Any], chosen: Sequence[int] = (),
+                          lead: str | None = None) -> list[Reply]:
+        """Draw a round of the array (a sheet job) and make it the one the chat state follows; it is
+        the set shown last at once, so a number typed before its picture arrives selects in it."""
+        style = self._style_of(anchor)
+        try:
+            params = clean_set(params, style)   # as the job stores it, so its round token is the same
+        except RecipeError as exc:
+            log.info("a breeding round for user %s was refused: %s", pseudonym(turn.user.id), exc)
+            return turn.error("rejected", reason=str(exc))
+        replies = await self._enqueue(turn, SHEET, style, lead, face_id=anchor.id, set=params)
+        if replies[0].kind == "progress":
+            async with self.sessions() as session, session.begin():
+                await ChatStates(session).update(
+                    turn.user.id, last_set=ShownSet(anchor.id, anchor.number, params),
+                    breeding=Breeding(anchor.id, anchor.number, params, tuple(chosen), tuple(params["locks"])))
+        return replies
+
+    async def _remember(self, turn: Turn, bred: Breeding) -> None:
+        async with self.sessions() as session, session.begin():
+            await ChatStates(session).update(turn.user.id, breeding=bred)
+
+    def _array_reply(self, turn: Turn, bred: Breeding, kind: str = "message") -> Reply:
+        """The array's words and buttons again (no picture): after a selection, or "update" for
+        the message whose toggle was pressed."""
+        return breed_reply(turn.locale, turn.key, bred.face_number, bred.params, bred.chosen, kind=kind)
+
+    async def _breed(self, turn: Turn, cmd: c.Breed) -> list[Reply]:
+        """An array around the current face, with the regions locked before. Breeding this face
+        already: with faces selected, the next array; else the array's words again."""
+        face = await self._current(turn)
+        bred = turn.state.breeding
+        if bred.live and bred.face_id == face.id:
+            if bred.chosen:
+                return await self._next_round(turn, c.NextRound())
+            return [self._array_reply(turn, bred)]
+        style = self._style_of(face)
+        locks = tuple(r for r in bred.locks if r in style.regions)
+        size = ARRAY_SIZES.get(turn.incoming.platform, breeding.TELEGRAM_ARRAY)
+        lead = None if not locks else say(turn.locale, "breed_locks_kept", regions=self._regions_text(turn, locks))
+        return await self._show_array(turn, face, breeding.first_round(size, self._seed(), locks=locks), lead=lead)
+
+    async def _select(self, turn: Turn, cmd: c.Select) -> list[Reply]:
+        bred = self._breeding(turn)
+        bred = replace(bred, chosen=self._chosen(bred, cmd.numbers))
+        await self._remember(turn, bred)
+        return [self._array_reply(turn, bred)]
+
+    async def _next_round(self, turn: Turn, cmd: c.NextRound) -> list[Reply]:
+        bred = self._breeding(turn)
+        chosen = self._chosen(bred, cmd.numbers) if cmd.numbers else bred.chosen
+        if not chosen:
+            raise Refused("breed_choose_first")
+        if bred.params["round"] >= breeding.MAX_ROUNDS:
+            raise Refused("breed_last_round", max=breeding.MAX_ROUNDS)
+        params = breeding.next_round(bred.params, chosen, self._seed())
+        return await self._show_array(turn, await self._anchor(turn, bred), params)
+
+    async def _done(self, turn: Turn, cmd: c.Done) -> list[Reply]:
+        """The face chosen becomes the current face: a pick from the round (its parent the anchor)."""
+        bred = self._breeding(turn)
+        number = cmd.number if cmd.number is not None else (bred.chosen[0] if bred.chosen else None)
+        if number is None:
+            raise Refused("breed_done_which")
+        replies = await self._pick_from(turn, await self._anchor(turn, bred), bred.params, number)
+        if replies[0].kind == "progress":
+            await self._remember(turn, Breeding(locks=bred.locks))   # over; its locks stay for the next one
+        return replies
+
+    async def _lock(self, turn: Turn, cmd: c.Lock) -> list[Reply]:
+        """Lock or unlock regions: the array shown is drawn again with every face taking the
+        locked regions from face 1; not breeding, they are kept for the next array."""
+        bred = turn.state.breeding
+        face = await self._anchor(turn, bred) if bred.live else await self._current(turn)
+        style = self._style_of(face)
+        unknown = next((r for r in cmd.regions if r not in style.regions), None)
+        if unknown is not None:
+            raise Refused("unknown_region", region=region_name(turn.locale, unknown),
+                          regions=", ".join(region_name(turn.locale, r) for r in style.regions))
+        if cmd.locked:
+            locks, key = tuple(dict.fromkeys((*bred.locks, *cmd.regions))), "breed_locked"
+        else:
+            locks = tuple(r for r in bred.locks if cmd.regions and r not in cmd.regions)
+            key = "breed_unlocked" if cmd.regions else "breed_unlocked_all"
+        said = say(turn.locale, key, regions=self._regions_text(turn, cmd.regions))
+        if not bred.live:
+            await self._remember(turn, replace(bred, locks=locks))
+            return [Reply(say(turn.locale, "breed_lock_later", regions=self._regions_text(turn, locks))
+                          if cmd.locked else said)]
+        if locks == bred.locks:   # nothing changes: no new array
+            return [Reply(said)]
+        return await self._show_array(turn, face, breeding.adjust(bred.params, locks=locks), bred.chosen, said)
+
+    def _regions_text(self, turn: Turn, regions: Sequence[str]) -> str:
+        return ", ".join(region_name(turn.locale, r) for r in regions)
+
+    async def _adjust_array(self, turn: Turn, edits: Sequence[Edit], request: Request) -> list[Reply]:
+        """A whole-face scale ("older", "friendlier") on every face of the array shown."""
+        bred = self._breeding(turn)
+        anchor = await self._anchor(turn, bred)
+        self._edits_allowed(turn, anchor, edits, request)
+        params = breeding.adjust(bred.params, edits=edits)
+        if len(params["edits"]) > MAX_EDITS:
+            raise Refused("too_many_edits", max=MAX_EDITS)
+        changes = ", ".join(change_text(turn.locale, e) for e in params["edits"][len(bred.params["edits"]):])
+        return await self._show_array(turn, anchor, params, bred.chosen,
+                                      say(turn.locale, "breed_adjusted", changes=changes))
+
+    async def _previous_array(self, turn: Turn) -> list[Reply]:
+        """Undo while breeding: the round before, with what was selected in it; before round 1,
+        breeding stops."""
+        bred = self._breeding(turn)
+        previous = bred.params["previous"]
+        if previous is None:
+            return await self._stop_breeding(turn, c.StopBreeding())
+        return await self._show_array(turn, await self._anchor(turn, bred), previous, bred.params["chosen"],
+                                      say(turn.locale, "breed_back", round=previous["round"]))
+
+    async def _stop_breeding(self, turn: Turn, cmd: c.StopBreeding) -> list[Reply]:
+        bred = self._breeding(turn)
+        await self._remember(turn, Breeding(locks=bred.locks))
+        face = await self._current_or_none(turn)
+        return [turn.reply("breed_stopped", number=bred.face_number if face is None else face.number)]
+
+    async def _array_pressed(self, turn: Turn, face: FaceRecord, press: payloads.Press) -> list[Reply]:
+        """A breeding array's button: only the array shown last answers (its round token); a
+        toggle or a menu's choice changes the selection on the message pressed."""
+        bred = turn.state.breeding
+        if not bred.live or bred.face_id != face.id or payloads.round_token(bred.params) != press.token:
+            raise Refused("breed_stale")
+        if press.verb in ("bt", "bm"):
+            if press.verb == "bt":
+                chosen = tuple(k for k in bred.chosen if k != press.value)
+                chosen = chosen if len(chosen) < len(bred.chosen) else (*bred.chosen, press.value)
+            else:
+                chosen = press.numbers
+            bred = replace(bred, chosen=self._chosen(bred, chosen))
+            await self._remember(turn, bred)
+            return [self._array_reply(turn, bred, kind="update")]
+        if press.verb == "bn":
+            return await self._next_round(turn, c.NextRound())
+        if press.verb == "bd":
+            return await self._done(turn, c.Done())
+        return await self._stop_breeding(turn, c.StopBreeding())
 
     # --- history --------------------------------------------------------------------------------
 
@@ -720,6 +920,8 @@ class Conversation:
         return await self._go_to(turn, found, "undone", (*turn.state.redo, face.id))
 
     async def _undo(self, turn: Turn, cmd: c.Undo) -> list[Reply]:
+        if self._array_in_front(turn):
+            return await self._previous_array(turn)
         return await self._undo_from(turn, await self._current(turn))
 
     async def _redo(self, turn: Turn, cmd: c.Redo) -> list[Reply]:
@@ -963,6 +1165,8 @@ class Conversation:
                 raise Refused("error_face_gone")
             return await self._morph(turn, c.Morph(c.GalleryName(entry.name)))
         face = await self._own_face(turn, press.face)
+        if press.verb in payloads.BREEDING_VERBS:
+            return await self._array_pressed(turn, face, press)
         if press.verb == "pk":
             try:
                 params = clean_set(press.set, self._style_of(face))

@@ -8,6 +8,12 @@ It needs no secret: the sender's identity comes from the platform, so a forged t
 match the sender themself, and every face number in a payload is then looked up among the
 sender's own faces. Payloads fit Telegram's 64 bytes (bot.messages.MAX_BUTTON_PAYLOAD_BYTES).
 
+A breeding array's buttons carry the anchor face's number and the array's round token
+(`round_token`: a hash of the round's parameters), so a press on an older array is told it is over:
+
+    d1:k3j9qa:bt:4:mx2k7q:3        (toggle face 3 of the array with token mx2k7q bred around #4)
+    d1:k3j9qa:bm:4:mx2k7q:3.5.7    (a menu's choice: faces 3, 5 and 7; "-" for none; bot.messages.Menu)
+
 The one exception is `rp` (report), which anyone who sees the face may press:
 
     d1:k3j9qa:rp:7fz2mc:4          (report #4 of the user whose owner key is k3j9qa7fz2mc)
@@ -21,6 +27,9 @@ payload tells nothing about faces.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +51,20 @@ VERBS = {
     "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
     "st": 2,    # choose a style (bot.conversation.styles.style_code): the face to redraw in it (0: none), the code
     "gm": 1,    # morph the current face with a gallery entry: the entry's id (the gallery is public)
+    # a breeding array's (face number, round token, …):
+    "bt": 3,    # toggle one face: its number
+    "bm": 3,    # a menu's choice: the numbers chosen ("3.5.7"; "-" for none)
+    "bn": 2,    # breed the next array from the faces selected
+    "bd": 2,    # done: keep the face selected (or the best-liked)
+    "bs": 2,    # stop breeding
 }
+BREEDING_VERBS = ("bt", "bm", "bn", "bd", "bs")
+TOKEN_CHARS = 6
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
 _WORD = re.compile(r"[a-z_]{1,16}")
 _STYLE_CODE = re.compile(r"[0-9a-f]{8}")
+_TOKEN = re.compile(rf"[a-z2-7]{{{TOKEN_CHARS}}}")
+_CHOSEN = re.compile(r"-|[1-9][0-9]{0,2}(?:\.[1-9][0-9]{0,2}){0,49}")
 _KEY_REST = re.compile(rf"[a-z2-7]{{{OWNER_KEY_CHARS - TAG_CHARS}}}")
 
 
@@ -64,6 +83,8 @@ class Press:
     set: dict[str, Any] | None = None   # pk: the candidate-set recipe (checked again by the core)
     key: str | None = None           # rp: the face owner's whole key (owner + the rest)
     style: str | None = None         # st: a style code
+    token: str | None = None         # a breeding array's round token
+    numbers: tuple[int, ...] = ()    # bm: the faces chosen in a menu
 
 
 def owner_tag(key: str) -> str:
@@ -82,6 +103,11 @@ def encode(owner: str, verb: str, *args: Any) -> str:
     return ":".join((PREFIX, owner, verb, *(str(a) for a in args)))
 
 
+def menu(owner: str, face_number: int, token: str) -> str:
+    """A breeding array's menu press, less the numbers chosen (bot.messages.menu_payload adds them)."""
+    return ":".join((PREFIX, owner, "bm", str(face_number), token))
+
+
 def set_code(params: dict[str, Any]) -> str:
     """A candidate-set recipe as a few dotted fields."""
     if params["kind"] == "region":
@@ -89,6 +115,14 @@ def set_code(params: dict[str, Any]) -> str:
     if params["kind"] == "variations":
         return f"v.{round(params['strength'] * 100)}.{params['n']}.{params['seed']}"
     return f"x.{params['layers']}.{params['n']}.{params['seed']}"
+
+
+def round_token(params: dict[str, Any]) -> str:
+    """A breeding round's short name: every array drawn from other parameters has another one
+    (but for a 1-in-10⁹ clash), so its buttons tell an older array from the one shown now."""
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:TOKEN_CHARS]
 
 
 def _int(text: str) -> int:
@@ -140,6 +174,18 @@ def decode(payload: str) -> Press:
         return Press(owner, verb, face=_int(args[0]), style=args[1])
     if verb == "gm":
         return Press(owner, verb, value=_int(args[0]))
+    if verb in BREEDING_VERBS:
+        if not _TOKEN.fullmatch(args[1]):
+            raise BadPayload(f"not a round token: {args[1]!r}")
+        face, token = _int(args[0]), args[1]
+        if verb == "bt":
+            return Press(owner, verb, face=face, token=token, value=_int(args[2]))
+        if verb == "bm":
+            if not _CHOSEN.fullmatch(args[2]):
+                raise BadPayload(f"not a choice of faces: {args[2][:80]!r}")
+            numbers = () if args[2] == "-" else tuple(dict.fromkeys(int(n) for n in args[2].split(".")))
+            return Press(owner, verb, face=face, token=token, numbers=numbers)
+        return Press(owner, verb, face=face, token=token)
     if verb in ("rx", "un", "bk"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from bot.conversation import payloads
 from bot.conversation.names import display_name
 from bot.conversation.replies import attribute_name, change_text, operation_name, region_name, say
-from bot.messages import Button, Picture, Reply, Tile
+from bot.messages import Button, Menu, Picture, Reply, Tile
 from facegen.describe.back import generic_words
+from facegen import breeding
+from facegen.sheet import array_columns
 from facegen.latent import ratio_in_range
 from facegen.provenance import filename
 from storage.blobs import BlobData
@@ -51,6 +53,9 @@ def morph_partner(locale: str, face: FaceRecord, entry: GalleryEntryRecord | Non
 
 def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
     op, p = face.operation, face.params
+    if op == "pick" and p["set"]["kind"] == "breed":
+        return say(locale, "made_breed", number=face.number, parent=face.parent_number, round=p["set"]["round"],
+                   k=p["number"])
     if op == "pick":
         return say(locale, "made_pick", number=face.number, parent=face.parent_number,
                    what=set_label(locale, p["set"]), k=p["number"])
@@ -70,6 +75,8 @@ def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
 def step_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
     """What one step did, short: "눈 3번 고르기", "morph 70% Sora Bae", "edit: smile, no glasses"."""
     op, p = face.operation, face.params
+    if op == "pick" and p["set"]["kind"] == "breed":
+        return say(locale, "step_breed", round=p["set"]["round"], k=p["number"])
     if op == "pick":
         return say(locale, "step_pick", what=set_label(locale, p["set"]), k=p["number"])
     if op == "morph":
@@ -190,6 +197,34 @@ def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: Bl
     text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])
     return Reply(text, (_picture(image, f"dreamface-{face_number}-{params['kind']}", sheet=True),), rows,
                  job_id=job_id, kind="result", extra={"face_number": face_number})
+
+
+def breed_reply(locale: str, key: str, face_number: int, params: dict, chosen: Sequence[int], *,
+                image: BlobData | None = None, kind: str = "result", job_id: int | None = None,
+                lead: str | None = None) -> Reply:
+    """A breeding array around face #face_number (its sheet, where `image` is given): what to
+    do, the faces selected, the regions kept and the changes made to every face; a toggle per
+    face, ticked ✓ when selected (a multi-select menu where the chat has one), and Next / Done /
+    Stop. Every button carries the round's token, so an older array's buttons are refused."""
+    tag, token, n = key[:payloads.TAG_CHARS], payloads.round_token(params), params["n"]
+    lines = [lead, say(locale, "breed_sheet", number=face_number, round=params["round"])]
+    lines.append(say(locale, "breed_chosen", numbers=", ".join(map(str, chosen)), best=chosen[0]) if chosen
+                 else say(locale, "breed_chosen_none"))
+    if params["locks"]:
+        lines.append(say(locale, "breed_locks_line", regions=", ".join(region_name(locale, r) for r in params["locks"])))
+    if params["edits"]:
+        lines.append(say(locale, "breed_edits_line", changes=", ".join(change_text(locale, e) for e in params["edits"])))
+    toggles = [Button(f"✓ {k}" if k in chosen else str(k), payloads.encode(tag, "bt", face_number, token, k))
+               for k in range(1, n + 1)]
+    columns = array_columns(n)   # a toggle under each column of the sheet
+    rows = [tuple(toggles[i:i + columns]) for i in range(0, n, columns)]
+    rows.append(tuple(Button(say(locale, label), payloads.encode(tag, verb, face_number, token))
+                      for label, verb in (("btn_breed_next", "bn"), ("btn_breed_done", "bd"), ("btn_breed_stop", "bs"))))
+    menu = Menu(payloads.menu(tag, face_number, token), n, tuple(chosen), say(locale, "breed_menu"), len(rows) - 1,
+                breeding.MAX_PARENTS)
+    pictures = () if image is None else (_picture(image, f"dreamface-{face_number}-breed-{params['round']}", sheet=True),)
+    return Reply("\n".join(filter(None, lines)), pictures, tuple(rows), job_id=job_id, kind=kind, menu=menu,
+                 extra={"face_number": face_number, "round": params["round"]})
 
 
 def face_words(locale: str, face: FaceRecord) -> str:

@@ -183,11 +183,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "할 수 있는 것:\n• 새 얼굴 / 랜덤 / 새 얼굴 42\n• 묘사 <설명>, 새 얼굴 <설명>: 설명대로 새 얼굴\n"
               "• 금발, 미소, 더 웃게, 나이 들게, 안경 씌워줘: 지금 얼굴 고치기\n"
               "• 눈 보여줘, 코 후보, 변형 → 3번\n• 사진 보내기 → 나랑 소라 0.7로 합성\n"
+              "• 교배 → 닮은 얼굴 여러 개 고르기(3 5 7) → 다음 … → 이걸로 (눈은 그대로, 교배 그만)\n"
               "• 스타일 바꿔줘\n• 되돌리기, 다시 하기, 기록, 5번으로, 저장 <이름>, 불러오기 <이름>\n"
               "• 취소, 상태, 연예인 목록, 언어 영어, 내 데이터 삭제",
         "en": "What I can do:\n• new / random / new 42\n• describe <text>, new <text>: a new face from words\n"
               "• blonde, smile, more smile, a bit older, add glasses: change the face you have\n"
               "• show eyes, nose?, variations → 3\n• send a photo → morph me with Sora at 0.7\n"
+              "• breed → select the faces most alike (3 5 7) → next … → done (keep the eyes, stop breeding)\n"
               "• remix style\n• undo, redo, history, back to 5, save <name>, load <name>\n"
               "• cancel, status, celebs, lang ko, delete my data",
     },
@@ -269,6 +271,45 @@ TEXTS: dict[str, dict[str, str]] = {
     "mod_already_unbanned": {"ko": "사용자 {user_id}({who})은(는) 차단돼 있지 않아요.",
                              "en": "User {user_id} ({who}) wasn't banned."},
     "mod_no_user": {"ko": "그런 사용자가 없어요: {who}", "en": "There's no such user: {who}"},
+    # --- breeding (issue #21) ---------------------------------------------------------------------
+    "breed_sheet": {"ko": "#{number} 교배 {round}회차예요. 떠올린 얼굴과 닮은 얼굴을 모두 골라 주세요(가장 닮은 것부터). "
+                          "다 고르면 '다음', 하나로 정하면 '이걸로'.",
+                    "en": "Breeding #{number}, round {round}: select every face that looks like the person, most "
+                          "alike first. Then 'next' breeds them; 'done' keeps one."},
+    "breed_chosen": {"ko": "고른 얼굴: {numbers} (가장 닮은 얼굴: {best}번)", "en": "Selected: {numbers} (most alike: {best})"},
+    "breed_chosen_none": {"ko": "아직 고른 얼굴이 없어요.", "en": "Nothing selected yet."},
+    "breed_locks_line": {"ko": "그대로 두는 곳: {regions}", "en": "Kept as they are: {regions}"},
+    "breed_edits_line": {"ko": "모든 얼굴에: {changes}", "en": "On every face: {changes}"},
+    "breed_menu": {"ko": "닮은 얼굴을 골라 주세요", "en": "Select the faces most like the person"},
+    "btn_breed_next": {"ko": "다음 ▶", "en": "Next ▶"},
+    "btn_breed_done": {"ko": "이걸로", "en": "Done"},
+    "btn_breed_stop": {"ko": "그만", "en": "Stop"},
+    "breed_stale": {"ko": "이 배열은 끝났어요. 가장 최근 배열에서 골라 주세요.",
+                    "en": "This array is over; pick from the newest one."},
+    "not_breeding": {"ko": "지금은 교배 중이 아니에요. '교배'라고 하면 지금 얼굴로 시작해요.",
+                     "en": "You're not breeding right now. Say 'breed' to start from your current face."},
+    "breed_choose_first": {"ko": "먼저 닮은 얼굴을 골라 주세요. 번호를 누르거나 '3 5 7'처럼 말해 주세요.",
+                           "en": "Select the faces most like the person first: tap their numbers, or say '3 5 7'."},
+    "breed_done_which": {"ko": "어느 얼굴로 할까요? 먼저 고르거나 '이걸로 3'처럼 번호를 말해 주세요.",
+                         "en": "Which face? Select one first, or say 'done 3'."},
+    "breed_too_many": {"ko": "한 번에 {max}개까지 고를 수 있어요.", "en": "You can select up to {max} faces at once."},
+    "breed_last_round": {"ko": "교배는 {max}회차까지예요. '이걸로 3'처럼 하나를 골라 주세요.",
+                         "en": "Breeding stops at round {max}: keep one with 'done 3'."},
+    "breed_locks_kept": {"ko": "({regions}은(는) 그대로 둬요. 바꾸려면 '고정 해제')",
+                         "en": "(keeping the {regions} as they are; 'unlock' lets them change)"},
+    "breed_locked": {"ko": "{regions}은(는) 1번 얼굴 그대로 둘게요. 이제 모든 얼굴이 같고, 다음 배열에서도 바뀌지 않아요.",
+                     "en": "Keeping the {regions}: every face now has face 1's, and they stay through the rounds."},
+    "breed_unlocked": {"ko": "{regions}도 이제 바뀔 수 있어요.", "en": "The {regions} can change again."},
+    "breed_unlocked_all": {"ko": "이제 그대로 두는 곳이 없어요.", "en": "Nothing is kept fixed now."},
+    "breed_lock_later": {"ko": "교배할 때 {regions}은(는) 그대로 둘게요.",
+                         "en": "When you breed, the {regions} will stay as they are."},
+    "breed_adjusted": {"ko": "배열의 모든 얼굴을 바꿀게요: {changes}", "en": "Changing every face of the array: {changes}"},
+    "breed_back": {"ko": "{round}회차 배열로 돌아갈게요.", "en": "Back to round {round}'s array."},
+    "breed_stopped": {"ko": "교배를 멈췄어요. 지금 얼굴은 #{number}예요.", "en": "Breeding stopped; your face is still #{number}."},
+    "what_breed": {"ko": "교배 배열", "en": "breeding array"},
+    "made_breed": {"ko": "#{number}: #{parent}에서 교배한 얼굴이에요 ({round}회차 {k}번).",
+                   "en": "#{number}: bred from #{parent} (round {round}, face {k})."},
+    "step_breed": {"ko": "교배 {round}회차 {k}번", "en": "bred: round {round}, face {k}"},
     # --- attribute directions (stylegan) ------------------------------------------------------
     "no_direction": {"ko": "이 모델에는 '{attribute}'을(를) 바꾸는 방향이 없어요. 바꿀 수 있는 것: {available}",
                      "en": "This model has no direction for '{attribute}'. It can change: {available}"},

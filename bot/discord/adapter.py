@@ -38,7 +38,7 @@ from bot.delivery import Deliveries, MessageGone, Shown, Surface
 from bot.conversation.replies import say, say_both
 from bot.discord.endpoints import point_at
 from bot.discord.shards import ShardWatch, reported
-from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, message_nonce, outgoing
+from bot.discord.outgoing import DEFAULT_FILE_LIMIT, Outgoing, PayloadButton, PayloadMenu, message_nonce, outgoing
 from bot.discord.slash import face_commands
 from bot.messages import Incoming, Reply
 from ground.config import Settings
@@ -98,7 +98,7 @@ class DreamfaceClient(discord.AutoShardedClient):
         self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
         self.watch.start(self.shard_count, tuple(self.shard_ids or range(self.shard_count)))
         self.tree.add_command(face_commands(self.adapter.on_command, self.adapter.regions))
-        self.add_dynamic_items(PayloadButton)   # buttons sent before a restart keep working
+        self.add_dynamic_items(PayloadButton, PayloadMenu)   # buttons sent before a restart keep working
         if self.syncs_commands:   # once for the whole bot, not once per process
             await self.tree.sync()
 
@@ -192,6 +192,9 @@ class DiscordAdapter:
         await interaction.response.defer()
 
         async def post(reply: Reply, out: Outgoing) -> Posted:
+            if reply.kind == "update" and interaction.message is not None:   # the pressed message's words and menu
+                await interaction.edit_original_response(content=out.content, view=out.view)
+                return Posted(lambda later: interaction.edit_original_response(**later.for_edit()), interaction.message.id)
             message = await interaction.followup.send(wait=True, ephemeral=reply.private, **out.for_send())
             return Posted(lambda later: message.edit(**later.for_edit()), message.id)
 

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from PIL import Image
 
-from bot.messages import Picture, Reply
+from bot.messages import Menu, Picture, Reply, menu_payload
 
 MAX_CONTENT = 2000          # characters in a message
 DEFAULT_FILE_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES   # where no interaction says otherwise
@@ -24,9 +24,13 @@ MAX_NONCE = 25              # characters Discord accepts in a message nonce
 MAX_DESCRIPTION = 1024      # characters in an attachment's description (its alt text)
 
 
-class PayloadButton(discord.ui.DynamicItem[discord.ui.Button], template=re.compile(r"(?P<payload>.+)", re.S)):
-    """A button whose custom_id is a core payload. Every custom_id matches, so a press on a
-    garbled or forged button still reaches the core, which says why it cannot be used."""
+MENU_PREFIX = "menu|"       # a multi-select menu's custom_id: this, then the menu's payload (bot.messages.Menu)
+
+
+class PayloadButton(discord.ui.DynamicItem[discord.ui.Button],
+                    template=re.compile(rf"(?!{re.escape(MENU_PREFIX)})(?P<payload>.+)", re.S)):
+    """A button whose custom_id is a core payload. Every custom_id but a menu's matches, so a
+    press on a garbled or forged button still reaches the core, which says why it cannot be used."""
 
     def __init__(self, label: str, payload: str, row: int | None = None) -> None:
         super().__init__(discord.ui.Button(label=label, custom_id=payload), row=row)
@@ -39,6 +43,29 @@ class PayloadButton(discord.ui.DynamicItem[discord.ui.Button], template=re.compi
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.client.on_press(interaction, self.payload)
+
+
+class PayloadMenu(discord.ui.DynamicItem[discord.ui.Select],
+                  template=re.compile(rf"{re.escape(MENU_PREFIX)}(?P<payload>.+)", re.S)):
+    """A multi-select menu (a breeding array's faces): choosing sends the core the menu's payload
+    with the numbers chosen (bot.messages.menu_payload)."""
+
+    def __init__(self, menu: Menu, row: int | None = None) -> None:
+        options = [discord.SelectOption(label=str(k), value=str(k), default=k in menu.chosen)
+                   for k in range(1, menu.size + 1)]
+        select = discord.ui.Select(custom_id=MENU_PREFIX + menu.payload, placeholder=menu.placeholder, min_values=0,
+                                   max_values=min(menu.most, menu.size), options=options)
+        super().__init__(select, row=row)
+        self.payload = menu.payload
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+                             match: re.Match[str]) -> "PayloadMenu":
+        size = max(1, len(item.options))
+        return cls(Menu(match["payload"], size, (), item.placeholder or "", 1, item.max_values or size), item.row)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.on_press(interaction, menu_payload(self.payload, self.item.values))
 
 
 @dataclass
@@ -65,10 +92,15 @@ def outgoing(reply: Reply, file_limit: int = DEFAULT_FILE_LIMIT) -> Outgoing:
 
 
 def _view(reply: Reply) -> discord.ui.View | None:
+    """The reply's buttons; a menu in place of the toggle rows it stands for (bot.messages.Menu)."""
     if not reply.buttons:
         return None
     view = discord.ui.View(timeout=None)
-    for row, buttons in enumerate(reply.buttons):
+    rows = reply.buttons
+    if reply.menu is not None:
+        view.add_item(PayloadMenu(reply.menu, row=0))
+        rows = ((),) + rows[reply.menu.rows:]
+    for row, buttons in enumerate(rows):
         for button in buttons:
             view.add_item(PayloadButton(button.label, button.payload, row=row))
     return view

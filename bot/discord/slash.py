@@ -33,7 +33,7 @@ def command_text(command: str, **options: object) -> str:
         return text + (f" {given['mode']}" if "mode" in given else "")
     if command == "style":
         return f"art style {given['name']}" if "name" in given else "styles"
-    if command in ("new", "remix", "undo", "history", "help"):
+    if command in ("new", "remix", "undo", "history", "help", "breed"):
         return command
     if command == "words":
         return "describe my face"
@@ -78,6 +78,10 @@ def face_commands(on_command: OnCommand, regions: Sequence[str]) -> app_commands
     @face.command(name="words", description="지금 얼굴을 말로 · the current face in words")
     async def words(interaction: discord.Interaction) -> None:
         await on_command(interaction, command_text("words"), None)
+
+    @face.command(name="breed", description="교배 · select several faces, the next array is bred from them")
+    async def breed(interaction: discord.Interaction) -> None:
+        await on_command(interaction, command_text("breed"), None)
 
     @face.command(name="remix", description="스타일 바꾸기 · restyled versions to pick from")
     async def remix(interaction: discord.Interaction) -> None:

@@ -113,6 +113,21 @@ DESCRIBE_FACE_EN = r"(?:describe|description\s+of)\s+(?:my|this|the|the\s+curren
 DESCRIBE_FACE_KO = r"(?:(?:내|제|이|지금|현재)\s*)?얼굴\s*(?:을|를)?\s*(?:설명|묘사)(?:해)?"
 LANGUAGE = r"(?:lang|language|locale|speak|in|언어|말)"
 LANGUAGE_KO_AFTER = r"(?:(?:로|으로)?\s*(?:바꿔|변경|말해|대화|설정|해)?)"
+# Breeding (issue #21): selecting several faces of an array, the next array, keeping one, locks.
+SELECT_EN = r"(?:select|pick|choose|take|i\s+like|i'?ll\s+take)"
+SELECT_KO = r"(?:골라|고를게|고를래|고름|선택|찜|닮았어|비슷해)"
+LIST_SEPARATOR = r"(?:\s*(?:,|、|&|\band\b|이랑|랑|하고|와|과)\s*|\s+)"
+NEXT_EN = r"(?:next(?:\s+round)?|breed(?:\s+next)?)"
+NEXT_KO = r"(?:다음|교배)"
+DONE_EN = r"(?:done|finish|final|keep\s+number|that'?s)"
+DONE_KO = r"(?:이걸로|이거로|결정|최종)"
+LOCK_EN = r"(?:keep|lock|freeze)"
+LOCK_AFTER_EN = r"(?:as\s+(?:they\s+are|it\s+is|is)|the\s+same|locked|unchanged)"
+LOCK_STAYS_EN = r"(?:stays?|are|is)\s+(?:the\s+same|right|fine|good|locked)"
+LOCK_KO = r"(?:그대로|고정|유지|잠금|잠가)(?:\s*(?:해|둬|두고|둘래|둘게|놔\s*둬|시켜|할래|할게|하고))?"
+UNLOCK_EN = r"(?:unlock|unfreeze|release)"
+UNLOCK_CHANGE_EN = r"(?:can|may)\s+change(?:\s+again)?"
+UNLOCK_KO = r"(?:(?:고정|잠금)\s*(?:해제|풀어|풀기|취소)|바꿔도\s*(?:돼|됨|괜찮아))"
 HELP_EN = r"(?:help(?:\s+(?:with|on))?|how\s+(?:do\s+i|to|does)|what\s+is)"
 HELP_KO = r"(?:도움말|도움|사용법|하는\s*법|하는\s*방법|방법|은\s*어떻게|는\s*어떻게|어떻게)"
 
@@ -153,6 +168,17 @@ FIXED: dict[str, tuple[str, ...]] = {
                "고맙습니다", "감사", "감사해요", "감사합니다", "땡큐", "수고했어", "수고하셨어요"),
     "web": ("web", "web chat", "web login", "web link", "login link", "open in browser", "browser", "웹",
             "웹 채팅", "웹으로", "웹 로그인", "웹 링크", "로그인 링크", "브라우저", "브라우저로"),
+    "breed": ("breed", "breeding", "start breeding", "breed faces", "evolve", "교배", "교배 시작",
+              "교배하기", "얼굴 교배", "여러 개 골라서 섞어", "여러 개 골라서 섞기", "여러 얼굴 골라서 섞어",
+              "골라서 섞어", "여러 개 섞어"),
+    "next": ("next", "next round", "next array", "next generation", "breed next", "breed the next", "breed them", "breed these", "다음",
+             "다음 배열", "다음 세대", "다음 라운드", "다음 단계", "다음으로", "다음 거", "교배 계속", "계속 교배"),
+    "done": ("done", "i'm done", "im done", "finish", "finished", "that's the one", "that's it", "이걸로",
+             "이거로", "이걸로 결정", "이걸로 정할게", "결정", "완료"),
+    "stop_breeding": ("stop breeding", "end breeding", "quit breeding", "cancel breeding", "no more breeding",
+                      "교배 그만", "교배 끝", "교배 중지", "교배 멈춰", "교배 취소", "교배 종료", "그만 교배"),
+    "unlock": ("unlock", "unlock all", "unlock everything", "release locks", "잠금 해제", "고정 해제", "고정 풀어",
+               "고정 풀기", "다 풀어", "모두 풀어", "잠금 풀어"),
     "me": ("me", "my face", "my photo", "use my photo", "use my face", "나", "내 얼굴", "내 사진", "제 사진",
            "제 얼굴", "셀카"),
 }
@@ -187,6 +213,12 @@ EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     "help": {"en": ("help",), "ko": ("도움말",)},
     "status": {"en": ("status",), "ko": ("상태",)},
     "web": {"en": ("web",), "ko": ("웹",)},
+    "breed": {"en": ("breed",), "ko": ("교배",)},
+    "select": {"en": ("3 5 7", "select 3 5"), "ko": ("3번 5번 7번", "3번이랑 5번 골라")},
+    "next": {"en": ("next", "next 1 3 5"), "ko": ("다음", "다음 1 3 5")},
+    "done": {"en": ("done", "done 3"), "ko": ("이걸로", "이걸로 3")},
+    "lock": {"en": ("keep the eyes", "unlock"), "ko": ("눈은 그대로", "고정 해제")},
+    "stop_breeding": {"en": ("stop breeding",), "ko": ("교배 그만",)},
 }
 # Words the fuzzy matcher compares against for intents whose phrases take arguments.
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -199,6 +231,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "load": ("load", "open", "불러오기", "불러와"),
     "language": ("lang", "language", "english", "korean", "언어", "영어", "한국어"),
     "style": ("styles", "art style", "화풍", "그림체", "실사"),
+    "breed": ("breed", "교배"),
     "edit": ("more", "less", "older", "younger", "add", "remove", "더", "덜", "없애", "씌워", "나이 들게", "웃게"),
 }
 # What an unrecognised message is offered when nothing is close.

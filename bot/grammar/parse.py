@@ -58,7 +58,8 @@ _FIXED_COMMANDS: dict[str, c.Command] = {
     "new": c.NewFace(), "variations": c.ShowCandidates(None), "remix": c.Remix(), "undo": c.Undo(),
     "redo": c.Redo(), "history": c.History(), "cancel": c.Cancel(), "gallery": c.Gallery(),
     "delete": c.DeleteMyData(), "confirm": c.Confirm(), "decline": c.Decline(), "help": c.Help(),
-    "status": c.Status(), "me": c.Me(), "web": c.WebLogin(),
+    "status": c.Status(), "me": c.Me(), "web": c.WebLogin(), "breed": c.Breed(), "next": c.NextRound(),
+    "done": c.Done(), "stop_breeding": c.StopBreeding(), "unlock": c.Lock((), locked=False),
     "hello": c.SmallTalk("hello"), "thanks": c.SmallTalk("thanks"),
 }
 _KO_OBJ = r"(?:을|를|은|는|도|이|가)?"
@@ -119,6 +120,69 @@ def _language(m: Message, locale: str) -> c.Parsed | None:
     for pattern in _LANGUAGE:
         if found := pattern.match(m.core):
             return c.SetLanguage(_locale_of(found["loc"]))
+    return None
+
+
+# --- breeding: numbers of a breeding array, "next", "done 3", locks -----------------------------
+
+_ITEM = rf"#?\s*(?:{_KO_NUM}\s*번|{INT_ALONE})"
+_LIST = rf"{_ITEM}(?:{lexicon.LIST_SEPARATOR}{_ITEM})+"    # two or more: one alone is a pick
+_LIST1 = rf"{_ITEM}(?:{lexicon.LIST_SEPARATOR}{_ITEM})*"
+_ITEM_NUMBER = re.compile(rf"(?:{_KO_NUM}(?=\s*번)|{INT_ALONE})", re.IGNORECASE)
+_SELECT = [
+    _compile(rf"(?:{lexicon.SELECT_EN}\s+)?(?:(?:faces?|numbers?)\s+)?(?P<list>{_LIST})"),
+    _compile(rf"(?P<list>{_LIST})\s*(?:(?:을|를|이|가)\s*)?(?:{lexicon.SELECT_KO})?"),
+]
+_NEXT_NUMBERED = [
+    _compile(rf"{lexicon.NEXT_EN}\s+(?:with\s+|from\s+)?(?P<list>{_LIST1})"),
+    _compile(rf"{lexicon.NEXT_KO}\s*(?P<list>{_LIST1})\s*(?:번)?(?:\s*(?:으로|로))?"),
+    _compile(rf"(?P<list>{_LIST1})\s*(?:번)?\s*(?:(?:으로|로|을|를)\s*)?{lexicon.NEXT_KO}"),
+]
+_DONE_NUMBERED = [
+    _compile(rf"{lexicon.DONE_EN}\s+(?:with\s+|it'?s\s+|is\s+)?(?:number\s+|#)?(?P<n>{INT_ALONE})"),
+    _compile(rf"{lexicon.DONE_KO}\s*#?(?P<n>{_KO_NUM})\s*번?"),
+    _compile(rf"#?(?P<n>{_KO_NUM})\s*번?\s*(?:(?:으로|로)\s*)?{lexicon.DONE_KO}"),
+]
+_REGIONS_EN = rf"{_REGION}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_REGION})*"
+_REGIONS_KO = rf"{_REGION}(?:\s*(?:,|이랑|랑|하고|와|과)\s*{_REGION})*"
+_LOCKS = [   # (pattern, locked)
+    (_compile(rf"{lexicon.LOCK_EN}\s+(?:the\s+|my\s+|these\s+|those\s+)?(?P<regions>{_REGIONS_EN})"
+              rf"(?:\s+{lexicon.LOCK_AFTER_EN})?"), True),
+    (_compile(rf"(?:the\s+)?(?P<regions>{_REGIONS_EN})\s+{lexicon.LOCK_STAYS_EN}"), True),
+    (_compile(rf"(?P<regions>{_REGIONS_KO})\s*(?:(?:은|는|을|를|도)\s*)?{lexicon.LOCK_KO}"), True),
+    (_compile(rf"{lexicon.UNLOCK_EN}\s+(?:the\s+)?(?P<regions>{_REGIONS_EN})"), False),
+    (_compile(rf"(?:the\s+)?(?P<regions>{_REGIONS_EN})\s+{lexicon.UNLOCK_CHANGE_EN}"), False),
+    (_compile(rf"(?P<regions>{_REGIONS_KO})\s*(?:(?:은|는|을|를|도)\s*)?{lexicon.UNLOCK_KO}"), False),
+]
+
+
+def _numbers_in(text: str) -> tuple[int, ...] | None:
+    """The numbers of a list ("3 5 7", "3번이랑 5번"), each once, in the order written; None if
+    one is below 1."""
+    numbers = [_number(found.group()) for found in _ITEM_NUMBER.finditer(text)]
+    if any(n is None or n < 1 for n in numbers):
+        return None
+    return tuple(dict.fromkeys(numbers))
+
+
+def _breeding(m: Message, locale: str) -> c.Parsed | None:
+    """Selecting several faces of a breeding array, the next array from them, keeping one, locks."""
+    for patterns, make in ((_NEXT_NUMBERED, c.NextRound), (_SELECT, c.Select)):
+        for pattern in patterns:
+            if found := pattern.match(m.core):
+                numbers = _numbers_in(found["list"])
+                if numbers is None:
+                    return c.InvalidArgument(c.INTENTS[make], "number_out_of_range", found["list"])
+                if make is c.Select and len(numbers) < 2:   # one number ("twenty one") is a pick
+                    return None
+                return make(numbers)
+    for pattern in _DONE_NUMBERED:
+        if (found := pattern.match(m.core)) and (number := _number(found["n"])) is not None:
+            return c.Done(number) if number >= 1 else c.InvalidArgument("done", "number_out_of_range", found["n"])
+    for pattern, locked in _LOCKS:
+        if found := pattern.match(m.core):
+            regions = re.findall(_REGION, found["regions"], re.IGNORECASE)
+            return c.Lock(tuple(dict.fromkeys(_region_of(r) for r in regions)), locked)
     return None
 
 
@@ -346,7 +410,8 @@ def _describe_text(text: str, locale: str) -> Description:
 
 Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
-    _describe_face, _describe, _moderate, _fixed, _language, _help, _new_with_seed, _back_to, _pick, _show, _remix, _style,
+    _describe_face, _describe, _moderate, _fixed, _breeding, _language, _help, _new_with_seed, _back_to, _pick, _show,
+    _remix, _style,
     _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _about_a_face,
 )
 

@@ -18,8 +18,10 @@ _LEADS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 _VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
 _TAILS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ", "ㄿ", "ㅀ", "ㅁ", "ㅂ",
           "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")
-# Intents never offered out of context: a yes / no only means something after a question.
-_NOT_SUGGESTED = {"confirm", "decline", "variations", "hello", "thanks"}   # nothing to show how to do
+# Intents never offered out of context: a yes / no only means something after a question, and
+# selecting, "next", "done" and locks only while breeding.
+_NOT_SUGGESTED = {"confirm", "decline", "variations", "hello", "thanks",   # nothing to show how to do
+                  "select", "next", "done", "lock", "unlock", "stop_breeding"}
 _SAME_INTENT = {"variations": "show"}
 
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
                           MessageHandler, filters)
@@ -27,7 +27,7 @@ from bot.messages import Incoming, Reply
 from bot.telegram.commands import COMMANDS, command_text
 from bot.telegram.incoming import (DOWNLOAD_MAX_BYTES, addressed_text, attachment, in_group, incoming,
                                    locale_hint)
-from bot.telegram.outgoing import delivery_failure, placeholder_png, replace_progress, send_reply
+from bot.telegram.outgoing import delivery_failure, edit_pressed, placeholder_png, replace_progress, send_reply
 from bot.telegram.polling import UpdatePoller
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.webhook import WebhookInbox, WebhookUpdates
@@ -156,7 +156,11 @@ class TelegramAdapter:
             if replies and all(r.private and not r.pictures for r in replies) and len(refusal) <= ANSWER_MAX:
                 return await query.answer(refusal)
             await query.answer()
-            await self._send_all(chat_id, replies)
+            pressed = query.message if isinstance(query.message, Message) else None   # None: too old to edit
+            for reply in replies:
+                if reply.kind == "update" and pressed is not None:   # a toggle ticked: that message's keyboard
+                    await edit_pressed(self.bot, chat_id, pressed, reply)
+            await self._send_all(chat_id, [r for r in replies if r.kind != "update" or pressed is None])
 
     async def converse(self, update: Update, message: Incoming) -> None:
         async with self.deliveries.turn(message.chat_id):

@@ -26,6 +26,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("nose", "show nose", "코 후보 10개", "ten noses to pick from"),
     SlashCommand("mouth", "show mouth", "입 후보 10개", "ten mouths to pick from"),
     SlashCommand("variations", "variations", "비슷한 얼굴들", "similar faces"),
+    SlashCommand("breed", "breed", "교배: 닮은 얼굴 여러 개 골라 섞기", "breed: select several faces, mix them"),
     SlashCommand("morph", "morph", "합성: /morph 배소라 0.7", "morph: /morph Sora Bae 0.7"),
     SlashCommand("remix", "remix", "스타일 바꾸기", "remix the style"),
     SlashCommand("undo", "undo", "되돌리기", "undo"),

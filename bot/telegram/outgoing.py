@@ -103,6 +103,22 @@ async def replace_progress(bot: Bot, chat_id: str, message_id: int, reply: Reply
                                        reply_markup=markup)
 
 
+async def edit_pressed(bot: Bot, chat_id: str, message: Message, reply: Reply) -> None:
+    """An "update" reply: the words and keyboard of the message whose button was pressed (a
+    picture's caption, or a text); unchanged is fine (a second press that changed nothing)."""
+    markup = keyboard(reply.buttons)
+    try:
+        if message.text is not None:
+            await bot.edit_message_text(reply.text[:TEXT_MAX], chat_id=chat_id, message_id=message.message_id,
+                                        reply_markup=markup)
+        else:
+            await bot.edit_message_caption(chat_id=chat_id, message_id=message.message_id,
+                                           caption=reply.text[:CAPTION_MAX], reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
 def delivery_failure(exc: TelegramError) -> DeliveryFailed:
     """How the outbox should treat a refused send: blocked or gone ends it, the rest retries."""
     if isinstance(exc, RetryAfter):

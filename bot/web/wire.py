@@ -4,8 +4,10 @@ Browser → server: a JSON text frame `{"type": "text", "text": …}` or `{"type
 "payload": …}`, or a binary frame holding a photo. Any other field (a "user_id", say) is
 ignored: who is speaking comes from the cookie, never from a message.
 
-Server → browser: `{"type": "reply", …}` (a core Reply: text, inline images, button rows, and
-the user's opaque token of the job whose progress message it updates; a history's faces as
+Server → browser: `{"type": "reply", …}` (a core Reply: text, inline images, button rows (a
+breeding array's toggles marked `toggle`), its `kind` ("update": the new words and buttons of the
+message whose button was pressed), and the user's opaque token of the job whose progress message
+it updates; a history's faces as
 tiles, a picture and a button each, in place of its contact sheet), `{"type": "restore",
 "replies": […]}` (where a reopened page left off: reply frames, sent first when the page asks
 with /ws?restore=1) or `{"type": "notice", …}` (the transport's own remarks: a frame it could not
@@ -91,13 +93,15 @@ def reply_frame(reply: Reply, job_token: Callable[[int], str]) -> dict[str, Any]
     CookieSigner.job_token): the same for every frame of one job, so the page replaces its
     progress message in place, and never the global job id, which would tell how busy the
     service is."""
+    toggles = 0 if reply.menu is None else reply.menu.rows   # the first rows tick a breeding array's faces
     return {
         "type": "reply",
         "kind": reply.kind,
         "job_id": None if reply.job_id is None else job_token(reply.job_id),
         "text": reply.text,
         "images": [] if reply.tiles else [_image(p) for p in reply.pictures],
-        "buttons": [] if reply.tiles else [[_button(b) for b in row] for row in reply.buttons],
+        "buttons": [] if reply.tiles else [[_button(b, toggle=toggles > r) for b in row]
+                                           for r, row in enumerate(reply.buttons)],
         "tiles": [{"caption": t.caption, "button": _button(t.button), "current": t.current,
                    "image": None if t.picture is None else _image(t.picture)} for t in reply.tiles],
     }
@@ -112,8 +116,9 @@ def _image(picture: Picture) -> dict[str, Any]:
             "filename": picture.filename, "as_file": picture.as_file, "sheet": picture.sheet, "alt": picture.alt}
 
 
-def _button(button: Button) -> dict[str, str]:
-    return {"label": button.label, "payload": button.payload}
+def _button(button: Button, toggle: bool = False) -> dict[str, Any]:
+    """`toggle`: it ticks one face of a breeding array (the page sends it without echoing it)."""
+    return {"label": button.label, "payload": button.payload, **({"toggle": True} if toggle else {})}
 
 
 def notice_frame(text: str) -> dict[str, Any]:

@@ -18,7 +18,8 @@ is answered with an invalid session (op 9), as Discord does.
 `add_guild(shard=…)` makes a guild on a chosen shard; `cut_shard` keeps a shard off the gateway.
 
 It refuses what Discord refuses (and what the bot must therefore never send): custom_id over
-100 characters, more than 5 buttons in a row or 5 rows, content over 2000 characters, a
+100 characters, more than 5 buttons in a row or 5 rows, a select menu that is not alone in its
+row or offers more than 25 options, content over 2000 characters, a
 nonce over 25, files over the attachment limit, an interaction answered twice or after 3
 seconds, options the synced commands do not declare. It rate-limits like Discord (per-route
 buckets with X-RateLimit-* headers, a global 50 requests/s for bot-token calls; interaction
@@ -58,6 +59,8 @@ MAX_PER_ROW = 5
 MAX_NONCE = 25
 MAX_FILES = 10
 MAX_ATTACHMENT_DESCRIPTION = 1024
+MAX_OPTIONS = 25                     # in a select menu
+SELECT = 3                           # the component type of a string select menu
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
 GLOBAL_PER_SECOND = 50
 EPHEMERAL = 1 << 6
@@ -150,6 +153,11 @@ class FakeMessage:
         raise LookupError(f"no button {label!r} on message {self.id}: {self.button_rows}")
 
     @property
+    def menu(self) -> dict | None:
+        """The message's select menu (a component of type 3), if it has one."""
+        return next((c for row in self.components for c in row["components"] if c.get("type") == SELECT), None)
+
+    @property
     def images(self) -> list[FakeFile]:
         return [f for f in self.files if f.data[:8] == b"\x89PNG\r\n\x1a\n" or f.data[:3] == b"\xff\xd8\xff"]
 
@@ -216,6 +224,10 @@ class FakeUser:
     async def press(self, message: FakeMessage, label: str) -> FakeInteraction:
         """Press the button with this label (on a message this user can see)."""
         return await self.fake._press(self, message, message.button(label)["custom_id"])
+
+    async def choose(self, message: FakeMessage, values: list[str]) -> FakeInteraction:
+        """Close the message's select menu with these options chosen (Discord sends them all)."""
+        return await self.fake._choose(self, message, values)
 
     # --- what they see ---------------------------------------------------------------------
 
@@ -766,6 +778,17 @@ class FakeDiscord:
         return await self._interact(user, message.channel_id, 3, {"custom_id": custom_id, "component_type": 2},
                                     message=message)
 
+    async def _choose(self, user: FakeUser, message: FakeMessage, values: list[str]) -> FakeInteraction:
+        menu = message.menu
+        if menu is None:
+            raise AssertionError(f"message {message.id} has no select menu")
+        offered = [o["value"] for o in menu["options"]]
+        if not set(values) <= set(offered) or not menu.get("min_values", 1) <= len(values) <= menu.get("max_values", 1):
+            raise AssertionError(f"Discord's client would not send {values} from {offered} "
+                                 f"({menu.get('min_values', 1)} to {menu.get('max_values', 1)})")
+        return await self._interact(user, message.channel_id, 3, {"custom_id": menu["custom_id"], "component_type": SELECT,
+                                                                  "values": values}, message=message)
+
     async def _interact(self, user: FakeUser, channel_id: int, kind: int, data: dict,
                         message: FakeMessage | None = None) -> FakeInteraction:
         interaction = FakeInteraction(snowflake(), secrets.token_urlsafe(32), kind, user, channel_id,
@@ -961,6 +984,8 @@ def _check_components(rows: list[dict]) -> None:
         buttons = row.get("components", [])
         if row.get("type") != 1 or not 1 <= len(buttons) <= MAX_PER_ROW:
             raise invalid(f"components[{r}]: an action row holds 1 to {MAX_PER_ROW} buttons, got {len(buttons)}")
+        if any(b.get("type") == SELECT for b in buttons):
+            _check_select(buttons, r)
         for b, button in enumerate(buttons):
             custom_id = button.get("custom_id")
             if custom_id is not None and not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
@@ -970,6 +995,20 @@ def _check_components(rows: list[dict]) -> None:
             seen.add(custom_id)
             if len(button.get("label") or "") > 80:
                 raise invalid(f"components[{r}].components[{b}].label: must be 80 or fewer in length")
+
+
+def _check_select(components: list[dict], r: int) -> None:
+    """A select menu fills its action row alone: 1 to 25 options, distinct values, 0 ≤ min ≤ max ≤ options."""
+    if len(components) != 1:
+        raise invalid(f"components[{r}]: a select menu must be alone in its action row")
+    options = components[0].get("options") or []
+    if not 1 <= len(options) <= MAX_OPTIONS:
+        raise invalid(f"components[{r}].components[0].options: must be 1 to {MAX_OPTIONS}, got {len(options)}")
+    if len({o["value"] for o in options}) != len(options):
+        raise invalid(f"components[{r}].components[0].options: values must be unique")
+    low, high = components[0].get("min_values", 1), components[0].get("max_values", 1)
+    if not 0 <= low <= high <= len(options):
+        raise invalid(f"components[{r}].components[0]: min_values {low} and max_values {high} for {len(options)} options")
 
 
 def _check_command(command: dict) -> None:

@@ -28,6 +28,7 @@
       while (waiting.length && socket.readyState === WebSocket.OPEN) {
         const { frame, message } = waiting.shift();
         socket.send(frame);
+        if (!message) continue;
         message.classList.remove("waiting");
         message.querySelector(".mark").remove();
       }
@@ -87,22 +88,39 @@
       bubble.appendChild(figure);
     }
     if (reply.tiles && reply.tiles.length) bubble.appendChild(tilesFor(reply.tiles));
-    if (reply.buttons.length) {
-      const rows = element("div", "buttons");
-      for (const row of reply.buttons) {
-        const line = element("div", "row");
-        for (const button of row) {
-          const node = element("button", "", button.label);
-          node.type = "button";
-          node.dataset.payload = button.payload;
-          node.onclick = () => press(button);
-          line.appendChild(node);
-        }
-        rows.appendChild(line);
-      }
-      bubble.appendChild(rows);
-    }
+    if (reply.buttons.length) bubble.appendChild(buttonsFor(reply.buttons));
     return bubble;
+  }
+
+  function buttonsFor(buttonRows) {
+    const rows = element("div", "buttons");
+    for (const row of buttonRows) {
+      const line = element("div", "row");
+      for (const button of row) {
+        // a breeding array's toggle: ticked (✓) when its face is selected
+        const node = element("button", button.toggle && button.label.startsWith("✓") ? "on" : "", button.label);
+        node.type = "button";
+        node.dataset.payload = button.payload;
+        node.onclick = () => press(button);
+        line.appendChild(node);
+      }
+      rows.appendChild(line);
+    }
+    return rows;
+  }
+
+  // an "update" (a toggle ticked): the message whose button was pressed, the newest one showing
+  // any of these buttons, takes the new words and buttons; false if there is none
+  function update(frame) {
+    const payloads = new Set(frame.buttons.flat().map((button) => button.payload));
+    const bubble = [...log.querySelectorAll(".msg.bot .bubble")].reverse().find((candidate) =>
+      [...candidate.querySelectorAll(".buttons button")].some((node) => payloads.has(node.dataset.payload)));
+    if (!bubble) return false;
+    bubble.querySelector("p").textContent = frame.text;
+    const buttons = bubble.querySelector(".buttons");
+    if (buttons) buttons.replaceWith(buttonsFor(frame.buttons));
+    else bubble.appendChild(buttonsFor(frame.buttons));
+    return true;
   }
 
   // a history: a thumbnail per face with what its step did, each a button that goes back there
@@ -162,6 +180,7 @@
       for (const reply of frame.replies) receive(reply);
       return;
     }
+    if (frame.kind === "update" && update(frame)) return;
     if (frame.job_id !== null) {
       if (frame.kind === "progress" && finished.has(frame.job_id)) return;
       if (frame.kind !== "progress") finished.add(frame.job_id);
@@ -190,15 +209,20 @@
     return message;
   }
 
-  // sends a frame now, or keeps it (marked "not sent") until the socket is open again
+  // sends a frame now, or keeps it (its message marked "not sent"; a toggle, which has no message
+  // of its own, says so in a notice) until the socket is open again
   function send(frame, message) {
     frame = frame instanceof ArrayBuffer ? frame : JSON.stringify(frame);
     if (socket && socket.readyState === WebSocket.OPEN && !waiting.length) {
       socket.send(frame);
       return;
     }
-    message.classList.add("waiting");
-    message.querySelector(".bubble").appendChild(element("div", "mark", limits.notSent));
+    if (message) {
+      message.classList.add("waiting");
+      message.querySelector(".bubble").appendChild(element("div", "mark", limits.notSent));
+    } else {
+      notice(limits.notSent);
+    }
     waiting.push({ frame, message });
   }
 
@@ -214,8 +238,9 @@
     return true;
   }
 
+  // a press shows as the user's message, but a toggle, which ticks its own button instead
   function press(button) {
-    send({ type: "button", payload: button.payload }, mine(button.label));
+    send({ type: "button", payload: button.payload }, button.toggle ? null : mine(button.label));
   }
 
   form.addEventListener("submit", (event) => {
