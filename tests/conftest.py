@@ -28,7 +28,7 @@ TESTDATA = Path(__file__).resolve().parent / "data"
 # Multi-process and load tests with time bounds: `make test` runs them alone, after the rest
 # has run a worker per core, so their bounds measure dreamface and not the other tests.
 SERIAL = ("tests/ops/", "tests/storage/test_crash.py", "tests/storage/test_outage.py",
-          "tests/bot/test_web_load.py", "tests/bot/test_discord_load.py")
+          "tests/storage/test_worker_batches.py", "tests/bot/test_web_load.py", "tests/bot/test_discord_load.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
