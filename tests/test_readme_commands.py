@@ -252,6 +252,10 @@ NOT_RUN = {
         "the suite runs tests/ops/test_topology.py itself; a second run would double its slowest minute",
     ".venv/bin/python -m pytest tests/ops/test_styles_topology.py -s   # -s prints the figures":
         "the suite runs tests/ops/test_styles_topology.py itself",
+    "torchrun --standalone --nproc_per_node 2 -m dreamface.cli train --data faces --out run2 --res 16 --kimg 0.016 "
+    "--batch 8 --cbase 1024 --cmax 64":
+        "tests/facegen/test_train_distributed.py runs this launch (on narrower networks, --cbase 64 --cmax 16) and "
+        "compares it with one process; running it here too would add about 12 s of two processes",
     ".venv/bin/python bench/stylegan_bench.py --resolution 1024 --device cuda --batches 1,8,32":
         "needs a CUDA GPU, which CI has not; tests/bench runs this script's --smoke mode",
 }

@@ -87,15 +87,20 @@ class MappingNetwork(nn.Module):
 
 
 def make_noise(mode: str, const: torch.Tensor, strength: torch.Tensor, batch: int,
-               generator: torch.Generator | None) -> torch.Tensor | None:
-    """Per-pixel noise for one layer: the stored map, fresh Gaussian noise, or none."""
+               generator: torch.Generator | None, batch_shard: tuple[int, int] = (0, 1)) -> torch.Tensor | None:
+    """Per-pixel noise for one layer: the stored map, fresh Gaussian noise, or none.
+    `batch_shard` (index, count): this batch is rows index, index + count, … of a batch count
+    times larger (training in several processes); random noise is drawn for that whole batch
+    and these rows kept, so each picture gets the noise one process would draw for it."""
     if mode == "none":
         return None
     if mode == "const":
         return const * strength
     if mode == "random":
         res = const.shape[-1]
-        return torch.randn([batch, 1, res, res], generator=generator, device=const.device) * strength
+        index, count = batch_shard
+        noise = torch.randn([batch * count, 1, res, res], generator=generator, device=const.device)
+        return (noise if count == 1 else noise[index::count]) * strength
     raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {mode!r}")
 
 
@@ -123,7 +128,7 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_channels]))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None, batch_shard: tuple[int, int] = (0, 1)) -> torch.Tensor:
         check_shape("SynthesisLayer input", x, [None, self.in_channels, self.resolution // self.up, self.resolution // self.up])
         styles = self.affine(w)
         weights = modulate(self.weight, styles, demodulate=True)
@@ -131,7 +136,8 @@ class SynthesisLayer(nn.Module):
             x = grouped_conv_up2(x, weights, self.resample_filter)
         else:
             x = grouped_conv(x, weights, padding=self.padding)
-        noise = make_noise(noise_mode, self.noise_const, self.noise_strength, x.shape[0], generator)
+        noise = make_noise(noise_mode, self.noise_const, self.noise_strength, x.shape[0], generator,
+                           batch_shard)
         if noise is not None:
             x = x + noise
         return bias_act(x, self.bias, slope=LRELU_SLOPE, gain=LRELU_GAIN, clamp=self.conv_clamp)
@@ -187,15 +193,15 @@ class SynthesisBlock(nn.Module):
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 noise_mode: str = "const", generator: torch.Generator | None = None,
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+                batch_shard: tuple[int, int] = (0, 1)) -> tuple[torch.Tensor, torch.Tensor]:
         check_shape("SynthesisBlock ws", ws, [None, self.num_conv + 1, self.w_dim])
         w = ws.unbind(dim=1)
         if self.in_channels == 0:
             x = self.const.unsqueeze(0).repeat([ws.shape[0], 1, 1, 1])
-            x = self.conv1(x, w[0], noise_mode, generator)
+            x = self.conv1(x, w[0], noise_mode, generator, batch_shard)
         else:
-            x = self.conv0(x, w[0], noise_mode, generator)
-            x = self.conv1(x, w[1], noise_mode, generator)
+            x = self.conv0(x, w[0], noise_mode, generator, batch_shard)
+            x = self.conv1(x, w[1], noise_mode, generator, batch_shard)
         y = self.torgb(x, w[-1])
         img = y if img is None else upsample2x(img, self.resample_filter) + y
         return x, img
@@ -230,8 +236,9 @@ class SynthesisNetwork(nn.Module):
                 img_channels=img_channels, resample_filter=resample_filter, conv_clamp=conv_clamp))
         self.num_ws = 2 * len(self.block_resolutions)   # convs (2 per block, 1 in the first) + last toRGB
 
-    def forward(self, ws: torch.Tensor, noise_mode: str = "const",
-                generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const", generator: torch.Generator | None = None,
+                batch_shard: tuple[int, int] = (0, 1)) -> torch.Tensor:
+        """`batch_shard`: see make_noise."""
         check_shape("ws", ws, [None, self.num_ws, self.w_dim])
         ws = ws.to(torch.float32)
         x = img = None
@@ -239,7 +246,7 @@ class SynthesisNetwork(nn.Module):
         for res in self.block_resolutions:
             block = getattr(self, f"b{res}")
             # Consecutive blocks share a row: toRGB of one block uses the row of the next conv.
-            x, img = block(x, img, ws.narrow(1, first, block.num_conv + 1), noise_mode, generator)
+            x, img = block(x, img, ws.narrow(1, first, block.num_conv + 1), noise_mode, generator, batch_shard)
             first += block.num_conv
         return img
 

@@ -1,5 +1,6 @@
 """Training commands: `dreamface dataset montage OUT --count N --res R [--seed S]` and
-`dreamface train --data D --out RUN --res R --kimg K [...]` (facegen/training/loop.py).
+`dreamface train --data D --out RUN --res R --kimg K [...]` (facegen/training/loop.py), in one
+process or, under `torchrun … -m dreamface.cli train …`, in several (facegen/training/distributed.py).
 
 torch is imported inside the commands, so registering them costs nothing."""
 
@@ -30,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", type=Path, help="a snapshot's .state: go on exactly; a .safetensors or NVIDIA "
                                                ".pkl: fine-tune it (its licence carries over)")
     # None = the resolution's automatic value (or, resuming, the snapshot's)
-    t.add_argument("--batch", type=int, help="pictures per step (default: NVIDIA's auto, min(4096 / res, 32))")
+    t.add_argument("--batch", type=int, help="pictures per step, over all processes under torchrun (default: "
+                                             "NVIDIA's auto for one GPU, min(4096 / res, 32))")
     t.add_argument("--gamma", type=float, help="R1 weight (default: 0.0002 · res² / auto batch)")
     t.add_argument("--mirror", action="store_true", default=None, help="also train on left-right flips")
     t.add_argument("--seed", type=int, help="initial weights, latents and data order (default 0)")

@@ -19,10 +19,14 @@ run ends, a snapshot is written (snapshot.py).
 Randomness: the run's own generator draws the latents, mixing, noise and path-length
 directions; a second one the data order (every picture once per epoch, mirrored copies
 counted as pictures); the sample grid's latents come from a fixed seed.
+
+Under torchrun the run is several processes (distributed.py): each reads and trains on its
+shard of every batch, and process 0 alone writes the run folder and prints the progress.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -42,8 +46,10 @@ from facegen.stylegan.errors import CheckpointError
 from facegen.stylegan.loaders import safetensors_bytes
 from facegen.stylegan.networks2 import Generator
 from facegen.training.dataset import ImageDataset
+from facegen.training.distributed import Shard, joined
 from facegen.training.loss import LossSettings, StyleGAN2Loss
-from facegen.training.options import TrainingError, TrainingOptions, auto_options, check_resolution
+from facegen.training.options import (TrainingError, TrainingOptions, auto_options, check_processes,
+                                      check_resolution)
 from facegen.training.snapshot import (GRID_SUFFIX, MODEL_SUFFIX, STATE_SUFFIX, global_rng_state, load_state,
                                        prune, restore_global_rng, snapshot_stem, state_bytes, write_atomically)
 from facegen.training.step import D_REG, G_REG, AdamSettings, lazy_adam, train_step, update_ema
@@ -91,11 +97,12 @@ class Trainer:
     """One run's networks, optimisers, random generators and counters, and its step."""
 
     def __init__(self, options: TrainingOptions, dataset: ImageDataset, G: Generator, D: Discriminator,
-                 base: str | None = None) -> None:
-        self.options, self.dataset, self.base = options, dataset, base
+                 base: str | None = None, shard: Shard = Shard()) -> None:
+        check_processes(options, shard.count)
+        self.options, self.dataset, self.base, self.shard = options, dataset, base, shard
         self.G, self.D = G.requires_grad_(False), D.requires_grad_(False)
         self.G_ema = copy.deepcopy(G).eval()
-        self.loss = StyleGAN2Loss(G, D, LossSettings(r1_gamma=options.gamma))
+        self.loss = StyleGAN2Loss(G, D, LossSettings(r1_gamma=options.gamma), shard)
         adam = AdamSettings(lr=options.lr)
         self.opt_G, self.opt_D = lazy_adam(G, G_REG, adam), lazy_adam(D, D_REG, adam)
         self.generator = torch.Generator().manual_seed(options.seed)
@@ -111,7 +118,7 @@ class Trainer:
         return 0.5 ** (self.options.batch / max(ema_nimg, 1e-8))
 
     def step(self) -> dict[str, float]:
-        real = self.dataset.batch(self.order.take(self.options.batch), mirror=self.options.mirror)
+        real = self.dataset.batch(self.shard.rows(self.order.take(self.options.batch)), mirror=self.options.mirror)
         stats = train_step(self.loss, self.opt_G, self.opt_D, real, self.step_index, self.generator)
         update_ema(self.G_ema, self.G, self.ema_beta())
         self.nimg += self.options.batch
@@ -140,9 +147,12 @@ class Trainer:
         restore_global_rng(state["rng"])
 
     def save_snapshot(self, out: Path, grid_latents: torch.Tensor, keep: int) -> Path:
-        """Write this moment's snapshot (snapshot.py), then prune; returns the model's path."""
+        """Write this moment's snapshot (snapshot.py), then prune; returns the model's path.
+        Only process 0 writes."""
         stem = out / snapshot_stem(self.nimg)
         model = stem.with_suffix(MODEL_SUFFIX)
+        if not self.shard.leader:
+            return model
         files = {stem.with_suffix(STATE_SUFFIX): state_bytes(self.state()),
                  model: safetensors_bytes(self.G_ema, self.D),
                  stem.with_suffix(GRID_SUFFIX): png_bytes(sample_grid(self.G_ema, grid_latents, self.options.batch))}
@@ -157,15 +167,15 @@ class Trainer:
 
 # --- starting a run ---------------------------------------------------------------------------
 
-def fresh_trainer(dataset: ImageDataset, choices: dict[str, Any]) -> Trainer:
+def fresh_trainer(dataset: ImageDataset, choices: dict[str, Any], shard: Shard) -> Trainer:
     options = auto_options(dataset.resolution, **choices)
     torch.manual_seed(options.seed)   # the initial weights
     G = Generator(**options.generator_kwargs(dataset.channels))
     D = Discriminator(**options.discriminator_kwargs(dataset.channels))
-    return Trainer(options, dataset, G, D)
+    return Trainer(options, dataset, G, D, shard=shard)
 
 
-def resumed_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any]) -> Trainer:
+def resumed_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any], shard: Shard) -> Trainer:
     """Everything as the snapshot left it; settings given again must be the snapshot's."""
     state = load_state(path)
     options = TrainingOptions(**state["options"])
@@ -183,7 +193,7 @@ def resumed_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any]) 
                                 f"{MODEL_SUFFIX} file: a fine-tune)")
     try:
         G, D = Generator(**state["G_kwargs"]), Discriminator(**state["D_kwargs"])
-        trainer = Trainer(options, dataset, G, D, base=state["base"])
+        trainer = Trainer(options, dataset, G, D, base=state["base"], shard=shard)
         trainer.restore(state)
     except (TypeError, ValueError, KeyError, RuntimeError) as exc:
         raise TrainingError(f"{path}: the state does not fit its recorded networks ({type(exc).__name__}: "
@@ -191,7 +201,7 @@ def resumed_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any]) 
     return trainer
 
 
-def fine_tune_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any]) -> Trainer:
+def fine_tune_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any], shard: Shard) -> Trainer:
     """A checkpoint's networks with new optimisers; the architecture is the checkpoint's."""
     from facegen.stylegan.loaders import load_networks
     try:
@@ -217,7 +227,7 @@ def fine_tune_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any]
     if D is None:
         torch.manual_seed(options.seed)
         D = Discriminator(**options.discriminator_kwargs(dataset.channels))
-    return Trainer(options, dataset, G_ema, D, base=str(path))   # G starts as the file's G_ema
+    return Trainer(options, dataset, G_ema, D, base=str(path), shard=shard)   # G starts as the file's G_ema
 
 
 def check_out_folder(out: Path, resume: Path | None) -> None:
@@ -291,44 +301,44 @@ def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path |
     if snap < 1 or keep < 0:
         raise TrainingError(f"--snap must be at least 1 and --keep at least 0, not {snap} and {keep}")
     choices = {k: v for k, v in (choices or {}).items() if v is not None}
-    check_out_folder(out, resume)
-    with ImageDataset(data) as dataset:
+    check_out_folder(out, resume)   # by every process, before process 0 writes there
+    with joined() as shard, ImageDataset(data) as dataset:
+        if not shard.leader:
+            log = _silent
         if dataset.resolution != resolution:
             raise TrainingError(f"{data} holds {dataset.resolution}-px pictures, not {resolution}: "
                                 f"make the set at --res {resolution}, or train at --res {dataset.resolution}")
         if resume is None:
-            trainer = fresh_trainer(dataset, choices)
+            trainer = fresh_trainer(dataset, choices, shard)
         elif resume.suffix == STATE_SUFFIX:
-            trainer = resumed_trainer(resume, dataset, choices)
+            trainer = resumed_trainer(resume, dataset, choices, shard)
         else:
-            trainer = fine_tune_trainer(resume, dataset, choices)
+            trainer = fine_tune_trainer(resume, dataset, choices, shard)
             log("warning: " + LICENCE_NOTE.format(base=resume))
+        shard.share_from_leader([trainer.G, trainer.D, trainer.G_ema])
         return _run(trainer, out, round(kimg * 1000), max(round(tick_kimg * 1000), 1), snap, keep, log)
+
+
+def _silent(line: str) -> None:
+    """The progress of processes other than 0: not shown."""
 
 
 def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, keep: int,
          log: Callable[[str], None]) -> Path:
     if trainer.nimg >= total:
         raise TrainingError(f"the snapshot has seen {trainer.nimg / 1000:g} kimg already; ask for more with --kimg")
-    options, dataset = trainer.options, trainer.dataset
-    out.mkdir(parents=True, exist_ok=True)
-    if not (out / "options.json").exists():
-        described = {**options.as_dict(), "data": str(dataset.path), "dataset_digest": dataset.digest,
-                     "base": trainer.base}
-        (out / "options.json").write_text(json.dumps(described, indent=2) + "\n")
-    if not (out / "reals.png").exists():
-        count = GRID_COLUMNS * GRID_ROWS
-        reals = dataset.batch([i % len(dataset) for i in range(count)])
-        (out / "reals.png").write_bytes(png_bytes(tile(reals, GRID_COLUMNS)))
+    options, dataset, leader = trainer.options, trainer.dataset, trainer.shard.leader
+    if leader:
+        start_folder(trainer, out)
     grid_latents = torch.randn([GRID_COLUMNS * GRID_ROWS, trainer.G.z_dim],
                                generator=torch.Generator().manual_seed(GRID_SEED))
     log(f"training {options.resolution}-px StyleGAN2 on {len(dataset)} pictures{' (and their mirror images)' if options.mirror else ''}: "
-        f"batch {options.batch}, γ {options.gamma:g}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
+        f"batch {options.batch}{_split(trainer.shard)}, γ {options.gamma:g}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
     live = sys.stdout.isatty() and log is print
     tick_start_nimg, tick_start = trainer.nimg, time.monotonic()
     tick_losses: dict[str, list[float]] = defaultdict(list)
     model = None
-    with open(out / "stats.jsonl", "a") as stats_file:
+    with open(out / "stats.jsonl", "a") if leader else contextlib.nullcontext() as stats_file:
         while True:
             for key, value in trainer.step().items():
                 tick_losses[key].append(value)
@@ -342,9 +352,11 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
             trainer.seconds += elapsed
             losses = {key: float(np.mean(values)) for key, values in tick_losses.items()}
             log(("\r" if live else "") + progress_line(trainer.tick, trainer.nimg, total, sec_per_kimg, losses))
-            stats_file.write(json.dumps({"tick": trainer.tick, "kimg": trainer.nimg / 1000, "seconds": trainer.seconds,
-                                         "sec_per_kimg": sec_per_kimg, **losses, "timestamp": time.time()}) + "\n")
-            stats_file.flush()
+            if stats_file:
+                stats_file.write(json.dumps({"tick": trainer.tick, "kimg": trainer.nimg / 1000,
+                                             "seconds": trainer.seconds, "sec_per_kimg": sec_per_kimg, **losses,
+                                             "timestamp": time.time()}) + "\n")
+                stats_file.flush()
             finished, trainer.tick = trainer.tick, trainer.tick + 1
             if done or finished % snap == 0:
                 model = trainer.save_snapshot(out, grid_latents, keep)
@@ -354,3 +366,21 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
             tick_losses.clear()
     log(f"model: {model}")
     return model
+
+
+def start_folder(trainer: Trainer, out: Path) -> None:
+    """The run folder with the settings and a grid of training pictures, unless it has them."""
+    dataset = trainer.dataset
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "options.json").exists():
+        described = {**trainer.options.as_dict(), "data": str(dataset.path), "dataset_digest": dataset.digest,
+                     "base": trainer.base}
+        (out / "options.json").write_text(json.dumps(described, indent=2) + "\n")
+    if not (out / "reals.png").exists():
+        count = GRID_COLUMNS * GRID_ROWS
+        reals = dataset.batch([i % len(dataset) for i in range(count)])
+        (out / "reals.png").write_bytes(png_bytes(tile(reals, GRID_COLUMNS)))
+
+
+def _split(shard: Shard) -> str:
+    return f" over {shard.count} processes" if shard.count > 1 else ""

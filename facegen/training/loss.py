@@ -16,6 +16,10 @@ Written from "Analyzing and Improving the Image Quality of StyleGAN" (Karras et 
 Randomness (mixing, per-pixel noise, the path-length direction) is drawn from `generator`, or
 from torch's global generator when None, in the order the reference implementation draws it,
 so both give the same numbers from the same seed. ADA's augmentation is not applied yet.
+
+In several processes (distributed.py) the terms take the whole batch's latents, the same on
+every process, and compute the loss of the process's shard of them; `real` is the shard's own
+pictures.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from torch import nn
 
 from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.networks2 import Generator
+from facegen.training.distributed import Shard
 
 
 @dataclass(frozen=True)
@@ -46,26 +51,28 @@ class StyleGAN2Loss(nn.Module):
     them as the phases do, with the trained network taking gradients (the path length
     differentiates through G's W+, so G must)."""
 
-    def __init__(self, G: Generator, D: Discriminator, settings: LossSettings = LossSettings()) -> None:
+    def __init__(self, G: Generator, D: Discriminator, settings: LossSettings = LossSettings(),
+                 shard: Shard = Shard()) -> None:
         super().__init__()
-        self.G, self.D, self.settings = G, D, settings
+        self.G, self.D, self.settings, self.shard = G, D, settings, shard
         self.register_buffer("pl_mean", torch.zeros([]))
 
     def run_G(self, z: torch.Tensor, generator: torch.Generator | None = None
               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pictures and the W+ that drew them, with style mixing and random per-pixel noise."""
-        mapping = self.G.mapping
-        ws = mapping(z)
+        """The shard's pictures of the whole batch `z` and the W+ that drew them, with style
+        mixing and random per-pixel noise."""
+        mapping, shard = self.G.mapping, self.shard
+        ws = mapping(shard.rows(z))
         with torch.no_grad():
-            mapping.w_avg.copy_(ws[:, 0].mean(dim=0).lerp(mapping.w_avg, self.settings.w_avg_beta))
+            mapping.w_avg.copy_(shard.mean(ws[:, 0]).lerp(mapping.w_avg, self.settings.w_avg_beta))
         if self.settings.style_mixing_prob > 0:
             num_ws = ws.shape[1]
             cutoff = int(torch.randint(1, num_ws, [], generator=generator))
             if float(torch.rand([], generator=generator)) >= self.settings.style_mixing_prob:
                 cutoff = num_ws   # no mixing this time (the second latent is drawn all the same)
-            other = mapping(torch.randn(z.shape, generator=generator))
+            other = mapping(shard.randn([ws.shape[0], z.shape[1]], generator))
             ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
-        return self.G.synthesis(ws, noise_mode="random", generator=generator), ws
+        return self.G.synthesis(ws, noise_mode="random", generator=generator, batch_shard=shard), ws
 
     def g_main(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Non-saturating G loss: −log σ(D(G(z)))."""
@@ -76,12 +83,12 @@ class StyleGAN2Loss(nn.Module):
         """pl_weight · (|Jᵀy| − a)² on the first batch // pl_batch_shrink latents; updates `a`."""
         s = self.settings
         img, ws = self.run_G(z[: max(z.shape[0] // s.pl_batch_shrink, 1)], generator)
-        y = torch.randn(img.shape, generator=generator) / math.sqrt(img.shape[2] * img.shape[3])
+        y = self.shard.randn(img.shape, generator) / math.sqrt(img.shape[2] * img.shape[3])
         (grad,) = torch.autograd.grad((img * y).sum(), ws, create_graph=True)
         lengths = grad.square().sum(dim=2).mean(dim=1).sqrt()
         # The mean includes this batch and stays in the graph, as in the reference code: its
         # gradient carries a pl_decay-sized term through the batch mean.
-        mean = self.pl_mean.lerp(lengths.mean(), s.pl_decay)
+        mean = self.pl_mean.lerp(self.shard.mean(lengths), s.pl_decay)
         self.pl_mean.copy_(mean.detach())
         return (lengths - mean).square() * s.pl_weight
 

@@ -13,12 +13,19 @@ The `auto` rule, as NVIDIA's train.py states it (here with one device):
 
 `--batch` changes only the batch, as in NVIDIA's code: γ, the EMA and the group size stay those
 of the automatic batch.
+
+Several processes (torchrun) split the batch and change nothing else, so the same command makes
+the same run on any number of them (NVIDIA's `auto` grows the batch with the GPUs instead; here
+a bigger batch is asked for with `--batch`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from facegen.training.loss import LossSettings
 
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
 
@@ -87,3 +94,17 @@ def auto_options(resolution: int, **overrides: Any) -> TrainingOptions:
         mbstd_group=min(batch, 4), lr=0.002 if resolution >= 1024 else 0.0025,
         channel_base=32768 if resolution >= 512 else 16384)
     return replace(auto, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def check_processes(options: TrainingOptions, processes: int) -> None:
+    """Several processes split every batch evenly, each share into whole minibatch-std groups, and
+    the path-length half-batch too, so that the run equals one process's (distributed.py)."""
+    if processes == 1:
+        return
+    share = options.batch // processes
+    pl_batch = max(options.batch // LossSettings.pl_batch_shrink, 1)
+    if options.batch % processes or share % options.mbstd_group or pl_batch % processes:
+        step = processes * math.lcm(options.mbstd_group, LossSettings.pl_batch_shrink)
+        raise TrainingError(f"--batch {options.batch} does not split over {processes} processes: each share must be "
+                            f"whole groups of {options.mbstd_group} pictures (the discriminator's minibatch "
+                            f"groups) and the path-length half-batch must split too; use a multiple of {step}")

@@ -9,7 +9,8 @@ Each phase has its own batch of latents (all four are drawn every step, skipped 
 so a step's randomness does not depend on which phases ran). Only the phase's network takes
 gradients, every parameter of it (zero where the phase's loss does not reach, so Adam's second
 moments decay alike for all); non-finite ones are replaced (NaN → 0, ±inf → ±1e5) before the
-Adam step.
+Adam step. In several processes (distributed.py) each takes its shard of the batch and the
+gradients are the processes' mean, taken before that clean-up, as in NVIDIA's loop.
 
 Lazy regularisation (running a regulariser every I steps with its loss × I) changes how often
 the optimiser steps, so each network's Adam is set as if I main steps and one regulariser step
@@ -52,11 +53,12 @@ def to_model_range(images: torch.Tensor) -> torch.Tensor:
 def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
                real: torch.Tensor, step: int, generator: torch.Generator | None = None,
                g_reg: int = G_REG, d_reg: int = D_REG) -> dict[str, float]:
-    """One step on a batch of real uint8 pictures [N, C, H, W]; `step` counts from 0 and picks
-    the regularisation steps. Returns the step's losses (means over the batch)."""
-    G, D = loss.G, loss.D
+    """One step on a batch of real uint8 pictures [N, C, H, W] (the shard's, in several
+    processes); `step` counts from 0 and picks the regularisation steps. Returns the step's
+    losses (means over the whole batch)."""
+    G, D, shard = loss.G, loss.D, loss.shard
     real = to_model_range(real)
-    z = torch.randn([4 * real.shape[0], G.z_dim], generator=generator).chunk(4)
+    z = torch.randn([4 * real.shape[0] * shard.count, G.z_dim], generator=generator).chunk(4)   # the whole batch's
     stats: dict[str, float] = {}
 
     def phase(module: nn.Module, opt: torch.optim.Optimizer, compute) -> None:
@@ -67,6 +69,8 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
         for p in module.parameters():
             if p.grad is None:   # untouched by this loss (the last toRGB bias in Greg): Adam still steps it
                 p.grad = torch.zeros_like(p)
+        shard.average_gradients(module.parameters())
+        for p in module.parameters():
             p.grad.nan_to_num_(nan=0, posinf=1e5, neginf=-1e5)
         opt.step()
 
@@ -97,6 +101,8 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
     phase(D, opt_D, d_main)
     if loss.settings.r1_gamma and step % d_reg == 0:
         phase(D, opt_D, d_reg_)
+    if shard.count > 1:   # each process's means are of its shard: average them
+        stats = dict(zip(stats, shard.average(torch.tensor(list(stats.values()), dtype=torch.float64)).tolist()))
     return stats
 
 
