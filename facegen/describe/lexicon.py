@@ -256,7 +256,7 @@ THICK = mod(brows=S("brow_thickness", PLAIN), lips=S("lip_fullness", PLAIN), dou
             hair=())
 THIN = mod(brows=S("brow_thickness", -PLAIN), lips=S("lip_fullness", -PLAIN), face=S("face_shape", "v"),
            nose=S("nose_size", -SLIGHT), cheeks=S("cheek_fullness", -PLAIN), hair=(), beard=(),
-           person=S("cheek_fullness", -PLAIN))   # 마른 남자, a thin woman: the face shows it in the cheeks
+           person=S("cheek_fullness", -PLAIN), default="person")   # 마른 남자, a thin woman, "thinner": the cheeks show it
 LIGHT_BROWS = mod(brows=S("brow_thickness", -PLAIN))
 ARCHED = mod(brows=S("brow_shape", "arched"), default="brows")
 ANGLED = mod(brows=S("brow_shape", "angled"), default="brows")
@@ -270,7 +270,7 @@ SQUARE = mod(face=S("face_shape", "square"), jaw=S("face_shape", "square"), brow
 HEART = mod(face=S("face_shape", "heart"), default="face")
 V_SHAPE = mod(face=S("face_shape", "v"), jaw=S("face_shape", "v"), default="face")
 CHUBBY = mod(face=S("face_shape", "round"), cheeks=S("cheek_fullness", PLAIN), jaw=S("face_shape", "round"),
-             person=S("face_shape", "round"))
+             person=S("face_shape", "round"), default="person")
 
 # Colours: each colour word means something for hair, skin, eyes and/or beard
 WHITE = mod(skin=S("skin_tone", "fair"), person=S("skin_tone", "fair"), hair=S("hair_colour", "white"),

@@ -57,7 +57,7 @@ add(L.SQUARE, "square", "squared", "angular", "boxy", "square-jawed", "chiselled
 add(L.HEART, "heart-shaped", "heart shaped", "heart")
 add(L.V_SHAPE, "v-shaped", "v shaped", "v-line", "v line", "tapered", "triangular")
 add(L.POINTED, "pointed", "pointy", "sharp")
-add(L.CHUBBY, "chubby", "plump-faced", "fleshy", "puffy")
+add(L.CHUBBY, "chubby", "plump-faced", "fleshy", "puffy", "fat", "overweight", "heavyset", "stocky", "chunky")
 EN.words["sharp"] = L.vary(L.sharp_look("sharp"), nose=S("nose_length", L.SLIGHT), jaw=S("face_shape", "v"))
 add(L.WIDE, "wide", "broad", "strong")
 add(L.NARROW, "narrow", "weak")
