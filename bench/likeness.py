@@ -39,7 +39,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from facegen.identity import SAME_PERSON, descriptor, distance  # noqa: E402
+from facegen.identity import SAME_PERSON, STRANGERS, descriptor, distance  # noqa: E402
+from facegen.landmarks import find_faces  # noqa: E402
 from facegen.montage import MontageBackend, decode  # noqa: E402
 from facegen.montage import identity_fit  # noqa: E402
 from facegen.montage.params import SPECS, MontageParams, position  # noqa: E402
@@ -97,7 +98,8 @@ class Made:
     person: str
     params: MontageParams
     code: np.ndarray   # the made face's descriptor (a drawing's: no one's biometric data)
-    seconds: float
+    seconds: float     # wall
+    cpu: float = 0.0   # this process's CPU seconds: what a machine without other work would wait
 
 
 def made_faces(people: list[Person], backend: MontageBackend, evaluations: int
@@ -105,12 +107,14 @@ def made_faces(people: list[Person], backend: MontageBackend, evaluations: int
     """Each person's face from photo 1: measured fit, identity fit (and its caricatures)."""
     measured, identity, caricatures = [], [], {s: [] for s in CARICATURES}
     for person in people:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         plain = fit_photo(person.photo_1, backend, evaluations=0)
-        measured.append(Made(person.name, plain.params, scored(plain.params), time.perf_counter() - started))
-        started = time.perf_counter()
+        measured.append(Made(person.name, plain.params, scored(plain.params), time.perf_counter() - started,
+                             time.process_time() - cpu))
+        started, cpu = time.perf_counter(), time.process_time()
         fit = fit_photo(person.photo_1, backend, evaluations=evaluations)
-        identity.append(Made(person.name, fit.params, scored(fit.params), time.perf_counter() - started))
+        identity.append(Made(person.name, fit.params, scored(fit.params), time.perf_counter() - started,
+                             time.process_time() - cpu))
         for strength in caricatures:
             params = identity_fit.caricature(fit.params, strength)
             caricatures[strength].append(Made(person.name, params, scored(params), 0.0))
@@ -137,6 +141,25 @@ def summary(label: str, made: list[Made], photos_2: dict[str, np.ndarray], kind:
     print(f"{label:<16} rank-1 {hits}/{len(made)}  own photo 2 mean {statistics.mean(own):.3f}  "
           f"nearest other mean {statistics.mean(other):.3f}  made faces apart median {statistics.median(apart):.3f} "
           f"min {min(apart):.3f}")
+
+
+def calibration(real: dict[str, tuple[str, str]]) -> None:
+    """The photo distances behind the likeness levels a photo's reply states
+    (facegen.identity.likeness_level): every pair of the real people's photos, two_faces.jpg's
+    two faces (left Obama, right Biden) counted as a third photo of each."""
+    photos = {(who, f): descriptor(load_photo((DATA / f).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000))
+              for who, files in real.items() for f in files}
+    both = load_photo((DATA / "two_faces.jpg").read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
+    left, right = sorted(find_faces(both)[:2], key=lambda face: face.box[0])
+    for who, face in (("obama", left), ("biden", right)):
+        if who in real:
+            photos[(who, "two_faces.jpg")] = descriptor(both, face.box)
+    keys = list(photos)
+    same = sorted(distance(photos[a], photos[b]) for i, a in enumerate(keys) for b in keys[i + 1:] if a[0] == b[0])
+    other = sorted(distance(photos[a], photos[b]) for i, a in enumerate(keys) for b in keys[i + 1:] if a[0] != b[0])
+    print(f"--- likeness levels: photos of one person {len(same)} pairs {same[0]:.2f}–{same[-1]:.2f} apart; "
+          f"of different people {len(other)} pairs {other[0]:.2f}–{other[-1]:.2f}; "
+          f"levels: high under {SAME_PERSON}, low from {STRANGERS}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,13 +219,15 @@ def main(argv: list[str] | None = None) -> int:
               f"{error(measured):.3f} of a position (ranges span -1..1) after the measured fit, "
               f"{error(identity):.3f} after the identity fit")
 
+    calibration(real)
+
     first = people[0].photo_1
     codes = {fit_photo(first, backend, evaluations=args.evaluations).code.to_bytes() for _ in range(args.repeats)}
     print(f"same photo x{args.repeats}: {len(codes)} distinct face(s)")
     for fit, made in (("measured", measured), ("identity", identity)):
-        seconds = [m.seconds for m in made]
+        seconds, cpu = [m.seconds for m in made], [m.cpu for m in made]
         print(f"time per fit, {fit:<8}: mean {statistics.mean(seconds):.1f} s, max {max(seconds):.1f} s "
-              f"(wall, this machine)")
+              f"(wall, this machine); CPU mean {statistics.mean(cpu):.1f} s, max {max(cpu):.1f} s")
     return 0
 
 

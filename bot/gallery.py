@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ground.config import Settings
-from facegen.backend import Backend
+from facegen.backend import Backend, PhotoFitOptions
 from facegen.backends import load_backend
 from facegen.gallery import FICTIONAL_FACES, draw_gallery_face
 from facegen.handlers import store_gallery_face
@@ -57,15 +57,17 @@ async def _seed_gallery(engine: AsyncEngine, backend: Backend) -> int:
 
 
 async def add_from_photo(engine: AsyncEngine, backend: Backend, name: str, aliases: list[str],
-                         photo: bytes, seed: int = 0) -> GalleryEntryRecord:
+                         photo: bytes, seed: int = 0, options: PhotoFitOptions = PhotoFitOptions()
+                         ) -> GalleryEntryRecord:
     """An operator's entry from a photo of a real person, the photo kept with it (as uploaded)
-    for fitting other models; raises PhotoError or GalleryNameTaken."""
+    for fitting other models, fitted with `options`; raises PhotoError or GalleryNameTaken."""
     from facegen.handlers import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
     from facegen.photo import find_single_face, load_photo
     image = load_photo(photo, max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
     await asyncio.to_thread(find_single_face, image)
     source = {"kind": "photo", "seed": seed}
-    face = await asyncio.to_thread(draw_gallery_face, backend, source, image, public_id=new_public_id())
+    face = await asyncio.to_thread(draw_gallery_face, backend, source, image, public_id=new_public_id(),
+                                   options=options)
     async with session_factory(engine)() as session, session.begin():
         entry = await GalleryRepository(session).add_entry(name, aliases, source, fictional=False,
                                                            photo=(photo, _content_type(photo)))
@@ -112,7 +114,8 @@ async def _add(args: argparse.Namespace) -> int:
     engine, backend = await _engine()
     try:
         await ensure_default_gallery(engine, backend)   # the defaults first, so an operator's add never replaces them
-        entry = await add_from_photo(engine, backend, args.name, args.alias, args.photo.read_bytes())
+        entry = await add_from_photo(engine, backend, args.name, args.alias, args.photo.read_bytes(),
+                                     options=PhotoFitOptions.from_settings(Settings.from_env()))
     except (OSError, PhotoError, GalleryNameTaken) as exc:
         print(f"dreamface gallery add: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ What a backend may provide (each has a default here):
     render_region   repaint only a region for region candidates (default: render them whole)
     region_box      where a region's candidates differ, for close-up grids (default: the whole picture)
     variations      children of a face (default: latent mutation around it)
+    morph           two faces blended at a share (default: facegen.latent.morph)
     remix           a layer group drawn afresh, keeping the attributes the user asked for
                     (default: facegen.latent.remix, keeping nothing it cannot tell apart)
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
@@ -33,9 +34,10 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
+from ground.config import Settings
 from facegen.attributes import Attributes, Edit
 from facegen.facecode import FaceCode
-from facegen.latent import remix, truncate
+from facegen.latent import morph, remix, truncate
 
 MAX_SIZE = 1024
 DEFAULT_SIZE = 512
@@ -65,12 +67,21 @@ class NoDirection(Unsupported):
 @dataclass(frozen=True)
 class PhotoFitOptions:
     """How hard a backend may work to fit a photo: the most optimisation steps
-    (DREAMFACE_INVERSION_STEPS) and a perceptual-loss weights file (DREAMFACE_LPIPS_VGG).
-    A backend that fits in one shot ignores both. `caricature`: how much to exaggerate what
-    differs from the average face (0 none, 1 doubles it), where the backend can."""
+    (DREAMFACE_INVERSION_STEPS) and a perceptual-loss weights file (DREAMFACE_LPIPS_VGG) of
+    an inversion; the candidates a search scores (DREAMFACE_PHOTO_FIT_EVALUATIONS; None: the
+    backend's default, that setting's). A backend uses those that apply to how it fits.
+    `caricature`: how much to exaggerate what differs from the average face (0 none, 1
+    doubles it), where the backend can."""
     steps: int = 500
     lpips_vgg: str = ""
+    evaluations: int | None = None
     caricature: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, caricature: float = 0.0) -> "PhotoFitOptions":
+        """The options a process configured by `settings` fits photos with."""
+        return cls(steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg,
+                   evaluations=settings.photo_fit_evaluations, caricature=caricature)
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,11 @@ class Backend:
             noise = self.sample(child_seed).base * np.float32(strength)
             children.append(FaceCode(keep * code.base + noise, {r: keep * w + noise for r, w in code.parts.items()}))
         return children
+
+    def morph(self, a: FaceCode, b: FaceCode, ratio: float, mode: str = "linear") -> FaceCode:
+        """a ("me") blended with b, `ratio` being a's share, in one of facegen.latent's modes (a
+        backend whose latent holds choices that cannot be blended overrides this)."""
+        return morph(a, b, ratio, mode)
 
     def remix(self, code: FaceCode, seed: int, layers: slice, keep: Iterable[str] = ()) -> FaceCode:
         """The face with the W+ rows `layers` replaced by those of `sample(seed)` (a style

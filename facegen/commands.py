@@ -13,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from ground.config import BACKENDS
+from ground.config import BACKENDS, Settings
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 from facegen.backend import DEFAULT_SIZE, MAX_SIZE, PhotoFitOptions
 from facegen.backends import OVERRIDES, BackendUnavailable, Override, build_backend, load_backend
 from facegen.facecode import FaceCode
-from facegen.latent import MORPH_MODES, LatentError, morph
+from facegen.latent import MORPH_MODES, LatentError
 
 
 class CommandError(Exception):
@@ -111,7 +111,8 @@ def face_from_argument(backend, value: str, seed: int = 0, caricature: float = 0
 
 
 def face_from_photo(backend, path: Path, seed: int = 0, caricature: float = 0.0) -> FaceCode:
-    """The face the backend makes from the photo at `path` (the chat's photo job does the same)."""
+    """The face the backend makes from the photo at `path`, fitted as a worker would
+    (DREAMFACE_PHOTO_FIT_EVALUATIONS, DREAMFACE_INVERSION_STEPS, …: the chat's photo job does the same)."""
     if not path.is_file():
         raise CommandError(f"{str(path)!r} is neither a seed nor a photo file")
     if caricature < 0:
@@ -119,7 +120,7 @@ def face_from_photo(backend, path: Path, seed: int = 0, caricature: float = 0.0)
     from facegen.photo import PhotoError, load_photo
     try:
         image = load_photo(path.read_bytes(), max_bytes=PHOTO_MAX_BYTES, max_pixels=PHOTO_MAX_PIXELS)
-        fitted = backend.from_photo(image, seed, options=PhotoFitOptions(caricature=caricature))
+        fitted = backend.from_photo(image, seed, options=PhotoFitOptions.from_settings(Settings.from_env(), caricature))
     except PhotoError as exc:
         raise CommandError(f"{path}: {exc}") from None
     if "likeness" in fitted.made:
@@ -184,6 +185,6 @@ def morph_command(args: argparse.Namespace) -> int:
     backend = load_backend(args.backend)
     a = face_from_argument(backend, args.a, seed=1, caricature=args.caricature)
     b = face_from_argument(backend, args.b, seed=2, caricature=args.caricature)
-    (image,) = backend.render([morph(a, b, args.ratio, args.mode)], args.size)
+    (image,) = backend.render([backend.morph(a, b, args.ratio, args.mode)], args.size)
     _save(image, args.out)
     return 0

@@ -17,7 +17,8 @@ Three kinds:
   set, breeding round) around the user's current face (a breeding round: its anchor face): a
   region's candidates as close-ups of the region with the whole face small under each, a
   breeding round as one array of whole faces (facegen.sheet.candidate_sheet). Only the picture
-  is stored; a pick replays the set.
+  is stored; a pick replays the set. Around a face made from a photo, the reply also carries how
+  near each candidate stays to that face, as the face recogniser sees it, for the chat to say.
 
 A request the models cannot satisfy (a photo with no face, a parent that was deleted) is not a
 crash to retry: the job completes with an `error` reply the chat localizes by its code.
@@ -255,7 +256,7 @@ class FaceJobs:
     provenance (facegen/provenance.py) in its backend's format; `watermark` adds the visible corner mark."""
 
     def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0,
-                 photo_options: PhotoFitOptions = PhotoFitOptions(),   # DREAMFACE_INVERSION_STEPS, _LPIPS_VGG
+                 photo_options: PhotoFitOptions = PhotoFitOptions(),   # PhotoFitOptions.from_settings
                  progress_interval: float = PROGRESS_INTERVAL) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
@@ -486,7 +487,32 @@ class FaceJobs:
                 remixes = job.payload["set"]["kind"] == "remix" and not isinstance(face, InputMissing)
                 keeps.append(await _asked(repo, face) if remixes else ())
         pictures = await asyncio.to_thread(self._draw_sheets, jobs, loaded, keeps)
-        return [self._sheet_outcome(job, face, picture) for job, face, picture in zip(jobs, loaded, pictures)]
+        kept = await asyncio.to_thread(self._likeness_kept, jobs, loaded, keeps)
+        return [self._sheet_outcome(job, face, picture, likeness)
+                for job, face, picture, likeness in zip(jobs, loaded, pictures, kept)]
+
+    def _likeness_kept(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing],
+                       keeps: Sequence[tuple[str, ...]]) -> list[list[float | None] | None]:
+        """For a sheet around a face made from a photo, how near each candidate stays to that
+        face, as the face recogniser sees it (facegen.identity.drawn_distances at one size: a
+        render each and one descriptor call); None for other sheets, and where the candidates
+        cannot be made."""
+        from facegen.identity import DRAWN_SIZES, drawn_distances
+        kept: list[list[float | None] | None] = []
+        for job, face, keep in zip(jobs, faces, keeps):
+            if isinstance(face, InputMissing) or face.operation != "photo":
+                kept.append(None)
+                continue
+            backend = load_backend(job.payload["backend"])
+            try:
+                code = FaceCode.from_bytes(face.code)
+                candidates = candidate_set(backend, code, job.payload["set"], keep)
+            except (RecipeError, FaceCodeError, ValueError):
+                kept.append(None)   # the sheet itself says what went wrong
+                continue
+            kept.append([None if d is None else round(d, 3)
+                         for d in drawn_distances(backend, code, candidates, DRAWN_SIZES[:1])])
+        return kept
 
     def _draw_sheets(self, jobs: Sequence[JobRecord], faces: Sequence[FaceRecord | InputMissing],
                      keeps: Sequence[tuple[str, ...]]) -> list[Any]:
@@ -522,7 +548,8 @@ class FaceJobs:
                     pictures[i] = exc
         return pictures
 
-    def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, sheet: Any) -> Done:
+    def _sheet_outcome(self, job: JobRecord, face: FaceRecord | InputMissing, sheet: Any,
+                       likeness: list[float | None] | None) -> Done:
         if isinstance(sheet, Exception):
             return self._error(job, sheet)
         p = job.payload
@@ -537,7 +564,7 @@ class FaceJobs:
             blob_id = await add_blob(session, picture.data, picture.content_type)
             await self.outbox.add(session, _destination(p), {
                 "type": "sheet", "face_number": face.number, "set": p["set"],
-            }, job_id=job.id, picture=blob_id)
+            } | ({} if likeness is None else {"likeness": likeness}), job_id=job.id, picture=blob_id)
 
         return Done({"set": p["set"]["kind"]}, store, prepare=encode)
 
@@ -590,5 +617,5 @@ def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs."""
     load_backend(settings.backend)
     faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds,
-                     photo_options=PhotoFitOptions(steps=settings.inversion_steps, lpips_vgg=settings.lpips_vgg))
+                     photo_options=PhotoFitOptions.from_settings(settings))
     return {**faces.handlers(), **cleanup.handlers(settings, engine)}

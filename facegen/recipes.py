@@ -265,7 +265,7 @@ def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, pa
     if operation == "morph":
         if other is None:
             raise RecipeError("morph needs a second face")
-        return latent.morph(parent, other, params["ratio"], params["mode"])
+        return backend.morph(parent, other, params["ratio"], params["mode"])
     if operation == "remix":
         return backend.remix(parent, params["seed"], backend.layer_ranges[params["layers"]], keep)
     if operation == "edit":

@@ -20,6 +20,8 @@ breed_discord.png    chosen; Discord's 18 (6 × 3), a third round with the eyes 
                      one described face (each sheet's face 1 is the best-liked face, carried over)
 photo_likeness.png   two portraits (tests/data, public domain) → the measured fit → the identity-guided
                      fit → caricatures 0.5 and 1, each with its descriptor distance to the photo
+morph_share.png      "me" (the face made from a portrait) morphed with a gallery face at me's share
+                     0, 0.1, …, 1, each with its descriptor distance to me (bench/morph_share.py)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 from facegen import breeding  # noqa: E402
 from facegen.attributes import MARK_PLACES, Attributes  # noqa: E402
 from facegen.candidates import region_candidates, render_candidates  # noqa: E402
-from facegen.latent import MORPH_MODES, morph, remix  # noqa: E402
+from facegen.latent import MORPH_MODES, remix  # noqa: E402
 from facegen.montage import MontageBackend  # noqa: E402
 from facegen.recipes import asked  # noqa: E402
 from facegen.sheet import candidate_sheet, contact_sheet, drawn_side  # noqa: E402
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                            beard="full", glasses=True, age_band="middle"), seed=22)
     labels = [f"{r:g}" for r in RATIOS]   # λ, the share of A (the default font has no Greek)
     for mode in MORPH_MODES:
-        faces = backend.render([morph(a, b, r, mode) for r in RATIOS], TILE)
+        faces = backend.render([backend.morph(a, b, r, mode) for r in RATIOS], TILE)
         save(contact_sheet(faces, labels=labels), f"morph_{mode}.png")
 
     original = backend.sample(7)
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         save(sheet, name)
     if wanted("photo_likeness.png"):
         save(photo_likeness(backend), "photo_likeness.png")
+    if wanted("morph_share.png"):
+        save(morph_share(backend), "morph_share.png")
     return 0
 
 
@@ -215,6 +219,23 @@ def photo_likeness(backend: MontageBackend) -> Image.Image:
         labels += ["photo", *(f"{kind} {distance(descriptor(face), own):.2f}"
                               for kind, face in zip(("measured", "identity", "caric. 0.5", "caric. 1"), faces))]
     return contact_sheet(tiles, columns=5, labels=labels)
+
+
+
+def morph_share(backend: MontageBackend) -> Image.Image:
+    """The face made from Obama's portrait ("me") morphed with Sora Bae at each share of me,
+    labelled with the share and the distance to me (facegen.identity.drawn_distances)."""
+    from facegen.gallery import FICTIONAL_FACES, code_from_source
+    from facegen.identity import drawn_distances
+    from facegen.photo import load_photo
+    photo = load_photo((PORTRAITS / "obama_official_portrait.jpg").read_bytes(), max_bytes=50_000_000,
+                       max_pixels=50_000_000)
+    me = backend.from_photo(photo, 0).code
+    sora = code_from_source(backend, next(f for f in FICTIONAL_FACES if f.name == "Sora Bae").source)
+    shares = [round(0.1 * i, 1) for i in range(11)]
+    morphs = [backend.morph(me, sora, r) for r in shares]
+    labels = [f"me {r:g}: {d:.2f}" for r, d in zip(shares, drawn_distances(backend, me, morphs))]
+    return contact_sheet(backend.render(morphs, TILE), columns=6, labels=labels)
 
 
 if __name__ == "__main__":

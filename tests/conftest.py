@@ -197,12 +197,27 @@ async def engine(migrated_database_url, blob_store) -> AsyncIterator:
     await eng.dispose()
 
 
+QUICK_PHOTO_FIT_EVALUATIONS = 8   # candidates a test's photo fit scores (a worker's default: 48)
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a dreamface process a test starts: this one's without the developer's
+    DREAMFACE_* settings, but with the suite's quick photo fits, and with `extra`."""
+    return ({k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+            | {"DREAMFACE_PHOTO_FIT_EVALUATIONS": str(QUICK_PHOTO_FIT_EVALUATIONS)} | extra)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _quick_photo_fits() -> Iterator[None]:
-    """A face made from a photo scores 8 candidates in the montage's identity fit instead of its
-    48: the same code path, seconds sooner. Tests of that fit name their own count; a
-    `dreamface` run as a process keeps the full count."""
+    """A face made from a photo scores QUICK_PHOTO_FIT_EVALUATIONS candidates in the montage's
+    identity fit instead of its 48: the same code path, seconds sooner. In this process (the
+    backend's default, and DREAMFACE_PHOTO_FIT_EVALUATIONS for Settings.from_env(); Settings
+    built from given values name it too, as the chat tests' builders do) and in every dreamface
+    process a test starts (the variable: inherited, or through `process_env`). Tests of that
+    fit name their own count."""
     from facegen.montage import identity_fit
-    saved, identity_fit.EVALUATIONS = identity_fit.EVALUATIONS, 8
-    yield
+    saved, identity_fit.EVALUATIONS = identity_fit.EVALUATIONS, QUICK_PHOTO_FIT_EVALUATIONS
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DREAMFACE_PHOTO_FIT_EVALUATIONS", str(QUICK_PHOTO_FIT_EVALUATIONS))
+        yield
     identity_fit.EVALUATIONS = saved

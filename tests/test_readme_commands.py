@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from conftest import REPO, TESTDATA
+from conftest import REPO, TESTDATA, process_env
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS / "bot"))
@@ -314,7 +314,7 @@ def scratch(tmp_path, tiny_checkpoint, tiny_training_set) -> Path:
 
 
 def environment(scratch: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update({"PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", "PYTHONPATH": str(REPO),
                 "DREAMFACE_DATABASE_URL": f"sqlite:///{scratch / 'dreamface.db'}", **extra})
     return env

@@ -251,7 +251,8 @@ class Conversation:
                     chosen = bred.chosen if bred.params == payload["set"] else ()
                     return [breed_reply(locale, key, face.number, payload["set"], chosen, image=image,
                                         job_id=delivery.job_id)]
-                return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id)]
+                return [sheet_reply(locale, key, face.number, payload["set"], image, delivery.job_id,
+                                    payload.get("likeness"))]
             made = await self._made_reply(session, locale, key, user, delivery)
             waiting = _chained((await ChatStates(session).get(user.id)).pending or {})
         return [made] + (await self._after_drawing(user, delivery) if waiting else [])

@@ -18,6 +18,7 @@ from bot.messages import Button, Menu, Picture, Reply, Tile
 from facegen.describe.back import generic_words
 from facegen import breeding
 from facegen.sheet import array_columns
+from facegen.identity import LIKENESS_LEVELS, likeness_level
 from facegen.latent import ratio_in_range
 from facegen.provenance import filename
 from storage.blobs import BlobData
@@ -30,12 +31,18 @@ HISTORY_PER_ROW = 4
 DESCRIPTION_CHARS = 24   # of a description, quoted in a history line
 GALLERY_PER_ROW = 2   # names are long
 RATIO_STEP = 10   # percent, the ± buttons of a morph
+NEAREST_SHOWN = 3   # candidates a sheet around a photo's face names as keeping most of it
 
 
 def shares_text(locale: str, ratio: float, other: str) -> str:
     """Both shares of a morph: the ratio is always the share of the user's own face."""
     me = round(ratio * 100)
     return say(locale, "shares", me=me, other=other, them=100 - me)
+
+
+def likeness_text(locale: str, distance: float) -> str:
+    """"Likeness to your photo: medium": the level of a made face's distance to its photo."""
+    return say(locale, "likeness", level=say(locale, f"likeness_{likeness_level(distance)}"))
 
 
 def set_label(locale: str, params: dict) -> str:
@@ -67,6 +74,8 @@ def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
                    changes=", ".join(change_text(locale, e) for e in p.get("edits", ())))
     if op == "remix" and face.parent_number is not None:
         return say(locale, "made_remix", number=face.number, parent=face.parent_number)
+    if op == "photo" and "likeness" in p:
+        return f'{say(locale, "made_photo", number=face.number)} {likeness_text(locale, p["likeness"])}'
     if op in ("new", "describe", "photo"):
         return say(locale, f"made_{op}", number=face.number)
     return say(locale, "made_face", number=face.number)
@@ -190,11 +199,35 @@ def gallery_reply(locale: str, key: str, entries: Sequence[GalleryEntryRecord], 
     return Reply("\n".join(lines), (Picture(sheet, "dreamface-gallery.png", sheet=True),), rows)
 
 
-def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: BlobData, job_id: int | None) -> Reply:
+def likeness_kept_text(locale: str, face_number: int, distances: Sequence[float | None]) -> str:
+    """"Likeness to #3: high 1, 2, 4 · medium 3 · nearest 4, 1, 2": each candidate of a sheet by
+    the level of its distance to the face it was drawn around, then the NEAREST_SHOWN nearest
+    (a candidate without a measure is left out)."""
+    measured = {k: d for k, d in enumerate(distances, 1) if d is not None}
+    groups: dict[str, list[str]] = {}
+    for k, d in measured.items():
+        groups.setdefault(likeness_level(d), []).append(str(k))
+    levels = [level for level in LIKENESS_LEVELS if level in groups]
+    if len(levels) == 1 and len(measured) == len(distances):
+        parts = [say(locale, "likeness_kept_all", level=say(locale, f"likeness_{levels[0]}"))]
+    else:
+        parts = [f'{say(locale, f"likeness_{level}")} {", ".join(groups[level])}' for level in levels]
+    if len(measured) > NEAREST_SHOWN:
+        nearest = sorted(measured, key=measured.get)[:NEAREST_SHOWN]
+        parts.append(say(locale, "likeness_nearest", numbers=", ".join(map(str, nearest))))
+    return say(locale, "likeness_kept", number=face_number, groups=" · ".join(parts))
+
+
+def sheet_reply(locale: str, key: str, face_number: int, params: dict, image: BlobData, job_id: int | None,
+                likeness: Sequence[float | None] | None = None) -> Reply:
+    """A sheet of candidates with a pick button each; `likeness`: each candidate's distance to
+    the face, where that face was made from a photo."""
     code, tag = payloads.set_code(params), key[:payloads.TAG_CHARS]
     picks = [Button(str(k), payloads.encode(tag, "pk", face_number, code, k)) for k in range(1, params["n"] + 1)]
     rows = tuple(tuple(picks[i:i + PICKS_PER_ROW]) for i in range(0, len(picks), PICKS_PER_ROW))
     text = say(locale, "sheet", number=face_number, what=set_label(locale, params), n=params["n"])
+    if likeness and any(d is not None for d in likeness):
+        text += "\n" + likeness_kept_text(locale, face_number, likeness)
     return Reply(text, (_picture(image, f"dreamface-{face_number}-{params['kind']}", sheet=True),), rows,
                  job_id=job_id, kind="result", extra={"face_number": face_number})
 

@@ -207,6 +207,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "change_on": {"ko": "{what} 추가", "en": "with {what}"},
     "change_set": {"ko": "{what} {value}", "en": "{what} {value}"},
     "made_photo": {"ko": "#{number}: 사진으로 만든 얼굴이에요.", "en": "#{number}: made from your photo."},
+    # how near a face made from a photo came to it (facegen.identity.likeness_level)
+    "likeness": {"ko": "사진과 닮은 정도: {level}", "en": "Likeness to your photo: {level}"},
+    "likeness_high": {"ko": "높음", "en": "high"},
+    "likeness_medium": {"ko": "보통", "en": "medium"},
+    "likeness_low": {"ko": "낮음", "en": "low"},
+    # a sheet around a face made from a photo: how much each candidate keeps of that face
+    "likeness_kept": {"ko": "#{number}과(와) 닮은 정도: {groups}", "en": "Likeness to #{number}: {groups}"},
+    "likeness_kept_all": {"ko": "모두 {level}", "en": "{level} for all"},
+    "likeness_nearest": {"ko": "가장 닮은 후보 {numbers}", "en": "nearest {numbers}"},
     "made_face": {"ko": "#{number}", "en": "#{number}"},
     "shares": {"ko": "나 {me}% · {other} {them}%", "en": "you {me}% · {other} {them}%"},
     "sheet": {"ko": "#{number}의 {what} 후보예요. 1~{n} 중에 골라 주세요.",

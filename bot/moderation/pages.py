@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.moderation.html import esc, frame, hidden_field, post_form, when
+from facegen.identity import SAME_PERSON, STRANGERS, likeness_level
 from storage.faces import UserRecord
 from storage.moderation import ACTIONS, REPORT, AuditEntry, LogEntry, Page
 from storage.platforms import PLATFORMS, WEB
@@ -110,6 +111,13 @@ def _badges(entry: LogEntry) -> str:
     return "".join(out)
 
 
+def _likeness(entry: LogEntry) -> str:
+    """A face made from a photo: how near it came to the photo, the number and the level the
+    user was told ("0.57 (high)"); "" for other faces."""
+    distance = entry.params.get("likeness")
+    return "" if distance is None else f"{distance:.2f} ({likeness_level(distance)})"
+
+
 def _user_label(entry: LogEntry) -> str:
     name = f" ({entry.display_name})" if entry.display_name else ""
     banned = ' <span class="badge banned">banned</span>' if entry.user_banned else ""
@@ -161,7 +169,8 @@ def log_page(viewer: Viewer, page: Page[LogEntry], query: Mapping[str, str]) -> 
             f'<tr class="generation" data-face="{e.face_id}"><td>{thumb}</td>'
             f'<td><a href="{esc(links.face(e.face_id))}">face {e.face_id}</a> · #{e.number}</td>'
             f'<td><a href="{esc(links.user(e.user_id))}">{_user_label(e)}</a></td>'
-            f'<td>{esc(e.operation)}</td><td>{esc(when(e.created_at))}</td><td>{_badges(e)}</td></tr>')
+            f'<td>{esc(e.operation)}{" · likeness " + _likeness(e) if _likeness(e) else ""}</td>'
+            f'<td>{esc(when(e.created_at))}</td><td>{_badges(e)}</td></tr>')
     table = ('<table id="generations"><thead><tr><th></th><th>face</th><th>user</th><th>operation</th>'
              '<th>made</th><th>status</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
     if not rows:
@@ -187,7 +196,10 @@ def face_page(viewer: Viewer, entry: LogEntry, audit: list[AuditEntry], *, error
     facts = (f'<table class="facts"><tr><th>user</th><td><a href="{esc(links.user(entry.user_id))}">'
              f'{_user_label(entry)}</a> · #{entry.number}</td></tr>'
              f'<tr><th>operation</th><td>{esc(entry.operation)}</td></tr>'
-             f'<tr><th>parameters</th><td><code>{esc(json.dumps(entry.params, ensure_ascii=False))}</code></td></tr>'
+             + (f'<tr><th>likeness to the photo</th><td id="likeness">{_likeness(entry)} <span class="note">'
+                f'(face descriptor distance: under {SAME_PERSON} the recogniser takes it for the person, from '
+                f'{STRANGERS} it is as far as a stranger)</span></td></tr>' if _likeness(entry) else "")
+             + f'<tr><th>parameters</th><td><code>{esc(json.dumps(entry.params, ensure_ascii=False))}</code></td></tr>'
              f'<tr><th>parents</th><td>{parents}</td></tr>'
              f'<tr><th>backend</th><td>{esc(entry.backend)} / {esc(entry.checkpoint_id)}</td></tr>'
              f'<tr><th>made</th><td>{esc(when(entry.created_at))}</td></tr>'

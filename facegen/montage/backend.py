@@ -11,10 +11,10 @@ from PIL import Image
 from facegen.attributes import Attributes, Edit
 from facegen.backend import DEFAULT_SIZE, Backend, FittedFace, PhotoFitOptions, Progress, UnitBox
 from facegen.facecode import FaceCode
-from facegen.latent import default_layer_ranges, remix
+from facegen.latent import default_layer_ranges, morph, remix
 from facegen.montage import attributes as montage_attributes
 from facegen.montage.canvas import Box
-from facegen.montage.params import NUM_WS, REGION_PARAMS, W_DIM, MontageParams, decode, keep_params, said_params
+from facegen.montage.params import NUM_WS, PARAMS, REGION_PARAMS, W_DIM, MontageParams, decode, keep_params, said_params
 from facegen.montage.regions import REGIONS, pixel_boxes, region_box
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
@@ -83,6 +83,31 @@ class MontageBackend(Backend):
         said = said_params(code)
         return [keep_params(code, child, said) for child in super().variations(code, n, strength, seed)]
 
+    def morph(self, a: FaceCode, b: FaceCode, ratio: float, mode: str = "linear") -> FaceCode:
+        """facegen.latent.morph's shares, taken by each drawn trait rather than by its w: a
+        measure (a width, a colour) is blended by value, so its share moves it evenly (a blend
+        of w moves a value near its range's end hardly at all until late); a choice (hair
+        style, beard, glasses, …) is not blended, since a blend of two choices' w reads as the
+        choices between them (a ponytail and a short cut give wavy, curly, bald, buzz on the
+        way), unlike either face: it is the choice of the face holding the larger share of its
+        slot (a's at a share of exactly 0.5). As a's share rises every trait moves only toward a."""
+        blended = morph(a, b, ratio, mode)
+        ones = np.ones(a.shape, np.float32)
+        a_share = morph(FaceCode(ones), FaceCode(0 * ones), ratio, mode).base   # each slot's, by mode
+
+        def by_trait(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+            out = np.array(w, np.float32)
+            for spec in PARAMS:
+                i, share = (spec.row, spec.channel), a_share[spec.row, spec.channel]
+                if spec.categorical or share in (0.0, 1.0):   # all of one face: its w exactly
+                    out[i] = x[i] if share >= 0.5 else y[i]
+                else:
+                    out[i] = spec.encode(share * spec.decode(x[i]) + (1.0 - share) * spec.decode(y[i]))
+            return out
+
+        return FaceCode(by_trait(a.base, b.base, blended.base),
+                        {r: by_trait(a.part(r), b.part(r), w) for r, w in blended.parts.items()})
+
     def remix(self, code: FaceCode, seed: int, layers: slice, keep: Iterable[str] = ()) -> FaceCode:
         """Fresh rows `layers`, except the parameters that show the kept attributes (a bearded,
         medium-skinned, unlined face described so stays so, whatever else the remix changes)."""
@@ -98,11 +123,12 @@ class MontageBackend(Backend):
                    progress: Progress | None = None) -> FittedFace:
         """The photo measured, then fitted for likeness (photo_fit.py): several seconds, with
         progress. The same photo always gives the same face: what is not measured is seeded
-        from the photo's pixels, so `seed` and `options.steps` do not apply; `options.caricature`
-        does. Kept with the face: the likeness (descriptor distance to the photo), never the
-        photo's descriptor."""
+        from the photo's pixels, so `seed` and `options.steps` do not apply; `options.evaluations`
+        and `options.caricature` do. Kept with the face: the likeness (descriptor distance to the
+        photo), never the photo's descriptor."""
         from facegen.montage.photo_fit import fit_photo   # loads dlib's models: only when asked
-        fit = fit_photo(photo, self, caricature_strength=options.caricature, progress=progress)
+        fit = fit_photo(photo, self, evaluations=options.evaluations, caricature_strength=options.caricature,
+                        progress=progress)
         return FittedFace(fit.code, {} if fit.likeness is None else {"likeness": round(fit.likeness, 3)})
 
 

@@ -4,9 +4,14 @@ the photo, without leaving what was measured.
 
 Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
 
-    distance(render, photo) + GEOMETRY_WEIGHT · landmark misfit + PRIOR_WEIGHT · mean(z²)
+    distance(render, photo) − AVERAGE_FACE_WEIGHT · distance(render, average face)
+        + GEOMETRY_WEIGHT · landmark misfit + PRIOR_WEIGHT · mean(z²)
 
 - distance: between the render's and the photo's 128-d descriptors;
+- the average face: the montage's (every w zero). To the recogniser every drawing looks a
+  little like it, so the faces of two people fitted for likeness alone stay near each other
+  (about 0.36 apart for the two real people of bench/likeness.py, whose photos are 0.82
+  apart); leaning away from it spreads them;
 - landmark misfit: the RMS of the photo's landmark measurements against the render's, in
   units of their spread over montage faces (what the measured fit minimises);
 - z: each parameter's move from the measured face in units of its prior width (PRIOR_WIDTH:
@@ -17,8 +22,9 @@ A candidate in which the detector finds no face scores NO_FACE.
 
 The optimiser is CMA-ES (the `cma` package) with a fixed population, evaluation count and
 random generator seed, so the same photo always gives the same face. Its parameters are
-every continuous montage parameter outside OFF_REGIONS and `fixed`: a parameter added to the
-montage joins with the unmeasured width, with no change here.
+every continuous montage parameter outside OFF_REGIONS, NOT_FITTED and `fixed`: a parameter
+added to the montage joins with the unmeasured width, with no change here. With a budget of
+about one evaluation per parameter, every parameter left out is a better search of the rest.
 
 The caricature (`caricature`) pushes the shape parameters away from the average face (the
 middle of each range) by a strength: 0 leaves the face, 1 doubles every difference.
@@ -27,27 +33,37 @@ middle of each range) by a strength: 0 leaves the face, 1 doubles every differen
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from facegen.identity import descriptors, distance
+from ground.config import Settings
+from facegen.facecode import FaceCode
+from facegen.identity import descriptors, distance, found_descriptors
 from facegen.landmarks import FaceMeasurements, find_faces, measure
-from facegen.montage.params import PARAMS, SPECS, MontageParams, from_position, position
+from facegen.montage.params import NUM_WS, PARAMS, SPECS, W_DIM, MontageParams, decode, from_position, position
 from facegen.montage.render import render
 
 FIT_SIZE = 256            # side of the renders scored; the face is ~120 px, near the 150-px chip
-EVALUATIONS = 48          # candidates scored per fit besides the start (about 0.15 s each on 2 cores)
+SCORE_SIZE = 384          # side of the render whose likeness a fit reports: a size it never optimised at
+EVALUATIONS = Settings.photo_fit_evaluations   # candidates scored per fit besides the start (the setting's default)
 POPULATION = 8            # candidates per CMA-ES generation
 OPTIMISER_SEED = 2024
-STEP = 0.5                # CMA-ES's first step, in prior widths
+STEP = 0.8                # CMA-ES's first step, in prior widths
 MAX_MOVE = 2.0            # the farthest a parameter may move, in prior widths
 GEOMETRY_WEIGHT = 0.05    # per unit of landmark RMS misfit (the measured fit leaves ~0.5–0.9)
 PRIOR_WEIGHT = 0.02       # per unit of mean squared move
 NO_FACE = 2.0             # the score of a render in which no face is found
+AVERAGE_FACE_WEIGHT = 0.5   # per unit of descriptor distance from the average face (the score's second term)
 OFF_REGIONS = ("clothes", "glasses", "facial_hair")   # not the person's face: left as they are
+# Left as measured or seeded: cues of gender and age and skin marks, which are the user's to
+# add, not the recogniser's to choose; and what its descriptor barely reads (ears, neck, the
+# iris, the hair's part and volume, the shading's depth).
+NOT_FITTED = ("lashes", "lip_colour", "freckles", "wrinkles", "eye_bags", "ear_size", "ear_protrusion",
+              "neck_width", "iris_colour", "iris_size", "hair_part", "hair_volume", "shading")
 # Prior widths in position units (a range's whole span is 2): what was measured moves least.
 PRIOR_WIDTH = {"colour": 0.1, "hair": 0.15, "geometry": 0.3, "unmeasured": 0.5}
 # The shape parameters a caricature exaggerates: rows below the colours (params.PARAMS rows:
@@ -60,8 +76,8 @@ Progress = Callable[[float], None]
 @dataclass(frozen=True)
 class IdentityFit:
     params: MontageParams
-    likeness: float           # descriptor distance of the result's render to the photo's
-    start_likeness: float     # …of the measured face's render
+    likeness: float           # descriptor distance of the result's FIT_SIZE render to the photo's
+    start_likeness: float     # …of the start's (the measured face)
     evaluations: int
 
 
@@ -69,7 +85,7 @@ def free_parameters(measured: Mapping[str, str], fixed: Collection[str] = ()) ->
     """Each parameter the fit may move, with its prior width. `measured` names what each
     measured parameter was measured as (a PRIOR_WIDTH key); the rest are "unmeasured"."""
     return {spec.name: PRIOR_WIDTH[measured.get(spec.name, "unmeasured")] for spec in PARAMS
-            if not spec.categorical and spec.region not in OFF_REGIONS and spec.name not in fixed}
+            if not spec.categorical and spec.region not in OFF_REGIONS and spec.name not in (*NOT_FITTED, *fixed)}
 
 
 def with_positions(params: MontageParams, positions: Mapping[str, float]) -> MontageParams:
@@ -101,7 +117,7 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
         for i, code in zip(scored, codes):
             d = distance(code, target)
             prior = GEOMETRY_WEIGHT * misfit(measure(found[i][0])) + PRIOR_WEIGHT * float(np.mean(zs[i] ** 2))
-            out[i] = (d + prior, d)
+            out[i] = (d - AVERAGE_FACE_WEIGHT * distance(code, _average_face()) + prior, d)
         return out
 
     zero = np.zeros(len(names))
@@ -119,6 +135,21 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
             progress((generation + 1) / generations)
     return IdentityFit(candidate(best[2]), likeness=best[1], start_likeness=start_likeness,
                        evaluations=1 + generations * POPULATION)
+
+
+@functools.cache
+def _average_face() -> np.ndarray:
+    """The descriptor of the average montage face (every w zero): whom every drawing looks like
+    a little, to the recogniser."""
+    (code,) = found_descriptors([render(decode(FaceCode(np.zeros((NUM_WS, W_DIM), np.float32))), FIT_SIZE)])
+    return code
+
+
+def likeness(params: MontageParams, target: np.ndarray) -> float | None:
+    """The descriptor distance of the face, drawn at SCORE_SIZE, to `target`: what a fit reports
+    for the face it returns, measured apart from the renders it optimised (None: no face found)."""
+    (code,) = found_descriptors([render(params, SCORE_SIZE)])
+    return None if code is None else distance(code, target)
 
 
 def _optimiser(origin: np.ndarray, width: np.ndarray):

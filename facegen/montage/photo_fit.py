@@ -61,7 +61,7 @@ from facegen.facecode import FaceCode
 from facegen.identity import descriptor
 from facegen.landmarks import EYE_LEFT, EYE_RIGHT, DetectedFace, FaceMeasurements, find_faces, measure
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
-from facegen.montage.identity_fit import Progress, caricature, fit_identity, free_parameters
+from facegen.montage.identity_fit import IdentityFit, Progress, caricature, fit_identity, free_parameters, likeness
 from facegen.montage.params import SPECS, from_position, position
 from facegen.photo import (Colour, HairMeasure, PhotoColours, content_seed, find_single_face, measure_hair,
                            sample_colours)
@@ -298,8 +298,9 @@ class PhotoFit:
     colours: PhotoColours               # as sampled from the photo
     skin: Colour                        # the skin colour matched: colours.skin corrected for exposure
     hair: HairMeasure
-    likeness: float | None              # descriptor distance render ↔ photo (None: no identity fit)
-    measured_likeness: float | None     # …of the measured fit
+    likeness: float | None              # descriptor distance of the face returned to the photo's
+                                        # (identity_fit.likeness; None: not measured, or no face found)
+    identity: IdentityFit | None        # the identity fit's own scores (None: not run)
 
 
 def fit_photo(image: Image.Image, backend: MontageBackend, *, evaluations: int | None = None,
@@ -310,7 +311,9 @@ def fit_photo(image: Image.Image, backend: MontageBackend, *, evaluations: int |
     The measured fit takes about a second: after the model's first guess, `refine_steps`
     closed-loop corrections each render and measure once, and the best-measuring render
     tried is kept. The identity fit then scores `evaluations` renders (None: its EVALUATIONS,
-    about 0.15 s each on 2 cores; 0 skips it), reporting the fraction done to `progress`.
+    about 0.15 s each on 2 cores; 0: the measured face alone), reporting the fraction done to
+    `progress`. The face returned, after any caricature, is scored once more for the likeness
+    reported (identity_fit.likeness).
     """
     if not isinstance(backend, MontageBackend):
         raise TypeError(f"photo fitting needs the montage backend, not {getattr(backend, 'name', backend)!r}")
@@ -320,24 +323,23 @@ def fit_photo(image: Image.Image, backend: MontageBackend, *, evaluations: int |
     measured = _measured_fit(image, face, backend, seed, refine_steps, table)
     if progress is not None:
         progress(MEASURED_SHARE)
-    params, likeness, measured_likeness = measured.params, None, None
-    if evaluations != 0:
-        goal = measures_vector(measured.target)
+    goal = measures_vector(measured.target)
 
-        def misfit(m: FaceMeasurements) -> float:
-            return float(np.sqrt(np.mean(((measures_vector(m) - goal) / table.spread) ** 2)))
+    def misfit(m: FaceMeasurements) -> float:
+        return float(np.sqrt(np.mean(((measures_vector(m) - goal) / table.spread) ** 2)))
 
-        def identity_progress(fraction: float) -> None:
-            if progress is not None:
-                progress(MEASURED_SHARE + (1.0 - MEASURED_SHARE) * fraction)
+    def identity_progress(fraction: float) -> None:
+        if progress is not None:
+            progress(MEASURED_SHARE + (1.0 - MEASURED_SHARE) * fraction)
 
-        fitted = fit_identity(measured.params, descriptor(image, face.box), free_parameters(MEASURED_AS, PLAIN),
-                              misfit, evaluations=evaluations, progress=identity_progress)
-        params, likeness, measured_likeness = fitted.params, fitted.likeness, fitted.start_likeness
+    target = descriptor(image, face.box)   # the photo's: biometric data, dropped when this returns
+    fitted = fit_identity(measured.params, target, free_parameters(MEASURED_AS, PLAIN),
+                          misfit, evaluations=evaluations, progress=identity_progress)
+    params = fitted.params
     if caricature_strength:
         params = caricature(params, caricature_strength)
     return dataclasses.replace(measured, code=encode(params, backend.sample(seed)), params=params,
-                               likeness=likeness, measured_likeness=measured_likeness)
+                               likeness=likeness(params, target), identity=fitted)
 
 
 def _measured_fit(image: Image.Image, face: DetectedFace, backend: MontageBackend, seed: int,
@@ -370,4 +372,4 @@ def _measured_fit(image: Image.Image, face: DetectedFace, backend: MontageBacken
         params = with_knobs(start, dict(zip(table.knobs, x)))
     _, params, achieved = best
     return PhotoFit(code=encode(params, backend.sample(seed)), params=params, measured=params, target=target,
-                    achieved=achieved, colours=colours, skin=skin, hair=hair, likeness=None, measured_likeness=None)
+                    achieved=achieved, colours=colours, skin=skin, hair=hair, likeness=None, identity=None)

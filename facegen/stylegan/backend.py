@@ -216,13 +216,19 @@ class StyleGANBackend(Backend):
 
     def from_photo(self, photo: Image.Image, seed: int, *, options: PhotoFitOptions = PhotoFitOptions(),
                    progress: Progress | None = None) -> FittedFace:
-        """The face aligned FFHQ-style and inverted into W+ (seconds to minutes); the loss and
-        steps used are kept in `made`."""
+        """The face aligned FFHQ-style and inverted into W+ (seconds to minutes). Kept in
+        `made`: the loss and steps used, and the likeness (the face descriptor distance of the
+        inverted face to the photo's, facegen.identity.photo_likeness; left out where the
+        recogniser finds no face in the picture, as in an untrained model's)."""
+        from facegen.identity import photo_likeness
         from facegen.photo import find_single_face
         from facegen.stylegan.align import align_face
         from facegen.stylegan.inversion import InversionSettings, invert
-        aligned = align_face(photo, find_single_face(photo).points, self.resolution)
+        face = find_single_face(photo)
+        aligned = align_face(photo, face.points, self.resolution)
         fitted = invert(self.generator, aligned, InversionSettings(steps=options.steps, seed=seed),
                         lpips_vgg=options.lpips_vgg or None, discriminator=self.discriminator, progress=progress,
                         noise_mode="none" if self.noise_mode == "none" else "const")
-        return FittedFace(fitted.code, {"inversion": fitted.metadata()})
+        likeness = photo_likeness(photo, face.box, self.render([fitted.code], self.resolution)[0])
+        return FittedFace(fitted.code, {"inversion": fitted.metadata()}
+                          | ({} if likeness is None else {"likeness": round(likeness, 3)}))

@@ -7,7 +7,6 @@ elsewhere they are run without one too and must say what they skipped.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN_URL, REPO
+from conftest import ADMIN_URL, REPO, process_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,10 +38,14 @@ BENCHES = [
                           r"^identity +rank-1 \d/4 +own photo 2 mean \d\.\d{3}",
                           r"^caricature 1\.0 +rank-1 \d/4",
                           r"^known parameters \(2 montage people\): .* \d\.\d{3} after the identity fit$",
+                          r"^--- likeness levels: photos of one person 6 pairs \d\.\d\d–\d\.\d\d apart; of different "
+                          r"people 9 pairs \d\.\d\d–\d\.\d\d; levels: high under 0\.6, low from 0\.8$",
                           r"^same photo x2: 1 distinct face\(s\)$",
                           r"^time per fit, identity: mean \d+\.\d s, max \d+\.\d s")),
     Bench("login_flood.py", (r"^idle +render 512 px +p50 +\d+\.\d ms", r"^after +render 512 px .*logins answered: ",
                              r"^before +render 512 px .*logins answered: ", r"^p50 / idle p50: after \d+\.\d\d, before ")),
+    Bench("morph_share.py", (r"^obama +Sora Bae +linear +(\d\.\d{3} ){11} (monotone|rises by up to \d\.\d{3})$",
+                             r"^linear: distance falls at every step in \d of 2 curves$")),
     Bench("moderation_log.py", (),
           postgres=(r"^seeded 10,000 faces", r"^first page, no filter +\d+\.\d+ +50$", r"^--- EXPLAIN ANALYZE: reported$"),
           no_postgres=(r"^moderation log bench skipped: PostgreSQL unreachable at ",)),
@@ -89,7 +92,7 @@ def test_smoke(bench: Bench, tmp_path: Path, request: pytest.FixtureRequest) -> 
     if bench.uses_postgres:
         command += ["--admin-url", ADMIN_URL]
         expected += bench.postgres if postgres_answers(request) else bench.no_postgres
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")} | {"PYTHONPATH": str(REPO)}
+    env = process_env() | {"PYTHONPATH": str(REPO)}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output

@@ -1066,10 +1066,12 @@ def _rate_limited(retry_after: float, *, is_global: bool = False, bucket: str = 
 # --- the bot against this fake ------------------------------------------------------------------
 
 def settings_for(fake: FakeDiscord, database_url: str, **overrides: Any):
-    """Settings that point the Discord bot at `fake`, with short polls."""
+    """Settings that point the Discord bot at `fake`, with short polls and quick photo fits."""
+    from conftest import QUICK_PHOTO_FIT_EVALUATIONS
     from ground.config import Settings
     return Settings(database_url=database_url, discord_token=fake.token, discord_api_base=fake.api_base,
-                    discord_gateway_url=fake.gateway_url, worker_poll_seconds=0.05, **overrides)
+                    discord_gateway_url=fake.gateway_url, worker_poll_seconds=0.05,
+                    photo_fit_evaluations=QUICK_PHOTO_FIT_EVALUATIONS, **overrides)
 
 
 @contextlib.asynccontextmanager

@@ -43,6 +43,9 @@ class Seeded:
     users: dict[str, int]           # user key → user id
 
 
+PHOTO_LIKENESS = 0.647   # the seeded photo face's distance to its photo, as a worker keeps it
+
+
 async def seed(engine) -> Seeded:
     """Three users on three platforms; each face the child of the user's previous one, a minute apart."""
     plan = [("telegram", "tg-ann", ["new", "pick", "morph"]), ("web", "web-bo", ["describe", "edit"]),
@@ -57,7 +60,8 @@ async def seed(engine) -> Seeded:
             users[key] = user.id
             parent = None
             for operation in operations:
-                parent = await repo.add_face(user, parent=parent, operation=operation, params={"seed": minute},
+                params = {"seed": minute} | ({"likeness": PHOTO_LIKENESS} if operation == "photo" else {})
+                parent = await repo.add_face(user, parent=parent, operation=operation, params=params,
                                              backend="montage", checkpoint_id="montage-2", code=b"code",
                                              image=png(20 * minute))
                 await session.execute(update(Face).where(Face.id == parent.id)

@@ -6,7 +6,6 @@ the progress message but before the bot recorded it, the result still arrives on
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, process_env
 from discord_fake import FakeDiscord
 from test_discord import acknowledged_notice, result_of
 
@@ -22,7 +21,7 @@ SHEET = "face.sheet"
 
 
 def start_bot(fake: FakeDiscord, workdir: Path, log_name: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update({"PYTHONPATH": str(REPO), "DREAMFACE_DATABASE_URL": f"sqlite:///{workdir / 'dreamface.db'}",
                 "DREAMFACE_DISCORD_TOKEN": fake.token, "DREAMFACE_DISCORD_API_BASE": fake.api_base,
                 "DREAMFACE_DISCORD_GATEWAY_URL": fake.gateway_url, "DREAMFACE_WORKER_POLL_SECONDS": "0.1",

@@ -12,7 +12,6 @@ tests/bot/test_discord_shards.py runs the same split with two bots inside the te
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, process_env
 from discord_fake import FakeDiscord, shard_of
 from test_discord import acknowledged_notice, answer_of, result_of
 from test_discord_restart import job_state, shown_progress, wait_for
@@ -69,7 +68,7 @@ class ShardProcesses:
         self.starts = {0: 0, 1: 0}
 
     def start(self, shard: int) -> subprocess.Popen:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+        env = process_env()
         env.update({"PYTHONPATH": str(REPO), "DREAMFACE_DATABASE_URL": f"sqlite:///{self.workdir / 'dreamface.db'}",
                     "DREAMFACE_DISCORD_TOKEN": self.fake.token, "DREAMFACE_DISCORD_API_BASE": self.fake.api_base,
                     "DREAMFACE_DISCORD_GATEWAY_URL": self.fake.gateway_url,

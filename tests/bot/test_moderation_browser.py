@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, process_env
 from moderation_client import PASSWORD, seed
 from storage.db import create_engine
 from test_browser import WAIT, driver  # noqa: F401  (the Chromium fixture)
@@ -35,7 +35,7 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
 
     database = tmp_path / "dreamface.db"
     shutil.copyfile(migrated_templates["sqlite"], database)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env |= {"DREAMFACE_DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": str(REPO)}
     seeded = asyncio.run(_seed(env["DREAMFACE_DATABASE_URL"]))
     made = subprocess.run([sys.executable, "-m", "dreamface.cli", "mod", "add", "alice"], input=PASSWORD + "\n",

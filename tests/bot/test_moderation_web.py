@@ -575,6 +575,20 @@ async def test_a_users_page_draws_their_history_tree(site, engine):
     assert nested and "TG-ANN" in html
 
 
+async def test_a_photo_face_shows_how_near_it_came_to_the_photo(site):
+    """The number behind the level the user was told ("Likeness to your photo: medium")."""
+    _, seeded, client = site
+    browser = client()
+    await browser.login()
+    (photo_face,) = seeded.faces["dc-cy"]
+    _, html = await browser.get(f"/mod/?user={seeded.users['dc-cy']}")
+    assert "photo · likeness 0.65 (medium)" in html
+    _, html = await browser.get(f"/mod/faces/{photo_face}")
+    assert re.search(r'id="likeness">0\.65 \(medium\)', html)
+    _, html = await browser.get(f"/mod/?user={seeded.users['tg-ann']}")
+    assert "likeness" not in html   # faces not made from a photo have none
+
+
 async def test_pages_escape_what_users_wrote(site, engine):
     _, seeded, client = site
     async with session_factory(engine)() as session, session.begin():

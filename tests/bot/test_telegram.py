@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from bot.conversation.replies import say
 from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.polling import after_handling
-from conftest import REPO, TESTDATA
+from conftest import QUICK_PHOTO_FIT_EVALUATIONS, REPO, TESTDATA, process_env
 from dreamface.app import App, open_app
 from ground.config import Settings
 from storage.db import create_engine, session_factory
@@ -40,7 +39,8 @@ class Running:
 
 def _settings(fake: FakeTelegram, database_url: str) -> Settings:
     return Settings.from_env({**fake.env, "DREAMFACE_DATABASE_URL": database_url,
-                              "DREAMFACE_WORKER_POLL_SECONDS": "0.05"})
+                              "DREAMFACE_WORKER_POLL_SECONDS": "0.05",
+                              "DREAMFACE_PHOTO_FIT_EVALUATIONS": str(QUICK_PHOTO_FIT_EVALUATIONS)})
 
 
 @contextlib.asynccontextmanager
@@ -318,7 +318,7 @@ async def test_the_offset_survives_restarts_no_update_twice_none_skipped(tmp_pat
 @contextlib.contextmanager
 def dreamface_process(workdir: Path, env: dict[str, str], *args: str, log_name: str) -> Iterator[subprocess.Popen]:
     """`dreamface <args>` in `workdir` with `env`; killed (SIGKILL) if still running at the end."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    environment = process_env()
     environment.update({"PYTHONPATH": str(REPO), **env})
     with open(workdir / log_name, "w") as log:
         child = subprocess.Popen([sys.executable, "-m", "dreamface.cli", *args], cwd=workdir, env=environment,

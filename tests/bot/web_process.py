@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -13,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, process_env
 
 START_TIMEOUT = 90
 READY = "Open http://"
@@ -31,7 +30,7 @@ def dreamface_run(workdir: Path, *args: str, env: dict[str, str] | None = None) 
     SIGINT and checks that it stopped cleanly. Its output goes to workdir/run.log (a file,
     so a chatty server never blocks on a full pipe)."""
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    environment = process_env()
     environment.update({"DREAMFACE_DATABASE_URL": f"sqlite:///{workdir / 'dreamface.db'}",
                         "DREAMFACE_WEB_PORT": str(port), "PYTHONPATH": str(REPO)}, **(env or {}))
     log_path = workdir / "run.log"

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.web.app import WebConfig, create_app
 from bot.web.client import ChatClient
+from conftest import QUICK_PHOTO_FIT_EVALUATIONS
 from dreamface.app import open_app
 from ground.config import Settings
 
@@ -21,7 +22,8 @@ POLL = 0.05
 def settings_for(tmp_path: Path, template: str, **overrides) -> Settings:
     path = tmp_path / "dreamface.db"
     shutil.copyfile(template, path)
-    return Settings(database_url=f"sqlite:///{path}", worker_poll_seconds=POLL, **overrides)
+    return Settings(database_url=f"sqlite:///{path}", worker_poll_seconds=POLL,
+                    photo_fit_evaluations=QUICK_PHOTO_FIT_EVALUATIONS, **overrides)
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,6 @@ requests against what workers announced, without importing torch or the StyleGAN
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.web.client import ChatClient
-from conftest import REPO
+from conftest import REPO, process_env
 from facegen.backend import BackendInfo
 from storage.db import create_engine, session_factory
 from storage.models import Job
@@ -62,7 +61,7 @@ def resident_mib(pid: int) -> float:
 async def test_a_chat_process_loads_no_model_and_queues_photoreal_requests(tmp_path):
     port, report, log = free_port(), tmp_path / "modules.txt", tmp_path / "run.log"
     database = f"sqlite:///{tmp_path / 'dreamface.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update({"PYTHONPATH": str(REPO), "MODULES_REPORT": str(report), "DREAMFACE_DATABASE_URL": database,
                 "DREAMFACE_WEB_PORT": str(port), "DREAMFACE_DEFAULT_BACKEND": "stylegan",
                 "DREAMFACE_BACKEND": "stylegan", "DREAMFACE_STYLEGAN_CKPT": str(tmp_path / "nowhere" / "ffhq.pkl")})

@@ -32,6 +32,7 @@ def test_values_are_typed():
     ("DREAMFACE_TELEGRAM_ADMIN_IDS", "12,alice", "DREAMFACE_TELEGRAM_ADMIN_IDS must be comma-separated numeric"),
     ("DREAMFACE_TELEGRAM_WEBHOOK_URL", "https://bot.example/tg", "DREAMFACE_TELEGRAM_WEBHOOK_SECRET must be set"),
     ("DREAMFACE_INVERSION_STEPS", "0", "DREAMFACE_INVERSION_STEPS must be greater than 0"),
+    ("DREAMFACE_PHOTO_FIT_EVALUATIONS", "-8", "DREAMFACE_PHOTO_FIT_EVALUATIONS must be 0 or more"),
     ("DREAMFACE_OPS_PORT", "70000", "DREAMFACE_OPS_PORT must be a port"),
     ("DREAMFACE_OPS_TOKEN", "short", "DREAMFACE_OPS_TOKEN must be at least 16 visible ASCII characters"),
     ("DREAMFACE_OPS_TOKEN", "has a space in it, 16+ long", "DREAMFACE_OPS_TOKEN must be at least 16"),

@@ -7,7 +7,6 @@ inside one; the process must exit 0 with no ERROR line and no traceback."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, process_env
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "bot"))
@@ -40,7 +39,7 @@ async def stop_while_a_tick_is_held(workdir: Path, args: list[str], how: str,
     """Start `dreamface ARGS` with its clean-up tick held, wait until the tick is in flight, then
     stop it `how` ("eof", "sigint" or "sigterm")."""
     marker = workdir / "tick-in-flight"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    environment = process_env()
     environment.update({"PYTHONPATH": str(REPO), "HELD_TICK_MARKER": str(marker),
                         "DREAMFACE_DATABASE_URL": f"sqlite:///{workdir / 'dreamface.db'}", **(env or {})})
     log_path = workdir / "process.log"

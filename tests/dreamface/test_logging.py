@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import process_env
 from ground import logging as dflog
 from ground.config import Settings
 
@@ -99,7 +99,7 @@ def test_dreamface_worker_logs_json_and_serves_its_metrics_port(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update(DREAMFACE_DATABASE_URL=f"sqlite:///{tmp_path / 'dreamface.db'}", DREAMFACE_LOG_FORMAT="json",
                DREAMFACE_WORKER_METRICS_PORT=str(port), PYTHONPATH=str(REPO))
     stderr = open(tmp_path / "worker.err", "w+")

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facegen.identity import SAME_PERSON, descriptor, descriptors, distance
+from facegen.identity import (SAME_PERSON, STRANGERS, descriptor, descriptors, distance, likeness_level,
+                              photo_likeness)
 from facegen.landmarks import find_faces
 
 TESTDATA = Path(__file__).resolve().parents[1] / "data"
@@ -39,6 +40,27 @@ def test_two_photos_of_one_person_read_as_one_person_and_of_two_people_as_two(co
     for obama in ("obama_official_portrait", "obama_podium"):
         for biden in ("biden_official_portrait", "biden_smiling"):
             assert distance(codes[obama], codes[biden]) > SAME_PERSON + 0.1
+
+
+def test_the_likeness_scale_calls_another_photo_of_you_high_and_a_strangers_low(codes):
+    """The levels a photo's reply states, on the recogniser's distances (bench/likeness.py
+    prints the pairs behind the cuts)."""
+    assert likeness_level(distance(codes["obama_official_portrait"], codes["obama_podium"])) == "high"
+    assert likeness_level(distance(codes["biden_official_portrait"], codes["biden_smiling"])) == "high"
+    for obama in ("obama_official_portrait", "obama_podium"):
+        for biden in ("biden_official_portrait", "biden_smiling"):
+            assert likeness_level(distance(codes[obama], codes[biden])) == "low"
+    assert likeness_level((SAME_PERSON + STRANGERS) / 2) == "medium"
+
+
+def test_a_picture_made_from_a_photo_is_scored_against_the_photos_face():
+    """What a StyleGAN inversion reports: the photo itself scores as the person, another
+    person's photo as a stranger, a picture without a face not at all (nothing is claimed)."""
+    obama = photo("obama_official_portrait.jpg")
+    box = find_faces(obama)[0].box
+    assert likeness_level(photo_likeness(obama, box, obama.resize((455, 568)))) == "high"
+    assert likeness_level(photo_likeness(obama, box, photo("biden_smiling.jpg"))) == "low"
+    assert photo_likeness(obama, box, Image.new("RGB", (64, 64), "grey")) is None
 
 
 def test_the_largest_face_is_taken_when_no_box_is_given(codes):

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.web.client import ChatClient, is_final
+from conftest import process_env
 from storage.db import create_engine, session_factory
 from storage.faces import FaceRepository
 
@@ -59,7 +60,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow,
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update(DREAMFACE_DATABASE_URL=database_url, DREAMFACE_LOG_FORMAT="json",
                DREAMFACE_WORKER_LEASE_SECONDS=str(LEASE), DREAMFACE_WORKER_BATCH_SIZE=str(BATCH),
                DREAMFACE_WORKER_POLL_SECONDS="0.2",

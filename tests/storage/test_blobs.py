@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import REPO, blob_files, each_blob_store, files_only
+from conftest import REPO, blob_files, each_blob_store, files_only, process_env
 from ground.config import ConfigError, Settings
 from storage.blobs import (ORPHAN_GRACE_SECONDS, BlobData, BlobNotFound, Blobs, FilesystemBlobStore, add_blob,
                            blob_store_of, delete_blob, open_blob_store, read_blob, replace_blob, sweep_orphan_files,
@@ -220,7 +220,7 @@ def test_a_missing_or_unwritable_root_is_a_clear_error(tmp_path, unwritable):
 
 @pytest.mark.parametrize("command", [["worker"], ["run", "--port", "0"], ["chat", "--no-worker"]])
 def test_a_process_with_an_unusable_root_stops_at_start_with_one_line(command, tmp_path, unwritable):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMFACE_")}
+    env = process_env()
     env.update(PYTHONPATH=str(REPO), DREAMFACE_DATABASE_URL=f"sqlite:///{tmp_path / 'dreamface.db'}",
                DREAMFACE_BLOB_ROOT=unwritable)
     done = subprocess.run([sys.executable, "-m", "dreamface.cli", *command], cwd=tmp_path, env=env,
