@@ -6,6 +6,7 @@ are in test_breeding_platforms.py."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -289,3 +290,28 @@ async def test_another_users_array_buttons_are_refused(chat):
         assert [(r.kind, r.text) for r in refused] == [("error", "That button belongs to someone else. Make your own face!")]
     assert (await state(chat, "ann")).breeding.chosen == ()
     assert (await state(chat, "bob")).breeding == type((await state(chat, "bob")).breeding)()
+
+
+PORTRAIT = (Path(__file__).resolve().parents[1] / "data" / "obama_official_portrait.jpg").read_bytes()
+
+
+async def test_breeding_starts_from_a_photo_face_and_from_a_morph(chat):
+    """A round is bred around whatever face is current: here the face made from a photo, then
+    a morph of it; "done" makes the chosen face a child of the face breeding started from."""
+    await chat.start("pia")
+    photo = the(await chat.send("pia", photo=PORTRAIT), "result")
+    assert photo.text.startswith("#1:")
+    first = the(await chat.send("pia", "breed"), "result")
+    assert first.text.startswith("Breeding #1, round 1") and first.pictures[0].sheet
+    await chat.send("pia", "2 4", run=False)
+    assert the(await chat.send("pia", "next"), "result").text.startswith("Breeding #1, round 2")
+    kept = the(await chat.send("pia", "done 3"), "result")
+    assert kept.text.startswith("#2:")
+    history = the(await chat.send("pia", "history", run=False), "message").text
+    assert "#2 bred: round 2, face 3 ← #1" in history, history
+
+    await chat.send("pia", "new 9")
+    morphed = the(await chat.send("pia", "morph with #3 at 0.6"), "result")   # me (#1, the photo face) with #3
+    assert morphed.text.startswith("#4:")
+    array = the(await chat.send("pia", "breed"), "result")
+    assert array.text.startswith("Breeding #4, round 1")
