@@ -50,17 +50,31 @@ def linear(a: FaceCode, b: FaceCode, ratio: float) -> FaceCode:
     return _combine(a, b, lambda x, y: lam * x + (1.0 - lam) * y)
 
 
+def crossover_shares(ratio: float) -> tuple[float, float]:
+    """A's share of the head (the slots before the crossover point) and of the tail at ratio λ:
+    the head fills first, min(1, 2λ), then the tail, max(0, 2λ − 1). So at λ = 0.5 the head is
+    all A and the tail all B (the classic crossover), A's share of each part only grows with λ,
+    and A's share of the whole is λ: the ratio means "me"'s share, as in every mode. (The seed
+    paper's λ·A + (1−λ)·B head with a (1−λ)·A + λ·B tail keeps A's share of the whole at one
+    half whatever λ is, so "me 70%" would not be 70% of anything.)"""
+    lam = _check_ratio(ratio)
+    return min(1.0, 2.0 * lam), max(0.0, 2.0 * lam - 1.0)
+
+
 def _crossover(x: np.ndarray, y: np.ndarray, lam: float, point: int, axis: int) -> np.ndarray:
     out = np.empty_like(x)
     head = (slice(None),) * axis + (slice(None, point),)
     tail = (slice(None),) * axis + (slice(point, None),)
-    out[head] = lam * x[head] + (1.0 - lam) * y[head]
-    out[tail] = (1.0 - lam) * x[tail] + lam * y[tail]
+    head_share, tail_share = crossover_shares(lam)
+    out[head] = head_share * x[head] + (1.0 - head_share) * y[head]
+    out[tail] = tail_share * x[tail] + (1.0 - tail_share) * y[tail]
     return out
 
 
 def layer_crossover(a: FaceCode, b: FaceCode, ratio: float, layer: int | None = None) -> FaceCode:
-    """Style mixing: W[:xp] = λ·A + (1−λ)·B, W[xp:] = (1−λ)·A + λ·B (xp defaults to num_ws // 2)."""
+    """Style mixing: A's coarse layers W[:xp] and fine layers W[xp:] at the shares
+    `crossover_shares` gives (xp defaults to num_ws // 2): at λ = 0.5, A's coarse layers with B's
+    fine ones."""
     lam = _check_ratio(ratio)
     num_ws = a.shape[0]
     xp = num_ws // 2 if layer is None else int(layer)
@@ -70,7 +84,7 @@ def layer_crossover(a: FaceCode, b: FaceCode, ratio: float, layer: int | None = 
 
 
 def channel_crossover(a: FaceCode, b: FaceCode, ratio: float, channel: int | None = None) -> FaceCode:
-    """Attribute mixing: the crossover rule along the channel axis (xp defaults to w_dim // 2)."""
+    """Attribute mixing: the same shares along the channel axis (xp defaults to w_dim // 2)."""
     lam = _check_ratio(ratio)
     w_dim = a.shape[1]
     xp = w_dim // 2 if channel is None else int(channel)

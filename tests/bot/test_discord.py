@@ -4,6 +4,7 @@ Assertions are about what Discord would show the user."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -73,7 +74,7 @@ async def test_a_korean_session_from_description_to_undo(migrated_database_url):
 
             photo = FakeFile("me.jpg", PHOTO.read_bytes(), "image/jpeg")
             mine = await result_of(fake, await ann.slash("me", photo=photo))
-            assert mine.content == "#3: 사진으로 만든 얼굴이에요."
+            assert re.fullmatch(r"#3: 사진으로 만든 얼굴이에요\. 사진과 닮은 정도: (높음|보통|낮음)", mine.content), mine.content
 
             morphed = await result_of(fake, await ann.slash("morph", name="배소라", ratio=0.7))
             assert morphed.content == "#4: 합성했어요 — 나 70% · 배소라 30%"

@@ -36,8 +36,8 @@ def test_linear_ratio_is_share_of_first_face():
 
 
 @pytest.mark.parametrize("op, axis, size", [(latent.layer_crossover, 0, NUM_WS), (latent.channel_crossover, 1, W_DIM)])
-def test_crossover_at_one_is_exact_swap(op, axis, size):
-    out = op(A, B, 1.0).base
+def test_crossover_at_one_half_is_the_exact_swap(op, axis, size):
+    out = op(A, B, 0.5).base
     xp = size // 2
     head = (slice(None),) * axis + (slice(None, xp),)
     tail = (slice(None),) * axis + (slice(xp, None),)
@@ -46,12 +46,17 @@ def test_crossover_at_one_is_exact_swap(op, axis, size):
 
 
 @pytest.mark.parametrize("op", [latent.layer_crossover, latent.channel_crossover])
-def test_crossover_at_half_equals_linear(op):
-    assert _close(op(A, B, 0.5), latent.linear(A, B, 0.5))
+def test_crossover_ratio_is_the_share_of_me_and_only_grows(op):
+    assert np.array_equal(op(A, B, 1.0).base, A.base) and np.array_equal(op(A, B, 0.0).base, B.base)
+    ones, zeros = FaceCode(np.ones(A.shape, np.float32)), FaceCode(np.zeros(A.shape, np.float32))
+    shares = [op(ones, zeros, r / 10).base for r in range(11)]
+    for r, share in enumerate(shares):
+        assert share.mean() == pytest.approx(r / 10)   # "me 70%" is 70% of the face's slots
+    assert all(np.all(later >= earlier) for earlier, later in zip(shares, shares[1:]))
 
 
 def test_crossover_point_can_be_chosen():
-    out = latent.layer_crossover(A, B, 1.0, layer=2).base
+    out = latent.layer_crossover(A, B, 0.5, layer=2).base
     assert np.array_equal(out[:2], A.base[:2]) and np.array_equal(out[2:], B.base[2:])
 
 

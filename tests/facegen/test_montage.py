@@ -220,9 +220,9 @@ def test_window_render_matches_the_full_picture():
     assert np.array_equal(window, full[top:bottom, left:right])
 
 
-def test_style_mixing_at_one_takes_shape_from_a_and_colours_from_b():
+def test_style_mixing_at_one_half_takes_shape_from_a_and_colours_from_b():
     a, b = BACKEND.sample(31), BACKEND.sample(32)
-    mixed = decode(latent.layer_crossover(a, b, 1.0))
+    mixed = decode(latent.layer_crossover(a, b, 0.5))
     pa, pb = decode(a), decode(b)
     coarse = BACKEND.layer_ranges["coarse"]
     for spec in PARAMS:
