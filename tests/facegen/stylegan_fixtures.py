@@ -14,6 +14,7 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 
@@ -155,3 +156,13 @@ def served_tiny_stylegan(directory: Path, monkeypatch):
     finally:
         torch.set_num_threads(threads)
         load_backend.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: threads only contend (the suite runs a worker per core). Autouse in every
+    test module that imports it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -33,18 +33,11 @@ from storage.blobs import add_blob
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.queue import Queue
-from stylegan_fixtures import tiny_d, tiny_sg2, write_nvidia_pickle
+from stylegan_fixtures import one_thread, tiny_d, tiny_sg2, write_nvidia_pickle  # noqa: F401 (one_thread: autouse)
 from test_stylegan_loaders import _Payload
 
 TESTDATA = Path(__file__).resolve().parent.parent / "data"
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: threads only contend
-    yield
-    torch.set_num_threads(threads)
 
 
 def _same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:

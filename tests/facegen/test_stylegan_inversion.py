@@ -15,18 +15,10 @@ from facegen.facecode import FaceCode
 from facegen.stylegan.backend import StyleGANBackend
 from facegen.stylegan.inversion import InversionSettings, invert, noise_penalty
 from facegen.stylegan.networks2 import SynthesisLayer
-from stylegan_fixtures import tiny_d, tiny_sg2, tiny_sg3
+from stylegan_fixtures import one_thread, tiny_d, tiny_sg2, tiny_sg3  # noqa: F401 (one_thread: autouse)
 
 TESTDATA = Path(__file__).resolve().parents[1] / "data"
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: threads only contend (the suite runs beside other work on 2 cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module", params=["sg2", "sg3"])

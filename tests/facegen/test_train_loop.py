@@ -20,19 +20,12 @@ from facegen.training.loop import train
 from facegen.training.montage_dataset import write_montage_dataset
 from facegen.training.options import TrainingError, auto_options
 from facegen.training.snapshot import load_state
-from stylegan_fixtures import SG2_KWARGS, tiny_d, tiny_sg2, tiny_sg3, write_nvidia_pickle
+from stylegan_fixtures import SG2_KWARGS, one_thread, tiny_d, tiny_sg2, tiny_sg3, write_nvidia_pickle  # noqa: F401 (one_thread: autouse)
 
 # tiny networks through the Python API (z and w of 16); the CLI can only narrow the channels
 TINY = dict(z_dim=16, w_dim=16, channel_base=128, channel_max=16, batch=4)
 TINY_CLI = ["--res", "16", "--batch", "4", "--cbase", "64", "--cmax", "16"]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: threads only contend
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

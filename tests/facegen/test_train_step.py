@@ -13,15 +13,8 @@ import torch
 
 from facegen.training.loss import LossSettings, StyleGAN2Loss
 from facegen.training.step import D_REG, G_REG, lazy_adam, train_step
-from stylegan_fixtures import tiny_d, tiny_sg2
+from stylegan_fixtures import one_thread, tiny_d, tiny_sg2  # noqa: F401 (one_thread: autouse)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: threads only contend
-    yield
-    torch.set_num_threads(threads)
 
 
 def _real(seed: int = 3) -> torch.Tensor:
