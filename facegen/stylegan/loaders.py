@@ -395,10 +395,11 @@ def safetensors_bytes(generator: AnyGenerator, discriminator: Discriminator | No
     discriminator's, when given, under D_PREFIX with its kwargs in the header too."""
     from safetensors.torch import save
     meta: dict[str, Any] = {"format": SAFETENSORS_FORMAT, "arch": generator.arch, "init_kwargs": generator.init_kwargs}
-    tensors = {k: v.detach().contiguous().clone() for k, v in generator.state_dict().items()}
+    tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in generator.state_dict().items()}
     if discriminator is not None:
         meta["discriminator_kwargs"] = discriminator.init_kwargs
-        tensors.update({D_PREFIX + k: v.detach().contiguous().clone() for k, v in discriminator.state_dict().items()})
+        tensors.update({D_PREFIX + k: v.detach().to("cpu", copy=True).contiguous()
+                        for k, v in discriminator.state_dict().items()})
     return save(tensors, metadata={METADATA_KEY: json.dumps(meta)})
 
 

@@ -99,7 +99,10 @@ def make_noise(mode: str, const: torch.Tensor, strength: torch.Tensor, batch: in
     if mode == "random":
         res = const.shape[-1]
         index, count = batch_shard
-        noise = torch.randn([batch * count, 1, res, res], generator=generator, device=const.device)
+        # drawn where the generator lives (a training run's is on the CPU, so every device draws
+        # the same numbers), then moved to the layer's device
+        noise = torch.randn([batch * count, 1, res, res], generator=generator,
+                            device=const.device if generator is None else generator.device).to(const.device)
         return (noise if count == 1 else noise[index::count]) * strength
     raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {mode!r}")
 

@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--cbase", type=int, help="feature maps: min(cbase / side, cmax) per layer (default: auto, "
                                              "16384 below 512 px)")
     t.add_argument("--cmax", type=int, help="most feature maps in a layer (default 512)")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to train: auto (a GPU when torch sees one, else the CPU), cpu or cuda; under "
+                        "torchrun each process takes the GPU of its LOCAL_RANK")
     t.add_argument("--tick", type=float, default=4.0, help="kimg between progress lines (default 4)")
     t.add_argument("--snap", type=int, default=50, help="ticks between snapshots (default 50; the last always)")
     t.add_argument("--keep", type=int, default=0, help="keep the newest N snapshots' state and model "
@@ -67,7 +70,7 @@ def train(args: argparse.Namespace) -> int:
                    channel_base=args.cbase, channel_max=args.cmax)
     try:
         run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
-            tick_kimg=args.tick, snap=args.snap, keep=args.keep)
+            tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device)
     except (TrainingError, DatasetError, OSError) as exc:
         print(f"dreamface train: {exc}", file=sys.stderr)
         return 2

@@ -2,8 +2,9 @@
 process takes an equal share of every batch, computes its gradients, and the processes average
 them (one all-reduce per phase) before every process takes the same optimiser step.
 
-Started by torchrun (which sets RANK and WORLD_SIZE); without it a run is one process and
-nothing here talks to anyone. The processes talk through gloo, on CPUs.
+Started by torchrun (which sets RANK, LOCAL_RANK and WORLD_SIZE); without it a run is one
+process and nothing here talks to anyone. The processes talk through NCCL when they train on
+GPUs (one per process, by LOCAL_RANK) and through gloo on CPUs.
 
 A run in several processes equals the one-process run up to the order of its sums, because:
 
@@ -50,6 +51,7 @@ class Shard(NamedTuple):
 
     index: int = 0   # this process's rank; 0 writes the files and the progress
     count: int = 1   # processes in all
+    device: torch.device = torch.device("cpu")   # where this process trains (its GPU under NCCL)
 
     @property
     def leader(self) -> bool:
@@ -62,7 +64,7 @@ class Shard(NamedTuple):
     def randn(self, shape: list[int] | torch.Size, generator: torch.Generator | None) -> torch.Tensor:
         """Gaussian numbers for this process's rows: the whole batch's drawn, these rows kept."""
         whole = torch.randn([shape[0] * self.count, *shape[1:]], generator=generator)
-        return self.rows(whole)
+        return self.rows(whole).to(self.device)
 
     def mean(self, values: torch.Tensor) -> torch.Tensor:
         """The mean over the whole batch (dim 0) of per-row values, differentiable."""
@@ -94,16 +96,32 @@ class Shard(NamedTuple):
                     dist.broadcast(tensor, src=0)
 
 
+def pick_device(name: str) -> torch.device:
+    """`auto` (a GPU when torch sees one, else the CPU), `cpu` or `cuda`; under torchrun each
+    process takes the GPU of its LOCAL_RANK. TrainingError-free: the caller words refusals."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: torch sees no GPU here (use --device cpu)")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ValueError(f"--device must be auto, cpu or cuda, not {name!r}")
+
+
 @contextmanager
-def joined() -> Iterator[Shard]:
-    """This process's shard of the run: joins torchrun's process group for the run's length, or
-    is the only shard when not started by torchrun."""
+def joined(device: torch.device = torch.device("cpu")) -> Iterator[Shard]:
+    """This process's shard of the run: joins torchrun's process group for the run's length
+    (NCCL between GPUs, gloo between CPUs), or is the only shard when not started by torchrun."""
     count = int(os.environ.get("WORLD_SIZE", "1"))
     if count == 1:
-        yield Shard()
+        yield Shard(device=device)
         return
-    dist.init_process_group("gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        yield Shard(dist.get_rank(), dist.get_world_size())
+        yield Shard(dist.get_rank(), dist.get_world_size(), device)
     finally:
         dist.destroy_process_group()

@@ -46,7 +46,7 @@ from facegen.stylegan.errors import CheckpointError
 from facegen.stylegan.loaders import safetensors_bytes
 from facegen.stylegan.networks2 import Generator
 from facegen.training.dataset import ImageDataset
-from facegen.training.distributed import Shard, joined
+from facegen.training.distributed import Shard, joined, pick_device
 from facegen.training.loss import LossSettings, StyleGAN2Loss
 from facegen.training.options import (TrainingError, TrainingOptions, auto_options, check_processes,
                                       check_resolution)
@@ -100,9 +100,9 @@ class Trainer:
                  base: str | None = None, shard: Shard = Shard()) -> None:
         check_processes(options, shard.count)
         self.options, self.dataset, self.base, self.shard = options, dataset, base, shard
-        self.G, self.D = G.requires_grad_(False), D.requires_grad_(False)
-        self.G_ema = copy.deepcopy(G).eval()
-        self.loss = StyleGAN2Loss(G, D, LossSettings(r1_gamma=options.gamma), shard)
+        self.G, self.D = G.requires_grad_(False).to(shard.device), D.requires_grad_(False).to(shard.device)
+        self.G_ema = copy.deepcopy(self.G).eval()
+        self.loss = StyleGAN2Loss(self.G, self.D, LossSettings(r1_gamma=options.gamma), shard).to(shard.device)
         adam = AdamSettings(lr=options.lr)
         self.opt_G, self.opt_D = lazy_adam(G, G_REG, adam), lazy_adam(D, D_REG, adam)
         self.generator = torch.Generator().manual_seed(options.seed)
@@ -257,7 +257,8 @@ def tile(images: torch.Tensor, columns: int) -> Image.Image:
 @torch.no_grad()
 def sample_grid(G: Generator, latents: torch.Tensor, chunk: int) -> Image.Image:
     """G's pictures of the fixed latents (constant noise), GRID_COLUMNS to a row."""
-    images = torch.cat([G(z, noise_mode="const") for z in latents.split(max(chunk, 1))])
+    device = next(G.parameters()).device
+    images = torch.cat([G(z.to(device), noise_mode="const").cpu() for z in latents.split(max(chunk, 1))])
     return tile((images * 127.5 + 127.5).round().clamp(0, 255).to(torch.uint8), GRID_COLUMNS)
 
 
@@ -291,18 +292,23 @@ def progress_line(tick: int, nimg: int, total: int, sec_per_kimg: float, losses:
 
 def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path | None = None,
           choices: dict[str, Any] | None = None, tick_kimg: float = 4.0, snap: int = 50, keep: int = 0,
-          log: Callable[[str], None] = print) -> Path:
+          device: str = "auto", log: Callable[[str], None] = print) -> Path:
     """Train until `kimg` thousand pictures in all (a resumed run counts what it saw before);
     returns the final snapshot's model file. `choices`: TrainingOptions fields set by hand
-    (None values ignored). TrainingError / DatasetError with one line when it cannot run."""
+    (None values ignored); `device`: auto (a GPU when torch sees one), cpu or cuda.
+    TrainingError / DatasetError with one line when it cannot run."""
     check_resolution(resolution)
+    try:
+        where = pick_device(device)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
     if kimg <= 0 or tick_kimg <= 0:
         raise TrainingError(f"--kimg and --tick must be more than 0, not {kimg} and {tick_kimg}")
     if snap < 1 or keep < 0:
         raise TrainingError(f"--snap must be at least 1 and --keep at least 0, not {snap} and {keep}")
     choices = {k: v for k, v in (choices or {}).items() if v is not None}
     check_out_folder(out, resume)   # by every process, before process 0 writes there
-    with joined() as shard, ImageDataset(data) as dataset:
+    with joined(where) as shard, ImageDataset(data) as dataset:
         if not shard.leader:
             log = _silent
         if dataset.resolution != resolution:
@@ -333,7 +339,7 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
     grid_latents = torch.randn([GRID_COLUMNS * GRID_ROWS, trainer.G.z_dim],
                                generator=torch.Generator().manual_seed(GRID_SEED))
     log(f"training {options.resolution}-px StyleGAN2 on {len(dataset)} pictures{' (and their mirror images)' if options.mirror else ''}: "
-        f"batch {options.batch}{_split(trainer.shard)}, γ {options.gamma:g}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
+        f"batch {options.batch}{_split(trainer.shard)} on {_device(trainer.shard)}, γ {options.gamma:g}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
     live = sys.stdout.isatty() and log is print
     tick_start_nimg, tick_start = trainer.nimg, time.monotonic()
     tick_losses: dict[str, list[float]] = defaultdict(list)
@@ -380,6 +386,10 @@ def start_folder(trainer: Trainer, out: Path) -> None:
         count = GRID_COLUMNS * GRID_ROWS
         reals = dataset.batch([i % len(dataset) for i in range(count)])
         (out / "reals.png").write_bytes(png_bytes(tile(reals, GRID_COLUMNS)))
+
+
+def _device(shard: Shard) -> str:
+    return "the CPU" if shard.device.type == "cpu" else f"{torch.cuda.get_device_name(shard.device)} ({shard.device})"
 
 
 def _split(shard: Shard) -> str:

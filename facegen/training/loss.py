@@ -72,7 +72,7 @@ class StyleGAN2Loss(nn.Module):
                 cutoff = num_ws   # no mixing this time (the second latent is drawn all the same)
             other = mapping(shard.randn([ws.shape[0], z.shape[1]], generator))
             ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
-        return self.G.synthesis(ws, noise_mode="random", generator=generator, batch_shard=shard), ws
+        return self.G.synthesis(ws, noise_mode="random", generator=generator, batch_shard=shard[:2]), ws
 
     def g_main(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Non-saturating G loss: −log σ(D(G(z)))."""

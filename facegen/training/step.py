@@ -57,8 +57,9 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
     processes); `step` counts from 0 and picks the regularisation steps. Returns the step's
     losses (means over the whole batch)."""
     G, D, shard = loss.G, loss.D, loss.shard
-    real = to_model_range(real)
-    z = torch.randn([4 * real.shape[0] * shard.count, G.z_dim], generator=generator).chunk(4)   # the whole batch's
+    real = to_model_range(real.to(shard.device))
+    # the whole batch's latents, drawn on the CPU (the same numbers on any device)
+    z = torch.randn([4 * real.shape[0] * shard.count, G.z_dim], generator=generator).to(shard.device).chunk(4)
     stats: dict[str, float] = {}
 
     def phase(module: nn.Module, opt: torch.optim.Optimizer, compute) -> None:
@@ -102,7 +103,8 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
     if loss.settings.r1_gamma and step % d_reg == 0:
         phase(D, opt_D, d_reg_)
     if shard.count > 1:   # each process's means are of its shard: average them
-        stats = dict(zip(stats, shard.average(torch.tensor(list(stats.values()), dtype=torch.float64)).tolist()))
+        values = torch.tensor(list(stats.values()), dtype=torch.float64, device=shard.device)
+        stats = dict(zip(stats, shard.average(values).tolist()))
     return stats
 
 

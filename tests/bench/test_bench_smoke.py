@@ -70,6 +70,8 @@ BENCHES = [
           postgres=(r"^postgresql +zero-cost 1024 px none +4 jobs +\d+\.\d jobs/s",
                     r"^postgresql +courier \(render_delivery\) +4 dlvs"),
           no_postgres=(r"^\(PostgreSQL unreachable at .*: its rows skipped\)$",)),
+    Bench("train_bench.py", (r"^16 px, batch 4, at most 32 feature maps:$",
+                             r"^  dreamface fp32 +\d+\.\d{4} kimg per CPU s$")),
     Bench("web_load.py", (r"^  delivered 4/4, lost 0; \d+\.\d faces/s end to end",
                           r"^  message → face: p50 \d+ ms")),
     Bench("web_latency.py", (r"^  message → image delivered +p50 +\d+\.\d ms +p95 +\d+\.\d ms",
