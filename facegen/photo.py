@@ -108,16 +108,22 @@ def find_single_face(image: Image.Image) -> DetectedFace:
     if len(faces) > 1:
         raise PhotoError("several_faces", f"{len(faces)} faces were found; use a photo of one person")
     (face,) = faces
-    left, top, right, bottom = face.box
-    points_inside = ((face.points >= 0).all()
-                     and (face.points[:, 0] <= image.width - 1).all()
-                     and (face.points[:, 1] <= image.height - 1).all())
-    if left <= 0 or top <= 0 or right >= image.width - 1 or bottom >= image.height - 1 or not points_inside:
+    if face_cut_off(image, face):
         raise PhotoError("face_cut_off", "the face is cut off by the edge of the photo")
+    left, _, right, _ = face.box
     if right - left < MIN_FACE_PX:
         raise PhotoError("face_too_small", f"the face is {right - left} px wide; "
                                            f"at least {MIN_FACE_PX} px is needed")
     return face
+
+
+def face_cut_off(image: Image.Image, face: DetectedFace) -> bool:
+    """Whether the face's box or any landmark touches or leaves the photo's edge."""
+    left, top, right, bottom = face.box
+    points_inside = ((face.points >= 0).all()
+                     and (face.points[:, 0] <= image.width - 1).all()
+                     and (face.points[:, 1] <= image.height - 1).all())
+    return bool(left <= 0 or top <= 0 or right >= image.width - 1 or bottom >= image.height - 1 or not points_inside)
 
 
 def content_seed(image: Image.Image) -> int:

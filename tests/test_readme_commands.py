@@ -200,6 +200,9 @@ ROW_RUNS: dict[str, list[Run]] = {
             check=lambda scratch, output: (scratch / "ds" / "dataset.json").is_file()),
         Run("dreamface dataset montage ds.zip --count 4 --res 32 --seed 7",
             check=lambda scratch, output: (scratch / "ds.zip").stat().st_size > 0)],
+    "dreamface dataset make DIR PATH --res N [--min-face N] [--labels PATH]": [
+        Run(f"dreamface dataset make {TESTDATA} photos64.zip --res 64 --min-face 48",
+            check=prints("photos64.zip: 4 faces at 64 px", "several faces (1): two_faces.jpg"))],
     "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
     "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--metrics none]": [
         Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --seed 3 "

@@ -1,4 +1,5 @@
-"""Attributes → montage parameters, and attribute edits on an existing face.
+"""Attributes → montage parameters, attribute edits on an existing face, and back: the attributes
+a face's parameters show (`attributes_of`, for captions).
 
 Degrees in Attributes run over [-1, 1] and map linearly onto a parameter's range (0 is the
 middle); `wrinkles` and `freckles` run over [0, 1] with 0 meaning none. Gender and age band are
@@ -10,12 +11,15 @@ accessories and marks: glasses, a beard, moles, scars and freckles appear only w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from facegen.attributes import ENUMS, MARKS, Attributes, Edit
 from facegen.facecode import FaceCode
-from facegen.montage.params import MARK_PLACES, SPECS, MontageParams, decode, from_position, position, with_params
+from facegen.montage.palette import hair_rgb
+from facegen.montage.params import (MARK_PLACES, SPECS, MontageParams, decode, from_position, position, positive,
+                                    with_params)
 
 # degree attribute → the parameters it drives
 DEGREE_PARAMS: dict[str, tuple[str, ...]] = {
@@ -341,3 +345,66 @@ def _field_params() -> dict[str, tuple[str, ...]]:
 
 
 _FIELD_PARAMS = _field_params()
+
+
+# --- the other way: what a face shows, in attributes ------------------------------------------
+
+# gender: the mean of lashes and lip colour, which _gender sets to 0.75–0.95 and 0.5–0.9 for a
+# woman, 0–0.15 and 0–0.2 for a man; random faces in between are said without one
+_FEMALE_FROM, _MALE_BELOW = 0.6, 0.4
+
+
+def attributes_of(p: MontageParams) -> Attributes:
+    """The attributes a face shows, on the fields below (the rest stay None): the inverse of
+    from_attributes on those fields, so that a face made from attributes_of(p) shows them again. Each is read from what is
+    drawn: the nearest skin tone, hair colour (in RGB) and age band (lines, bags and cheek
+    fullness) to the face's, gender from lashes and lip colour (a beard says "man"), degrees
+    from their parameter's place in its range. Glasses and a beard are said only when drawn."""
+    said: dict[str, Any] = {
+        "gender": _gender_of(p),
+        "age_band": _age_band_of(p),
+        "hair_style": p.hair_style,
+        "hair_length": _hair_length_of(p),
+        "hair_colour": None if p.hair_style == "bald" else _hair_colour_of(p),
+        "skin_tone": min(SKIN_TONES, key=lambda tone: abs(SKIN_TONES[tone] - p.skin_tone)),
+        "eye_size": _position("eye_size", p.eye_size),
+        "smile": _position("smile", p.smile),
+        "glasses": True if p.glasses else None,
+        "beard": None if p.beard == "none" else p.beard,
+    }
+    return Attributes(**said)
+
+
+def _gender_of(p: MontageParams) -> str | None:
+    if p.beard != "none":
+        return "male"
+    looks = (p.lashes + p.lip_colour) / 2
+    return "female" if looks >= _FEMALE_FROM else "male" if looks < _MALE_BELOW else None
+
+
+def _age_features(wrinkles: float, eye_bags: float, cheek_fullness: float) -> np.ndarray:
+    """What shows of age: lines and bags (none at or below 0) and cheek fullness. Grey hair is
+    left to the hair colour, which a description may set apart from the age."""
+    return np.array([positive(wrinkles), positive(eye_bags), cheek_fullness])
+
+
+def _age_band_of(p: MontageParams) -> str:
+    here = _age_features(p.wrinkles, p.eye_bags, p.cheek_fullness)
+    return min(AGE_BANDS, key=lambda band: float(np.linalg.norm(_age_features(
+        AGE_BANDS[band]["wrinkles"], AGE_BANDS[band]["eye_bags"], AGE_BANDS[band]["cheek_fullness"]) - here)))
+
+
+def _hair_length_of(p: MontageParams) -> float | None:
+    """Said where the style has a length to speak of ("long hair" is long already)."""
+    return None if p.hair_style in ("bald", "buzz", "long", "short") else _position("hair_length", p.hair_length)
+
+
+def _hair_colour_of(p: MontageParams) -> str:
+    """The colour word whose parameters, put on this face, draw the nearest colour to its own."""
+    own = {"hair_darkness": p.hair_darkness, "hair_red": p.hair_red, "hair_grey": p.hair_grey}
+
+    def drawn(values: dict[str, float]) -> np.ndarray:
+        return hair_rgb(values["hair_darkness"], values["hair_red"], values["hair_grey"])
+
+    here = drawn(own)
+    return min(HAIR_COLOURS, key=lambda colour: float(np.linalg.norm(drawn({**own, **HAIR_COLOURS[colour]}) - here)))

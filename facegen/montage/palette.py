@@ -44,7 +44,8 @@ def scale(c: Colour, k: float) -> Colour:
     return _rgb(np.asarray(c, float) * k)
 
 
-def _hair(darkness: float, red: float, grey: float) -> np.ndarray:
+def hair_rgb(darkness: float, red: float, grey: float) -> np.ndarray:
+    """The hair colour the three hair parameters draw (RGB floats)."""
     hair = _ramp(_HAIR_RAMP, darkness)
     red = positive(red) * (1 - 0.6 * darkness)
     hair = hair * (1 - red) + _RED_HAIR * red
@@ -63,10 +64,10 @@ class Palette:
         self.highlight = _rgb(skin + (255 - skin) * 0.35)
         self.skin_light = _rgb(skin + (255 - skin) * 0.3 + np.array([4.0, 4.0, 8.0]))
 
-        hair = _hair(p.hair_darkness, p.hair_red, p.hair_grey)
+        hair = hair_rgb(p.hair_darkness, p.hair_red, p.hair_grey)
         self.hair, self.hair_dark, self.hair_light = _rgb(hair), _rgb(hair * 0.62), _rgb(hair + (255 - hair) * 0.22)
         self.brow = _rgb(hair * 0.8)
-        beard = hair if p.beard_colour is None else _hair(*BEARD_SHADES[p.beard_colour])
+        beard = hair if p.beard_colour is None else hair_rgb(*BEARD_SHADES[p.beard_colour])
         self.beard, self.beard_dark = _rgb(beard), _rgb(beard * 0.62)
         self.beard_light = _rgb(beard + (255 - beard) * 0.22)
 

@@ -1,4 +1,5 @@
-"""Training commands: `dreamface dataset montage OUT --count N --res R [--seed S]` and
+"""Training commands: `dreamface dataset montage OUT --count N --res R [--seed S]`,
+`dreamface dataset make SRC OUT --res R [--min-face PX] [--labels FILE]` (facegen/training/photo_dataset.py) and
 `dreamface train --data D --out RUN --res R --kimg K [...]` (facegen/training/loop.py), in one
 process or, under `torchrun … -m dreamface.cli train …`, in several (facegen/training/distributed.py).
 
@@ -20,6 +21,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--res", type=int, required=True, help="side in pixels, a power of two from 8 to 1024")
     p.add_argument("--seed", type=int, default=0, help="face i is the montage face of seed S + i (default 0)")
     p.set_defaults(func=montage)
+    m = kinds.add_parser("make", help="FFHQ-aligned faces from a folder or zip of photos, with a report of "
+                                      "what was skipped and why")
+    m.add_argument("src", metavar="SRC", type=Path, help="a folder (read recursively) or a zip of photos")
+    m.add_argument("out", metavar="OUT", type=Path, help="a folder, or a zip when the name ends in .zip")
+    m.add_argument("--res", type=int, required=True, help="side in pixels, a power of two from 8 to 1024")
+    m.add_argument("--min-face", type=int, metavar="PX",
+                   help="skip faces whose FFHQ crop spans fewer photo pixels (default: --res, no upscaling)")
+    m.add_argument("--labels", type=Path, metavar="FILE", help="labels by source name, in NVIDIA's dataset.json "
+                                                               "format (default: SRC/dataset.json if there)")
+    m.set_defaults(func=make)
 
     t = subparsers.add_parser("train", help="train (or fine-tune) a StyleGAN2 on a dataset; the run's "
                                             "snapshots serve as DREAMFACE_STYLEGAN_CKPT")
@@ -59,6 +70,33 @@ def montage(args: argparse.Namespace) -> int:
         print(f"dreamface dataset montage: {exc}", file=sys.stderr)
         return 2
     print(f"{args.out}: {args.count} montage faces at {args.res} px (seeds {args.seed}–{args.seed + args.count - 1})")
+    return 0
+
+
+PROGRESS_EVERY = 100   # photos between progress lines
+
+
+def make(args: argparse.Namespace) -> int:
+    from facegen.training.photo_dataset import SKIPPED_FILE, EmptySet, PhotoSetError, make_photo_dataset
+
+    def progress(done: int, total: int, written: int) -> None:
+        if done % PROGRESS_EVERY == 0 and done < total:
+            print(f"dreamface dataset make: {done} of {total} files read, {written} written", file=sys.stderr)
+
+    try:
+        report = make_photo_dataset(args.src, args.out, args.res, args.min_face, args.labels, progress)
+    except EmptySet as exc:
+        for line in exc.report.lines():
+            print(line)
+        print(f"dreamface dataset make: {exc}", file=sys.stderr)
+        return 2
+    except (PhotoSetError, OSError) as exc:
+        print(f"dreamface dataset make: {exc}", file=sys.stderr)
+        return 2
+    skipped = f"; {len(report.skipped)} skipped (all in {SKIPPED_FILE}):" if report.skipped else ""
+    print(f"{args.out}: {report.written} faces at {args.res} px from {report.files} files in {args.src}{skipped}")
+    for line in report.lines():
+        print(line)
     return 0
 
 

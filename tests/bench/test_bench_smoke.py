@@ -33,6 +33,8 @@ class Bench:
 
 
 BENCHES = [
+    Bench("duplicate_margin.py", (r"^  halved +\d+\.\d{3}$", r"^  the same man another day +\d+\.\d{3}$",
+                                  r"^montage faces: \d+ of 6 found, \d+ pairs, smallest score \d+\.\d{3}, pairs under 1: \d+")),
     Bench("likeness.py", (r"^obama +identity +\d\.\d{3} +\d\.\d{3} +\d\.\d{3} \(biden +\) +(yes|no) +\d+\.\ds$",
                           r"^measured +rank-1 \d/4 +own photo 2 mean \d\.\d{3} .* made faces apart median \d\.\d{3}",
                           r"^identity +rank-1 \d/4 +own photo 2 mean \d\.\d{3}",
