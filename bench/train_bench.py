@@ -16,7 +16,7 @@ so 32 steps hold the regularisers in their proportions. kimg/s = pictures shown 
 committed), its networks built with the same kwargs and given our weights, its
 `StyleGAN2Loss.accumulate_gradients` driven phase by phase as its training loop drives it:
 "official fp32" (num_fp16_res 0, the same arithmetic as ours) and, on CUDA, "official fp16"
-(num_fp16_res 4, its `auto` setting). Prints ours/official ratios and which of its custom ops ran
+(num_fp16_res 4, its `auto` setting) against ours with `--fp16` (the same 4 resolutions). Prints ours/official ratios and which of its custom ops ran
 (its CUDA plugins need nvcc and ninja at run time; without them it runs reference PyTorch code).
 On the CPU the figures are CPU seconds (all threads), steadier than wall time on a shared machine.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ from stylegan_bench import official_ops, sync  # noqa: E402 (bench/ is this scri
 from facegen.stylegan.discriminator import Discriminator  # noqa: E402
 from facegen.stylegan.networks2 import Generator  # noqa: E402
 from facegen.training.distributed import Shard  # noqa: E402
+from facegen.training.loop import set_precision  # noqa: E402
 from facegen.training.loss import LossSettings, StyleGAN2Loss  # noqa: E402
 from facegen.training.options import TrainingOptions, auto_options  # noqa: E402
 from facegen.training.step import D_REG, G_REG, lazy_adam, to_model_range, train_step, update_ema  # noqa: E402
@@ -53,8 +55,9 @@ def networks(options: TrainingOptions, seed: int = 0) -> tuple[Generator, Discri
 
 
 def our_steps(options: TrainingOptions, real: torch.Tensor, device: torch.device):
-    """A function running one of our training steps (its index in, the step's losses out)."""
+    """A function running one of our training steps (its index in)."""
     G, D = (net.to(device) for net in networks(options))
+    set_precision(G, D, options.fp16_from())
     G_ema = copy.deepcopy(G).eval()
     loss = StyleGAN2Loss(G, D, LossSettings(r1_gamma=options.gamma), Shard(device=device)).to(device)
     opt_G, opt_D = lazy_adam(G, G_REG), lazy_adam(D, D_REG)
@@ -149,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                              generator=torch.Generator().manual_seed(1)).to(device)
         print(f"{res} px, batch {options.batch}, at most {options.channel_max} feature maps:")
         rows = {"dreamface fp32": timed(our_steps(options, real, device), options.batch, steps, device)}
+        if device.type == "cuda":   # --fp16: the top 4 resolutions in half precision, as NVIDIA's auto
+            rows["dreamface fp16"] = timed(our_steps(replace(options, fp16=True), real, device), options.batch,
+                                           steps, device)
         if args.official:
             for label, fp16_res in (("official fp32", 0), ("official fp16", 4)):
                 if fp16_res and device.type != "cuda":
@@ -156,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows[label] = timed(official_steps(args.official, options, real, device, fp16_res),
                                     options.batch, steps, device)
         for label, (rate, peak) in rows.items():
-            ratio = "" if label.startswith("dreamface") else f"  ours/this {rows['dreamface fp32'][0] / rate:.2f}×"
+            ours = rows["dreamface fp16" if label.endswith("fp16") else "dreamface fp32"][0]
+            ratio = "" if label.startswith("dreamface") else f"  ours/this {ours / rate:.2f}×"
             memory = f"  peak {peak:5.2f} GiB" if peak is not None else ""
             print(f"  {label:15s} {rate:9.4f} {unit}{memory}{ratio}")
         if args.official:

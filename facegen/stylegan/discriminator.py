@@ -73,7 +73,7 @@ class Conv2dLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
         check_shape("Conv2dLayer input", x, [None, self.weight.shape[1], None, None])
-        w = self.weight * self.weight_gain
+        w = (self.weight * self.weight_gain).to(x.dtype)
         if self.down > 1:
             lo, hi = blur_padding(self.resample_filter, self.down)
             p = self.padding
@@ -83,7 +83,8 @@ class Conv2dLayer(nn.Module):
             x = F.conv2d(x, w, padding=self.padding)
         act_gain = (LRELU_GAIN if self.lrelu else 1.0) * gain
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias, slope=LRELU_SLOPE if self.lrelu else None, gain=act_gain, clamp=clamp)
+        bias = None if self.bias is None else self.bias.to(x.dtype)
+        return bias_act(x, bias, slope=LRELU_SLOPE if self.lrelu else None, gain=act_gain, clamp=clamp)
 
 
 class DiscriminatorBlock(nn.Module):
@@ -110,11 +111,14 @@ class DiscriminatorBlock(nn.Module):
         if architecture == "resnet":
             self.skip = Conv2dLayer(tmp_channels, out_channels, 1, bias=False, lrelu=False, down=2,
                                     resample_filter=resample_filter)
+        self.use_fp16 = False   # half-precision feature maps: set by training's --fp16 (enable_fp16), never saved
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        dtype = torch.float16 if self.use_fp16 else torch.float32
+        x = None if x is None else x.to(dtype)
         if hasattr(self, "fromrgb"):
-            y = self.fromrgb(img)
+            y = self.fromrgb(img.to(dtype))
             x = y if x is None else x + y
             img = downsample2x(img, self.resample_filter) if self.architecture == "skip" else None
         if self.architecture == "resnet":
@@ -159,6 +163,7 @@ class DiscriminatorEpilogue(nn.Module):
         self.out = FullyConnectedLayer(in_channels, 1)
 
     def forward(self, x: torch.Tensor, img: torch.Tensor | None) -> torch.Tensor:
+        x = x.to(torch.float32)
         if self.architecture == "skip":
             x = x + self.fromrgb(img)
         if self.mbstd_num_channels > 0:

@@ -134,7 +134,8 @@ class SynthesisLayer(nn.Module):
                 generator: torch.Generator | None = None, batch_shard: tuple[int, int] = (0, 1)) -> torch.Tensor:
         check_shape("SynthesisLayer input", x, [None, self.in_channels, self.resolution // self.up, self.resolution // self.up])
         styles = self.affine(w)
-        weights = modulate(self.weight, styles, demodulate=True)
+        # modulated and demodulated in float32 (unit-norm rows), then cast: nothing overflows in fp16
+        weights = modulate(self.weight, styles, demodulate=True).to(x.dtype)
         if self.up == 2:
             x = grouped_conv_up2(x, weights, self.resample_filter)
         else:
@@ -142,8 +143,8 @@ class SynthesisLayer(nn.Module):
         noise = make_noise(noise_mode, self.noise_const, self.noise_strength, x.shape[0], generator,
                            batch_shard)
         if noise is not None:
-            x = x + noise
-        return bias_act(x, self.bias, slope=LRELU_SLOPE, gain=LRELU_GAIN, clamp=self.conv_clamp)
+            x = x + noise.to(x.dtype)
+        return bias_act(x, self.bias.to(x.dtype), slope=LRELU_SLOPE, gain=LRELU_GAIN, clamp=self.conv_clamp)
 
 
 class ToRGBLayer(nn.Module):
@@ -164,8 +165,8 @@ class ToRGBLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = grouped_conv(x, modulate(self.weight, styles, demodulate=False))
-        return bias_act(x, self.bias, clamp=self.conv_clamp)
+        x = grouped_conv(x, modulate(self.weight, styles, demodulate=False).to(x.dtype))
+        return bias_act(x, self.bias.to(x.dtype), clamp=self.conv_clamp)
 
 
 class SynthesisBlock(nn.Module):
@@ -193,19 +194,21 @@ class SynthesisBlock(nn.Module):
         self.conv1 = SynthesisLayer(out_channels, out_channels, **layer)
         self.torgb = ToRGBLayer(out_channels, img_channels, w_dim=w_dim, conv_clamp=conv_clamp)
         self.num_conv = 1 if in_channels == 0 else 2
+        self.use_fp16 = False   # half-precision feature maps: set by training's --fp16 (enable_fp16), never saved
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 noise_mode: str = "const", generator: torch.Generator | None = None,
                 batch_shard: tuple[int, int] = (0, 1)) -> tuple[torch.Tensor, torch.Tensor]:
         check_shape("SynthesisBlock ws", ws, [None, self.num_conv + 1, self.w_dim])
         w = ws.unbind(dim=1)
+        dtype = torch.float16 if self.use_fp16 else torch.float32
         if self.in_channels == 0:
-            x = self.const.unsqueeze(0).repeat([ws.shape[0], 1, 1, 1])
+            x = self.const.to(dtype).unsqueeze(0).repeat([ws.shape[0], 1, 1, 1])
             x = self.conv1(x, w[0], noise_mode, generator, batch_shard)
         else:
-            x = self.conv0(x, w[0], noise_mode, generator, batch_shard)
+            x = self.conv0(x.to(dtype), w[0], noise_mode, generator, batch_shard)
             x = self.conv1(x, w[1], noise_mode, generator, batch_shard)
-        y = self.torgb(x, w[-1])
+        y = self.torgb(x, w[-1]).to(torch.float32)   # the picture itself stays float32
         img = y if img is None else upsample2x(img, self.resample_filter) + y
         return x, img
 

@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--cbase", type=int, help="feature maps: min(cbase / side, cmax) per layer (default: auto, "
                                              "16384 below 512 px)")
     t.add_argument("--cmax", type=int, help="most feature maps in a layer (default 512)")
+    t.add_argument("--fp16", action="store_true", default=None,
+                   help="mixed precision, as NVIDIA trains: the 4 highest resolutions' feature maps in float16 "
+                        "(for GPUs; on a CPU it is slower)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="where to train: auto (a GPU when torch sees one, else the CPU), cpu or cuda; under "
                         "torchrun each process takes the GPU of its LOCAL_RANK")
@@ -105,7 +108,7 @@ def train(args: argparse.Namespace) -> int:
     from facegen.training.loop import train as run
     from facegen.training.options import TrainingError
     choices = dict(batch=args.batch, gamma=args.gamma, mirror=args.mirror, seed=args.seed,
-                   channel_base=args.cbase, channel_max=args.cmax)
+                   channel_base=args.cbase, channel_max=args.cmax, fp16=args.fp16)
     try:
         run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
             tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device)

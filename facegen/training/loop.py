@@ -93,6 +93,16 @@ class DataOrder:
         self.order, self.position = state["order"], state["position"]
 
 
+def set_precision(G: Generator, D: Discriminator, fp16_from: int | None) -> None:
+    """Mixed precision as NVIDIA trains: the blocks at `fp16_from` px and above keep their
+    feature maps in float16 (weights, optimisers and the picture itself stay float32, and the
+    activation clamp keeps the maps in range); None: float32 throughout. Only training sets it:
+    a saved model serves in float32."""
+    for network in (G.synthesis, D):
+        for res in network.block_resolutions:
+            getattr(network, f"b{res}").use_fp16 = fp16_from is not None and res >= fp16_from
+
+
 class Trainer:
     """One run's networks, optimisers, random generators and counters, and its step."""
 
@@ -101,6 +111,7 @@ class Trainer:
         check_processes(options, shard.count)
         self.options, self.dataset, self.base, self.shard = options, dataset, base, shard
         self.G, self.D = G.requires_grad_(False).to(shard.device), D.requires_grad_(False).to(shard.device)
+        set_precision(self.G, self.D, options.fp16_from())
         self.G_ema = copy.deepcopy(self.G).eval()
         self.loss = StyleGAN2Loss(self.G, self.D, LossSettings(r1_gamma=options.gamma), shard).to(shard.device)
         adam = AdamSettings(lr=options.lr)
@@ -314,6 +325,8 @@ def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path |
         if dataset.resolution != resolution:
             raise TrainingError(f"{data} holds {dataset.resolution}-px pictures, not {resolution}: "
                                 f"make the set at --res {resolution}, or train at --res {dataset.resolution}")
+        if choices.get("fp16") and shard.device.type == "cpu":
+            log("note: --fp16 on the CPU runs slower than float32; half precision is for GPUs")
         if resume is None:
             trainer = fresh_trainer(dataset, choices, shard)
         elif resume.suffix == STATE_SUFFIX:

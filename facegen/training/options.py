@@ -28,6 +28,7 @@ from typing import Any
 from facegen.training.loss import LossSettings
 
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
+FP16_RESOLUTIONS = 4   # NVIDIA's num_fp16_res: with --fp16, the blocks of the 4 highest resolutions
 
 
 class TrainingError(ValueError):
@@ -58,6 +59,7 @@ class TrainingOptions:
     channel_base: int = 16384            # feature maps at side r: min(channel_base / r, channel_max)
     channel_max: int = 512
     conv_clamp: float | None = 256         # activation clamp (NVIDIA's, for half precision)
+    fp16: bool = False                     # feature maps of the top FP16_RESOLUTIONS in float16 (NVIDIA's mixed precision)
 
     def __post_init__(self) -> None:
         check_resolution(self.resolution)
@@ -69,6 +71,13 @@ class TrainingOptions:
                                 f"{self.mbstd_group} pictures; use a multiple of {self.mbstd_group}")
         if self.gamma < 0:
             raise TrainingError(f"--gamma must not be negative, not {self.gamma}")
+
+    def fp16_from(self) -> int | None:
+        """The lowest resolution whose blocks run in float16 (never below 8 px, as in NVIDIA's
+        code), or None without --fp16."""
+        if not self.fp16:
+            return None
+        return max(self.resolution * 2 // 2 ** FP16_RESOLUTIONS, 8)
 
     def generator_kwargs(self, img_channels: int) -> dict[str, Any]:
         return dict(z_dim=self.z_dim, w_dim=self.w_dim, img_resolution=self.resolution, img_channels=img_channels,
