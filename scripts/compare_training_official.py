@@ -136,7 +136,7 @@ def compare_terms(args, G, D, tg, td, real) -> None:
     report("path-length gradients", og, tg_)
     report("path-length mean", loss.pl_mean, tloss.pl_mean)
 
-    o, og = ours_term(D, lambda: sum(loss.d_main(z, x)))
+    o, og = ours_term(D, lambda: sum(loss.d_main(z, x)[:2]))
     tg_ = their_term(td, "Dmain")
     report("D loss (fake + real)", o, recorded["Loss/D/loss"].flatten())
     report("D loss gradients", og, tg_)

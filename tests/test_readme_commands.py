@@ -204,9 +204,12 @@ ROW_RUNS: dict[str, list[Run]] = {
         Run(f"dreamface dataset make {TESTDATA} photos64.zip --res 64 --min-face 48",
             check=prints("photos64.zip: 4 faces at 64 px", "several faces (1): two_faces.jpg"))],
     "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
-    "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--metrics none]": [
-        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --seed 3 "
-            "--cbase 64 --cmax 16 --tick 0.004 --snap 1 --keep 1 --metrics none",
+    "[--aug ada\\|noaug\\|fixed] [--p X] [--target X] [--ada-kimg X] "
+    "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--fp16] [--device auto\\|cpu\\|cuda] "
+    "[--metrics none]": [
+        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --aug ada "
+            "--p 0.2 --target 0.6 --ada-kimg 10 --seed 3 --cbase 64 --cmax 16 --tick 0.004 --snap 1 --keep 1 "
+            "--fp16 --device cpu --metrics none",
             check=files_at("run/snapshot-000000004.safetensors", "run/snapshot-000000004.state", "run/stats.jsonl")),
         Run("dreamface train --data faces16 --out run --res 16 --kimg 0.008 --resume run/snapshot-000000004.state",
             check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png"))],

@@ -56,6 +56,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="where to train: auto (a GPU when torch sees one, else the CPU), cpu or cuda; under "
                         "torchrun each process takes the GPU of its LOCAL_RANK")
+    t.add_argument("--aug", metavar="{ada,noaug,fixed}",
+                   help="augment what D sees: ada (default: p steered so D's mean sign on reals holds --target), "
+                        "fixed (p stays --p) or noaug")
+    t.add_argument("--p", type=float, help="each augmentation's probability at the start (ada) or throughout "
+                                           "(fixed); default 0")
+    t.add_argument("--target", type=float, help="ada: the mean sign of D's output on reals to hold, between 0 "
+                                                "and 1 (default 0.6)")
+    t.add_argument("--ada-kimg", type=float, help="ada: p moves by at most 1 per this many kimg (default 500; "
+                                                  "small CPU runs need far fewer to move p at all)")
     t.add_argument("--tick", type=float, default=4.0, help="kimg between progress lines (default 4)")
     t.add_argument("--snap", type=int, default=50, help="ticks between snapshots (default 50; the last always)")
     t.add_argument("--keep", type=int, default=0, help="keep the newest N snapshots' state and model "
@@ -108,7 +117,8 @@ def train(args: argparse.Namespace) -> int:
     from facegen.training.loop import train as run
     from facegen.training.options import TrainingError
     choices = dict(batch=args.batch, gamma=args.gamma, mirror=args.mirror, seed=args.seed,
-                   channel_base=args.cbase, channel_max=args.cmax, fp16=args.fp16)
+                   channel_base=args.cbase, channel_max=args.cmax, fp16=args.fp16, aug=args.aug,
+                   augment_p=args.p, ada_target=args.target, ada_kimg=args.ada_kimg)
     try:
         run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
             tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device)

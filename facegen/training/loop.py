@@ -16,8 +16,13 @@ after the very first step so a bad set-up shows at once (as in NVIDIA's loop); e
 progress line and appends one JSON line to RUN/stats.jsonl. Every `snap` ticks, and when the
 run ends, a snapshot is written (snapshot.py).
 
-Randomness: the run's own generator draws the latents, mixing, noise and path-length
-directions; a second one the data order (every picture once per epoch, mirrored copies
+Augmentation (augment.py): with `--aug ada` the loop moves p every ADA_INTERVAL steps from
+the mean sign of D's outputs on the reals over those steps (`rt` in the D phase's statistics);
+p and the signs since its last move are part of the state. Each tick's line and JSON line show
+p and the tick's mean rt.
+
+Randomness: the run's own generator draws the latents, mixing, noise, path-length directions
+and augmentations; a second one the data order (every picture once per epoch, mirrored copies
 counted as pictures); the sample grid's latents come from a fixed seed.
 
 Under torchrun the run is several processes (distributed.py): each reads and trains on its
@@ -45,6 +50,7 @@ from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.errors import CheckpointError
 from facegen.stylegan.loaders import safetensors_bytes
 from facegen.stylegan.networks2 import Generator
+from facegen.training.augment import ADA_INTERVAL, AugmentPipe, ada_adjust
 from facegen.training.dataset import ImageDataset
 from facegen.training.distributed import Shard, joined, pick_device
 from facegen.training.loss import LossSettings, StyleGAN2Loss
@@ -59,7 +65,8 @@ GRID_SEED = 0
 DATA_SEED_OFFSET = 2 ** 32   # the data order's generator: seed + this, apart from the run's own
 LICENCE_NOTE = ("this run fine-tunes {base}: the model it makes inherits that checkpoint's licence "
                 "(NVIDIA's FFHQ models are for non-commercial use only)")
-_FLAGS = {"channel_base": "--cbase", "channel_max": "--cmax"}   # option fields named otherwise on the command line
+_FLAGS = {"channel_base": "--cbase", "channel_max": "--cmax",   # option fields named otherwise on the command line
+          "augment_p": "--p", "ada_target": "--target"}
 
 
 def flag(field: str) -> str:
@@ -113,7 +120,10 @@ class Trainer:
         self.G, self.D = G.requires_grad_(False).to(shard.device), D.requires_grad_(False).to(shard.device)
         set_precision(self.G, self.D, options.fp16_from())
         self.G_ema = copy.deepcopy(self.G).eval()
-        self.loss = StyleGAN2Loss(self.G, self.D, LossSettings(r1_gamma=options.gamma), shard).to(shard.device)
+        self.augment = None if options.aug == "noaug" else AugmentPipe(options.augment_p)
+        self.real_signs: list[float] = []   # ada: each step's rt since p last moved
+        self.loss = StyleGAN2Loss(self.G, self.D, LossSettings(r1_gamma=options.gamma), shard,
+                                  self.augment).to(shard.device)
         adam = AdamSettings(lr=options.lr)
         self.opt_G, self.opt_D = lazy_adam(G, G_REG, adam), lazy_adam(D, D_REG, adam)
         self.generator = torch.Generator().manual_seed(options.seed)
@@ -134,6 +144,12 @@ class Trainer:
         update_ema(self.G_ema, self.G, self.ema_beta())
         self.nimg += self.options.batch
         self.step_index += 1
+        if self.options.aug == "ada":
+            self.real_signs.append(stats["rt"])   # the whole batch's, the same in every process
+            if self.step_index % ADA_INTERVAL == 0:
+                self.augment.p = ada_adjust(self.augment.p, float(np.mean(self.real_signs)), self.options.ada_target,
+                                            self.options.batch * len(self.real_signs), self.options.ada_kimg)
+                self.real_signs.clear()
         return stats
 
     # --- snapshots ----------------------------------------------------------------------------
@@ -144,6 +160,7 @@ class Trainer:
                 "G_kwargs": self.G.init_kwargs, "D_kwargs": self.D.init_kwargs,
                 "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
                 "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(), "pl_mean": self.loss.pl_mean,
+                "augment": {"p": self.augment.p if self.augment else 0.0, "real_signs": list(self.real_signs)},
                 "rng": {"run": self.generator.get_state(), "data": self.order.state(), **global_rng_state()}}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -152,6 +169,10 @@ class Trainer:
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
         self.loss.pl_mean.copy_(state["pl_mean"])
+        augment = state.get("augment", {"p": 0.0, "real_signs": []})   # none in states from before augmentation
+        if self.augment is not None:
+            self.augment.p = augment["p"]
+        self.real_signs = list(augment["real_signs"])
         self.nimg, self.step_index, self.tick, self.seconds = state["nimg"], state["step"], state["tick"], state["seconds"]
         self.generator.set_state(state["rng"]["run"])
         self.order.restore(state["rng"]["data"])
@@ -189,7 +210,7 @@ def fresh_trainer(dataset: ImageDataset, choices: dict[str, Any], shard: Shard) 
 def resumed_trainer(path: Path, dataset: ImageDataset, choices: dict[str, Any], shard: Shard) -> Trainer:
     """Everything as the snapshot left it; settings given again must be the snapshot's."""
     state = load_state(path)
-    options = TrainingOptions(**state["options"])
+    options = TrainingOptions(**{"aug": "noaug", **state["options"]})   # states from before augmentation had none
     if options.resolution != dataset.resolution:
         raise TrainingError(f"{path}: a snapshot of a {options.resolution}-px run; {dataset.path} holds "
                             f"{dataset.resolution}-px pictures")
@@ -293,7 +314,8 @@ def duration(seconds: float) -> str:
 def progress_line(tick: int, nimg: int, total: int, sec_per_kimg: float, losses: dict[str, float]) -> str:
     eta = (total - nimg) / 1000 * sec_per_kimg
     parts = [f"tick {tick:<4d}", f"kimg {nimg / 1000:.3f}/{total / 1000:g}", f"{sec_per_kimg:.1f} s/kimg"]
-    for key, label, digits in (("G_loss", "G", 3), ("D_loss", "D", 3), ("r1_penalty", "R1", 4), ("pl_penalty", "PL", 3)):
+    for key, label, digits in (("G_loss", "G", 3), ("D_loss", "D", 3), ("r1_penalty", "R1", 4), ("pl_penalty", "PL", 3),
+                               ("augment_p", "p", 3), ("rt", "rt", 2)):
         if key in losses:
             parts.append(f"{label} {losses[key]:.{digits}f}")
     return "  ".join(parts + [f"ETA {duration(eta)}"])
@@ -352,7 +374,8 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
     grid_latents = torch.randn([GRID_COLUMNS * GRID_ROWS, trainer.G.z_dim],
                                generator=torch.Generator().manual_seed(GRID_SEED))
     log(f"training {options.resolution}-px StyleGAN2 on {len(dataset)} pictures{' (and their mirror images)' if options.mirror else ''}: "
-        f"batch {options.batch}{_split(trainer.shard)} on {_device(trainer.shard)}, γ {options.gamma:g}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
+        f"batch {options.batch}{_split(trainer.shard)} on {_device(trainer.shard)}, γ {options.gamma:g}, "
+        f"{_augmentation(trainer)}, from {trainer.nimg / 1000:g} to {total / 1000:g} kimg, into {out}")
     live = sys.stdout.isatty() and log is print
     tick_start_nimg, tick_start = trainer.nimg, time.monotonic()
     tick_losses: dict[str, list[float]] = defaultdict(list)
@@ -370,6 +393,8 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
                 continue
             trainer.seconds += elapsed
             losses = {key: float(np.mean(values)) for key, values in tick_losses.items()}
+            if trainer.augment is not None:
+                losses["augment_p"] = trainer.augment.p
             log(("\r" if live else "") + progress_line(trainer.tick, trainer.nimg, total, sec_per_kimg, losses))
             if stats_file:
                 stats_file.write(json.dumps({"tick": trainer.tick, "kimg": trainer.nimg / 1000,
@@ -403,6 +428,15 @@ def start_folder(trainer: Trainer, out: Path) -> None:
 
 def _device(shard: Shard) -> str:
     return "the CPU" if shard.device.type == "cpu" else f"{torch.cuda.get_device_name(shard.device)} ({shard.device})"
+
+
+def _augmentation(trainer: Trainer) -> str:
+    options = trainer.options
+    if trainer.augment is None:
+        return "no augmentation"
+    if options.aug == "fixed":
+        return f"augmentation p {trainer.augment.p:g}"
+    return f"ADA from p {trainer.augment.p:g} toward rt {options.ada_target:g} (±1 in {options.ada_kimg:g} kimg)"
 
 
 def _split(shard: Shard) -> str:

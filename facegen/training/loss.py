@@ -15,7 +15,12 @@ Written from "Analyzing and Improving the Image Quality of StyleGAN" (Karras et 
 
 Randomness (mixing, per-pixel noise, the path-length direction) is drawn from `generator`, or
 from torch's global generator when None, in the order the reference implementation draws it,
-so both give the same numbers from the same seed. ADA's augmentation is not applied yet.
+so both give the same numbers from the same seed.
+
+With an augmentation pipeline (augment.py), D sees every picture augmented, generated and
+real, in every phase, as in NVIDIA's code: G learns through the augmentation, and R1 is the
+gradient with respect to the reals before it. Its random numbers come from `generator` too,
+after those of the pictures it augments. Without one, or at p = 0, the terms are unchanged.
 
 In several processes (distributed.py) the terms take the whole batch's latents, the same on
 every process, and compute the loss of the process's shard of them; `real` is the shard's own
@@ -33,6 +38,7 @@ from torch import nn
 
 from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.networks2 import Generator
+from facegen.training.augment import AugmentPipe
 from facegen.training.distributed import Shard
 
 
@@ -52,9 +58,9 @@ class StyleGAN2Loss(nn.Module):
     differentiates through G's W+, so G must)."""
 
     def __init__(self, G: Generator, D: Discriminator, settings: LossSettings = LossSettings(),
-                 shard: Shard = Shard()) -> None:
+                 shard: Shard = Shard(), augment: AugmentPipe | None = None) -> None:
         super().__init__()
-        self.G, self.D, self.settings, self.shard = G, D, settings, shard
+        self.G, self.D, self.settings, self.shard, self.augment = G, D, settings, shard, augment
         self.register_buffer("pl_mean", torch.zeros([]))
 
     def run_G(self, z: torch.Tensor, generator: torch.Generator | None = None
@@ -74,10 +80,16 @@ class StyleGAN2Loss(nn.Module):
             ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
         return self.G.synthesis(ws, noise_mode="random", generator=generator, batch_shard=shard[:2]), ws
 
+    def run_D(self, img: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """D's output [N] on the augmented pictures."""
+        if self.augment is not None:
+            img = self.augment(img, generator, self.shard)
+        return self.D(img).flatten()
+
     def g_main(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Non-saturating G loss: −log σ(D(G(z)))."""
         img, _ = self.run_G(z, generator)
-        return F.softplus(-self.D(img)).flatten()
+        return F.softplus(-self.run_D(img, generator))
 
     def g_path_length(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """pl_weight · (|Jᵀy| − a)² on the first batch // pl_batch_shrink latents; updates `a`."""
@@ -93,14 +105,17 @@ class StyleGAN2Loss(nn.Module):
         return (lengths - mean).square() * s.pl_weight
 
     def d_main(self, z: torch.Tensor, real: torch.Tensor, generator: torch.Generator | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """D loss on generated pictures (−log(1 − σ(D(G(z))))) and on real ones (−log σ(D(x)))."""
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """D loss on generated pictures (−log(1 − σ(D(G(z))))) and on real ones (−log σ(D(x))),
+        and the signs of D(x): ADA's measure of how sure D is of the reals."""
         with torch.no_grad():
             img, _ = self.run_G(z, generator)
-        return F.softplus(self.D(img)).flatten(), F.softplus(-self.D(real)).flatten()
+        fake_logits = self.run_D(img, generator)
+        real_logits = self.run_D(real, generator)
+        return F.softplus(fake_logits), F.softplus(-real_logits), real_logits.detach().sign()
 
-    def d_r1(self, real: torch.Tensor) -> torch.Tensor:
-        """(γ/2)·‖∇ₓD(x)‖² per real picture."""
+    def d_r1(self, real: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(γ/2)·‖∇ₓD(x)‖² per real picture (x before augmentation)."""
         real = real.detach().requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.D(real).sum(), real, create_graph=True)
+        (grad,) = torch.autograd.grad(self.run_D(real, generator).sum(), real, create_graph=True)
         return grad.square().sum(dim=[1, 2, 3]) * (self.settings.r1_gamma / 2)

@@ -10,6 +10,7 @@ The `auto` rule, as NVIDIA's train.py states it (here with one device):
     γ (R1)     0.0002 · R² / batch
     EMA        batch · 10 / 32 kimg half-life, ramped up over the first 5 % of the images seen
     mapping    2 layers; z and w of 512
+    augment    ADA (augment.py) from p = 0, target 0.6, p moving 0 → 1 in 500 kimg at most
 
 `--batch` changes only the batch, as in NVIDIA's code: γ, the EMA and the group size stay those
 of the automatic batch.
@@ -25,6 +26,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from facegen.training.augment import AUGMENT_MODES
 from facegen.training.loss import LossSettings
 
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
@@ -52,6 +54,11 @@ class TrainingOptions:
     ema_rampup: float | None = 0.05      # EMA half-life at most this share of the pictures seen; None = none
     mirror: bool = False                 # also train on left-right flipped pictures
     seed: int = 0                        # initial weights, latents, noise and data order
+    # augmentation of D's pictures (augment.py)
+    aug: str = "ada"                     # ada: p steered toward ada_target; fixed: p stays; noaug: none
+    augment_p: float = 0.0               # the probability of each transform at the start (ada) or always (fixed)
+    ada_target: float = 0.6              # ada: the mean sign of D(real) that p is steered to hold
+    ada_kimg: float = 500                # ada: thousands of pictures over which p can move by 1
     # the networks (fixed by a checkpoint when fine-tuning or resuming)
     z_dim: int = 512
     w_dim: int = 512
@@ -71,6 +78,16 @@ class TrainingOptions:
                                 f"{self.mbstd_group} pictures; use a multiple of {self.mbstd_group}")
         if self.gamma < 0:
             raise TrainingError(f"--gamma must not be negative, not {self.gamma}")
+        if self.aug not in AUGMENT_MODES:
+            raise TrainingError(f"--aug must be one of {', '.join(AUGMENT_MODES)}, not {self.aug}")
+        if not 0 <= self.augment_p <= 1:
+            raise TrainingError(f"--p must be a probability from 0 to 1, not {self.augment_p}")
+        if self.aug == "noaug" and self.augment_p:
+            raise TrainingError(f"--p {self.augment_p} needs --aug ada or fixed: --aug noaug augments nothing")
+        if not 0 < self.ada_target < 1:
+            raise TrainingError(f"--target must be between 0 and 1 (not included), not {self.ada_target}")
+        if self.ada_kimg <= 0:
+            raise TrainingError(f"--ada-kimg must be more than 0, not {self.ada_kimg}")
 
     def fp16_from(self) -> int | None:
         """The lowest resolution whose blocks run in float16 (never below 8 px, as in NVIDIA's

@@ -3,9 +3,10 @@
 A snapshot after n pictures is three files in the run folder, named by n (9 digits):
 
     snapshot-000000064.state        resume state: G, D, G_ema, both Adam states, the path-length
-                                    mean, pictures seen, step and tick, the random generators
-                                    (the run's own, the data order's, torch's, numpy's and
-                                    Python's), the options and the dataset's digest
+                                    mean, augment p and ADA's signs since it last moved,
+                                    pictures seen, step and tick, the random generators (the
+                                    run's own, the data order's, torch's, numpy's and Python's),
+                                    the options and the dataset's digest
     snapshot-000000064.safetensors  G_ema with D, the file `dreamface generate --backend stylegan
                                     --ckpt` and DREAMFACE_STYLEGAN_CKPT load (D serves photo inversion)
     snapshot-000000064.png          G_ema's pictures of the fixed-seed sample latents

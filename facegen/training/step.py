@@ -55,7 +55,8 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
                g_reg: int = G_REG, d_reg: int = D_REG) -> dict[str, float]:
     """One step on a batch of real uint8 pictures [N, C, H, W] (the shard's, in several
     processes); `step` counts from 0 and picks the regularisation steps. Returns the step's
-    losses (means over the whole batch)."""
+    losses and `rt`, the mean sign of D's outputs on the reals in the D phase (means over the
+    whole batch)."""
     G, D, shard = loss.G, loss.D, loss.shard
     real = to_model_range(real.to(shard.device))
     # the whole batch's latents, drawn on the CPU (the same numbers on any device)
@@ -86,13 +87,14 @@ def train_step(loss: StyleGAN2Loss, opt_G: torch.optim.Optimizer, opt_D: torch.o
         return out * g_reg
 
     def d_main() -> torch.Tensor:
-        fake, genuine = loss.d_main(z[2], real, generator)
+        fake, genuine, real_signs = loss.d_main(z[2], real, generator)
         out = fake.mean() + genuine.mean()
         stats["D_loss"] = out.item()
+        stats["rt"] = real_signs.mean().item()
         return out
 
     def d_reg_() -> torch.Tensor:
-        out = loss.d_r1(real).mean()
+        out = loss.d_r1(real, generator).mean()
         stats["r1_penalty"] = out.item() / (loss.settings.r1_gamma / 2)
         return out * d_reg
 

@@ -1,5 +1,5 @@
 """`dreamface train` in two gloo processes under torchrun equals the one-process run, on tiny
-16-px networks and an 8-face montage set on the CPU."""
+16-px networks and an 8-face montage set on the CPU, with ADA augmenting D's pictures."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from facegen.training.montage_dataset import write_montage_dataset
 from facegen.training.options import TrainingError, auto_options, check_processes
 from facegen.training.snapshot import load_state
 
-# 2 steps of 8 pictures, 4 to a process: one minibatch-std group of 4 each
-TRAIN = ["train", "--res", "16", "--kimg", "0.016", "--batch", "8", "--cbase", "64", "--cmax", "16"]
+# 4 steps of 8 pictures, 4 to a process: one minibatch-std group of 4 each; ADA from p = 0.5,
+# moving p by 0.32 after the 4th step (by D's signs on the reals of both processes)
+TRAIN = ["train", "--res", "16", "--kimg", "0.032", "--batch", "8", "--cbase", "64", "--cmax", "16",
+         "--p", "0.5", "--ada-kimg", "0.1"]
 
 
 def _two_processes(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -44,7 +46,7 @@ def test_two_processes_train_as_one(tmp_path, capsys):
     # process 0 alone speaks and writes, and the losses it reports are the whole batch's
     assert "batch 8 over 2 processes" in two.stdout
     ticks = [line for line in two.stdout.splitlines() if line.startswith("tick")]
-    assert len(ticks) == 2
+    assert len(ticks) == 2 and "p 0.500" in ticks[0]
     losses = lambda line: line.split("s/kimg")[1].split("ETA")[0]   # noqa: E731
     assert [losses(t) for t in ticks] == [losses(t) for t in one_out.splitlines() if t.startswith("tick")]
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
@@ -52,12 +54,13 @@ def test_two_processes_train_as_one(tmp_path, capsys):
     # the same weights up to the order of sums: float32 rounding gives differences of 1e-5 at
     # most (mapping weights of ~500); a process that misses others' gradients, pictures of
     # another process's groups or noise of its own moves weights by Adam's step, ~2.5e-3
-    a, b = (load_state(tmp_path / run / "snapshot-000000016.state") for run in ("one", "two"))
+    a, b = (load_state(tmp_path / run / "snapshot-000000032.state") for run in ("one", "two"))
     for net in ("G", "D", "G_ema"):
         for name, tensor in a[net].items():
             assert torch.allclose(b[net][name], tensor, rtol=1e-6, atol=1e-4), (net, name)
     assert torch.allclose(b["pl_mean"], a["pl_mean"], rtol=1e-5)
-    assert (a["nimg"], a["step"]) == (b["nimg"], b["step"]) == (16, 2)
+    assert (a["nimg"], a["step"]) == (b["nimg"], b["step"]) == (32, 4)
+    assert a["augment"] == b["augment"] and a["augment"]["p"] in (pytest.approx(0.18), pytest.approx(0.82))
 
 
 def test_batches_that_do_not_split_over_the_processes_are_refused():

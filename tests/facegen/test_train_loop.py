@@ -54,8 +54,10 @@ def _tensors(value, prefix: str = "") -> dict[str, torch.Tensor]:
 
 def test_resume_continues_bit_for_bit(faces, tmp_path):
     # 8 steps in one go: ticks end after 4, 12, 20, 28 and 32 pictures; a snapshot every second
-    # tick and at the end (4, 20, 32), the newest 2 kept
-    whole = train(faces, tmp_path / "whole", resolution=16, kimg=0.032, choices={**TINY, "mirror": True},
+    # tick and at the end (4, 20, 32), the newest 2 kept. ADA augments from p = 0.25 and moves p
+    # by 0.16 after steps 4 and 8
+    choices = {**TINY, "mirror": True, "augment_p": 0.25, "ada_kimg": 0.1}
+    whole = train(faces, tmp_path / "whole", resolution=16, kimg=0.032, choices=choices,
                   tick_kimg=0.008, snap=2, keep=2, log=lambda line: None)
     files = _files(tmp_path / "whole")
     assert [n for n in files if n.endswith(".state")] == ["snapshot-000000020.state", "snapshot-000000032.state"]
@@ -64,23 +66,27 @@ def test_resume_continues_bit_for_bit(faces, tmp_path):
     assert [n for n in files if n.startswith("snapshot") and n.endswith(".png")] == [
         f"snapshot-{n:09d}.png" for n in (4, 20, 32)]   # the grids all stay
 
-    # 4 steps, then a resume for 4 more (step 4 runs the path-length term: pl_mean must carry over)
+    # 5 steps, then a resume for 3 more: the path-length mean of step 4, p as moved after step 4
+    # and ADA's sign of step 5, counted in p's move after step 8, must carry over
     half = tmp_path / "half"
-    train(faces, half, resolution=16, kimg=0.016, choices={**TINY, "mirror": True}, tick_kimg=0.008, snap=2,
-          log=lambda line: None)
+    train(faces, half, resolution=16, kimg=0.020, choices=choices, tick_kimg=0.008, snap=2, log=lambda line: None)
+    assert len(load_state(half / "snapshot-000000020.state")["augment"]["real_signs"]) == 1
     lines: list[str] = []
-    resumed = train(faces, half, resolution=16, kimg=0.032, resume=half / "snapshot-000000016.state",
+    resumed = train(faces, half, resolution=16, kimg=0.032, resume=half / "snapshot-000000020.state",
                     choices={"batch": 4}, tick_kimg=0.008, snap=2, log=lines.append)
-    assert "from 0.016 to 0.032 kimg" in lines[0]
+    assert "from 0.02 to 0.032 kimg" in lines[0]
     assert resumed.read_bytes() == whole.read_bytes()   # G_ema and D, byte for byte
     a, b = load_state(whole.with_suffix(".state")), load_state(resumed.with_suffix(".state"))
     ta, tb = _tensors({k: a[k] for k in a if k != "seconds"}), _tensors({k: b[k] for k in b if k != "seconds"})
     assert ta.keys() == tb.keys() and {"/opt_G/state/0/exp_avg_sq", "/pl_mean", "/rng/data/order"} <= ta.keys()
     assert all(torch.equal(ta[k], tb[k]) for k in ta), [k for k in ta if not torch.equal(ta[k], tb[k])]
     assert (a["nimg"], a["step"], a["tick"]) == (b["nimg"], b["step"], b["tick"]) == (32, 8, 5)
+    assert a["augment"] == b["augment"] and a["augment"]["p"] != 0.25   # p moved, and alike
     assert (half / "snapshot-000000032.png").read_bytes() == (tmp_path / "whole" / "snapshot-000000032.png").read_bytes()
     ticks = [json.loads(line) for line in (half / "stats.jsonl").read_text().splitlines()]
-    assert [t["kimg"] for t in ticks] == [0.004, 0.012, 0.016, 0.024, 0.032]
+    assert [t["kimg"] for t in ticks] == [0.004, 0.012, 0.020, 0.028, 0.032]
+    assert [t["augment_p"] for t in ticks] == [
+        t["augment_p"] for t in map(json.loads, (tmp_path / "whole" / "stats.jsonl").read_text().splitlines())]
 
 
 def test_train_command_makes_a_model_that_serves(faces, tmp_path, capsys, monkeypatch):
@@ -89,14 +95,16 @@ def test_train_command_makes_a_model_that_serves(faces, tmp_path, capsys, monkey
     out = capsys.readouterr().out
     assert "training 16-px StyleGAN2 on 8 pictures: batch 4" in out
     [progress] = [line for line in out.splitlines() if line.startswith("tick")]
-    for part in ("kimg 0.004/0.004", "s/kimg", "G ", "D ", "R1 ", "PL ", "ETA 0s"):
+    for part in ("kimg 0.004/0.004", "s/kimg", "G ", "D ", "R1 ", "PL ", "p 0.000", "rt ", "ETA 0s"):
         assert part in progress, progress
     model = run / "snapshot-000000004.safetensors"
     assert f"model: {model}" in out
     ticks = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
-    assert {"tick", "kimg", "sec_per_kimg", "G_loss", "D_loss", "seconds", "timestamp"} <= ticks[-1].keys()
+    assert {"tick", "kimg", "sec_per_kimg", "G_loss", "D_loss", "augment_p", "rt", "seconds",
+            "timestamp"} <= ticks[-1].keys()
     options = json.loads((run / "options.json").read_text())
     assert (options["batch"], options["channel_base"], options["gamma"]) == (4, 64, pytest.approx(0.0002 * 256 / 32))
+    assert (options["aug"], options["augment_p"], options["ada_target"], options["ada_kimg"]) == ("ada", 0, 0.6, 500)
     assert Image.open(run / "snapshot-000000004.png").size == (8 * 16, 4 * 16)
     assert Image.open(run / "reals.png").size == (8 * 16, 4 * 16)
 

@@ -50,8 +50,8 @@ def test_a_step_changes_the_weights_the_same_way_for_the_same_seed():
     assert any(k.startswith("D.b4") for k in changed) and "G.mapping.w_avg" in changed and "pl_mean" in changed
     assert any(not torch.equal(first[k], other[k]) for k in first)
     # all four phases on step 0, the main ones only on step 1
-    assert set(stats[0]) == {"G_loss", "pl_penalty", "D_loss", "r1_penalty"}
-    assert set(stats[1]) == {"G_loss", "D_loss"}
+    assert set(stats[0]) == {"G_loss", "pl_penalty", "D_loss", "rt", "r1_penalty"}
+    assert set(stats[1]) == {"G_loss", "D_loss", "rt"}
 
 
 def test_losses_are_finite_with_the_expected_signs():
@@ -60,7 +60,7 @@ def test_losses_are_finite_with_the_expected_signs():
     z = torch.randn([4, loss.G.z_dim], generator=torch.Generator().manual_seed(0))
     real = _real().float() / 127.5 - 1
     g = torch.Generator().manual_seed(0)
-    fake_d, real_d = loss.d_main(z, real, g)
+    fake_d, real_d, real_signs = loss.d_main(z, real, g)
     terms = {"G": loss.g_main(z, g), "D fake": fake_d, "D real": real_d,
              "path length": loss.g_path_length(z, g), "R1": loss.d_r1(real)}
     for name, value in terms.items():
@@ -69,6 +69,8 @@ def test_losses_are_finite_with_the_expected_signs():
     # an untrained D is unsure: each side's logistic loss is near log 2
     assert abs(fake_d.mean() - math.log(2)) < 1 and abs(real_d.mean() - math.log(2)) < 1
     assert terms["path length"].shape == (2,)   # half the batch
+    # ADA's measure: D(x) > 0 exactly where its loss on x is under log 2
+    assert torch.equal(real_signs, torch.where(real_d < math.log(2), 1.0, -1.0))
     assert loss.pl_mean > 0
 
 
@@ -76,7 +78,7 @@ def test_no_style_mixing_and_no_regularisers():
     loss = StyleGAN2Loss(tiny_sg2(), tiny_d(), LossSettings(style_mixing_prob=0, pl_weight=0, r1_gamma=0))
     opt_G, opt_D = lazy_adam(loss.G, G_REG), lazy_adam(loss.D, D_REG)
     stats = train_step(loss, opt_G, opt_D, _real(), 0, torch.Generator().manual_seed(0))
-    assert set(stats) == {"G_loss", "D_loss"} and loss.pl_mean == 0
+    assert set(stats) == {"G_loss", "D_loss", "rt"} and loss.pl_mean == 0
 
 
 def test_lazy_adam_settings():
