@@ -22,6 +22,12 @@ hair fit (today's fit, its hair now measured), "identity" adds the identity-guid
 optimised against (rendered at 384 px, off-centre on a larger canvas of another grey, found
 again by the detector at its own settings), so the figure is not the optimiser talking to
 itself.
+
+The spread: how far apart the made faces of different people lie, as the nearest pair, among
+the pairs whose photos 1 the recogniser tells apart (SAME_PERSON or more) and among the pairs
+it takes for one person even on their photos (the montage people can be: random montage faces
+lie closer together than photos of different people). For reference, the same figure for
+random montage faces drawn plain, as made faces are, and scored the same way.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 REAL = {"obama": ("obama_official_portrait.jpg", "obama_podium.jpg"),
         "biden": ("biden_official_portrait.jpg", "biden_smiling.jpg")}
 RENDERED_SEEDS = {"montage-a": 101, "montage-b": 202, "montage-c": 303}
+REFERENCE_SEEDS = range(1000, 1016)   # random montage faces: how far apart the montage draws anyone
 CARICATURES = (0.5, 1.0)
 GEOMETRY = tuple(dict.fromkeys(name for names in KNOBS.values() for name in names))
 
@@ -74,12 +81,18 @@ def on_canvas(face: Image.Image, canvas: tuple[int, int], at: tuple[int, int], g
     return out
 
 
-def rendered_person(name: str, seed: int, backend: MontageBackend) -> Person:
-    """A montage face with known parameters, as two "photos" that differ in expression,
-    lighting depth, hair volume, clothes, size and crop."""
+def plain_face(seed: int, backend: MontageBackend) -> MontageParams:
+    """The seed's montage face as a made face wears it: no beard or glasses, brows in view."""
     params = dataclasses.replace(decode(backend.sample(seed)), **PLAIN)
     if params.hair_style in BROW_HIDING_STYLES:
         params = dataclasses.replace(params, hair_style=CLEAR_STYLE)
+    return params
+
+
+def rendered_person(name: str, seed: int, backend: MontageBackend) -> Person:
+    """A montage face with known parameters, as two "photos" that differ in expression,
+    lighting depth, hair volume, clothes, size and crop."""
+    params = plain_face(seed, backend)
     other = dataclasses.replace(params, smile=0.6 if params.smile < 0.2 else -0.3,
                                 mouth_corners=float(np.clip(params.mouth_corners + 0.4, -1, 1)),
                                 shading=1.2 if params.shading < 1.0 else 0.85, hair_volume=1.0 - params.hair_volume,
@@ -143,6 +156,38 @@ def summary(label: str, made: list[Made], photos_2: dict[str, np.ndarray], kind:
           f"min {min(apart):.3f}")
 
 
+def spread(label: str, made: list[Made], photos_1: dict[str, np.ndarray]) -> None:
+    """The nearest pair of made faces, among the pairs of people whose photos 1 the recogniser
+    tells apart (SAME_PERSON or more) and among those it takes for one person."""
+    pairs = [(distance(a.code, b.code), a.person, b.person) for i, a in enumerate(made) for b in made[i + 1:]]
+    told_apart = [p for p in pairs if distance(photos_1[p[1]], photos_1[p[2]]) >= SAME_PERSON]
+    alike = [p for p in pairs if p not in told_apart]
+    parts = []
+    for group, what in ((told_apart, "told apart on their photos 1"), (alike, "alike on their photos 1")):
+        if group:
+            nearest, a, b = min(group)
+            wide = sum(d >= SAME_PERSON for d, _, _ in group)
+            parts.append(f"{len(group)} pairs {what}: min {nearest:.3f} ({a}–{b}), "
+                         f"{wide} of them {SAME_PERSON} or more apart")
+    print(f"{label:<16} made faces apart: " + "; ".join(parts))
+
+
+def random_montage_spread(backend: MontageBackend, seeds: range) -> None:
+    """How far apart random montage faces (plain, as made faces are drawn) measure, scored
+    like the made faces: the spread the montage gives people who are not fitted at all."""
+    codes = []
+    for seed in seeds:
+        try:
+            codes.append(scored(plain_face(seed, backend)))
+        except ValueError:   # the detector finds no face in this drawing
+            pass
+    apart = np.array([distance(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]])
+    low, median, high = np.percentile(apart, [5, 50, 95])
+    print(f"--- random montage faces (seeds {seeds.start}–{seeds.stop - 1}, {len(codes)} found), {len(apart)} pairs "
+          f"apart: min {apart.min():.3f}, 5th percentile {low:.3f}, median {median:.3f}, 95th {high:.3f}, "
+          f"max {apart.max():.3f}; {np.mean(apart >= SAME_PERSON):.0%} of pairs {SAME_PERSON} or more apart")
+
+
 def calibration(real: dict[str, tuple[str, str]]) -> None:
     """The photo distances behind the likeness levels a photo's reply states
     (facegen.identity.likeness_level): every pair of the real people's photos, two_faces.jpg's
@@ -201,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         summary(f"caricature {strength}", made, photos_2, kind)
     photo_apart = [distance(photos_2[a.name], photos_2[b.name]) for i, a in enumerate(people) for b in people[i + 1:]]
     print(f"photos 2 apart median {statistics.median(photo_apart):.3f}")
+    for label, made in (("measured", measured), ("identity", identity),
+                        *((f"caricature {strength}", m) for strength, m in caricatures.items())):
+        spread(label, made, photos_1)
+    random_montage_spread(backend, REFERENCE_SEEDS[:6] if args.smoke else REFERENCE_SEEDS)
     if len(real) > 1:
         print(f"--- the real pairs alone ({len(real)} people)")
         for fit, made in (("measured", measured), ("identity", identity)):

@@ -11,7 +11,13 @@ Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
 - the average face: the montage's (every w zero). To the recogniser every drawing looks a
   little like it, so the faces of two people fitted for likeness alone stay near each other
   (about 0.36 apart for the two real people of bench/likeness.py, whose photos are 0.82
-  apart); leaning away from it spreads them;
+  apart); leaning away from it spreads them. How far apart two people's made faces come out
+  turns on the optimiser's draws as much as on this weight (the two real people's: 0.37–0.50
+  over three optimiser seeds). None of the alternatives tried spread them further over those
+  seeds without taking them from their person (bench/README.md keeps the log): a weight of
+  0.7, leaning from random montage faces (their centroid, or the mean distance to 32 of
+  them) instead of the average face, a target pushed past the photo away from the average
+  face, a caricature scored inside the fit or applied after it, a caricatured start;
 - landmark misfit: the RMS of the photo's landmark measurements against the render's, in
   units of their spread over montage faces (what the measured fit minimises);
 - z: each parameter's move from the measured face in units of its prior width (PRIOR_WIDTH:

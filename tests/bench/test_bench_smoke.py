@@ -43,6 +43,9 @@ BENCHES = [
                           r"^measured +rank-1 \d/4 +own photo 2 mean \d\.\d{3} .* made faces apart median \d\.\d{3}",
                           r"^identity +rank-1 \d/4 +own photo 2 mean \d\.\d{3}",
                           r"^caricature 1\.0 +rank-1 \d/4",
+                          r"^identity +made faces apart: \d+ pairs told apart on their photos 1: min \d\.\d{3} \(",
+                          r"^--- random montage faces \(seeds 1000–1005, \d found\), \d+ pairs apart: min \d\.\d{3}, "
+                          r"5th percentile \d\.\d{3}, median \d\.\d{3}",
                           r"^known parameters \(2 montage people\): .* \d\.\d{3} after the identity fit$",
                           r"^--- likeness levels: photos of one person 6 pairs \d\.\d\d–\d\.\d\d apart; of different "
                           r"people 9 pairs \d\.\d\d–\d\.\d\d; levels: high under 0\.6, low from 0\.8$",
