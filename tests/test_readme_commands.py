@@ -206,13 +206,19 @@ ROW_RUNS: dict[str, list[Run]] = {
     "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
     "[--aug ada\\|noaug\\|fixed] [--p X] [--target X] [--ada-kimg X] "
     "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--fp16] [--device auto\\|cpu\\|cuda] "
-    "[--metrics none]": [
+    "[--metrics NAME] [--metric-samples N]": [
         Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --aug ada "
             "--p 0.2 --target 0.6 --ada-kimg 10 --seed 3 --cbase 64 --cmax 16 --tick 0.004 --snap 1 --keep 1 "
             "--fp16 --device cpu --metrics none",
             check=files_at("run/snapshot-000000004.safetensors", "run/snapshot-000000004.state", "run/stats.jsonl")),
-        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.008 --resume run/snapshot-000000004.state",
-            check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png"))],
+        Run("dreamface train --data faces16 --out run --res 16 --kimg 0.008 --resume run/snapshot-000000004.state "
+            "--metrics fd_dlib --metric-samples 4",
+            check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png",
+                           "run/metric-fd_dlib.jsonl"))],
+    "dreamface metrics --data PATH --ckpt PATH [--metrics NAME] [--samples N] [--seed N]": [
+        Run("dreamface metrics --data faces16 --ckpt tiny.pkl --metrics fd_dlib,face_rate --samples 4 --seed 1",
+            check=prints("fd_dlib ", "face_rate ")),
+        Run("dreamface metrics --data faces16 --ckpt tiny.pkl --samples 2", check=prints("ppl "))],
 }
 
 # Lines of ```sh blocks → how each runs (as written, inside the command).
@@ -233,9 +239,12 @@ SH_RUNS: dict[str, Run] = {
     "dreamface mod blocks": Run("dreamface mod blocks", check=prints("203.0.113.0/24", "identity farm")),
     "dreamface mod unblock 1": Run("dreamface mod unblock 1", check=prints("block 1 lifted")),
     "dreamface dataset montage faces --count 16 --res 16": Run("dreamface dataset montage faces --count 16 --res 16"),
-    "dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64":
-        Run("dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64",
-            check=prints("model: run/snapshot-000000016.safetensors")),
+    "dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64 --metrics none":
+        Run("dreamface train --data faces --out run --res 16 --kimg 0.016 --batch 8 --cbase 1024 --cmax 64 "
+            "--metrics none", check=prints("model: run/snapshot-000000016.safetensors")),
+    "dreamface metrics --data faces --ckpt run/snapshot-000000016.safetensors --samples 8":
+        Run("dreamface metrics --data faces --ckpt run/snapshot-000000016.safetensors --samples 8",
+            check=prints("fd_dlib ", "face_rate ", "ppl ")),
     "DREAMFACE_STYLEGAN_CKPT=run/snapshot-000000016.safetensors dreamface generate --backend stylegan --seed 1 "
     "--out trained.png":
         Run("DREAMFACE_STYLEGAN_CKPT=run/snapshot-000000016.safetensors dreamface generate --backend stylegan "

@@ -1,7 +1,8 @@
 """Training commands: `dreamface dataset montage OUT --count N --res R [--seed S]`,
-`dreamface dataset make SRC OUT --res R [--min-face PX] [--labels FILE]` (facegen/training/photo_dataset.py) and
+`dreamface dataset make SRC OUT --res R [--min-face PX] [--labels FILE]` (facegen/training/photo_dataset.py),
 `dreamface train --data D --out RUN --res R --kimg K [...]` (facegen/training/loop.py), in one
-process or, under `torchrun … -m dreamface.cli train …`, in several (facegen/training/distributed.py).
+process or, under `torchrun … -m dreamface.cli train …`, in several (facegen/training/distributed.py),
+and `dreamface metrics --data D --ckpt PATH [...]` (facegen/training/metrics.py).
 
 torch is imported inside the commands, so registering them costs nothing."""
 
@@ -69,9 +70,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--snap", type=int, default=50, help="ticks between snapshots (default 50; the last always)")
     t.add_argument("--keep", type=int, default=0, help="keep the newest N snapshots' state and model "
                                                       "files (default 0: all; sample grids always stay)")
-    t.add_argument("--metrics", choices=["none"], default="none",
-                   help="metrics while training: none yet (Fréchet distance and PPL are to come)")
+    t.add_argument("--metrics", help="metrics at every snapshot: a comma list of fd_dlib, face_rate, ppl, or "
+                                     "none (default fd_dlib,face_rate)")
+    t.add_argument("--metric-samples", type=int, help="pictures per metric (default: the set's size, at most 1000)")
     t.set_defaults(func=train)
+
+    m = subparsers.add_parser("metrics", help="score a model file against a training set (dlib Fréchet "
+                                              "distance, face rate, PPL)")
+    m.add_argument("--data", type=Path, required=True, help="the set to compare with: a folder or zip")
+    m.add_argument("--ckpt", type=Path, required=True, help="a model file: .safetensors, NVIDIA .pkl, .pt")
+    m.add_argument("--metrics", help="a comma list of fd_dlib, face_rate, ppl (default all)")
+    m.add_argument("--samples", type=int, help="pictures per metric (default: the set's size, at most 1000)")
+    m.add_argument("--seed", type=int, default=0, help="which pictures, latents and noise (default 0)")
+    m.set_defaults(func=metrics)
 
 
 def montage(args: argparse.Namespace) -> int:
@@ -115,14 +126,31 @@ def make(args: argparse.Namespace) -> int:
 def train(args: argparse.Namespace) -> int:
     from facegen.training.dataset import DatasetError
     from facegen.training.loop import train as run
+    from facegen.training.metrics import DEFAULT_METRICS, MetricError, parse_metrics
     from facegen.training.options import TrainingError
     choices = dict(batch=args.batch, gamma=args.gamma, mirror=args.mirror, seed=args.seed,
                    channel_base=args.cbase, channel_max=args.cmax, fp16=args.fp16, aug=args.aug,
                    augment_p=args.p, ada_target=args.target, ada_kimg=args.ada_kimg)
     try:
         run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
-            tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device)
-    except (TrainingError, DatasetError, OSError) as exc:
+            tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device,
+            metrics=parse_metrics(args.metrics, DEFAULT_METRICS), metric_samples=args.metric_samples)
+    except (TrainingError, DatasetError, MetricError, OSError) as exc:
         print(f"dreamface train: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def metrics(args: argparse.Namespace) -> int:
+    from facegen.stylegan.errors import CheckpointError
+    from facegen.training.dataset import DatasetError
+    from facegen.training.metrics import METRICS, MetricError, evaluate, parse_metrics, summary
+    try:
+        results = evaluate(args.ckpt, args.data, parse_metrics(args.metrics, tuple(METRICS)), args.samples,
+                           args.seed)
+    except (MetricError, CheckpointError, DatasetError, OSError) as exc:
+        print(f"dreamface metrics: {exc}", file=sys.stderr)
+        return 2
+    for name, values in results.items():
+        print(f"{summary({name: values})}  ({values['seconds']:.1f} s)")
     return 0

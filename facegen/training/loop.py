@@ -14,7 +14,8 @@ A run starts one of three ways:
 Time is counted in pictures shown to D (kimg = thousands). A tick ends every `tick_kimg`, and
 after the very first step so a bad set-up shows at once (as in NVIDIA's loop); each tick prints a
 progress line and appends one JSON line to RUN/stats.jsonl. Every `snap` ticks, and when the
-run ends, a snapshot is written (snapshot.py).
+run ends, a snapshot is written (snapshot.py) and the metrics asked for are computed on its G_ema
+(metrics.py).
 
 Augmentation (augment.py): with `--aug ada` the loop moves p every ADA_INTERVAL steps from
 the mean sign of D's outputs on the reals over those steps (`rt` in the D phase's statistics);
@@ -54,6 +55,7 @@ from facegen.training.augment import ADA_INTERVAL, AugmentPipe, ada_adjust
 from facegen.training.dataset import ImageDataset
 from facegen.training.distributed import Shard, joined, pick_device
 from facegen.training.loss import LossSettings, StyleGAN2Loss
+from facegen.training.metrics import SnapshotMetrics, run_sample_count
 from facegen.training.options import (TrainingError, TrainingOptions, auto_options, check_processes,
                                       check_resolution)
 from facegen.training.snapshot import (GRID_SUFFIX, MODEL_SUFFIX, STATE_SUFFIX, global_rng_state, load_state,
@@ -325,11 +327,14 @@ def progress_line(tick: int, nimg: int, total: int, sec_per_kimg: float, losses:
 
 def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path | None = None,
           choices: dict[str, Any] | None = None, tick_kimg: float = 4.0, snap: int = 50, keep: int = 0,
-          device: str = "auto", log: Callable[[str], None] = print) -> Path:
+          device: str = "auto", metrics: tuple[str, ...] = (), metric_samples: int | None = None,
+          log: Callable[[str], None] = print) -> Path:
     """Train until `kimg` thousand pictures in all (a resumed run counts what it saw before);
     returns the final snapshot's model file. `choices`: TrainingOptions fields set by hand
-    (None values ignored); `device`: auto (a GPU when torch sees one), cpu or cuda.
-    TrainingError / DatasetError with one line when it cannot run."""
+    (None values ignored); `device`: auto (a GPU when torch sees one), cpu or cuda; `metrics`:
+    metrics.METRICS names computed at every snapshot, on `metric_samples` pictures (None:
+    metrics.sample_count's default). TrainingError / DatasetError / MetricError with one line
+    when it cannot run."""
     check_resolution(resolution)
     try:
         where = pick_device(device)
@@ -357,7 +362,10 @@ def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path |
             trainer = fine_tune_trainer(resume, dataset, choices, shard)
             log("warning: " + LICENCE_NOTE.format(base=resume))
         shard.share_from_leader([trainer.G, trainer.D, trainer.G_ema])
-        return _run(trainer, out, round(kimg * 1000), max(round(tick_kimg * 1000), 1), snap, keep, log)
+        if metrics and metric_samples is None:
+            metric_samples = run_sample_count(dataset, round(kimg * 1000))
+        scores = SnapshotMetrics(metrics, dataset, out, metric_samples) if metrics and shard.leader else None
+        return _run(trainer, out, round(kimg * 1000), max(round(tick_kimg * 1000), 1), snap, keep, log, scores)
 
 
 def _silent(line: str) -> None:
@@ -365,7 +373,7 @@ def _silent(line: str) -> None:
 
 
 def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, keep: int,
-         log: Callable[[str], None]) -> Path:
+         log: Callable[[str], None], scores: SnapshotMetrics | None = None) -> Path:
     if trainer.nimg >= total:
         raise TrainingError(f"the snapshot has seen {trainer.nimg / 1000:g} kimg already; ask for more with --kimg")
     options, dataset, leader = trainer.options, trainer.dataset, trainer.shard.leader
@@ -404,6 +412,8 @@ def _run(trainer: Trainer, out: Path, total: int, tick_nimg: int, snap: int, kee
             finished, trainer.tick = trainer.tick, trainer.tick + 1
             if done or finished % snap == 0:
                 model = trainer.save_snapshot(out, grid_latents, keep)
+                if scores:
+                    log(scores.record(trainer.G_ema, model, trainer.nimg))
             if done:
                 break
             tick_start_nimg, tick_start = trainer.nimg, time.monotonic()
