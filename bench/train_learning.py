@@ -3,7 +3,7 @@ a script run outside CI that prints figures, not a test).
 
     .venv/bin/python bench/train_learning.py --out /tmp/learning --minutes 90     # train
     .venv/bin/python bench/train_learning.py --out /tmp/learning --score          # score the snapshots
-    .venv/bin/python bench/train_learning.py --out /tmp/learning --minutes 0.5 --count 64   # a smoke run
+    .venv/bin/python bench/train_learning.py --smoke                                # checks the script
 
 Training: `dreamface dataset montage` draws COUNT faces at RES px into OUT/data, then the run
 trains in OUT/run in chunks of --chunk kimg, each chunk an exact resume of the last snapshot
@@ -15,8 +15,9 @@ files are 3.7 MB at 32 px: small enough to commit as the test checkpoint.
 
 Scoring (--score): every snapshot's G_ema against the training pictures with
 facegen.training.metrics (the Fréchet distance on dlib's face descriptors, and the share of
-samples in which dlib's detector finds one face), as a Markdown table; --docs also copies the
-first, a middle and the last sample grid into docs/ for the README.
+samples in which dlib's detector finds one face), each snapshot once (OUT/scores.jsonl keeps
+them, so scoring may run beside training and go on later), then a Markdown table; --docs also
+copies the first, a middle and the last sample grid into docs/ for the README.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SNAPSHOT_GLOB = "snapshot-*.safetensors"
 
 def arguments() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True, help="folder for the data and the run")
+    p.add_argument("--out", type=Path, help="folder for the data and the run (required but with --smoke)")
     p.add_argument("--res", type=int, default=32)
     p.add_argument("--count", type=int, default=2000, help="montage faces in the training set")
     p.add_argument("--minutes", type=float, default=0, help="train for about this long (0: do not train)")
@@ -45,10 +46,22 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--cmax", type=int, default=64)
     p.add_argument("--wdim", type=int, default=256)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a machine shared with other work, more threads than "
+                        "free cores made steps about 10 times slower)")
     p.add_argument("--score", action="store_true", help="score every snapshot")
-    p.add_argument("--samples", type=int, default=500, help="pictures per metric when scoring")
+    p.add_argument("--samples", type=int, default=300, help="pictures per metric when scoring")
     p.add_argument("--docs", action="store_true", help="copy three sample grids into docs/")
-    return p.parse_args()
+    p.add_argument("--smoke", action="store_true", help="16 faces at 16 px, 2 chunks of 8 pictures, scored on 4: "
+                                                        "checks the script (into ./learning-smoke)")
+    args = p.parse_args()
+    if args.smoke:
+        args.out = args.out or Path("learning-smoke")
+        args.count, args.res, args.minutes, args.kimg, args.chunk = 16, 16, 10, 0.016, 0.008
+        args.cmax, args.wdim, args.batch, args.samples, args.score = 16, 16, 4, 4, True
+    elif args.out is None:
+        p.error("--out is required")
+    return args
 
 
 def snapshots(run: Path) -> list[Path]:
@@ -77,18 +90,38 @@ def train_for(args: argparse.Namespace) -> None:
 
 
 def score(args: argparse.Namespace) -> None:
-    from facegen.training.metrics import evaluate
-    data, run = args.out / "data", args.out / "run"
-    stats = {round(json.loads(line)["kimg"], 3): json.loads(line)
-             for line in (run / "stats.jsonl").read_text().splitlines()}
-    print("| kimg | training time | Fréchet distance (dlib) | one face found |")
+    """Score each snapshot not yet in OUT/scores.jsonl (so scoring can run beside training and go
+    on later), then print the table of all of them."""
+    from facegen.stylegan.loaders import load_generator
+    from facegen.training.dataset import ImageDataset
+    from facegen.training.metrics import compute
+    data, run, scores_file = args.out / "data", args.out / "run", args.out / "scores.jsonl"
+    done = {json.loads(line)["model"]: json.loads(line) for line in
+            (scores_file.read_text().splitlines() if scores_file.exists() else [])}
+    cache: dict = {}   # the training pictures' measures, once for every snapshot
+    with ImageDataset(data) as dataset, open(scores_file, "a") as out:
+        for model in snapshots(run):
+            if model.name in done:
+                continue
+            results = compute(load_generator(model), dataset, ["fd_dlib", "face_rate"], samples=args.samples,
+                              seed=0, real_cache=cache)
+            row = {"model": model.name, "kimg": int(model.stem.split("-")[1]) / 1000,
+                   "fd_dlib": results["fd_dlib"]["fd_dlib"], "face_rate": results["face_rate"]["face_rate"],
+                   "face_rate_reals": results["face_rate"]["face_rate_reals"], "samples": args.samples}
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            done[model.name] = row
+            print(f"scored {model.name}: fd_dlib {row['fd_dlib']:.4f}  face_rate {row['face_rate']:.3f}", flush=True)
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    print(f"| kimg | training time (CPU run) | Fréchet distance, dlib descriptors (N={args.samples}) | "
+          f"samples with one face found |")
     print("|---:|---:|---:|---:|")
-    for model in snapshots(run):
-        kimg = int(model.stem.split("-")[1]) / 1000
-        results = evaluate(model, data, ["fd_dlib", "face_rate"], samples=args.samples, seed=0)
-        seconds = stats.get(round(kimg, 3), {}).get("seconds", float("nan"))
-        print(f"| {kimg:g} | {seconds / 60:.0f} min | {results['fd_dlib']:.3f} | "
-              f"{results['face_rate']:.0%} |", flush=True)
+    for row in sorted(done.values(), key=lambda r: r["kimg"]):
+        seconds = max((s["seconds"] for s in stats if s["kimg"] <= row["kimg"] + 1e-9), default=0.0)
+        print(f"| {row['kimg']:g} | {seconds / 60:.0f} min | {row['fd_dlib']:.3f} | {row['face_rate']:.0%} |")
+    reals = next(iter(done.values()), {}).get("face_rate_reals")
+    if reals is not None:
+        print(f"(training pictures with one face found: {reals:.0%})")
 
 
 def copy_grids(args: argparse.Namespace) -> None:
@@ -103,6 +136,8 @@ def copy_grids(args: argparse.Namespace) -> None:
 
 def main() -> int:
     args = arguments()
+    import torch
+    torch.set_num_threads(args.threads)
     if args.minutes > 0:
         train_for(args)
     if args.score:

@@ -121,10 +121,12 @@ def _by_format(path: str | Path, rosinality: Any, nvidia: Any, safetensors: Any)
     try:
         if head.startswith(_TORCH_ZIP_MAGIC) or head.startswith(_TORCH_LEGACY_MAGIC):
             return rosinality(path)
+        # safetensors before pickles: its first 8 bytes are the JSON header's length, whose low
+        # byte is a pickle's 0x80 for one header length in 256
+        if len(head) > 8 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < path.stat().st_size:
+            return safetensors(path)
         if head[:1] == b"\x80":
             return nvidia(path)
-        if len(head) > 8 and head[8:9] == b"{":
-            return safetensors(path)
     except CheckpointError:
         raise
     except _UNREADABLE as exc:

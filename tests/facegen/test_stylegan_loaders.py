@@ -29,6 +29,20 @@ def _assert_same_weights(a, b) -> None:
         assert torch.equal(sa[key], sb[key]), key
 
 
+def test_a_safetensors_file_whose_header_length_starts_like_a_pickle_loads(tmp_path):
+    # the first byte of a safetensors file is its header length's low byte: 0x80, a pickle's
+    # first byte, for one length in 256 (a training snapshot hit it)
+    from facegen.stylegan.loaders import safetensors_bytes
+    original = tiny_sg2()
+    data = safetensors_bytes(original)
+    length = int.from_bytes(data[:8], "little")
+    pad = (0x80 - length) % 256   # the format allows spaces after the header's JSON
+    padded = (length + pad).to_bytes(8, "little") + data[8:8 + length] + b" " * pad + data[8 + length:]
+    assert padded[:1] == b"\x80"
+    (tmp_path / "net.safetensors").write_bytes(padded)
+    _assert_same_weights(load_generator(tmp_path / "net.safetensors"), original)
+
+
 @pytest.mark.parametrize("make", [tiny_sg2, tiny_sg3, lambda: tiny_sg3(radial=True)], ids=["sg2", "sg3t", "sg3r"])
 def test_pickle_and_converted_safetensors_give_the_original_weights_and_images(make, tmp_path):
     original = make()
