@@ -51,6 +51,8 @@ def arguments() -> argparse.Namespace:
                         "free cores made steps about 10 times slower)")
     p.add_argument("--score", action="store_true", help="score every snapshot")
     p.add_argument("--samples", type=int, default=300, help="pictures per metric when scoring")
+    p.add_argument("--score-every", type=float, default=2, help="score a snapshot every this many kimg (and the "
+                                                                  "first and the last)")
     p.add_argument("--docs", action="store_true", help="copy three sample grids into docs/")
     p.add_argument("--smoke", action="store_true", help="16 faces at 16 px, 2 chunks of 8 pictures, scored on 4: "
                                                         "checks the script (into ./learning-smoke)")
@@ -58,7 +60,7 @@ def arguments() -> argparse.Namespace:
     if args.smoke:
         args.out = args.out or Path("learning-smoke")
         args.count, args.res, args.minutes, args.kimg, args.chunk = 16, 16, 10, 0.016, 0.008
-        args.cmax, args.wdim, args.batch, args.samples, args.score = 16, 16, 4, 4, True
+        args.cmax, args.wdim, args.batch, args.samples, args.score, args.score_every = 16, 16, 4, 4, True, 0.001
     elif args.out is None:
         p.error("--out is required")
     return args
@@ -89,6 +91,17 @@ def train_for(args: argparse.Namespace) -> None:
             old.unlink()
 
 
+def kimg_of(model: Path) -> float:
+    return int(model.stem.split("-")[1]) / 1000
+
+
+def spaced(models: list[Path], every: float) -> list[Path]:
+    """The first and last snapshots and the first one past each multiple of `every` kimg."""
+    picked = [m for i, m in enumerate(models)
+              if i in (0, len(models) - 1) or kimg_of(m) // every != kimg_of(models[i - 1]) // every]
+    return picked
+
+
 def score(args: argparse.Namespace) -> None:
     """Score each snapshot not yet in OUT/scores.jsonl (so scoring can run beside training and go
     on later), then print the table of all of them."""
@@ -100,12 +113,12 @@ def score(args: argparse.Namespace) -> None:
             (scores_file.read_text().splitlines() if scores_file.exists() else [])}
     cache: dict = {}   # the training pictures' measures, once for every snapshot
     with ImageDataset(data) as dataset, open(scores_file, "a") as out:
-        for model in snapshots(run):
+        for model in spaced(snapshots(run), args.score_every):
             if model.name in done:
                 continue
             results = compute(load_generator(model), dataset, ["fd_dlib", "face_rate"], samples=args.samples,
                               seed=0, real_cache=cache)
-            row = {"model": model.name, "kimg": int(model.stem.split("-")[1]) / 1000,
+            row = {"model": model.name, "kimg": kimg_of(model),
                    "fd_dlib": results["fd_dlib"]["fd_dlib"], "face_rate": results["face_rate"]["face_rate"],
                    "face_rate_reals": results["face_rate"]["face_rate_reals"], "samples": args.samples}
             out.write(json.dumps(row) + "\n")

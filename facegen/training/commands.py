@@ -72,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                       "files (default 0: all; sample grids always stay)")
     t.add_argument("--metrics", help="metrics at every snapshot: a comma list of fd_dlib, face_rate, ppl, or "
                                      "none (default fd_dlib,face_rate)")
-    t.add_argument("--metric-samples", type=int, help="pictures per metric (default: the set's size, at most 1000)")
+    t.add_argument("--metric-samples", type=int, help="pictures per metric (default: sized to the run, a tenth of its pictures, "
+                                                              "at least 64, at most 1000 and the set's size)")
     t.set_defaults(func=train)
 
     m = subparsers.add_parser("metrics", help="score a model file against a training set (dlib Fréchet "
@@ -80,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--data", type=Path, required=True, help="the set to compare with: a folder or zip")
     m.add_argument("--ckpt", type=Path, required=True, help="a model file: .safetensors, NVIDIA .pkl, .pt")
     m.add_argument("--metrics", help="a comma list of fd_dlib, face_rate, ppl (default all)")
-    m.add_argument("--samples", type=int, help="pictures per metric (default: the set's size, at most 1000)")
+    m.add_argument("--samples", type=int, help="pictures per metric (default: sized to the run, a tenth of its pictures, "
+                                                              "at least 64, at most 1000 and the set's size)")
     m.add_argument("--seed", type=int, default=0, help="which pictures, latents and noise (default 0)")
     m.set_defaults(func=metrics)
 
