@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -131,20 +130,24 @@ def score(args: argparse.Namespace) -> None:
     print("|---:|---:|---:|---:|")
     for row in sorted(done.values(), key=lambda r: r["kimg"]):
         seconds = max((s["seconds"] for s in stats if s["kimg"] <= row["kimg"] + 1e-9), default=0.0)
-        print(f"| {row['kimg']:g} | {seconds / 60:.0f} min | {row['fd_dlib']:.3f} | {row['face_rate']:.0%} |")
+        print(f"| {row['kimg']:g} | {seconds / 60:.0f} min | {row['fd_dlib']:.3f} | {row['face_rate']:.1%} |")
     reals = next(iter(done.values()), {}).get("face_rate_reals")
     if reals is not None:
         print(f"(training pictures with one face found: {reals:.0%})")
 
 
 def copy_grids(args: argparse.Namespace) -> None:
+    """The training pictures and the first, a middle and the last sample grid, three times
+    enlarged (nearest neighbour: every pixel as trained) into docs/."""
+    from PIL import Image
     grids = sorted((args.out / "run").glob("snapshot-*.png"))
-    picked = {"first": grids[0], "middle": grids[len(grids) // 2], "last": grids[-1]}
+    picked = {"reals": args.out / "run" / "reals.png", "first": grids[0], "middle": grids[len(grids) // 2],
+              "last": grids[-1]}
     for label, grid in picked.items():
         target = ROOT / "docs" / f"train_learning_{label}.png"
-        shutil.copyfile(grid, target)
+        with Image.open(grid) as picture:
+            picture.resize((picture.width * 3, picture.height * 3), Image.NEAREST).save(target)
         print(f"{target.relative_to(ROOT)}: {grid.name}")
-    shutil.copyfile(args.out / "run" / "reals.png", ROOT / "docs" / "train_learning_reals.png")
 
 
 def main() -> int:

@@ -82,7 +82,7 @@ BENCHES = [
     Bench("train_bench.py", (r"^16 px, batch 4, at most 32 feature maps:$",
                              r"^  dreamface fp32 +\d+\.\d{4} kimg per CPU s$")),
     Bench("train_learning.py", (r"^scored snapshot-000000016\.safetensors: fd_dlib \d+\.\d{4}  face_rate \d\.\d{3}$",
-                                r"^\| 0\.016 \| \d+ min \| \d+\.\d{3} \| \d+% \|$")),
+                                r"^\| 0\.016 \| \d+ min \| \d+\.\d{3} \| \d+\.\d% \|$")),
     Bench("train_metrics.py", (r"^per picture: generating \d+\.\d{3} s, a descriptor \d+\.\d{3} s, detecting faces",
                                r"^fd_dlib +N=4: \d+ s at a run's first snapshot, \d+ s at later ones",
                                r"^ppl +N=4: \d+ s")),
