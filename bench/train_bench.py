@@ -34,6 +34,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "scripts"))
 
 from stylegan_bench import official_ops, sync  # noqa: E402 (bench/ is this script's folder)
 
@@ -43,7 +44,7 @@ from facegen.training.distributed import Shard  # noqa: E402
 from facegen.training.loop import set_precision  # noqa: E402
 from facegen.training.loss import LossSettings, StyleGAN2Loss  # noqa: E402
 from facegen.training.options import TrainingOptions, auto_options  # noqa: E402
-from facegen.training.step import D_REG, G_REG, lazy_adam, to_model_range, train_step, update_ema  # noqa: E402
+from facegen.training.step import D_REG, G_REG, lazy_adam, train_step, update_ema  # noqa: E402
 
 EMA_BETA = 0.999   # a fixed β: the moving average costs the same whatever its half-life
 
@@ -76,6 +77,7 @@ def official_steps(path: Path, options: TrainingOptions, real: torch.Tensor, dev
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
     import training.loss as official_loss
+    from compare_training_official import their_step   # scripts/: their phases, driven as their loop drives them
     from training.networks import Discriminator as TheirD, Generator as TheirG
     ours_G, ours_D = networks(options)
     g_kwargs, d_kwargs = options.generator_kwargs(3), options.discriminator_kwargs(3)
@@ -92,23 +94,9 @@ def official_steps(path: Path, options: TrainingOptions, real: torch.Tensor, dev
     official_loss.training_stats.report = lambda name, value: value   # its statistics collector, unused here
     loss = official_loss.StyleGAN2Loss(device, G.mapping, G.synthesis, D, r1_gamma=options.gamma)
     opt_G, opt_D = lazy_adam(G, G_REG), lazy_adam(D, D_REG)
-    batch = real.shape[0]
-    x, c = to_model_range(real), torch.zeros([batch, 0], device=device)
 
     def step(index: int) -> None:
-        all_z = torch.randn([4 * batch, G.z_dim], device=device).split(batch)
-        for (module, opt, name, interval), z in zip(((G, opt_G, "Gmain", 1), (G, opt_G, "Greg", G_REG),
-                                                     (D, opt_D, "Dmain", 1), (D, opt_D, "Dreg", D_REG)), all_z):
-            if index % interval:
-                continue
-            module.requires_grad_(True)
-            opt.zero_grad(set_to_none=True)
-            loss.accumulate_gradients(name, x, c, z, c, sync=True, gain=interval)
-            module.requires_grad_(False)
-            for p in module.parameters():
-                if p.grad is not None:
-                    p.grad.nan_to_num_(nan=0, posinf=1e5, neginf=-1e5)
-            opt.step()
+        their_step(loss, G, D, opt_G, opt_D, real, index)
         with torch.no_grad():
             for p_ema, p in zip(G_ema.parameters(), G.parameters()):
                 p_ema.copy_(p.lerp(p_ema, EMA_BETA))

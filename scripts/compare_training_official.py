@@ -149,11 +149,12 @@ def compare_terms(args, G, D, tg, td, real) -> None:
 
 
 def their_step(tloss, tg, td, opt_G, opt_D, real, step: int) -> None:
-    """One step the way their training loop runs its phases (one round, no augmentation)."""
+    """One step the way their training loop runs its phases (one round, no augmentation), on
+    the device `real` is on (bench/train_bench.py times it on a GPU)."""
     batch = real.shape[0]
     x = to_model_range(real)
-    c = torch.zeros([batch, 0])
-    all_z = torch.randn([4 * batch, tg.z_dim]).split(batch)
+    c = torch.zeros([batch, 0], device=real.device)
+    all_z = torch.randn([4 * batch, tg.z_dim], device=real.device).split(batch)
     for (module, opt, name, interval), z in zip(((tg, opt_G, "Gmain", 1), (tg, opt_G, "Greg", G_REG),
                                                  (td, opt_D, "Dmain", 1), (td, opt_D, "Dreg", D_REG)), all_z):
         if step % interval:
