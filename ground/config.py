@@ -51,6 +51,12 @@ class Settings:
     stylegan_directions: str = _setting(
         "", "attribute direction files for the stylegan backend (InterFaceGAN .npy or GANSpace .npz), comma-separated "
             "or a directory; named after the attribute, e.g. smile.npy, age.npy")
+    clip_model: str = _setting(
+        "", "a local directory with a transformers CLIPModel, its tokenizer and image processor, for text guidance on "
+            "the stylegan backend (`dreamface directions build`); never downloaded; empty: no CLIP")
+    clip_text_model: str = _setting(
+        "", "optional local directory with another text model, its tokenizer and projection.safetensors into "
+            "DREAMFACE_CLIP_MODEL's space (M-CLIP: Korean with an English-only CLIP)")
     lpips_vgg: str = _setting(
         "", "the official projector's VGG16 LPIPS file (vgg16.pt, TorchScript: loading it runs it, so only a trusted "
             "copy) for photo inversion; empty: a multi-scale pixel + SSIM loss")

@@ -1,4 +1,5 @@
-"""Operator commands for StyleGAN checkpoints: `dreamface convert IN OUT`. (`dreamface generate
+"""Operator commands for StyleGAN checkpoints: `dreamface convert IN OUT` and `dreamface
+directions build` (attribute directions from words, through a CLIP model: text_directions.py). (`dreamface generate
 --backend stylegan` is the generic generate of facegen/commands.py; the options it takes for
 this backend, --ckpt and --noise-mode, are declared in facegen/backends.py.)
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 
@@ -19,14 +21,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("target", metavar="OUT", type=Path)
     p.set_defaults(func=_one_line_errors(convert))
 
+    directions = subparsers.add_parser("directions", help="attribute directions for a stylegan checkpoint")
+    kinds = directions.add_subparsers(dest="directions_command", metavar="ACTION", required=True)
+    b = kinds.add_parser("build", help="build a direction for every attribute of the vocabulary from words, "
+                                       "scored by a CLIP model (files DREAMFACE_STYLEGAN_DIRECTIONS can name)")
+    b.add_argument("--ckpt", help="the StyleGAN checkpoint (default: DREAMFACE_STYLEGAN_CKPT)")
+    b.add_argument("--clip", help="the CLIPModel directory (default: DREAMFACE_CLIP_MODEL)")
+    b.add_argument("--clip-text", help="an M-CLIP text model directory (default: DREAMFACE_CLIP_TEXT_MODEL)")
+    b.add_argument("--out", type=Path, help="the directory to write (default: DREAMFACE_STYLEGAN_DIRECTIONS, "
+                                            "when it names one directory)")
+    b.add_argument("--samples", type=int, default=1000, help="faces rendered and scored (default 1000)")
+    b.add_argument("--seed", type=int, help="which faces (default: a fixed seed)")
+    b.add_argument("--only", help="comma-separated attributes (e.g. glasses,smile,hair_colour); default: all")
+    b.add_argument("--languages", default="en,ko", help="prompt languages, comma-separated (default en,ko)")
+    b.add_argument("--min-r", type=float, help="keep a direction only when its fit predicts held-out faces' "
+                                               "CLIP scores with at least this correlation (default 0.3)")
+    b.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    b.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    b.set_defaults(func=_one_line_errors(build_directions))
+
 
 def _one_line_errors(func):
     def run(args: argparse.Namespace) -> int:
         from facegen.backend import Unsupported
+        from facegen.stylegan.clip import ClipError
         from facegen.stylegan.errors import CheckpointError
         try:
             return func(args)
-        except (CheckpointError, Unsupported, OSError) as exc:
+        except (CheckpointError, Unsupported, ClipError, OSError, ValueError) as exc:
             print(f"dreamface {args.command}: {exc}", file=sys.stderr)
             return 2
     return run
@@ -41,3 +63,66 @@ def convert(args: argparse.Namespace) -> int:
           + (", with its discriminator" if discriminator is not None else ""))
     return 0
 
+
+
+def build_directions(args: argparse.Namespace) -> int:
+    import torch
+
+    from facegen.stylegan import text_directions as td
+    from facegen.stylegan.clip import load_clip
+    from facegen.stylegan.loaders import load_generator, weights_digest
+    from ground.config import Settings
+    settings = Settings.from_env()
+    ckpt = args.ckpt or settings.stylegan_ckpt
+    clip_dir = args.clip or settings.clip_model
+    text_dir = args.clip_text or settings.clip_text_model or None
+    out = args.out or (Path(settings.stylegan_directions) if settings.stylegan_directions
+                       and "," not in settings.stylegan_directions else None)
+    for value, what in ((ckpt, "--ckpt or DREAMFACE_STYLEGAN_CKPT"), (clip_dir, "--clip or DREAMFACE_CLIP_MODEL"),
+                        (out, "--out or DREAMFACE_STYLEGAN_DIRECTIONS (one directory)")):
+        if not value:
+            raise ValueError(f"{what} is needed")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: not a directory")
+    if args.samples < 20:
+        raise ValueError("--samples must be at least 20 (a fifth of them judge each fit)")
+    languages = [part.strip() for part in args.languages.split(",") if part.strip()]
+    if not languages or set(languages) - set(td.LANGUAGES):
+        raise ValueError(f"--languages takes {' and/or '.join(td.LANGUAGES)}, comma-separated")
+    chosen = td.pick_targets([part.strip() for part in args.only.split(",") if part.strip()] if args.only else None)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    generator = load_generator(ckpt).eval().to(args.device)
+    clip = load_clip(clip_dir, text_dir).to(args.device)
+    unreadable = td.unknown_languages(clip, languages)
+    if unreadable:
+        print(f"this CLIP's tokenizer cannot read {', '.join(unreadable)} words: left out "
+              f"(set DREAMFACE_CLIP_TEXT_MODEL to a text model that knows them)", file=sys.stderr)
+        languages = [locale for locale in languages if locale not in unreadable]
+        if not languages:
+            raise ValueError("no prompt language left")
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rrendering and scoring faces: {done}/{total}", end="" if done < total else "\n",
+              file=sys.stderr, flush=True)
+
+    seed = td.DEFAULT_SEED if args.seed is None else args.seed
+    min_r = td.DEFAULT_MIN_R if args.min_r is None else args.min_r
+    built = td.build(generator, clip, chosen, samples=args.samples, seed=seed, languages=languages, min_r=min_r,
+                     progress=progress)
+    about = {"checkpoint": weights_digest(generator), "checkpoint_file": str(ckpt),
+             "clip": td.files_digest([clip_dir, text_dir]), "clip_dirs": [str(d) for d in (clip_dir, text_dir) if d],
+             "samples": args.samples, "seed": seed, "languages": languages, "min_r": min_r}
+    td.write(out, built, about)
+    width = max(len(item.name) for item in built)
+    for item in built:
+        by_language = "  ".join(f"{locale} {r:+.2f}" for locale, r in item.held_out_r_by_language.items())
+        print(f"{item.name:<{width}}  r {item.held_out_r:+.2f}  {by_language:<17}  "
+              f"{'kept' if item.kept else 'too weak: not written'}")
+    kept = [item for item in built if item.kept]
+    print(f"{out}: {len(kept)} of {len(built)} directions written (held-out r ≥ {min_r}) from {args.samples} "
+          f"faces in {time.monotonic() - started:.0f} s; DREAMFACE_STYLEGAN_DIRECTIONS={out} serves them")
+    return 0

@@ -18,13 +18,13 @@ CAPTIONS = ["a man with glasses", "a woman with blond hair", "a smiling old man 
 SPECIALS = ["[PAD]", "[BOS]", "[EOS]", "[UNK]"]
 
 
-def _tokenizer(out: Path) -> int:
+def _tokenizer(out: Path, captions: list[str] = CAPTIONS) -> int:
     """A word-piece-free BPE tokenizer trained on the captions; returns its vocabulary size."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(CAPTIONS, trainers.BpeTrainer(vocab_size=200, special_tokens=SPECIALS))
+    tok.train_from_iterator(captions, trainers.BpeTrainer(vocab_size=200, special_tokens=SPECIALS))
     tok.post_processor = processors.TemplateProcessing(single="[BOS] $A [EOS]",
                                                        special_tokens=[("[BOS]", 1), ("[EOS]", 2)])
     PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", bos_token="[BOS]", eos_token="[EOS]",
@@ -32,9 +32,9 @@ def _tokenizer(out: Path) -> int:
     return tok.get_vocab_size()
 
 
-def _tiny_clip(out: Path, seed: int = 0) -> None:
+def _tiny_clip(out: Path, seed: int = 0, captions: list[str] = CAPTIONS) -> None:
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
-    vocab = _tokenizer(out)
+    vocab = _tokenizer(out, captions)
     torch.manual_seed(seed)
     config = CLIPConfig(
         text_config=dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,

@@ -1,0 +1,256 @@
+"""Directions from words (issue #17): every attribute of the vocabulary gets a direction in W on
+any StyleGAN model, scored by a CLIP model the operator provides (facegen/stylegan/clip.py).
+
+For each attribute, two sets of words say "more" and "less" of it, in the same words the chat
+uses to describe faces back (facegen.describe.back: "a face with glasses" / "a face with no
+glasses", 안경 / 안경 없음). Faces from fixed seeds are rendered and scored by CLIP:
+score = ⟨picture, "more"⟩ − ⟨picture, "less"⟩, averaged over the languages used. A ridge
+regression of the score on w gives the direction (InterFaceGAN fits a linear boundary on
+labels; here CLIP's scores are the labels). Along the regression vector β one degree (2σ of
+⟨w, d⟩, as directions.py calibrates every direction) moves the predicted score by twice its
+spread over faces, whatever the model's scale.
+
+An attribute is kept only when the fit predicts held-out faces' scores (Pearson r ≥ `min_r` on a
+fifth of the faces the fit did not see); a weak one is reported, not written. The files are the
+InterFaceGAN `.npy` boundaries directions.py already loads (`glasses.npy`,
+`hair_colour_blond.npy`, …), so DREAMFACE_STYLEGAN_DIRECTIONS=OUT serves them, and
+`directions.json` beside them records the checkpoint and CLIP they were built for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facegen.attributes import DEGREES, ENUMS, MARKS, Attributes
+from facegen.describe.back import describe_back
+from facegen.stylegan.clip import Clip
+from facegen.stylegan.directions import (ENUM_TARGETS, FIELD_DIRECTION, FLAGS, ONE_SIDED, PREFIXED_VALUE_FIELDS,
+                                         VALUE_FIELDS)
+
+MANIFEST = "directions.json"
+DEFAULT_SAMPLES = 1000
+DEFAULT_SEED = 20261207
+DEFAULT_MIN_R = 0.3
+HELD_OUT = 0.2                # share of the faces kept aside to judge each fit
+RIDGE = 0.1                   # ridge strength, relative to the mean eigenvalue of w's covariance
+LANGUAGES = ("en", "ko")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One direction to build: what "more" and "less" of it say (each a list of alternatives
+    whose text features are averaged)."""
+    name: str                       # the direction file's name (directions.py's naming)
+    more: tuple[Attributes, ...]
+    less: tuple[Attributes, ...]
+
+    def prompts(self, locale: str) -> tuple[list[str], list[str]]:
+        return ([describe_back(a, locale) for a in self.more], [describe_back(a, locale) for a in self.less])
+
+
+def _one(field_name: str, value: object) -> Attributes:
+    return Attributes(**{field_name: value})
+
+
+def targets() -> list[Target]:
+    """Every direction the vocabulary has a name for, in the vocabulary's order."""
+    out: list[Target] = []
+    for name in Attributes.__dataclass_fields__:
+        if name in VALUE_FIELDS or name in PREFIXED_VALUE_FIELDS:
+            values = ENUMS[name]
+            for value in values:   # this value against the others
+                out.append(Target(f"{name}_{value}", (_one(name, value),),
+                                  tuple(_one(name, other) for other in values if other != value)))
+        elif name in ENUM_TARGETS:   # one direction: the values at its two ends
+            ends = sorted(ENUM_TARGETS[name].items(), key=lambda item: item[1])
+            out.append(Target(FIELD_DIRECTION.get(name, name), (_one(name, ends[-1][0]),), (_one(name, ends[0][0]),)))
+        elif name in FLAGS:
+            out.append(Target(name, (_one(name, True),), (_one(name, False),)))
+        elif name in ONE_SIDED:
+            out.append(Target(name, (_one(name, 1.0),), (_one(name, 0.0),)))
+        elif name in MARKS:
+            out.append(Target(name, (_one(name, ("cheek",)),), (_one(name, ()),)))
+        elif name in DEGREES or name == "hair_length":
+            out.append(Target(name, (_one(name, 0.7),), (_one(name, -0.7),)))
+    return out
+
+
+def pick_targets(only: Iterable[str] | None) -> list[Target]:
+    """The targets named in `only` (direction names or whole fields: "hair_colour" is every
+    colour), or all; ValueError naming an unknown one."""
+    every = targets()
+    if not only:
+        return every
+    chosen: list[Target] = []
+    for wanted in only:
+        matched = [t for t in every if t.name == wanted or t.name.startswith(f"{wanted}_")
+                   and wanted in (*VALUE_FIELDS, *PREFIXED_VALUE_FIELDS)]
+        if not matched:
+            raise ValueError(f"no attribute called {wanted!r}; known: {', '.join(t.name for t in every)}")
+        chosen += [t for t in matched if t not in chosen]
+    return chosen
+
+
+@dataclass
+class Built:
+    """One attribute's fit: the unit direction (None when too weak to keep) and how well it predicts."""
+    name: str
+    held_out_r: float
+    prompts: dict[str, list[list[str]]]     # locale → [more, less]
+    held_out_r_by_language: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def kept(self) -> bool:
+        return self.vector is not None
+
+
+def sample_faces(generator: torch.nn.Module, clip: Clip, samples: int, seed: int, *, batch: int = 32,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, torch.Tensor]:
+    """w [N, w_dim] of faces from fixed seeds and CLIP's unit features of their pictures [N, D]."""
+    device = generator.mapping.w_avg.device
+    z = torch.from_numpy(np.random.RandomState(seed).randn(samples, generator.z_dim)).float()
+    ws_all, features = [], []
+    with torch.no_grad():
+        for start in range(0, samples, batch):
+            ws = generator.mapping(z[start:start + batch].to(device), 1.0)
+            images = generator.synthesis(ws, noise_mode="const").clamp(-1, 1)
+            features.append(clip.image_features(images).cpu())
+            ws_all.append(ws[:, 0].double().cpu())
+            if progress:
+                progress(min(start + batch, samples), samples)
+    return torch.cat(ws_all).numpy(), torch.cat(features)
+
+
+def _ridge(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """β of y ≈ ȳ + (x − x̄) β, with ridge strength RIDGE × the mean eigenvalue of x's covariance."""
+    xc, yc = x - x.mean(axis=0), y - y.mean()
+    gram = xc.T @ xc
+    strength = RIDGE * np.trace(gram) / gram.shape[0]
+    return np.linalg.solve(gram + strength * np.eye(gram.shape[0]), xc.T @ yc)
+
+
+def fit_direction(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> tuple[np.ndarray, float]:
+    """(unit direction fitted on every face, Pearson r of a fit on the first faces predicting
+    the last `held_out` share)."""
+    cut = int(round(len(w) * (1 - held_out)))
+    beta = _ridge(w[:cut], scores[:cut])
+    predicted = (w[cut:] - w[:cut].mean(axis=0)) @ beta
+    r = float(np.corrcoef(predicted, scores[cut:])[0, 1]) if np.std(predicted) > 0 else 0.0
+    beta = _ridge(w, scores)
+    return (beta / np.linalg.norm(beta)).astype(np.float32), r
+
+
+def text_scores(clip: Clip, features: torch.Tensor, target: Target, languages: Sequence[str]) -> np.ndarray:
+    """⟨picture, more⟩ − ⟨picture, less⟩ per face, each side's prompts averaged, then the languages."""
+    per_language = []
+    for locale in languages:
+        more, less = target.prompts(locale)
+        text = clip.text_features([*more, *less]).cpu()
+        delta = text[:len(more)].mean(0) - text[len(more):].mean(0)
+        per_language.append((features @ delta).double().numpy())
+    return np.mean(per_language, axis=0)
+
+
+def build(generator: torch.nn.Module, clip: Clip, chosen: Sequence[Target], *, samples: int = DEFAULT_SAMPLES,
+          seed: int = DEFAULT_SEED, languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R,
+          progress: Callable[[int, int], None] | None = None) -> list[Built]:
+    """A fit per target from `samples` faces; the direction comes from every language's scores
+    together, and each language's own held-out r is reported beside it."""
+    w, features = sample_faces(generator, clip, samples, seed, progress=progress)
+    out = []
+    for target in chosen:
+        vector, r = fit_direction(w, text_scores(clip, features, target, languages))
+        by_language = {locale: round(fit_direction(w, text_scores(clip, features, target, [locale]))[1], 4)
+                       for locale in languages} if len(languages) > 1 else {}
+        prompts = {locale: [list(side) for side in target.prompts(locale)] for locale in languages}
+        out.append(Built(target.name, round(r, 4), prompts, by_language, vector if r >= min_r else None))
+    return out
+
+
+def unknown_languages(clip: Clip, languages: Sequence[str]) -> list[str]:
+    """The languages whose words this CLIP's tokenizer mostly cannot read (unknown tokens): an
+    English-only text side with a word-level vocabulary. (A byte-level tokenizer reads any
+    script; whether its model understands it shows in each language's held-out r.)"""
+    unk = getattr(clip.tokenizer, "unk_token_id", None)
+    if unk is None:
+        return []
+    out = []
+    for locale in languages:
+        words = [describe_back(t.more[0], locale) for t in targets()[:12]]
+        ids = [i for text in words for i in clip.tokenizer(text, add_special_tokens=False)["input_ids"]]
+        if ids and sum(i == unk for i in ids) > len(ids) / 2:
+            out.append(locale)
+    return out
+
+
+# --- files -----------------------------------------------------------------------------------
+
+def files_digest(directories: Iterable[str | Path | None]) -> str:
+    """A short id of the files in these directories (names and bytes): the CLIP's cache key."""
+    digest = hashlib.sha256()
+    for directory in directories:
+        if directory is None:
+            continue
+        for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(directory)).encode())
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def read_manifest(out: Path) -> dict | None:
+    try:
+        return json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write(out: Path, built: Sequence[Built], about: dict) -> None:
+    """Each kept direction as `<name>.npy` ([1, w_dim], InterFaceGAN's shape), then the manifest.
+    Files an earlier build wrote are removed when their attribute is now too weak, or all of
+    them when that build was for another checkpoint or CLIP; files of other names (an
+    operator's own) are left alone."""
+    out.mkdir(parents=True, exist_ok=True)
+    earlier = read_manifest(out) or {}
+    same_models = all(earlier.get(key) == about.get(key) for key in ("checkpoint", "clip"))
+    earlier_attributes = earlier.get("attributes") or {}
+    rebuilt = {item.name for item in built}
+    for name, entry in earlier_attributes.items():
+        if entry.get("kept") and (not same_models or name in rebuilt):
+            (out / f"{name}.npy").unlink(missing_ok=True)
+    for item in built:
+        if item.kept:
+            _write_atomically(out / f"{item.name}.npy", lambda p, v=item.vector: _save_npy(p, v.reshape(1, -1)))
+    attributes = dict(earlier_attributes) if same_models else {}
+    for item in built:
+        attributes[item.name] = {"kept": item.kept, "held_out_r": item.held_out_r,
+                                 "held_out_r_by_language": item.held_out_r_by_language, "prompts": item.prompts}
+    manifest = {**about, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "attributes": attributes}
+    _write_atomically(out / MANIFEST, lambda p: p.write_text(json.dumps(manifest, ensure_ascii=False, indent=1)))
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as f:
+        np.save(f, array)
+
+
