@@ -135,3 +135,22 @@ def test_without_a_clip_setting_the_command_says_what_it_needs(tmp_path, monkeyp
     monkeypatch.delenv("DREAMFACE_CLIP_MODEL", raising=False)
     assert main(["directions", "build", "--ckpt", str(CHECKPOINT), "--out", str(tmp_path)]) == 2
     assert "--clip or DREAMFACE_CLIP_MODEL is needed" in capsys.readouterr().err
+
+
+def test_a_free_text_edit_raises_clip_similarity_stays_on_its_leash_and_repeats(clip_dir):
+    from facegen.stylegan.clip import load_clip
+    from facegen.stylegan.loaders import load_generator
+    from facegen.stylegan.text_edit import text_edit
+    G = load_generator(CHECKPOINT).eval().requires_grad_(False)
+    clip = load_clip(clip_dir)
+    start = StyleGANBackend(G).sample(3).base
+    text = clip.text_features(["a face with glasses"])[0]
+    calls = []
+    edit = text_edit(G, clip, start, text, steps=8, learning_rate=0.05, progress=lambda done, total: calls.append(done))
+    assert calls == list(range(1, 9))
+    assert edit.similarity_after > edit.similarity_before
+    assert edit.latent.shape == start.shape and edit.distance > 0
+    again = text_edit(G, clip, start, text, steps=8, learning_rate=0.05)
+    assert np.array_equal(again.latent, edit.latent)   # the same request, the same face
+    leashed = text_edit(G, clip, start, text, steps=8, learning_rate=0.05, leash=100.0)
+    assert leashed.distance < edit.distance
