@@ -39,10 +39,15 @@ def check_request(out: Path, count: int, resolution: int) -> None:
 def montage_face(seed: int, resolution: int) -> tuple[Image.Image, MontageParams]:
     """The face of a seed at `resolution` px and its parameters."""
     params = decode(MontageBackend().sample(seed))
+    return montage_picture(params, resolution), params
+
+
+def montage_picture(params: MontageParams, resolution: int) -> Image.Image:
+    """A face drawn as the set draws it, at `resolution` px."""
     picture = render(params, max(resolution, MIN_SIZE)).convert("RGB")
     if resolution < MIN_SIZE:   # the renderer's smallest size, averaged down
         picture = picture.reduce(MIN_SIZE // resolution)
-    return picture, params
+    return picture
 
 
 def caption(name: str, seed: int, params: MontageParams) -> dict:
