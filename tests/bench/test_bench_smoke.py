@@ -33,6 +33,17 @@ class Bench:
 
 
 BENCHES = [
+    Bench("attribute_probe.py", (r"^trained on 36 pictures at 16 px, 10 steps of 16, \d+ s; saved "
+                                 r"probe-smoke/probe\.pt$",
+                                 r"^glasses +accuracy +clean \d\.\d{3} +blurred \d\.\d{3} +majority \d\.\d{3}",
+                                 r"^skin_tone +r / rmse +clean -?\d\.\d{3} / \d\.\d{3} +blurred -?\d\.\d{3} / "
+                                 r"\d\.\d{3} +mean 0\.000 / \d\.\d{3}",
+                                 r"^  glasses off → on +clean \d/\d \(mean [+-]\d\.\d{3}\) +blurred \d/\d",
+                                 r"^  hair blond → black +clean \d/\d",
+                                 r"^samples +hair_colour +most likely: black \d+, brown \d+, blond \d+, red \d+, "
+                                 r"grey \d+, white \d+$",
+                                 r"^montage +skin_tone +mean [+-]\d\.\d{3}, sd \d\.\d{3}, 5–95% ",
+                                 r"^grid of the samples, 4 times enlarged: probe-smoke/grid\.png$")),
     Bench("duplicate_margin.py", (r"^  halved +\d+\.\d{3}$", r"^  the same man another day +\d+\.\d{3}$",
                                   r"^montage faces: \d+ of 6 found, \d+ pairs, smallest score \d+\.\d{3}, pairs under 1: \d+")),
     Bench("ada_target.py", (r"^ada +rt mean +-?\d\.\d\d \(target 0\.6, off by \d\.\d\d\), p \d\.\d{3} at the end, \d+ s$",
