@@ -16,8 +16,14 @@ are blurrier and smeared next to crisp montage renders, so training augments wit
 small shifts, Gaussian blur, noise and small brightness and contrast changes; never hue or
 saturation, since hair and skin colour are measured.
 
+--data with --probe instead of --out scores a saved probe without training. Both print paired
+edits too: montage faces drawn twice with one attribute less and more (glasses off and on, …),
+and on how many the measure rises: the comparison issue #17's figures make, before and after an
+edit.
+
 --generator measures --samples pictures of a StyleGAN checkpoint and prints each quantity's
-spread beside the same on fresh montage faces (is there anything to edit?).
+spread beside the same on fresh montage faces (is there anything to edit?), and how much fine
+detail both have.
 
 From other scripts: `load_probe(path)` and `measure(probe, images)` with generator-style
 tensors [N, 3, H, W] in [-1, 1] (any side; resized to the probe's).
@@ -398,11 +404,23 @@ def print_spread(name: str, measured: dict[str, torch.Tensor]) -> None:
             said = ", ".join(f"{c} {n}" for c, n in zip(HAIR_COLOURS, counts, strict=True))
             print(f"{name:<9} {key:<14} most likely: {said}")
         elif BY_NAME[key].kind == PROBABILITY:
-            print(f"{name:<9} {key:<14} over 0.5 in {int((m > 0.5).sum())}/{len(m)}, mean {m.mean():.3f}, "
-                  f"min {m.min():.3f}, max {m.max():.3f}")
+            print(f"{name:<9} {key:<14} over 0.5 in {int((m > 0.5).sum())}/{len(m)} "
+                  f"(under 0.2 in {int((m < 0.2).sum())}, over 0.8 in {int((m > 0.8).sum())}), "
+                  f"mean {m.mean():.3f}, min {m.min():.3f}, max {m.max():.3f}")
         else:
             low, high = torch.quantile(m, torch.tensor([0.05, 0.95])).tolist()
             print(f"{name:<9} {key:<14} mean {m.mean():+.3f}, sd {m.std():.3f}, 5–95% {low:+.3f} … {high:+.3f}")
+
+
+def sharpness(x: torch.Tensor) -> tuple[float, float]:
+    """Fine detail in the middle of pictures (the side less an eighth at each edge): the mean
+    |Laplacian| (edges and speckle alike) and the mean |picture − its σ 1 px blur| (mid band)."""
+    edge = x.shape[-1] // 8
+    middle = slice(edge, x.shape[-1] - edge)
+    laplacian = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]).expand(3, 1, 3, 3)
+    lap = F.conv2d(x[:, :, middle, middle], laplacian, groups=3).abs().mean()
+    band = (x - blur(x, torch.ones(len(x))))[:, :, middle, middle].abs().mean()
+    return float(lap), float(band)
 
 
 def generator_spread(args: argparse.Namespace) -> None:
@@ -420,6 +438,12 @@ def generator_spread(args: argparse.Namespace) -> None:
           f"(seeds 200000–{200_000 + args.samples - 1}):")
     for name, pictures in (("samples", samples), ("montage", reals)):
         print_spread(name, measure(probe, pictures))
+    looks = {"samples": samples, "montage": reals,
+             "montage σ 0.5": blur(reals, torch.full((len(reals),), 0.5 * side / 32)),
+             "montage σ 1": blur(reals, torch.full((len(reals),), side / 32)), "blurred figures'": blurred(reals)}
+    print("sharpness (mean |Laplacian| / mean |picture − σ 1 px blur|): " +
+          "; ".join(f"{name} {lap:.3f} / {band:.3f}" for name, (lap, band) in
+                    ((name, sharpness(x)) for name, x in looks.items())))
     if args.grid:
         from PIL import Image
         columns = 8

@@ -43,6 +43,8 @@ BENCHES = [
                                  r"^samples +hair_colour +most likely: black \d+, brown \d+, blond \d+, red \d+, "
                                  r"grey \d+, white \d+$",
                                  r"^montage +skin_tone +mean [+-]\d\.\d{3}, sd \d\.\d{3}, 5–95% ",
+                                 r"^sharpness \(mean \|Laplacian\| / mean \|picture − σ 1 px blur\|\): samples "
+                                 r"\d\.\d{3} / \d\.\d{3}; montage ",
                                  r"^grid of the samples, 4 times enlarged: probe-smoke/grid\.png$")),
     Bench("duplicate_margin.py", (r"^  halved +\d+\.\d{3}$", r"^  the same man another day +\d+\.\d{3}$",
                                   r"^montage faces: \d+ of 6 found, \d+ pairs, smallest score \d+\.\d{3}, pairs under 1: \d+")),
