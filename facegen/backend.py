@@ -21,6 +21,8 @@ What a backend may provide (each has a default here):
     edit_names      the attributes `edit` can change (default: the whole vocabulary)
     unapplied / missing_edits   described attributes / edits it cannot honour (default: none)
     from_photo      a face fitted to a photo, with progress (default: refused as Unsupported)
+    text_edit       a face moved toward free words, with progress, and text_edit_languages, the
+                    languages it reads (default: none, and refused as Unsupported)
     photoreal       its pictures are photo-like, so they are JPEG files (default: False, PNG)
 `describe()` gives the plain-data `BackendInfo` the chat side validates and queues against.
 """
@@ -36,6 +38,7 @@ from PIL import Image
 
 from ground.config import Settings
 from facegen.attributes import Attributes, Edit
+from facegen.describe import detect_locale
 from facegen.facecode import FaceCode
 from facegen.latent import morph, remix, truncate
 
@@ -86,7 +89,8 @@ class PhotoFitOptions:
 
 @dataclass(frozen=True)
 class FittedFace:
-    """A face fitted to a photo, and how it was made (kept with the face, e.g. the loss used)."""
+    """A face made by a slow fit (to a photo, toward free words), and how it was made, as plain
+    numbers kept with the face (e.g. the loss used, the CLIP similarity before and after)."""
     code: FaceCode
     made: Mapping[str, Any] = field(default_factory=dict)
 
@@ -104,6 +108,7 @@ class BackendInfo:
     abilities: tuple[str, ...]                 # of ABILITIES
     label: str = ""                            # the operator's name for this style, if set (DREAMFACE_STYLE_LABEL)
     label_ko: str = ""                         # …and in Korean (DREAMFACE_STYLE_LABEL_KO)
+    text_edit_languages: tuple[str, ...] = ()  # what free-text edits read ("en", "ko"); (): no free-text edits
 
     ABILITIES: ClassVar[tuple[str, ...]] = ("photo", "region_repaint", "own_variations")
 
@@ -120,6 +125,10 @@ class BackendInfo:
 
     def missing_edits(self, edits: Sequence[Edit]) -> list[str]:
         return cannot_change(self.edits, edits)
+
+    def reads(self, text: str) -> bool:
+        """Whether this model's free-text edits read `text`'s language (text_language)."""
+        return text_language(text) in self.text_edit_languages
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
@@ -238,6 +247,17 @@ class Backend:
         when it cannot fit photos at all. `progress` hears the fraction done of a slow fit."""
         raise Unsupported(f"the {self.name} backend cannot make a face from a photo")
 
+    def text_edit_languages(self) -> tuple[str, ...]:
+        """The languages (of text_language) `text_edit` reads; () when it cannot edit from words."""
+        return ()
+
+    def text_edit(self, code: FaceCode, text: str, *, steps: int, progress: Progress | None = None) -> FittedFace:
+        """The face moved toward free words ("a vampire", "뱀파이어") in `steps` optimisation
+        steps, deterministic, the same change on the base and the donors; raises Unsupported
+        when it cannot (no text model, or a language it does not read). `progress` hears the
+        fraction done."""
+        raise Unsupported(f"the {self.name} backend cannot edit a face from free words")
+
     # --- description --------------------------------------------------------------------------
 
     def abilities(self) -> tuple[str, ...]:
@@ -250,7 +270,14 @@ class Backend:
     def describe(self) -> BackendInfo:
         return BackendInfo(name=self.name, model_id=self.checkpoint_id, resolution=self.resolution,
                            regions=tuple(self.regions), layer_groups=tuple(self.layer_ranges),
-                           edits=tuple(self.edit_names()), abilities=self.abilities(), label=self.label)
+                           edits=tuple(self.edit_names()), abilities=self.abilities(), label=self.label,
+                           text_edit_languages=self.text_edit_languages())
+
+
+def text_language(text: str) -> str:
+    """The language of a free-text prompt, as text_edit_languages names them: "ko" with any
+    Hangul in it, else "en" (the description parser's rule)."""
+    return detect_locale(text)
 
 
 def cannot_change(capabilities: Iterable[str], wanted: Attributes | Iterable[Edit]) -> list[str]:
@@ -274,4 +301,4 @@ def child_seeds(seed: int, n: int) -> list[int]:
 
 
 __all__ = ["Backend", "BackendInfo", "DEFAULT_SIZE", "FittedFace", "cannot_change", "MAX_SIZE", "NoDirection",
-           "PhotoFitOptions", "Progress", "Unsupported", "VOCABULARY", "child_seeds"]
+           "PhotoFitOptions", "Progress", "Unsupported", "VOCABULARY", "child_seeds", "text_language"]

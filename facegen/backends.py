@@ -89,14 +89,17 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
     if name == "stylegan":
         from ground.config import Settings
         from facegen.stylegan.backend import StyleGANBackend
+        from facegen.stylegan.clip import load_clip
         from facegen.stylegan.errors import CheckpointError
         settings = Settings.from_env()
         checkpoint = overrides.get("ckpt") or settings.stylegan_ckpt
         if not checkpoint:
             raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file; "
                                   "`dreamface generate` also takes --ckpt)")
+        # a bad CLIP directory stops the worker here, at start, with ClipError's one line
+        clip = load_clip(settings.clip_model, settings.clip_text_model or None) if settings.clip_model else None
         return StyleGANBackend.from_file(checkpoint, noise_mode=overrides.get("noise_mode", "const"),
                                          device=settings.stylegan_device, precision=settings.stylegan_precision,
                                          compile=settings.stylegan_compile, max_batch=settings.stylegan_max_batch,
-                                         directions=settings.stylegan_directions)
+                                         directions=settings.stylegan_directions, clip=clip)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

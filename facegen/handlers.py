@@ -1,6 +1,6 @@
 """The shipped job kinds and their handlers: the bridge between the queue and the models.
 
-Three kinds:
+Four kinds:
 - `face.make`: one new face for a user's history tree (new, describe, pick, morph, remix,
   edit; see facegen.recipes). The face node, its image and the reply are stored with the
   job's result in one transaction. A morph with a gallery entry that has no face for the
@@ -13,6 +13,11 @@ Three kinds:
   most once per `progress_interval`) for the chat's "drawing it now… 45%". What the fit keeps
   with the face (`FittedFace.made`) is plain numbers, such as the montage's likeness distance;
   the photo's face descriptor never leaves the render thread.
+- `face.text`: a free-text edit of the user's face ("make it look like a vampire"), on the slow
+  queue like a photo, with progress the same way: the backend moves the face toward the words
+  in DREAMFACE_TEXT_EDIT_STEPS steps (Backend.text_edit: a StyleGAN with a CLIP, seconds to
+  minutes). Kept with the face: the steps, the CLIP similarity before and after, and how far
+  the face moved as the face recogniser sees it (where it finds a face in both pictures).
 - `face.sheet`: a numbered contact sheet of a candidate set (region grid, variations, remix
   set, breeding round) around the user's current face (a breeding round: its anchor face): a
   region's candidates as close-ups of the region with the whole face small under each, a
@@ -50,7 +55,7 @@ from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import EncodedPicture, encode_picture
 from facegen.recipes import (NEEDS_PARENT, RecipeError, asked, candidate_set, clean_face_params, clean_set,
-                             make_face, wants_keep)
+                             make_face, text_face, wants_keep)
 from facegen.sheet import candidate_sheet, drawn_side
 from storage.worker import Batched, Done, Handler
 from storage.blobs import add_blob, read_blob
@@ -66,9 +71,12 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 1.0   # seconds between progress writes of one running job
 MAX_LINEAGE = 500         # faces read back through a history for what a remix keeps
+DEFAULT_TEXT_EDIT_STEPS = Settings.text_edit_steps   # DREAMFACE_TEXT_EDIT_STEPS's default
 MAKE = "face.make"
 PHOTO = "face.photo"
+TEXT = "face.text"
 SHEET = "face.sheet"
+SLOW_OPERATIONS = {"photo": PHOTO, "text": TEXT}   # the steps that take seconds to minutes: their own kinds
 
 
 class InputMissing(Exception):
@@ -141,14 +149,16 @@ def _validate_face(payload: Mapping[str, Any], describe: Describe) -> dict[str, 
 
 def _validators(describe: Describe) -> dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]:
     def make(payload: Mapping[str, Any]) -> dict[str, Any]:
-        if payload.get("operation") == "photo":
-            raise ValueError(f"photos go to {PHOTO}")
+        if payload.get("operation") in SLOW_OPERATIONS:
+            raise ValueError(f"{payload['operation']} steps go to {SLOW_OPERATIONS[payload['operation']]}")
         return _validate_face(payload, describe)
 
-    def photo(payload: Mapping[str, Any]) -> dict[str, Any]:
-        if payload.get("operation") != "photo":
-            raise ValueError(f"{PHOTO} only makes faces from photos")
-        return _validate_face(payload, describe)
+    def slow(operation: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        def validate(payload: Mapping[str, Any]) -> dict[str, Any]:
+            if payload.get("operation") != operation:
+                raise ValueError(f"{SLOW_OPERATIONS[operation]} only makes {operation} steps")
+            return _validate_face(payload, describe)
+        return validate
 
     def sheet(payload: Mapping[str, Any]) -> dict[str, Any]:
         out = _common(payload)
@@ -158,7 +168,7 @@ def _validators(describe: Describe) -> dict[str, Callable[[Mapping[str, Any]], d
         out["set"] = clean_set(payload.get("set") or {}, _described(out, describe))
         return out
 
-    return {MAKE: make, PHOTO: photo, SHEET: sheet}
+    return {MAKE: make, PHOTO: slow("photo"), TEXT: slow("text"), SHEET: sheet}
 
 
 def described_by_loading(backend: str, model: str | None) -> BackendInfo:
@@ -177,7 +187,7 @@ def job_kinds(describe: Describe = described_by_loading) -> JobKinds:
     validators = _validators(describe)
     return JobKinds({kind: JobKind(kind, validators[kind], queue=queue, route=route,
                                    batch_key=lambda p, kind=kind: f"{kind}:{route(p)}")
-                     for kind, queue in ((MAKE, "default"), (PHOTO, "slow"), (SHEET, "default"))})
+                     for kind, queue in ((MAKE, "default"), (PHOTO, "slow"), (TEXT, "slow"), (SHEET, "default"))})
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -252,11 +262,12 @@ def _destination(payload: Mapping[str, Any]) -> Destination:
 
 
 class FaceJobs:
-    """Handlers for face.make and face.sheet on one database. Every picture carries the
-    provenance (facegen/provenance.py) in its backend's format; `watermark` adds the visible corner mark."""
+    """Handlers for the face kinds on one database. Every picture carries the provenance
+    (facegen/provenance.py) in its backend's format; `watermark` adds the visible corner mark."""
 
     def __init__(self, engine: AsyncEngine, *, watermark: bool = False, photo_retention_seconds: float = 0.0,
                  photo_options: PhotoFitOptions = PhotoFitOptions(),   # PhotoFitOptions.from_settings
+                 text_edit_steps: int = DEFAULT_TEXT_EDIT_STEPS,       # DREAMFACE_TEXT_EDIT_STEPS
                  progress_interval: float = PROGRESS_INTERVAL) -> None:
         self.sessions = session_factory(engine)
         self.outbox = Outbox(engine)
@@ -264,10 +275,11 @@ class FaceJobs:
         self.watermark = watermark
         self.photo_retention_seconds = photo_retention_seconds
         self.photo_options = photo_options
+        self.text_edit_steps = text_edit_steps
         self.progress_interval = progress_interval
 
     def handlers(self) -> dict[str, Handler]:
-        return {MAKE: self.make, PHOTO: self.photo, SHEET: self.sheet}
+        return {MAKE: self.make, PHOTO: self.photo, TEXT: self.text, SHEET: self.sheet}
 
     # -- loading inputs
 
@@ -373,16 +385,47 @@ class FaceJobs:
                 results[i] = self._drawn(codes[i], image, backend)
         return results
 
-    # -- face.photo
+    # -- face.photo and face.text: slow, one job at a time, with progress
 
     async def photo(self, jobs: Sequence[JobRecord]) -> list[Done]:
         """Each photo fitted in turn by the job's backend, reporting each job's progress."""
+        return await self._one_by_one(jobs, self._fit_photo)
+
+    async def text(self, jobs: Sequence[JobRecord]) -> list[Done]:
+        """Each free-text edit made in turn by the job's backend, reporting each job's progress."""
+        return await self._one_by_one(jobs, self._edit_text)
+
+    async def _one_by_one(self, jobs: Sequence[JobRecord],
+                          make: Callable[[JobRecord, _Inputs | InputMissing, Callable[[float], None]], Any]
+                          ) -> list[Done]:
         loaded = await self._load_all(jobs)
         outcomes = []
         for job, inputs in zip(jobs, loaded):
-            result = await asyncio.to_thread(self._fit_photo, job, inputs, self._progress_reporter(job))
+            result = await asyncio.to_thread(make, job, inputs, self._progress_reporter(job))
             outcomes.append(self._face_outcome(job, inputs, result))
         return outcomes
+
+    def _edit_text(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
+                   ) -> _Drawn | Exception:
+        """The parent moved toward the words, with how far it moved as the face recogniser sees
+        it (facegen.identity.drawn_distances at one size; left out where it finds no face)."""
+        if isinstance(inputs, InputMissing):
+            return inputs
+        from facegen.identity import DRAWN_SIZES, drawn_distances
+        p = job.payload
+        backend = load_backend(p["backend"])
+        params = {**p["params"], "steps": p["params"].get("steps") or self.text_edit_steps}
+        parent = _code(inputs.parent)
+        try:
+            edited = text_face(backend, params, parent, progress)
+        except (RecipeError, FaceCodeError, ValueError) as exc:   # Unsupported: no CLIP, a language it cannot read
+            return exc
+        moved = drawn_distances(backend, parent, [edited.code], DRAWN_SIZES[:1])[0]
+        made = {"steps": params["steps"], **edited.made}
+        if moved is not None:
+            made["identity_distance"] = round(moved, 3)
+        log.info("job %s: text edit by %s, %d steps", job.id, backend.name, params["steps"])
+        return self._drawn(edited.code, backend.render([edited.code], p["size"])[0], backend, made)
 
     def _fit_photo(self, job: JobRecord, inputs: _Inputs | InputMissing, progress: Callable[[float], None]
                    ) -> _Drawn | Exception:
@@ -617,5 +660,5 @@ def load(settings: Settings, engine: AsyncEngine) -> Mapping[str, Handler]:
     """What `dreamface worker` runs."""
     load_backend(settings.backend)
     faces = FaceJobs(engine, watermark=settings.watermark, photo_retention_seconds=settings.photo_retention_seconds,
-                     photo_options=PhotoFitOptions.from_settings(settings))
+                     photo_options=PhotoFitOptions.from_settings(settings), text_edit_steps=settings.text_edit_steps)
     return {**faces.handlers(), **cleanup.handlers(settings, engine)}

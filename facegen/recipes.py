@@ -10,6 +10,8 @@ Operations that make one face (a node of the user's history tree):
     remix     {layers, seed}                    fresh latents in one layer group
     edit      {edits: [{field, amount, value}]} 1 to MAX_EDITS, applied in order as one step
     photo     {seed}                            from the user's photo (Backend.from_photo fits it)
+    text      {text, steps}                     the parent moved toward free words (Backend.text_edit);
+                                                `steps` is the worker's to fill in (DREAMFACE_TEXT_EDIT_STEPS)
 Kept with the face, not used to make it: `skipped` (describe, edit: the words the parser did not
 understand, said with the result) and `previous` (new, describe, photo: the id of the face that
 was current when this one was asked for, where undo goes back to).
@@ -32,13 +34,14 @@ from typing import Any
 
 from facegen import breeding, latent
 from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Attributes, Edit
-from facegen.backend import Backend, BackendInfo
+from facegen.backend import Backend, BackendInfo, FittedFace, Progress
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
+from ground.config import MAX_TEXT_EDIT_STEPS
 from ground.limits import MAX_TEXT_CHARS
 
-FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo")
-NEEDS_PARENT = ("pick", "morph", "remix", "edit")
+FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "text")
+NEEDS_PARENT = ("pick", "morph", "remix", "edit", "text")
 SET_KINDS = ("region", "variations", "remix", "breed")
 MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
@@ -207,6 +210,12 @@ def _recipe(operation: str, params: Mapping[str, Any], model: BackendInfo) -> di
                 "mode": _choice(params, "mode", latent.MORPH_MODES, "linear")}
     if operation == "remix":
         return {"layers": _choice(params, "layers", model.layer_groups, "fine"), **seed}
+    if operation == "text":
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_CHARS:
+            raise RecipeError(f"text must be words, at most {MAX_TEXT_CHARS} characters")
+        steps = {} if params.get("steps") is None else {"steps": _int(params, "steps", 1, MAX_TEXT_EDIT_STEPS)}
+        return {"text": text, **steps}
     edits = params.get("edits")
     if not isinstance(edits, list) or not 1 <= len(edits) <= MAX_EDITS:
         raise RecipeError(f"edits must be a list of 1 to {MAX_EDITS} edits")
@@ -273,7 +282,19 @@ def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, pa
         for e in params["edits"]:
             code = backend.edit(code, Edit(e["field"], e["amount"], e["value"]))
         return code
+    if operation == "text":
+        return text_face(backend, params, parent).code
     if operation == "photo":
         raise RecipeError("a face from a photo is fitted by the backend (Backend.from_photo), not replayed")
     raise RecipeError(f"unknown operation {operation!r}")
+
+
+def text_face(backend: Backend, params: Mapping[str, Any], parent: FaceCode | None,
+              progress: Progress | None = None) -> FittedFace:
+    """A text step (its steps filled in) with how it was made: Backend.text_edit on the parent."""
+    if parent is None:
+        raise RecipeError("text needs a current face")
+    if params.get("steps") is None:
+        raise RecipeError("a text step needs its steps (the worker fills them in)")
+    return backend.text_edit(parent, params["text"], steps=params["steps"], progress=progress)
 

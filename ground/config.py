@@ -18,6 +18,7 @@ from typing import Any
 PREFIX = "DREAMFACE_"
 # the backends a worker can serve (facegen/backends.py builds each one); also the style names
 BACKENDS = ("montage", "stylegan")
+MAX_TEXT_EDIT_STEPS = 1000   # most steps of one free-text edit (DREAMFACE_TEXT_EDIT_STEPS): minutes on a CPU
 
 
 class ConfigError(ValueError):
@@ -53,10 +54,14 @@ class Settings:
             "or a directory; named after the attribute, e.g. smile.npy, age.npy")
     clip_model: str = _setting(
         "", "a local directory with a transformers CLIPModel, its tokenizer and image processor, for text guidance on "
-            "the stylegan backend (`dreamface directions build`); never downloaded; empty: no CLIP")
+            "the stylegan backend: free-text edits (a stylegan worker loads it at start) and `dreamface directions "
+            "build`; never downloaded; empty: no CLIP")
     clip_text_model: str = _setting(
         "", "optional local directory with another text model, its tokenizer and projection.safetensors into "
             "DREAMFACE_CLIP_MODEL's space (M-CLIP: Korean with an English-only CLIP)")
+    text_edit_steps: int = _setting(
+        40, "optimisation steps of a free-text edit ('make it look like …', '…처럼 보이게') on a stylegan worker with "
+            "DREAMFACE_CLIP_MODEL; each is a render, a CLIP pass and their gradients")
     lpips_vgg: str = _setting(
         "", "the official projector's VGG16 LPIPS file (vgg16.pt, TorchScript: loading it runs it, so only a trusted "
             "copy) for photo inversion; empty: a multi-scale pixel + SSIM loss")
@@ -197,6 +202,9 @@ class Settings:
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        if not 1 <= self.text_edit_steps <= MAX_TEXT_EDIT_STEPS:
+            raise ConfigError(f"{PREFIX}TEXT_EDIT_STEPS must be between 1 and {MAX_TEXT_EDIT_STEPS}, "
+                              f"got {self.text_edit_steps!r}")
         for name in ("blocklist_file", "lpips_vgg"):
             path = getattr(self, name)
             if path and not os.path.isfile(path):

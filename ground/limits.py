@@ -10,7 +10,8 @@ platform limits (Telegram's and Discord's file sizes) stay in the adapters.
                 address (`address_job_cap`), all users of one Telegram group or Discord guild
                 (`chat_job_cap`). Fair turns (a user's second waiting job goes behind everyone's
                 first) are the queue's own order, not a limit
-    words       an operator's blocklist (DREAMFACE_BLOCKLIST_FILE) for descriptions and names
+    words       an operator's blocklist (DREAMFACE_BLOCKLIST_FILE) for descriptions, free-text
+                edits and names
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def _fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Blocklist:
-    """Words an operator does not want in descriptions or names. A word of Latin letters or
-    digits matches as a whole word ("ass" does not block "class"); any other word (Korean has
-    no spaces between a word and its particles) matches anywhere in the text."""
+    """Words an operator does not want in descriptions, free-text edits or names. A word of Latin
+    letters or digits matches as a whole word ("ass" does not block "class"); any other word
+    (Korean has no spaces between a word and its particles) matches anywhere in the text."""
     words: tuple[str, ...] = ()
     _patterns: tuple[re.Pattern[str], ...] = field(default=(), init=False, repr=False, compare=False)
 

@@ -6,8 +6,9 @@ NVIDIA's generate.py does, and pixels are converted the same way, so a seed rend
 the official code renders for that checkpoint.
 
 Parts picked from grids render through feature-space blending (blend.py); edits, descriptions
-and variations move along attribute directions (directions.py). What this checkpoint cannot do
-raises `Unsupported` (or `NoDirection`) with a message the chat can show.
+and variations move along attribute directions (directions.py); with a CLIP model (clip.py,
+DREAMFACE_CLIP_MODEL) free words edit a face by optimisation (text_edit.py). What this
+checkpoint cannot do raises `Unsupported` (or `NoDirection`) with a message the chat can show.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from PIL import Image
 
 from facegen.attributes import Attributes, Edit
 from facegen.backend import (DEFAULT_SIZE, Backend, FittedFace, NoDirection, PhotoFitOptions, Progress, UnitBox,
-                              Unsupported)
+                              Unsupported, text_language)
 from facegen.facecode import FaceCode
 from facegen.latent import default_layer_ranges
 from facegen.stylegan.blend import REGIONS, PartBlender, region_box
+from facegen.stylegan.clip import Clip
 from facegen.stylegan.directions import Directions, calibrate, closed_form, load_directions
 from facegen.stylegan.discriminator import Discriminator
 from facegen.stylegan.loaders import AnyGenerator, load_networks, weights_digest
@@ -70,6 +72,7 @@ class StyleGANBackend(Backend):
                  max_batch: int = 32,          # most faces per forward pass (lowered after an out-of-memory)
                  directions: str = "",         # attribute direction files: comma-separated or a directory (directions.py)
                  discriminator: Discriminator | None = None,  # the checkpoint's D: photo inversion's loss (inversion.py)
+                 clip: Clip | None = None,     # a loaded CLIP (clip.load_clip) for free-text edits; None: none
                  ) -> None:
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
@@ -89,11 +92,17 @@ class StyleGANBackend(Backend):
             {d.name: d for d in calibrate(list(load_directions(directions, self.w_dim, self.num_ws).values()),
                                           self.generator.mapping)},
             calibrate(closed_form(self.generator), self.generator.mapping))
+        self.clip = None if clip is None else clip.to(self.device)
+        self._text_languages: tuple[str, ...] = ()
+        if self.clip is not None:
+            from facegen.stylegan.text_directions import LANGUAGES, unknown_languages
+            unread = unknown_languages(self.clip, LANGUAGES)
+            self._text_languages = tuple(locale for locale in LANGUAGES if locale not in unread)
 
     @classmethod
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
                   **runtime: Any) -> "StyleGANBackend":
-        """`runtime`: precision, compile, max_batch (see __init__)."""
+        """`runtime`: precision, compile, max_batch, directions, clip (see __init__)."""
         generator, discriminator = load_networks(path)
         return cls(generator, noise_mode=noise_mode, device=device, discriminator=discriminator, **runtime)
 
@@ -232,3 +241,32 @@ class StyleGANBackend(Backend):
         likeness = photo_likeness(photo, face.box, self.render([fitted.code], self.resolution)[0])
         return FittedFace(fitted.code, {"inversion": fitted.metadata()}
                           | ({} if likeness is None else {"likeness": round(likeness, 3)}))
+
+    # --- free-text edits (clip.py, text_edit.py) ----------------------------------------------
+
+    def text_edit_languages(self) -> tuple[str, ...]:
+        """The languages the CLIP's tokenizer reads (text_directions.unknown_languages); () without one."""
+        return self._text_languages
+
+    def text_edit(self, code: FaceCode, text: str, *, steps: int, progress: Progress | None = None) -> FittedFace:
+        """W+ optimised toward the words' CLIP feature, leashed to the face (text_edit.py): the
+        base is optimised as drawn without its donors, and the donors move as the base did, as
+        direction edits move them. Kept in `made`: the CLIP similarity before and after, the
+        latent distance moved and the seconds taken."""
+        from facegen.stylegan.text_edit import text_edit
+        if self.clip is None:
+            raise Unsupported("free-text edits need a CLIP model (DREAMFACE_CLIP_MODEL) on this worker")
+        if text_language(text) not in self._text_languages:
+            raise Unsupported(f"this CLIP's text side cannot read {text_language(text)!r} words "
+                              f"(it reads {', '.join(self._text_languages) or 'none'})")
+        if code.shape != (self.num_ws, self.w_dim):
+            raise Unsupported(f"this face was made by a different model (latent {list(code.shape)})")
+        report = None if progress is None else (lambda done, total: progress(done / total))
+        edited = text_edit(self.generator, self.clip, np.array(code.base), self.clip.text_features([text])[0],
+                           steps=steps, progress=report)
+        moved = edited.latent - code.base
+        face = FaceCode(edited.latent, {region: part + moved for region, part in code.parts.items()})
+        return FittedFace(face, {"text_edit": {"similarity_before": round(edited.similarity_before, 4),
+                                               "similarity_after": round(edited.similarity_after, 4),
+                                               "latent_distance": round(edited.distance, 4),
+                                               "seconds": round(edited.seconds, 2)}})

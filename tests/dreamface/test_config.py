@@ -1,7 +1,9 @@
 """DREAMFACE_* settings: read once, typed, validated, with errors that name the variable."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,7 @@ def test_values_are_typed():
     ("DREAMFACE_TELEGRAM_ADMIN_IDS", "12,alice", "DREAMFACE_TELEGRAM_ADMIN_IDS must be comma-separated numeric"),
     ("DREAMFACE_TELEGRAM_WEBHOOK_URL", "https://bot.example/tg", "DREAMFACE_TELEGRAM_WEBHOOK_SECRET must be set"),
     ("DREAMFACE_INVERSION_STEPS", "0", "DREAMFACE_INVERSION_STEPS must be greater than 0"),
+    ("DREAMFACE_TEXT_EDIT_STEPS", "0", "DREAMFACE_TEXT_EDIT_STEPS must be between 1 and 1000, got 0"),
     ("DREAMFACE_PHOTO_FIT_EVALUATIONS", "-8", "DREAMFACE_PHOTO_FIT_EVALUATIONS must be 0 or more"),
     ("DREAMFACE_OPS_PORT", "70000", "DREAMFACE_OPS_PORT must be a port"),
     ("DREAMFACE_OPS_TOKEN", "short", "DREAMFACE_OPS_TOKEN must be at least 16 visible ASCII characters"),
@@ -68,6 +71,21 @@ def test_a_backend_that_cannot_start_stops_the_command_with_one_line(tmp_path, c
     assert done.returncode == 2, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("dreamface: the stylegan backend cannot start:") and "ffhq.pkl" in last
+    assert "Traceback" not in done.stderr
+
+
+def test_a_clip_directory_that_cannot_be_used_stops_the_worker_at_start_with_one_line(tmp_path):
+    """Not at the first free-text edit: the worker builds the stylegan backend, CLIP included, first."""
+    checkpoint = Path(__file__).resolve().parents[1] / "data" / "montage32.safetensors"
+    env = {"DREAMFACE_BACKEND": "stylegan", "DREAMFACE_STYLEGAN_CKPT": str(checkpoint), "PATH": "",
+           "DREAMFACE_CLIP_MODEL": str(tmp_path / "clip"), "DREAMFACE_DATABASE_URL": f"sqlite:///{tmp_path / 'df.db'}",
+           **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}   # (a worktree's code)
+    done = subprocess.run([sys.executable, "-m", "dreamface.cli", "worker"], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"dreamface: the stylegan backend cannot start: DREAMFACE_CLIP_MODEL={tmp_path / 'clip'}: no such directory "
+        "(a local directory holding a saved model)")
     assert "Traceback" not in done.stderr
 
 

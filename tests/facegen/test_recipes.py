@@ -79,3 +79,22 @@ def test_a_remix_and_a_pick_from_a_remix_set_keep_what_was_asked():
         assert make_face(BACKEND, "pick", {"set": remix_set, "number": number}, parent=described, keep=keep) == candidate
     remixed = decode(make_face(BACKEND, "remix", {"layers": "fine", "seed": 9}, parent=described, keep=keep))
     assert (remixed.beard, remixed.skin_tone) == (before.beard, before.skin_tone)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"text": "  "}, "text must be words"),
+    ({"text": "x" * 1001}, "at most 1000 characters"),
+    ({"text": "a vampire", "steps": 0}, "steps must be between 1 and 1000"),
+])
+def test_a_text_step_needs_words_within_the_limits(params, message):
+    with pytest.raises(RecipeError, match=message):
+        clean_face_params("text", params, MODEL)
+
+
+def test_a_text_step_leaves_its_steps_to_the_worker_and_is_refused_by_a_backend_without_words():
+    assert clean_face_params("text", {"text": "a vampire"}, MODEL) == {"text": "a vampire"}
+    with pytest.raises(RecipeError, match="needs its steps"):
+        make_face(BACKEND, "text", {"text": "a vampire"}, parent=BACKEND.sample(1))
+    with pytest.raises(ValueError, match="the montage backend cannot edit a face from free words"):
+        make_face(BACKEND, "text", {"text": "a vampire", "steps": 2}, parent=BACKEND.sample(1))
+    assert MODEL.text_edit_languages == () and not MODEL.reads("a vampire")
