@@ -19,6 +19,7 @@ from typing import Literal
 from facegen.attributes import Description, Edit
 from facegen.describe.intent import Request
 from facegen.latent import MORPH_MODES, MorphMode, ratio_in_range
+from ground.limits import MAX_TEXT_CHARS
 
 Locale = Literal["ko", "en"]
 LOCALES: tuple[str, ...] = ("ko", "en")
@@ -133,6 +134,18 @@ class EditAttribute:
     @property
     def edits(self) -> tuple[Edit, ...]:
         return self.request.edits
+
+
+@dataclass(frozen=True)
+class FreeTextEdit:
+    """Change the current face toward free words ("make it look like a vampire", "뱀파이어처럼
+    보이게"): a slow edit guided by a text model, where the face's model has one (the core
+    checks what its workers announced). `text` is the words as typed, without the frame."""
+    text: str
+
+    def __post_init__(self) -> None:
+        _require(bool(self.text.strip()), "a free-text edit needs words")
+        _require(len(self.text) <= MAX_TEXT_CHARS, f"a free-text edit takes at most {MAX_TEXT_CHARS} characters")
 
 
 @dataclass(frozen=True)
@@ -353,7 +366,7 @@ class BanUser:
     reason: str = ""
 
 
-Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | Me | Undo | Redo
+Command = (NewFace | Describe | ShowCandidates | Pick | Morph | Remix | EditAttribute | FreeTextEdit | Me | Undo | Redo
            | History | BackTo | Save | Load | Cancel | Gallery | ChooseStyle | SetLanguage | DeleteMyData | Confirm
            | Decline | Help | Status | SmallTalk | WebLogin | HideFace | BanUser | DescribeFace | Breed | Select
            | NextRound | Done | Lock | StopBreeding)
@@ -369,6 +382,7 @@ InvalidReason = Literal[
     "missing_target",         # a morph with nobody to morph with
     "missing_name",           # save / load without a name
     "missing_text",           # "describe" with nothing after it
+    "missing_look",           # "make it look like" with nothing after it
     "bad_target",             # a moderator command whose face or user cannot be read: "ban @ann"
 ]
 
@@ -399,7 +413,7 @@ Parsed = Command | InvalidArgument | NotUnderstood
 # Intent names, used by Help(topic) and InvalidArgument.intent; one per Command class.
 INTENTS: dict[type, str] = {
     NewFace: "new", Describe: "describe", ShowCandidates: "show", Pick: "pick", Morph: "morph",
-    Remix: "remix", EditAttribute: "edit", Me: "me", Undo: "undo", Redo: "redo", History: "history",
+    Remix: "remix", EditAttribute: "edit", FreeTextEdit: "free_text", Me: "me", Undo: "undo", Redo: "redo", History: "history",
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
     Help: "help", Status: "status", SmallTalk: "smalltalk", WebLogin: "web", HideFace: "hide", BanUser: "ban",

@@ -31,19 +31,20 @@ from bot.conversation.render import breed_reply, face_reply, face_words, gallery
 from bot.conversation.replies import (TEXTS, attribute_name, change_text, direction_values, listing, region_name,
                                       say, style_label, style_name)
 from bot.grammar import parse
+from bot.grammar.lexicon import EXAMPLES
 from bot.grammar.script import locale_of_script
 from bot.messages import Button, Incoming, Reply
 from bot.conversation.styles import Styles, style_code
 from facegen import breeding
 from facegen.attributes import Edit
-from facegen.backend import DEFAULT_SIZE, BackendInfo
+from facegen.backend import DEFAULT_SIZE, BackendInfo, text_language
 from facegen.describe.intent import Identity, NewDescribedFace, Request, decide, identity_after, identity_of
 from facegen.gallery import gallery_sheet
 from facegen.sheet import picture_sheet, thumbnail
 from facegen.latent import ratio_in_range
 from ground.limits import MAX_TEXT_CHARS, PHOTO_MAX_BYTES, Limits, address_key
 from ground.logging import pseudonym
-from facegen.handlers import MAKE, PHOTO, SHEET, job_kinds
+from facegen.handlers import MAKE, PHOTO, SHEET, TEXT, job_kinds
 from storage.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
 from facegen.recipes import MAX_EDITS, MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
@@ -122,7 +123,7 @@ MAX_HELD = 10   # messages kept while the first-use notice waits to be acknowled
 
 
 # what applies to the current face: sent while a new one is being drawn, it waits for it
-ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.Undo, c.Save, c.Breed)
+ON_CURRENT_FACE = (c.ShowCandidates, c.Pick, c.Morph, c.Remix, c.FreeTextEdit, c.Undo, c.Save, c.Breed)
 
 
 def _waits_for_face(parsed: c.Parsed) -> bool:
@@ -178,6 +179,7 @@ class Conversation:
         self._commands = {
             c.NewFace: self._new, c.Describe: self._about_face, c.ShowCandidates: self._show, c.Pick: self._pick,
             c.Morph: self._morph, c.Remix: self._remix, c.EditAttribute: self._about_face, c.Me: self._me,
+            c.FreeTextEdit: self._free_text,
             c.Undo: self._undo, c.Redo: self._redo, c.History: self._history, c.BackTo: self._back_to,
             c.Save: self._save, c.Load: self._load, c.Cancel: self._cancel, c.Gallery: self._gallery,
             c.ChooseStyle: self._choose_style,
@@ -400,7 +402,7 @@ class Conversation:
     async def _drawing(self, user_id: int) -> bool:
         """Whether a job that makes the user's next current face is queued or running."""
         async with self.sessions() as session:
-            return bool(await ChatStates(session).unfinished_jobs(user_id, kinds=(MAKE, PHOTO)))
+            return bool(await ChatStates(session).unfinished_jobs(user_id, kinds=(MAKE, PHOTO, TEXT)))
 
     async def _chain(self, turn: Turn) -> list[Reply]:
         """Hold the message until the face being drawn is done, then apply it to that face (the
@@ -707,6 +709,34 @@ class Conversation:
             raise Refused("no_direction", **direction_values(turn.locale, missing[0], list(style.edits)))
         self._check_words(turn, request.text)
         return style
+
+    # --- free-text edits (issue #17): a slow job, only where the face's model reads the words ----
+
+    async def _free_text(self, turn: Turn, cmd: c.FreeTextEdit) -> list[Reply]:
+        return await self._free_text_on(turn, await self._current(turn), cmd.text)
+
+    async def _free_text_on(self, turn: Turn, face: FaceRecord, text: str) -> list[Reply]:
+        """A free-text edit of `face` on the slow queue; its worker fills in the steps
+        (DREAMFACE_TEXT_EDIT_STEPS) and reports progress like a photo's fit."""
+        self._check_words(turn, text)
+        style = self._style_of(face)
+        if not style.text_edit_languages:   # a drawn style, or a photoreal one without a text model
+            raise Refused("free_text_unavailable")
+        if not style.reads(text):
+            other = style.text_edit_languages[0]
+            raise Refused("free_text_language", language=say(turn.locale, f"language_{text_language(text)}"),
+                          other=say(turn.locale, f"language_{other}"), example=EXAMPLES["free_text"][other][0])
+        return await self._enqueue(turn, TEXT, style, operation="text", parent_id=face.id,
+                                   params={"text": text[:MAX_TEXT_CHARS]})
+
+    def _free_text_offer(self, face: FaceRecord) -> str | None:
+        """The words a described or edited face skipped, where its model could take them as a
+        free-text edit (a button offers them; nothing slow starts for a typo until it is pressed)."""
+        words = " ".join(face.params.get("skipped") or ())[:MAX_TEXT_CHARS]
+        style = self.styles.find(face.backend, face.checkpoint_id)
+        if not words or style is None or face.hidden or not style.reads(words) or self.limits.blocklist.blocks(words):
+            return None
+        return words
 
     async def _me(self, turn: Turn, cmd: c.Me) -> list[Reply]:
         if turn.photo_blob_id is None:
@@ -1182,6 +1212,9 @@ class Conversation:
             return await self._undo_from(turn, face)
         if press.verb == "bk":
             return await self._go_to(turn, face, "now_on", ())
+        if press.verb == "ft":   # the words the face skipped (the rules are checked again: the model may have changed)
+            words = " ".join(face.params.get("skipped") or ())[:MAX_TEXT_CHARS]
+            return await self._free_text_on(turn, face, words) if words else turn.error("bad_button")
         return await self._morph_again(turn, face, press.value)
 
     async def _report(self, turn: Turn, press: payloads.Press) -> list[Reply]:
@@ -1276,7 +1309,7 @@ class Conversation:
         style = self.styles.find(face.backend, face.checkpoint_id)   # unknown now: no region buttons
         return face_reply(locale, key, face, image, style.regions if style else (),
                           entry=entry, lead=lead, job_id=job_id,
-                          redraw_in=self._redraw_in(locale, face))
+                          redraw_in=self._redraw_in(locale, face), free_text=self._free_text_offer(face))
 
 
 def _style_named(locale: str, choices: list[BackendInfo], cmd: c.ChooseStyle) -> BackendInfo | None:

@@ -51,6 +51,7 @@ VERBS = {
     "rp": 2,    # report a face, pressed by anyone: the rest of the owner's key, the owner's face number
     "st": 2,    # choose a style (bot.conversation.styles.style_code): the face to redraw in it (0: none), the code
     "gm": 1,    # morph the current face with a gallery entry: the entry's id (the gallery is public)
+    "ft": 1,    # a free-text edit of a face with the words it skipped (its params' "skipped"): its number
     # a breeding array's (face number, round token, …):
     "bt": 3,    # toggle one face: its number
     "bm": 3,    # a menu's choice: the numbers chosen ("3.5.7"; "-" for none)
@@ -186,6 +187,6 @@ def decode(payload: str) -> Press:
             numbers = () if args[2] == "-" else tuple(dict.fromkeys(int(n) for n in args[2].split(".")))
             return Press(owner, verb, face=face, token=token, numbers=numbers)
         return Press(owner, verb, face=face, token=token)
-    if verb in ("rx", "un", "bk"):
+    if verb in ("rx", "un", "bk", "ft"):
         return Press(owner, verb, face=_int(args[0]))
     return Press(owner, verb)

@@ -29,6 +29,7 @@ GRID_BUTTON_REGIONS = ("eyes", "nose", "mouth")
 PICKS_PER_ROW = 5
 HISTORY_PER_ROW = 4
 DESCRIPTION_CHARS = 24   # of a description, quoted in a history line
+BUTTON_WORDS_CHARS = 24  # of the words a free-text button offers
 GALLERY_PER_ROW = 2   # names are long
 RATIO_STEP = 10   # percent, the ± buttons of a morph
 NEAREST_SHOWN = 3   # candidates a sheet around a photo's face names as keeping most of it
@@ -74,6 +75,12 @@ def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
                    changes=", ".join(change_text(locale, e) for e in p.get("edits", ())))
     if op == "remix" and face.parent_number is not None:
         return say(locale, "made_remix", number=face.number, parent=face.parent_number)
+    if op == "text":   # with how near it stays to its parent, where the face recogniser could tell
+        said = say(locale, "made_text", number=face.number, text=p["text"])
+        if "identity_distance" in p and face.parent_number is not None:
+            level = say(locale, f"likeness_{likeness_level(p['identity_distance'])}")
+            said += " " + say(locale, "likeness_kept", number=face.parent_number, groups=level)
+        return said
     if op == "photo" and "likeness" in p:
         return f'{say(locale, "made_photo", number=face.number)} {likeness_text(locale, p["likeness"])}'
     if op in ("new", "describe", "photo"):
@@ -92,9 +99,9 @@ def step_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
         return say(locale, "step_morph", me=round(p["ratio"] * 100), other=morph_partner(locale, face, entry))
     if op == "edit" and p.get("edits"):
         return say(locale, "step_edit", what=", ".join(_edit_text(locale, e) for e in p["edits"]))
-    if op == "describe" and p.get("text"):
+    if op in ("describe", "text") and p.get("text"):
         text = p["text"] if len(p["text"]) <= DESCRIPTION_CHARS else p["text"][:DESCRIPTION_CHARS - 1] + "…"
-        return say(locale, "step_describe", text=text)
+        return say(locale, f"step_{op}", text=text)
     return operation_name(locale, op)
 
 
@@ -143,8 +150,10 @@ def history_reply(locale: str, key: str, faces: Sequence[FaceRecord], current_id
 
 
 def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str],
-                 redraw_in: Sequence[tuple[str, str]] = ()) -> tuple[tuple[Button, ...], ...]:
-    """`redraw_in`: (style name, style code) of the other styles this face can be drawn in again."""
+                 redraw_in: Sequence[tuple[str, str]] = (), free_text: str | None = None
+                 ) -> tuple[tuple[Button, ...], ...]:
+    """`redraw_in`: (style name, style code) of the other styles this face can be drawn in again;
+    `free_text`: the words the face skipped, offered as a free-text edit of it."""
     n, tag = face.number, key[:payloads.TAG_CHARS]
     rows: list[tuple[Button, ...]] = []
     if face.operation == "morph":
@@ -167,20 +176,24 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
     if redraw_in:
         rows.append(tuple(Button(say(locale, "btn_redraw_style", style=name), payloads.encode(tag, "st", n, code))
                           for name, code in redraw_in))
+    if free_text:
+        words = free_text if len(free_text) <= BUTTON_WORDS_CHARS else free_text[:BUTTON_WORDS_CHARS - 1] + "…"
+        rows.append((Button(say(locale, "btn_free_text", words=words), payloads.encode(tag, "ft", n)),))
     return tuple(rows)
 
 
 def face_reply(locale: str, key: str, face: FaceRecord, image: BlobData | None, regions: Sequence[str], *,
                entry: GalleryEntryRecord | None = None, lead: str | None = None, job_id: int | None = None,
-               redraw_in: Sequence[tuple[str, str]] = ()) -> Reply:
+               redraw_in: Sequence[tuple[str, str]] = (), free_text: str | None = None) -> Reply:
     """A hidden face (a moderator's action) is shown without its picture. `entry`: the gallery
-    face a morph blended in."""
+    face a morph blended in; `free_text`: words to offer as a free-text edit (face_buttons)."""
     text = face_text(locale, face, entry)
     if face.hidden:
         image, text = None, f"{text}\n{say(locale, 'face_hidden')}"
     pictures = () if image is None else (_picture(image, f"dreamface-{face.number}", as_file=True,
                                                   alt=face_words(locale, face)),)
-    return Reply("\n".join(filter(None, (lead, text))), pictures, face_buttons(locale, key, face, regions, redraw_in),
+    return Reply("\n".join(filter(None, (lead, text))), pictures,
+                 face_buttons(locale, key, face, regions, redraw_in, free_text),
                  job_id=job_id, kind="result", extra={"face_number": face.number})
 
 

@@ -97,6 +97,19 @@ TEXTS: dict[str, dict[str, str]] = {
                                 "보세요.{skipped}",
                           "en": "I couldn't tell what to change on #{number}. Try 'more smile', 'add glasses' or "
                                 "'blonde'.{skipped}"},
+    # --- free-text edits (issue #17) -------------------------------------------------------
+    "free_text_unavailable": {
+        "ko": "자유 편집은 글을 이해하는 모델이 있는 실사 화풍에서만 할 수 있어요. 이 얼굴은 '더 웃게', "
+              "'안경 씌워줘', '금발'처럼 제가 아는 말로 바꿔 보세요.",
+        "en": "Free-text edits need the photoreal style with a text model. For this face, try words I know, "
+              "like 'more smile', 'add glasses' or 'blonde'."},
+    "free_text_language": {"ko": "지금 모델은 {language} 문장을 읽지 못해요. {other}(으)로 말해 주세요. 예: '{example}'",
+                           "en": "This model's text side can't read {language}. Try it in {other}, e.g. '{example}'."},
+    "btn_free_text": {"ko": "'{words}'(으)로 자유 편집해 보기", "en": "Try '{words}' as a free-text edit"},
+    "made_text": {"ko": "#{number}: '{text}' 느낌으로 바꿨어요.", "en": "#{number}: made it look {text}."},
+    "step_text": {"ko": "자유 편집 “{text}”", "en": "free text “{text}”"},
+    "language_ko": {"ko": "한국어", "en": "Korean"},
+    "language_en": {"ko": "영어", "en": "English"},
     # --- what the grammar could not take ----------------------------------------------------
     "invalid_ratio_out_of_range": {"ko": "'{value}'은(는) 0~100% 밖이에요. 0과 1 사이(또는 0~100%)로 말해 주세요.",
                                    "en": "'{value}' is outside 0–100%. Give a share between 0 and 1 (or 0–100%)."},
@@ -107,6 +120,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "invalid_missing_target": {"ko": "누구와 합성할까요? 예: '나랑 소라 0.7로 합성'",
                                "en": "Morph with whom? e.g. 'morph me with Sora at 0.7'."},
     "invalid_missing_name": {"ko": "이름도 알려 주세요. 예: '저장 웃는얼굴'", "en": "Which name? e.g. 'save smiley'."},
+    "invalid_missing_look": {"ko": "어떻게 보이게 할까요? 예: '뱀파이어처럼 보이게'",
+                             "en": "Look like what? e.g. 'make it look like a vampire'."},
     "invalid_missing_text": {"ko": "어떤 얼굴인지 알려 주세요. 예: '묘사 눈이 큰 둥근 얼굴'",
                              "en": "Describe what? e.g. 'describe a round face with big eyes'."},
     "not_understood": {"ko": "잘 모르겠어요. 이렇게 말해 보세요: {suggestions}",
@@ -182,12 +197,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "help": {
         "ko": "할 수 있는 것:\n• 새 얼굴 / 랜덤 / 새 얼굴 42\n• 묘사 <설명>, 새 얼굴 <설명>: 설명대로 새 얼굴\n"
               "• 금발, 미소, 더 웃게, 나이 들게, 안경 씌워줘: 지금 얼굴 고치기\n"
+              "• 뱀파이어처럼 보이게, 빈티지 느낌으로: 자유 편집 (글 모델이 있는 실사 화풍)\n"
               "• 눈 보여줘, 코 후보, 변형 → 3번\n• 사진 보내기 → 나랑 소라 0.7로 합성\n"
               "• 교배 → 닮은 얼굴 여러 개 고르기(3 5 7) → 다음 … → 이걸로 (눈은 그대로, 교배 그만)\n"
               "• 스타일 바꿔줘\n• 되돌리기, 다시 하기, 기록, 5번으로, 저장 <이름>, 불러오기 <이름>\n"
               "• 취소, 상태, 연예인 목록, 언어 영어, 내 데이터 삭제",
         "en": "What I can do:\n• new / random / new 42\n• describe <text>, new <text>: a new face from words\n"
               "• blonde, smile, more smile, a bit older, add glasses: change the face you have\n"
+              "• make it look like a vampire: change it with any words (photoreal with a text model)\n"
               "• show eyes, nose?, variations → 3\n• send a photo → morph me with Sora at 0.7\n"
               "• breed → select the faces most alike (3 5 7) → next … → done (keep the eyes, stop breeding)\n"
               "• remix style\n• undo, redo, history, back to 5, save <name>, load <name>\n"
@@ -341,7 +358,7 @@ OPERATION_NAMES: dict[str, dict[str, str]] = {
     "new": {"ko": "새 얼굴", "en": "new"}, "describe": {"ko": "묘사", "en": "described"},
     "pick": {"ko": "고르기", "en": "pick"}, "morph": {"ko": "합성", "en": "morph"},
     "remix": {"ko": "스타일", "en": "remix"}, "edit": {"ko": "고치기", "en": "edit"},
-    "photo": {"ko": "사진", "en": "photo"},
+    "photo": {"ko": "사진", "en": "photo"}, "text": {"ko": "자유 편집", "en": "free text"},
 }
 
 

@@ -113,6 +113,14 @@ DESCRIBE_FACE_EN = r"(?:describe|description\s+of)\s+(?:my|this|the|the\s+curren
 DESCRIBE_FACE_KO = r"(?:(?:내|제|이|지금|현재)\s*)?얼굴\s*(?:을|를)?\s*(?:설명|묘사)(?:해)?"
 LANGUAGE = r"(?:lang|language|locale|speak|in|언어|말)"
 LANGUAGE_KO_AFTER = r"(?:(?:로|으로)?\s*(?:바꿔|변경|말해|대화|설정|해)?)"
+# Free-text edits (issue #17): an explicit frame around words the parser does not read in full.
+# English: "make it look like a vampire", "make them look spooky"; Korean: "뱀파이어처럼 보이게 (해줘)",
+# "뱀파이어처럼 만들어 줘", "뱀파이어 느낌으로 (바꿔 줘)". The words are what the frame surrounds.
+LOOK_EN = (r"(?:make|turn|get)\s+(?:it|them|him|her|this|that|this\s+(?:face|one)|the\s+face|my\s+face)"
+           r"\s+(?:look|seem)")
+LOOK_KO_VERB = r"(?:해|만들어|바꿔|그려|하게)"
+LOOK_KO = rf"(?:처럼|같이|같아|같게)\s*(?:보이게|보이도록)(?:\s*{LOOK_KO_VERB})?|(?:처럼|같이)\s*{LOOK_KO_VERB}"
+FEEL_KO = rf"(?:의\s*)?느낌\s*(?:으로|이\s*나게|나게)(?:\s*{LOOK_KO_VERB})?"
 # Breeding (issue #21): selecting several faces of an array, the next array, keeping one, locks.
 SELECT_EN = r"(?:select|pick|choose|take|i\s+like|i'?ll\s+take)"
 SELECT_KO = r"(?:골라|고를게|고를래|고름|선택|찜|닮았어|비슷해)"
@@ -198,6 +206,8 @@ EXAMPLES: dict[str, dict[str, tuple[str, ...]]] = {
     "remix": {"en": ("remix style", "remix fine", "remix 4"), "ko": ("스타일 바꿔줘", "분위기 바꿔줘")},
     "edit": {"en": ("more smile", "older", "add glasses", "no beard"),
              "ko": ("더 웃게", "나이 들게", "안경 씌워줘", "수염 없애줘")},
+    "free_text": {"en": ("make it look like a vampire", "make them look spooky"),
+                  "ko": ("뱀파이어처럼 보이게", "빈티지 느낌으로")},
     "undo": {"en": ("undo",), "ko": ("되돌리기",)},
     "redo": {"en": ("redo",), "ko": ("다시 하기",)},
     "history": {"en": ("history",), "ko": ("기록",)},
@@ -233,6 +243,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "style": ("styles", "art style", "화풍", "그림체", "실사"),
     "breed": ("breed", "교배"),
     "edit": ("more", "less", "older", "younger", "add", "remove", "더", "덜", "없애", "씌워", "나이 들게", "웃게"),
+    "free_text": ("make it look like", "make it look", "처럼 보이게", "느낌으로"),
 }
 # What an unrecognised message is offered when nothing is close.
 DEFAULT_SUGGESTIONS = ("help", "new", "describe")

@@ -392,6 +392,38 @@ def _morph(m: Message, locale: str) -> c.Parsed | None:
     return parse_morph(m.core)
 
 
+_LOOK = [
+    _compile(rf"{lexicon.LOOK_EN}(?P<text>(?:\s+.*)?)"),
+    _compile(rf"(?P<text>.+?)\s*(?:{lexicon.LOOK_KO})"),
+    _compile(rf"(?P<text>.+?)\s*{lexicon.FEEL_KO}"),
+]
+_LOOK_LIKE = re.compile(r"^(?:(?:more|a\s+bit\s+more)\s+)?(?:like\b\s*)?(?:(?:an?|the)\s+)?", re.IGNORECASE)
+_LOOK_STYLE = _compile(rf"(?P<word>{_STYLE})(?:\s*(?:style|picture|drawing|스타일|풍))?")
+
+
+def _free_text(m: Message, locale: str) -> c.Parsed | None:
+    """"make it look like a vampire", "뱀파이어처럼 보이게 해줘", "빈티지 느낌으로": words the
+    description parser does not read in full become a free-text edit (the whole of them, for the
+    text model). Words it reads in full ("make him look older", "차가운 느낌으로") are left to the
+    rule after this one: an attribute edit is fast, exact and works in every style. A style word
+    ("make it look like a cartoon", "사진처럼 보이게") chooses that style."""
+    for pattern in _LOOK:
+        found = pattern.match(m.core)
+        if not found:
+            continue
+        text = found["text"].strip().strip(_QUOTES).strip()
+        bare = _LOOK_LIKE.sub("", text).strip(_QUOTES + " ")
+        if not bare:
+            return c.InvalidArgument("free_text", "missing_look", m.text)
+        # "사진처럼 보이게": the style words include "사진처럼", which the frame split
+        if style := _LOOK_STYLE.match(bare) or _LOOK_STYLE.match(f"{bare}처럼"):
+            return c.ChooseStyle(style["word"], _style_of(style["word"]))
+        if not read_request(text).skipped:   # every word read, or only small words ("like this")
+            return None
+        return c.FreeTextEdit(text)
+    return None
+
+
 def _about_a_face(m: Message, locale: str) -> c.Parsed | None:
     """Words that name features, marks, colours or impressions: a change asked for ("more
     smile", "안경 씌워줘") or a description ("blonde", "a round face with big eyes"). Whether
@@ -412,7 +444,7 @@ Rule = Callable[[Message, str], "c.Parsed | None"]
 RULES: tuple[Rule, ...] = (
     _describe_face, _describe, _moderate, _fixed, _breeding, _language, _help, _new_with_seed, _back_to, _pick, _show,
     _remix, _style,
-    _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _about_a_face,
+    _named(_SAVE, c.Save, "save"), _named(_LOAD, c.Load, "load"), _morph, _free_text, _about_a_face,
 )
 
 

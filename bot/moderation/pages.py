@@ -15,7 +15,7 @@ from storage.faces import UserRecord
 from storage.moderation import ACTIONS, REPORT, AuditEntry, LogEntry, Page
 from storage.platforms import PLATFORMS, WEB
 
-OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "gallery")
+OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "text", "gallery")
 AUDIT_ACTIONS = (*ACTIONS, REPORT, "morph_real_person")
 YES_NO = (("", "any"), ("yes", "yes"), ("no", "no"))
 
@@ -118,6 +118,22 @@ def _likeness(entry: LogEntry) -> str:
     return "" if distance is None else f"{distance:.2f} ({likeness_level(distance)})"
 
 
+def _free_text(entry: LogEntry) -> str:
+    """A free-text edit: the words asked for, the CLIP similarity before → after, and how far the
+    face moved from its parent as the face recogniser sees it (where it found a face); "" for
+    other faces."""
+    if entry.operation != "text":
+        return ""
+    p = entry.params
+    clip = p.get("text_edit") or {}
+    parts = [f"“{p.get('text', '')}”"]
+    if "similarity_before" in clip:
+        parts.append(f"CLIP similarity {clip['similarity_before']:.3f} → {clip['similarity_after']:.3f}")
+    if "identity_distance" in p:
+        parts.append(f"moved {p['identity_distance']:.2f} from its parent ({likeness_level(p['identity_distance'])})")
+    return " · ".join(parts)
+
+
 def _user_label(entry: LogEntry) -> str:
     name = f" ({entry.display_name})" if entry.display_name else ""
     banned = ' <span class="badge banned">banned</span>' if entry.user_banned else ""
@@ -199,6 +215,8 @@ def face_page(viewer: Viewer, entry: LogEntry, audit: list[AuditEntry], *, error
              + (f'<tr><th>likeness to the photo</th><td id="likeness">{_likeness(entry)} <span class="note">'
                 f'(face descriptor distance: under {SAME_PERSON} the recogniser takes it for the person, from '
                 f'{STRANGERS} it is as far as a stranger)</span></td></tr>' if _likeness(entry) else "")
+             + (f'<tr><th>free text</th><td id="free-text">{esc(_free_text(entry))}</td></tr>'
+                if _free_text(entry) else "")
              + f'<tr><th>parameters</th><td><code>{esc(json.dumps(entry.params, ensure_ascii=False))}</code></td></tr>'
              f'<tr><th>parents</th><td>{parents}</td></tr>'
              f'<tr><th>backend</th><td>{esc(entry.backend)} / {esc(entry.checkpoint_id)}</td></tr>'
