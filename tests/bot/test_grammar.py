@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.commands import (
-    INTENTS, BackTo, Cancel, Confirm, Decline, DeleteMyData, Describe, EditAttribute, FaceRef, Gallery,
-    GalleryName, Help, History, InvalidArgument, Load, Me, Morph, NewFace, NotUnderstood, Pick, Redo, Remix,
-    Save, SetLanguage, ShowCandidates, Status, Undo,
+    INTENTS, BackTo, Cancel, ChooseStyle, Confirm, Decline, DeleteMyData, Describe, EditAttribute, FaceRef,
+    FreeTextEdit, Gallery, GalleryName, Help, History, InvalidArgument, Load, Me, Morph, NewFace, NotUnderstood, Pick,
+    Redo, Remix, Save, SetLanguage, ShowCandidates, Status, Undo,
 )
 from bot.grammar import MAX_TEXT_CHARS, parse
 from bot.grammar import lexicon
@@ -289,6 +289,43 @@ def test_unknown_text_suggests_the_closest_commands_in_the_users_language(text, 
     result = parse(text, locale)
     assert isinstance(result, NotUnderstood) and result.reason == "unknown"
     assert expected in result.suggestions
+
+
+@pytest.mark.parametrize("text,words", [
+    ("make it look like a vampire", "like a vampire"), ("make them look like zombies", "like zombies"),
+    ("make it look spooky", "spooky"), ("Please make him look like a pirate!", "like a pirate"),
+    ("can you make her look like an elf?", "like an elf"), ("make this face look like a vampire with glasses",
+                                                              "like a vampire with glasses"),
+    ("make it look 'art deco'", "art deco"),
+    ("뱀파이어처럼 보이게", "뱀파이어"), ("뱀파이어처럼 보이게 해줘", "뱀파이어"), ("뱀파이어처럼 보이게 해 주세요", "뱀파이어"),
+    ("뱀파이어처럼 보이게 만들어 줘", "뱀파이어"), ("뱀파이어처럼 만들어줘", "뱀파이어"), ("뱀파이어 같아 보이게", "뱀파이어"),
+    ("뱀파이어 느낌으로", "뱀파이어"), ("빈티지한 느낌으로 바꿔 줘", "빈티지한"), ("빈티지 느낌 나게 해줘", "빈티지"),
+    ("보라색 뿔 달린 악마처럼 보이게", "보라색 뿔 달린 악마"),
+])
+def test_an_explicit_request_with_words_the_parser_cannot_read_is_a_free_text_edit(text, words):
+    assert parse(text, "en") == FreeTextEdit(words)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # words the parser reads in full stay an attribute edit or a description: fast, exact, every style
+    ("make it look older", EditAttribute), ("make her look happier", EditAttribute), ("make eyes bigger", EditAttribute),
+    ("나이 들어 보이게", EditAttribute), ("슬퍼 보이게", EditAttribute), ("차가운 느낌으로", Describe),
+    # other commands keep their phrases
+    ("스타일 바꿔줘", Remix), ("느낌 바꿔", Remix), ("분위기 바꿔줘", Remix), ("make it photo style", ChooseStyle),
+    # a style word chooses the style; nothing after the frame asks what is missing
+    ("make it look like a cartoon", ChooseStyle), ("사진처럼 보이게", ChooseStyle), ("만화처럼 보이게 해줘", ChooseStyle),
+    ("make it look like", InvalidArgument), ("make it look", InvalidArgument),
+    # without the frame, unknown words are only unknown (the chat offers them as a button after a description)
+    ("a vampire", NotUnderstood), ("사진처럼", NotUnderstood), ("make it look like this", NotUnderstood),
+])
+def test_what_is_not_a_free_text_edit(text, expected):
+    assert type(parse(text, "en")) is expected
+
+
+def test_a_free_text_edit_without_words_says_what_is_missing():
+    assert parse("make it look like", "en") == InvalidArgument("free_text", "missing_look", "make it look like")
+    with pytest.raises(ValueError):
+        FreeTextEdit("  ")
 
 
 @pytest.mark.parametrize("text, words", [("보라색 뿔이 난 얼굴", {"보라색", "뿔"}),
