@@ -9,6 +9,8 @@ On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 from bot.conversation import Conversation
 from chat_harness import ChatHarness
 from facegen.backends import load_backend
-from facegen.handlers import TEXT, load
+from facegen.handlers import TEXT, FaceJobs, load
 from facegen.stylegan import text_directions as td
 from ground.config import Settings
 from ground.limits import Blocklist, Limits
@@ -110,6 +112,28 @@ async def test_free_words_edit_the_face_on_the_slow_queue_in_both_languages_and_
     async with session_factory(engine)() as session:   # the moderators' log: the words, like a description's
         logged = (await ModerationLog(session).generations(LogFilter(operation="text"))).rows
     assert [(e.number, e.params["text"]) for e in logged] == [(3, "뱀파이어"), (2, "like a vampire")]
+
+
+async def test_the_chat_shows_the_edit_counting_up_and_says_the_likeness_where_the_recogniser_measures_it(
+        engine, served, clips, monkeypatch):
+    served(clips["both"])
+    chat = await photoreal_chat(engine)
+    chat.worker = Worker(engine, FaceJobs(engine, text_edit_steps=30, progress_interval=0.02).handlers(),
+                         queues=("default", "slow"))
+    monkeypatch.setattr("facegen.identity.drawn_distances", lambda *args: [0.312])   # as on a model of 256+ px
+    await chat.send("alice", "new 6")
+    (progress,) = await chat.send("alice", "make it look spooky", run=False)
+    seen: list[str] = []
+    running = asyncio.create_task(chat.run_jobs("alice"))
+    while not running.done():
+        reply = (await chat.conversation.job_progress([progress.job_id]))[progress.job_id]
+        if reply is not None and (not seen or seen[-1] != reply.text):
+            seen.append(reply.text)
+        await asyncio.sleep(0.01)
+    percents = [int(m.group(1)) for said in seen if (m := re.fullmatch(r"Drawing it now… (\d+)%", said))]
+    assert len(percents) >= 2 and percents == sorted(percents) and 0 < percents[0] < 100
+    assert [r.text for r in running.result()] == ["#2: made it look spooky. Likeness to #1: high"]
+    assert (await face(engine, 2)).params["identity_distance"] == 0.312
 
 
 async def test_a_drawn_face_or_a_model_without_a_text_model_says_what_would_work(engine, served, clips):
