@@ -262,7 +262,7 @@ class StyleGANBackend(Backend):
         if code.shape != (self.num_ws, self.w_dim):
             raise Unsupported(f"this face was made by a different model (latent {list(code.shape)})")
         report = None if progress is None else (lambda done, total: progress(done / total))
-        edited = text_edit(self.generator, self.clip, np.array(code.base), self.clip.text_features([text])[0],
+        edited = text_edit(self.generator, self.clip, code.base, self.clip.text_features([text])[0],
                            steps=steps, progress=report)
         moved = edited.latent - code.base
         face = FaceCode(edited.latent, {region: part + moved for region, part in code.parts.items()})
