@@ -413,7 +413,8 @@ Parsed = Command | InvalidArgument | NotUnderstood
 # Intent names, used by Help(topic) and InvalidArgument.intent; one per Command class.
 INTENTS: dict[type, str] = {
     NewFace: "new", Describe: "describe", ShowCandidates: "show", Pick: "pick", Morph: "morph",
-    Remix: "remix", EditAttribute: "edit", FreeTextEdit: "free_text", Me: "me", Undo: "undo", Redo: "redo", History: "history",
+    Remix: "remix", EditAttribute: "edit", FreeTextEdit: "free_text", Me: "me", Undo: "undo", Redo: "redo",
+    History: "history",
     BackTo: "back", Save: "save", Load: "load", Cancel: "cancel", Gallery: "gallery", ChooseStyle: "style",
     SetLanguage: "language", DeleteMyData: "delete", Confirm: "confirm", Decline: "decline",
     Help: "help", Status: "status", SmallTalk: "smalltalk", WebLogin: "web", HideFace: "hide", BanUser: "ban",

@@ -116,7 +116,7 @@ LANGUAGE_KO_AFTER = r"(?:(?:로|으로)?\s*(?:바꿔|변경|말해|대화|설정
 # Free-text edits (issue #17): an explicit frame around words the parser does not read in full.
 # English: "make it look like a vampire", "make them look spooky"; Korean: "뱀파이어처럼 보이게 (해줘)",
 # "뱀파이어처럼 만들어 줘", "뱀파이어 느낌으로 (바꿔 줘)". The words are what the frame surrounds.
-LOOK_EN = (r"(?:make|turn|get)\s+(?:it|them|him|her|this|that|this\s+(?:face|one)|the\s+face|my\s+face)"
+LOOK_EN = (r"(?:make|turn)\s+(?:it|them|him|her|this|that|this\s+(?:face|one)|the\s+face|my\s+face)"
            r"\s+(?:look|seem)")
 LOOK_KO_VERB = r"(?:해|만들어|바꿔|그려|하게)"
 LOOK_KO = rf"(?:처럼|같이|같아|같게)\s*(?:보이게|보이도록)(?:\s*{LOOK_KO_VERB})?|(?:처럼|같이)\s*{LOOK_KO_VERB}"

@@ -44,7 +44,8 @@ def text_edit(generator: torch.nn.Module, clip: Clip, latent: np.ndarray, text: 
         raise ValueError("a text edit needs at least one step")
     started = time.monotonic()
     device = generator.mapping.w_avg.device
-    start = torch.tensor(np.asarray(latent), dtype=torch.float32, device=device).unsqueeze(0)   # a copy: stored latents are read-only
+    # a copy: a stored face's latent is read-only
+    start = torch.tensor(np.asarray(latent), dtype=torch.float32, device=device).unsqueeze(0)
     target = text.to(device).float().reshape(1, -1)
     w = start.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([w], lr=learning_rate)

@@ -308,7 +308,8 @@ def test_an_explicit_request_with_words_the_parser_cannot_read_is_a_free_text_ed
 
 @pytest.mark.parametrize("text,expected", [
     # words the parser reads in full stay an attribute edit or a description: fast, exact, every style
-    ("make it look older", EditAttribute), ("make her look happier", EditAttribute), ("make eyes bigger", EditAttribute),
+    ("make it look older", EditAttribute), ("make her look happier", EditAttribute),
+    ("make eyes bigger", EditAttribute),
     ("나이 들어 보이게", EditAttribute), ("슬퍼 보이게", EditAttribute), ("차가운 느낌으로", Describe),
     # other commands keep their phrases
     ("스타일 바꿔줘", Remix), ("느낌 바꿔", Remix), ("분위기 바꿔줘", Remix), ("make it photo style", ChooseStyle),
