@@ -177,6 +177,9 @@ def test_a_backend_without_the_optional_parts_gets_the_defaults():
     assert minimal.describe().abilities == ()
     with pytest.raises(Unsupported, match="minimal backend cannot make a face from a photo"):
         minimal.from_photo(Image.new("RGB", (64, 64)), 1)
+    assert minimal.describe().text_edit_languages == ()   # no free-text edits (a StyleGAN's need a CLIP)
+    with pytest.raises(Unsupported, match="minimal backend cannot edit a face from free words"):
+        minimal.text_edit(minimal.sample(1), "a vampire", steps=2)
     face = minimal.sample(1)
     assert len(minimal.variations(face, 2, 0.5, seed=1)) == 2
     assert [im.size for im in minimal.render_region(face, [face], "eyes", 32)] == [(32, 32)]
