@@ -13,10 +13,12 @@ posts, edits and reopens messages on its platform (a `Surface`); this module own
 
 Progress messages are remembered in the database where the platform can edit them later
 (storage/progress_messages.py): after a restart, in another chat process, or once an edit
-handle expires (a Discord interaction token), a result still replaces its message. Two races
+handle expires (a Discord interaction token), a result still replaces its message. Three races
 are settled here: a result waits until the turn that posts its progress message is over
-(`turn`), and a result that went out with no progress message keeps a late one from being
-posted (`show`)."""
+(`turn`); a result that went out with no progress message keeps a late one from being posted
+(`show`); and where several processes share the platform, a job's results go out through the
+process that answered its turn while that process lives (`answering`), since only it knows
+when its progress message is posted and when its status edits land."""
 
 from __future__ import annotations
 
@@ -26,11 +28,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.loops import repeat_until_stopped
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from storage.courier import Courier
 from storage.outbox import DeliveryFailed, DeliveryRecord, Routes
 from storage.progress_messages import ProgressMessageRecord, ProgressMessageStore
@@ -166,6 +168,13 @@ class Deliveries:
         return followed
 
     # --- a turn ---------------------------------------------------------------------------------
+
+    def answering(self, incoming: Incoming) -> Incoming:
+        """`incoming` as this process answers it: the jobs its turn queues name this process, and
+        no other process's courier claims their results while this one lives (storage/queries.py
+        CLAIM_DELIVERIES), so each result waits for its progress message (`turn`) and no status
+        edit lands on top of it."""
+        return replace(incoming, process=self.courier.owner)
 
     @contextlib.asynccontextmanager
     async def turn(self, chat_id: str) -> AsyncIterator[None]:

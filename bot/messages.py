@@ -30,6 +30,8 @@ class Incoming:
     group_id: str | None = None       # a Telegram group's or Discord guild's id; its users share a job cap
     from_menu: bool = False           # the text stands for a menu command (a Telegram /command, a Discord slash
                                       # command): its words say nothing of the user's language
+    process: str | None = None        # the chat process answering (bot/delivery.py Deliveries.answering): its
+                                      # courier alone delivers the results of the jobs queued here while it lives
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,9 @@ def _common(payload: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("reply_to needs a platform and a chat_id")
     return {"user_id": user_id, "backend": backend, "model": model, "size": size,
             "reply_to": {"platform": str(reply_to["platform"]), "chat_id": str(reply_to["chat_id"]),
-                         "target": None if reply_to.get("target") is None else str(reply_to["target"])}}
+                         "target": None if reply_to.get("target") is None else str(reply_to["target"]),
+                         # the chat process that answered: it sends the result while it lives (storage/queries.py)
+                         "process": None if reply_to.get("process") is None else str(reply_to["process"])}}
 
 
 def _optional_id(payload: Mapping[str, Any], key: str) -> int | None:

@@ -368,14 +368,28 @@ _READY_DELIVERY = ("state = 'pending' AND run_at <= {now} AND (platform IN :plat
                    "OR (target IS NOT NULL AND platform || '|' || target IN :routes))")
 _DELIVERY_CLAIM_SET = ("state = 'sending', owner = :owner, attempt = attempt + 1, "
                        "lease_expires_at = {now} + :lease_seconds")
+# the chat process that answered the turn which queued a delivery's job (Incoming.process)
+_ANSWERED_BY = {"sqlite": "json_extract(j.payload, '$.reply_to.process')",
+                "postgresql": "j.payload -> 'reply_to' ->> 'process'"}
+
+
+def _claimable_delivery(dialect: str) -> str:
+    """Ready, and not a reply of a job that another chat process answered while it is live (seen
+    within a lease): that process posted the job's progress message and edits its status, so the
+    reply is its to send. Another process would race it: post the result as a new message before
+    the placeholder is remembered, or have a status edit land on top of the result."""
+    return (f"{_READY_DELIVERY} AND NOT EXISTS (SELECT 1 FROM jobs j JOIN workers w ON w.id = {_ANSWERED_BY[dialect]} "
+            "WHERE j.id = deliveries.job_id AND w.id <> :owner AND w.last_seen > {now} - :lease_seconds)")
+
 
 CLAIM_DELIVERIES = Query(
-    "Take up to :limit pending replies this process can deliver: whole platforms, or 'platform|target' routes.",
+    "Take up to :limit pending replies this process can deliver: whole platforms, or 'platform|target' "
+    "routes, but not those of jobs another live chat process answers for.",
     f"""UPDATE deliveries SET {_DELIVERY_CLAIM_SET}
-        WHERE id IN (SELECT id FROM deliveries WHERE {_READY_DELIVERY} ORDER BY run_at, id LIMIT :limit)
+        WHERE id IN (SELECT id FROM deliveries WHERE {_claimable_delivery("sqlite")} ORDER BY run_at, id LIMIT :limit)
         RETURNING {DELIVERY_COLUMNS}""",
     postgresql=f"""WITH picked AS MATERIALIZED (
-            SELECT id FROM deliveries WHERE {_READY_DELIVERY}
+            SELECT id FROM deliveries WHERE {_claimable_delivery("postgresql")}
             ORDER BY run_at, id LIMIT :limit
             FOR UPDATE SKIP LOCKED
         )

@@ -444,7 +444,7 @@ class Conversation:
         """Queue a job for the model `style` describes (only its workers take it)."""
         payload = {"user_id": turn.user.id, "backend": style.name, "model": style.model_id, "size": self.size,
                    "reply_to": {"platform": turn.incoming.platform, "chat_id": turn.incoming.chat_id,
-                                "target": turn.incoming.target}, **fields}
+                                "target": turn.incoming.target, "process": turn.incoming.process}, **fields}
         incoming = turn.incoming
         crowd = self.limits.crowd(incoming.platform, incoming.address, incoming.group_id, self._owner_secret)
         try:

@@ -15,8 +15,9 @@ Links, Use Application Commands, Read Message History (replies quote the user's 
 Sharded by discord.py (AutoShardedClient): one process runs all shards, or several processes
 each run some (DREAMFACE_DISCORD_SHARD_COUNT / _SHARD_IDS). A guild's events reach the process
 holding its shard, which has that guild's roles; direct messages reach shard 0. What needs no
-gateway works in any of them: results are sent over REST by whichever process's courier claims
-them, into progress messages remembered in the database (bot/delivery.py).
+gateway works in any of them: results are sent over REST, by the process that answered the
+command while it lives, else by whichever process's courier claims them, into progress
+messages remembered in the database (bot/delivery.py).
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ class DiscordAdapter:
         given, the rest through `more`; progress messages are followed until their results."""
         async with self.deliveries.turn(incoming.chat_id):
             try:
-                replies = await self.conversation.handle(incoming)
+                replies = await self.conversation.handle(self.deliveries.answering(incoming))
             except Exception:  # one failed message must not stop the bot: log, then say so
                 log.exception("discord: handling a message from %s failed", incoming.user_id)
                 replies = [Reply(say_both("something_went_wrong"), kind="error")]

@@ -148,7 +148,7 @@ class TelegramAdapter:
         chat_id = str(update.effective_chat.id)
         async with self.deliveries.turn(chat_id):
             try:
-                replies = await self.conversation.handle(incoming(update, button=query.data))
+                replies = await self.conversation.handle(self.deliveries.answering(incoming(update, button=query.data)))
             except Exception:
                 await query.answer(self._text(update, "something_went_wrong"))
                 raise
@@ -164,7 +164,7 @@ class TelegramAdapter:
 
     async def converse(self, update: Update, message: Incoming) -> None:
         async with self.deliveries.turn(message.chat_id):
-            await self._send_all(message.chat_id, await self.conversation.handle(message))
+            await self._send_all(message.chat_id, await self.conversation.handle(self.deliveries.answering(message)))
 
     async def _send_all(self, chat_id: str, replies: list[Reply]) -> None:
         await self.deliveries.post_replies(chat_id, replies, lambda reply: self.surface.post(chat_id, reply))

@@ -9,9 +9,11 @@ import pytest
 from storage.jobkinds import JobKind, JobKinds
 from storage.courier import Courier
 from storage.outbox import DeliveryFailed, Destination, Outbox, Routes
+from storage.presence import Presence, ProcessInfo
 from storage.queue import JobLost, Queue, Transition
 
 TELEGRAM = Destination("telegram", "chat-1")
+DISCORD = Destination("discord", "channel-1")
 
 
 @pytest.fixture
@@ -64,6 +66,38 @@ async def test_replies_commit_with_the_job_result_or_not_at_all(engine, outbox):
         async with queue.finalize(zombie_job, "zombie", Transition.completed()) as session:
             await outbox.add(session, TELEGRAM, {"text": "late"}, job_id=zombie_job_id)
     assert await outbox.for_job(zombie_job_id) == []
+
+
+async def test_a_jobs_reply_is_left_to_the_live_chat_process_that_answered_for_it(engine, outbox):
+    """A job queued in a chat process's turn names that process (reply_to.process): it posted the
+    job's progress message, so while it is live no other process claims the job's replies; once
+    it has stopped, or been silent for a lease, any process of the platform does."""
+    queue = Queue(engine, JobKinds({"k": JobKind("k", dict)}))
+    presence = Presence(engine)
+    answering = ProcessInfo("chat", ("discord",))
+    await presence.beat(answering)
+    discord = Routes(("discord",))
+
+    async def reply_of_a_job(process: str | None) -> int:
+        job_id = (await queue.enqueue("k", {"reply_to": {"process": process}})).id
+        [job] = await queue.claim("w1", ["default"], 1, lease_seconds=30)
+        async with queue.finalize(job, "w1", Transition.completed()) as session:
+            await outbox.add(session, DISCORD, {"text": "done"}, job_id=job_id)
+        return job_id
+
+    its, nobodys, unknowns = (await reply_of_a_job(answering.id), await reply_of_a_job(None),
+                              await reply_of_a_job("chat-never-seen"))
+    assert sorted(d.job_id for d in await outbox.claim("chat-b", discord, 10, 30)) == [nobodys, unknowns]
+    assert [d.job_id for d in await outbox.claim(answering.id, discord, 10, 30)] == [its]
+
+    silent = await reply_of_a_job(answering.id)
+    assert await outbox.claim("chat-b", discord, 10, lease_seconds=30) == []
+    await asyncio.sleep(0.2)
+    assert [d.job_id for d in await outbox.claim("chat-b", discord, 10, lease_seconds=0.1)] == [silent]
+
+    stopped = await reply_of_a_job(answering.id)
+    await presence.forget(answering.id)
+    assert [d.job_id for d in await outbox.claim("chat-b", discord, 10, 30)] == [stopped]
 
 
 async def test_permanent_failure_ends_with_the_reason(outbox):
