@@ -400,9 +400,14 @@ class FakeDiscord:
 
     def hold_next_post(self) -> None:
         """Store the next message the bot posts (a followup or a channel message) but keep its
-        HTTP answer back until the fake closes: Discord shows the message, the bot never learns
-        it was posted. `held` is that message once stored: kill the bot then to crash it in that window."""
+        HTTP answer back until the fake closes (or `release_held`): Discord shows the message, the
+        bot does not learn yet that it was posted. `held` is that message once stored: kill the bot
+        then to crash it in that window."""
         self._holding = True
+
+    def release_held(self) -> None:
+        """Answer the held post now (a slow answer from Discord, rather than none)."""
+        self._released.set()
 
     async def _hold(self, message: FakeMessage) -> None:
         if self._holding:

@@ -1,7 +1,8 @@
 """Discord sharding end to end: the real adapter and discord.py's AutoShardedClient against the
 protocol-level fake, which assigns guilds to shards by Discord's rule and keeps Discord's
 identify limit. Two bots in this test process stand for two processes of one deployment (one
-database, one key file), each holding one shard of two."""
+database, one key file), each holding one shard of two: a result goes out through the process
+that answered for it while that one lives, through the other once it is gone."""
 
 from __future__ import annotations
 
@@ -11,16 +12,32 @@ import secrets
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 import bot.discord.shards as shards_module
 from discord_fake import IDENTIFY_WINDOW, FakeDiscord, running_bot, settings_for, shard_of
 from dreamface.app import open_app
 from dreamface.health import ReadinessRules, mount_ops_routes
+from facegen.handlers import SHEET
+from storage.db import session_factory
+from storage.models import Job
+from storage.outbox import Outbox
 from test_discord import acknowledged_notice, answer_of, result_of
 
 
 def command_syncs(fake: FakeDiscord) -> int:
     return sum(1 for _, method, path, _ in fake.requests if method == "PUT" and path.endswith("/commands"))
+
+
+async def until_claimed(engine, kind: str) -> None:
+    """Until a courier has claimed the delivery of the latest `kind` job."""
+    for _ in range(600):
+        async with session_factory(engine)() as session:
+            job_id = await session.scalar(select(Job.id).where(Job.kind == kind).order_by(Job.id.desc()).limit(1))
+        if job_id is not None and any(d.state != "pending" for d in await Outbox(engine).for_job(job_id)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no courier claimed the {kind} job's delivery")
 
 
 async def test_one_process_runs_the_recommended_shards_within_the_identify_limit(migrated_database_url):
@@ -113,6 +130,36 @@ async def test_two_processes_split_the_shards_and_either_delivers(migrated_datab
             assert grids == [grid]
             assert command_syncs(fake) == 1   # shard 1's restart did not sync again
             assert fake.refusals == []
+
+
+async def test_a_result_waits_for_the_placeholder_its_process_is_still_posting(migrated_database_url):
+    """Shard 0's process answers a press, and Discord is slow to confirm its placeholder; the grid
+    is made meanwhile. Shard 1's process, idle and polling the outbox twenty times as often, must
+    leave it alone: not knowing the placeholder yet, it would post the grid as a new message and
+    leave the placeholder saying "drawing" for good. The process that posted it sends it, into it."""
+    secret = secrets.token_bytes(32)
+    async with FakeDiscord(shards=2, max_concurrency=2) as fake:
+        zero = fake.add_guild("zero", shard=0, of=2)
+        ann = fake.add_user("ann")
+        settings = {shard: settings_for(fake, migrated_database_url, discord_shard_count=2,
+                                        discord_shard_ids=str(shard)) for shard in (0, 1)}
+        async with open_app(settings[0], with_worker=True, size=128, secret=secret), \
+                running_bot(fake, settings[0], with_worker=False, secret=secret, poll_seconds=1.0) as first, \
+                running_bot(fake, settings[1], with_worker=False, secret=secret):
+            await fake.until(lambda: fake.connected_shards() == [0, 1])
+            await acknowledged_notice(fake, ann, await ann.slash("help"))
+            face = await result_of(fake, await ann.slash("new", channel=zero.channel.id))
+
+            fake.hold_next_post()
+            press = await ann.press(face, "Eyes")
+            assert press.shards == [0]
+            placeholder = await fake.until(lambda: fake.held)
+            await until_claimed(first.app.engine, SHEET)   # made and claimed while the placeholder's answer is held
+            fake.release_held()
+            grid = await fake.until(lambda: next((m for m in ann.bot_messages(zero.channel.id)
+                                                  if m.images and m is not face), None), timeout=15)
+            assert grid is placeholder and grid.content == "Pick 1–10: eyes for #1."
+            assert [m for m in ann.bot_messages(zero.channel.id) if m.images] == [face, grid]
 
 
 async def test_readiness_reports_each_shard_and_turns_off_when_one_cannot_reconnect(migrated_database_url,
