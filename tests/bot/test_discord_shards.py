@@ -20,13 +20,23 @@ from dreamface.app import open_app
 from dreamface.health import ReadinessRules, mount_ops_routes
 from facegen.handlers import SHEET
 from storage.db import session_factory
-from storage.models import Job
+from storage.models import Job, ShownProgress
 from storage.outbox import Outbox
 from test_discord import acknowledged_notice, answer_of, result_of
 
 
 def command_syncs(fake: FakeDiscord) -> int:
     return sum(1 for _, method, path, _ in fake.requests if method == "PUT" and path.endswith("/commands"))
+
+
+async def until_remembered(engine, message_id: int) -> None:
+    """Until a process has recorded this message as a job's progress message."""
+    for _ in range(600):
+        async with session_factory(engine)() as session:
+            if await session.scalar(select(ShownProgress.job_id).where(ShownProgress.message_id == str(message_id))):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"message {message_id} was not recorded as a progress message")
 
 
 async def until_claimed(engine, kind: str) -> None:
@@ -110,7 +120,7 @@ async def test_two_processes_split_the_shards_and_either_delivers(migrated_datab
             assert press.shards == [1]
             placeholder = await fake.until(lambda: next(iter(fake.followups_of(press)), None))
             waiting = placeholder.content
-            await asyncio.sleep(0.3)   # the placeholder is remembered in the database
+            await until_remembered(first.app.engine, placeholder.id)   # in the database
             await second.aclose()      # shard 1's process goes away
             assert fake.connected_shards() == [0]
 
