@@ -153,7 +153,9 @@ class Outbox:
             return await self.add(session, destination, payload, job_id=job_id)
 
     async def claim(self, owner: str, routes: Routes, limit: int, lease_seconds: float) -> list[DeliveryRecord]:
-        """Up to `limit` pending replies this process can deliver, oldest first, now sending under `owner`."""
+        """Up to `limit` pending replies this process can deliver, oldest first, now sending under
+        `owner`; a job's replies are left to the chat process that answered its turn while that
+        process lives (the job's reply_to.process; queries.CLAIM_DELIVERIES)."""
         rows = await self._rows(q.CLAIM_DELIVERIES, owner=owner, limit=limit, lease_seconds=lease_seconds,
                                 platforms=list(routes.platforms), routes=[f"{p}|{t}" for p, t in routes.targets])
         return sorted((DeliveryRecord.from_row(row) for row in rows), key=lambda d: (d.run_at, d.id))
