@@ -201,8 +201,9 @@ EXTEND_JOB_LEASES = Query(
 )
 
 SET_JOB_PROGRESS = Query(
-    "Record how far a running job has got (a fraction), only while this worker still owns it on this attempt.",
-    """UPDATE jobs SET progress = :progress
+    "Record how far a running job has got (a fraction), only while this worker still owns it on this attempt. "
+    "Never backwards: the worker's writes run side by side, and an earlier fraction may commit last.",
+    """UPDATE jobs SET progress = CASE WHEN progress IS NULL OR progress < :progress THEN :progress ELSE progress END
        WHERE id = :id AND state = 'running' AND worker_id = :worker_id AND attempt = :attempt
        RETURNING id""",
     params={"progress": Double()},

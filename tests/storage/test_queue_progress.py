@@ -1,4 +1,4 @@
-"""A running job's progress: written only by the worker that owns it, cleared on a new claim."""
+"""A running job's progress: written only by the worker that owns it, never backwards, cleared on a new claim."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ async def test_only_the_owner_writes_progress_and_a_new_attempt_starts_blank(eng
     assert await queue.report_progress(job, "w1", 0.25)
     assert (await queue.get(job_id)).progress == 0.25
     assert not await queue.report_progress(job, "w2", 0.9)        # another worker's word does not count
+    assert await queue.report_progress(job, "w1", 0.1)            # an earlier write that committed late …
+    assert (await queue.get(job_id)).progress == 0.25             # … never moves the bar back
     assert await queue.report_progress(job, "w1", 7.0)            # clamped
     assert (await queue.get(job_id)).progress == 1.0
 
