@@ -2,8 +2,8 @@
 any StyleGAN model, scored by a CLIP model the operator provides (facegen/stylegan/clip.py).
 
 For each attribute, two sets of words say "more" and "less" of it, in the same words the chat
-uses to describe faces back (facegen.describe.back: "a face with glasses" / "a face with no
-glasses", 안경 / 안경 없음). Faces from fixed seeds are rendered and scored by CLIP:
+uses to describe faces back (facegen.describe.back: "a face with big eyes" / "a face with small
+eyes", 큰 눈 / 작은 눈; for what a face has or not, "a face with glasses" / "a face", 안경 / 얼굴). Faces from fixed seeds are rendered and scored by CLIP:
 score = ⟨picture, "more"⟩ − ⟨picture, "less"⟩, averaged over the languages used. A ridge
 regression of the score on w gives the direction (InterFaceGAN fits a linear boundary on
 labels; here CLIP's scores are the labels). Along the regression vector β one degree (2σ of
@@ -57,6 +57,12 @@ class Target:
         return ([describe_back(a, locale) for a in self.more], [describe_back(a, locale) for a in self.less])
 
 
+# "Less" of something a face either has or not is said as just "a face" / 얼굴: CLIP reads "no
+# glasses" mostly as "glasses" (negation is a known blind spot, and descriptions of faces
+# without glasses do not mention them), so the absence prompt would point the wrong way.
+NEUTRAL = Attributes()
+
+
 def _one(field_name: str, value: object) -> Attributes:
     return Attributes(**{field_name: value})
 
@@ -72,13 +78,14 @@ def targets() -> list[Target]:
                                   tuple(_one(name, other) for other in values if other != value)))
         elif name in ENUM_TARGETS:   # one direction: the values at its two ends
             ends = sorted(ENUM_TARGETS[name].items(), key=lambda item: item[1])
-            out.append(Target(FIELD_DIRECTION.get(name, name), (_one(name, ends[-1][0]),), (_one(name, ends[0][0]),)))
+            less = NEUTRAL if ends[0][0] == "none" else _one(name, ends[0][0])
+            out.append(Target(FIELD_DIRECTION.get(name, name), (_one(name, ends[-1][0]),), (less,)))
         elif name in FLAGS:
-            out.append(Target(name, (_one(name, True),), (_one(name, False),)))
+            out.append(Target(name, (_one(name, True),), (NEUTRAL,)))
         elif name in ONE_SIDED:
-            out.append(Target(name, (_one(name, 1.0),), (_one(name, 0.0),)))
+            out.append(Target(name, (_one(name, 1.0),), (NEUTRAL,)))
         elif name in MARKS:
-            out.append(Target(name, (_one(name, ("cheek",)),), (_one(name, ()),)))
+            out.append(Target(name, (_one(name, ("cheek",)),), (NEUTRAL,)))
         elif name in DEGREES or name == "hair_length":
             out.append(Target(name, (_one(name, 0.7),), (_one(name, -0.7),)))
     return out
