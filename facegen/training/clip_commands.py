@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--batch", type=int, help="(picture, caption) pairs per step (default 128)")
     t.add_argument("--seed", type=int, help="weights, held-out split, order and languages (default 0)")
     t.add_argument("--lr", type=float, help="peak learning rate, after a warm-up over the first "
-                                                          "10%% of the steps, then cosine decay (default 5e-4)")
+                                                          "10%% of the steps, then cosine decay (default 0.001)")
     t.add_argument("--width", type=int, help="width of both sides and of the joint space (default 128)")
     t.add_argument("--layers", type=int, help="transformer layers on each side (default 4)")
     t.add_argument("--vocab", type=int, help="most tokens the tokenizer learns (default 1000)")

@@ -83,7 +83,7 @@ class ClipOptions:
     steps: int = 2000
     batch: int = 128              # pairs per step
     seed: int = 0                 # weights, the held-out split, the order and the languages
-    lr: float = 5e-4              # peak learning rate
+    lr: float = 1e-3              # peak learning rate
     weight_decay: float = 0.1     # on matrices only
     width: int = 128              # both sides' width and the joint space's size
     layers: int = 4               # both sides' depth
