@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "facegen.commands",   # generate, parse, grid, morph
     "facegen.stylegan.commands",  # convert
     "facegen.training.commands",  # dataset montage, train
+    "facegen.training.clip_commands",  # clip train
     "dreamface.worker",   # worker
     "bot.gallery",        # gallery add, list, remove
     "dreamface.chat",     # chat

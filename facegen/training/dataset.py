@@ -91,6 +91,13 @@ class ImageDataset:
                 out.append(self[i])
         return torch.stack(out)
 
+    def sidecar(self, name: str) -> bytes | None:
+        """A file at the set's top level beside the images (captions.jsonl), None when absent."""
+        if self._zip is not None:
+            return self._zip.read(name) if name in self._zip.namelist() else None
+        path = self.path / name
+        return path.read_bytes() if path.is_file() else None
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
