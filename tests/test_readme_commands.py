@@ -215,6 +215,21 @@ ROW_RUNS: dict[str, list[Run]] = {
             "--metrics fd_dlib --metric-samples 4",
             check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png",
                            "run/metric-fd_dlib.jsonl"))],
+    "dreamface clip train --data PATH --out DIR [--steps N] [--batch N] [--seed N] [--lr X] [--width N] "
+    "[--layers N] [--vocab N] [--patch N] [--partial X] [--threads N] [--tick N] / "
+    "dreamface directions build [--ckpt PATH] [--clip DIR] [--clip-text DIR] [--out DIR] [--samples N] [--seed N] "
+    "[--only NAME] [--languages NAME] [--min-r X] [--device NAME] [--threads N]": [
+        Run("dreamface clip train --data faces16 --out clip --steps 2 --batch 4 --seed 1 --lr 0.002 --width 32 "
+            "--layers 1 --vocab 300 --patch 4 --partial 0.5 --threads 1 --tick 1",
+            check=files_at("clip/model.safetensors", "clip/config.json", "clip/tokenizer.json",
+                           "clip/preprocessor_config.json", "clip/training.json")),
+        Run("dreamface directions build --ckpt tiny.pkl --clip clip --out directions --samples 20 --seed 1 "
+            "--only glasses,hair_colour --languages en,ko --min-r 0 --device cpu --threads 1",
+            check=files_at("directions/directions.json")),
+        Run("dreamface directions build --samples 20 --only smile",
+            env={"DREAMFACE_STYLEGAN_CKPT": "tiny.pkl", "DREAMFACE_CLIP_MODEL": "clip",
+                 "DREAMFACE_STYLEGAN_DIRECTIONS": "directions"},
+            check=prints("directions written"))],
     "dreamface metrics --data PATH --ckpt PATH [--metrics NAME] [--samples N] [--seed N]": [
         Run("dreamface metrics --data faces16 --ckpt tiny.pkl --metrics fd_dlib,face_rate --samples 4 --seed 1",
             check=prints("fd_dlib ", "face_rate ")),
@@ -249,6 +264,14 @@ SH_RUNS: dict[str, Run] = {
     "--out trained.png":
         Run("DREAMFACE_STYLEGAN_CKPT=run/snapshot-000000016.safetensors dreamface generate --backend stylegan "
             "--seed 1 --out trained.png", check=image_at("trained.png")),
+    "dreamface dataset montage captioned --count 64 --res 16": Run("dreamface dataset montage captioned --count 64 --res 16"),
+    "dreamface clip train --data captioned --out clip16 --steps 20 --batch 16 --width 32 --layers 1":
+        Run("dreamface clip train --data captioned --out clip16 --steps 20 --batch 16 --width 32 --layers 1",
+            check=prints("model: clip16", "held-out image→text top-1")),
+    "python -c \"from facegen.stylegan.clip import load_clip; print(load_clip('clip16').text_features(['안경 쓴 남자', "
+    "'a man with glasses']).shape)\"":
+        Run("python -c \"from facegen.stylegan.clip import load_clip; print(load_clip('clip16').text_features("
+            "['안경 쓴 남자', 'a man with glasses']).shape)\"", check=prints("torch.Size([2, 32])")),
 }
 # The webhook settings block: assignments, checked by the settings that read them.
 WEBHOOK_LINES = (
