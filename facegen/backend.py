@@ -23,6 +23,8 @@ What a backend may provide (each has a default here):
     from_photo      a face fitted to a photo, with progress (default: refused as Unsupported)
     text_edit       a face moved toward free words, with progress, and text_edit_languages, the
                     languages it reads (default: none, and refused as Unsupported)
+    text_similarity how well faces match words, to rank a description's candidates (default:
+                    refused as Unsupported, like text_edit)
     photoreal       its pictures are photo-like, so they are JPEG files (default: False, PNG)
 `describe()` gives the plain-data `BackendInfo` the chat side validates and queues against.
 """
@@ -257,6 +259,12 @@ class Backend:
         when it cannot (no text model, or a language it does not read). `progress` hears the
         fraction done."""
         raise Unsupported(f"the {self.name} backend cannot edit a face from free words")
+
+    def text_similarity(self, codes: Sequence[FaceCode], text: str) -> list[float]:
+        """How well each face, as drawn, matches the words: the cosine of their text and picture
+        features (higher is closer), for ranking candidates by a sentence; raises Unsupported
+        where text_edit would (no text model, or a language it does not read)."""
+        raise Unsupported(f"the {self.name} backend cannot compare faces with words")
 
     # --- description --------------------------------------------------------------------------
 

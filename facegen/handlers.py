@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ground.config import BACKENDS, Settings
 from ground.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions, UnitBox
+from facegen.backend import DEFAULT_SIZE, MAX_SIZE, Backend, BackendInfo, PhotoFitOptions, UnitBox, text_language
 from storage import cleanup
 from facegen.backends import load_backend
 from facegen.candidates import render_candidate_sets, render_candidates
@@ -55,7 +55,7 @@ from facegen.gallery import GalleryFace, draw_gallery_face
 from storage.jobkinds import JobKind, JobKinds, route_of, routes_served
 from facegen.provenance import EncodedPicture, encode_picture
 from facegen.recipes import (NEEDS_PARENT, RecipeError, asked, candidate_set, clean_face_params, clean_set,
-                             make_face, text_face, wants_keep)
+                             make_face, ranked_description, text_face, wants_keep)
 from facegen.sheet import candidate_sheet, drawn_side
 from storage.worker import Batched, Done, Handler
 from storage.blobs import add_blob, read_blob
@@ -258,6 +258,14 @@ def _code(record: FaceRecord | None) -> FaceCode | None:
     return None if record is None else FaceCode.from_bytes(record.code)
 
 
+def _ranks(payload: Mapping[str, Any], backend: Backend) -> bool:
+    """Whether this job is a description to choose among candidates by its words: asked for
+    (`rank`), and the model reads their language (else the seed's face, as without a text model)."""
+    p = payload["params"]
+    return payload["operation"] == "describe" and bool(p.get("rank")) \
+        and text_language(p["text"]) in backend.text_edit_languages()
+
+
 def _destination(payload: Mapping[str, Any]) -> Destination:
     r = payload["reply_to"]
     return Destination(r["platform"], r["chat_id"], r["target"])
@@ -363,6 +371,7 @@ class FaceJobs:
                     ) -> list[_Drawn | Exception]:
         results: list[Any] = []
         codes: dict[int, FaceCode] = {}
+        made: dict[int, dict[str, Any]] = {}   # how a face was made, where there is more than its recipe
         for i, (job, inputs) in enumerate(zip(jobs, loaded)):
             if isinstance(inputs, InputMissing):
                 results.append(inputs)
@@ -371,8 +380,12 @@ class FaceJobs:
             try:
                 backend = load_backend(p["backend"])
                 other = self._fit_entry(backend, inputs) if inputs.entry is not None else _code(inputs.other)
-                codes[i] = make_face(backend, p["operation"], p["params"], parent=_code(inputs.parent), other=other,
-                                     keep=inputs.keep)
+                if _ranks(p, backend):
+                    ranked = ranked_description(backend, p["params"])
+                    codes[i], made[i] = ranked.code, dict(ranked.made)
+                else:
+                    codes[i] = make_face(backend, p["operation"], p["params"], parent=_code(inputs.parent),
+                                         other=other, keep=inputs.keep)
                 results.append(None)
             except (RecipeError, FaceCodeError, ValueError) as exc:
                 results.append(exc)
@@ -384,7 +397,7 @@ class FaceJobs:
             backend = load_backend(backend_name)
             images = backend.render([codes[i] for i in indices], size)
             for i, image in zip(indices, images):
-                results[i] = self._drawn(codes[i], image, backend)
+                results[i] = self._drawn(codes[i], image, backend, made.get(i))
         return results
 
     # -- face.photo and face.text: slow, one job at a time, with progress

@@ -4,7 +4,10 @@ grid is "candidate k of the set these parameters describe"; nothing else needs s
 
 Operations that make one face (a node of the user's history tree):
     new       {seed}
-    describe  {text, attributes, seed}          attributes: facegen.attributes.Attributes fields
+    describe  {text, attributes, seed[, rank]}  attributes: facegen.attributes.Attributes fields;
+                                                `rank`: the worker draws that many candidates (child
+                                                seeds of `seed`) and keeps the one nearest the words
+                                                (Backend.text_similarity): see ranked_description
     pick      {set: <candidate set>, number}    the parent's candidate `number` (1-based)
     morph     {ratio, mode}                     parent = "me", other = the second face
     remix     {layers, seed}                    fresh latents in one layer group
@@ -14,10 +17,14 @@ Operations that make one face (a node of the user's history tree):
                                                 `steps` is the worker's to fill in (DREAMFACE_TEXT_EDIT_STEPS)
 Kept with the face, not used to make it: `skipped` (describe, edit: the words the parser did not
 understand, said with the result) and `previous` (new, describe, photo: the id of the face that
-was current when this one was asked for, where undo goes back to).
+was current when this one was asked for, where undo goes back to). A ranked description is
+stored as its winner (`seed`), with `pool_seed`, `ranked` (the RANKED_SHOWN best seeds, best
+first) and `text_similarity`, so it replays without the text model.
 Candidate sets (drawn as one numbered contact sheet, picked later by number):
     {kind: "region", region, n, seed} · {kind: "variations", n, strength, seed} ·
     {kind: "remix", layers, n, seed} ·
+    {kind: "ranked", n, seed, attributes, seeds}: a ranked description's best candidates, best
+    first (the described face's `attributes` and `ranked`; candidate 1 is that face) ·
     {kind: "breed", round, n, seed, strength, locks, edits, chosen, previous}: a breeding round
     around the anchor face, nesting the rounds before it (facegen.breeding)
 A remix (a face or a set) keeps what the user asked for along the face's history (`asked`):
@@ -34,7 +41,7 @@ from typing import Any
 
 from facegen import breeding, latent
 from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Attributes, Edit
-from facegen.backend import Backend, BackendInfo, FittedFace, Progress
+from facegen.backend import Backend, BackendInfo, FittedFace, Progress, child_seeds
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
 from ground.config import MAX_TEXT_EDIT_STEPS
@@ -42,10 +49,13 @@ from ground.limits import MAX_TEXT_CHARS
 
 FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "text")
 NEEDS_PARENT = ("pick", "morph", "remix", "edit", "text")
-SET_KINDS = ("region", "variations", "remix", "breed")
+SET_KINDS = ("region", "variations", "remix", "breed", "ranked")
 MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
 MAX_SEED = 2**31 - 1
+RANK_POOL = 16       # candidates a description is chosen from by its words, where the model reads them
+MAX_RANK_POOL = 64
+RANKED_SHOWN = 4     # the best of them kept with the face, offered as a sheet (Midjourney's grid of 4)
 # what every description decides, said or not: these appear only when asked for (see asked)
 DECIDED_BY_DESCRIPTIONS = ("glasses", "beard")
 
@@ -86,6 +96,8 @@ def clean_set(params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     kind = _choice(params, "kind", SET_KINDS)
     if kind == "breed":
         return _clean_round(params, model)
+    if kind == "ranked":
+        return _clean_ranked(params)
     out: dict[str, Any] = {"kind": kind, "n": _int(params, "n", 1, MAX_SET_SIZE, 10),
                            "seed": _int(params, "seed", 0, MAX_SEED, 0)}
     if kind == "region":
@@ -95,6 +107,24 @@ def clean_set(params: Mapping[str, Any], model: BackendInfo) -> dict[str, Any]:
     else:
         out["layers"] = _choice(params, "layers", model.layer_groups, "fine")
     return out
+
+
+def _clean_ranked(params: Mapping[str, Any]) -> dict[str, Any]:
+    seeds = params.get("seeds")
+    if not isinstance(seeds, list) or not 1 <= len(seeds) <= MAX_SET_SIZE:
+        raise RecipeError(f"seeds must be a list of 1 to {MAX_SET_SIZE} seeds")
+    return {"kind": "ranked", "n": _int(params, "n", len(seeds), len(seeds), len(seeds)),
+            "seed": _int(params, "seed", 0, MAX_SEED, 0), "attributes": _clean_attributes(params.get("attributes", {})),
+            "seeds": [_int({"seed": s}, "seed", 0, MAX_SEED) for s in seeds]}
+
+
+def ranked_set(face_params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The sheet of a ranked description's best candidates (None for any other face)."""
+    if not face_params.get("ranked"):
+        return None
+    seeds = list(face_params["ranked"])
+    return {"kind": "ranked", "n": len(seeds), "seed": 0, "attributes": dict(face_params.get("attributes", {})),
+            "seeds": seeds}
 
 
 def _clean_round(params: Mapping[str, Any], model: BackendInfo, number: int | None = None) -> dict[str, Any]:
@@ -201,7 +231,8 @@ def _recipe(operation: str, params: Mapping[str, Any], model: BackendInfo) -> di
         text = params.get("text", "")
         if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
             raise RecipeError(f"text must be a string of at most {MAX_TEXT_CHARS} characters")
-        return {"text": text, "attributes": _clean_attributes(params.get("attributes", {})), **seed}
+        rank = {} if params.get("rank") is None else {"rank": _int(params, "rank", 2, MAX_RANK_POOL)}
+        return {"text": text, "attributes": _clean_attributes(params.get("attributes", {})), **seed, **rank}
     if operation == "pick":
         candidate_set = clean_set(params.get("set") or {}, model)
         return {"set": candidate_set, "number": _int(params, "number", 1, candidate_set["n"])}
@@ -255,6 +286,9 @@ def candidate_set(backend: Backend, parent: FaceCode, params: Mapping[str, Any],
         return region_candidates(backend, parent, params["region"], n=n, seed=seed)
     if params["kind"] == "variations":
         return variations(backend, parent, n=n, strength=params["strength"], seed=seed)
+    if params["kind"] == "ranked":
+        attributes = Attributes(**params["attributes"])
+        return [backend.from_attributes(attributes, s) for s in params["seeds"]]
     layers, keep = backend.layer_ranges[params["layers"]], tuple(keep)
     return [backend.remix(parent, seed * 1000 + i, layers, keep) for i in range(n)]
 
@@ -287,6 +321,21 @@ def make_face(backend: Backend, operation: str, params: Mapping[str, Any], *, pa
     if operation == "photo":
         raise RecipeError("a face from a photo is fitted by the backend (Backend.from_photo), not replayed")
     raise RecipeError(f"unknown operation {operation!r}")
+
+
+def ranked_description(backend: Backend, params: Mapping[str, Any]) -> FittedFace:
+    """A describe step with `rank`: its candidates (child seeds of `seed`) ranked by how well
+    they match the whole sentence; the best, with what the face keeps of the ranking (see the
+    module docstring). Ties keep the seeds' order, so the same request gives the same face."""
+    attributes = Attributes(**params["attributes"])
+    seeds = child_seeds(params["seed"], params["rank"])
+    codes = [backend.from_attributes(attributes, s) for s in seeds]
+    scores = backend.text_similarity(codes, params["text"])
+    order = sorted(range(len(seeds)), key=lambda i: -scores[i])
+    best = order[0]
+    return FittedFace(codes[best], {"seed": seeds[best], "pool_seed": params["seed"],
+                                    "ranked": [seeds[i] for i in order[:RANKED_SHOWN]],
+                                    "text_similarity": round(scores[best], 4)})
 
 
 def text_face(backend: Backend, params: Mapping[str, Any], parent: FaceCode | None,

@@ -47,7 +47,7 @@ from ground.logging import pseudonym
 from facegen.handlers import MAKE, PHOTO, SHEET, TEXT, job_kinds
 from storage.jobkinds import route_of
 from facegen.photo import PhotoError, load_photo
-from facegen.recipes import MAX_EDITS, MAX_SEED, MAX_SET_SIZE, RecipeError, clean_set
+from facegen.recipes import MAX_EDITS, MAX_SEED, MAX_SET_SIZE, RANK_POOL, RecipeError, clean_set, ranked_set
 from storage.blobs import BlobNotFound, add_blob, read_blob
 from storage.chat_state import Breeding, ChatStateRecord, ChatStates, ShownSet
 from storage.db import session_factory
@@ -594,6 +594,8 @@ class Conversation:
         self._check_words(turn, request.text)
         params = {"text": request.text[:MAX_TEXT_CHARS], "attributes": request.description.attributes.specified(),
                   "seed": self._seed(), "skipped": request.skipped}
+        if style.reads(request.text):   # a model with a text side: the candidates nearest the whole sentence
+            params["rank"] = RANK_POOL
         return await self._enqueue(turn, MAKE, style, lead, operation="describe",
                                    params=await self._new_face_params(turn, params))
 
@@ -602,7 +604,11 @@ class Conversation:
 
     async def _sheet(self, turn: Turn, face: FaceRecord, region: str | None) -> list[Reply]:
         style = self._style_of(face)
-        if region is None:
+        if region == payloads.RANKED_SHEET:   # a ranked description's runners-up (its button only)
+            params = ranked_set(face.params)
+            if params is None:
+                raise Refused("bad_button")
+        elif region is None:
             params = {"kind": "variations", "n": GRID_SIZE, "strength": VARIATION_STRENGTH, "seed": self._seed()}
         elif region in style.regions:
             params = {"kind": "region", "region": region, "n": GRID_SIZE, "seed": self._seed()}
@@ -1199,8 +1205,13 @@ class Conversation:
         if press.verb in payloads.BREEDING_VERBS:
             return await self._array_pressed(turn, face, press)
         if press.verb == "pk":
+            wanted = press.set
+            if wanted["kind"] == "ranked":   # the seeds are the face's own, not the button's
+                wanted = ranked_set(face.params)
+                if wanted is None or wanted["n"] != press.set["n"]:
+                    return turn.error("bad_button")
             try:
-                params = clean_set(press.set, self._style_of(face))
+                params = clean_set(wanted, self._style_of(face))
             except RecipeError:
                 return turn.error("bad_button")
             return await self._pick_from(turn, face, params, press.value)

@@ -43,7 +43,8 @@ VERBS = {
     "yes": 0,   # yes to the pending question
     "no": 0,    # no to the pending question
     "pk": 3,    # pick: face number, candidate set, candidate number
-    "sh": 2,    # show candidates around a face: face number, region or "*" for variations
+    "sh": 2,    # show candidates around a face: face number, region, "*" for variations or "best" for
+                #   a ranked description's best candidates
     "rx": 1,    # remix set around a face
     "un": 1,    # undo from a face (go to its parent)
     "bk": 1,    # back to a face: its number (a history's buttons)
@@ -60,6 +61,7 @@ VERBS = {
     "bs": 2,    # stop breeding
 }
 BREEDING_VERBS = ("bt", "bm", "bn", "bd", "bs")
+RANKED_SHEET = "best"   # sh's region word (and a ranked set's code) for a ranked description's runners-up
 TOKEN_CHARS = 6
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}|0")
 _WORD = re.compile(r"[a-z_]{1,16}")
@@ -115,6 +117,8 @@ def set_code(params: dict[str, Any]) -> str:
         return f"r.{params['region']}.{params['n']}.{params['seed']}"
     if params["kind"] == "variations":
         return f"v.{round(params['strength'] * 100)}.{params['n']}.{params['seed']}"
+    if params["kind"] == "ranked":   # its seeds and attributes are the face's own (recipes.ranked_set)
+        return f"k.{RANKED_SHEET}.{params['n']}.{params['seed']}"
     return f"x.{params['layers']}.{params['n']}.{params['seed']}"
 
 
@@ -149,6 +153,8 @@ def _set(code: str) -> dict[str, Any]:
         return {"kind": "variations", "strength": _int(middle) / 100, "n": _int(n), "seed": _int(seed)}
     if kind == "x":
         return {"kind": "remix", "layers": _word(middle), "n": _int(n), "seed": _int(seed)}
+    if kind == "k" and middle == RANKED_SHEET:
+        return {"kind": "ranked", "n": _int(n), "seed": _int(seed)}
     raise BadPayload(f"not a candidate set: {code!r}")
 
 

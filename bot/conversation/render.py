@@ -49,7 +49,7 @@ def likeness_text(locale: str, distance: float) -> str:
 def set_label(locale: str, params: dict) -> str:
     if params["kind"] == "region":
         return region_name(locale, params["region"])
-    return say(locale, "what_variations" if params["kind"] == "variations" else "what_remix")
+    return say(locale, {"variations": "what_variations", "ranked": "what_ranked"}.get(params["kind"], "what_remix"))
 
 
 def morph_partner(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -> str:
@@ -83,6 +83,8 @@ def face_text(locale: str, face: FaceRecord, entry: GalleryEntryRecord | None) -
         return said
     if op == "photo" and "likeness" in p:
         return f'{say(locale, "made_photo", number=face.number)} {likeness_text(locale, p["likeness"])}'
+    if op == "describe" and p.get("ranked"):
+        return say(locale, "made_describe_ranked", number=face.number, pool=p["rank"])
     if op in ("new", "describe", "photo"):
         return say(locale, f"made_{op}", number=face.number)
     return say(locale, "made_face", number=face.number)
@@ -168,6 +170,8 @@ def face_buttons(locale: str, key: str, face: FaceRecord, regions: Sequence[str]
     grid = [Button(say(locale, f"btn_{r}"), payloads.encode(tag, "sh", n, r)) for r in GRID_BUTTON_REGIONS if r in regions]
     grid.append(Button(say(locale, "btn_variations"), payloads.encode(tag, "sh", n, "*")))
     rows.append(tuple(grid))
+    if len(face.params.get("ranked") or ()) > 1:   # a description chosen by its words: its runners-up
+        rows.append((Button(say(locale, "btn_ranked", n=len(face.params["ranked"])), payloads.encode(tag, "sh", n, payloads.RANKED_SHEET)),))
     last = [Button(say(locale, "btn_remix"), payloads.encode(tag, "rx", n))]
     if face.parent_number is not None or face.params.get("previous") is not None:   # a new face: back to the one before
         last.append(Button(say(locale, "btn_undo"), payloads.encode(tag, "un", n)))

@@ -213,6 +213,8 @@ TEXTS: dict[str, dict[str, str]] = {
     # --- results ---------------------------------------------------------------------------
     "made_new": {"ko": "#{number}: 새 얼굴이에요.", "en": "#{number}: a new face."},
     "made_describe": {"ko": "#{number}: 묘사한 얼굴이에요.", "en": "#{number}: your description."},
+    "made_describe_ranked": {"ko": "#{number}: 묘사한 얼굴이에요. 후보 {pool}개 중에서 설명에 가장 가까운 얼굴을 골랐어요.",
+                             "en": "#{number}: your description, the closest to your words of {pool} candidates."},
     "made_pick": {"ko": "#{number}: #{parent}에서 {what} {k}번을 골랐어요.", "en": "#{number}: {what} {k} picked for #{parent}."},
     "made_morph": {"ko": "#{number}: 합성했어요 — {shares}", "en": "#{number}: morphed — {shares}"},
     "made_remix": {"ko": "#{number}: #{parent}의 스타일을 바꿨어요.", "en": "#{number}: #{parent} remixed."},
@@ -239,6 +241,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "en": "Pick 1–{n}: {what} for #{number}."},
     "what_variations": {"ko": "변형", "en": "variation"},
     "what_remix": {"ko": "스타일", "en": "remix"},
+    "what_ranked": {"ko": "설명에 가까운", "en": "closest match"},
     # --- errors from jobs, by code -----------------------------------------------------------
     "error_no_face": {"ko": "사진에서 얼굴을 찾지 못했어요. 정면으로 또렷하게 나온 사진을 보내 주세요.",
                       "en": "I couldn't find a face in that photo. Send a clear, front-facing one."},
@@ -261,6 +264,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "btn_nose": {"ko": "코", "en": "Nose"},
     "btn_mouth": {"ko": "입", "en": "Mouth"},
     "btn_variations": {"ko": "변형", "en": "Variations"},
+    "btn_ranked": {"ko": "가까운 후보 {n}개 보기", "en": "See the {n} closest"},
     "btn_remix": {"ko": "스타일 바꾸기", "en": "Remix"},
     "btn_undo": {"ko": "되돌리기", "en": "Undo"},
     "btn_redraw_style": {"ko": "{style}(으)로 그리기", "en": "Draw it {style}"},

@@ -254,11 +254,7 @@ class StyleGANBackend(Backend):
         direction edits move them. Kept in `made`: the CLIP similarity before and after, the
         latent distance moved and the seconds taken."""
         from facegen.stylegan.text_edit import text_edit
-        if self.clip is None:
-            raise Unsupported("free-text edits need a CLIP model (DREAMFACE_CLIP_MODEL) on this worker")
-        if text_language(text) not in self._text_languages:
-            raise Unsupported(f"this CLIP's text side cannot read {text_language(text)!r} words "
-                              f"(it reads {', '.join(self._text_languages) or 'none'})")
+        self._check_reads(text)
         if code.shape != (self.num_ws, self.w_dim):
             raise Unsupported(f"this face was made by a different model (latent {list(code.shape)})")
         report = None if progress is None else (lambda done, total: progress(done / total))
@@ -270,3 +266,18 @@ class StyleGANBackend(Backend):
                                                "similarity_after": round(edited.similarity_after, 4),
                                                "latent_distance": round(edited.distance, 4),
                                                "seconds": round(edited.seconds, 2)}})
+
+    def text_similarity(self, codes: Sequence[FaceCode], text: str) -> list[float]:
+        """cos(CLIP(picture), CLIP(words)) of each face as it is drawn (parts blended in)."""
+        self._check_reads(text)
+        target = self.clip.text_features([text])[0]
+        with torch.no_grad():
+            features = self.clip.image_features(self.synthesize(codes).clamp(-1, 1))
+        return [float(s) for s in features @ target]
+
+    def _check_reads(self, text: str) -> None:
+        if self.clip is None:
+            raise Unsupported("free-text edits need a CLIP model (DREAMFACE_CLIP_MODEL) on this worker")
+        if text_language(text) not in self._text_languages:
+            raise Unsupported(f"this CLIP's text side cannot read {text_language(text)!r} words "
+                              f"(it reads {', '.join(self._text_languages) or 'none'})")
