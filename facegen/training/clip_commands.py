@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 # the flags that set ClipOptions' fields; one not given keeps the field's default (its help says it)
-OPTIONS = ("steps", "batch", "seed", "lr", "width", "layers", "vocab", "patch", "partial")
+OPTIONS = ("steps", "batch", "seed", "lr", "width", "layers", "vocab", "patch", "partial", "negatives")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                              "resolution / 8)")
     t.add_argument("--partial", type=float, help="share of pairs whose text says a random part of "
                                                                  "the caption (default 0.5; 0: whole captions only)")
+    t.add_argument("--negatives", type=float, help="share of pairs that also meet their text with one fact "
+                                                   "flipped, as a hard negative (default 0)")
     t.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     t.add_argument("--tick", type=int, default=50, help="steps between progress lines (default 50)")
     t.set_defaults(func=train)

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import torch
 
-from facegen.attributes import Attributes
+from facegen.attributes import DEGREES, ENUMS, FLAGS, Attributes
 from facegen.describe.back import LOCALES, SILENT_BELOW, describe_back
 from facegen.montage.attributes import attributes_of
 from facegen.montage.params import MontageParams
@@ -90,6 +90,7 @@ class ClipOptions:
     vocab: int = 1000             # the most tokens; montage captions need about 350
     patch: int | None = None      # vision patch side in px; None: the resolution / 8 (4 at 32 px)
     partial: float = 0.5          # share of pairs whose text says a random part of the caption
+    negatives: float = 0.0        # share of pairs that also meet their text with one fact flipped (see flip_fact)
 
     def check(self) -> None:
         for name in ("steps", "batch", "width", "layers", "vocab"):
@@ -99,8 +100,9 @@ class ClipOptions:
             raise ClipTrainingError(f"--batch must be at least 2 (pairs are told apart within a batch), not {self.batch}")
         if self.lr <= 0:
             raise ClipTrainingError(f"--lr must be more than 0, not {self.lr}")
-        if not 0 <= self.partial <= 1:
-            raise ClipTrainingError(f"--partial must be between 0 and 1, not {self.partial}")
+        for name in ("partial", "negatives"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ClipTrainingError(f"--{name} must be between 0 and 1, not {getattr(self, name)}")
 
 
 def heads(width: int) -> int:
@@ -152,6 +154,36 @@ def part_of(facts: dict, locale: str, rng: torch.Generator) -> str:
     k = int(torch.randint(1, len(names) + 1, (1,), generator=rng))
     kept = [names[i] for i in torch.randperm(len(names), generator=rng)[:k].tolist()]
     return describe_back(Attributes(**{name: facts[name] for name in kept}), locale)
+
+
+def flip_fact(name: str, value, rng: torch.Generator):
+    """Another value of one fact (a flag, a degree or an enum), as a caption would say the
+    opposite: glasses on ↔ off, a beard ↔ none, a degree's sign, another value of an enum."""
+    if name in FLAGS:
+        return not value
+    if name in DEGREES:
+        return -value
+    if name == "beard":
+        others = [kind for kind in ENUMS["beard"] if kind != "none"]
+        return others[int(torch.randint(len(others), (1,), generator=rng))] if value == "none" else "none"
+    others = [v for v in ENUMS[name] if v != value]
+    return others[int(torch.randint(len(others), (1,), generator=rng))]
+
+
+def part_and_negative(facts: dict, locale: str, rng: torch.Generator) -> tuple[str, str | None]:
+    """A part-caption (as part_of) and the same words with one of its facts flipped: a hard
+    negative that only the flipped fact tells apart, so neither side may read a caption as a bag
+    of colours (NegCLIP's idea, Yuksekgonul et al. 2023). None where the flip says nothing new."""
+    names = sorted(facts)
+    k = int(torch.randint(1, len(names) + 1, (1,), generator=rng))
+    kept = {names[i]: facts[names[i]] for i in torch.randperm(len(names), generator=rng)[:k].tolist()}
+    flippable = [name for name in kept if name in FLAGS or name in DEGREES or name in ENUMS]
+    positive = describe_back(Attributes(**kept), locale)
+    if not flippable:
+        return positive, None
+    name = flippable[int(torch.randint(len(flippable), (1,), generator=rng))]
+    negative = describe_back(Attributes(**{**kept, name: flip_fact(name, kept[name], rng)}), locale)
+    return positive, None if negative == positive else negative
 
 
 def tokenizer_texts(rows: list[dict], facts: list[dict | None], indices: list[int]) -> list[str]:
@@ -229,14 +261,22 @@ def pixels(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch
 
 # --- training ---------------------------------------------------------------------------------
 
-def contrastive_loss(logits_per_text: torch.Tensor, captions: Sequence[str]) -> torch.Tensor:
+def contrastive_loss(logits_per_text: torch.Tensor, captions: Sequence[str],
+                     negatives: Sequence[str] = ()) -> torch.Tensor:
     """CLIP's symmetric cross-entropy, with pictures whose texts are the same word for word
-    sharing the target (short part-captions repeat within a batch): without repeats it is
-    transformers' CLIP loss exactly."""
-    same = torch.tensor([[a == b for b in captions] for a in captions], dtype=logits_per_text.dtype)
-    targets = same / same.sum(dim=1, keepdim=True)   # symmetric: rows and columns alike
-    return (torch.nn.functional.cross_entropy(logits_per_text, targets)
-            + torch.nn.functional.cross_entropy(logits_per_text.T, targets)) / 2
+    sharing the target (short part-captions repeat within a batch): without repeats or
+    negatives it is transformers' CLIP loss exactly. `logits_per_text` has a row for each
+    caption, then one for each of `negatives`: texts no picture of the batch goes with unless
+    its own caption reads the same, which only the picture → text half sees."""
+    texts = [*captions, *negatives]
+    dtype = logits_per_text.dtype
+    same = torch.tensor([[a == b for b in captions] for a in captions], dtype=dtype)
+    per_picture = torch.tensor([[caption == text for text in texts] for caption in captions], dtype=dtype)
+    text_to_picture = torch.nn.functional.cross_entropy(logits_per_text[:len(captions)],
+                                                        same / same.sum(dim=1, keepdim=True))
+    picture_to_text = torch.nn.functional.cross_entropy(logits_per_text.T,
+                                                        per_picture / per_picture.sum(dim=1, keepdim=True))
+    return (text_to_picture + picture_to_text) / 2
 
 
 def learning_rate(step: int, options: ClipOptions) -> float:
@@ -334,19 +374,24 @@ def _run(model, tokenizer, processor, dataset: ImageDataset, texts: dict[str, li
         if len(queue) < batch:   # every training picture once per epoch
             queue += [train[i] for i in torch.randperm(len(train), generator=order_rng).tolist()]
         chosen, queue = queue[:batch], queue[batch:]
-        captions = []
+        captions, negatives = [], []
         for i in chosen:
             locale, part = ("ko" if torch.rand(1, generator=text_rng) < 0.5 else "en",
                             bool(torch.rand(1, generator=text_rng) < options.partial))
-            captions.append(part_of(facts[i], locale, text_rng) if part and facts[i] else texts[locale][i])
-        tokens = tokenizer(captions, padding=True, truncation=True, max_length=model.config.text_config.max_position_embeddings,
-                           return_tensors="pt")
+            if options.negatives and facts[i] and bool(torch.rand(1, generator=text_rng) < options.negatives):
+                caption, negative = part_and_negative(facts[i], locale, text_rng)
+                captions.append(caption)
+                negatives += [negative] if negative is not None else []
+            else:
+                captions.append(part_of(facts[i], locale, text_rng) if part and facts[i] else texts[locale][i])
+        # to its model_max_length
+        tokens = tokenizer(captions + negatives, padding=True, truncation=True, return_tensors="pt")
         lr = learning_rate(step, options)
         for group in optimizer.param_groups:
             group["lr"] = lr
         output = model(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"],
                        pixel_values=pixels(dataset.batch(chosen), mean, std))
-        loss = contrastive_loss(output.logits_per_text, captions)
+        loss = contrastive_loss(output.logits_per_text, captions, negatives)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -403,9 +448,13 @@ def evaluate(clip, dataset: ImageDataset, texts: dict[str, list[str]], facts: li
         entry = {"pictures": len(said), "majority": round(Counter(labels).most_common(1)[0][1] / len(said), 4)}
         for locale in LOCALES:
             prompts = [describe_back(Attributes(**{attribute: value}), locale) for value in values]
-            guess = (images[said] @ clip.text_features(prompts).T).argmax(dim=1).tolist()
+            features = clip.text_features(prompts)
+            guess = (images[said] @ features.T).argmax(dim=1).tolist()
             entry[locale] = round(sum(g == t for g, t in zip(guess, labels)) / len(said), 4)
             entry[f"prompts_{locale}"] = prompts
+            # how far apart the text side holds the values' prompts (1.00: it reads them as one)
+            cosines = features @ features.T
+            entry[f"prompt_cosine_{locale}"] = round(float(cosines[~torch.eye(len(values), dtype=torch.bool)].mean()), 4)
         result["attributes"][attribute] = entry
     return result
 
@@ -420,8 +469,8 @@ def report(evaluation: dict) -> list[str]:
     size = evaluation["retrieval_batch"]
     lines = [f"held-out image→text top-1 among {size} ({evaluation['retrieval_pictures']} pictures): "
              f"en {retrieval['en']:.1%}, ko {retrieval['ko']:.1%} (chance {1 / size:.1%})",
-             "zero-shot attributes, held out:  en      ko      commonest value"]
+             "zero-shot attributes, held out:  en      ko      commonest value  its prompts' mean cosine en / ko"]
     for attribute, entry in evaluation["attributes"].items():
         lines.append(f"  {attribute:<12s} ({entry['pictures']:>4d})  {entry['en']:6.1%}  {entry['ko']:6.1%}  "
-                     f"{entry['majority']:6.1%}")
+                     f"{entry['majority']:6.1%}           {entry['prompt_cosine_en']:.2f} / {entry['prompt_cosine_ko']:.2f}")
     return lines

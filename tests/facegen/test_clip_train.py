@@ -118,6 +118,35 @@ def test_the_loss_is_clips_and_lets_word_for_word_repeats_share_their_target():
     assert not torch.allclose(contrastive_loss(logits, ["a", "b", "c", "d"]), contrastive_loss(swapped, ["a", "b", "c", "d"]))
 
 
+def test_a_hard_negative_is_the_same_words_with_one_fact_said_otherwise():
+    from facegen.describe import parse_description
+    facts = {"glasses": True, "beard": "none", "smile": 0.8, "hair_colour": "black", "gender": "female",
+             "skin_tone": "dark"}
+    rng, differing = torch.Generator().manual_seed(3), set()
+    for _ in range(60):
+        for locale in ("en", "ko"):
+            positive, negative = clip_train.part_and_negative(facts, locale, rng)
+            if negative is None:
+                continue
+            said = parse_description(positive, locale).attributes.specified()
+            flipped = parse_description(negative, locale).attributes.specified()
+            changed = {name for name in said.keys() | flipped.keys() if said.get(name) != flipped.get(name)}
+            assert len(changed) == 1, (positive, negative)
+            differing |= changed
+    assert {"glasses", "smile", "hair_colour", "gender", "skin_tone"} <= differing
+
+
+def test_a_negative_text_costs_the_picture_it_was_made_against():
+    logits = torch.tensor([[5.0, 0.0], [0.0, 5.0]])   # two captions, each nearest its own picture
+    plain = contrastive_loss(logits, ["a", "b"])
+    far = contrastive_loss(torch.cat([logits, torch.tensor([[-5.0, 0.0]])]), ["a", "b"], ["not a"])
+    near = contrastive_loss(torch.cat([logits, torch.tensor([[5.0, 0.0]])]), ["a", "b"], ["not a"])
+    assert plain < far < near   # a negative read as the picture's own caption is what the loss punishes most
+    # a negative worded like another picture's caption counts as right for that picture
+    with_b = torch.cat([logits, torch.tensor([[0.0, 8.0]])])   # the extra text reads as picture b, closer still
+    assert contrastive_loss(with_b, ["a", "b"], ["b"]) < contrastive_loss(with_b, ["a", "b"], ["not b"])
+
+
 def test_a_failed_run_leaves_nothing_behind(faces, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
