@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +34,14 @@ import torch
 
 from facegen.attributes import DEGREES, ENUMS, MARKS, Attributes
 from facegen.describe.back import describe_back
-from facegen.stylegan.clip import Clip
+from facegen.stylegan.clip import MODEL_SETTING, TEXT_MODEL_SETTING, Clip
 from facegen.stylegan.directions import (ENUM_TARGETS, FIELD_DIRECTION, FLAGS, ONE_SIDED, PREFIXED_VALUE_FIELDS,
                                          VALUE_FIELDS)
+from facegen.stylegan.loaders import weights_digest
+from facegen.stylegan.runtime import select_device
+from ground.config import PREFIX, ConfigError, Settings
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "directions.json"
 DEFAULT_SAMPLES = 1000
@@ -43,6 +50,7 @@ DEFAULT_MIN_R = 0.3
 HELD_OUT = 0.2                # share of the faces kept aside to judge each fit
 RIDGE = 0.1                   # ridge strength, relative to the mean eigenvalue of w's covariance
 LANGUAGES = ("en", "ko")
+MODELS = ("checkpoint", "clip")   # the manifest's keys that say which models the files were built for
 
 
 @dataclass(frozen=True)
@@ -200,6 +208,46 @@ def unknown_languages(clip: Clip, languages: Sequence[str]) -> list[str]:
     return out
 
 
+def build_into(out: Path, generator: torch.nn.Module, clip: Clip, clip_dirs: Sequence[str | Path | None],
+               chosen: Sequence[Target], *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+               languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R, checkpoint_file: str = "",
+               warn: Callable[[str], None], progress: Callable[[int, int], None] | None = None) -> list[Built]:
+    """What `dreamface directions build` and a worker at start (build_at_start) both do: the
+    languages this CLIP's tokenizer reads (`warn` says which are left out), a fit per target from
+    `samples` faces, and the files and manifest written into `out`."""
+    unreadable = unknown_languages(clip, languages)
+    if unreadable:
+        warn(f"this CLIP's tokenizer cannot read {', '.join(unreadable)} words: left out "
+             f"(set {TEXT_MODEL_SETTING} to a text model that knows them)")
+        languages = [locale for locale in languages if locale not in unreadable]
+        if not languages:
+            raise ValueError("no prompt language left")
+    built = build(generator, clip, chosen, samples=samples, seed=seed, languages=languages, min_r=min_r,
+                  progress=progress)
+    about = models_about(generator, clip_dirs)
+    write(out, built, {"checkpoint": about["checkpoint"], "checkpoint_file": checkpoint_file, "clip": about["clip"],
+                       "clip_dirs": [str(d) for d in clip_dirs if d], "samples": samples, "seed": seed,
+                       "languages": list(languages), "min_r": min_r})
+    return built
+
+
+def report_lines(built: Sequence[Built]) -> list[str]:
+    """One line per attribute: its held-out r, overall and per language, and whether it was kept."""
+    width = max((len(item.name) for item in built), default=0)
+    lines = []
+    for item in built:
+        by_language = "  ".join(f"{locale} {r:+.2f}" for locale, r in item.held_out_r_by_language.items())
+        lines.append(f"{item.name:<{width}}  r {item.held_out_r:+.2f}  {by_language:<17}  "
+                     f"{'kept' if item.kept else 'too weak: not written'}")
+    return lines
+
+
+def summary(out: Path, built: Sequence[Built], min_r: float, samples: int, seconds: float) -> str:
+    kept = sum(item.kept for item in built)
+    return (f"{out}: {kept} of {len(built)} directions written (held-out r ≥ {min_r}) from {samples} faces "
+            f"in {seconds:.0f} s")
+
+
 # --- files -----------------------------------------------------------------------------------
 
 def files_digest(directories: Iterable[str | Path | None]) -> str:
@@ -216,11 +264,20 @@ def files_digest(directories: Iterable[str | Path | None]) -> str:
     return digest.hexdigest()[:16]
 
 
+def models_about(generator: torch.nn.Module, clip_dirs: Sequence[str | Path | None]) -> dict[str, str]:
+    """The digests of the checkpoint's weights and of the CLIP's files: what a build is cached by."""
+    return {"checkpoint": weights_digest(generator), "clip": files_digest(clip_dirs)}
+
+
 def read_manifest(out: Path) -> dict | None:
     try:
         return json.loads((out / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
+
+
+def _same_models(manifest: dict, about: dict) -> bool:
+    return all(manifest.get(key) == about.get(key) for key in MODELS)
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -239,7 +296,7 @@ def write(out: Path, built: Sequence[Built], about: dict) -> None:
     operator's own) are left alone."""
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_manifest(out) or {}
-    same_models = all(earlier.get(key) == about.get(key) for key in ("checkpoint", "clip"))
+    same_models = _same_models(earlier, about)
     earlier_attributes = earlier.get("attributes") or {}
     rebuilt = {item.name for item in built}
     for name, entry in earlier_attributes.items():
@@ -261,3 +318,44 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         np.save(f, array)
 
 
+
+
+# --- at a worker's start (DREAMFACE_BUILD_DIRECTIONS) ------------------------------------------
+
+BUILD_SETTING = f"{PREFIX}BUILD_DIRECTIONS"
+DIRECTIONS_SETTING = f"{PREFIX}STYLEGAN_DIRECTIONS"
+
+
+def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | None, checkpoint_file: str) -> None:
+    """Every direction built into DREAMFACE_STYLEGAN_DIRECTIONS, as `dreamface directions build`
+    builds them, unless its manifest says they were built for this checkpoint and this CLIP (then
+    nothing is done: the cache). ConfigError naming the variable without a CLIP, without one
+    directory to write, or when that directory cannot be written."""
+    if clip is None:
+        raise ConfigError(f"{BUILD_SETTING} needs {MODEL_SETTING} (the CLIP model that scores the faces)")
+    folder = settings.stylegan_directions.strip()
+    if not folder or "," in folder or Path(folder).is_file():
+        raise ConfigError(f"{BUILD_SETTING} needs {DIRECTIONS_SETTING} to name one directory to build the "
+                          f"directions into and serve them from, got {folder!r}")
+    out = Path(folder)
+    clip_dirs = [settings.clip_model, settings.clip_text_model or None]
+    if _same_models(read_manifest(out) or {}, models_about(generator, clip_dirs)):
+        log.info("directions in %s are current for this checkpoint and CLIP", out)
+        return
+    try:   # before minutes of work, not after
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{DIRECTIONS_SETTING}={out}: the directions cannot be written there "
+                          f"({exc.strerror or exc}; {BUILD_SETTING} is on)") from None
+    samples = settings.build_directions_samples
+    log.info("building directions from words into %s (%s is on; no current %s): %d faces …",
+             out, BUILD_SETTING, MANIFEST, samples)
+    started = time.monotonic()
+    device = select_device(settings.stylegan_device)
+    built = build_into(out, generator.eval().to(device), clip.to(device), clip_dirs, targets(), samples=samples,
+                       checkpoint_file=checkpoint_file, warn=log.warning)
+    for line in report_lines(built):
+        log.info("direction %s", line)
+    log.info("%s", summary(out, built, DEFAULT_MIN_R, samples, time.monotonic() - started))
