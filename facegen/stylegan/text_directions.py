@@ -147,22 +147,30 @@ def sample_faces(generator: torch.nn.Module, clip: Clip, samples: int, seed: int
 
 
 def _ridge(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """β of y ≈ ȳ + (x − x̄) β, with ridge strength RIDGE × the mean eigenvalue of x's covariance."""
-    xc, yc = x - x.mean(axis=0), y - y.mean()
+    """β of y ≈ ȳ + (x − x̄) β for each column of y ([N] or [N, K]: one solve for all of them), with
+    ridge strength RIDGE × the mean eigenvalue of x's covariance."""
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
     gram = xc.T @ xc
     strength = RIDGE * np.trace(gram) / gram.shape[0]
     return np.linalg.solve(gram + strength * np.eye(gram.shape[0]), xc.T @ yc)
 
 
-def fit_direction(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> tuple[np.ndarray, float]:
-    """(unit direction fitted on every face, Pearson r of a fit on the first faces predicting
-    the last `held_out` share)."""
+def fit_directions(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> list[tuple[np.ndarray, float]]:
+    """For each column of scores [N, K]: (unit direction fitted on every face, Pearson r of a fit
+    on the first faces predicting the last `held_out` share)."""
     cut = int(round(len(w) * (1 - held_out)))
-    beta = _ridge(w[:cut], scores[:cut])
-    predicted = (w[cut:] - w[:cut].mean(axis=0)) @ beta
-    r = float(np.corrcoef(predicted, scores[cut:])[0, 1]) if np.std(predicted) > 0 else 0.0
-    beta = _ridge(w, scores)
-    return (beta / np.linalg.norm(beta)).astype(np.float32), r
+    predicted = (w[cut:] - w[:cut].mean(axis=0)) @ _ridge(w[:cut], scores[:cut])
+    betas = _ridge(w, scores)
+    out = []
+    for k in range(scores.shape[1]):
+        r = float(np.corrcoef(predicted[:, k], scores[cut:, k])[0, 1]) if np.std(predicted[:, k]) > 0 else 0.0
+        out.append(((betas[:, k] / np.linalg.norm(betas[:, k])).astype(np.float32), r))
+    return out
+
+
+def fit_direction(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> tuple[np.ndarray, float]:
+    """fit_directions for one set of scores [N]."""
+    return fit_directions(w, scores[:, None], held_out)[0]
 
 
 def text_scores(clip: Clip, features: torch.Tensor, target: Target, languages: Sequence[str]) -> np.ndarray:
@@ -180,13 +188,18 @@ def build(generator: torch.nn.Module, clip: Clip, chosen: Sequence[Target], *, s
           seed: int = DEFAULT_SEED, languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R,
           progress: Callable[[int, int], None] | None = None) -> list[Built]:
     """A fit per target from `samples` faces; the direction comes from every language's scores
-    together, and each language's own held-out r is reported beside it."""
+    together, and each language's own held-out r is reported beside it. (Every fit shares the
+    faces, so all of them are solved at once.)"""
     w, features = sample_faces(generator, clip, samples, seed, progress=progress)
+    columns = []   # per target: the languages together, then each language alone when there are several
+    for target in chosen:
+        per_language = [text_scores(clip, features, target, [locale]) for locale in languages]
+        columns += [np.mean(per_language, axis=0), *(per_language if len(languages) > 1 else [])]
+    fits = iter(fit_directions(w, np.stack(columns, axis=1)))
     out = []
     for target in chosen:
-        vector, r = fit_direction(w, text_scores(clip, features, target, languages))
-        by_language = {locale: round(fit_direction(w, text_scores(clip, features, target, [locale]))[1], 4)
-                       for locale in languages} if len(languages) > 1 else {}
+        vector, r = next(fits)
+        by_language = {locale: round(next(fits)[1], 4) for locale in languages} if len(languages) > 1 else {}
         prompts = {locale: [list(side) for side in target.prompts(locale)] for locale in languages}
         out.append(Built(target.name, round(r, 4), prompts, by_language, vector if r >= min_r else None))
     return out
