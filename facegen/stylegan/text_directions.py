@@ -163,8 +163,12 @@ def fit_directions(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT
     betas = _ridge(w, scores)
     out = []
     for k in range(scores.shape[1]):
+        norm = np.linalg.norm(betas[:, k])
+        if norm == 0:   # the same score for every face (its words read alike): nothing to fit
+            out.append((np.zeros(len(betas), np.float32), 0.0))
+            continue
         r = float(np.corrcoef(predicted[:, k], scores[cut:, k])[0, 1]) if np.std(predicted[:, k]) > 0 else 0.0
-        out.append(((betas[:, k] / np.linalg.norm(betas[:, k])).astype(np.float32), r))
+        out.append(((betas[:, k] / norm).astype(np.float32), r))
     return out
 
 
@@ -201,7 +205,8 @@ def build(generator: torch.nn.Module, clip: Clip, chosen: Sequence[Target], *, s
         vector, r = next(fits)
         by_language = {locale: round(next(fits)[1], 4) for locale in languages} if len(languages) > 1 else {}
         prompts = {locale: [list(side) for side in target.prompts(locale)] for locale in languages}
-        out.append(Built(target.name, round(r, 4), prompts, by_language, vector if r >= min_r else None))
+        kept = r >= min_r and vector.any()
+        out.append(Built(target.name, round(r, 4), prompts, by_language, vector if kept else None))
     return out
 
 
