@@ -261,6 +261,7 @@ def report_lines(built: Sequence[Built]) -> list[str]:
 
 
 def summary(out: Path, built: Sequence[Built], min_r: float, samples: int, seconds: float) -> str:
+    """The line after report_lines: how many directions were written, from how many faces, how fast."""
     kept = sum(item.kept for item in built)
     return (f"{out}: {kept} of {len(built)} directions written (held-out r ≥ {min_r}) from {samples} faces "
             f"in {seconds:.0f} s")
@@ -336,8 +337,6 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         np.save(f, array)
 
 
-
-
 # --- at a worker's start (DREAMFACE_BUILD_DIRECTIONS) ------------------------------------------
 
 BUILD_SETTING = f"{PREFIX}BUILD_DIRECTIONS"
@@ -357,7 +356,8 @@ def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | 
                           f"directions into and serve them from, got {folder!r}")
     out = Path(folder)
     clip_dirs = [settings.clip_model, settings.clip_text_model or None]
-    if _same_models(read_manifest(out) or {}, models_about(generator, clip_dirs)):
+    manifest = read_manifest(out)
+    if manifest is not None and _same_models(manifest, models_about(generator, clip_dirs)):
         log.info("directions in %s are current for this checkpoint and CLIP", out)
         return
     try:   # before minutes of work, not after
@@ -368,8 +368,8 @@ def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | 
         raise ConfigError(f"{DIRECTIONS_SETTING}={out}: the directions cannot be written there "
                           f"({exc.strerror or exc}; {BUILD_SETTING} is on)") from None
     samples = settings.build_directions_samples
-    log.info("building directions from words into %s (%s is on; no current %s): %d faces …",
-             out, BUILD_SETTING, MANIFEST, samples)
+    log.info("building directions from words into %s (%s is on; %s): %d faces …", out, BUILD_SETTING,
+             f"no {MANIFEST}" if manifest is None else f"its {MANIFEST} is for another checkpoint or CLIP", samples)
     started = time.monotonic()
     device = select_device(settings.stylegan_device)
     built = build_into(out, generator.eval().to(device), clip.to(device), clip_dirs, targets(), samples=samples,

@@ -73,6 +73,8 @@ def test_the_first_start_builds_and_serves_the_directions_and_the_next_builds_no
     kept = sorted(name for name, entry in manifest["attributes"].items() if entry["kept"])
     assert len(manifest["attributes"]) == len(td.targets()) and manifest["samples"] == 40
     assert kept and sorted(p.stem for p in out.glob("*.npy")) == kept
+    assert lines[0].startswith(f"building directions from words into {out} (DREAMFACE_BUILD_DIRECTIONS is on; "
+                               "no directions.json): 40 faces")
     # one line per attribute, kept or too weak, then a summary
     per_attribute = [line for line in lines if line.startswith("direction ")]
     assert len(per_attribute) == len(td.targets())
@@ -98,6 +100,7 @@ def test_another_clip_rebuilds_them(worker_env, clips, caplog, monkeypatch):
     after = json.loads((out / td.MANIFEST).read_text())
     assert after["clip"] != before["clip"] and after["checkpoint"] == before["checkpoint"]
     assert after["clip_dirs"] == [str(clips[1])]
+    assert "its directions.json is for another checkpoint or CLIP" in lines[0]
     assert sum(line.startswith("direction ") for line in lines) == len(td.targets())
     assert sorted(p.stem for p in out.glob("*.npy")) == sorted(
         name for name, entry in after["attributes"].items() if entry["kept"])
