@@ -91,6 +91,8 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
         from facegen.stylegan.backend import StyleGANBackend
         from facegen.stylegan.clip import load_clip
         from facegen.stylegan.errors import CheckpointError
+        from facegen.stylegan.loaders import load_networks
+        from facegen.stylegan.text_directions import build_at_start
         settings = Settings.from_env()
         checkpoint = overrides.get("ckpt") or settings.stylegan_ckpt
         if not checkpoint:
@@ -98,8 +100,11 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
                                   "`dreamface generate` also takes --ckpt)")
         # a bad CLIP directory stops the worker here, at start, with ClipError's one line
         clip = load_clip(settings.clip_model, settings.clip_text_model or None) if settings.clip_model else None
-        return StyleGANBackend.from_file(checkpoint, noise_mode=overrides.get("noise_mode", "const"),
-                                         device=settings.stylegan_device, precision=settings.stylegan_precision,
-                                         compile=settings.stylegan_compile, max_batch=settings.stylegan_max_batch,
-                                         directions=settings.stylegan_directions, clip=clip)
+        generator, discriminator = load_networks(checkpoint)
+        if settings.build_directions:   # minutes the first time, then only the digests of the two models
+            build_at_start(settings, generator, clip, str(checkpoint))
+        return StyleGANBackend(generator, noise_mode=overrides.get("noise_mode", "const"),
+                               device=settings.stylegan_device, precision=settings.stylegan_precision,
+                               compile=settings.stylegan_compile, max_batch=settings.stylegan_max_batch,
+                               directions=settings.stylegan_directions, discriminator=discriminator, clip=clip)
     raise UnknownBackend(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

@@ -19,6 +19,7 @@ PREFIX = "DREAMFACE_"
 # the backends a worker can serve (facegen/backends.py builds each one); also the style names
 BACKENDS = ("montage", "stylegan")
 MAX_TEXT_EDIT_STEPS = 1000   # most steps of one free-text edit (DREAMFACE_TEXT_EDIT_STEPS): minutes on a CPU
+MIN_DIRECTION_SAMPLES = 20   # fewest faces a direction build fits on (a fifth of them judge each fit)
 
 
 class ConfigError(ValueError):
@@ -59,6 +60,13 @@ class Settings:
     clip_text_model: str = _setting(
         "", "optional local directory with another text model, its tokenizer and projection.safetensors into "
             "DREAMFACE_CLIP_MODEL's space (M-CLIP: Korean with an English-only CLIP)")
+    build_directions: bool = _setting(
+        False, "1: a stylegan worker builds the directions from words (`dreamface directions build`) into "
+               "DREAMFACE_STYLEGAN_DIRECTIONS (then one directory, required) at start when its directions.json is "
+               "missing or was built for another checkpoint or CLIP (needs DREAMFACE_CLIP_MODEL), then serves them")
+    build_directions_samples: int = _setting(
+        1000, "faces a worker renders and scores to build the directions at start (DREAMFACE_BUILD_DIRECTIONS); "
+              "at least 20")
     text_edit_steps: int = _setting(
         40, "optimisation steps of a free-text edit ('make it look like …', '…처럼 보이게') on a stylegan worker with "
             "DREAMFACE_CLIP_MODEL; each is a render, a CLIP pass and their gradients")
@@ -202,6 +210,9 @@ class Settings:
             raise ConfigError(f"{PREFIX}LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        if self.build_directions_samples < MIN_DIRECTION_SAMPLES:
+            raise ConfigError(f"{PREFIX}BUILD_DIRECTIONS_SAMPLES must be at least {MIN_DIRECTION_SAMPLES} (a fifth of "
+                              f"them judge each fit), got {self.build_directions_samples!r}")
         if not 1 <= self.text_edit_steps <= MAX_TEXT_EDIT_STEPS:
             raise ConfigError(f"{PREFIX}TEXT_EDIT_STEPS must be between 1 and {MAX_TEXT_EDIT_STEPS}, "
                               f"got {self.text_edit_steps!r}")

@@ -70,8 +70,8 @@ def build_directions(args: argparse.Namespace) -> int:
 
     from facegen.stylegan import text_directions as td
     from facegen.stylegan.clip import load_clip
-    from facegen.stylegan.loaders import load_generator, weights_digest
-    from ground.config import Settings
+    from facegen.stylegan.loaders import load_generator
+    from ground.config import MIN_DIRECTION_SAMPLES, Settings
     settings = Settings.from_env()
     ckpt = args.ckpt or settings.stylegan_ckpt
     clip_dir = args.clip or settings.clip_model
@@ -84,8 +84,8 @@ def build_directions(args: argparse.Namespace) -> int:
             raise ValueError(f"{what} is needed")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: not a directory")
-    if args.samples < 20:
-        raise ValueError("--samples must be at least 20 (a fifth of them judge each fit)")
+    if args.samples < MIN_DIRECTION_SAMPLES:
+        raise ValueError(f"--samples must be at least {MIN_DIRECTION_SAMPLES} (a fifth of them judge each fit)")
     languages = [part.strip() for part in args.languages.split(",") if part.strip()]
     if not languages or set(languages) - set(td.LANGUAGES):
         raise ValueError(f"--languages takes {' and/or '.join(td.LANGUAGES)}, comma-separated")
@@ -95,34 +95,18 @@ def build_directions(args: argparse.Namespace) -> int:
 
     generator = load_generator(ckpt).eval().to(args.device)
     clip = load_clip(clip_dir, text_dir).to(args.device)
-    unreadable = td.unknown_languages(clip, languages)
-    if unreadable:
-        print(f"this CLIP's tokenizer cannot read {', '.join(unreadable)} words: left out "
-              f"(set DREAMFACE_CLIP_TEXT_MODEL to a text model that knows them)", file=sys.stderr)
-        languages = [locale for locale in languages if locale not in unreadable]
-        if not languages:
-            raise ValueError("no prompt language left")
-
     started = time.monotonic()
 
     def progress(done: int, total: int) -> None:
         print(f"\rrendering and scoring faces: {done}/{total}", end="" if done < total else "\n",
               file=sys.stderr, flush=True)
 
-    seed = td.DEFAULT_SEED if args.seed is None else args.seed
     min_r = td.DEFAULT_MIN_R if args.min_r is None else args.min_r
-    built = td.build(generator, clip, chosen, samples=args.samples, seed=seed, languages=languages, min_r=min_r,
-                     progress=progress)
-    about = {"checkpoint": weights_digest(generator), "checkpoint_file": str(ckpt),
-             "clip": td.files_digest([clip_dir, text_dir]), "clip_dirs": [str(d) for d in (clip_dir, text_dir) if d],
-             "samples": args.samples, "seed": seed, "languages": languages, "min_r": min_r}
-    td.write(out, built, about)
-    width = max(len(item.name) for item in built)
-    for item in built:
-        by_language = "  ".join(f"{locale} {r:+.2f}" for locale, r in item.held_out_r_by_language.items())
-        print(f"{item.name:<{width}}  r {item.held_out_r:+.2f}  {by_language:<17}  "
-              f"{'kept' if item.kept else 'too weak: not written'}")
-    kept = [item for item in built if item.kept]
-    print(f"{out}: {len(kept)} of {len(built)} directions written (held-out r ≥ {min_r}) from {args.samples} "
-          f"faces in {time.monotonic() - started:.0f} s; DREAMFACE_STYLEGAN_DIRECTIONS={out} serves them")
+    built = td.build_into(out, generator, clip, [clip_dir, text_dir], chosen, samples=args.samples,
+                          seed=td.DEFAULT_SEED if args.seed is None else args.seed, languages=languages, min_r=min_r,
+                          checkpoint_file=str(ckpt), warn=lambda line: print(line, file=sys.stderr), progress=progress)
+    for line in td.report_lines(built):
+        print(line)
+    print(f"{td.summary(out, built, min_r, args.samples, time.monotonic() - started)}; "
+          f"DREAMFACE_STYLEGAN_DIRECTIONS={out} serves them")
     return 0

@@ -449,5 +449,5 @@ def weights_digest(generator: nn.Module) -> str:
     digest = hashlib.sha256()
     for key, value in sorted(generator.state_dict().items()):
         digest.update(key.encode())
-        digest.update(value.detach().to(torch.float32).contiguous().numpy().tobytes())
+        digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]

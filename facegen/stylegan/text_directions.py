@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +34,14 @@ import torch
 
 from facegen.attributes import DEGREES, ENUMS, MARKS, Attributes
 from facegen.describe.back import describe_back
-from facegen.stylegan.clip import Clip
+from facegen.stylegan.clip import MODEL_SETTING, TEXT_MODEL_SETTING, Clip
 from facegen.stylegan.directions import (ENUM_TARGETS, FIELD_DIRECTION, FLAGS, ONE_SIDED, PREFIXED_VALUE_FIELDS,
                                          VALUE_FIELDS)
+from facegen.stylegan.loaders import weights_digest
+from facegen.stylegan.runtime import select_device
+from ground.config import PREFIX, ConfigError, Settings
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "directions.json"
 DEFAULT_SAMPLES = 1000
@@ -43,6 +50,7 @@ DEFAULT_MIN_R = 0.3
 HELD_OUT = 0.2                # share of the faces kept aside to judge each fit
 RIDGE = 0.1                   # ridge strength, relative to the mean eigenvalue of w's covariance
 LANGUAGES = ("en", "ko")
+MODELS = ("checkpoint", "clip")   # the manifest's keys that say which models the files were built for
 
 
 @dataclass(frozen=True)
@@ -139,22 +147,34 @@ def sample_faces(generator: torch.nn.Module, clip: Clip, samples: int, seed: int
 
 
 def _ridge(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """β of y ≈ ȳ + (x − x̄) β, with ridge strength RIDGE × the mean eigenvalue of x's covariance."""
-    xc, yc = x - x.mean(axis=0), y - y.mean()
+    """β of y ≈ ȳ + (x − x̄) β for each column of y ([N] or [N, K]: one solve for all of them), with
+    ridge strength RIDGE × the mean eigenvalue of x's covariance."""
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
     gram = xc.T @ xc
     strength = RIDGE * np.trace(gram) / gram.shape[0]
     return np.linalg.solve(gram + strength * np.eye(gram.shape[0]), xc.T @ yc)
 
 
-def fit_direction(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> tuple[np.ndarray, float]:
-    """(unit direction fitted on every face, Pearson r of a fit on the first faces predicting
-    the last `held_out` share)."""
+def fit_directions(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> list[tuple[np.ndarray, float]]:
+    """For each column of scores [N, K]: (unit direction fitted on every face, Pearson r of a fit
+    on the first faces predicting the last `held_out` share)."""
     cut = int(round(len(w) * (1 - held_out)))
-    beta = _ridge(w[:cut], scores[:cut])
-    predicted = (w[cut:] - w[:cut].mean(axis=0)) @ beta
-    r = float(np.corrcoef(predicted, scores[cut:])[0, 1]) if np.std(predicted) > 0 else 0.0
-    beta = _ridge(w, scores)
-    return (beta / np.linalg.norm(beta)).astype(np.float32), r
+    predicted = (w[cut:] - w[:cut].mean(axis=0)) @ _ridge(w[:cut], scores[:cut])
+    betas = _ridge(w, scores)
+    out = []
+    for k in range(scores.shape[1]):
+        norm = np.linalg.norm(betas[:, k])
+        if norm == 0:   # the same score for every face (its words read alike): nothing to fit
+            out.append((np.zeros(len(betas), np.float32), 0.0))
+            continue
+        r = float(np.corrcoef(predicted[:, k], scores[cut:, k])[0, 1]) if np.std(predicted[:, k]) > 0 else 0.0
+        out.append(((betas[:, k] / norm).astype(np.float32), r))
+    return out
+
+
+def fit_direction(w: np.ndarray, scores: np.ndarray, held_out: float = HELD_OUT) -> tuple[np.ndarray, float]:
+    """fit_directions for one set of scores [N]."""
+    return fit_directions(w, scores[:, None], held_out)[0]
 
 
 def text_scores(clip: Clip, features: torch.Tensor, target: Target, languages: Sequence[str]) -> np.ndarray:
@@ -172,15 +192,21 @@ def build(generator: torch.nn.Module, clip: Clip, chosen: Sequence[Target], *, s
           seed: int = DEFAULT_SEED, languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R,
           progress: Callable[[int, int], None] | None = None) -> list[Built]:
     """A fit per target from `samples` faces; the direction comes from every language's scores
-    together, and each language's own held-out r is reported beside it."""
+    together, and each language's own held-out r is reported beside it. (Every fit shares the
+    faces, so all of them are solved at once.)"""
     w, features = sample_faces(generator, clip, samples, seed, progress=progress)
+    columns = []   # per target: the languages together, then each language alone when there are several
+    for target in chosen:
+        per_language = [text_scores(clip, features, target, [locale]) for locale in languages]
+        columns += [np.mean(per_language, axis=0), *(per_language if len(languages) > 1 else [])]
+    fits = iter(fit_directions(w, np.stack(columns, axis=1)))
     out = []
     for target in chosen:
-        vector, r = fit_direction(w, text_scores(clip, features, target, languages))
-        by_language = {locale: round(fit_direction(w, text_scores(clip, features, target, [locale]))[1], 4)
-                       for locale in languages} if len(languages) > 1 else {}
+        vector, r = next(fits)
+        by_language = {locale: round(next(fits)[1], 4) for locale in languages} if len(languages) > 1 else {}
         prompts = {locale: [list(side) for side in target.prompts(locale)] for locale in languages}
-        out.append(Built(target.name, round(r, 4), prompts, by_language, vector if r >= min_r else None))
+        kept = r >= min_r and vector.any()
+        out.append(Built(target.name, round(r, 4), prompts, by_language, vector if kept else None))
     return out
 
 
@@ -200,6 +226,47 @@ def unknown_languages(clip: Clip, languages: Sequence[str]) -> list[str]:
     return out
 
 
+def build_into(out: Path, generator: torch.nn.Module, clip: Clip, clip_dirs: Sequence[str | Path | None],
+               chosen: Sequence[Target], *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+               languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R, checkpoint_file: str = "",
+               warn: Callable[[str], None], progress: Callable[[int, int], None] | None = None) -> list[Built]:
+    """What `dreamface directions build` and a worker at start (build_at_start) both do: the
+    languages this CLIP's tokenizer reads (`warn` says which are left out), a fit per target from
+    `samples` faces, and the files and manifest written into `out`."""
+    unreadable = unknown_languages(clip, languages)
+    if unreadable:
+        warn(f"this CLIP's tokenizer cannot read {', '.join(unreadable)} words: left out "
+             f"(set {TEXT_MODEL_SETTING} to a text model that knows them)")
+        languages = [locale for locale in languages if locale not in unreadable]
+        if not languages:
+            raise ValueError("no prompt language left")
+    built = build(generator, clip, chosen, samples=samples, seed=seed, languages=languages, min_r=min_r,
+                  progress=progress)
+    about = models_about(generator, clip_dirs)
+    write(out, built, {"checkpoint": about["checkpoint"], "checkpoint_file": checkpoint_file, "clip": about["clip"],
+                       "clip_dirs": [str(d) for d in clip_dirs if d], "samples": samples, "seed": seed,
+                       "languages": list(languages), "min_r": min_r})
+    return built
+
+
+def report_lines(built: Sequence[Built]) -> list[str]:
+    """One line per attribute: its held-out r, overall and per language, and whether it was kept."""
+    width = max((len(item.name) for item in built), default=0)
+    lines = []
+    for item in built:
+        by_language = "  ".join(f"{locale} {r:+.2f}" for locale, r in item.held_out_r_by_language.items())
+        lines.append(f"{item.name:<{width}}  r {item.held_out_r:+.2f}  {by_language:<17}  "
+                     f"{'kept' if item.kept else 'too weak: not written'}")
+    return lines
+
+
+def summary(out: Path, built: Sequence[Built], min_r: float, samples: int, seconds: float) -> str:
+    """The line after report_lines: how many directions were written, from how many faces, how fast."""
+    kept = sum(item.kept for item in built)
+    return (f"{out}: {kept} of {len(built)} directions written (held-out r ≥ {min_r}) from {samples} faces "
+            f"in {seconds:.0f} s")
+
+
 # --- files -----------------------------------------------------------------------------------
 
 def files_digest(directories: Iterable[str | Path | None]) -> str:
@@ -216,11 +283,20 @@ def files_digest(directories: Iterable[str | Path | None]) -> str:
     return digest.hexdigest()[:16]
 
 
+def models_about(generator: torch.nn.Module, clip_dirs: Sequence[str | Path | None]) -> dict[str, str]:
+    """The digests of the checkpoint's weights and of the CLIP's files: what a build is cached by."""
+    return {"checkpoint": weights_digest(generator), "clip": files_digest(clip_dirs)}
+
+
 def read_manifest(out: Path) -> dict | None:
     try:
         return json.loads((out / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
+
+
+def _same_models(manifest: dict, about: dict) -> bool:
+    return all(manifest.get(key) == about.get(key) for key in MODELS)
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -239,7 +315,7 @@ def write(out: Path, built: Sequence[Built], about: dict) -> None:
     operator's own) are left alone."""
     out.mkdir(parents=True, exist_ok=True)
     earlier = read_manifest(out) or {}
-    same_models = all(earlier.get(key) == about.get(key) for key in ("checkpoint", "clip"))
+    same_models = _same_models(earlier, about)
     earlier_attributes = earlier.get("attributes") or {}
     rebuilt = {item.name for item in built}
     for name, entry in earlier_attributes.items():
@@ -261,3 +337,43 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         np.save(f, array)
 
 
+# --- at a worker's start (DREAMFACE_BUILD_DIRECTIONS) ------------------------------------------
+
+BUILD_SETTING = f"{PREFIX}BUILD_DIRECTIONS"
+DIRECTIONS_SETTING = f"{PREFIX}STYLEGAN_DIRECTIONS"
+
+
+def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | None, checkpoint_file: str) -> None:
+    """Every direction built into DREAMFACE_STYLEGAN_DIRECTIONS, as `dreamface directions build`
+    builds them, unless its manifest says they were built for this checkpoint and this CLIP (then
+    nothing is done: the cache). ConfigError naming the variable without a CLIP, without one
+    directory to write, or when that directory cannot be written."""
+    if clip is None:
+        raise ConfigError(f"{BUILD_SETTING} needs {MODEL_SETTING} (the CLIP model that scores the faces)")
+    folder = settings.stylegan_directions.strip()
+    if not folder or "," in folder or Path(folder).is_file():
+        raise ConfigError(f"{BUILD_SETTING} needs {DIRECTIONS_SETTING} to name one directory to build the "
+                          f"directions into and serve them from, got {folder!r}")
+    out = Path(folder)
+    clip_dirs = [settings.clip_model, settings.clip_text_model or None]
+    manifest = read_manifest(out)
+    if manifest is not None and _same_models(manifest, models_about(generator, clip_dirs)):
+        log.info("directions in %s are current for this checkpoint and CLIP", out)
+        return
+    try:   # before minutes of work, not after
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{DIRECTIONS_SETTING}={out}: the directions cannot be written there "
+                          f"({exc.strerror or exc}; {BUILD_SETTING} is on)") from None
+    samples = settings.build_directions_samples
+    log.info("building directions from words into %s (%s is on; %s): %d faces …", out, BUILD_SETTING,
+             f"no {MANIFEST}" if manifest is None else f"its {MANIFEST} is for another checkpoint or CLIP", samples)
+    started = time.monotonic()
+    device = select_device(settings.stylegan_device)
+    built = build_into(out, generator.eval().to(device), clip.to(device), clip_dirs, targets(), samples=samples,
+                       checkpoint_file=checkpoint_file, warn=log.warning)
+    for line in report_lines(built):
+        log.info("direction %s", line)
+    log.info("%s", summary(out, built, DEFAULT_MIN_R, samples, time.monotonic() - started))
