@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.conversation import Conversation
 from chat_harness import ChatHarness
+from clip_served import make_clips, served  # noqa: F401  (a fixture)
 from facegen.backends import load_backend
 from facegen.handlers import TEXT, FaceJobs, load
-from facegen.stylegan import text_directions as td
 from ground.config import Settings
 from ground.limits import Blocklist, Limits
 from storage.db import session_factory
@@ -28,42 +27,12 @@ from storage.faces import FaceRepository
 from storage.moderation import LogFilter, ModerationLog
 from storage.worker import Worker
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "facegen"))
-from test_clip_loading import _tiny_clip  # noqa: E402
-
-CHECKPOINT = Path(__file__).resolve().parents[1] / "data" / "montage32.safetensors"
 WORDS = ["like a vampire", "a vampire", "purple horns", "spooky", "뱀파이어", "보라색 뿔"]
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, Path]:
-    """Two tiny CLIPs: one whose tokenizer knows the prompts in both languages, one in English only."""
-    out = {}
-    for name, languages in (("both", td.LANGUAGES), ("en", ("en",))):
-        out[name] = tmp_path_factory.mktemp(f"clip_{name}")
-        prompts = [text for t in td.targets()[:12] for locale in languages for side in t.prompts(locale)
-                   for text in side]
-        _tiny_clip(out[name], captions=prompts + [w for w in WORDS if name == "both" or w.isascii()])
-    return out
-
-
-@pytest.fixture
-def served(monkeypatch):
-    """Serve the 32-px StyleGAN with the CLIP named (None: without one); a worker takes its
-    steps from DREAMFACE_TEXT_EDIT_STEPS."""
-    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(CHECKPOINT))
-    monkeypatch.setenv("DREAMFACE_TEXT_EDIT_STEPS", "2")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")   # (the database is on the network here: only the hub is off)
-
-    def serve(clip: Path | None) -> None:
-        if clip is None:
-            monkeypatch.delenv("DREAMFACE_CLIP_MODEL", raising=False)
-        else:
-            monkeypatch.setenv("DREAMFACE_CLIP_MODEL", str(clip))
-        load_backend.cache_clear()
-
-    yield serve
-    load_backend.cache_clear()
+    return make_clips(tmp_path_factory, WORDS)
 
 
 async def photoreal_chat(engine, *, limits: Limits = Limits()) -> ChatHarness:

@@ -7,57 +7,30 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.conversation import Conversation
 from chat_harness import ChatHarness
+from clip_served import make_clips, served  # noqa: F401  (a fixture)
 from facegen.attributes import Attributes
 from facegen.backend import Unsupported, child_seeds
 from facegen.backends import load_backend
 from facegen.facecode import FaceCode
 from facegen.handlers import load
 from facegen.recipes import RANK_POOL, RANKED_SHOWN, ranked_description
-from facegen.stylegan import text_directions as td
 from ground.config import Settings
 from storage.db import session_factory
 from storage.faces import FaceRepository
 from storage.worker import Worker
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "facegen"))
-from test_clip_loading import _tiny_clip  # noqa: E402
-
-CHECKPOINT = Path(__file__).resolve().parents[1] / "data" / "montage32.safetensors"
 SENTENCES = ["a smiling woman with black hair", "검은 머리에 웃는 여자", "a man with glasses"]
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, Path]:
-    out = {}
-    for name, languages in (("both", ("en", "ko")), ("en", ("en",))):
-        out[name] = tmp_path_factory.mktemp(f"rank_clip_{name}")
-        prompts = [text for t in td.targets()[:12] for locale in languages for side in t.prompts(locale)
-                   for text in side]
-        _tiny_clip(out[name], captions=prompts + [s for s in SENTENCES if name == "both" or s.isascii()])
-    return out
-
-
-@pytest.fixture
-def served(monkeypatch):
-    monkeypatch.setenv("DREAMFACE_STYLEGAN_CKPT", str(CHECKPOINT))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-    def serve(clip: Path | None) -> None:
-        if clip is None:
-            monkeypatch.delenv("DREAMFACE_CLIP_MODEL", raising=False)
-        else:
-            monkeypatch.setenv("DREAMFACE_CLIP_MODEL", str(clip))
-        load_backend.cache_clear()
-
-    yield serve
-    load_backend.cache_clear()
+    return make_clips(tmp_path_factory, SENTENCES)
 
 
 async def photoreal_chat(engine) -> ChatHarness:
