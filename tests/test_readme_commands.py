@@ -216,11 +216,11 @@ ROW_RUNS: dict[str, list[Run]] = {
             check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png",
                            "run/metric-fd_dlib.jsonl"))],
     "dreamface clip train --data PATH --out DIR [--steps N] [--batch N] [--seed N] [--lr X] [--width N] "
-    "[--layers N] [--vocab N] [--patch N] [--partial X] [--negatives X] [--threads N] [--tick N] / "
+    "[--layers N] [--vocab N] [--patch N] [--partial X] [--negatives X] [--twins X] [--threads N] [--tick N] / "
     "dreamface directions build [--ckpt PATH] [--clip DIR] [--clip-text DIR] [--out DIR] [--samples N] [--seed N] "
     "[--only NAME] [--languages NAME] [--min-r X] [--device NAME] [--threads N]": [
         Run("dreamface clip train --data faces16 --out clip --steps 2 --batch 4 --seed 1 --lr 0.002 --width 32 "
-            "--layers 1 --vocab 300 --patch 4 --partial 0.5 --negatives 0.5 --threads 1 --tick 1",
+            "--layers 1 --vocab 300 --patch 4 --partial 0.5 --negatives 0.5 --twins 0.5 --threads 1 --tick 1",
             check=files_at("clip/model.safetensors", "clip/config.json", "clip/tokenizer.json",
                            "clip/preprocessor_config.json", "clip/training.json")),
         Run("dreamface directions build --ckpt tiny.pkl --clip clip --out directions --samples 20 --seed 1 "

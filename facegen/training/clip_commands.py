@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 # the flags that set ClipOptions' fields; one not given keeps the field's default (its help says it)
-OPTIONS = ("steps", "batch", "seed", "lr", "width", "layers", "vocab", "patch", "partial", "negatives")
+OPTIONS = ("steps", "batch", "seed", "lr", "width", "layers", "vocab", "patch", "partial", "negatives", "twins")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                                  "the caption (default 0.5; 0: whole captions only)")
     t.add_argument("--negatives", type=float, help="share of pairs that also meet their text with one fact "
                                                    "flipped, as a hard negative (default 0)")
+    t.add_argument("--twins", type=float, help="twins added per pair of a batch: its face drawn again with one "
+                                               "shape flipped (glasses, beard, smile, eye size), each with the "
+                                               "same part of its caption (default 0)")
     t.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     t.add_argument("--tick", type=int, default=50, help="steps between progress lines (default 50)")
     t.set_defaults(func=train)

@@ -42,15 +42,16 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from facegen.attributes import DEGREES, ENUMS, FLAGS, Attributes
 from facegen.describe.back import LOCALES, SILENT_BELOW, describe_back
 from facegen.montage.attributes import attributes_of
-from facegen.montage.params import MontageParams
+from facegen.montage.params import SPECS, MontageParams, from_position
 from facegen.training.dataset import ImageDataset
 from facegen.training.loop import duration
 from facegen.training.montage_dataset import CAPTIONS_FILE
@@ -91,6 +92,7 @@ class ClipOptions:
     patch: int | None = None      # vision patch side in px; None: the resolution / 8 (4 at 32 px)
     partial: float = 0.5          # share of pairs whose text says a random part of the caption
     negatives: float = 0.0        # share of pairs that also meet their text with one fact flipped (see flip_fact)
+    twins: float = 0.0            # twins added per pair of a batch: the same face drawn with one shape flipped (see twin_of)
 
     def check(self) -> None:
         for name in ("steps", "batch", "width", "layers", "vocab"):
@@ -100,7 +102,7 @@ class ClipOptions:
             raise ClipTrainingError(f"--batch must be at least 2 (pairs are told apart within a batch), not {self.batch}")
         if self.lr <= 0:
             raise ClipTrainingError(f"--lr must be more than 0, not {self.lr}")
-        for name in ("partial", "negatives"):
+        for name in ("partial", "negatives", "twins"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ClipTrainingError(f"--{name} must be between 0 and 1, not {getattr(self, name)}")
 
@@ -184,6 +186,51 @@ def part_and_negative(facts: dict, locale: str, rng: torch.Generator) -> tuple[s
     name = flippable[int(torch.randint(len(flippable), (1,), generator=rng))]
     negative = describe_back(Attributes(**{**kept, name: flip_fact(name, kept[name], rng)}), locale)
     return positive, None if negative == positive else negative
+
+
+TWIN_FIELDS = ("glasses", "beard", "smile", "eye_size")   # the shapes a twin flips, one each
+
+
+def twin_of(params: MontageParams, rng: torch.Generator) -> tuple[MontageParams, str]:
+    """The same montage face with one shape of TWIN_FIELDS drawn the other way (glasses on ↔
+    off, a beard ↔ none, a smile ↔ a frown, big ↔ small eyes), and which: a pair whose pictures
+    differ in that shape alone, so colours cannot tell their captions apart."""
+    name = TWIN_FIELDS[int(torch.randint(len(TWIN_FIELDS), (1,), generator=rng))]
+    if name == "glasses":
+        return replace(params, glasses=not params.glasses), name
+    if name == "beard":
+        kinds = [kind for kind in SPECS["beard"].choices if kind != "none"]
+        pick = kinds[int(torch.randint(len(kinds), (1,), generator=rng))]
+        return replace(params, beard="none" if params.beard != "none" else pick), name
+    if name == "smile":
+        return replace(params, smile=-0.8 if params.smile > 0 else 0.8), name
+    bigger = attributes_of(params).eye_size is None or attributes_of(params).eye_size <= 0
+    return replace(params, eye_size=from_position(SPECS["eye_size"], 0.8 if bigger else -0.8)), name
+
+
+def make_twins(rows: list[dict], indices: list[int], resolution: int, seed: int
+               ) -> dict[int, tuple[torch.Tensor, dict, str]]:
+    """A twin (twin_of) of each picture of `indices` that has montage parameters: its picture
+    (uint8 [3, H, W]), its facts (facts_of) and the shape flipped; drawn once, before training."""
+    from facegen.training.montage_dataset import montage_picture
+    rng = torch.Generator().manual_seed(seed + 3)
+    out = {}
+    for i in indices:
+        if facts_of(rows[i]) is None:
+            continue
+        twin, name = twin_of(MontageParams(**rows[i]["params"]), rng)
+        picture = torch.from_numpy(np.asarray(montage_picture(twin, resolution), dtype=np.uint8).copy()).permute(2, 0, 1)
+        out[i] = (picture, {"glasses": False, "beard": "none", **attributes_of(twin).specified()}, name)
+    return out
+
+
+def twin_captions(facts: dict, twin_facts: dict, name: str, locale: str, rng: torch.Generator) -> tuple[str, str]:
+    """A part-caption of a picture and the same part of its twin's, both saying the flipped shape."""
+    names = sorted(set(facts) & set(twin_facts) - {name})
+    k = int(torch.randint(0, len(names) + 1, (1,), generator=rng))
+    kept = [names[i] for i in torch.randperm(len(names), generator=rng)[:k].tolist()] + [name]
+    return (describe_back(Attributes(**{n: facts[n] for n in kept if n in facts}), locale),
+            describe_back(Attributes(**{n: twin_facts[n] for n in kept if n in twin_facts}), locale))
 
 
 def tokenizer_texts(rows: list[dict], facts: list[dict | None], indices: list[int]) -> list[str]:
@@ -323,7 +370,8 @@ def train_clip(data: Path, out: Path, options: ClipOptions = ClipOptions(), prog
             f"captions ({len(held)} held out): width {options.width}, {options.layers} layers a side, patches of "
             f"{patch_of(options, dataset.resolution)} px, {len(tokenizer)} tokens, batch {options.batch}, "
             f"{options.steps} steps, {torch.get_num_threads()} thread(s), into {out}")
-        curve = _run(model, tokenizer, processor, dataset, texts, facts, train, options, progress_every, log)
+        twins = make_twins(rows, train, dataset.resolution, options.seed) if options.twins else {}
+        curve = _run(model, tokenizer, processor, dataset, texts, facts, train, options, progress_every, log, twins)
         seconds = time.monotonic() - started
         partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
         try:
@@ -354,7 +402,8 @@ def train_clip(data: Path, out: Path, options: ClipOptions = ClipOptions(), prog
 
 
 def _run(model, tokenizer, processor, dataset: ImageDataset, texts: dict[str, list[str]], facts: list[dict | None],
-         train: list[int], options: ClipOptions, progress_every: int, log: Callable[[str], None]) -> list[list]:
+         train: list[int], options: ClipOptions, progress_every: int, log: Callable[[str], None],
+         twins: dict[int, tuple[torch.Tensor, dict, str]] | None = None) -> list[list]:
     """The training steps; returns [step, mean loss since the last line] at each progress line."""
     mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
     std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
@@ -374,8 +423,17 @@ def _run(model, tokenizer, processor, dataset: ImageDataset, texts: dict[str, li
         if len(queue) < batch:   # every training picture once per epoch
             queue += [train[i] for i in torch.randperm(len(train), generator=order_rng).tolist()]
         chosen, queue = queue[:batch], queue[batch:]
-        captions, negatives = [], []
+        captions, negatives, twin_pictures, twin_texts = [], [], [], []
+        twinned = set([i for i in chosen if i in (twins or {})][:round(options.twins * batch)])
         for i in chosen:
+            if i in twinned:   # the pair and its twin, each with the same part of its caption
+                picture, twin_facts, name = twins[i]
+                locale = "ko" if torch.rand(1, generator=text_rng) < 0.5 else "en"
+                caption, twin_caption = twin_captions(facts[i], twin_facts, name, locale, text_rng)
+                captions.append(caption)
+                twin_pictures.append(picture)
+                twin_texts.append(twin_caption)
+                continue
             locale, part = ("ko" if torch.rand(1, generator=text_rng) < 0.5 else "en",
                             bool(torch.rand(1, generator=text_rng) < options.partial))
             if options.negatives and facts[i] and bool(torch.rand(1, generator=text_rng) < options.negatives):
@@ -384,13 +442,17 @@ def _run(model, tokenizer, processor, dataset: ImageDataset, texts: dict[str, li
                 negatives += [negative] if negative is not None else []
             else:
                 captions.append(part_of(facts[i], locale, text_rng) if part and facts[i] else texts[locale][i])
+        captions += twin_texts   # the twins' pictures follow the batch's, in the same order
         # to its model_max_length
         tokens = tokenizer(captions + negatives, padding=True, truncation=True, return_tensors="pt")
+        images = dataset.batch(chosen)
+        if twin_pictures:
+            images = torch.cat([images, torch.stack(twin_pictures)])
         lr = learning_rate(step, options)
         for group in optimizer.param_groups:
             group["lr"] = lr
         output = model(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"],
-                       pixel_values=pixels(dataset.batch(chosen), mean, std))
+                       pixel_values=pixels(images, mean, std))
         loss = contrastive_loss(output.logits_per_text, captions, negatives)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -96,6 +96,8 @@ BENCHES = [
                                  r"^ko prompts: \d+ of 10 edits move at least 90% of the faces both ways$",
                                  r"^  'a face with glasses' +CLIP similarity -?\d\.\d{3} → -?\d\.\d{3}; glasses ",
                                  r"per direction edit with its render \(\d+×\)$")),
+    Bench("clip_probe.py", (r"^  glasses +\d\.\d\d / \d\.\d\d +\d+\.\d% +\d+\.\d%$",
+                            r"^  hair_colour +\d\.\d\d / \d\.\d\d +\d+\.\d% +\d+\.\d%$")),
     Bench("sentence_rank.py", (r"^skin tone: dark +\d+% +\d+% +[+-]\d\.\d{3} +[+-]\d\.\d{3}  '까무잡잡한 피부'$",
                                r"^\d+ of 30 sentence-attribute pairs pick faces above the pool's middle",
                                r"^ranked_description\('a face with glasses'\) keeps seed \d+, as above; \d+ ms for 16 ")),

@@ -136,6 +136,26 @@ def test_a_hard_negative_is_the_same_words_with_one_fact_said_otherwise():
     assert {"glasses", "smile", "hair_colour", "gender", "skin_tone"} <= differing
 
 
+def test_a_twin_is_the_same_face_with_one_shape_drawn_the_other_way_and_said_so():
+    import numpy as np
+    from dataclasses import asdict
+    from facegen.montage.attributes import attributes_of
+    from facegen.training.montage_dataset import montage_face, montage_picture
+    rng, flipped = torch.Generator().manual_seed(2), set()
+    for seed in range(24):
+        picture, params = montage_face(seed, 32)
+        twin, name = clip_train.twin_of(params, rng)
+        flipped.add(name)
+        changed = {k for k, v in asdict(params).items() if asdict(twin)[k] != v}
+        assert len(changed) == 1 and attributes_of(twin) != attributes_of(params)
+        assert not np.array_equal(np.asarray(montage_picture(twin, 32)), np.asarray(picture))
+        facts = {"glasses": False, "beard": "none", **attributes_of(params).specified()}
+        twin_facts = {"glasses": False, "beard": "none", **attributes_of(twin).specified()}
+        said, said_twin = clip_train.twin_captions(facts, twin_facts, name, "ko", rng)
+        assert said != said_twin
+    assert flipped == set(clip_train.TWIN_FIELDS)
+
+
 def test_a_negative_text_costs_the_picture_it_was_made_against():
     logits = torch.tensor([[5.0, 0.0], [0.0, 5.0]])   # two captions, each nearest its own picture
     plain = contrastive_loss(logits, ["a", "b"])
