@@ -165,7 +165,8 @@ def free_text(G, clip, probe, latents: np.ndarray, directions: dict[str, Directi
     """The same words as a free-text edit, against the direction edit."""
     print(f"\nfree text ({steps} steps of W+ optimisation) against a direction edit (+1 degree), "
           f"{len(latents)} faces:")
-    for check, text in ((CHECKS[0], "a face with glasses"), (CHECKS[0], "안경"), (CHECKS[4], "a face with dark skin")):
+    for check, text in ((CHECKS[0], "a face with glasses"), (CHECKS[0], "안경"), (CHECKS[4], "a face with dark skin"),
+                        (CHECKS[4], "까무잡잡한 피부")):
         target = clip.text_features([text])[0]
         d = directions[check.direction]
         edits, seconds, direction_seconds = [], 0.0, 0.0
