@@ -101,7 +101,9 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
         # a bad CLIP directory stops the worker here, at start, with ClipError's one line
         clip = load_clip(settings.clip_model, settings.clip_text_model or None) if settings.clip_model else None
         generator, discriminator = load_networks(checkpoint)
-        if settings.build_directions:   # minutes the first time, then only the digests of the two models
+        # minutes the first time, then only the digests of the two models; only for the model the
+        # settings name (a one-off `generate --ckpt` must not rebuild the worker's directions)
+        if settings.build_directions and not overrides.get("ckpt"):
             build_at_start(settings, generator, clip, str(checkpoint))
         return StyleGANBackend(generator, noise_mode=overrides.get("noise_mode", "const"),
                                device=settings.stylegan_device, precision=settings.stylegan_precision,

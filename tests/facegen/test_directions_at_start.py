@@ -91,6 +91,13 @@ def test_the_first_start_builds_and_serves_the_directions_and_the_next_builds_no
     assert second < first
 
 
+def test_a_one_off_checkpoint_builds_nothing_into_the_workers_folder(worker_env):
+    from facegen.backends import build_backend
+    worker_env.mkdir()
+    assert build_backend("stylegan", ckpt=str(CHECKPOINT)).resolution == 32   # as `dreamface generate --ckpt`
+    assert list(worker_env.iterdir()) == []
+
+
 def test_another_clip_rebuilds_them(worker_env, clips, caplog, monkeypatch):
     out = worker_env
     _start(caplog)
