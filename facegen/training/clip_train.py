@@ -144,18 +144,25 @@ def facts_of(row: dict) -> dict | None:
     """What a picture's caption says, as Attributes fields (attributes_of its montage parameters),
     with absent glasses and beard said as such; None when its line holds no montage parameters."""
     try:
-        said = attributes_of(MontageParams(**row["params"])).specified()
+        return said_of(MontageParams(**row["params"]))
     except (KeyError, TypeError, ValueError):
         return None
-    return {"glasses": False, "beard": "none", **said}
+
+
+def said_of(params: MontageParams) -> dict:
+    """What a caption of a montage face says (attributes_of), absent glasses and beard said too."""
+    return {"glasses": False, "beard": "none", **attributes_of(params).specified()}
+
+
+def _some(names: list[str], least: int, rng: torch.Generator) -> list[str]:
+    """k of `names` at random, k from `least` to all at even odds."""
+    k = int(torch.randint(least, len(names) + 1, (1,), generator=rng))
+    return [names[i] for i in torch.randperm(len(names), generator=rng)[:k].tolist()]
 
 
 def part_of(facts: dict, locale: str, rng: torch.Generator) -> str:
-    """A random part of what `facts` say, in words: k of them (k from 1 to all at even odds)."""
-    names = sorted(facts)
-    k = int(torch.randint(1, len(names) + 1, (1,), generator=rng))
-    kept = [names[i] for i in torch.randperm(len(names), generator=rng)[:k].tolist()]
-    return describe_back(Attributes(**{name: facts[name] for name in kept}), locale)
+    """A random part of what `facts` say, in words: 1 to all of them."""
+    return describe_back(Attributes(**{name: facts[name] for name in _some(sorted(facts), 1, rng)}), locale)
 
 
 def flip_fact(name: str, value, rng: torch.Generator):
@@ -176,9 +183,7 @@ def part_and_negative(facts: dict, locale: str, rng: torch.Generator) -> tuple[s
     """A part-caption (as part_of) and the same words with one of its facts flipped: a hard
     negative that only the flipped fact tells apart, so neither side may read a caption as a bag
     of colours (NegCLIP's idea, Yuksekgonul et al. 2023). None where the flip says nothing new."""
-    names = sorted(facts)
-    k = int(torch.randint(1, len(names) + 1, (1,), generator=rng))
-    kept = {names[i]: facts[names[i]] for i in torch.randperm(len(names), generator=rng)[:k].tolist()}
+    kept = {name: facts[name] for name in _some(sorted(facts), 1, rng)}
     flippable = [name for name in kept if name in FLAGS or name in DEGREES or name in ENUMS]
     positive = describe_back(Attributes(**kept), locale)
     if not flippable:
@@ -220,15 +225,13 @@ def make_twins(rows: list[dict], indices: list[int], resolution: int, seed: int
             continue
         twin, name = twin_of(MontageParams(**rows[i]["params"]), rng)
         picture = torch.from_numpy(np.asarray(montage_picture(twin, resolution), dtype=np.uint8).copy()).permute(2, 0, 1)
-        out[i] = (picture, {"glasses": False, "beard": "none", **attributes_of(twin).specified()}, name)
+        out[i] = (picture, said_of(twin), name)
     return out
 
 
 def twin_captions(facts: dict, twin_facts: dict, name: str, locale: str, rng: torch.Generator) -> tuple[str, str]:
     """A part-caption of a picture and the same part of its twin's, both saying the flipped shape."""
-    names = sorted(set(facts) & set(twin_facts) - {name})
-    k = int(torch.randint(0, len(names) + 1, (1,), generator=rng))
-    kept = [names[i] for i in torch.randperm(len(names), generator=rng)[:k].tolist()] + [name]
+    kept = _some(sorted(set(facts) & set(twin_facts) - {name}), 0, rng) + [name]
     return (describe_back(Attributes(**{n: facts[n] for n in kept if n in facts}), locale),
             describe_back(Attributes(**{n: twin_facts[n] for n in kept if n in twin_facts}), locale))
 
