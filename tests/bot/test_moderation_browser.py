@@ -77,7 +77,8 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
         ban_form = css("#ban")[0].find_element(By.XPATH, "..")
         ban_form.find_element(By.NAME, "reason").send_keys("posting real people")
         css("#ban")[0].click()
-        wait.until(lambda d: css("#user-status") and css("#user-status")[0].text == "banned")
+        # (looked up once: the page may reload between two lookups)
+        wait.until(lambda d: any(e.text == "banned" for e in css("#user-status")))
 
         driver.find_element(By.LINK_TEXT, "audit log").click()
         wait.until(lambda d: css("table.audit-log"))
