@@ -76,7 +76,12 @@ _alembic_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Loc
 
 async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> SchemaStatus:
     """Apply pending migrations in one transaction. A no-op at head; safe to run from several
-    processes at once (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    processes at once (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE). A database
+    already at head is only read, so processes starting together do not queue for its write
+    lock."""
+    status = await schema_status(engine)   # also loads the migration scripts before any lock is taken
+    if status.up_to_date and revision == "head":
+        return status
     lock = _alembic_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
     async with lock, engine.begin() as connection:
         await connection.run_sync(_upgrade, revision)
