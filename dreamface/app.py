@@ -59,7 +59,7 @@ async def open_app(settings: Settings, *, with_worker: bool, size: int = DEFAULT
                                     job_expiry_seconds=settings.job_expiry_seconds,
                                     limits=Limits.from_settings(settings),
                                     moderators=Moderators.from_settings(settings), owner_secret=secret,
-                                    web_url=settings.web_public_url)
+                                    web_url=settings.web_public_url, rank_pool=settings.rank_pool)
         await ensure_default_gallery(engine, MontageBackend())   # built in: drawn without any model file
         worker = None
         if with_worker:   # only a process that runs a worker loads a model (DREAMFACE_BACKEND)

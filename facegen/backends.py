@@ -99,7 +99,8 @@ def _load(name: str, overrides: Mapping[str, Any]) -> Backend:
             raise CheckpointError("the stylegan backend needs DREAMFACE_STYLEGAN_CKPT (a checkpoint file; "
                                   "`dreamface generate` also takes --ckpt)")
         # a bad CLIP directory stops the worker here, at start, with ClipError's one line
-        clip = load_clip(settings.clip_model, settings.clip_text_model or None) if settings.clip_model else None
+        clip = (load_clip(settings.clip_model, settings.clip_text_model or None, settings.clip_language_list)
+                if settings.clip_model else None)
         generator, discriminator = load_networks(checkpoint)
         # minutes the first time, then only the digests of the two models; only for the model the
         # settings name (a one-off `generate --ckpt` must not rebuild the worker's directions)

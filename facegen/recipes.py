@@ -38,13 +38,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-
 from facegen import breeding, latent
 from facegen.attributes import DEGREES, ENUMS, FLAGS, MARK_PLACES, MARKS, Attributes, Edit
 from facegen.backend import Backend, BackendInfo, FittedFace, Progress, child_seeds
 from facegen.candidates import region_candidates, variations
 from facegen.facecode import FaceCode
-from ground.config import MAX_TEXT_EDIT_STEPS
+from ground.config import MAX_RANK_POOL, MAX_TEXT_EDIT_STEPS, RANK_POOL
 from ground.limits import MAX_TEXT_CHARS
 
 FACE_OPERATIONS = ("new", "describe", "pick", "morph", "remix", "edit", "photo", "text")
@@ -53,8 +52,6 @@ SET_KINDS = ("region", "variations", "remix", "breed", "ranked")
 MAX_EDITS = 16      # in one step: a refinement may set every feature a description names
 MAX_SET_SIZE = 25
 MAX_SEED = 2**31 - 1
-RANK_POOL = 16       # candidates a description is chosen from by its words, where the model reads them
-MAX_RANK_POOL = 64
 RANKED_SHOWN = 4     # the best of them kept with the face, offered as a sheet (Midjourney's grid of 4)
 # what every description decides, said or not: these appear only when asked for (see asked)
 DECIDED_BY_DESCRIPTIONS = ("glasses", "beard")

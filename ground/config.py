@@ -20,6 +20,9 @@ PREFIX = "DREAMFACE_"
 BACKENDS = ("montage", "stylegan")
 MAX_TEXT_EDIT_STEPS = 1000   # most steps of one free-text edit (DREAMFACE_TEXT_EDIT_STEPS): minutes on a CPU
 MIN_DIRECTION_SAMPLES = 20   # fewest faces a direction build fits on (a fifth of them judge each fit)
+TEXT_LANGUAGES = ("en", "ko")   # what a CLIP's text side may read: prompts are written in these
+RANK_POOL = 16                  # candidates a description is chosen from by its words (DREAMFACE_RANK_POOL)
+MAX_RANK_POOL = 64
 
 
 class ConfigError(ValueError):
@@ -67,6 +70,14 @@ class Settings:
     build_directions_samples: int = _setting(
         1000, "faces a worker renders and scores to build the directions at start (DREAMFACE_BUILD_DIRECTIONS); "
               "at least 20")
+    clip_languages: str = _setting(
+        "", f"the languages DREAMFACE_CLIP_MODEL's text side understands, comma-separated from "
+            f"{', '.join(TEXT_LANGUAGES)}: free-text edits, sentence ranking and directions built from words use only "
+            "these (a byte-level tokenizer reads any script even where its model learned only English: set en); "
+            "empty: every language its tokenizer reads")
+    rank_pool: int = _setting(
+        RANK_POOL, f"candidates a description is chosen from by its whole sentence where the style's worker has a "
+                   f"CLIP that reads it (the 4 nearest are offered too); 1: no ranking; at most {MAX_RANK_POOL}")
     text_edit_steps: int = _setting(
         40, "optimisation steps of a free-text edit ('make it look like …', '…처럼 보이게') on a stylegan worker with "
             "DREAMFACE_CLIP_MODEL; each is a render, a CLIP pass and their gradients")
@@ -213,6 +224,13 @@ class Settings:
         if self.build_directions_samples < MIN_DIRECTION_SAMPLES:
             raise ConfigError(f"{PREFIX}BUILD_DIRECTIONS_SAMPLES must be at least {MIN_DIRECTION_SAMPLES} (a fifth of "
                               f"them judge each fit), got {self.build_directions_samples!r}")
+        unknown = set(self.clip_language_list or ()) - set(TEXT_LANGUAGES)
+        if unknown or (self.clip_languages.strip() and not self.clip_language_list):
+            raise ConfigError(f"{PREFIX}CLIP_LANGUAGES must name some of {', '.join(TEXT_LANGUAGES)}, comma-separated, "
+                              f"got {self.clip_languages!r}")
+        if not 1 <= self.rank_pool <= MAX_RANK_POOL:
+            raise ConfigError(f"{PREFIX}RANK_POOL must be between 1 (no ranking) and {MAX_RANK_POOL}, "
+                              f"got {self.rank_pool!r}")
         if not 1 <= self.text_edit_steps <= MAX_TEXT_EDIT_STEPS:
             raise ConfigError(f"{PREFIX}TEXT_EDIT_STEPS must be between 1 and {MAX_TEXT_EDIT_STEPS}, "
                               f"got {self.text_edit_steps!r}")
@@ -282,6 +300,14 @@ class Settings:
             raise ConfigError(f"{name}: shard {beyond[0]} does not exist with {PREFIX}DISCORD_SHARD_COUNT="
                               f"{self.discord_shard_count} (ids are 0 to {self.discord_shard_count - 1})")
         return ids
+
+    @property
+    def clip_language_list(self) -> tuple[str, ...] | None:
+        """The languages of DREAMFACE_CLIP_LANGUAGES, in TEXT_LANGUAGES' order (None: not set,
+        every language the tokenizer reads)."""
+        named = {item.strip() for item in self.clip_languages.split(",") if item.strip()}
+        order = {locale: i for i, locale in enumerate(TEXT_LANGUAGES)}
+        return tuple(sorted(named, key=lambda locale: order.get(locale, len(order)))) or None
 
     @property
     def queues(self) -> tuple[str, ...]:

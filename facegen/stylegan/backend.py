@@ -95,9 +95,8 @@ class StyleGANBackend(Backend):
         self.clip = None if clip is None else clip.to(self.device)
         self._text_languages: tuple[str, ...] = ()
         if self.clip is not None:
-            from facegen.stylegan.text_directions import LANGUAGES, unknown_languages
-            unread = unknown_languages(self.clip, LANGUAGES)
-            self._text_languages = tuple(locale for locale in LANGUAGES if locale not in unread)
+            from facegen.stylegan.text_directions import text_languages
+            self._text_languages = text_languages(self.clip)
 
     @classmethod
     def from_file(cls, path: str | Path, noise_mode: str = "const", device: str = "cpu",
@@ -245,7 +244,7 @@ class StyleGANBackend(Backend):
     # --- free-text edits (clip.py, text_edit.py) ----------------------------------------------
 
     def text_edit_languages(self) -> tuple[str, ...]:
-        """The languages the CLIP's tokenizer reads (text_directions.unknown_languages); () without one."""
+        """The languages the CLIP's text side reads (text_directions.text_languages); () without one."""
         return self._text_languages
 
     def text_edit(self, code: FaceCode, text: str, *, steps: int, progress: Progress | None = None) -> FittedFace:

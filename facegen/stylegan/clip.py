@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 MODEL_SETTING = "DREAMFACE_CLIP_MODEL"
 TEXT_MODEL_SETTING = "DREAMFACE_CLIP_TEXT_MODEL"
+LANGUAGES_SETTING = "DREAMFACE_CLIP_LANGUAGES"
 PROJECTION_FILE = "projection.safetensors"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "vocab.txt")
@@ -85,6 +86,7 @@ class Clip:
     image_std: torch.Tensor
     max_length: int
     source: str                            # the directories, for messages and cache keys
+    languages: tuple[str, ...] | None = None   # DREAMFACE_CLIP_LANGUAGES: what the text side understands; None: not said
 
     @torch.no_grad()
     def text_features(self, texts: Sequence[str]) -> torch.Tensor:
@@ -115,9 +117,12 @@ class Clip:
         return self
 
 
-def load_clip(model_dir: str | Path, text_model_dir: str | Path | None = None) -> Clip:
+def load_clip(model_dir: str | Path, text_model_dir: str | Path | None = None,
+              languages: Sequence[str] | None = None) -> Clip:
     """The CLIP model (and optional M-CLIP text side) from local directories; ClipError when a
-    file is missing or unreadable. Never reaches a network."""
+    file is missing or unreadable. Never reaches a network. `languages`: the operator's word on
+    what its text side understands (text_directions.text_languages); None: whatever its
+    tokenizer reads."""
     model_dir = Path(model_dir)
     _check_dir(model_dir, MODEL_SETTING, [("config.json", ["config.json"]), ("the weights", WEIGHT_FILES),
                                           ("the image processor", ["preprocessor_config.json"])])
@@ -149,7 +154,8 @@ def load_clip(model_dir: str | Path, text_model_dir: str | Path | None = None) -
     return Clip(model=model, tokenizer=tokenizer, text_model=text_model, image_size=side,
                 image_mean=torch.tensor(processor.image_mean).view(1, 3, 1, 1),
                 image_std=torch.tensor(processor.image_std).view(1, 3, 1, 1),
-                max_length=int(max_length), source=source)
+                max_length=int(max_length), source=source,
+                languages=None if languages is None else tuple(languages))
 
 
 def _projected_text(directory: Path, clip_dim: int, auto_model) -> _ProjectedText:

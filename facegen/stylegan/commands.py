@@ -94,7 +94,7 @@ def build_directions(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
 
     generator = load_generator(ckpt).eval().to(args.device)
-    clip = load_clip(clip_dir, text_dir).to(args.device)
+    clip = load_clip(clip_dir, text_dir, settings.clip_language_list).to(args.device)
     started = time.monotonic()
 
     def progress(done: int, total: int) -> None:

@@ -34,12 +34,12 @@ import torch
 
 from facegen.attributes import DEGREES, ENUMS, MARKS, Attributes
 from facegen.describe.back import describe_back
-from facegen.stylegan.clip import MODEL_SETTING, TEXT_MODEL_SETTING, Clip
+from facegen.stylegan.clip import LANGUAGES_SETTING, MODEL_SETTING, TEXT_MODEL_SETTING, Clip
 from facegen.stylegan.directions import (ENUM_TARGETS, FIELD_DIRECTION, FLAGS, ONE_SIDED, PREFIXED_VALUE_FIELDS,
                                          VALUE_FIELDS)
 from facegen.stylegan.loaders import weights_digest
 from facegen.stylegan.runtime import select_device
-from ground.config import PREFIX, ConfigError, Settings
+from ground.config import PREFIX, TEXT_LANGUAGES, ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ DEFAULT_SEED = 20261207
 DEFAULT_MIN_R = 0.3
 HELD_OUT = 0.2                # share of the faces kept aside to judge each fit
 RIDGE = 0.1                   # ridge strength, relative to the mean eigenvalue of w's covariance
-LANGUAGES = ("en", "ko")
+LANGUAGES = TEXT_LANGUAGES
 MODELS = ("checkpoint", "clip")   # the manifest's keys that say which models the files were built for
 
 
@@ -226,6 +226,15 @@ def unknown_languages(clip: Clip, languages: Sequence[str]) -> list[str]:
     return out
 
 
+def text_languages(clip: Clip, languages: Sequence[str] = LANGUAGES) -> tuple[str, ...]:
+    """The languages of `languages` this CLIP's text side is taken to understand: those its
+    tokenizer reads, less those the operator left out of DREAMFACE_CLIP_LANGUAGES (a byte-level
+    tokenizer reads Korean that an English-only model does not understand)."""
+    unread = unknown_languages(clip, languages)
+    return tuple(locale for locale in languages
+                 if locale not in unread and (clip.languages is None or locale in clip.languages))
+
+
 def build_into(out: Path, generator: torch.nn.Module, clip: Clip, clip_dirs: Sequence[str | Path | None],
                chosen: Sequence[Target], *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
                languages: Sequence[str] = LANGUAGES, min_r: float = DEFAULT_MIN_R, checkpoint_file: str = "",
@@ -237,9 +246,12 @@ def build_into(out: Path, generator: torch.nn.Module, clip: Clip, clip_dirs: Seq
     if unreadable:
         warn(f"this CLIP's tokenizer cannot read {', '.join(unreadable)} words: left out "
              f"(set {TEXT_MODEL_SETTING} to a text model that knows them)")
-        languages = [locale for locale in languages if locale not in unreadable]
-        if not languages:
-            raise ValueError("no prompt language left")
+    unsaid = [locale for locale in languages if clip.languages is not None and locale not in clip.languages]
+    if unsaid:
+        warn(f"{LANGUAGES_SETTING}={','.join(clip.languages)}: {', '.join(unsaid)} left out")
+    languages = [locale for locale in languages if locale in text_languages(clip, languages)]
+    if not languages:
+        raise ValueError("no prompt language left")
     built = build(generator, clip, chosen, samples=samples, seed=seed, languages=languages, min_r=min_r,
                   progress=progress)
     about = models_about(generator, clip_dirs)
@@ -357,8 +369,9 @@ def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | 
     out = Path(folder)
     clip_dirs = [settings.clip_model, settings.clip_text_model or None]
     manifest = read_manifest(out)
-    if manifest is not None and _same_models(manifest, models_about(generator, clip_dirs)):
-        log.info("directions in %s are current for this checkpoint and CLIP", out)
+    if (manifest is not None and _same_models(manifest, models_about(generator, clip_dirs))
+            and manifest.get("languages") == list(text_languages(clip))):
+        log.info("directions in %s are current for this checkpoint, CLIP and its languages", out)
         return
     try:   # before minutes of work, not after
         out.mkdir(parents=True, exist_ok=True)
@@ -369,7 +382,8 @@ def build_at_start(settings: Settings, generator: torch.nn.Module, clip: Clip | 
                           f"({exc.strerror or exc}; {BUILD_SETTING} is on)") from None
     samples = settings.build_directions_samples
     log.info("building directions from words into %s (%s is on; %s): %d faces …", out, BUILD_SETTING,
-             f"no {MANIFEST}" if manifest is None else f"its {MANIFEST} is for another checkpoint or CLIP", samples)
+             f"no {MANIFEST}" if manifest is None else f"its {MANIFEST} is for another checkpoint, CLIP or languages",
+             samples)
     started = time.monotonic()
     device = select_device(settings.stylegan_device)
     built = build_into(out, generator.eval().to(device), clip.to(device), clip_dirs, targets(), samples=samples,

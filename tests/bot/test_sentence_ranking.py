@@ -33,11 +33,11 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     return make_clips(tmp_path_factory, SENTENCES)
 
 
-async def photoreal_chat(engine) -> ChatHarness:
+async def photoreal_chat(engine, rank_pool: int = RANK_POOL) -> ChatHarness:
     chat = ChatHarness(engine)
     chat.worker = Worker(engine, load(Settings.from_env(), engine), queues=("default", "slow"))
     await chat.announce("stylegan")
-    chat.conversation = Conversation(engine, default_backend="stylegan", size=64)
+    chat.conversation = Conversation(engine, default_backend="stylegan", size=64, rank_pool=rank_pool)
     await chat.start("alice")
     return chat
 
@@ -100,6 +100,24 @@ async def test_korean_is_ranked_where_the_text_side_reads_it_and_drawn_as_before
     (plain,) = [r for r in await chat.send("alice", "묘사 검은 머리에 웃는 여자") if r.pictures]
     assert plain.text.endswith("#2: 묘사한 얼굴이에요.") and not any("후보" in label for label in buttons(plain))
     assert "ranked" not in (await face(engine, 2)).params
+
+
+async def test_the_operator_sets_the_pool_and_the_languages_the_text_side_understands(
+        engine, served, clips, monkeypatch):
+    # a byte-level tokenizer reads Korean whether or not its model learned it: the operator says en
+    monkeypatch.setenv("DREAMFACE_CLIP_LANGUAGES", "en")
+    served(clips["both"])
+    assert load_backend("stylegan").text_edit_languages() == ("en",)
+    chat = await photoreal_chat(engine, rank_pool=3)
+    (made,) = [r for r in await chat.send("alice", "describe a smiling woman with black hair") if r.pictures]
+    assert made.text.endswith("#1: your description, the closest to your words of 3 candidates.")
+    assert "See the 3 closest" in buttons(made) and len((await face(engine, 1)).params["ranked"]) == 3
+    (plain,) = [r for r in await chat.send("alice", "묘사 검은 머리에 웃는 여자") if r.pictures]
+    assert "후보" not in plain.text and "ranked" not in (await face(engine, 2)).params
+
+    chat = await photoreal_chat(engine, rank_pool=1)   # DREAMFACE_RANK_POOL=1: no ranking at all
+    (single,) = [r for r in await chat.send("alice", "describe a man with glasses") if r.pictures]
+    assert single.text.endswith("#3: your description.") and "rank" not in (await face(engine, 3)).params
 
 
 async def test_without_a_text_model_a_description_is_one_face_as_before(engine, served, clips):

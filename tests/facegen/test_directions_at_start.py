@@ -86,7 +86,7 @@ def test_the_first_start_builds_and_serves_the_directions_and_the_next_builds_no
     files = _files(out)
     second, lines = _start(caplog)
     assert _files(out) == files                               # nothing rewritten
-    assert lines == [f"directions in {out} are current for this checkpoint and CLIP"]
+    assert lines == [f"directions in {out} are current for this checkpoint, CLIP and its languages"]
     assert set(load_backend("stylegan").directions.named) == served_names
     assert second < first
 
@@ -107,10 +107,25 @@ def test_another_clip_rebuilds_them(worker_env, clips, caplog, monkeypatch):
     after = json.loads((out / td.MANIFEST).read_text())
     assert after["clip"] != before["clip"] and after["checkpoint"] == before["checkpoint"]
     assert after["clip_dirs"] == [str(clips[1])]
-    assert "its directions.json is for another checkpoint or CLIP" in lines[0]
+    assert "its directions.json is for another checkpoint, CLIP or languages" in lines[0]
     assert sum(line.startswith("direction ") for line in lines) == len(td.targets())
     assert sorted(p.stem for p in out.glob("*.npy")) == sorted(
         name for name, entry in after["attributes"].items() if entry["kept"])
+
+
+def test_languages_the_operator_leaves_out_rebuild_them_without_those_prompts(worker_env, caplog, monkeypatch):
+    out = worker_env
+    _start(caplog)
+    assert json.loads((out / td.MANIFEST).read_text())["languages"] == ["en", "ko"]
+    monkeypatch.setenv("DREAMFACE_CLIP_LANGUAGES", "en")   # its tokenizer reads Korean; its model, say, does not
+    _, lines = _start(caplog)
+    after = json.loads((out / td.MANIFEST).read_text())
+    assert "its directions.json is for another checkpoint, CLIP or languages" in lines[0]
+    assert "DREAMFACE_CLIP_LANGUAGES=en: ko left out" in lines
+    assert after["languages"] == ["en"] and all(set(entry["prompts"]) == {"en"} for entry in after["attributes"].values())
+    assert load_backend("stylegan").text_edit_languages() == ("en",)
+    _, lines = _start(caplog)
+    assert lines == [f"directions in {out} are current for this checkpoint, CLIP and its languages"]
 
 
 @pytest.mark.parametrize("folder", ["", "{tmp}/a,{tmp}/b"])
