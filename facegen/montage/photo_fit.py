@@ -63,7 +63,7 @@ from facegen.landmarks import EYE_LEFT, EYE_RIGHT, DetectedFace, FaceMeasurement
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
 from facegen.montage.identity_fit import IdentityFit, Progress, caricature, fit_identity, free_parameters, likeness
 from facegen.montage.params import SPECS, from_position, position
-from facegen.photo import (Colour, HairMeasure, PhotoColours, content_seed, find_single_face, measure_hair,
+from facegen.photo import (Colour, HairMeasure, PhotoColours, content_seed, find_single_face, level_face, measure_hair,
                            sample_colours)
 
 TABLE_PATH = Path(__file__).with_name("photo_fit_table.json")
@@ -319,7 +319,8 @@ def fit_photo(image: Image.Image, backend: MontageBackend, *, evaluations: int |
         raise TypeError(f"photo fitting needs the montage backend, not {getattr(backend, 'name', backend)!r}")
     table = table or load_table()
     face = find_single_face(image)
-    seed = content_seed(image)
+    seed = content_seed(image)   # of the photo as sent: the same photo gives the same face
+    image, face = level_face(image, face)
     measured = _measured_fit(image, face, backend, seed, refine_steps, table)
     if progress is not None:
         progress(MEASURED_SHARE)
