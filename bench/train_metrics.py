@@ -4,7 +4,7 @@ resolution (NVIDIA's automatic sizes, or narrower with --cbase / --cmax as CPU r
 weights: the cost does not depend on what it learnt), every metric timed on its own, the
 training pictures' measures included as at a run's first snapshot, then again as at a later
 snapshot, which reuses them. It also prints what one picture costs in each stage, so other
-sample counts can be reckoned.
+sample counts can be reckoned. `fid` is timed only with --inception (NVIDIA's file).
 
     .venv/bin/python bench/train_metrics.py --count 200 --res 64 --cbase 4096 --cmax 128
     .venv/bin/python bench/train_metrics.py --smoke    # 4 faces at 16 px, tiny networks
@@ -22,7 +22,7 @@ import torch
 
 from facegen.stylegan.networks2 import Generator
 from facegen.training.dataset import ImageDataset
-from facegen.training.metrics import METRICS, compute, descriptors, face_counts, sample_count
+from facegen.training.metrics import METRICS, compute, descriptors, face_counts, parse_metrics, sample_count
 from facegen.training.montage_dataset import write_montage_dataset
 from facegen.training.options import auto_options
 
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--cbase", type=int, help="the generator's channel base (default: auto)")
     parser.add_argument("--cmax", type=int, help="its most feature maps per layer (default: auto)")
     parser.add_argument("--smoke", action="store_true", help="4 faces at 16 px on tiny networks")
+    parser.add_argument("--inception", type=Path, help="NVIDIA's Inception file, to time fid too")
     args = parser.parse_args()
     stage_pictures = STAGE_PICTURES
     if args.smoke:
@@ -63,13 +64,13 @@ def main() -> None:
             print(f"per picture: generating {generate:.3f} s, a descriptor {describe:.3f} s, "
                   f"detecting faces {detect:.3f} s", flush=True)
             n = sample_count(dataset, None)
-            for name in METRICS:
+            for name in parse_metrics(None, tuple(METRICS), args.inception):
                 reals: dict = {}
-                first = compute(G, dataset, [name], n, real_cache=reals)[name]
+                first = compute(G, dataset, [name], n, real_cache=reals, inception=args.inception)[name]
                 values = "  ".join(f"{k} {v:.4g}" for k, v in first.items() if k != "seconds")
                 line = f"{name:9s} N={n}: {first['seconds']:.0f} s"
                 if reals:   # it measures training pictures too: a later snapshot reuses those
-                    later = compute(G, dataset, [name], n, real_cache=reals)[name]
+                    later = compute(G, dataset, [name], n, real_cache=reals, inception=args.inception)[name]
                     line += f" at a run's first snapshot, {later['seconds']:.0f} s at later ones"
                 print(f"{line}  ({values})", flush=True)
 

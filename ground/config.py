@@ -84,6 +84,10 @@ class Settings:
     lpips_vgg: str = _setting(
         "", "the official projector's VGG16 LPIPS file (vgg16.pt, TorchScript: loading it runs it, so only a trusted "
             "copy) for photo inversion; empty: a multi-scale pixel + SSIM loss")
+    inception: str = _setting(
+        "", "NVIDIA's Inception file (inception-2015-12-05.pt, TorchScript: loading it runs it, so only a trusted "
+            "copy) for the official FID, metric fid of `dreamface train` and `dreamface metrics` (their --inception "
+            "overrides it); empty: no fid")
     inversion_steps: int = _setting(500, "most optimization steps when a photo is inverted into a stylegan latent")
     photo_fit_evaluations: int = _setting(
         48, "candidate faces the montage's photo fit scores against the photo with the face recogniser (about "
@@ -234,7 +238,7 @@ class Settings:
         if not 1 <= self.text_edit_steps <= MAX_TEXT_EDIT_STEPS:
             raise ConfigError(f"{PREFIX}TEXT_EDIT_STEPS must be between 1 and {MAX_TEXT_EDIT_STEPS}, "
                               f"got {self.text_edit_steps!r}")
-        for name in ("blocklist_file", "lpips_vgg"):
+        for name in ("blocklist_file", "lpips_vgg", "inception"):
             path = getattr(self, name)
             if path and not os.path.isfile(path):
                 raise ConfigError(f"{PREFIX}{name.upper()}: no such file {path!r}")

@@ -4,8 +4,8 @@ Every line of every ```sh block and every command of the Commands table is eithe
 listed in NOT_RUN with the reason. Table rows show placeholders (`A B`, `NAME`, `[--no-worker]`,
 `ko|en`, `"…"`); each row maps to concrete commands that must be instances of the row as
 written (checked against a pattern made from the row) and run in a scratch directory that holds
-real files for the placeholders: a photo, a tiny StyleGAN checkpoint, a tiny training set. Long-running commands
-(`run`, `worker`, `bot …`) are started, checked for health, then stopped with SIGTERM; every
+real files for the placeholders: a photo, a tiny StyleGAN checkpoint, a tiny training set, a
+stand-in Inception file. Long-running commands (`run`, `worker`, `bot …`) are started, checked for health, then stopped with SIGTERM; every
 command must end with exit status 0 and no traceback."""
 
 from __future__ import annotations
@@ -206,15 +206,15 @@ ROW_RUNS: dict[str, list[Run]] = {
     "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
     "[--aug ada\\|noaug\\|fixed] [--p X] [--target X] [--ada-kimg X] "
     "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--fp16] [--device auto\\|cpu\\|cuda] "
-    "[--metrics NAME] [--metric-samples N]": [
+    "[--metrics NAME] [--metric-samples N] [--inception PATH]": [
         Run("dreamface train --data faces16 --out run --res 16 --kimg 0.004 --batch 4 --gamma 0.5 --mirror --aug ada "
             "--p 0.2 --target 0.6 --ada-kimg 10 --seed 3 --cbase 64 --cmax 16 --tick 0.004 --snap 1 --keep 1 "
             "--fp16 --device cpu --metrics none",
             check=files_at("run/snapshot-000000004.safetensors", "run/snapshot-000000004.state", "run/stats.jsonl")),
         Run("dreamface train --data faces16 --out run --res 16 --kimg 0.008 --resume run/snapshot-000000004.state "
-            "--metrics fd_dlib --metric-samples 4",
+            "--metrics fd_dlib,fid --metric-samples 4 --inception inception.pt",
             check=files_at("run/snapshot-000000008.safetensors", "run/snapshot-000000008.png",
-                           "run/metric-fd_dlib.jsonl"))],
+                           "run/metric-fd_dlib.jsonl", "run/metric-fid.jsonl"))],
     "dreamface clip train --data PATH --out DIR [--steps N] [--batch N] [--seed N] [--lr X] [--width N] "
     "[--layers N] [--vocab N] [--patch N] [--partial X] [--negatives X] [--twins X] [--threads N] [--tick N] / "
     "dreamface directions build [--ckpt PATH] [--clip DIR] [--clip-text DIR] [--out DIR] [--samples N] [--seed N] "
@@ -230,9 +230,9 @@ ROW_RUNS: dict[str, list[Run]] = {
             env={"DREAMFACE_STYLEGAN_CKPT": "tiny.pkl", "DREAMFACE_CLIP_MODEL": "clip",
                  "DREAMFACE_STYLEGAN_DIRECTIONS": "directions"},
             check=prints("directions written"))],
-    "dreamface metrics --data PATH --ckpt PATH [--metrics NAME] [--samples N] [--seed N]": [
-        Run("dreamface metrics --data faces16 --ckpt tiny.pkl --metrics fd_dlib,face_rate --samples 4 --seed 1",
-            check=prints("fd_dlib ", "face_rate ")),
+    "dreamface metrics --data PATH --ckpt PATH [--metrics NAME] [--samples N] [--seed N] [--inception PATH]": [
+        Run("dreamface metrics --data faces16 --ckpt tiny.pkl --metrics fd_dlib,face_rate,fid --samples 4 --seed 1 "
+            "--inception inception.pt", check=prints("fd_dlib ", "face_rate ", "fid ")),
         Run("dreamface metrics --data faces16 --ckpt tiny.pkl --samples 2", check=prints("ppl "))],
 }
 
@@ -343,11 +343,18 @@ def tiny_training_set(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def stand_in_inception(tmp_path_factory) -> Path:
+    from inception_fixtures import StandInInception, write_torchscript
+    return write_torchscript(StandInInception(), tmp_path_factory.mktemp("inception") / "inception.pt")
+
+
 @pytest.fixture
-def scratch(tmp_path, tiny_checkpoint, tiny_training_set) -> Path:
+def scratch(tmp_path, tiny_checkpoint, tiny_training_set, stand_in_inception) -> Path:
     shutil.copy(PHOTO, tmp_path / "photo.jpg")
     shutil.copy(tiny_checkpoint, tmp_path / "tiny.pkl")
     shutil.copytree(tiny_training_set, tmp_path / "faces16")
+    shutil.copy(stand_in_inception, tmp_path / "inception.pt")   # for fid: NVIDIA's file cannot be downloaded here
     return tmp_path
 
 

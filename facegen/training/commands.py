@@ -13,6 +13,19 @@ import sys
 from pathlib import Path
 
 
+INCEPTION_HELP = ("NVIDIA's Inception file (inception-2015-12-05.pt; TorchScript: loading it runs it) for the "
+                  "official FID, metric fid (default: DREAMFACE_INCEPTION)")
+
+
+def inception_file(args: argparse.Namespace) -> Path | None:
+    """--inception, else DREAMFACE_INCEPTION (ConfigError for a bad setting), else None."""
+    if args.inception is not None:
+        return args.inception
+    from ground.config import Settings
+    configured = Settings.from_env().inception
+    return Path(configured) if configured else None
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     dataset = subparsers.add_parser("dataset", help="make training sets in stylegan2-ada-pytorch's layout")
     kinds = dataset.add_subparsers(dest="dataset_command", metavar="KIND", required=True)
@@ -70,19 +83,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--snap", type=int, default=50, help="ticks between snapshots (default 50; the last always)")
     t.add_argument("--keep", type=int, default=0, help="keep the newest N snapshots' state and model "
                                                       "files (default 0: all; sample grids always stay)")
-    t.add_argument("--metrics", help="metrics at every snapshot: a comma list of fd_dlib, face_rate, ppl, or "
-                                     "none (default fd_dlib,face_rate)")
+    t.add_argument("--metrics", help="metrics at every snapshot: a comma list of fd_dlib, face_rate, ppl, fid, or "
+                                     "none (default fd_dlib,face_rate, and fid with an Inception file)")
     t.add_argument("--metric-samples", type=int, help="pictures per metric (default: sized to the run, a tenth of its pictures, "
                                                               "at least 64, at most 1000 and the set's size)")
+    t.add_argument("--inception", type=Path, help=INCEPTION_HELP)
     t.set_defaults(func=train)
 
     m = subparsers.add_parser("metrics", help="score a model file against a training set (dlib Fréchet "
-                                              "distance, face rate, PPL)")
+                                              "distance, face rate, PPL, and the official FID with an Inception file)")
     m.add_argument("--data", type=Path, required=True, help="the set to compare with: a folder or zip")
     m.add_argument("--ckpt", type=Path, required=True, help="a model file: .safetensors, NVIDIA .pkl, .pt")
-    m.add_argument("--metrics", help="a comma list of fd_dlib, face_rate, ppl (default all)")
-    m.add_argument("--samples", type=int, help="pictures per metric (default: sized to the run, a tenth of its pictures, "
-                                                              "at least 64, at most 1000 and the set's size)")
+    m.add_argument("--metrics", help="a comma list of fd_dlib, face_rate, ppl, fid (default all; fid with an "
+                                     "Inception file)")
+    m.add_argument("--samples", type=int, help="pictures per metric (default: the set's size, at most 1000; fid's "
+                                               "generated pictures are not capped at the set's size)")
+    m.add_argument("--inception", type=Path, help=INCEPTION_HELP)
     m.add_argument("--seed", type=int, default=0, help="which pictures, latents and noise (default 0)")
     m.set_defaults(func=metrics)
 
@@ -130,14 +146,17 @@ def train(args: argparse.Namespace) -> int:
     from facegen.training.loop import train as run
     from facegen.training.metrics import DEFAULT_METRICS, MetricError, parse_metrics
     from facegen.training.options import TrainingError
+    from ground.config import ConfigError
     choices = dict(batch=args.batch, gamma=args.gamma, mirror=args.mirror, seed=args.seed,
                    channel_base=args.cbase, channel_max=args.cmax, fp16=args.fp16, aug=args.aug,
                    augment_p=args.p, ada_target=args.target, ada_kimg=args.ada_kimg)
     try:
+        inception = inception_file(args)
         run(args.data, args.out, resolution=args.res, kimg=args.kimg, resume=args.resume, choices=choices,
             tick_kimg=args.tick, snap=args.snap, keep=args.keep, device=args.device,
-            metrics=parse_metrics(args.metrics, DEFAULT_METRICS), metric_samples=args.metric_samples)
-    except (TrainingError, DatasetError, MetricError, OSError) as exc:
+            metrics=parse_metrics(args.metrics, DEFAULT_METRICS, inception), metric_samples=args.metric_samples,
+            inception=inception)
+    except (TrainingError, DatasetError, MetricError, ConfigError, OSError) as exc:
         print(f"dreamface train: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -147,10 +166,12 @@ def metrics(args: argparse.Namespace) -> int:
     from facegen.stylegan.errors import CheckpointError
     from facegen.training.dataset import DatasetError
     from facegen.training.metrics import METRICS, MetricError, evaluate, parse_metrics, summary
+    from ground.config import ConfigError
     try:
-        results = evaluate(args.ckpt, args.data, parse_metrics(args.metrics, tuple(METRICS)), args.samples,
-                           args.seed)
-    except (MetricError, CheckpointError, DatasetError, OSError) as exc:
+        inception = inception_file(args)
+        results = evaluate(args.ckpt, args.data, parse_metrics(args.metrics, tuple(METRICS), inception),
+                           args.samples, args.seed, inception)
+    except (MetricError, CheckpointError, DatasetError, ConfigError, OSError) as exc:
         print(f"dreamface metrics: {exc}", file=sys.stderr)
         return 2
     for name, values in results.items():

@@ -328,13 +328,13 @@ def progress_line(tick: int, nimg: int, total: int, sec_per_kimg: float, losses:
 def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path | None = None,
           choices: dict[str, Any] | None = None, tick_kimg: float = 4.0, snap: int = 50, keep: int = 0,
           device: str = "auto", metrics: tuple[str, ...] = (), metric_samples: int | None = None,
-          log: Callable[[str], None] = print) -> Path:
+          inception: str | Path | None = None, log: Callable[[str], None] = print) -> Path:
     """Train until `kimg` thousand pictures in all (a resumed run counts what it saw before);
     returns the final snapshot's model file. `choices`: TrainingOptions fields set by hand
     (None values ignored); `device`: auto (a GPU when torch sees one), cpu or cuda; `metrics`:
     metrics.METRICS names computed at every snapshot, on `metric_samples` pictures (None:
-    metrics.sample_count's default). TrainingError / DatasetError / MetricError with one line
-    when it cannot run."""
+    sized to the run), fid with the `inception` file. TrainingError / DatasetError / MetricError
+    with one line when it cannot run, before anything is written."""
     check_resolution(resolution)
     try:
         where = pick_device(device)
@@ -352,6 +352,11 @@ def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path |
         if dataset.resolution != resolution:
             raise TrainingError(f"{data} holds {dataset.resolution}-px pictures, not {resolution}: "
                                 f"make the set at --res {resolution}, or train at --res {dataset.resolution}")
+        if metrics and metric_samples is None:
+            metric_samples = run_sample_count(dataset, round(kimg * 1000))
+        # made here, before the networks: it refuses a metric it cannot compute (an unfit Inception file)
+        scores = (SnapshotMetrics(metrics, dataset, out, metric_samples, inception=inception, device=shard.device)
+                  if metrics and shard.leader else None)
         if choices.get("fp16") and shard.device.type == "cpu":
             log("note: --fp16 on the CPU runs slower than float32; half precision is for GPUs")
         if resume is None:
@@ -362,9 +367,6 @@ def train(data: Path, out: Path, *, resolution: int, kimg: float, resume: Path |
             trainer = fine_tune_trainer(resume, dataset, choices, shard)
             log("warning: " + LICENCE_NOTE.format(base=resume))
         shard.share_from_leader([trainer.G, trainer.D, trainer.G_ema])
-        if metrics and metric_samples is None:
-            metric_samples = run_sample_count(dataset, round(kimg * 1000))
-        scores = SnapshotMetrics(metrics, dataset, out, metric_samples) if metrics and shard.leader else None
         return _run(trainer, out, round(kimg * 1000), max(round(tick_kimg * 1000), 1), snap, keep, log, scores)
 
 

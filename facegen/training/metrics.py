@@ -1,9 +1,23 @@
 """How good a generator is, measured against its training set: the metrics of `dreamface train
 --metrics` (at every snapshot, on G_ema) and `dreamface metrics` (any model file).
 
-The official FID needs NVIDIA's Inception weights, and PPL the VGG weights of LPIPS; neither can
-be downloaded here. These metrics measure with what the project already holds, dlib's face
-recogniser (facegen.identity: 128 numbers per face, trained to tell people apart):
+- `fid`: the official FID, when the operator supplies NVIDIA's Inception file
+  (inception-2015-12-05.pt, the TorchScript file stylegan2-ada-pytorch's metrics load; `--inception
+  PATH` or DREAMFACE_INCEPTION; nothing downloads it, and loading it runs it, so only a trusted
+  copy). As NVIDIA's `fid50k_full`: the features (2048 numbers before the softmax) of *all* the
+  training pictures against those of N generated ones (random latents and random noise, as
+  G's default), grey pictures repeated to 3 channels, uint8 pictures of any size (the file
+  resizes them to 299 px itself), means and covariances as NVIDIA's FeatureStats takes them
+  (divided by the count, not the count − 1). With N = 50000 (`--metric-samples 50000`,
+  `--samples 50000`) it is NVIDIA's `fid50k_full`; a smaller N gives a larger number (FID is
+  biased upward at small N), so compare runs at one N. N is not capped at the set's size
+  here: the reals are the whole set anyway. One difference: NVIDIA's runs with --mirror=1 also
+  count the mirror images among the reals; these count the set as stored (its calc_metrics.py
+  with --mirror=0).
+
+PPL needs the VGG weights of LPIPS, which cannot be downloaded here, and the FID its file. The
+other metrics measure with what the project already holds, dlib's face recogniser
+(facegen.identity: 128 numbers per face, trained to tell people apart):
 
 - `fd_dlib`: the Fréchet distance between the descriptors of N training pictures and N
   generated ones, FID's formula on dlib's features: 0 when both have the same mean and
@@ -30,7 +44,8 @@ bench/train_metrics_choices.py prints; tests/facegen/test_train_metrics.py check
 overlaps both.
 
 Every metric is deterministic from its seed: which real pictures, the latents, the noise. The
-reals' measures do not change during a run: a run computes them at its first snapshot only.
+reals' measures do not change during a run: a run computes them at its first snapshot only (the
+whole set's Inception features too). The Inception file is loaded once per process.
 Nothing here draws from torch's global generator, so metrics at snapshots leave a run's
 randomness (and exact resumes) as they were.
 """
@@ -39,6 +54,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +75,9 @@ PPL_EPSILON = 3e-2
 PPL_PERCENTILES = (1, 99)         # distances outside these percentiles are dropped
 BATCH = 16                        # pictures generated at once (the draws do not depend on it)
 NOISE_SEED_OFFSET = 1             # the generated pictures' noise: seed + this, apart from the latents
+PROBE_PICTURES = 2                # an Inception file is tried on this many of the set's pictures first
+NO_INCEPTION = ("fid needs NVIDIA's Inception file (inception-2015-12-05.pt): name it with --inception PATH "
+                "or DREAMFACE_INCEPTION")
 
 
 class MetricError(ValueError):
@@ -108,6 +127,72 @@ def face_counts(pictures: torch.Tensor) -> np.ndarray:
     return np.array(counts)
 
 
+class InceptionFeatures:
+    """A measure: the Inception file's features of uint8 pictures, [N, F] (NVIDIA's: F = 2048),
+    computed on the device the file was loaded to. Its __name__ names the file, so the reals'
+    cache tells files apart."""
+
+    def __init__(self, path: Path, device: torch.device) -> None:
+        if not path.is_file():
+            raise MetricError(f"Inception file {path}: no such file")
+        try:
+            with warnings.catch_warnings():   # torch calls TorchScript deprecated; NVIDIA's file is one
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.net = torch.jit.load(str(path), map_location=device).eval()
+        except RuntimeError:
+            raise MetricError(f"Inception file {path}: not a TorchScript file (NVIDIA's inception-2015-12-05.pt "
+                              "is one)") from None
+        self.path, self.device, self.__name__ = path, device, f"inception {path}"
+
+    def _features(self, pictures: torch.Tensor) -> torch.Tensor:
+        if pictures.shape[1] == 1:
+            pictures = pictures.repeat([1, 3, 1, 1])   # grey as grey RGB, as NVIDIA's metrics do
+        return self.net(pictures.to(self.device), return_features=True)
+
+    @torch.no_grad()
+    def __call__(self, pictures: torch.Tensor) -> np.ndarray:
+        # float32 first, then float64 for the statistics, as NVIDIA's FeatureStats
+        return self._features(pictures).float().cpu().numpy().astype(np.float64)
+
+    @torch.no_grad()
+    def check(self, dataset: ImageDataset) -> None:
+        """Refuse, in one line, a file that fails on the set's pictures or does not return one row
+        of float features per picture."""
+        pictures = dataset.batch(range(min(PROBE_PICTURES, len(dataset))))
+        try:
+            features = self._features(pictures)
+        except Exception as exc:   # noqa: BLE001 - whatever the file's code raises, said in one line
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise MetricError(f"Inception file {self.path}: fails on {len(pictures)} of the set's pictures "
+                              f"({type(exc).__name__}: {first})") from None
+        if (not isinstance(features, torch.Tensor) or features.ndim != 2 or len(features) != len(pictures)
+                or not features.is_floating_point()):
+            got = (f"{list(features.shape)} {str(features.dtype).removeprefix('torch.')}"
+                   if isinstance(features, torch.Tensor) else type(features).__name__)
+            raise MetricError(f"Inception file {self.path}: gives {got} for {len(pictures)} pictures, not "
+                              f"[{len(pictures)}, features] floats (NVIDIA's inception-2015-12-05.pt gives "
+                              f"[{len(pictures)}, 2048])")
+
+
+_INCEPTIONS: dict[tuple[Path, str], InceptionFeatures] = {}
+
+
+def fid_measure(names: Sequence[str], inception: str | Path | None, device: torch.device | str,
+                dataset: ImageDataset) -> InceptionFeatures | None:
+    """fid's measure when `names` hold fid (else None): the Inception file, loaded once per
+    process and device, checked on the set's pictures. MetricError with one line for fid without
+    a file, or a file that does not fit."""
+    if "fid" not in names:
+        return None
+    if not inception:
+        raise MetricError(NO_INCEPTION)
+    key = (Path(inception).resolve(), str(torch.device(device)))
+    if key not in _INCEPTIONS:
+        _INCEPTIONS[key] = InceptionFeatures(Path(inception), torch.device(device))
+    _INCEPTIONS[key].check(dataset)
+    return _INCEPTIONS[key]
+
+
 Measure = Callable[[torch.Tensor], np.ndarray]
 
 
@@ -120,14 +205,15 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+def frechet_distance(a: np.ndarray, b: np.ndarray, ddof: int = 1) -> float:
     """The Fréchet distance between Gaussians fitted to two sets of rows:
     |μa − μb|² + Tr(Σa + Σb − 2 (Σa Σb)^½). Tr (Σa Σb)^½ is taken as Tr (√Σa Σb √Σa)^½, the same
-    number from a symmetric matrix, so numpy's eigh computes it without scipy."""
+    number from a symmetric matrix, so numpy's eigh computes it without scipy. The covariances
+    divide by the count − `ddof` (NVIDIA's FID: ddof 0)."""
     if len(a) < 2 or len(b) < 2:
         raise MetricError(f"a Fréchet distance needs at least 2 pictures on each side, not {len(a)} and {len(b)}")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    cov_a, cov_b = (np.atleast_2d(np.cov(rows, rowvar=False, ddof=ddof)) for rows in (a, b))
     root_a = _psd_sqrt(cov_a)
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
     return float(np.square(mu_a - mu_b).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
@@ -146,40 +232,45 @@ def path_length_mean(distances: np.ndarray) -> float:
 @dataclass
 class Evaluation:
     """A generator against a set: what every metric draws its pictures from. `real_cache` holds
-    the reals' measures, which a run's evaluations share (they depend on the set, N and seed)."""
+    the reals' measures, which a run's evaluations share (they depend on the set, the count and
+    the seed)."""
 
     G: torch.nn.Module
     dataset: ImageDataset
-    samples: int
+    samples: int                                   # N: pictures on each side, at most the set's size
     seed: int = 0
     real_cache: dict[tuple, np.ndarray] = field(default_factory=dict)
+    fid_fakes: int | None = None                   # fid's generated pictures, not capped; None: samples
+    inception: InceptionFeatures | None = None     # fid's measure; None: no fid
 
-    def real_batches(self) -> Iterator[torch.Tensor]:
-        """N training pictures: all of them when N is the set's size, else N drawn by the seed."""
+    def real_batches(self, count: int) -> Iterator[torch.Tensor]:
+        """`count` training pictures: all of them when it is the set's size, else drawn by the seed."""
         indices = np.arange(len(self.dataset))
-        if self.samples < len(indices):
-            indices = np.sort(np.random.default_rng(self.seed).permutation(indices)[:self.samples])
+        if count < len(indices):
+            indices = np.sort(np.random.default_rng(self.seed).permutation(indices)[:count])
         for start in range(0, len(indices), BATCH):
             yield self.dataset.batch(indices[start:start + BATCH])
 
-    def latents(self) -> torch.Tensor:
-        return torch.randn([self.samples, self.G.z_dim], generator=torch.Generator().manual_seed(self.seed))
+    def latents(self, count: int) -> torch.Tensor:
+        return torch.randn([count, self.G.z_dim], generator=torch.Generator().manual_seed(self.seed))
 
     @torch.no_grad()
-    def fake_batches(self) -> Iterator[torch.Tensor]:
-        """N generated pictures (random noise, as NVIDIA's FID draws them), uint8."""
+    def fake_batches(self, count: int | None = None) -> Iterator[torch.Tensor]:
+        """`count` (default N) generated pictures (random noise, as NVIDIA's FID draws them), uint8."""
         noise = torch.Generator().manual_seed(self.seed + NOISE_SEED_OFFSET)
-        for z in self.latents().split(BATCH):
+        for z in self.latents(count or self.samples).split(BATCH):
             yield to_uint8(self.G(z, noise_mode="random", generator=noise))
 
-    def reals(self, measure: Measure) -> np.ndarray:
-        key = (self.dataset.digest, self.samples, self.seed, measure.__name__)
+    def reals(self, measure: Measure, whole_set: bool = False) -> np.ndarray:
+        """The measure of N training pictures, or of all of them (`whole_set`, NVIDIA's `_full`)."""
+        count = len(self.dataset) if whole_set else self.samples
+        key = (self.dataset.digest, count, self.seed, measure.__name__)   # the count: N or all
         if key not in self.real_cache:
-            self.real_cache[key] = np.concatenate([measure(batch) for batch in self.real_batches()])
+            self.real_cache[key] = np.concatenate([measure(batch) for batch in self.real_batches(count)])
         return self.real_cache[key]
 
-    def fakes(self, measure: Measure) -> np.ndarray:
-        return np.concatenate([measure(batch) for batch in self.fake_batches()])
+    def fakes(self, measure: Measure, count: int | None = None) -> np.ndarray:
+        return np.concatenate([measure(batch) for batch in self.fake_batches(count)])
 
 
 def fd_dlib(ev: Evaluation) -> dict[str, float]:
@@ -206,6 +297,13 @@ def ppl(ev: Evaluation) -> dict[str, float]:
     return {"ppl": path_length_mean(np.concatenate(distances))}
 
 
+def fid(ev: Evaluation) -> dict[str, float]:
+    """NVIDIA's fid<N>_full (module docstring): all the reals against fid_fakes made pictures."""
+    assert ev.inception is not None, "compute sets fid's measure"
+    reals, fakes = ev.reals(ev.inception, whole_set=True), ev.fakes(ev.inception, ev.fid_fakes)
+    return {"fid": frechet_distance(reals, fakes, ddof=0), "fid_reals": len(reals), "fid_fakes": len(fakes)}
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -217,13 +315,17 @@ METRICS = {m.name: m for m in (
     Metric("fd_dlib", fd_dlib, lambda r: f"fd_dlib {r['fd_dlib']:.4f}"),
     Metric("face_rate", face_rate, lambda r: f"face_rate {r['face_rate']:.3f} (reals {r['face_rate_reals']:.3f})"),
     Metric("ppl", ppl, lambda r: f"ppl {r['ppl']:.2f}"),
+    Metric("fid", fid, lambda r: f"fid {r['fid']:.2f}"),
 )}
 
 
-def parse_metrics(text: str | None, default: Sequence[str] = DEFAULT_METRICS) -> tuple[str, ...]:
-    """`--metrics`: a comma list of METRICS names, `none` (no metrics), or None (`default`)."""
+def parse_metrics(text: str | None, default: Sequence[str] = DEFAULT_METRICS,
+                  inception: str | Path | None = None) -> tuple[str, ...]:
+    """`--metrics`: a comma list of METRICS names, `none` (no metrics), or None (`default`, with
+    fid when an Inception file is named and without it when none is)."""
     if text is None:
-        return tuple(default)
+        names = tuple(n for n in default if n != "fid")
+        return names + ("fid",) if inception else names
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if names == ("none",):
         return ()
@@ -231,6 +333,8 @@ def parse_metrics(text: str | None, default: Sequence[str] = DEFAULT_METRICS) ->
     if unknown or not names:
         raise MetricError(f"--metrics {text}: {'unknown metric ' + unknown[0] if unknown else 'no metric named'}; "
                           f"name some of {', '.join(METRICS)}, or none")
+    if "fid" in names and not inception:
+        raise MetricError(NO_INCEPTION)
     return names
 
 
@@ -248,9 +352,15 @@ def run_sample_count(dataset: ImageDataset, total_pictures: int) -> int:
     return max(2, min(DEFAULT_SAMPLES, len(dataset), max(RUN_MIN_SAMPLES, total_pictures // 10)))
 
 
+def device_of(G: torch.nn.Module) -> torch.device:
+    return next(G.parameters(), torch.empty(0)).device
+
+
 def compute(G: torch.nn.Module, dataset: ImageDataset, names: Sequence[str], samples: int | None = None,
-            seed: int = 0, real_cache: dict | None = None) -> dict[str, dict[str, float]]:
-    """Each named metric's results, with its time in seconds under "seconds"."""
+            seed: int = 0, real_cache: dict | None = None,
+            inception: str | Path | None = None) -> dict[str, dict[str, float]]:
+    """Each named metric's results, with its time in seconds under "seconds". `inception`: the
+    Inception file fid needs (loaded on G's device)."""
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise MetricError(f"unknown metric {unknown[0]}; name some of {', '.join(METRICS)}")
@@ -258,7 +368,8 @@ def compute(G: torch.nn.Module, dataset: ImageDataset, names: Sequence[str], sam
         raise MetricError(f"a {G.img_resolution}-px, {G.img_channels}-channel generator; {dataset.path} holds "
                           f"{dataset.resolution}-px, {dataset.channels}-channel pictures")
     evaluation = Evaluation(G.eval(), dataset, sample_count(dataset, samples), seed,
-                            {} if real_cache is None else real_cache)
+                            {} if real_cache is None else real_cache, fid_fakes=samples,
+                            inception=fid_measure(names, inception, device_of(G), dataset))
     out = {}
     for name in names:
         start = time.monotonic()
@@ -266,13 +377,16 @@ def compute(G: torch.nn.Module, dataset: ImageDataset, names: Sequence[str], sam
     return out
 
 
-def evaluate(model: str | Path, data: str | Path, metrics: Sequence[str] = tuple(METRICS),
-             samples: int | None = None, seed: int = 0) -> dict[str, dict[str, float]]:
-    """`compute` for a model file (any checkpoint `load_generator` reads) against a set. Raises
-    MetricError, CheckpointError or DatasetError with one line."""
+def evaluate(model: str | Path, data: str | Path, metrics: Sequence[str] | None = None,
+             samples: int | None = None, seed: int = 0,
+             inception: str | Path | None = None) -> dict[str, dict[str, float]]:
+    """`compute` for a model file (any checkpoint `load_generator` reads) against a set; `metrics`
+    None: all of them (fid only with an `inception` file). Raises MetricError, CheckpointError or
+    DatasetError with one line."""
     from facegen.stylegan.loaders import load_generator
+    names = parse_metrics(None, tuple(METRICS), inception) if metrics is None else metrics
     with ImageDataset(data) as dataset:
-        return compute(load_generator(model), dataset, metrics, samples, seed)
+        return compute(load_generator(model), dataset, names, samples, seed, inception=inception)
 
 
 def summary(results: dict[str, dict[str, float]]) -> str:
@@ -288,17 +402,22 @@ class SnapshotMetrics:
     computed at the first snapshot and kept for the run."""
 
     def __init__(self, names: Sequence[str], dataset: ImageDataset, out: Path, samples: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, inception: str | Path | None = None, device: torch.device | str = "cpu") -> None:
+        """Refuses (MetricError, one line) what cannot be computed before the run starts: fid
+        without a file, or a file that does not fit (it is loaded and tried on the set here)."""
         self.names, self.dataset, self.out, self.seed = tuple(names), dataset, out, seed
-        self.samples = sample_count(dataset, samples)
+        self.asked, self.samples = samples, sample_count(dataset, samples)
+        self.inception = inception
         self.real_cache: dict[tuple, np.ndarray] = {}
+        fid_measure(self.names, inception, device, dataset)
 
     def record(self, G_ema: torch.nn.Module, model: Path, nimg: int) -> str:
         """Compute, append, and return the progress line."""
-        results = compute(G_ema, self.dataset, self.names, self.samples, self.seed, self.real_cache)
+        results = compute(G_ema, self.dataset, self.names, self.asked, self.seed, self.real_cache, self.inception)
         seconds = {name: values.pop("seconds") for name, values in results.items()}
         for name, values in results.items():
-            line = {"results": values, "metric": name, "samples": self.samples, "total_time": seconds[name],
+            samples = values.get("fid_fakes", self.samples)   # fid's made pictures are not capped at the set's size
+            line = {"results": values, "metric": name, "samples": samples, "total_time": seconds[name],
                     "snapshot_pkl": model.name, "num_gpus": 1, "kimg": nimg / 1000, "timestamp": time.time()}
             with open(self.out / f"metric-{name}.jsonl", "a") as f:
                 f.write(json.dumps(line) + "\n")

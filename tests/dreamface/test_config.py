@@ -30,6 +30,7 @@ def test_values_are_typed():
     ("DREAMFACE_USER_JOB_CAP", "-1", "DREAMFACE_USER_JOB_CAP must be greater than 0"),
     ("DREAMFACE_BACKEND", "dalle", "DREAMFACE_BACKEND must be"),
     ("DREAMFACE_LPIPS_VGG", "/nowhere/vgg16.pt", "DREAMFACE_LPIPS_VGG: no such file '/nowhere/vgg16.pt'"),
+    ("DREAMFACE_INCEPTION", "/nowhere/inception.pt", "DREAMFACE_INCEPTION: no such file '/nowhere/inception.pt'"),
     ("DREAMFACE_STYLEGAN_PRECISION", "fp8", "DREAMFACE_STYLEGAN_PRECISION must be fp32, fp16 or bf16"),
     ("DREAMFACE_TELEGRAM_ADMIN_IDS", "12,alice", "DREAMFACE_TELEGRAM_ADMIN_IDS must be comma-separated numeric"),
     ("DREAMFACE_TELEGRAM_WEBHOOK_URL", "https://bot.example/tg", "DREAMFACE_TELEGRAM_WEBHOOK_SECRET must be set"),
