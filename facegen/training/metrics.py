@@ -258,8 +258,9 @@ class Evaluation:
     def fake_batches(self, count: int | None = None) -> Iterator[torch.Tensor]:
         """`count` (default N) generated pictures (random noise, as NVIDIA's FID draws them), uint8."""
         noise = torch.Generator().manual_seed(self.seed + NOISE_SEED_OFFSET)
+        device = device_of(self.G)   # drawn on the CPU, made on G's device, measured on the CPU
         for z in self.latents(count or self.samples).split(BATCH):
-            yield to_uint8(self.G(z, noise_mode="random", generator=noise))
+            yield to_uint8(self.G(z.to(device), noise_mode="random", generator=noise)).cpu()
 
     def reals(self, measure: Measure, whole_set: bool = False) -> np.ndarray:
         """The measure of N training pictures, or of all of them (`whole_set`, NVIDIA's `_full`)."""
@@ -287,12 +288,12 @@ def ppl(ev: Evaluation) -> dict[str, float]:
     """NVIDIA's ppl2_wend with the descriptor distance (module docstring): path ends (t = 0),
     constant noise."""
     ends = torch.Generator().manual_seed(ev.seed)
-    z = torch.randn([ev.samples * 2, ev.G.z_dim], generator=ends)
+    z = torch.randn([ev.samples * 2, ev.G.z_dim], generator=ends).to(device_of(ev.G))
     distances = []
     for z0, z1 in zip(*(half.split(BATCH) for half in z.chunk(2))):
         w0, w1 = ev.G.mapping(z0), ev.G.mapping(z1)
         pictures = ev.G.synthesis(torch.cat([w0, w0.lerp(w1, PPL_EPSILON)]), noise_mode="const")
-        a, b = np.split(descriptors(to_uint8(pictures)), 2)
+        a, b = np.split(descriptors(to_uint8(pictures).cpu()), 2)
         distances.append(np.square(a - b).sum(1) / PPL_EPSILON ** 2)
     return {"ppl": path_length_mean(np.concatenate(distances))}
 

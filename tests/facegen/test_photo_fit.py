@@ -17,7 +17,7 @@ from facegen.montage import MontageBackend, encode
 from facegen.montage.identity_fit import (NOT_FITTED, OFF_REGIONS, POPULATION, PRIOR_WIDTH, caricature,
                                           free_parameters)
 from facegen.montage.params import PARAMS, SPECS, position
-from facegen.photo import PhotoError, find_single_face, load_photo, sample_colours
+from facegen.photo import PhotoError, find_single_face, level_face, load_photo, sample_colours
 from facegen.montage.photo_fit import (KNOBS, MEASURED_AS, MEASURES, PLAIN, PhotoFit, calibration_face,
                                        exposure_corrected_skin, fit_photo, load_table, measures_vector, sclera_luma,
                                        to_lab)
@@ -197,6 +197,39 @@ def test_hair_length_and_colour_follow_a_render_with_known_hair(backend, style, 
     if style != "short":          # short styles have no length to draw
         assert abs(fit.params.hair_length - length) < 0.3
     assert abs(fit.params.hair_darkness - darkness) < 0.15
+
+
+def tilted(picture: Image.Image, degrees: float) -> Image.Image:
+    """The photo turned about its upper third, its edges stretched outward so no new edge or
+    colour appears near the head (as a head tilted in the picture, not a picture turned)."""
+    pixels = np.asarray(picture.convert("RGB"))
+    pad = max(pixels.shape[:2]) // 2
+    grown = Image.fromarray(np.pad(pixels, ((pad, pad), (pad, pad), (0, 0)), mode="edge"))
+    turned = grown.rotate(degrees, resample=Image.BICUBIC, center=(pad + picture.width / 2, pad + picture.height * 0.3))
+    return turned.crop((pad, pad, pad + picture.width, pad + picture.height))
+
+
+@pytest.mark.parametrize("degrees", [-25, 25])
+def test_a_tilted_head_is_measured_upright(backend, fits, degrees):
+    upright = fits["obama"]
+    picture = tilted(photo("obama_official_portrait.jpg"), degrees)
+    face = find_single_face(picture)
+    level, found = level_face(picture, face)
+    eyes = found.points[36:42].mean(axis=0), found.points[42:48].mean(axis=0)
+    assert abs(np.degrees(np.arctan2(*(eyes[1] - eyes[0])[::-1]))) < 2.0   # the eye line is level again
+    fit = fit_photo(picture, backend, evaluations=0)
+    assert fit.params.hair_style == "short" and fit.hair.length < 0.3   # it read as long hair before
+    assert np.linalg.norm(to_lab(fit.colours.hair) - to_lab(upright.colours.hair)) < 12
+    assert np.linalg.norm(to_lab(fit.skin) - to_lab(upright.skin)) < 8
+
+
+def test_long_hair_on_a_tilted_head_is_still_long(backend):
+    truth = dataclasses.replace(calibration_face(backend, 7), hair_style="long", hair_length=0.8, hair_darkness=0.9,
+                                hair_grey=-1.0, hair_red=-1.0)
+    picture = Image.new("RGB", (640, 700), (205, 205, 210))
+    picture.paste(backend.render([encode(truth)], 480)[0], (70, 120))
+    fit = fit_photo(tilted(picture, 20), backend, evaluations=0)
+    assert fit.params.hair_style == "long" and abs(fit.params.hair_length - 0.8) < 0.3
 
 
 def test_a_hairline_higher_in_the_photo_is_drawn_higher(backend):

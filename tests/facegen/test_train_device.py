@@ -58,12 +58,16 @@ def test_the_progress_says_where_it_trains(faces, tmp_path):
 @pytest.mark.skipif(not GPU, reason="needs a CUDA GPU (run on the lent GPU machine)")
 def test_a_gpu_run_gives_the_cpu_runs_weights_up_to_rounding(faces, tmp_path):
     # 5 steps: the path-length term (step 0 and 4) and R1 (step 0) included
+    # with the snapshot metrics on: they draw latents on the CPU and measure pictures there
     runs = {device: train(faces, tmp_path / device, resolution=16, kimg=0.020, choices=TINY, device=device,
-                          log=lambda line: None) for device in ("cpu", "cuda")}
+                          metrics=("fd_dlib", "ppl"), metric_samples=4, log=lambda line: None)
+            for device in ("cpu", "cuda")}
     (g_cpu, d_cpu), (g_gpu, d_gpu) = (load_networks(runs[d]) for d in ("cpu", "cuda"))
     for cpu, gpu in ((g_cpu, g_gpu), (d_cpu, d_gpu)):
         for (name, a), b in zip(cpu.state_dict().items(), gpu.state_dict().values()):
             assert torch.allclose(a, b, rtol=1e-3, atol=1e-4), name
+    for device in ("cpu", "cuda"):
+        assert (tmp_path / device / "metric-fd_dlib.jsonl").is_file() and (tmp_path / device / "metric-ppl.jsonl").is_file()
 
 
 def test_fp16_halves_the_four_highest_resolutions_as_nvidia_does():
