@@ -174,6 +174,8 @@ HAIR_SEARCH_TOP = 1.5
 HAIR_BAND = 0.3           # how tall a band of hair to sample once the hairline is found
 HAIRLINE_RUN = 0.05       # rows in a row that must be "not skin" to count as the hairline
 SKIN_DISTANCE = 45.0      # RGB distance from the cheek colour beyond which a row is "not skin"
+FOREHEAD_ROWS = 0.1       # the search's lowest rows, whose colour is the forehead's skin …
+FOREHEAD_SKIN_DISTANCE = 90.0   # … where it is this near the cheeks' (farther: a fringe, not skin)
 
 
 def sample_colours(image: Image.Image, face: DetectedFace) -> PhotoColours:
@@ -182,7 +184,9 @@ def sample_colours(image: Image.Image, face: DetectedFace) -> PhotoColours:
     Limits: a hat, a headscarf or a fringe of another colour is read as the hair; hair that
     starts higher than 1.5 face-thirds above the brows (a high hairline, a bald head) gives
     None; grey hair over pale skin may be missed (too close to the skin colour); the scan
-    assumes a roughly upright head (rolled by under about 20°).
+    assumes an upright head (photo fits turn a tilted one upright first: level_face). Skin is
+    the cheeks' colour or the forehead's own, so a forehead lit brighter than the cheeks is not
+    taken for the hairline.
     """
     pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
     skin = _skin_colour(pixels, face.points)
@@ -225,7 +229,11 @@ def _find_hair(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> tuple[Col
         return None
     rows = pixels[top:bottom, x0:x1]
     row_colours = np.median(rows, axis=1)                       # one colour per row
-    not_skin = np.linalg.norm(row_colours - skin, axis=1) > SKIN_DISTANCE
+    # the skin is the cheeks' or the forehead's own (its lowest rows searched): a forehead lit
+    # brighter than the cheeks is not hair; a fringe down to the brows is not skin either
+    forehead = np.median(rows[-max(2, round(FOREHEAD_ROWS * third)):].reshape(-1, 3), axis=0)
+    skins = [skin] + ([forehead] if np.linalg.norm(forehead - skin) < FOREHEAD_SKIN_DISTANCE else [])
+    not_skin = np.min([np.linalg.norm(row_colours - s, axis=1) for s in skins], axis=0) > SKIN_DISTANCE
     # walk upward from the forehead to the first run of rows that are no longer skin
     # (a run, so that one dark forehead crease is not taken for the hairline)
     run = max(2, round(HAIRLINE_RUN * third))
@@ -234,7 +242,7 @@ def _find_hair(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> tuple[Col
         return None
     band_top = max(0, hairline - max(1, round(HAIR_BAND * third)))
     band = rows[band_top:hairline + 1].reshape(-1, 3)
-    band = band[np.linalg.norm(band - skin, axis=1) > SKIN_DISTANCE]   # skin showing through
+    band = band[np.min([np.linalg.norm(band - s, axis=1) for s in skins], axis=0) > SKIN_DISTANCE]   # skin showing through
     if len(band) == 0:
         return None
     return _as_colour(np.median(band, axis=0)), float(top + hairline)

@@ -232,6 +232,24 @@ def test_long_hair_on_a_tilted_head_is_still_long(backend):
     assert fit.params.hair_style == "long" and abs(fit.params.hair_length - 0.8) < 0.3
 
 
+def test_a_forehead_lit_brighter_than_the_cheeks_is_not_taken_for_hair(backend, fits):
+    # Biden's portrait: a bright forehead under thin white hair; the cheeks are darker
+    hair = to_lab(fits["biden"].colours.hair)
+    assert hair[0] > 72 and np.linalg.norm(hair[1:]) < 12   # light and nearly grey, as his hair is
+    truth = dataclasses.replace(calibration_face(backend, 7), hair_style="short", hair_darkness=0.9,
+                                hair_grey=-1.0, hair_red=-1.0)
+    picture = backend.render([encode(truth)], 480)[0]
+    face = find_single_face(picture)
+    brows = face.points[17:27]
+    pixels = np.asarray(picture, dtype=np.float64).copy()
+    # the forehead between the hairline and the brows, lit 25% brighter than the rest of the face
+    forehead = (slice(round(truth.hairline_height * picture.height) + 4, int(brows[:, 1].min()) - 4),
+                slice(int(brows[:, 0].min()), int(brows[:, 0].max())))
+    pixels[forehead] = np.clip(pixels[forehead] * 1.25, 0, 255)
+    lit = Image.fromarray(pixels.astype(np.uint8))
+    assert np.linalg.norm(to_lab(sample_colours(lit, face).hair) - to_lab(sample_colours(picture, face).hair)) < 10
+
+
 def test_a_hairline_higher_in_the_photo_is_drawn_higher(backend):
     def fitted_hairline(height: float) -> float:
         truth = dataclasses.replace(calibration_face(backend, 7), hair_style="short", hairline_height=height)
