@@ -315,6 +315,10 @@ class _Resolver:
         return mod.default
 
     def _forward_head(self, i: int) -> int | None:
+        """The noun a modifier leads to, over other modifiers, degree words and links, and over
+        words no table knows ("big *sparkly* eyes") as long as no link follows one: in "long
+        eyelashes and a big nose" the unknown noun ends the walk, so "long" is not the nose's."""
+        passed_unknown = False
         for j in range(i + 1, len(self.words)):
             w = self.words[j]
             if w.boundary:
@@ -323,9 +327,13 @@ class _Resolver:
                 continue
             if _is(w, Head):
                 return j
-            passable = (_is(w, Modifier, Degree, Negator, Comparative) or (_is(w, Filler) and w.entry.link)
-                        or w.determiner)
-            if not passable:
+            if w.entry is None and not w.comma:
+                passed_unknown = True
+                continue
+            link = _is(w, Filler) and w.entry.link
+            if link and passed_unknown:
+                return None
+            if not (_is(w, Modifier, Degree, Negator, Comparative) or link):
                 return None
         return None
 

@@ -115,6 +115,32 @@ def test_degree_words(text, field, value):
     assert parse_description(text).attributes.specified()[field] == pytest.approx(value)
 
 
+@pytest.mark.parametrize("text, said, unread", [
+    # a word no table knows between a modifier and its noun does not cut them apart …
+    ("a girl with big sparkly eyes", {"eye_size": 0.7}, ["sparkly"]),
+    ("a woman with long wavy shiny hair", {"hair_style": "wavy", "hair_length": 0.7}, ["shiny"]),
+    ("big expressive brown eyes", {"eye_size": 0.7, "eye_colour": "brown"}, ["expressive"]),
+    ("큰 반짝이는 눈을 가진 여자", {"eye_size": 0.7}, ["반짝이는"]),
+    # … but a link after it does: the unknown word was the noun ("long" is not the nose's)
+    ("a woman with long eyelashes and a big nose", {"nose_size": 0.7}, ["long", "eyelashes"]),
+    ("long eyelashes, a big nose", {"nose_size": 0.7}, ["long", "eyelashes"]),
+])
+def test_unknown_words_between_a_modifier_and_its_noun(text, said, unread):
+    description = parse_description(text)
+    got = description.attributes.specified()
+    assert {field: got.get(field) for field in said} == said and "nose_length" not in got
+    assert description.unknown == unread
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("뚱뚱한 여자", "face_shape", "round"), ("살찐 남자", "face_shape", "round"),
+    ("이중턱이 있는 아저씨", "cheek_fullness", 0.7), ("이중턱에 뚱뚱한 남자", "cheek_fullness", 0.7),
+    ("a man with a double chin", "cheek_fullness", 0.7), ("an old man with jowls", "cheek_fullness", 0.7),
+])
+def test_weight_words(text, field, value):
+    assert parse_description(text).attributes.specified()[field] == value
+
+
 @pytest.mark.parametrize("variants, field, value", [
     (["입꼬리가 올라간", "입 꼬리가 올라간", "입꼬리가올라간"], "mouth_corners", 0.7),
     (["눈꼬리가 처진", "눈 꼬리가 처진", "눈꼬리가 쳐진"], "eye_tilt", -0.7),
