@@ -251,6 +251,8 @@ TEXTS: dict[str, dict[str, str]] = {
                            "en": "The face is cut off at the edge. Send a photo with your whole face."},
     "error_not_an_image": {"ko": "그림 파일이 아니거나 손상됐어요.", "en": "That file isn't an image, or it's damaged."},
     "error_unsupported_format": {"ko": "JPEG, PNG, WebP 사진을 보내 주세요.", "en": "Please send a JPEG, PNG or WebP photo."},
+    "error_text_or_photo": {"ko": "글과 사진만 읽을 수 있어요. 얼굴을 글로 설명하거나 사진을 보내 주세요.",
+                            "en": "I can read text and photos only: describe a face, or send a photo."},
     "error_too_large": {"ko": "사진이 너무 커요. 더 작은 사진을 보내 주세요.", "en": "That photo is too large; send a smaller one."},
     "error_face_gone": {"ko": "그 얼굴은 이제 없어요 (지워졌어요).", "en": "That face no longer exists (it was deleted)."},
     "error_photo_gone": {"ko": "그 사진은 이제 없어요. 다시 보내 주세요.", "en": "That photo is gone; please send it again."},

@@ -217,7 +217,8 @@ class DiscordAdapter:
             photo = await self._photo(attachment, None, lambda text: message.reply(text, mention_author=False))
             if photo is None:
                 return
-        if text is None and photo is None:
+        if text is None and photo is None:   # a sticker alone, or a bare mention: say what it reads
+            await message.reply(say_both("error_text_or_photo"), mention_author=False)
             return
         limit = message.guild.filesize_limit if message.guild is not None else DEFAULT_FILE_LIMIT
 

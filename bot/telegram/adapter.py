@@ -66,10 +66,13 @@ class TelegramAdapter:
                                      store=ProgressMessageStore(app.engine, self.platform),
                                      poll_seconds=progress_poll_seconds, courier_poll_seconds=courier_poll_seconds)
         self.poll_timeout = poll_timeout
+        # new messages only: an edit of one already answered, or a channel post, is not a request
+        new = filters.UpdateType.MESSAGE
         self.application.add_handlers([
-            MessageHandler(filters.COMMAND, self.on_command),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text),
-            MessageHandler(filters.PHOTO | filters.Document.ALL, self.on_image),
+            MessageHandler(new & filters.COMMAND, self.on_command),
+            MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text),
+            MessageHandler(new & (filters.PHOTO | filters.Document.ALL), self.on_image),
+            MessageHandler(new & filters.ChatType.PRIVATE, self.on_other),   # stickers, voice, places …
             CallbackQueryHandler(self.on_press),
         ])
         self.application.add_error_handler(self.on_error)
@@ -139,6 +142,11 @@ class TelegramAdapter:
                 return await self._say(update, "error_too_large")
             raise
         await self.converse(update, incoming(update, photo=bytes(data)))
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Anything else sent in a private chat (a sticker, a voice message, a location): say
+        what the bot reads rather than stay silent."""
+        await self._say(update, "error_text_or_photo")
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button: answered at once; a refusal (stale, someone else's) is the answer itself."""

@@ -217,9 +217,9 @@ class FakeUser:
         return await self.fake._slash(self, channel or self.dm.id, subcommand, options)
 
     async def say(self, text: str, *, channel: int | None = None, mention: bool = False,
-                  files: list[FakeFile] = ()) -> FakeMessage:
-        """Type a message (mentioning the bot first when `mention`)."""
-        return await self.fake._user_message(self, channel or self.dm.id, text, mention, list(files))
+                  files: list[FakeFile] = (), sticker: bool = False) -> FakeMessage:
+        """Type a message (mentioning the bot first when `mention`; with a sticker when `sticker`)."""
+        return await self.fake._user_message(self, channel or self.dm.id, text, mention, list(files), sticker)
 
     async def press(self, message: FakeMessage, label: str) -> FakeInteraction:
         """Press the button with this label (on a message this user can see)."""
@@ -734,10 +734,12 @@ class FakeDiscord:
         raise DiscordError(404, 0, "404: Not Found")
 
     async def _user_message(self, user: FakeUser, channel_id: int, text: str, mention: bool,
-                            files: list[FakeFile]) -> FakeMessage:
+                            files: list[FakeFile], sticker: bool = False) -> FakeMessage:
         content = f"<@{self.bot_id}> {text}" if mention else text
         message = self._new_message(channel_id, user.id, {"content": content}, files)
         data = self._message_json(message, author=user.json())
+        if sticker:
+            data["sticker_items"] = [{"id": "749054660769218631", "name": "Wave", "format_type": 1}]
         if self.channels[channel_id].guild_id:   # guild messages carry the author's member data
             data["member"] = {"roles": self._roles_in(self.channels[channel_id].guild_id, user),
                               "joined_at": _now_iso(), "deaf": False,

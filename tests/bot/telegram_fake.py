@@ -538,6 +538,22 @@ class SimUser:
         content = {"photo": sizes} | ({"caption": caption} if caption else {})
         return await self.fake.push("message", self._message(chat, **content))
 
+    async def edit(self, message_id: int, text: str, *, chat: int | None = None) -> int:
+        """The user edits a message they sent: Telegram sends an `edited_message` update."""
+        chat_id = self.id if chat is None else chat
+        body = {"message_id": message_id, "date": int(time.time()) - 5, "edit_date": int(time.time()),
+                "chat": self.fake.chats[chat_id]["chat"], "from": self.user, "text": text}
+        return await self.fake.push("edited_message", body)
+
+    async def send_sticker(self, *, chat: int | None = None) -> int:
+        sticker = {"file_id": "sticker1", "file_unique_id": "st1", "type": "regular", "width": 512, "height": 512,
+                   "is_animated": False, "is_video": False, "emoji": "😀"}
+        return await self.fake.push("message", self._message(chat, sticker=sticker))
+
+    async def send_voice(self, *, chat: int | None = None) -> int:
+        voice = {"file_id": "voice1", "file_unique_id": "vo1", "duration": 3, "mime_type": "audio/ogg"}
+        return await self.fake.push("message", self._message(chat, voice=voice))
+
     async def send_document(self, data: bytes, filename: str, mime_type: str, *, chat: int | None = None) -> int:
         document = {"file_id": self.fake._file_id(data), "file_unique_id": f"doc{len(data)}",
                     "file_name": filename, "mime_type": mime_type, "file_size": len(data)}

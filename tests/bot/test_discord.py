@@ -116,6 +116,15 @@ async def test_text_works_in_dms_and_mentions_in_the_language_discord_reported(s
             assert history.content.startswith("Your faces (newest first):\n#1 new")
             assert len(bob.bot_messages(guild)) == 1
 
+            await bob.say("", sticker=True)                        # a sticker alone: told what it reads
+            said = await fake.until(lambda: next((m for m in bob.bot_messages() if "글과 사진" in m.content), None))
+            assert said.content == ("글과 사진만 읽을 수 있어요. 얼굴을 글로 설명하거나 사진을 보내 주세요 · "
+                                    "i can read text and photos only: describe a face, or send a photo")
+            await bob.say("", channel=guild, sticker=True)         # in a channel, not addressed: ignored
+            await bob.say("history", channel=guild, mention=True)
+            await fake.until(lambda: len(bob.bot_messages(guild)) == 2)
+            assert all("글과 사진" not in m.content for m in bob.bot_messages(guild))
+
 
 async def test_malformed_input_gets_a_clear_localized_reply(sqlite_url):
     async with FakeDiscord() as fake:

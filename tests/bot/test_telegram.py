@@ -214,6 +214,30 @@ async def test_malformed_input_gets_a_clear_localized_reply(telegram: Running):
         "the huge file was never downloaded"
 
 
+async def test_edits_are_not_requests_and_stickers_or_voice_get_a_word_on_what_it_reads(telegram: Running, caplog):
+    fake = telegram.fake
+    ko, en = fake.user("지민", language_code="ko"), fake.user("Sam", language_code="en")
+    await asyncio.gather(acknowledged(ko), acknowledged(en))
+    await en.send_sticker()
+    await en.wait_for(lambda m: m.words == "I can read text and photos only: describe a face, or send a photo.",
+                      after=len(en.inbox()) - 1)
+    await ko.send_voice()
+    await ko.wait_for(lambda m: m.words == "글과 사진만 읽을 수 있어요. 얼굴을 글로 설명하거나 사진을 보내 주세요.",
+                      after=len(ko.inbox()) - 1)
+    # an edit of a message already answered is no new request, and no error either
+    seen = len(en.inbox())
+    sent = en.inbox()[0].message_id if en.inbox() else 1
+    edit = await en.edit(sent, "describe a man with a beard")
+    group = fake.group("friends")
+    await en.send_sticker(chat=group)   # a sticker in a group is nobody's business
+    await wait_until(lambda: edit not in fake.pending_updates, 30)
+    await en.send("help")                # answered after both: they were passed over, not stuck
+    await en.wait_for(lambda m: m.words.startswith("What I can do"), after=seen, timeout=30)
+    assert [m.words.startswith("What I can do") for m in en.inbox()[seen:]] == [True]   # nothing for the edit
+    assert fake.bot_messages(group) == []
+    assert "handling an update failed" not in caplog.text
+
+
 async def test_in_a_group_the_bot_answers_mentions_and_only_the_owner_may_press(telegram: Running):
     fake = telegram.fake
     group = fake.group("친구들")
