@@ -282,6 +282,8 @@ DARK = mod(skin=S("skin_tone", "dark"), hair=S("hair_colour", "black"), beard=S(
            eyes=S("eye_colour", "dark"), brows=S("brow_thickness", PLAIN), impression=None)
 FAIR = mod(skin=S("skin_tone", "fair"), hair=S("hair_colour", "blond"), beard=S("beard_colour", "blond"))
 PALE = mod(skin=S("skin_tone", "fair"), hair=S("hair_colour", "blond"), brows=S("brow_thickness", -PLAIN), eyes=())
+PALE_PERSON = mod(default="skin", skin=S("skin_tone", "fair"), hair=S("hair_colour", "blond"),
+                  brows=S("brow_thickness", -PLAIN), eyes=())   # "a pale guy": said of no part, it is the skin
 BRIGHT = mod(skin=S("skin_tone", "fair"), hair=S("hair_colour", "blond"), impression=None)
 MEDIUM_SKIN = mod(skin=S("skin_tone", "medium"))
 TAN = mod(skin=S("skin_tone", "tan"), default="skin")

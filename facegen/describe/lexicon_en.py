@@ -75,7 +75,7 @@ add(head("hair", S("hair_style", "long"), S("hair_length", PLAIN)), "long hair")
 add(head("hair", S("hair_style", "bald")), "bald head", "baldness", "baldy")
 add(head("hair", S("hair_style", "curly")), "curls", "perm", "afro", "ringlets", "permed", "frizz")
 add(head("hair", S("hair_style", "wavy")), "waves")
-add(head("hair", S("hair_style", "ponytail")), "ponytail", "pony tail", "pony-tail", "pigtail")
+add(head("hair", S("hair_style", "ponytail")), "ponytail", "pony tail", "pony-tail", "pigtail", "braid", "plait")
 add(head("hair", S("hair_style", "bun")), "bun", "topknot", "top knot", "updo", "chignon", "man bun")
 add(head("hair", S("hair_style", "side_part")), "side part", "side parting", "side-part", "side-parted",
     "parted", "part", "parting", "comb-over", "combover")
@@ -98,8 +98,8 @@ add(L.WHITE, "white", "snow-white", "snowy")
 add(L.BLACK, "black", "jet-black", "raven", "jet black")
 add(L.DARK, "dark", "darker")
 add(L.FAIR, "fair", "fair-haired", "golden")
-add(L.PALE, "pale", "light", "porcelain", "ivory", "pasty", "fair-skinned", "light-skinned", "pale-skinned",
-    "lighter")
+add(L.PALE, "light", "porcelain", "ivory", "lighter")
+add(L.PALE_PERSON, "pale", "pasty", "fair-skinned", "light-skinned", "pale-skinned")
 add(L.TAN, "tan", "tanned", "bronzed", "suntanned", "sun-tanned", "sunburnt", "sunburned", "sun-kissed",
     "weathered", "tanned-looking", "copper", "bronze")
 add(L.DARK_SKIN, "dark-skinned", "ebony", "swarthy")
@@ -116,7 +116,7 @@ add(L.GREY, "grey", "gray", "silver", "greying", "graying", "salt-and-pepper", "
     "silvery", "grey-haired", "gray-haired", "white-haired", "silver-haired", "hoary")
 
 # ---- eyes, brows ----------------------------------------------------------------------------
-add(head("eyes"), "eye", "gaze", "eyeball", "eye colour", "eye color", "eyed")     # eyed: blue-eyed
+add(head("eyes"), "eye", "gaze", "eyeball", "eye colour", "eye color", "eyed", "eyelid", "lid")     # eyed: blue-eyed
 add(head("eye_corners"), "eye corner", "outer corner of the eye", "corners of the eyes")
 add(head("eye_spacing"), "space between the eyes", "distance between the eyes", "spacing", "eye spacing")
 add(head("corners"), "corner")

@@ -141,6 +141,21 @@ def test_weight_words(text, field, value):
     assert parse_description(text).attributes.specified()[field] == value
 
 
+@pytest.mark.parametrize("text, field, value", [
+    ("a pale guy with ginger hair", "skin_tone", "fair"), ("a pale woman", "skin_tone", "fair"),
+    ("droopy eyelids", "eye_tilt", -0.7), ("a girl with two braids", "hair_style", "ponytail"),
+])
+def test_words_people_use_for_skin_lids_and_braids(text, field, value):
+    assert parse_description(text).unknown == []
+    assert parse_description(text).attributes.specified()[field] == value
+
+
+@pytest.mark.parametrize("text, field", [("a woman with pale blue eyes", "skin_tone"),
+                                         ("a man with a light smile", "skin_tone")])
+def test_a_pale_colour_of_another_part_says_nothing_of_the_skin(text, field):
+    assert field not in parse_description(text).attributes.specified()
+
+
 @pytest.mark.parametrize("variants, field, value", [
     (["입꼬리가 올라간", "입 꼬리가 올라간", "입꼬리가올라간"], "mouth_corners", 0.7),
     (["눈꼬리가 처진", "눈 꼬리가 처진", "눈꼬리가 쳐진"], "eye_tilt", -0.7),
