@@ -69,7 +69,8 @@ add(head("hair", S("hair_style", "bowl")), "bowl cut", "bowl", "bowl haircut", "
     "bowl-cut")
 add(head("hair", S("hair_style", "bob")), "bob", "bob cut", "bobbed", "lob")
 add(head("hair", S("hair_style", "buzz")), "buzz cut", "buzzcut", "buzz", "crew cut", "crewcut", "skinhead",
-    "shaved head", "shaven head", "buzzed", "military cut", "shaved")
+    "shaved head", "shaven head", "buzzed", "military cut", "shaved",
+    *(f"{verb} {whose} head" for verb in ("shave", "shaved") for whose in ("his", "her", "their", "the", "my")))
 add(head("hair", S("hair_style", "short"), S("hair_length", -PLAIN)), "pixie cut", "pixie", "crop", "short hair")
 add(head("hair", S("hair_style", "long"), S("hair_length", PLAIN)), "long hair")
 add(head("hair", S("hair_style", "bald")), "bald head", "baldness", "baldy")

@@ -142,6 +142,15 @@ def test_weight_words(text, field, value):
 
 
 @pytest.mark.parametrize("text, field, value", [
+    ("shave his head", "hair_style", "buzz"), ("shave the beard", "beard", "none"),
+    ("살 좀 빼줘", "cheek_fullness", -0.25), ("살 좀 찌워줘", "cheek_fullness", 0.25),
+    ("서른 살 남자로", "age_band", "thirties"),
+])
+def test_edits_of_weight_and_a_shaved_head(text, field, value):
+    assert {e.field: e.value if e.value is not None else e.amount for e in parse_edits(text)}[field] == value
+
+
+@pytest.mark.parametrize("text, field, value", [
     ("a pale guy with ginger hair", "skin_tone", "fair"), ("a pale woman", "skin_tone", "fair"),
     ("droopy eyelids", "eye_tilt", -0.7), ("a girl with two braids", "hair_style", "ponytail"),
 ])
