@@ -138,15 +138,21 @@ class FaceMeasurements:
         return asdict(self)
 
 
-def _face_frame(points: np.ndarray) -> np.ndarray:
-    """Points rotated so the eye line is horizontal, origin between the eyes."""
+def eye_line(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The point between the eyes' centres, and the eye line's angle from level in radians
+    (positive: the image-right eye lower, a head rolled clockwise)."""
     left_eye = points[EYE_LEFT].mean(axis=0)
     right_eye = points[EYE_RIGHT].mean(axis=0)
     dx, dy = right_eye - left_eye
-    angle = np.arctan2(dy, dx)
+    return (left_eye + right_eye) / 2, float(np.arctan2(dy, dx))
+
+
+def _face_frame(points: np.ndarray) -> np.ndarray:
+    """Points rotated so the eye line is horizontal, origin between the eyes."""
+    centre, angle = eye_line(points)
     cos, sin = np.cos(-angle), np.sin(-angle)
     rotation = np.array([[cos, -sin], [sin, cos]])
-    return (points - (left_eye + right_eye) / 2) @ rotation.T
+    return (points - centre) @ rotation.T
 
 
 def _jaw_x_at(jaw_side: np.ndarray, y: float) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ground.limits import PHOTO_FORMATS, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
-from facegen.landmarks import BROWS, CHIN, EYE_LEFT, EYE_RIGHT, NOSE_TIP, DetectedFace, find_faces
+from facegen.landmarks import BROWS, CHIN, EYE_LEFT, EYE_RIGHT, NOSE_TIP, DetectedFace, eye_line, find_faces
 
 ALLOWED_FORMATS = PHOTO_FORMATS
 MIN_FACE_PX = 80          # narrower faces carry too little detail to measure
@@ -125,17 +125,15 @@ def level_face(image: Image.Image, face: DetectedFace) -> tuple[Image.Image, Det
     hair and colour measures walk the photo's rows and columns, so a head tilted 25° read as
     long hair. A face within LEVEL_ABOVE_DEGREES, or one the turned photo loses (cut off by an
     edge), is returned as it is. The corners the turn uncovers take the border's median colour."""
-    left_eye, right_eye = face.points[EYE_LEFT].mean(axis=0), face.points[EYE_RIGHT].mean(axis=0)
-    dx, dy = right_eye - left_eye
-    degrees = float(np.degrees(np.arctan2(dy, dx)))
+    centre, angle = eye_line(face.points)
+    degrees = float(np.degrees(angle))
     if abs(degrees) <= LEVEL_ABOVE_DEGREES:
         return image, face
     rgb = image.convert("RGB")
     pixels = np.asarray(rgb)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     fill = tuple(int(v) for v in np.median(border, axis=0))
-    centre = tuple(float(v) for v in (left_eye + right_eye) / 2)
-    turned = rgb.rotate(degrees, resample=Image.BICUBIC, center=centre, fillcolor=fill)
+    turned = rgb.rotate(degrees, resample=Image.BICUBIC, center=tuple(float(v) for v in centre), fillcolor=fill)
     try:
         return turned, find_single_face(turned)
     except PhotoError:

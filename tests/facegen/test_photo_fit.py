@@ -12,7 +12,7 @@ from PIL import Image
 
 from facegen.backend import PhotoFitOptions
 from facegen.identity import descriptor, distance
-from facegen.landmarks import find_faces, measure
+from facegen.landmarks import eye_line, find_faces, measure
 from facegen.montage import MontageBackend, encode
 from facegen.montage.identity_fit import (NOT_FITTED, OFF_REGIONS, POPULATION, PRIOR_WIDTH, caricature,
                                           free_parameters)
@@ -215,8 +215,8 @@ def test_a_tilted_head_is_measured_upright(backend, fits, degrees):
     picture = tilted(photo("obama_official_portrait.jpg"), degrees)
     face = find_single_face(picture)
     level, found = level_face(picture, face)
-    eyes = found.points[36:42].mean(axis=0), found.points[42:48].mean(axis=0)
-    assert abs(np.degrees(np.arctan2(*(eyes[1] - eyes[0])[::-1]))) < 2.0   # the eye line is level again
+    assert abs(np.degrees(eye_line(face.points)[1]) + degrees) < 3.0   # PIL turns counter-clockwise: −d
+    assert abs(np.degrees(eye_line(found.points)[1])) < 2.0             # the eye line is level again
     fit = fit_photo(picture, backend, evaluations=0)
     assert fit.params.hair_style == "short" and fit.hair.length < 0.3   # it read as long hair before
     assert np.linalg.norm(to_lab(fit.colours.hair) - to_lab(upright.colours.hair)) < 12
