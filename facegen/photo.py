@@ -20,6 +20,9 @@ from facegen.landmarks import BROWS, CHIN, EYE_LEFT, EYE_RIGHT, NOSE_TIP, Detect
 
 ALLOWED_FORMATS = PHOTO_FORMATS
 MIN_FACE_PX = 80          # narrower faces carry too little detail to measure
+# A face at least this many times wider than every other in the photo is its subject (the others
+# are people in the background); faces nearer in size are several people, and refused.
+DOMINANT_FACE = 2.0
 # Pillow's errors for damaged files vary by format and stage (header parse vs. decode).
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError)
 
@@ -97,7 +100,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def find_single_face(image: Image.Image) -> DetectedFace:
-    """The one face of a "me" photo, whole and large enough to measure."""
+    """The one face of a "me" photo, whole and large enough to measure: the only face found, or
+    one DOMINANT_FACE times wider than any other."""
     faces = find_faces(image)
     if not faces and min(image.size) < 2 * MIN_FACE_PX:
         # too few pixels to find a face in: say so, rather than "no face"
@@ -105,9 +109,9 @@ def find_single_face(image: Image.Image) -> DetectedFace:
                                            f"a face needs to be at least {MIN_FACE_PX} px wide")
     if not faces:
         raise PhotoError("no_face", "no face was found; use a clear, front-facing photo")
-    if len(faces) > 1:
+    face = faces[0]   # the largest
+    if len(faces) > 1 and face.box[2] - face.box[0] < DOMINANT_FACE * (faces[1].box[2] - faces[1].box[0]):
         raise PhotoError("several_faces", f"{len(faces)} faces were found; use a photo of one person")
-    (face,) = faces
     if face_cut_off(image, face):
         raise PhotoError("face_cut_off", "the face is cut off by the edge of the photo")
     left, _, right, _ = face.box

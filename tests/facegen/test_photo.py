@@ -143,6 +143,23 @@ def test_two_people_are_several_faces():
     assert "2" in str(info.value)
 
 
+@pytest.mark.parametrize("scale, subject", [(0.3, "the portrait's face"), (0.7, None)])   # Biden's face 88 / 206 px; Obama's 265
+def test_a_small_face_in_the_background_leaves_the_subject_but_two_people_are_refused(scale, subject):
+    portrait = load(raw("obama_official_portrait.jpg"))
+    other = load(raw("biden_official_portrait.jpg"))
+    other = other.resize((round(other.width * scale), round(other.height * scale)))
+    picture = Image.new("RGB", (portrait.width + other.width + 40, max(portrait.height, other.height)), (200, 200, 205))
+    picture.paste(portrait, (0, 0))
+    picture.paste(other, (portrait.width + 40, picture.height - other.height))
+    alone = find_single_face(portrait)
+    if subject is None:
+        with refused("several_faces"):
+            find_single_face(picture)
+        return
+    assert len(find_faces(picture)) == 2
+    assert np.abs(find_single_face(picture).points - alone.points).mean() < 4.0   # the portrait's, not Biden's
+
+
 def test_no_face():
     with refused("no_face"):
         find_single_face(Image.new("RGB", (500, 500), (90, 120, 200)))
