@@ -235,7 +235,7 @@ def _find_hair(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> tuple[Col
     # brighter than the cheeks is not hair; a fringe down to the brows is not skin either
     forehead = np.median(rows[-max(2, round(FOREHEAD_ROWS * third)):].reshape(-1, 3), axis=0)
     skins = [skin] + ([forehead] if np.linalg.norm(forehead - skin) < FOREHEAD_SKIN_DISTANCE else [])
-    not_skin = np.min([np.linalg.norm(row_colours - s, axis=1) for s in skins], axis=0) > SKIN_DISTANCE
+    not_skin = _off_skin(row_colours, skins)
     # walk upward from the forehead to the first run of rows that are no longer skin
     # (a run, so that one dark forehead crease is not taken for the hairline)
     run = max(2, round(HAIRLINE_RUN * third))
@@ -244,10 +244,15 @@ def _find_hair(pixels: np.ndarray, p: np.ndarray, skin: np.ndarray) -> tuple[Col
         return None
     band_top = max(0, hairline - max(1, round(HAIR_BAND * third)))
     band = rows[band_top:hairline + 1].reshape(-1, 3)
-    band = band[np.min([np.linalg.norm(band - s, axis=1) for s in skins], axis=0) > SKIN_DISTANCE]   # skin showing through
+    band = band[_off_skin(band, skins)]   # skin showing through
     if len(band) == 0:
         return None
     return _as_colour(np.median(band, axis=0)), float(top + hairline)
+
+
+def _off_skin(colours: np.ndarray, skins: list[np.ndarray]) -> np.ndarray:
+    """Which of the colours (rows of RGB) are farther than SKIN_DISTANCE from every skin colour."""
+    return np.min([np.linalg.norm(colours - skin, axis=1) for skin in skins], axis=0) > SKIN_DISTANCE
 
 
 def _third(p: np.ndarray) -> float:

@@ -157,11 +157,12 @@ class Conversation:
                  default_locale: str = "ko", rng: random.Random | None = None, limits: Limits = Limits(),
                  moderators: Moderators = Moderators(), owner_secret: bytes | None = None,
                  web_url: str = "", rank_pool: int = RANK_POOL) -> None:
-        """`rank_pool`: candidates a description is chosen from where the style's model reads its
-        sentence (DREAMFACE_RANK_POOL; 1: none). `owner_secret`: the server secret owner keys are HMACs under (storage.models.owner_key;
+        """`owner_secret`: the server secret owner keys are HMACs under (storage.models.owner_key;
         `dreamface run` passes the web chat's key file). None: a random one for this object's
         life, so buttons sent before a restart stop matching. It also signs the web chat's login
-        links, sent to `web_url` (DREAMFACE_WEB_PUBLIC_URL; empty: no links)."""
+        links, sent to `web_url` (DREAMFACE_WEB_PUBLIC_URL; empty: no links). `rank_pool`: the
+        candidates a description is chosen from where the style's model reads its sentence
+        (DREAMFACE_RANK_POOL; 1: no ranking)."""
         self.engine = engine
         self._owner_secret = owner_secret or secrets.token_bytes(32)
         self.web_url = web_url
@@ -596,7 +597,7 @@ class Conversation:
         self._check_words(turn, request.text)
         params = {"text": request.text[:MAX_TEXT_CHARS], "attributes": request.description.attributes.specified(),
                   "seed": self._seed(), "skipped": request.skipped}
-        if self.rank_pool > 1 and style.reads(request.text):   # a model with a text side: the candidates nearest the whole sentence
+        if self.rank_pool > 1 and style.reads(request.text):   # the candidates nearest the whole sentence
             params["rank"] = self.rank_pool
         return await self._enqueue(turn, MAKE, style, lead, operation="describe",
                                    params=await self._new_face_params(turn, params))

@@ -86,7 +86,7 @@ class Clip:
     image_std: torch.Tensor
     max_length: int
     source: str                            # the directories, for messages and cache keys
-    languages: tuple[str, ...] | None = None   # DREAMFACE_CLIP_LANGUAGES: what the text side understands; None: not said
+    languages: tuple[str, ...] | None = None   # DREAMFACE_CLIP_LANGUAGES (what its text side understands)
 
     @torch.no_grad()
     def text_features(self, texts: Sequence[str]) -> torch.Tensor:
