@@ -2,7 +2,7 @@
 prints figures, not a test.)
 
     .venv/bin/python bench/ada_target.py                     # about 8 minutes on the shared 2-core machine
-    .venv/bin/python bench/ada_target.py --seeds 3 --score   # three training seeds, each pair scored
+    .venv/bin/python bench/ada_target.py --seeds 6 --score   # six training seeds, each pair scored: about 37 minutes
     .venv/bin/python bench/ada_target.py --smoke             # 16 px, a few steps: the same lines, figures that mean nothing
 
 Makes a montage training set (`dreamface dataset montage`, a few hundred faces at 32 px), then
