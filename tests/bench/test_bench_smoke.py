@@ -51,7 +51,7 @@ BENCHES = [
     Bench("ada_target.py", (r"^ada +rt mean +-?\d\.\d\d \(target 0\.6, off by \d\.\d\d\), p \d\.\d{3} at the end, \d+ s$",
                             r"^noaug +rt mean +-?\d\.\d\d \(target 0\.6, off by \d\.\d\d\), no augmentation, \d+ s$",
                             r"^ +\d\.\d{3} +\d\.\d{3} +-?\d\.\d\d +-?\d\.\d\d$",
-                            r"^ada +final snapshot: ada-target/ada/snapshot-\d{9}\.safetensors$")),
+                            r"^ada +final snapshot: ada-target/seed-0/ada/snapshot-\d{9}\.safetensors$")),
     Bench("likeness.py", (r"^obama +identity +\d\.\d{3} +\d\.\d{3} +\d\.\d{3} \(biden +\) +(yes|no) +\d+\.\ds$",
                           r"^measured +rank-1 \d/4 +own photo 2 mean \d\.\d{3} .* made faces apart median \d\.\d{3}",
                           r"^identity +rank-1 \d/4 +own photo 2 mean \d\.\d{3}",
