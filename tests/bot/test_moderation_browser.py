@@ -30,7 +30,7 @@ async def _seed(url: str):
 
 def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrated_templates):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     database = tmp_path / "dreamface.db"
@@ -43,8 +43,16 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
     assert made.returncode == 0, made.stderr
 
     # a form post reloads the page under a wait: an element found just before is stale, so look again
-    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    # (a script run while the page unloads throws in the page: tried again, as a stale element is)
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, JavascriptException))
     css = lambda selector: driver.find_elements(By.CSS_SELECTOR, selector)  # noqa: E731
+
+    def text_of(selector: str) -> str:
+        """The element's text read in one round trip in the page: a page reloading after a POST
+        can drop an element between finding it and reading it (Chromium then answers "Node with
+        given id does not belong to the document", not a stale-element error)."""
+        return driver.execute_script("const e = document.querySelector(arguments[0]); "
+                                     "return e ? e.innerText : '';", selector)
     with dreamface_run(tmp_path) as url:
         driver.get(url + "mod/")
         wait.until(lambda d: "/mod/login" in d.current_url, message="no redirect to the login form")
@@ -70,15 +78,14 @@ def test_log_in_filter_hide_ban_and_read_the_audit_log(driver, tmp_path, migrate
         hide_form.find_element(By.NAME, "reason").send_keys("looks like a real person")
         css("#hide")[0].click()
         # the page is reloading after the POST: the status may not be there yet
-        wait.until(lambda d: any("hidden" in e.text for e in css("#face-status")), message="the face was not hidden")
+        wait.until(lambda d: "hidden" in text_of("#face-status"), message="the face was not hidden")
 
         css("table.facts a")[0].click()   # the face's user
         wait.until(lambda d: css("#ban"))
         ban_form = css("#ban")[0].find_element(By.XPATH, "..")
         ban_form.find_element(By.NAME, "reason").send_keys("posting real people")
         css("#ban")[0].click()
-        # (looked up once: the page may reload between two lookups)
-        wait.until(lambda d: any(e.text == "banned" for e in css("#user-status")))
+        wait.until(lambda d: text_of("#user-status").strip() == "banned", message="the user was not banned")
 
         driver.find_element(By.LINK_TEXT, "audit log").click()
         wait.until(lambda d: css("table.audit-log"))
