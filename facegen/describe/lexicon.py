@@ -226,7 +226,8 @@ UP = mod(quiet=True, **_on(("eyes", "eye_corners"), (S("eye_tilt", PLAIN),)),
 DOWN = mod(quiet=True, **_on(("eyes", "eye_corners"), (S("eye_tilt", -PLAIN),)),
            **_on(("mouth", "lips", "mouth_corners"), (S("mouth_corners", -PLAIN),)), brows=())
 DROOPY = mod(default="eyes", **_on(("eyes", "eye_corners"), (S("eye_tilt", -PLAIN),)),
-             **_on(("mouth", "lips", "mouth_corners"), (S("mouth_corners", -PLAIN),)))
+             **_on(("mouth", "lips", "mouth_corners"), (S("mouth_corners", -PLAIN),)),
+             cheeks=S("cheek_fullness", PLAIN))   # sagging cheeks: jowls, not drooping eyes
 
 # Heights and depths: nose bridge, forehead, cheekbones, eyes in their sockets
 HIGH = mod(nose=S("nose_bridge", PLAIN), forehead=S("forehead_height", PLAIN), hairline=S("forehead_height", PLAIN),

@@ -153,6 +153,7 @@ def test_edits_of_weight_and_a_shaved_head(text, field, value):
 @pytest.mark.parametrize("text, field, value", [
     ("a pale guy with ginger hair", "skin_tone", "fair"), ("a pale woman", "skin_tone", "fair"),
     ("droopy eyelids", "eye_tilt", -0.7), ("a girl with two braids", "hair_style", "ponytail"),
+    ("an old man with sagging cheeks", "cheek_fullness", 0.7),   # jowls (it drooped the eyes)
 ])
 def test_words_people_use_for_skin_lids_and_braids(text, field, value):
     assert parse_description(text).unknown == []
@@ -160,7 +161,8 @@ def test_words_people_use_for_skin_lids_and_braids(text, field, value):
 
 
 @pytest.mark.parametrize("text, field", [("a woman with pale blue eyes", "skin_tone"),
-                                         ("a man with a light smile", "skin_tone")])
+                                         ("a man with a light smile", "skin_tone"),
+                                         ("an old man with sagging cheeks", "eye_tilt")])
 def test_a_pale_colour_of_another_part_says_nothing_of_the_skin(text, field):
     assert field not in parse_description(text).attributes.specified()
 
