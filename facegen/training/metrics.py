@@ -180,16 +180,17 @@ _INCEPTIONS: dict[tuple[Path, str], InceptionFeatures] = {}
 def fid_measure(names: Sequence[str], inception: str | Path | None, device: torch.device | str,
                 dataset: ImageDataset) -> InceptionFeatures | None:
     """fid's measure when `names` hold fid (else None): the Inception file, loaded once per
-    process and device, checked on the set's pictures. MetricError with one line for fid without
+    process and device and tried on the set's pictures when loaded. MetricError with one line for fid without
     a file, or a file that does not fit."""
     if "fid" not in names:
         return None
     if not inception:
         raise MetricError(NO_INCEPTION)
     key = (Path(inception).resolve(), str(torch.device(device)))
-    if key not in _INCEPTIONS:
-        _INCEPTIONS[key] = InceptionFeatures(Path(inception), torch.device(device))
-    _INCEPTIONS[key].check(dataset)
+    if key not in _INCEPTIONS:   # tried once, when loaded: a run's every snapshot need not try it again
+        measure = InceptionFeatures(Path(inception), torch.device(device))
+        measure.check(dataset)
+        _INCEPTIONS[key] = measure
     return _INCEPTIONS[key]
 
 

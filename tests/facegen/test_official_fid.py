@@ -22,7 +22,7 @@ from facegen.training.dataset import ImageDataset
 from facegen.training.metrics import Evaluation, MetricError, compute
 from facegen.training.montage_dataset import write_montage_dataset
 from inception_fixtures import StandInInception, load_torchscript, write_torchscript
-from stylegan_fixtures import SG2_KWARGS, one_thread, randomized, tiny_sg2  # noqa: F401 (one_thread: autouse)
+from stylegan_fixtures import SG2_KWARGS, Replay, one_thread, randomized, tiny_sg2  # noqa: F401 (one_thread: autouse)
 
 TINY_CLI = ["--res", "16", "--batch", "4", "--cbase", "64", "--cmax", "16", "--kimg", "0.004"]
 
@@ -30,21 +30,6 @@ TINY_CLI = ["--res", "16", "--batch", "4", "--cbase", "64", "--cmax", "16", "--k
 class WrongShape(nn.Module):
     def forward(self, img: torch.Tensor, return_features: bool = False) -> torch.Tensor:
         return img.float().mean(dim=[2, 3])[:, :, None]   # [N, 3, 1]
-
-
-class Replay(nn.Module):
-    """A stand-in generator that draws the set's own pictures, in order."""
-
-    def __init__(self, pictures: torch.Tensor) -> None:
-        super().__init__()
-        self.pictures = pictures.float() / 127.5 - 1
-        self.z_dim, self.img_resolution, self.img_channels = 4, pictures.shape[-1], pictures.shape[1]
-        self.drawn = 0
-
-    def forward(self, z, noise_mode="const", generator=None):
-        rows = torch.arange(self.drawn, self.drawn + len(z)) % len(self.pictures)
-        self.drawn += len(z)
-        return self.pictures[rows]
 
 
 @pytest.fixture(scope="module")

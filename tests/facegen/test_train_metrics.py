@@ -23,7 +23,7 @@ from facegen.training.metrics import (CHIP_BOX, DEFAULT_METRICS, MetricError, co
                                       frechet_distance, parse_metrics, path_length_mean)
 from facegen.training.montage_dataset import montage_face, write_montage_dataset
 from conftest import TESTDATA
-from stylegan_fixtures import one_thread, tiny_sg2  # noqa: F401 (one_thread: autouse)
+from stylegan_fixtures import Replay, one_thread, tiny_sg2  # noqa: F401 (one_thread: autouse)
 
 TINY = dict(z_dim=16, w_dim=16, channel_base=128, channel_max=16, batch=4)
 TINY_CLI = ["--res", "16", "--batch", "4", "--cbase", "64", "--cmax", "16"]
@@ -41,21 +41,6 @@ def other_faces(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "other"
     write_montage_dataset(path, 8, 16, seed=100)
     return path
-
-
-class Replay(nn.Module):
-    """A stand-in generator that draws given pictures, in order, whatever the latent."""
-
-    def __init__(self, pictures: torch.Tensor) -> None:
-        super().__init__()
-        self.pictures = pictures.float() / 127.5 - 1
-        self.z_dim, self.img_resolution, self.img_channels = 4, pictures.shape[-1], pictures.shape[1]
-        self.drawn = 0
-
-    def forward(self, z, noise_mode="const", generator=None):
-        rows = torch.arange(self.drawn, self.drawn + len(z)) % len(self.pictures)
-        self.drawn += len(z)
-        return self.pictures[rows]
 
 
 class Slope(nn.Module):
