@@ -1,5 +1,6 @@
-"""Which database errors mean "the database is unreachable for now": long-running processes
-wait and retry on these instead of crashing, and re-raise everything else."""
+"""Which database errors mean "the database is unreachable for now" (or rolled this transaction
+back to let another go on): long-running processes wait and retry on these instead of
+crashing, and re-raise everything else."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ T = TypeVar("T")
 # server closed the connection, or a new one failed on the way), and a server shutting down or
 # starting (57P01–57P03)
 UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+# … and of a transaction the server rolled back so another could go on (a deadlock, a
+# serialization failure): the same work succeeds when tried again. Seen in the topology test: a
+# worker's lease heartbeat deadlocked with another worker rescuing a killed one's jobs, and the
+# worker died of it.
+TRY_AGAIN_SQLSTATES = ("40001", "40P01")
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -44,7 +50,8 @@ def is_unavailable(exc: BaseException) -> bool:
         # a connection that broke under a statement is invalidated; one that broke while being
         # made (a restart, a proxy coming back) is not, and says so in its SQLSTATE
         code = _sqlstate(exc)
-        return exc.connection_invalidated or (code is not None and code.startswith(UNAVAILABLE_SQLSTATES))
+        return exc.connection_invalidated or (
+            code is not None and code.startswith(UNAVAILABLE_SQLSTATES + TRY_AGAIN_SQLSTATES))
     return isinstance(exc, (OSError, TimeoutError))
 
 

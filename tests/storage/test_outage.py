@@ -152,3 +152,17 @@ def test_a_connection_that_breaks_while_being_made_counts_as_an_outage():
 
     assert is_unavailable(wrapped(ConnectionDoesNotExistError("connection was closed in the middle of operation")))
     assert not is_unavailable(wrapped(UniqueViolationError("duplicate key value")))   # a real error stays one
+
+
+def test_a_deadlock_or_serialization_failure_is_tried_again_not_a_crash():
+    """Seen in the topology test: a worker's lease heartbeat hit PostgreSQL's "deadlock detected"
+    (another worker was rescuing a killed one's jobs) and the worker process died of it."""
+    from asyncpg.exceptions import DeadlockDetectedError, SerializationError
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.outage import is_unavailable
+
+    for cause in (DeadlockDetectedError("deadlock detected"), SerializationError("could not serialize access")):
+        driver_error = Exception(str(cause))
+        driver_error.__cause__ = cause
+        assert is_unavailable(DBAPIError("UPDATE jobs …", {}, driver_error, connection_invalidated=False))
