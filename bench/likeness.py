@@ -14,7 +14,9 @@ the same face with another expression, lighting depth, hair volume and clothes, 
 size and crop. Those three are easier than real people (the fit draws in their own style), and
 every made face lies nearer to any montage render than to any real photo, so a made face is
 ranked among the photos 2 of its own kind: the real people's among the 2 real ones (chance
-1 in 2), the montage people's among the 3 rendered ones (chance 1 in 3).
+1 in 2), the montage people's among the 3 rendered ones (chance 1 in 3). Two more real people
+have one photo each (Eileen Collins and Grace Hopper, public domain): they are not ranked, but
+their made faces join the real people's spread.
 
 Both fits run in the same sitting on the same photos: "measured" is the landmark, colour and
 hair fit (today's fit, its hair now measured), "identity" adds the identity-guided step
@@ -57,6 +59,9 @@ from facegen.photo import load_photo  # noqa: E402
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 REAL = {"obama": ("obama_official_portrait.jpg", "obama_podium.jpg"),
         "biden": ("biden_official_portrait.jpg", "biden_smiling.jpg")}
+# Real people with one photo each (tests/data, public domain): not ranked (no second photo), only
+# counted in the spread of the real people's made faces.
+SINGLE_PHOTOS = {"collins": "collins_astronaut.jpg", "hopper": "hopper_portrait.jpg"}
 RENDERED_SEEDS = {"montage-a": 101, "montage-b": 202, "montage-c": 303}
 REFERENCE_SEEDS = range(1000, 1016)   # random montage faces: how far apart the montage draws anyone
 CARICATURES = (0.5, 1.0)
@@ -188,6 +193,28 @@ def random_montage_spread(backend: MontageBackend, seeds: range) -> None:
           f"max {apart.max():.3f}; {np.mean(apart >= SAME_PERSON):.0%} of pairs {SAME_PERSON} or more apart")
 
 
+def real_spread(identity: list[Made], real: dict[str, tuple[str, str]], evaluations: int) -> None:
+    """How far apart the made faces of every real person lie (the ranked ones and those with a
+    single photo), beside how far apart their photos 1 lie: the spread on real faces alone."""
+    made = {m.person: m.code for m in identity if m.person in real}
+    photos = {name: descriptor(load_photo((DATA / files[0]).read_bytes(), max_bytes=50_000_000,
+                                          max_pixels=50_000_000)) for name, files in real.items()}
+    backend = MontageBackend()
+    for name, file in SINGLE_PHOTOS.items():
+        image = load_photo((DATA / file).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
+        fit = fit_photo(image, backend, evaluations=evaluations)
+        made[name], photos[name] = scored(fit.params), descriptor(image)
+        print(f"{name:<10} identity fit: skin tone {fit.params.skin_tone:.2f}, hair {fit.params.hair_style}, "
+              f"made face to its photo {distance(made[name], photos[name]):.3f}")
+    names = list(made)
+    pairs = [(distance(made[a], made[b]), distance(photos[a], photos[b]), a, b)
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    print(f"--- real people's made faces (identity fit; {len(names)} people, {len(pairs)} pairs): "
+          f"{sum(d >= SAME_PERSON for d, *_ in pairs)} of {len(pairs)} pairs {SAME_PERSON} or more apart")
+    for made_apart, photos_apart, a, b in sorted(pairs):
+        print(f"  {a}–{b}: made faces {made_apart:.3f} apart, photos {photos_apart:.3f}")
+
+
 def calibration(real: dict[str, tuple[str, str]]) -> None:
     """The photo distances behind the likeness levels a photo's reply states
     (facegen.identity.likeness_level): every pair of the real people's photos, two_faces.jpg's
@@ -268,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{error(measured):.3f} of a position (ranges span -1..1) after the measured fit, "
               f"{error(identity):.3f} after the identity fit")
 
+    real_spread(identity, real, args.evaluations)
     calibration(real)
 
     first = people[0].photo_1

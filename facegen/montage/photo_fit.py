@@ -39,10 +39,15 @@ eye whites would measure SCLERA_LUMA (`exposure_corrected_skin`). A bright portr
 skin and a dim portrait of fair skin then order the right way round (Obama's and Biden's
 official portraits; without it, Obama's read fairer than Biden's). Only the brightness is
 corrected, not the white balance: eye whites are rarely neutral in photos (reddish, tinted by
-the lids' shadow), and a per-channel correction would grey every skin. Limits: SCLERA_LUMA
-is a typical value for frontal portraits (two portraits and a few perturbations behind it),
-not a measured standard; eyes that are nearly shut, hidden by glare on glasses or too small to
-give MIN_SCLERA_PIXELS leave the skin uncorrected.
+the lids' shadow), and a per-channel correction would grey every skin. The correction darkens
+by MIN_EXPOSURE_GAIN at most: eye whites lit from the front (a flash, a studio's fill light)
+read far brighter than the brow's shadow lets them in those two portraits, and darkening by
+that reading took a fair face to the darkest skin (NASA's portrait of Eileen Collins, which
+tests/data keeps: tone 0.90; with the floor 0.40), while dim eye whites still brighten in full.
+Limits: SCLERA_LUMA is a typical value for frontal portraits (two portraits and a few
+perturbations behind it), not a measured standard, and the floor was chosen on the eight faces
+of four people here (bench/README.md, "Skin from photos"); eyes that are nearly shut, hidden by
+glare on glasses or too small to give MIN_SCLERA_PIXELS leave the skin uncorrected.
 """
 
 from __future__ import annotations
@@ -108,6 +113,7 @@ COLOUR_NEIGHBOURS = 3        # table entries blended for one colour
 # the brightest quarter when the landmarks shift by a pixel).
 SCLERA_LUMA = 100.0          # what they measure in a frontally lit portrait (see the docstring)
 MIN_SCLERA_PIXELS = 40
+MIN_EXPOSURE_GAIN = 0.85     # the most the correction darkens (see the docstring)
 LUMA = np.array([0.299, 0.587, 0.114])
 RIDGE = 0.02                 # pull toward the average face, against the weighted misfit
 REFINE_STEPS = 2
@@ -253,10 +259,11 @@ def sclera_luma(image: Image.Image, face: DetectedFace) -> float | None:
 
 def exposure_corrected_skin(skin: Colour, sclera: float | None) -> Colour:
     """The cheek colour as it would show if the eye whites measured SCLERA_LUMA (brightness
-    only; hue kept). Unchanged without a usable sclera reading."""
+    only; hue kept), darkened by MIN_EXPOSURE_GAIN at most. Unchanged without a usable sclera
+    reading."""
     if sclera is None or sclera < 1.0:
         return skin
-    gain = SCLERA_LUMA / sclera
+    gain = max(SCLERA_LUMA / sclera, MIN_EXPOSURE_GAIN)
     rgb = np.asarray(skin, np.float64) * gain
     if rgb.max() > 255.0:     # keep the hue where the brightest channel would clip
         rgb *= 255.0 / rgb.max()

@@ -62,8 +62,12 @@ BENCHES = [
                           r"^known parameters \(2 montage people\): .* \d\.\d{3} after the identity fit$",
                           r"^--- likeness levels: photos of one person 6 pairs \d\.\d\d–\d\.\d\d apart; of different "
                           r"people 9 pairs \d\.\d\d–\d\.\d\d; levels: high under 0\.6, low from 0\.8$",
+                          r"^--- real people's made faces \(identity fit; 4 people, 6 pairs\): \d of 6 pairs 0\.6 or more",
+                          r"^  collins–hopper: made faces \d\.\d{3} apart, photos \d\.\d{3}$",
                           r"^same photo x2: 1 distinct face\(s\)$",
                           r"^time per fit, identity: mean \d+\.\d s, max \d+\.\d s")),
+    Bench("skin_tone.py", (r"^collins_astronaut\.jpg +\(\d+, \d+, \d+\) +\d+ +\d\.\d\d +\d\.\d\d +\d\.\d\d$",
+                           r"^two_faces\.jpg \(right\) ")),
     Bench("login_flood.py", (r"^idle +render 512 px +p50 +\d+\.\d ms", r"^after +render 512 px .*logins answered: ",
                              r"^before +render 512 px .*logins answered: ", r"^p50 / idle p50: after \d+\.\d\d, before ")),
     Bench("morph_share.py", (r"^obama +Sora Bae +linear +(\d\.\d{3} ){11} (monotone|rises by up to \d\.\d{3})$",

@@ -123,6 +123,14 @@ def test_skin_tone_follows_the_person_not_the_lighting(fits):
     assert fits["biden"].params.skin_tone < fits["obama"].params.skin_tone - 0.1
 
 
+def test_a_fair_face_lit_from_the_front_stays_fair(backend, fits):
+    # Eileen Collins's NASA portrait: bright eye whites; taken at their word they darkened her
+    # cheeks to the montage's darkest skin (tone 0.93)
+    collins = fit_photo(photo("collins_astronaut.jpg"), backend, evaluations=0)
+    assert collins.params.skin_tone < 0.5
+    assert collins.params.skin_tone < fits["obama"].params.skin_tone - 0.15
+
+
 @pytest.mark.parametrize("gain", [0.7, 1.25])
 def test_exposure_correction_ignores_how_bright_the_photo_is(gain):
     image = photo("biden_official_portrait.jpg")
