@@ -6,6 +6,7 @@ Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
 
     distance(render, photo) − AVERAGE_FACE_WEIGHT · distance(render, average face)
         + GEOMETRY_WEIGHT · landmark misfit + PRIOR_WEIGHT · mean(z²)
+        + HAIR_COLOUR_WEIGHT · max(0, hair colour shift − HAIR_COLOUR_DELTA_E)
 
 - distance: between the render's and the photo's 128-d descriptors;
 - the average face: the montage's (every w zero). To the recogniser every drawing looks a
@@ -24,6 +25,12 @@ Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
   narrow for measured colours and hair, wider for measured geometry, widest for what nothing
   measured). Moves are also bounded to MAX_MOVE widths, so however the recogniser answers,
   the skin and hair stay the photo's and the geometry near it.
+- hair colour shift: ΔE*ab between the candidate's drawn hair colour and the measured face's.
+  The recogniser alone greys hair (Obama's dark grey went light grey, ΔE 19; Eileen Collins's
+  brown went grey-beige, ΔE 24): a face that fools the recogniser rather than looks like the
+  photo. Held within about HAIR_COLOUR_DELTA_E, the made faces came out further from the
+  person's other photo (bench/README.md: own photo 2 0.425 → 0.466), the price of hair that
+  keeps the photo's colour.
 A candidate in which the detector finds no face scores NO_FACE.
 
 The optimiser is CMA-ES (the `cma` package) with a fixed population, evaluation count and
@@ -50,6 +57,7 @@ from ground.config import Settings
 from facegen.facecode import FaceCode
 from facegen.identity import descriptors, distance, found_descriptors
 from facegen.landmarks import FaceMeasurements, find_faces, measure
+from facegen.montage.palette import Palette, to_lab
 from facegen.montage.params import NUM_WS, PARAMS, SPECS, W_DIM, MontageParams, decode, from_position, position
 from facegen.montage.render import render
 
@@ -63,6 +71,8 @@ MAX_MOVE = 2.0            # the farthest a parameter may move, in prior widths
 GEOMETRY_WEIGHT = 0.05    # per unit of landmark RMS misfit (the measured fit leaves ~0.5–0.9)
 PRIOR_WEIGHT = 0.02       # per unit of mean squared move
 NO_FACE = 2.0             # the score of a render in which no face is found
+HAIR_COLOUR_DELTA_E = 8.0  # the farthest the hair's drawn colour may move from the measured one (ΔE*ab) …
+HAIR_COLOUR_WEIGHT = 0.05  # … beyond it, the score's penalty per unit of ΔE
 AVERAGE_FACE_WEIGHT = 0.5   # per unit of descriptor distance from the average face (the score's second term)
 OFF_REGIONS = ("clothes", "glasses", "facial_hair")   # not the person's face: left as they are
 # Left as measured or seeded: cues of gender and age and skin marks, which are the user's to
@@ -113,6 +123,12 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
     def candidate(z: np.ndarray) -> MontageParams:
         return with_positions(start, dict(zip(names, np.clip(origin + width * z, -1.0, 1.0))))
 
+    start_hair = to_lab(Palette(start).hair)
+
+    def hair_shift(params: MontageParams) -> float:
+        """ΔE*ab between the candidate's drawn hair colour and the start's (the measured one)."""
+        return float(np.linalg.norm(to_lab(Palette(params).hair) - start_hair))
+
     def score(zs: list[np.ndarray]) -> list[tuple[float, float]]:
         """(score, descriptor distance) of each candidate: one descriptor call per generation."""
         images = [render(candidate(z), FIT_SIZE) for z in zs]
@@ -122,7 +138,8 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
         out = [(NO_FACE, NO_FACE)] * len(zs)
         for i, code in zip(scored, codes):
             d = distance(code, target)
-            prior = GEOMETRY_WEIGHT * misfit(measure(found[i][0])) + PRIOR_WEIGHT * float(np.mean(zs[i] ** 2))
+            prior = (GEOMETRY_WEIGHT * misfit(measure(found[i][0])) + PRIOR_WEIGHT * float(np.mean(zs[i] ** 2))
+                     + HAIR_COLOUR_WEIGHT * max(0.0, hair_shift(candidate(zs[i])) - HAIR_COLOUR_DELTA_E))
             out[i] = (d - AVERAGE_FACE_WEIGHT * distance(code, _average_face()) + prior, d)
         return out
 

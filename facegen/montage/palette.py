@@ -81,3 +81,13 @@ class Palette:
         self.clothes = _rgb(np.array((r, g, b)) * 255)
         self.clothes_dark = _rgb(np.array((r, g, b)) * 255 * 0.7)
         self.glasses = {"black": (28, 26, 26), "brown": (86, 52, 30), "metal": (150, 146, 140)}[p.glasses_colour]
+
+
+def to_lab(colour: Colour) -> np.ndarray:
+    """CIE L*a*b* (D65) of an sRGB colour: distances in it follow what people see."""
+    rgb = np.asarray(colour, float) / 255.0
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])

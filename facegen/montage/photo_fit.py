@@ -67,6 +67,7 @@ from facegen.identity import descriptor
 from facegen.landmarks import EYE_LEFT, EYE_RIGHT, DetectedFace, FaceMeasurements, find_faces, measure
 from facegen.montage import CHECKPOINT_ID, MontageBackend, MontageParams, decode, encode
 from facegen.montage.identity_fit import IdentityFit, Progress, caricature, fit_identity, free_parameters, likeness
+from facegen.montage.palette import to_lab
 from facegen.montage.params import SPECS, from_position, position
 from facegen.photo import (Colour, HairMeasure, PhotoColours, content_seed, find_single_face, level_face, measure_hair,
                            sample_colours)
@@ -217,16 +218,6 @@ def solve_knobs(table: FitTable, target: np.ndarray, offset: np.ndarray | None =
             break
         x = x_next
     return x_next
-
-
-def to_lab(colour: Colour) -> np.ndarray:
-    """CIE L*a*b* (D65) of an sRGB colour: distances in it follow what people see."""
-    rgb = np.asarray(colour, float) / 255.0
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
-    xyz /= np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
 
 def nearest_colour_knobs(entries: tuple[tuple[tuple[float, ...], Colour], ...], colour: Colour) -> tuple[float, ...]:

@@ -14,8 +14,9 @@ from facegen.backend import PhotoFitOptions
 from facegen.identity import descriptor, distance
 from facegen.landmarks import eye_line, find_faces, measure
 from facegen.montage import MontageBackend, encode
-from facegen.montage.identity_fit import (NOT_FITTED, OFF_REGIONS, POPULATION, PRIOR_WIDTH, caricature,
-                                          free_parameters)
+from facegen.montage.identity_fit import (HAIR_COLOUR_DELTA_E, NOT_FITTED, OFF_REGIONS, POPULATION, PRIOR_WIDTH,
+                                          caricature, free_parameters)
+from facegen.montage.palette import Palette
 from facegen.montage.params import PARAMS, SPECS, position
 from facegen.photo import PhotoError, find_single_face, level_face, load_photo, sample_colours
 from facegen.montage.photo_fit import (KNOBS, MEASURED_AS, MEASURES, PLAIN, PhotoFit, calibration_face,
@@ -291,6 +292,10 @@ def test_the_identity_fit_keeps_what_was_measured(identity_fits):
             assert moved <= 2.0 * PRIOR_WIDTH[measured_as] + 1e-6, name
         for name in ("hair_style", "beard", "glasses", "clothes_hue"):
             assert getattr(fit.params, name) == getattr(fit.measured, name)
+        # the hair keeps the photo's colour: the recogniser alone would grey it (Obama's dark
+        # grey had gone light grey, ΔE 19)
+        hair_shift = np.linalg.norm(to_lab(Palette(fit.params).hair) - to_lab(Palette(fit.measured).hair))
+        assert hair_shift <= HAIR_COLOUR_DELTA_E + 2.0
         # the landmarks still measure near the photo's
         (face,) = find_faces(MontageBackend().render([fit.code])[0])
         assert rms(measures_vector(measure(face)), measures_vector(fit.target)) <= MAX_RMS + 0.3
