@@ -24,7 +24,8 @@ Each candidate is rendered at FIT_SIZE px and scored (smaller is better):
 - z: each parameter's move from the measured face in units of its prior width (PRIOR_WIDTH:
   narrow for measured colours and hair, wider for measured geometry, widest for what nothing
   measured). Moves are also bounded to MAX_MOVE widths, so however the recogniser answers,
-  the skin and hair stay the photo's and the geometry near it.
+  the skin and the geometry stay near the photo's (for the hair's colour that bound was too
+  loose: hair_grey's range is wide, hence the next term).
 - hair colour shift: ΔE*ab between the candidate's drawn hair colour and the measured face's.
   The recogniser alone greys hair (Obama's dark grey went light grey, ΔE 19; Eileen Collins's
   brown went grey-beige, ΔE 24): a face that fools the recogniser rather than looks like the
