@@ -202,7 +202,7 @@ ROW_RUNS: dict[str, list[Run]] = {
             check=lambda scratch, output: (scratch / "ds.zip").stat().st_size > 0)],
     "dreamface dataset make DIR PATH --res N [--min-face N] [--labels PATH]": [
         Run(f"dreamface dataset make {TESTDATA} photos64.zip --res 64 --min-face 48",
-            check=prints("photos64.zip: 4 faces at 64 px", "several faces (1): two_faces.jpg"))],
+            check=prints("photos64.zip: 6 faces at 64 px", "several faces (1): two_faces.jpg"))],
     "dreamface train --data PATH --out DIR --res N --kimg X [--resume PATH] [--batch N] [--gamma X] [--mirror] "
     "[--aug ada\\|noaug\\|fixed] [--p X] [--target X] [--ada-kimg X] "
     "[--seed N] [--cbase N] [--cmax N] [--tick X] [--snap N] [--keep N] [--fp16] [--device auto\\|cpu\\|cuda] "
