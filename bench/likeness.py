@@ -80,6 +80,10 @@ class Person:
         return "real" if self.truth is None else "montage"
 
 
+def photo(name: str) -> Image.Image:
+    return load_photo((DATA / name).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
+
+
 def on_canvas(face: Image.Image, canvas: tuple[int, int], at: tuple[int, int], grey: int) -> Image.Image:
     out = Image.new("RGB", canvas, (grey, grey, grey + 6))
     out.paste(face, at)
@@ -193,15 +197,14 @@ def random_montage_spread(backend: MontageBackend, seeds: range) -> None:
           f"max {apart.max():.3f}; {np.mean(apart >= SAME_PERSON):.0%} of pairs {SAME_PERSON} or more apart")
 
 
-def real_spread(identity: list[Made], real: dict[str, tuple[str, str]], evaluations: int) -> None:
+def real_spread(identity: list[Made], photos_1: dict[str, np.ndarray], real: dict[str, tuple[str, str]],
+                backend: MontageBackend, evaluations: int) -> None:
     """How far apart the made faces of every real person lie (the ranked ones and those with a
     single photo), beside how far apart their photos 1 lie: the spread on real faces alone."""
     made = {m.person: m.code for m in identity if m.person in real}
-    photos = {name: descriptor(load_photo((DATA / files[0]).read_bytes(), max_bytes=50_000_000,
-                                          max_pixels=50_000_000)) for name, files in real.items()}
-    backend = MontageBackend()
+    photos = {name: photos_1[name] for name in real}
     for name, file in SINGLE_PHOTOS.items():
-        image = load_photo((DATA / file).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
+        image = photo(file)
         fit = fit_photo(image, backend, evaluations=evaluations)
         made[name], photos[name] = scored(fit.params), descriptor(image)
         print(f"{name:<10} identity fit: skin tone {fit.params.skin_tone:.2f}, hair {fit.params.hair_style}, "
@@ -219,9 +222,9 @@ def calibration(real: dict[str, tuple[str, str]]) -> None:
     """The photo distances behind the likeness levels a photo's reply states
     (facegen.identity.likeness_level): every pair of the real people's photos, two_faces.jpg's
     two faces (left Obama, right Biden) counted as a third photo of each."""
-    photos = {(who, f): descriptor(load_photo((DATA / f).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000))
+    photos = {(who, f): descriptor(photo(f))
               for who, files in real.items() for f in files}
-    both = load_photo((DATA / "two_faces.jpg").read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
+    both = photo("two_faces.jpg")
     left, right = sorted(find_faces(both)[:2], key=lambda face: face.box[0])
     for who, face in (("obama", left), ("biden", right)):
         if who in real:
@@ -245,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         rendered = {name: RENDERED_SEEDS[name] for name in ("montage-a", "montage-b")}
         args.evaluations, args.repeats = 8, 2
-    people = [Person(name, *(load_photo((DATA / f).read_bytes(), max_bytes=50_000_000, max_pixels=50_000_000)
-                             for f in files)) for name, files in real.items()]
+    people = [Person(name, *(photo(f) for f in files)) for name, files in real.items()]
     people += [rendered_person(name, seed, backend) for name, seed in rendered.items()]
     print(f"likeness: {len(real)} real photo pairs (tests/data, public domain) + {len(rendered)} montage people "
           f"with known parameters; identity fit {args.evaluations} evaluations; dlib threshold {SAME_PERSON}")
@@ -295,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{error(measured):.3f} of a position (ranges span -1..1) after the measured fit, "
               f"{error(identity):.3f} after the identity fit")
 
-    real_spread(identity, real, args.evaluations)
+    real_spread(identity, photos_1, real, backend, args.evaluations)
     calibration(real)
 
     first = people[0].photo_1

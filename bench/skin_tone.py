@@ -6,8 +6,8 @@ a script that prints figures, not a test).
 
 For every face photo in tests/data (both halves of two_faces.jpg), the montage skin tone
 (0 fair … 1 dark) that the measured fit takes from the cheeks: as sampled, corrected in full
-by the eye whites (gain SCLERA_LUMA / eye-white luma, the rule before the floor), and as the fit
-corrects today (that gain, darkening by MIN_EXPOSURE_GAIN at most). The faces of one person
+by the eye whites (gain SCLERA_LUMA / eye-white luma, the rule before the floor: min_gain 0), and
+as the fit corrects today (that gain, darkening by MIN_EXPOSURE_GAIN at most). The faces of one person
 should read alike, and Obama's darker than the others'.
 """
 
@@ -17,13 +17,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from facegen.landmarks import find_faces  # noqa: E402
-from facegen.montage.photo_fit import (SCLERA_LUMA, exposure_corrected_skin, load_table,  # noqa: E402
-                                       nearest_colour_knobs, sclera_luma)
+from facegen.montage.photo_fit import (exposure_corrected_skin, load_table, nearest_colour_knobs,  # noqa: E402
+                                       sclera_luma)
 from facegen.photo import level_face, load_photo, sample_colours  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -43,7 +41,7 @@ def faces():
 
 
 def tone(table, colour) -> float:
-    return nearest_colour_knobs(table.skin, tuple(int(round(v)) for v in colour))[0]
+    return nearest_colour_knobs(table.skin, colour)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         image, face = level_face(image, face)
         skin = sample_colours(image, face).skin
         sclera = sclera_luma(image, face)
-        full = skin if sclera is None else np.clip(np.asarray(skin, float) * SCLERA_LUMA / sclera, 0, None)
-        if max(full) > 255:   # as the fit does: keep the hue where the brightest channel would clip
-            full = np.asarray(full) * 255 / max(full)
+        full = exposure_corrected_skin(skin, sclera, min_gain=0.0)
         print(f"{label:<32} {str(tuple(skin)):<16} {'-' if sclera is None else f'{sclera:.0f}':>10} "
               f"{tone(table, skin):10.2f} {tone(table, full):9.2f} "
               f"{tone(table, exposure_corrected_skin(skin, sclera)):6.2f}")

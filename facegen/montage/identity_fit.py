@@ -132,7 +132,8 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
 
     def score(zs: list[np.ndarray]) -> list[tuple[float, float]]:
         """(score, descriptor distance) of each candidate: one descriptor call per generation."""
-        images = [render(candidate(z), FIT_SIZE) for z in zs]
+        params = [candidate(z) for z in zs]
+        images = [render(p, FIT_SIZE) for p in params]
         found = [find_faces(image, upsample=0) for image in images]
         scored = [i for i, faces in enumerate(found) if faces]
         codes = descriptors([images[i] for i in scored], [found[i][0].box for i in scored])
@@ -140,7 +141,7 @@ def fit_identity(start: MontageParams, target: np.ndarray, widths: Mapping[str, 
         for i, code in zip(scored, codes):
             d = distance(code, target)
             prior = (GEOMETRY_WEIGHT * misfit(measure(found[i][0])) + PRIOR_WEIGHT * float(np.mean(zs[i] ** 2))
-                     + HAIR_COLOUR_WEIGHT * max(0.0, hair_shift(candidate(zs[i])) - HAIR_COLOUR_DELTA_E))
+                     + HAIR_COLOUR_WEIGHT * max(0.0, hair_shift(params[i]) - HAIR_COLOUR_DELTA_E))
             out[i] = (d - AVERAGE_FACE_WEIGHT * distance(code, _average_face()) + prior, d)
         return out
 

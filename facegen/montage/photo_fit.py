@@ -248,13 +248,13 @@ def sclera_luma(image: Image.Image, face: DetectedFace) -> float | None:
     return float(np.percentile(luma, 90))
 
 
-def exposure_corrected_skin(skin: Colour, sclera: float | None) -> Colour:
+def exposure_corrected_skin(skin: Colour, sclera: float | None, min_gain: float = MIN_EXPOSURE_GAIN) -> Colour:
     """The cheek colour as it would show if the eye whites measured SCLERA_LUMA (brightness
-    only; hue kept), darkened by MIN_EXPOSURE_GAIN at most. Unchanged without a usable sclera
+    only; hue kept), darkened by `min_gain` at most. Unchanged without a usable sclera
     reading."""
     if sclera is None or sclera < 1.0:
         return skin
-    gain = max(SCLERA_LUMA / sclera, MIN_EXPOSURE_GAIN)
+    gain = max(SCLERA_LUMA / sclera, min_gain)
     rgb = np.asarray(skin, np.float64) * gain
     if rgb.max() > 255.0:     # keep the hue where the brightest channel would clip
         rgb *= 255.0 / rgb.max()
