@@ -31,11 +31,12 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[DeliveryRecord], Awaitable[None]]
 MAX_SENDING = 64   # deliveries out at once, over all destinations
+LEASE_SECONDS = 30.0   # a claimed reply's lease; a dead process's replies go out again after it
 
 
 class Courier:
     def __init__(self, engine: AsyncEngine, routes: Routes, send: Send, *, batch_size: int = 16,
-                 lease_seconds: float = 30.0, poll_seconds: float = 0.5, retry_base: float = 2.0,
+                 lease_seconds: float = LEASE_SECONDS, poll_seconds: float = 0.5, retry_base: float = 2.0,
                  process: ProcessInfo | None = None, max_sending: int = MAX_SENDING) -> None:
         self.routes = routes   # a web process may replace this as connections come and go
         self.send = send

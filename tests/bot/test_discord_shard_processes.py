@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, process_env
+from storage.courier import LEASE_SECONDS as COURIER_LEASE_SECONDS
 from discord_fake import FakeDiscord, shard_of
 from test_discord import acknowledged_notice, answer_of, result_of
 from test_discord_restart import job_state, shown_progress, wait_for
@@ -49,12 +50,16 @@ def running_worker(workdir: Path, kind: str) -> str | None:
 
 
 def repeated_deliveries(workdir: Path) -> list[tuple]:
-    """Jobs with more than one delivery, and deliveries not sent."""
+    """Jobs with more than one delivery."""
     with sqlite3.connect(workdir / "dreamface.db") as db:
-        repeats = db.execute("SELECT job_id, COUNT(*) FROM deliveries WHERE job_id IS NOT NULL "
-                             "GROUP BY job_id HAVING COUNT(*) > 1").fetchall()
-        unsent = db.execute("SELECT id, job_id, state FROM deliveries WHERE state != 'sent'").fetchall()
-    return repeats + unsent
+        return db.execute("SELECT job_id, COUNT(*) FROM deliveries WHERE job_id IS NOT NULL "
+                          "GROUP BY job_id HAVING COUNT(*) > 1").fetchall()
+
+
+def unsent_deliveries(workdir: Path) -> list[tuple]:
+    """(id, job id, state, owner, attempt) of the deliveries not sent."""
+    with sqlite3.connect(workdir / "dreamface.db") as db:
+        return db.execute("SELECT id, job_id, state, owner, attempt FROM deliveries WHERE state != 'sent'").fetchall()
 
 
 class ShardProcesses:
@@ -85,12 +90,14 @@ class ShardProcesses:
     def claimed_by(self, shard: int, worker_id: str | None) -> bool:
         return worker_id is not None and f"-{self.processes[shard].pid}-" in worker_id
 
-    async def kill(self, shard: int) -> None:
+    async def kill(self, shard: int) -> int:
+        """SIGKILL the shard's process; returns its pid."""
         process = self.processes[shard]
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         # the kernel closed its gateway connection: Discord (the fake) sees the shard gone
         await self.fake.until(lambda: self.fake.connected_shards() == [0], timeout=10)
+        return process.pid
 
     def output(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-4000:]}" for path in sorted(self.workdir.glob("*.log")))
@@ -159,7 +166,7 @@ async def test_two_bot_processes_split_the_shards_and_a_killed_one_loses_no_resu
                 raise AssertionError("shard 0's worker claimed bob's grid every time")
             waiting = placeholder.states[0]   # what it said first ("on it"; progress may have edited it since)
 
-            await bots.kill(1)
+            killed = await bots.kill(1)
             # killed before the grid was made (a late heartbeat under load may have put it back in line)
             assert job_state(tmp_path, SHEET) in ("running", "queued") and not placeholder.images
 
@@ -184,6 +191,17 @@ async def test_two_bot_processes_split_the_shards_and_a_killed_one_loses_no_resu
             assert (await answer_of(fake, ann_last)).content
 
             await asyncio.sleep(1.0)   # time for a repeat to show up, if there were one
+            # A reply the killed process was still sending when it died (the platform may already
+            # have shown it) stays 'sending' under that process's lease; when the lease runs out a
+            # live process sends it again, and Discord drops the repeat by its nonce. Any other
+            # reply not sent by now is a lost result.
+            left = unsent_deliveries(tmp_path)
+            assert all(state == "sending" and f"-{killed}-" in owner for _, _, state, owner, _ in left), \
+                f"{left}\n{bots.output()}"
+            if left:
+                await wait_for(lambda: not unsent_deliveries(tmp_path), "the killed process's reply sent again",
+                               timeout=COURIER_LEASE_SECONDS + 30)
+                await asyncio.sleep(1.0)
             shown = {guild.name: [m.content for m in user.bot_messages(guild.channel.id) if m.images]
                      for user, guild in ((ann, zero), (bob, one))}
             grids = ["Pick 1–10: eyes for #1."] * len(tries)
