@@ -864,6 +864,9 @@ def _mouth(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
 
 # -- glasses ----------------------------------------------------------------------------------
 
+GLASSES_MIN_FRAME_PX = 1.0   # the frames' least width in the picture's own pixels
+
+
 def _lens(p: MontageParams, h: Head) -> tuple[np.ndarray, float, float]:
     lw = h.fw * (0.09 + 0.025 * p.glasses_size)
     lx = CX + h.fw * 0.215
@@ -883,7 +886,9 @@ def _glasses(c: Sketch, p: MontageParams, h: Head, col: Palette) -> None:
     if not p.glasses:
         return
     lens, lx, lw = _lens(p, h)
-    frame = 0.0035 if p.glasses_colour == "metal" else 0.0065
+    # at least a pixel wide: thinner frames vanish when a small picture is averaged down (at 64 px
+    # and under, a training set's pictures and a grid's thumbnails would not show glasses at all)
+    frame = max(0.0035 if p.glasses_colour == "metal" else 0.0065, GLASSES_MIN_FRAME_PX / c.size)
     top = lens[:, 1].min()
     for flip in (lambda pts: pts, mirror):
         c.blend_polygon(flip(lens), (226, 234, 242), 0.08)

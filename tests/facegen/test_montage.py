@@ -49,6 +49,19 @@ def test_sizes(size):
     assert image.size == (size, size) and image.mode == "RGB"
 
 
+@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("colour", ["metal", "black"])
+def test_glasses_show_on_a_small_picture(size, colour):
+    """A training set's pictures and a grid's thumbnails: frames drawn finer than a pixel
+    averaged away to nothing (no pixel of a 32-px face moved by 20 grey levels)."""
+    for seed in range(8):
+        face = with_params(BACKEND.sample(seed), {"glasses_colour": colour, "glasses_size": 0.0})
+        on, off = (np.asarray(BACKEND.render([with_params(face, {"glasses": g})], size)[0], float)
+                   for g in (True, False))
+        changed = np.abs(on - off).mean(axis=2) > 20
+        assert changed.sum() >= size // 4, (seed, changed.sum())
+
+
 @pytest.mark.parametrize("size", [1025, 4096, 8, 0])
 def test_refuses_sizes_out_of_range(size):
     with pytest.raises(ValueError, match="1024"):
