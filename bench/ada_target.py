@@ -14,8 +14,9 @@ sit near the target (0.6) once p has adapted, the run without augmentation's sho
 toward 1 (D telling every real picture from G's). Both runs' final snapshots are kept under
 --out for scoring with a face-descriptor distance, and their paths are printed.
 
-`--seeds N` repeats the pair for training seeds 0 … N-1 on the same set (seed S's runs in
---out/seed-S/ada and --out/seed-S/noaug). `--score` scores each final snapshot against the set
+`--seeds N` repeats the pair for training seeds 0 … N-1 (`--first-seed S`: S … S+N-1, so a
+long study can run in parts) on the same set (seed S's runs in --out/seed-S/ada and
+--out/seed-S/noaug; the set is the same in every --out). `--score` scores each final snapshot against the set
 as `dreamface metrics --metrics fd_dlib,face_rate --samples 300` would (the set's size, at most
 300, samples; metric seed 0) right after its pair, and ends with a table per seed: both runs'
 mean rt over the second half and fd_dlib, the means, and in how many seeds ADA's distance was
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ada-kimg", type=float, default=2.0, help="ADA's speed (default 2: p ±0.064 every 4 steps)")
     parser.add_argument("--target", type=float, default=0.6)
     parser.add_argument("--tick", type=float, default=0.512, help="kimg between progress lines (default 0.512)")
-    parser.add_argument("--seeds", type=int, default=1, help="training seeds 0 … N-1, a pair of runs each (default 1)")
+    parser.add_argument("--seeds", type=int, default=1, help="training seeds S … S+N-1, a pair of runs each (default 1)")
+    parser.add_argument("--first-seed", type=int, default=0, help="S, the first training seed (default 0)")
     parser.add_argument("--score", action="store_true",
                         help=f"score each final snapshot with {' and '.join(SCORE_METRICS)} ({SCORE_SAMPLES} samples)")
     parser.add_argument("--smoke", action="store_true", help="16 px, 16 faces, 8 steps of 8")
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if dreamface(["dataset", "montage", str(faces), "--count", str(args.count), "--res", str(args.res)]):
         return 2
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         folder = args.out / f"seed-{seed}"
         pair = train_pair(args, faces, folder, seed, network)
         if pair is None:

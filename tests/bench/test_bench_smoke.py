@@ -102,6 +102,8 @@ BENCHES = [
                                  r"per direction edit with its render \(\d+×\)$")),
     Bench("clip_probe.py", (r"^  glasses +\d\.\d\d / \d\.\d\d +\d+\.\d% +\d+\.\d%$",
                             r"^  hair_colour +\d\.\d\d / \d\.\d\d +\d+\.\d% +\d+\.\d%$")),
+    Bench("shape_visibility.py", (r"^  32 px  mean +\d+\.\d\d  largest +\d+  changed +\d+$",
+                                  r"^step +3  loss \d\.\d{3}  held out: glasses \d+\.\d%  beard \d+\.\d%  \(\d+ s\)$")),
     Bench("sentence_rank.py", (r"^skin tone: dark +\d+% +\d+% +[+-]\d\.\d{3} +[+-]\d\.\d{3}  '까무잡잡한 피부'$",
                                r"^\d+ of 30 sentence-attribute pairs pick faces above the pool's middle",
                                r"^ranked_description\('a face with glasses'\) keeps seed \d+, as above; \d+ ms for 16 ")),
