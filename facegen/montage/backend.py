@@ -18,7 +18,9 @@ from facegen.montage.params import NUM_WS, PARAMS, REGION_PARAMS, W_DIM, Montage
 from facegen.montage.regions import REGIONS, pixel_boxes, region_box
 from facegen.montage.render import RegionPainter, check_size, draw, paint, render
 
-# Bump whenever the same FaceCode would be drawn differently.
+# Bump whenever the same FaceCode would be drawn differently at the sizes faces are shown
+# (DEFAULT_SIZE). A change seen only in small pictures (glasses frames kept a pixel wide, which
+# moves nothing from 286 px up) keeps it: a bump leaves every stored face without its style.
 CHECKPOINT_ID = "montage-2"
 # A region whose boxes span more of the picture than this is repainted whole (still reusing
 # the other steps' geometry): cropping and pasting would save little.
