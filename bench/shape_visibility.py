@@ -28,8 +28,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from facegen.training.clip_train import (ClipOptions, facts_of, heads, image_processor, patch_of,  # noqa: E402
-                                         pixels, read_captions, split)
+from facegen.training.clip_train import (ClipOptions, facts_of, image_processor, patch_of, pixels,  # noqa: E402
+                                         read_captions, split, vision_config)
 from facegen.training.dataset import ImageDataset  # noqa: E402
 from facegen.training.montage_dataset import montage_face, montage_picture, write_montage_dataset  # noqa: E402
 
@@ -60,9 +60,7 @@ def told_vision(data: Path, steps: int, options: ClipOptions) -> None:
         train = [i for i in train if facts[i] is not None]
         held = [i for i in held if facts[i] is not None]
         width = options.width
-        model = CLIPVisionModel(CLIPVisionConfig(
-            image_size=dataset.resolution, patch_size=patch_of(options, dataset.resolution), hidden_size=width,
-            intermediate_size=4 * width, num_hidden_layers=options.layers, num_attention_heads=heads(width)))
+        model = CLIPVisionModel(CLIPVisionConfig(**vision_config(options, dataset.resolution)))
         head = torch.nn.Linear(width, len(SHAPES))
         processor = image_processor(dataset.resolution)
         mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)

@@ -283,11 +283,16 @@ def build_model(options: ClipOptions, tokenizer, resolution: int, max_positions:
                          max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          projection_dim=width),
-        vision_config=dict(image_size=resolution, patch_size=patch_of(options, resolution), hidden_size=width,
-                           intermediate_size=4 * width, num_hidden_layers=options.layers,
-                           num_attention_heads=heads(width), projection_dim=width),
-        projection_dim=width)
+        vision_config=vision_config(options, resolution), projection_dim=width)
     return CLIPModel(config)
+
+
+def vision_config(options: ClipOptions, resolution: int) -> dict:
+    """The picture side's settings (transformers' CLIPVisionConfig fields) for `options`."""
+    width = options.width
+    return dict(image_size=resolution, patch_size=patch_of(options, resolution), hidden_size=width,
+                intermediate_size=4 * width, num_hidden_layers=options.layers,
+                num_attention_heads=heads(width), projection_dim=width)
 
 
 def patch_of(options: ClipOptions, resolution: int) -> int:

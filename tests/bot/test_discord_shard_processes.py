@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, process_env
-from storage.courier import LEASE_SECONDS as COURIER_LEASE_SECONDS
 from discord_fake import FakeDiscord, shard_of
 from test_discord import acknowledged_notice, answer_of, result_of
 from test_discord_restart import job_state, shown_progress, wait_for
+
+from storage.courier import LEASE_SECONDS as COURIER_LEASE_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +55,11 @@ def repeated_deliveries(workdir: Path) -> list[tuple]:
     with sqlite3.connect(workdir / "dreamface.db") as db:
         return db.execute("SELECT job_id, COUNT(*) FROM deliveries WHERE job_id IS NOT NULL "
                           "GROUP BY job_id HAVING COUNT(*) > 1").fetchall()
+
+
+def of_process(pid: int, process_id: str | None) -> bool:
+    """Whether a worker or courier id (new_process_id: …-host-pid-…) names the process `pid`."""
+    return process_id is not None and f"-{pid}-" in process_id
 
 
 def unsent_deliveries(workdir: Path) -> list[tuple]:
@@ -88,7 +94,7 @@ class ShardProcesses:
         return self.processes[shard]
 
     def claimed_by(self, shard: int, worker_id: str | None) -> bool:
-        return worker_id is not None and f"-{self.processes[shard].pid}-" in worker_id
+        return of_process(self.processes[shard].pid, worker_id)
 
     async def kill(self, shard: int) -> int:
         """SIGKILL the shard's process; returns its pid."""
@@ -196,7 +202,7 @@ async def test_two_bot_processes_split_the_shards_and_a_killed_one_loses_no_resu
             # live process sends it again, and Discord drops the repeat by its nonce. Any other
             # reply not sent by now is a lost result.
             left = unsent_deliveries(tmp_path)
-            assert all(state == "sending" and f"-{killed}-" in owner for _, _, state, owner, _ in left), \
+            assert all(state == "sending" and of_process(killed, owner) for _, _, state, owner, _ in left), \
                 f"{left}\n{bots.output()}"
             if left:
                 await wait_for(lambda: not unsent_deliveries(tmp_path), "the killed process's reply sent again",
